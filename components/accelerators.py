@@ -1,0 +1,120 @@
+"""The GPU catalog: the one place that knows what each accelerator is called everywhere.
+
+A pool in the stack file names an accelerator by its short key (``a10``, ``h100-1g20gb``).
+From that key alone the program knows the node label value the chart and the server
+select on, the image-cache device name, the GPU memory the hardware tiers reason about,
+and, per cloud, which instance types carry it and how many GPUs each exposes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+# The server and the chart select GPU nodes by this label on every cloud, not only AWS.
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_RESOURCE = "nvidia.com/gpu"
+# Nodes that run the control plane, endpoints or balloons need this label (chart default
+# nodeSelector and balloonNodeSelector).
+LIFECYCLE_LABEL = "node-lifecycle"
+LIFECYCLE_NORMAL = "normal"
+# The `cpu` image-cache device selects nodes with this label.
+CPU_ONLY_LABEL = "cpu-only"
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    key: str
+    label_value: str
+    gpu_memory_gb: int
+    # The chart only accepts these device names in imageCache.devices; None = no device.
+    image_cache_device: str | None
+    # MIG profile the GPU operator must cut each physical GPU into, and how many slices
+    # one physical GPU yields; None for whole GPUs.
+    mig_profile: str | None = None
+    slices_per_gpu: int = 1
+    # Instance types per cloud with the number of physical GPUs each carries; the first
+    # entry is the default.
+    aws_instance_types: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def is_mig(self) -> bool:
+        return self.mig_profile is not None
+
+    def default_instance_type(self, cloud: str) -> str:
+        types = self.instance_types(cloud)
+        if not types:
+            raise KeyError(f"accelerator {self.key!r} has no instance type on {cloud}")
+        return next(iter(types))
+
+    def instance_types(self, cloud: str) -> Mapping[str, int]:
+        return self.aws_instance_types if cloud == "aws" else {}
+
+    def gpus_per_node(self, cloud: str, instance_type: str) -> int:
+        """Schedulable ``nvidia.com/gpu`` per node (MIG slices count one each)."""
+        return self.instance_types(cloud)[instance_type] * self.slices_per_gpu
+
+
+def _catalog(*items: Accelerator) -> Mapping[str, Accelerator]:
+    return MappingProxyType({a.key: a for a in items})
+
+
+CATALOG: Mapping[str, Accelerator] = _catalog(
+    Accelerator(
+        "t4",
+        "nvidia-tesla-t4",
+        16,
+        "t4",
+        aws_instance_types={"g4dn.xlarge": 1, "g4dn.2xlarge": 1, "g4dn.12xlarge": 4, "g4dn.metal": 8},
+    ),
+    Accelerator(
+        "a10",
+        "nvidia-ampere-a10",
+        24,
+        "a10",
+        aws_instance_types={
+            "g5.12xlarge": 4,
+            "g5.xlarge": 1,
+            "g5.2xlarge": 1,
+            "g5.4xlarge": 1,
+            "g5.8xlarge": 1,
+            "g5.16xlarge": 1,
+            "g5.24xlarge": 4,
+            "g5.48xlarge": 8,
+        },
+    ),
+    Accelerator("a100", "nvidia-ampere-a100", 40, "a100", aws_instance_types={"p4d.24xlarge": 8}),
+    Accelerator("a100e", "nvidia-ampere-a100e", 80, None, aws_instance_types={"p4de.24xlarge": 8}),
+    Accelerator("h100", "nvidia-hopper-h100", 80, "h100", aws_instance_types={"p5.48xlarge": 8}),
+    Accelerator(
+        "h100-1g20gb",
+        "nvidia-hopper-h100-1g20gb",
+        20,
+        "h100-1g20gb",
+        mig_profile="1g.20gb",
+        slices_per_gpu=4,
+        aws_instance_types={"p5.48xlarge": 8},
+    ),
+    Accelerator(
+        "h100-3g40gb",
+        "nvidia-hopper-h100-3g40gb",
+        40,
+        "h100-3g40gb",
+        mig_profile="3g.40gb",
+        slices_per_gpu=2,
+        aws_instance_types={"p5.48xlarge": 8},
+    ),
+)
+
+BY_LABEL: Mapping[str, Accelerator] = MappingProxyType({a.label_value: a for a in CATALOG.values()})
+
+# Names the chart accepts as imageCache device names (the `cpu` device plus GPU devices).
+IMAGE_CACHE_DEVICES = frozenset(
+    {"cpu"} | {a.image_cache_device for a in CATALOG.values() if a.image_cache_device}
+)
+
+
+def lookup(key: str) -> Accelerator:
+    return CATALOG[key]

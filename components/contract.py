@@ -1,0 +1,202 @@
+"""PlatformOutputs: the one contract between a cloud package and the chart layer.
+
+A platform (aws, existing, ...) provisions or looks up what model-engine needs and returns
+PlatformOutputs. The chart layer reads nothing else: it never imports a cloud SDK, and
+cloud code never builds chart values.
+
+Two halves, kept apart on purpose:
+- ``facts``: everything the chart values are derived from. Leaves may be Outputs; the chart
+  layer resolves the whole tree once. Nothing secret may live here: a secret leaf would
+  make every chart value secret and hide the Release diff in `pulumi preview --diff`.
+- ``credentials``: secret Outputs that only ever go into Kubernetes Secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import accelerators
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class GpuNodePool:
+    """A GPU pool the platform provides; known when the program starts (not an Output), so
+    balloons, image cache and hardware tiers are plain functions of it."""
+
+    name: str
+    accelerator: str
+    gpus_per_node: int
+    min_size: int
+    max_size: int
+    balloon_replicas: int = 0
+    balloon_gpus: int = 1
+    taints: tuple[Taint, ...] = (Taint(accelerators.GPU_TAINT_KEY, "NoSchedule"),)
+
+    @property
+    def spec(self) -> accelerators.Accelerator:
+        return accelerators.CATALOG[self.accelerator]
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        return {
+            accelerators.ACCELERATOR_LABEL: self.spec.label_value,
+            accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL,
+        }
+
+
+@dataclass(frozen=True)
+class Registry:
+    # Registry host (and path) the server prefixes to short repository names.
+    prefix: pulumi.Input[str]
+    # Chart launch key (e.g. vllm_repository) -> full repository path, host included.
+    repositories: Mapping[str, pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class Database:
+    host: pulumi.Input[str]
+    port: pulumi.Input[int]
+    name: pulumi.Input[str]
+    user: pulumi.Input[str]
+    ssl_mode: str = "require"
+    # Set to use the chart's cloud route (secrets.cloudDatabaseSecretName) instead of the
+    # Kubernetes Secret; AWS: a Secrets Manager JSON with username, password, clusterHost,
+    # clusterHostRo, port, dbname.
+    cloud_secret_name: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class Cache:
+    host: pulumi.Input[str]
+    port: pulumi.Input[int] = 6379
+    tls: bool = False
+    # True when credentials.redis_auth_token is set.
+    auth: bool = False
+    # AWS: Secrets Manager secret holding field `cache-url` (the URL carries the token).
+    cache_url_secret_name: pulumi.Input[str] | None = None
+    # AWS: Secrets Manager secret KEDA reads the Redis password from (redis.kedaSecretName).
+    keda_secret_name: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class Broker:
+    kind: str  # sqs | servicebus | redis
+    sqs_queue_policy_template: pulumi.Input[str] | None = None
+    sqs_queue_tag_template: pulumi.Input[str] | None = None
+    servicebus_namespace: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    bucket: pulumi.Input[str]
+    fine_tune_repository: pulumi.Input[str]
+    fine_tuned_weights_prefix: pulumi.Input[str]
+    endpoint_url: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class Identities:
+    """ServiceAccount annotations (workload identity) per ServiceAccount."""
+
+    control_plane: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    inference: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    image_builder: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # AWS: the role the chart writes into its AWS config file (aws.configMap).
+    aws_role_arn: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    cloud_provider: str  # the chart's cloud_provider: aws | azure | gcp | onprem
+    cluster_name: pulumi.Input[str]
+    region: pulumi.Input[str]
+    # ECR registryId on AWS, subscription on Azure, project on GCP; always a string.
+    account_id: pulumi.Input[str]
+    registry: Registry
+    database: Database
+    cache: Cache
+    broker: Broker
+    storage: ObjectStorage
+    identities: Identities
+    prometheus_address: pulumi.Input[str] | None = None
+    # Plain environment for the control-plane containers (e.g. AWS_REGION, S3_ENDPOINT_URL).
+    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    database_password: pulumi.Output[str]
+    redis_auth_token: pulumi.Output[str] | None = None
+    # Secret environment for control-plane and inference pods (e.g. object-storage keys);
+    # stored in a Kubernetes Secret and referenced by name from the chart values.
+    env: Mapping[str, pulumi.Output[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformOutputs:
+    kubernetes_provider: k8s.Provider
+    facts: PlatformFacts
+    credentials: Credentials
+    gpu_pools: Sequence[GpuNodePool] = ()
+    # Resources the chart must wait for (node groups, add-ons whose CRDs it renders).
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+# A value the simulated cloud (plan/, tests) cannot know before deploy is a string that
+# starts with this marker and names the resource output it comes from. A real preview never
+# shows them to the chart layer (apply does not run on unknowns); guards skip them.
+DEFERRED_MARKER = "<after-deploy "
+
+
+def is_deferred(value: object) -> bool:
+    return isinstance(value, str) and DEFERRED_MARKER in value
+
+
+# ---------------------------------------------------------------------------------------
+# Resolving the facts tree into plain data for `derive`
+
+T = TypeVar("T")
+
+
+def _to_tree(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_tree(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _to_tree(v) for k, v in value.items()}
+    return value
+
+
+def _from_tree(cls: type[T], tree: Mapping[str, Any]) -> T:
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        # Annotations are strings here (postponed evaluation); nested blocks are named
+        # plainly, e.g. "Database".
+        nested = _BLOCKS.get(str(f.type))
+        value = tree[f.name]
+        kwargs[f.name] = _from_tree(nested, value) if nested else value
+    return cls(**kwargs)
+
+
+_BLOCKS: dict[str, type] = {
+    c.__name__: c for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities)
+}
+
+
+def resolve(facts: PlatformFacts) -> pulumi.Output[PlatformFacts]:
+    """One Output of the whole facts tree with every leaf resolved to a plain value."""
+    return pulumi.Output.from_input(_to_tree(facts)).apply(
+        lambda tree: _from_tree(PlatformFacts, tree)
+    )

@@ -1,0 +1,96 @@
+"""The `existing` block: a cluster, PostgreSQL, Redis, registry and storage the operator has."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.settings_base import Model
+
+class ExistingDatabase(Model):
+    host: str
+    port: int = Field(default=5432, ge=1, le=65535)
+    name: str = "llm_engine"
+    # Needs CREATE on the database: the migration job creates the schema.
+    user: str
+    ssl_mode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "require"
+    )
+
+
+class ExistingRedis(Model):
+    """A Redis reachable from the cluster without AUTH.
+
+    On `onprem` the server builds its cache URL from REDIS_HOST with no credentials (and a
+    cache_redis_onprem_url would carry the password in a ConfigMap), so a password-protected
+    Redis cannot be used here without putting a credential in plaintext.
+    """
+
+    host: str
+    port: int = Field(default=6379, ge=1, le=65535)
+
+
+class ExistingObjectStorage(Model):
+    bucket: str
+    # S3-compatible endpoint (MinIO, Ceph ...); unset = AWS S3.
+    endpoint_url: str | None = None
+    # Where fine-tune artifacts and user weights live; default: s3://<bucket>/<prefix>.
+    fine_tune_repository: str | None = None
+    fine_tuned_weights_prefix: str | None = None
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
+            raise ValueError(f"{v!r} is not a valid bucket name (3-63 lower-case characters)")
+        return v
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"{v!r} must be an http:// or https:// URL")
+        return v
+
+
+class ExistingSettings(Model):
+    # Path to a kubeconfig file, or the kubeconfig itself; unset = the ambient kubeconfig.
+    kubeconfig: str | None = None
+    context: str | None = None
+    cluster_name: str
+    region: str = "us-east-1"
+    # Registry host (and optional path) the inference images live under, no scheme.
+    registry_prefix: str
+    # Per-image repository paths; default <registryPrefix>/<chart default path>.
+    repositories: dict[str, str] = {}
+    database: ExistingDatabase
+    redis: ExistingRedis
+    object_storage: ExistingObjectStorage
+    prometheus_address: str | None = None
+    # Annotations for the control-plane, inference and image-builder ServiceAccounts.
+    service_account_annotations: dict[str, str] = {}
+    inference_service_account_annotations: dict[str, str] = {}
+    image_builder_annotations: dict[str, str] = {}
+
+    @field_validator("registry_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if "://" in v or v.endswith("/") or not re.match(r"^[A-Za-z0-9.-]+(:\d+)?(/|$)", v):
+            raise ValueError(
+                f"{v!r} must be a registry host with an optional path, no scheme and no "
+                "trailing slash, e.g. registry.example.com/ml"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _repositories(self) -> ExistingSettings:
+        unknown = sorted(set(self.repositories) - set(INFERENCE_REPOSITORIES))
+        if unknown:
+            raise ValueError(
+                f"repositories has unknown image keys {', '.join(unknown)}; "
+                f"known: {', '.join(INFERENCE_REPOSITORIES)}"
+            )
+        return self

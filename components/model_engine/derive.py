@@ -1,0 +1,337 @@
+"""derive(facts, settings, pools, refs) -> chart values. Pure: plain data in, plain data out.
+
+Every value the chart gets is computed here from what the platform provisioned (facts),
+what the operator chose (settings) and the GPU pools that exist; nothing is typed twice.
+The operator's `chartValues` are merged last; `guards.check` then judges the result.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components import accelerators
+from components.contract import GpuNodePool, PlatformFacts
+from components.model_engine import chart_facts as cf
+from components.settings import HardwareTier, ModelHardware, StackSettings
+
+# Cache lives in DB 15 (Celery uses 0-3, results 1). Nothing may follow the index: the
+# server reads the DB from the URL's last path segment.
+CACHE_DB_INDEX = 15
+
+
+@dataclass(frozen=True)
+class SecretRefs:
+    """Names of the Kubernetes Secrets the model-engine component creates."""
+
+    database: str | None = None
+    redis_auth: str | None = None
+    platform_env: str | None = None
+    platform_env_keys: tuple[str, ...] = ()
+
+
+# recommendedHardware the chart ships (values_sample.yaml); by default only tiers whose GPU a
+# pool provides are kept, so the server never recommends hardware that cannot schedule.
+REFERENCE_TIERS: tuple[HardwareTier, ...] = tuple(
+    HardwareTier(
+        gpu_memory_le=le,
+        cpus=cpus,
+        gpus=gpus,
+        memory=mem,
+        storage=disk,
+        gpu_type=gpu,
+        nodes_per_worker=npw,
+    )
+    for le, cpus, gpus, mem, disk, gpu, npw in (
+        (24, 10, 1, "24Gi", "80Gi", "a10", 1),
+        (48, 20, 2, "48Gi", "80Gi", "a10", 1),
+        (96, 40, 4, "96Gi", "96Gi", "a10", 1),
+        (180, 20, 2, "160Gi", "160Gi", "h100", 1),
+        (320, 40, 4, "320Gi", "320Gi", "h100", 1),
+        (640, 80, 8, "800Gi", "640Gi", "h100", 1),
+        (640, 80, 8, "800Gi", "640Gi", "h100", 2),
+    )
+)
+REFERENCE_MODELS: tuple[ModelHardware, ...] = tuple(
+    ModelHardware(name=n, cpus=c, gpus=g, memory=m, storage=s, gpu_type="h100")
+    for n, c, g, m, s in (
+        ("llama-3-8b-instruct-262k", 20, 2, "40Gi", "40Gi"),
+        ("deepseek-coder-v2", 160, 8, "800Gi", "640Gi"),
+        ("deepseek-coder-v2-instruct", 160, 8, "800Gi", "640Gi"),
+    )
+)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Maps merge key by key; anything else (lists included) is replaced by the override."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def cache_url(facts: PlatformFacts) -> str:
+    scheme = "rediss" if facts.cache.tls else "redis"
+    return f"{scheme}://{facts.cache.host}:{facts.cache.port}/{CACHE_DB_INDEX}"
+
+
+def _cache_keys(facts: PlatformFacts) -> dict[str, Any]:
+    """The one cache-URL key the server reads for this cloud (see its precedence rules)."""
+    cache = facts.cache
+    if facts.cloud_provider == "aws":
+        if cache.cache_url_secret_name:
+            return {"cache_redis_aws_secret_name": cache.cache_url_secret_name}
+        return {"cache_redis_aws_url": cache_url(facts)}
+    if facts.cloud_provider == "azure":
+        return {"cache_redis_azure_host": f"{cache.host}:{cache.port}"}
+    if facts.cloud_provider == "gcp":
+        return {"cache_redis_gcp_url": cache_url(facts)}
+    return {"cache_redis_onprem_url": cache_url(facts)}
+
+
+def _toleration(taint: Any) -> dict[str, Any]:
+    return {"key": taint.key, "operator": "Exists", "effect": taint.effect}
+
+
+def balloons(settings: StackSettings, pools: Sequence[GpuNodePool]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {
+            "acceleratorName": p.spec.label_value,
+            "replicaCount": p.balloon_replicas,
+            "gpuCount": p.balloon_gpus,
+        }
+        for p in pools
+    ]
+    out.append({"acceleratorName": "cpu", "replicaCount": settings.gpu.cpu_balloon_replicas})
+    return out
+
+
+def image_cache_devices(
+    settings: StackSettings, pools: Sequence[GpuNodePool]
+) -> list[dict[str, Any]]:
+    if not settings.gpu.image_cache:
+        return []
+    devices: list[dict[str, Any]] = [
+        {"name": "cpu", "nodeSelector": {accelerators.CPU_ONLY_LABEL: "true"}}
+    ]
+    for p in pools:
+        if p.spec.image_cache_device is None:
+            continue  # the chart has no device name for this accelerator
+        devices.append(
+            {
+                "name": p.spec.image_cache_device,
+                "nodeSelector": {accelerators.ACCELERATOR_LABEL: p.spec.label_value},
+                "tolerations": [_toleration(t) for t in p.taints],
+            }
+        )
+    return devices
+
+
+def recommended_hardware(
+    settings: StackSettings, pools: Sequence[GpuNodePool]
+) -> dict[str, list[dict[str, Any]]]:
+    chosen = settings.gpu.recommended_hardware
+    if chosen is not None:
+        tiers, models = chosen.by_gpu_memory_gb, chosen.by_model_name
+    else:
+        provided = {p.spec.label_value for p in pools}
+        tiers = [t for t in REFERENCE_TIERS if t.gpu_type in provided]
+        models = [m for m in REFERENCE_MODELS if m.gpu_type in provided]
+    return {
+        "byGpuMemoryGb": [t.model_dump() for t in sorted(tiers, key=lambda t: t.gpu_memory_le)],
+        "byModelName": [m.model_dump() for m in models],
+    }
+
+
+def _env(facts: PlatformFacts, refs: SecretRefs) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [{"name": k, "value": str(v)} for k, v in facts.env.items()]
+    env += [
+        {"name": k, "valueFrom": {"secretKeyRef": {"name": refs.platform_env, "key": k}}}
+        for k in refs.platform_env_keys
+    ]
+    return env
+
+
+def _resources(settings: StackSettings) -> dict[str, Any]:
+    res = settings.control_plane.resources
+    out: dict[str, Any] = {"requests": res.requests.model_dump(exclude_none=True)}
+    if res.limits is not None:
+        out["limits"] = res.limits.model_dump(exclude_none=True)
+    return out
+
+
+def _k8s_dump(model: Any) -> dict[str, Any] | None:
+    return None if model is None else model.model_dump(by_alias=True, exclude_none=True)
+
+
+def derive(
+    facts: PlatformFacts,
+    settings: StackSettings,
+    pools: Sequence[GpuNodePool],
+    refs: SecretRefs,
+) -> dict[str, Any]:
+    """The chart values, operator overrides merged last. Not yet guarded."""
+    ns = settings.namespaces
+    img = settings.image
+    trace = settings.datadog.trace
+    hook = dict(cf.SERVICE_ACCOUNT_HOOK)
+    broker = facts.broker
+    is_aws = facts.cloud_provider == "aws"
+
+    infra: dict[str, Any] = {
+        "cloud_provider": facts.cloud_provider,
+        "k8s_cluster_name": facts.cluster_name,
+        "dns_host_domain": settings.domain,
+        "default_region": facts.region,
+        "ml_account_id": str(facts.account_id),
+        "docker_repo_prefix": facts.registry.prefix,
+        "s3_bucket": facts.storage.bucket,
+        "redis_host": facts.cache.host,
+    }
+    if facts.prometheus_address:
+        infra["prometheus_server_address"] = facts.prometheus_address
+    if settings.identity_service_url:
+        infra["identity_service_url"] = settings.identity_service_url
+    if facts.storage.endpoint_url:
+        infra["s3_endpoint_url"] = facts.storage.endpoint_url
+
+    launch: dict[str, Any] = {
+        "endpoint_namespace": ns.endpoints,
+        "billing_queue_arn": "unused",
+        "model_primitive_host": "unused",
+        "sqs_profile": "default",
+        "sqs_queue_policy_template": broker.sqs_queue_policy_template or "unused",
+        "sqs_queue_tag_template": broker.sqs_queue_tag_template or "unused",
+        "cloud_file_llm_fine_tune_repository": facts.storage.fine_tune_repository,
+        "hf_user_fine_tuned_weights_prefix": facts.storage.fine_tuned_weights_prefix,
+        "istio_enabled": settings.istio.enabled,
+        "dd_trace_enabled": trace,
+        "sensitive_log_mode": settings.logging.sensitive_log_mode,
+        **{k: v for k, v in facts.registry.repositories.items()},
+        **_cache_keys(facts),
+    }
+
+    secrets: dict[str, Any] = (
+        {"cloudDatabaseSecretName": facts.database.cloud_secret_name}
+        if facts.database.cloud_secret_name
+        else {"kubernetesDatabaseSecretName": refs.database}
+    )
+
+    values: dict[str, Any] = {
+        "tag": img.tag,
+        "context": settings.environment,
+        "image": {
+            "gatewayRepository": img.gateway_repository or img.repository,
+            "builderRepository": img.builder_repository or img.repository,
+            "cacherRepository": img.cacher_repository or img.repository,
+            "forwarderRepository": img.forwarder_repository or img.repository,
+            "pullPolicy": img.pull_policy,
+        },
+        "secrets": secrets,
+        "db": {"runDbMigrationScript": True, "runDbInitScript": False},
+        "serviceAccount": {
+            "annotations": {**facts.identities.control_plane, **hook},
+            "namespaces": [],
+        },
+        "imageBuilderServiceAccount": {
+            "create": True,
+            "annotations": dict(facts.identities.image_builder),
+        },
+        "aws": {
+            "configMap": {
+                "name": "default-config",
+                "create": is_aws,
+                "mountPath": cf.AWS_CONFIG_MOUNT_PATH,
+                "namespaces": [ns.release, ns.endpoints],
+            },
+            "profileName": "default",
+        },
+        "service": {"type": "ClusterIP", "port": 80},
+        "virtualservice": {
+            "enabled": settings.istio.enabled,
+            "annotations": dict(settings.istio.virtual_service_annotations),
+            "hostDomains": settings.hosts,
+            "gateways": list(settings.istio.gateways),
+        },
+        "destinationrule": {
+            "enabled": settings.istio.enabled and settings.istio.destination_rule,
+            "annotations": {},
+        },
+        "hostDomain": {"prefix": settings.istio.host_prefix},
+        "replicaCount": settings.control_plane.replicas.model_dump(),
+        "balloonConfig": {"reserveHighPriority": settings.gpu.reserve_high_priority_balloons},
+        "balloonNodeSelector": dict(settings.gpu.balloon_node_selector),
+        "balloons": balloons(settings, pools),
+        "autoscaling": {
+            "horizontal": {
+                "enabled": settings.autoscaling.gateway.enabled,
+                "minReplicas": settings.autoscaling.gateway.min_replicas,
+                "maxReplicas": settings.autoscaling.gateway.max_replicas,
+                "targetConcurrency": settings.autoscaling.gateway.target_concurrency,
+            },
+            "vertical": {"enabled": settings.autoscaling.vertical},
+            "prewarming": {"enabled": settings.autoscaling.prewarming},
+        },
+        "celery_autoscaler": {
+            "enabled": settings.autoscaling.celery.enabled,
+            "num_shards": settings.autoscaling.celery.num_shards,
+        },
+        "podDisruptionBudget": {
+            "enabled": settings.control_plane.pod_disruption_budget.enabled,
+            "minAvailable": settings.control_plane.pod_disruption_budget.min_available,
+        },
+        "resources": _resources(settings),
+        "nodeSelector": settings.control_plane.node_selector,
+        "tolerations": list(settings.control_plane.tolerations),
+        "affinity": dict(settings.control_plane.affinity),
+        "serviceTemplate": {
+            "securityContext": {"capabilities": {"drop": ["all"]}},
+            "mountInfraConfig": True,
+            "createServiceAccount": True,
+            "serviceAccountName": cf.INFERENCE_SERVICE_ACCOUNT,
+            "serviceAccountAnnotations": {**facts.identities.inference, **hook},
+        },
+        "imageCache": {"devices": image_cache_devices(settings, pools)},
+        "triton": {"image": {"repository": settings.triton.repository, "tag": settings.triton.tag}},
+        "celeryBrokerType": broker.kind,
+        "redis": {
+            "enableTLS": facts.cache.tls,
+            "enableAuth": facts.cache.auth,
+            "authSecretName": refs.redis_auth or "",
+            "authSecretKey": cf.REDIS_AUTH_SECRET_KEY if refs.redis_auth else "",
+            "kedaSecretName": facts.cache.keda_secret_name or "",
+            "unsafeSsl": False,
+        },
+        "keda": {"cooldownPeriod": settings.autoscaling.keda_cooldown_seconds},
+        "datadog": {"enabled": settings.datadog.enabled, "env": settings.datadog.env or ""},
+        "dd_trace_enabled": trace,
+        "recommendedHardware": recommended_hardware(settings, pools),
+        "gpuTolerations": list(settings.gpu.extra_tolerations),
+        "extraEnvVars": _env(facts, refs),
+        "extraPodEnvFrom": (
+            [{"secretRef": {"name": refs.platform_env}}] if refs.platform_env else []
+        ),
+        "spellbook": {"enabled": False},
+        "config": {"values": {"infra": infra, "launch": launch}},
+    }
+    # Redis is the broker for the gateway on gcp/onprem, but the builder only follows
+    # celeryBrokerType when this flag says so (it defaults to SQS otherwise).
+    if broker.kind == "redis":
+        values["celery_broker_type_redis"] = True
+    if settings.security.celery_enable_sha256 is not None:
+        values["celery_enable_sha256"] = settings.security.celery_enable_sha256
+    if settings.logging.debug_mode is not None:
+        values["debug_mode"] = settings.logging.debug_mode
+    for key, model in (
+        ("podSecurityContext", settings.control_plane.pod_security_context),
+        ("containerSecurityContext", settings.control_plane.container_security_context),
+    ):
+        dumped = _k8s_dump(model)
+        if dumped is not None:
+            values[key] = dumped
+    return deep_merge(values, settings.chart_values)

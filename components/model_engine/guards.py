@@ -1,0 +1,576 @@
+"""Guards: every known way the chart values deploy "fine" and then fail silently.
+
+`check(values, ...)` runs each guard over the final values (operator overrides included)
+and returns findings; `enforce` raises GuardError on any error. Each finding names the
+chart value and, when the operator's `chartValues` set it, says so: that is where the fix
+goes. The typed model (values.ChartValues) is checked last, for types and unknown
+server-config keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from components import accelerators
+from components.contract import GpuNodePool, is_deferred
+from components.model_engine import chart_facts as cf
+from components.model_engine.values import ChartValues
+from components.settings import PROJECT, StackSettings
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Literal["error", "warning"]
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.path}: {self.message}"
+
+
+class GuardError(Exception):
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = list(findings)
+        lines = "\n".join(f"  - {f.path}: {f.message}" for f in self.findings)
+        super().__init__(
+            f"the model-engine chart values would not work ({len(self.findings)} problem(s)):"
+            f"\n{lines}"
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    values: Mapping[str, Any]
+    settings: StackSettings
+    pools: Sequence[GpuNodePool]
+
+    def get(self, path: str, default: Any = None) -> Any:
+        node: Any = self.values
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def has(self, path: str) -> bool:
+        sentinel = object()
+        return self.get(path, sentinel) is not sentinel
+
+    @property
+    def infra(self) -> Mapping[str, Any]:
+        return self.get("config.values.infra", {}) or {}
+
+    @property
+    def launch(self) -> Mapping[str, Any]:
+        return self.get("config.values.launch", {}) or {}
+
+    def origin(self, path: str) -> str:
+        """Where to fix a value: the operator's override, or a setting."""
+        node: Any = self.settings.chart_values
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return ""
+            node = node[part]
+        return f" (set by {PROJECT}:chartValues.{path}; change or remove the override)"
+
+
+Guard = Callable[[Context], Iterator[Finding]]
+GUARDS: list[Guard] = []
+
+
+def guard(fn: Guard) -> Guard:
+    GUARDS.append(fn)
+    return fn
+
+
+def _error(ctx: Context, path: str, message: str) -> Finding:
+    return Finding("error", path, message + ctx.origin(path))
+
+
+def _warning(ctx: Context, path: str, message: str) -> Finding:
+    return Finding("warning", path, message + ctx.origin(path))
+
+
+@guard
+def migration_runs(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("db.runDbMigrationScript") is not True:
+        yield _error(
+            ctx,
+            "db.runDbMigrationScript",
+            "must be true: without the migration hook the database has no schema and model "
+            "creation fails with missing-table errors",
+        )
+    if ctx.get("db.runDbInitScript") is True:
+        yield _error(
+            ctx,
+            "db.runDbInitScript",
+            "must stay false: with the migration on, the init script's CREATE SCHEMA makes the "
+            "migration fail on a fresh database",
+        )
+
+
+@guard
+def no_pool_sizes(ctx: Context) -> Iterator[Finding]:
+    for key, why in cf.FORBIDDEN_INFRA_KEYS.items():
+        if key in ctx.infra:
+            yield _error(ctx, f"config.values.infra.{key}", f"must not be set: {why}")
+
+
+@guard
+def fine_tune_key(ctx: Context) -> Iterator[Finding]:
+    for key, why in cf.STALE_LAUNCH_KEYS.items():
+        if key in ctx.launch:
+            yield _error(ctx, f"config.values.launch.{key}", f"stale key: {why}")
+
+
+@guard
+def required_launch_keys(ctx: Context) -> Iterator[Finding]:
+    for key in cf.REQUIRED_LAUNCH_KEYS:
+        if ctx.launch.get(key) in (None, ""):
+            yield _error(
+                ctx,
+                f"config.values.launch.{key}",
+                "required by the server: without it every component crashes at import",
+            )
+    for key in cf.BOOL_LAUNCH_KEYS:
+        value = ctx.launch.get(key)
+        if value is not None and not isinstance(value, bool):
+            yield _error(
+                ctx,
+                f"config.values.launch.{key}",
+                f"must be a YAML boolean, not {value!r}: the chart quotes non-bools and the "
+                "string 'false' is true to the server",
+            )
+
+
+@guard
+def required_infra_keys(ctx: Context) -> Iterator[Finding]:
+    for key in cf.REQUIRED_INFRA_KEYS:
+        if ctx.infra.get(key) in (None, ""):
+            yield _error(ctx, f"config.values.infra.{key}", "required by the server")
+
+
+@guard
+def string_ids(ctx: Context) -> Iterator[Finding]:
+    for path in ("tag", "config.values.infra.ml_account_id", "triton.image.tag"):
+        value = ctx.get(path)
+        if value is not None and not isinstance(value, str):
+            yield _error(
+                ctx,
+                path,
+                f"must be a string, got {type(value).__name__} {value!r}: a number renders "
+                "as a float (1.1e+11) or loses digits; quote it",
+            )
+    account = ctx.infra.get("ml_account_id")
+    if (
+        ctx.infra.get("cloud_provider") == "aws"
+        and isinstance(account, str)
+        and not is_deferred(account)
+        and not re.fullmatch(r"\d{12}", account)
+    ):
+        yield _error(
+            ctx,
+            "config.values.infra.ml_account_id",
+            f"{account!r} is not a 12-digit AWS account id (the ECR registryId)",
+        )
+
+
+@guard
+def broker_type(ctx: Context) -> Iterator[Finding]:
+    kind = ctx.get("celeryBrokerType")
+    cloud = ctx.infra.get("cloud_provider")
+    if kind == "elasticache":
+        yield _error(
+            ctx,
+            "celeryBrokerType",
+            "`elasticache` (recommended by the reference document) makes async forwarders "
+            "raise; use `redis` for a Redis broker",
+        )
+        return
+    if kind not in cf.BROKER_TYPES:
+        yield _error(ctx, "celeryBrokerType", f"{kind!r} is not one of {', '.join(cf.BROKER_TYPES)}")
+        return
+    allowed = cf.BROKERS_FOR_CLOUD.get(str(cloud), ())
+    if kind not in allowed:
+        yield _error(
+            ctx,
+            "celeryBrokerType",
+            f"{kind!r} does not work with cloud_provider {cloud!r}; use {' or '.join(allowed)}",
+        )
+    if kind == "redis" and ctx.get("celery_broker_type_redis") is not True:
+        yield _error(
+            ctx,
+            "celery_broker_type_redis",
+            "must be true with a Redis broker: the endpoint builder otherwise listens on SQS",
+        )
+    if cloud not in cf.CLOUD_PROVIDERS:
+        yield _error(
+            ctx,
+            "config.values.infra.cloud_provider",
+            f"{cloud!r} is not one of {', '.join(cf.CLOUD_PROVIDERS)}",
+        )
+
+
+@guard
+def sqs_templates(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("celeryBrokerType") != "sqs":
+        return
+    for key, needed in (
+        ("sqs_queue_policy_template", {"queue_name"}),
+        ("sqs_queue_tag_template", set()),
+    ):
+        path = f"config.values.launch.{key}"
+        template = ctx.launch.get(key)
+        if not isinstance(template, str) or is_deferred(template):
+            continue
+        try:
+            names = {
+                m.group("named") or m.group("braced")
+                for m in string.Template.pattern.finditer(template)
+                if m.group("named") or m.group("braced")
+            }
+            sample = string.Template(template).safe_substitute(
+                queue_name="q", team="t", endpoint_id="e", endpoint_name="n",
+                endpoint_created_by="u",
+            )
+            json.loads(sample)
+        except (ValueError, json.JSONDecodeError) as e:
+            yield _error(ctx, path, f"is not a JSON string.Template: {e}")
+            continue
+        missing = needed - names
+        if missing:
+            yield _error(ctx, path, f"must use ${{{', '.join(sorted(missing))}}}")
+        unknown = names - {"queue_name", "team", "endpoint_id", "endpoint_name", "endpoint_created_by"}
+        if unknown:
+            yield _error(ctx, path, f"uses unknown placeholders {sorted(unknown)}")
+
+
+@guard
+def endpoint_namespace(ctx: Context) -> Iterator[Finding]:
+    ns = ctx.launch.get("endpoint_namespace")
+    if ns == ctx.settings.namespaces.release:
+        yield _error(
+            ctx,
+            "config.values.launch.endpoint_namespace",
+            "must differ from the release namespace",
+        )
+    elif ns != ctx.settings.namespaces.endpoints:
+        yield _error(
+            ctx,
+            "config.values.launch.endpoint_namespace",
+            f"{ns!r} is not the namespace this program creates and fills with Secrets "
+            f"({ctx.settings.namespaces.endpoints!r}); set {PROJECT}:namespaces.endpoints "
+            "instead",
+        )
+
+
+def _has_registry_host(repo: str) -> bool:
+    first = repo.split("/", 1)[0]
+    return "/" in repo and ("." in first or ":" in first or first == "localhost")
+
+
+@guard
+def full_repositories(ctx: Context) -> Iterator[Finding]:
+    for key in cf.INFERENCE_REPOSITORIES:
+        repo = ctx.launch.get(key)
+        if repo is None or is_deferred(repo):
+            continue
+        if not isinstance(repo, str) or not _has_registry_host(repo):
+            yield _error(
+                ctx,
+                f"config.values.launch.{key}",
+                f"{repo!r} has no registry host, so the server prefixes docker_repo_prefix and "
+                "endpoints sit in INITIALIZING if that image is not there; give the full path",
+            )
+    for key in ("gatewayRepository", "builderRepository", "cacherRepository", "forwarderRepository"):
+        repo = ctx.get(f"image.{key}")
+        if isinstance(repo, str) and not _has_registry_host(repo):
+            yield _error(ctx, f"image.{key}", f"{repo!r} must be a full repository path")
+
+
+@guard
+def prometheus_for_scale_from_zero(ctx: Context) -> Iterator[Finding]:
+    if ctx.infra.get("prometheus_server_address"):
+        return
+    if ctx.settings.autoscaling.scale_from_zero:
+        yield _error(
+            ctx,
+            "config.values.infra.prometheus_server_address",
+            "missing: sync endpoints with min_workers=0 never scale up from zero without it; "
+            f"set {PROJECT}:prometheusAddress (or install Prometheus with the add-ons), or set "
+            f"{PROJECT}:autoscaling.scaleFromZero: false to accept that",
+        )
+    else:
+        yield _warning(
+            ctx,
+            "config.values.infra.prometheus_server_address",
+            "unset: endpoints created with min_workers=0 will not scale from zero",
+        )
+
+
+@guard
+def datadog_toggles(ctx: Context) -> Iterator[Finding]:
+    top, launch = ctx.get("dd_trace_enabled"), ctx.launch.get("dd_trace_enabled")
+    if top != launch:
+        yield _error(
+            ctx,
+            "dd_trace_enabled",
+            f"is {top!r} but config.values.launch.dd_trace_enabled is {launch!r}: the two must "
+            f"be equal; set {PROJECT}:datadog.trace instead of either",
+        )
+
+
+@guard
+def aws_config_map(ctx: Context) -> Iterator[Finding]:
+    if ctx.infra.get("cloud_provider") != "aws":
+        return
+    if ctx.get("aws.configMap.mountPath") != cf.AWS_CONFIG_MOUNT_PATH:
+        yield _error(
+            ctx,
+            "aws.configMap.mountPath",
+            f"must be {cf.AWS_CONFIG_MOUNT_PATH}: without it pods are rejected",
+        )
+    namespaces = set(ctx.get("aws.configMap.namespaces") or [])
+    wanted = {ctx.settings.namespaces.release, ctx.settings.namespaces.endpoints}
+    if not wanted <= namespaces:
+        yield _error(
+            ctx,
+            "aws.configMap.namespaces",
+            f"must list {sorted(wanted)} so the AWS profile reaches every pod",
+        )
+    if ctx.get("aws.configMap.create") is not True:
+        yield _error(ctx, "aws.configMap.create", "must be true on AWS")
+
+
+@guard
+def service_account_hooks(ctx: Context) -> Iterator[Finding]:
+    for path in ("serviceAccount.annotations", "serviceTemplate.serviceAccountAnnotations"):
+        annotations = ctx.get(path) or {}
+        for key, value in cf.SERVICE_ACCOUNT_HOOK.items():
+            if annotations.get(key) != value:
+                yield _error(
+                    ctx,
+                    path,
+                    f"needs {key}: {value!r}: the ServiceAccount must exist before the "
+                    "migration hook runs (and a non-empty map renders the inference SA)",
+                )
+    if ctx.infra.get("cloud_provider") == "aws":
+        for path in ("serviceAccount.annotations", "serviceTemplate.serviceAccountAnnotations"):
+            if "eks.amazonaws.com/role-arn" not in (ctx.get(path) or {}):
+                yield _error(ctx, path, "needs eks.amazonaws.com/role-arn (IRSA) on AWS")
+
+
+@guard
+def node_selector(ctx: Context) -> Iterator[Finding]:
+    if ctx.has("nodeSelector") and ctx.get("nodeSelector") == {}:
+        yield _error(
+            ctx,
+            "nodeSelector",
+            "{} does not clear the chart default `node-lifecycle: normal`; use null",
+        )
+
+
+@guard
+def context_value(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("context") == "circleci":
+        yield _error(ctx, "context", "`circleci` turns on the server's fake clients")
+
+
+@guard
+def forbidden_top_level(ctx: Context) -> Iterator[Finding]:
+    for key, why in cf.FORBIDDEN_TOP_LEVEL.items():
+        if ctx.has(key):
+            yield _error(ctx, key, f"must not be set: {why}")
+
+
+def _url_has_credentials(url: str) -> bool:
+    return bool(re.match(r"^[a-z]+s?://[^/@]*@", url))
+
+
+@guard
+def cache_url(ctx: Context) -> Iterator[Finding]:
+    present = [k for k in cf.CACHE_URL_KEYS if ctx.launch.get(k)]
+    cloud = ctx.infra.get("cloud_provider")
+    if not present:
+        yield _error(
+            ctx,
+            "config.values.launch",
+            "no Redis cache key is set (cache_redis_*): the cacher and KEDA cannot start",
+        )
+    allowed = {
+        "aws": {"cache_redis_aws_url", "cache_redis_aws_secret_name", "cache_redis_onprem_url"},
+        "azure": {"cache_redis_azure_host", "cache_redis_onprem_url"},
+        "gcp": {"cache_redis_gcp_url", "cache_redis_onprem_url"},
+        "onprem": {"cache_redis_onprem_url", "cache_redis_aws_url"},
+    }.get(str(cloud), set())
+    for key in present:
+        path = f"config.values.launch.{key}"
+        value = ctx.launch[key]
+        if key not in allowed:
+            yield _error(ctx, path, f"is not read (or asserts) with cloud_provider {cloud!r}")
+        if not isinstance(value, str) or key.endswith(("_secret_name", "_host")):
+            continue
+        if is_deferred(value):
+            continue
+        if "?" in value or "#" in value:
+            yield _error(
+                ctx,
+                path,
+                "nothing may follow the DB index: the server reads the index from the last "
+                "'/' segment, so a query string makes it DB 0 and KEDA reads the wrong DB",
+            )
+        if _url_has_credentials(value):
+            yield _error(
+                ctx,
+                path,
+                "carries credentials, which would sit in plaintext in a ConfigMap and the Helm "
+                "release; use the cloud's secret route (cache_redis_aws_secret_name)",
+            )
+
+
+@guard
+def redis_auth_literal(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("redis.auth"):
+        yield _error(
+            ctx,
+            "redis.auth",
+            "a literal Redis password is stored in plaintext in the Helm release; the program "
+            "creates a Kubernetes Secret and sets redis.authSecretName instead",
+        )
+    if ctx.get("redis.enableAuth") is True and not ctx.get("redis.authSecretName"):
+        yield _error(ctx, "redis.authSecretName", "required when redis.enableAuth is true")
+
+
+@guard
+def database_secret(ctx: Context) -> Iterator[Finding]:
+    k8s_name = ctx.get("secrets.kubernetesDatabaseSecretName")
+    cloud_name = ctx.get("secrets.cloudDatabaseSecretName")
+    if not k8s_name and not cloud_name:
+        yield _error(
+            ctx,
+            "secrets",
+            "name the database Secret (kubernetesDatabaseSecretName or cloudDatabaseSecretName)",
+        )
+
+
+@guard
+def image_cache_devices(ctx: Context) -> Iterator[Finding]:
+    provided = {p.spec.label_value for p in ctx.pools}
+    for i, device in enumerate(ctx.get("imageCache.devices") or []):
+        name = device.get("name")
+        if name not in accelerators.IMAGE_CACHE_DEVICES:
+            yield _error(
+                ctx,
+                f"imageCache.devices[{i}].name",
+                f"{name!r} is not a device the chart knows "
+                f"({', '.join(sorted(accelerators.IMAGE_CACHE_DEVICES))})",
+            )
+        label = (device.get("nodeSelector") or {}).get(accelerators.ACCELERATOR_LABEL)
+        if label and label not in provided:
+            yield _error(
+                ctx,
+                f"imageCache.devices[{i}]",
+                f"selects {label!r} nodes, but no GPU pool provides them: its pods never schedule",
+            )
+
+
+@guard
+def balloon_accelerators(ctx: Context) -> Iterator[Finding]:
+    provided = {p.spec.label_value for p in ctx.pools}
+    for i, balloon in enumerate(ctx.get("balloons") or []):
+        name = balloon.get("acceleratorName")
+        if name == "cpu":
+            continue
+        if name not in accelerators.BY_LABEL:
+            yield _error(ctx, f"balloons[{i}].acceleratorName", f"{name!r} is not a known GPU label")
+        elif name not in provided and balloon.get("replicaCount"):
+            yield _error(
+                ctx,
+                f"balloons[{i}]",
+                f"warms {name!r} nodes, but no GPU pool provides them; the balloon pods stay "
+                "Pending (and may keep the autoscaler busy)",
+            )
+
+
+@guard
+def hardware_tiers(ctx: Context) -> Iterator[Finding]:
+    provided = {p.spec.label_value for p in ctx.pools}
+    for table in ("byGpuMemoryGb", "byModelName"):
+        for i, tier in enumerate(ctx.get(f"recommendedHardware.{table}") or []):
+            gpu = tier.get("gpu_type")
+            if gpu not in provided:
+                yield _error(
+                    ctx,
+                    f"recommendedHardware.{table}[{i}].gpu_type",
+                    f"{gpu!r} is provided by no GPU pool (pools: "
+                    f"{', '.join(sorted(provided)) or 'none'}): endpoints given this "
+                    f"recommendation never schedule; add a pool to {PROJECT}:gpu.pools or "
+                    f"change {PROJECT}:gpu.recommendedHardware",
+                )
+
+
+@guard
+def identity_service(ctx: Context) -> Iterator[Finding]:
+    if not ctx.infra.get("identity_service_url"):
+        yield _warning(
+            ctx,
+            "config.values.infra.identity_service_url",
+            "unset: the API accepts any basic-auth user name (no authentication); set "
+            f"{PROJECT}:identityServiceUrl or keep the gateway private",
+        )
+
+
+@guard
+def no_credentials_anywhere(ctx: Context) -> Iterator[Finding]:
+    """Last line of defence: nothing that looks like a credential is in the values."""
+
+    def walk(node: Any, path: str) -> Iterator[Finding]:
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                yield from walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from walk(v, f"{path}[{i}]")
+        elif isinstance(node, str) and (
+            _url_has_credentials(node) or "[secret]" in node or "randomPassword" in node
+        ):
+            yield _error(
+                ctx, path, "looks like a credential; Helm values are stored in plaintext"
+            )
+
+    yield from walk(ctx.values, "")
+
+
+def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
+    try:
+        ChartValues.model_validate(values)
+    except ValidationError as e:
+        for err in e.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key: the server silently drops it (typo?)"
+            yield Finding("error", path, msg)
+
+
+def check(
+    values: Mapping[str, Any], settings: StackSettings, pools: Sequence[GpuNodePool]
+) -> list[Finding]:
+    ctx = Context(values, settings, pools)
+    findings = [f for g in GUARDS for f in g(ctx)]
+    if not any(f.level == "error" for f in findings):
+        findings += list(_model_findings(values))
+    return findings
+
+
+def enforce(findings: Sequence[Finding]) -> None:
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        raise GuardError(errors)

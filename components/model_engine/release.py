@@ -1,0 +1,221 @@
+"""ModelEngine: namespaces, the Secrets the chart names, then the chart as a helm.v3.Release.
+
+The Release is the one place chart values are computed: the platform's facts are resolved
+once and handed to `derive`, and `guards` judge the result before Helm sees it. Credentials
+only ever reach Kubernetes Secrets; the values name those Secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import contract
+from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
+from components.model_engine import chart_facts as cf
+from components.model_engine import guards
+from components.model_engine.derive import SecretRefs, derive
+from components.settings import StackSettings
+
+DATABASE_SECRET = "model-engine-database"
+REDIS_AUTH_SECRET = "model-engine-redis-auth"
+PLATFORM_ENV_SECRET = "model-engine-platform-env"
+
+
+def render(
+    facts: PlatformFacts,
+    settings: StackSettings,
+    pools: Sequence[GpuNodePool],
+    refs: SecretRefs,
+) -> tuple[dict[str, Any], list[guards.Finding]]:
+    """Derive the values and judge them; raise GuardError on any error."""
+    values = derive(facts, settings, pools, refs)
+    findings = guards.check(values, settings, pools)
+    guards.enforce(findings)
+    return values, findings
+
+
+def secret_refs(facts: PlatformFacts, secret_env: Mapping[str, object]) -> SecretRefs:
+    """The Kubernetes Secrets this component creates, by what the platform provides."""
+    return SecretRefs(
+        database=None if facts.database.cloud_secret_name else DATABASE_SECRET,
+        redis_auth=REDIS_AUTH_SECRET if facts.cache.auth else None,
+        platform_env=PLATFORM_ENV_SECRET if secret_env else None,
+        platform_env_keys=tuple(sorted(secret_env)),
+    )
+
+
+def preflight(
+    settings: StackSettings,
+    facts: PlatformFacts,
+    pools: Sequence[GpuNodePool],
+    secret_env_keys: Sequence[str] = (),
+) -> list[guards.Finding]:
+    """Judge the values from what is known before any resource exists (the platform's
+    preview facts); unknown outputs are placeholders the guards skip."""
+    refs = secret_refs(facts, dict.fromkeys(secret_env_keys, ""))
+    return render(facts, settings, pools, refs)[1]
+
+
+def database_url(facts: PlatformFacts, password: str) -> str:
+    db = facts.database
+    user = urllib.parse.quote(str(db.user), safe="")
+    secret = urllib.parse.quote(password, safe="")
+    return (
+        f"postgresql://{user}:{secret}@{db.host}:{db.port}/{db.name}?sslmode={db.ssl_mode}"
+    )
+
+
+@dataclass
+class ModelEngineArgs:
+    settings: StackSettings
+    platform: PlatformOutputs
+    # Add-ons whose CRDs or services the chart needs (Istio, KEDA, ...).
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # Overrides the platform's Prometheus address (e.g. the one the add-ons installed).
+    prometheus_address: pulumi.Input[str] | None = None
+
+
+class ModelEngine(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    release_namespace: k8s.core.v1.Namespace
+    endpoint_namespace: k8s.core.v1.Namespace
+    secrets: list[k8s.core.v1.Secret]
+    values: pulumi.Output[dict[str, Any]]
+
+    def __init__(
+        self, name: str, args: ModelEngineArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:index:ModelEngine", name, None, opts)
+        settings, platform = args.settings, args.platform
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.kubernetes_provider)
+        ns = settings.namespaces
+
+        self.release_namespace = k8s.core.v1.Namespace(
+            f"{name}-release-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ns.release, labels={"app.kubernetes.io/part-of": "model-engine"}
+            ),
+            opts=k8s_opts,
+        )
+        endpoint_labels = {"app.kubernetes.io/part-of": "model-engine"}
+        if settings.istio.enabled:
+            endpoint_labels["istio-injection"] = "enabled"
+        self.endpoint_namespace = k8s.core.v1.Namespace(
+            f"{name}-endpoint-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.endpoints, labels=endpoint_labels),
+            opts=k8s_opts,
+        )
+        namespaces = [self.release_namespace, self.endpoint_namespace]
+
+        facts = platform.facts
+        if args.prometheus_address is not None:
+            facts = dataclasses.replace(facts, prometheus_address=args.prometheus_address)
+        resolved = contract.resolve(facts)
+        creds = platform.credentials
+
+        if facts.cache.auth != (creds.redis_auth_token is not None):
+            raise ValueError("platform bug: cache.auth must match credentials.redis_auth_token")
+        refs = secret_refs(facts, creds.env)
+        self.secrets = []
+        if refs.database:
+            url = pulumi.Output.all(resolved, creds.database_password).apply(
+                lambda a: database_url(a[0], a[1])
+            )
+            self.secrets += self._secret_in_each(
+                name, "database", refs.database, {cf.DATABASE_SECRET_KEY: url}, namespaces, k8s_opts
+            )
+        if refs.redis_auth and creds.redis_auth_token is not None:
+            token = {cf.REDIS_AUTH_SECRET_KEY: creds.redis_auth_token}
+            self.secrets += self._secret_in_each(
+                name, "redis-auth", refs.redis_auth, token, namespaces, k8s_opts
+            )
+        if refs.platform_env:
+            self.secrets += self._secret_in_each(
+                name, "platform-env", refs.platform_env, dict(creds.env), namespaces, k8s_opts
+            )
+
+        pools = list(platform.gpu_pools)
+
+        def values_for(f: PlatformFacts) -> dict[str, Any]:
+            values, findings = render(f, settings, pools, refs)
+            for finding in findings:
+                pulumi.log.warn(f"{finding.path}: {finding.message}", resource=self)
+            return values
+
+        self.values = resolved.apply(values_for)
+
+        chart = settings.chart
+        repository_opts = None
+        chart_ref = chart.path or chart.name
+        if chart.repository and chart.is_oci:
+            chart_ref = f"{chart.repository.rstrip('/')}/{chart.name}"
+        elif chart.repository:
+            repository_opts = k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository)
+
+        self.release = k8s.helm.v3.Release(
+            f"{name}-chart",
+            k8s.helm.v3.ReleaseArgs(
+                name=chart.release_name,
+                chart=chart_ref,
+                version=chart.version,
+                repository_opts=repository_opts,
+                namespace=self.release_namespace.metadata.name,
+                values=self.values,
+                # A failed install or upgrade rolls back instead of leaving the release
+                # locked in "another operation is in progress".
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=chart.timeout_seconds,
+                wait_for_jobs=True,
+                max_history=chart.max_history,
+                create_namespace=False,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=platform.kubernetes_provider,
+                depends_on=[
+                    *namespaces,
+                    *self.secrets,
+                    *platform.depends_on,
+                    *args.depends_on,
+                ],
+            ),
+        )
+        self.register_outputs(
+            {
+                "release_name": self.release.name,
+                "namespace": self.release_namespace.metadata.name,
+                "endpoint_namespace": self.endpoint_namespace.metadata.name,
+            }
+        )
+
+    def _secret_in_each(
+        self,
+        name: str,
+        suffix: str,
+        secret_name: str,
+        data: dict[str, pulumi.Input[str]],
+        namespaces: list[k8s.core.v1.Namespace],
+        opts: pulumi.ResourceOptions,
+    ) -> list[k8s.core.v1.Secret]:
+        """One Secret per namespace: batch and fine-tune jobs run in the endpoint namespace."""
+        secret_data = {k: pulumi.Output.secret(v) for k, v in data.items()}
+        return [
+            k8s.core.v1.Secret(
+                f"{name}-{suffix}-{label}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=secret_name, namespace=namespace.metadata.name
+                ),
+                type="Opaque",
+                string_data=secret_data,
+                opts=opts,
+            )
+            for label, namespace in zip(("release", "endpoints"), namespaces, strict=True)
+        ]

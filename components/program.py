@@ -1,0 +1,69 @@
+"""The program: settings -> platform -> model-engine -> exports.
+
+`__main__.py` calls `main()`; the offline plan and the tests run the same function against
+the simulated cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
+from components.existing import platform as existing
+from components.model_engine.guards import Finding
+from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
+from components.settings import StackSettings, load_settings
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the program needs of a cloud package."""
+
+    # Raise SettingsError for anything the stack file alone shows to be wrong (secrets).
+    check: Callable[[StackSettings], None]
+    # The facts as far as they are known before deploy (placeholders for the rest).
+    preview_facts: Callable[[StackSettings], PlatformFacts]
+    gpu_pools: Callable[[StackSettings], list[GpuNodePool]]
+    secret_env_keys: Callable[[StackSettings], Sequence[str]]
+    build: Callable[[str, StackSettings], PlatformOutputs]
+
+
+PLATFORMS: dict[str, Platform] = {
+    "existing": Platform(
+        check=existing.check_secrets,
+        preview_facts=existing.facts,
+        gpu_pools=existing.gpu_pools,
+        secret_env_keys=existing.secret_env_keys,
+        build=lambda name, s: existing.ExistingPlatform(name, s).outputs,
+    ),
+}
+
+
+def check(settings: StackSettings) -> list[Finding]:
+    """Everything judged from the stack file alone, before the first resource exists."""
+    platform = PLATFORMS[settings.cloud]
+    platform.check(settings)
+    return preflight(
+        settings,
+        platform.preview_facts(settings),
+        platform.gpu_pools(settings),
+        platform.secret_env_keys(settings),
+    )
+
+
+def main() -> None:
+    settings = load_settings()
+    check(settings)
+    platform = PLATFORMS[settings.cloud].build("platform", settings)
+    engine = ModelEngine("model-engine", ModelEngineArgs(settings=settings, platform=platform))
+
+    pulumi.export("cluster_name", platform.facts.cluster_name)
+    pulumi.export("namespace", engine.release_namespace.metadata.name)
+    pulumi.export("endpoint_namespace", engine.endpoint_namespace.metadata.name)
+    pulumi.export("release", engine.release.name)
+    pulumi.export("gateway_urls", [f"{settings.istio.host_prefix}{h}" for h in settings.hosts])
+    pulumi.export("database_host", platform.facts.database.host)
+    pulumi.export("registry_prefix", platform.facts.registry.prefix)

@@ -1,0 +1,570 @@
+"""StackSettings: every choice an operator makes, typed and validated before anything exists.
+
+The stack file (``stacks/Pulumi.<stack>.yaml``) holds one config key per top-level field
+below, written in camelCase (``model-engine-infra:controlPlane``). ``load_settings`` reads
+them through Pulumi's config, validates them with pydantic and turns every problem into a
+``SettingsError`` whose lines name the key as written in the stack file and say how to fix
+it. Nothing here knows about a cloud SDK; each platform package reads its own block.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import Any, Literal
+
+import pulumi
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from components import accelerators
+from components.addons.settings import AddonsSettings
+from components.aws.settings import AwsSettings
+from components.existing.settings import ExistingSettings
+from components.settings_base import (
+    Model,
+    Quantity,
+    SettingsError,
+    StringId,
+    dns_label,
+)
+
+PROJECT = "model-engine-infra"
+# Platform blocks: `cloud: X` requires the `X` block and no other.
+PLATFORMS = ("existing", "aws")
+
+# Config secrets are read by the platform that needs them, never parsed into StackSettings,
+# so a plaintext copy cannot end up in a model dump or an error message.
+SECRET_KEYS: dict[str, str] = {
+    "databasePassword": "password of the existing PostgreSQL user (existing platform)",
+    "objectStorageAccessKeyId": "access key id for S3-compatible storage (existing platform)",
+    "objectStorageSecretAccessKey": "secret key for S3-compatible storage (existing platform)",
+}
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class Namespaces(Model):
+    release: str = "model-engine"
+    endpoints: str = "llm-engine"
+
+    _names = field_validator("release", "endpoints")(dns_label)
+
+    @model_validator(mode="after")
+    def _differ(self) -> Namespaces:
+        if self.release == self.endpoints:
+            raise ValueError(
+                "release and endpoints must differ: the chart's builder and cacher manage the "
+                "endpoint namespace and the chart creates neither; e.g. release: model-engine, "
+                "endpoints: llm-engine"
+            )
+        return self
+
+
+class ChartSource(Model):
+    """Where the model-engine chart comes from. Upstream publishes it nowhere, so either a
+    local checkout (`path`) or a repository the operator published it to (`repository`)."""
+
+    path: str | None = None
+    repository: str | None = None
+    name: str = "model-engine"
+    version: str | None = None
+    release_name: str = "model-engine"
+    # The migration hook alone may take its full 600 s deadline before the deployments
+    # start rolling, so leave room for both.
+    timeout_seconds: int = Field(default=1800, ge=900)
+    max_history: int = Field(default=10, ge=1)
+
+    _release = field_validator("release_name")(dns_label)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChartSource:
+        if bool(self.path) == bool(self.repository):
+            raise ValueError(
+                "set exactly one of chart.path (a local checkout of scaleapi/llm-engine's "
+                "charts/model-engine) or chart.repository (an https:// Helm repository or an "
+                "oci:// registry you published the chart to)"
+            )
+        if self.repository and not self.repository.startswith(("https://", "http://", "oci://")):
+            raise ValueError("chart.repository must start with https:// or oci://")
+        return self
+
+    @property
+    def is_oci(self) -> bool:
+        return bool(self.repository and self.repository.startswith("oci://"))
+
+
+class ImageSettings(Model):
+    tag: StringId
+    repository: str = "public.ecr.aws/b2z8n5q1/model-engine"
+    gateway_repository: str | None = None
+    builder_repository: str | None = None
+    cacher_repository: str | None = None
+    forwarder_repository: str | None = None
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] = "Always"
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v):
+            raise ValueError(f"{v!r} is not a valid image tag")
+        return v
+
+
+class TritonImage(Model):
+    repository: str = "000000000000.dkr.ecr.us-west-2.amazonaws.com/std-ml-srv"
+    tag: StringId = "e83eccbc8959f90ebbe4bda618b61ec6ee2d8394-triton"
+
+
+class Replicas(Model):
+    gateway: int = Field(default=2, ge=1)
+    cacher: int = Field(default=1, ge=1)
+    builder: int = Field(default=1, ge=1)
+
+
+class Quantities(Model):
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+
+
+class Resources(Model):
+    requests: Quantities = Quantities(cpu="2")
+    limits: Quantities | None = None
+
+
+class PodDisruptionBudget(Model):
+    enabled: bool = True
+    min_available: int | str = 1
+
+
+class Capabilities(Model):
+    add: list[str] | None = None
+    drop: list[str] | None = None
+
+
+class PodSecurityContext(Model):
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    run_as_non_root: bool | None = None
+    fs_group: int | None = None
+
+
+class ContainerSecurityContext(Model):
+    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: bool | None = None
+    capabilities: Capabilities | None = None
+
+
+class ControlPlane(Model):
+    replicas: Replicas = Replicas()
+    resources: Resources = Resources()
+    pod_disruption_budget: PodDisruptionBudget = PodDisruptionBudget()
+    # None renders `nodeSelector: null`, the only way to drop the chart's default selector.
+    node_selector: dict[str, str] | None = {
+        accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL
+    }
+    tolerations: list[dict[str, Any]] = []
+    affinity: dict[str, Any] = {}
+    pod_security_context: PodSecurityContext | None = None
+    container_security_context: ContainerSecurityContext | None = None
+
+    @field_validator("node_selector")
+    @classmethod
+    def _selector(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v == {}:
+            raise ValueError(
+                "an empty map does not clear the chart's default `node-lifecycle: normal` "
+                "selector; write `nodeSelector: null` to schedule on any node"
+            )
+        return v
+
+
+class GatewayAutoscaling(Model):
+    enabled: bool = True
+    min_replicas: int = Field(default=2, ge=1)
+    max_replicas: int = Field(default=10, ge=1)
+    target_concurrency: int = Field(default=50, ge=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GatewayAutoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("minReplicas must not exceed maxReplicas")
+        return self
+
+
+class CeleryAutoscaler(Model):
+    enabled: bool = True
+    num_shards: int = Field(default=3, ge=1)
+
+
+class Autoscaling(Model):
+    gateway: GatewayAutoscaling = GatewayAutoscaling()
+    vertical: bool = False
+    prewarming: bool = False
+    keda_cooldown_seconds: int = Field(default=300, ge=0)
+    celery: CeleryAutoscaler = CeleryAutoscaler()
+    # Users may create sync endpoints with min_workers=0 at any time; that needs KEDA and a
+    # Prometheus address. Only an operator who forbids such endpoints turns this off.
+    scale_from_zero: bool = True
+
+
+class Istio(Model):
+    enabled: bool = True
+    # Hosts the gateway's VirtualService answers; default: model-engine.<domain>.
+    hosts: list[str] | None = None
+    gateways: list[str] = ["default/internal-gateway"]
+    host_prefix: Literal["http://", "https://"] = "http://"
+    destination_rule: bool = True
+    virtual_service_annotations: dict[str, str] = {}
+
+    @field_validator("gateways")
+    @classmethod
+    def _gateways(cls, v: list[str]) -> list[str]:
+        for g in v:
+            if g.count("/") != 1 or not all(g.split("/")):
+                raise ValueError(f"gateway {g!r} must be written <namespace>/<gateway-name>")
+        return v
+
+
+class Datadog(Model):
+    enabled: bool = False
+    # One toggle for APM: derivation sets both the chart's dd_trace_enabled and the
+    # server's config.values.launch.dd_trace_enabled from it, so they cannot disagree.
+    trace: bool = False
+    env: str | None = None
+
+
+class Logging(Model):
+    sensitive_log_mode: bool = False
+    debug_mode: bool | None = None
+
+
+class Security(Model):
+    # FIPS: SHA-256 Celery signatures. Changing it needs drained queues.
+    celery_enable_sha256: bool | None = None
+
+
+class HardwareTier(BaseModel):
+    """One row of recommendedHardware.byGpuMemoryGb, keys as the chart writes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gpu_memory_le: int = Field(ge=1)
+    cpus: int = Field(ge=1)
+    gpus: int = Field(ge=0)
+    memory: Quantity
+    storage: Quantity
+    gpu_type: str
+    nodes_per_worker: int = Field(default=1, ge=1)
+
+    @field_validator("gpu_type")
+    @classmethod
+    def _gpu_type(cls, v: str) -> str:
+        return _accelerator_label(v)
+
+
+class ModelHardware(BaseModel):
+    """One row of recommendedHardware.byModelName."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    cpus: int = Field(ge=1)
+    gpus: int = Field(ge=0)
+    memory: Quantity
+    storage: Quantity
+    gpu_type: str
+    nodes_per_worker: int = Field(default=1, ge=1)
+
+    @field_validator("gpu_type")
+    @classmethod
+    def _gpu_type(cls, v: str) -> str:
+        return _accelerator_label(v)
+
+
+def _accelerator_label(v: str) -> str:
+    """Accept a catalog key (`h100`) or the label value (`nvidia-hopper-h100`)."""
+    if v in accelerators.CATALOG:
+        return accelerators.CATALOG[v].label_value
+    if v in accelerators.BY_LABEL:
+        return v
+    known = ", ".join(accelerators.CATALOG)
+    raise ValueError(f"unknown GPU type {v!r}; use one of {known}")
+
+
+class RecommendedHardware(Model):
+    by_gpu_memory_gb: list[HardwareTier] = []
+    by_model_name: list[ModelHardware] = []
+
+
+class GpuPool(Model):
+    name: str
+    accelerator: str
+    # Cloud instance type; default: the catalog's first type for the accelerator.
+    instance_type: str | None = None
+    min_size: int = Field(default=0, ge=0)
+    max_size: int = Field(default=1, ge=0)
+    desired_size: int | None = None
+    # Balloon pods keep this many nodes of the pool warm (0 = no warming).
+    balloon_replicas: int = Field(default=0, ge=0)
+    # GPUs each balloon pod requests (default 1; a whole node is gpusPerNode).
+    balloon_gpus: int = Field(default=1, ge=1)
+    # Schedulable nvidia.com/gpu per node; on a cloud it follows from the instance type.
+    gpus_per_node: int | None = Field(default=None, ge=1)
+    disk_size_gb: int = Field(default=200, ge=50)
+
+    _name = field_validator("name")(dns_label)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in accelerators.CATALOG:
+            known = ", ".join(accelerators.CATALOG)
+            raise ValueError(f"unknown accelerator {v!r}; use one of {known}")
+        return v
+
+    @model_validator(mode="after")
+    def _sizes(self) -> GpuPool:
+        if self.min_size > self.max_size:
+            raise ValueError("minSize must not exceed maxSize")
+        desired = self.desired_size
+        if desired is not None and not self.min_size <= desired <= self.max_size:
+            raise ValueError("desiredSize must lie between minSize and maxSize")
+        if self.gpus_per_node is not None and self.balloon_gpus > self.gpus_per_node:
+            raise ValueError("balloonGpus cannot exceed gpusPerNode: the balloon never fits")
+        if self.balloon_replicas > self.max_size:
+            raise ValueError(
+                "balloonReplicas keeps that many nodes warm and cannot exceed maxSize"
+            )
+        return self
+
+    @property
+    def spec(self) -> accelerators.Accelerator:
+        return accelerators.CATALOG[self.accelerator]
+
+
+class Gpu(Model):
+    pools: list[GpuPool] = []
+    image_cache: bool = True
+    cpu_balloon_replicas: int = Field(default=0, ge=0)
+    reserve_high_priority_balloons: bool = True
+    balloon_node_selector: dict[str, str] = {
+        accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL
+    }
+    # Extra taint keys endpoint pods must tolerate (chart's gpuTolerations).
+    extra_tolerations: list[dict[str, Any]] = []
+    # None: the reference tiers, kept only where a pool provides the GPU type.
+    recommended_hardware: RecommendedHardware | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Gpu:
+        names = [p.name for p in self.pools]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"pool names must be unique; repeated: {', '.join(dupes)}")
+        accels = [p.accelerator for p in self.pools]
+        dupes = sorted({a for a in accels if accels.count(a) > 1})
+        if dupes:
+            raise ValueError(
+                "one pool per accelerator: balloons and image-cache devices are keyed by "
+                f"accelerator; repeated: {', '.join(dupes)}"
+            )
+        return self
+
+
+class StackSettings(Model):
+    cloud: Literal["existing", "aws"]
+    # The deployment's name for itself: chart `context`, DD_ENV, default secret names.
+    environment: str = "production"
+    # Base domain for endpoint hosts (infra dns_host_domain).
+    domain: str
+    namespaces: Namespaces = Namespaces()
+    chart: ChartSource
+    image: ImageSettings
+    triton: TritonImage = TritonImage()
+    control_plane: ControlPlane = ControlPlane()
+    autoscaling: Autoscaling = Autoscaling()
+    istio: Istio = Istio()
+    datadog: Datadog = Datadog()
+    logging: Logging = Logging()
+    security: Security = Security()
+    gpu: Gpu = Gpu()
+    # Unset = the API trusts any basic-auth user name.
+    identity_service_url: str | None = None
+    # Prometheus the server queries for scale-from-zero, when the platform provides none.
+    prometheus_address: str | None = None
+    # Stateful resources survive `pulumi destroy` unless this is false.
+    protect: bool = True
+    existing: ExistingSettings | None = None
+    aws: AwsSettings | None = None
+    # Cluster add-ons the chart needs (Istio, KEDA, Prometheus, ...).
+    addons: AddonsSettings = AddonsSettings()
+    # Free-form chart values merged last; guards still apply to the result.
+    chart_values: dict[str, Any] = {}
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, v: str) -> str:
+        if v == "circleci":
+            raise ValueError(
+                "`circleci` switches the server to fake clients meant for upstream CI; "
+                "name the real environment, e.g. customer-prod"
+            )
+        return dns_label(v)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        if not _HOSTNAME.match(v):
+            raise ValueError(f"{v!r} is not a DNS domain such as llm-engine.example.com")
+        return v
+
+    @field_validator("identity_service_url", "prometheus_address")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"{v!r} must be an http:// or https:// URL")
+        return v
+
+    @model_validator(mode="after")
+    def _platform_block(self) -> StackSettings:
+        for cloud in PLATFORMS:
+            block = getattr(self, cloud)
+            if self.cloud == cloud and block is None:
+                raise ValueError(
+                    f"cloud is {cloud!r} but the `{cloud}` block is missing; add "
+                    f"model-engine-infra:{cloud} (see stacks/ for an example)"
+                )
+            if self.cloud != cloud and block is not None:
+                raise ValueError(
+                    f"the `{cloud}` block is set but cloud is {self.cloud!r}; remove one"
+                )
+        return self
+
+    @property
+    def hosts(self) -> list[str]:
+        return self.istio.hosts or [f"model-engine.{self.domain}"]
+
+
+# ---------------------------------------------------------------------------------------
+# Loading from Pulumi config
+
+
+def _raw_project_config() -> dict[str, str]:
+    """Every `model-engine-infra:*` key the stack file sets, without the prefix."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{PROJECT}:"
+    return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def _parse(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    path = f"{PROJECT}:"
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if i else "") + part
+    return path
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    """Known camelCase keys of the model at `loc` (for did-you-mean hints)."""
+    model: Any = StackSettings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next(
+            (f for n, f in model.model_fields.items() if part in (n, f.alias)), None
+        )
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if model is None:
+            return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _describe(err: Any) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        parent, name = loc[:-1], str(loc[-1])
+        known = _fields_at(parent)
+        near = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean `{near[0]}`?" if near else f"known keys: {', '.join(known)}"
+        return f"{_key(loc)}: unknown key; {hint}"
+    if kind == "missing":
+        return f"{_key(loc)}: required but not set; add it to the stack file"
+    msg = msg.removeprefix("Value error, ")
+    given = err.get("input")
+    shown = "" if isinstance(given, (dict, list)) or given is None else f" (got {given!r})"
+    return f"{_key(loc)}: {msg}{shown}"
+
+
+def load_settings() -> StackSettings:
+    """Read and validate the stack's settings; raise SettingsError with every problem."""
+    from pulumi.runtime import config as runtime_config
+
+    raw = _raw_project_config()
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in SECRET_KEYS:
+            if not runtime_config.is_config_secret(f"{PROJECT}:{key}"):
+                problems.append(
+                    f"{PROJECT}:{key}: must be a secret; set it with "
+                    f"`pulumi config set --secret {key} <value>`"
+                )
+            continue
+        data[key] = _parse(value)
+    try:
+        settings = StackSettings.model_validate(data)
+    except ValidationError as e:
+        problems.extend(_describe(err) for err in e.errors())
+        raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def secret(key: str) -> pulumi.Output[str] | None:
+    """A config secret as a secret Output, or None when the stack does not set it."""
+    assert key in SECRET_KEYS, key
+    return pulumi.Config(PROJECT).get_secret(key)
+
+
+def require_secrets(settings: StackSettings, keys: list[str]) -> None:
+    """Fail before any resource exists when a platform's required secrets are missing."""
+    raw = _raw_project_config()
+    missing = [k for k in keys if k not in raw]
+    if missing:
+        raise SettingsError(
+            [
+                f"{PROJECT}:{k}: required for cloud {settings.cloud!r} ({SECRET_KEYS[k]}); "
+                f"set it with `pulumi config set --secret {k} <value>`"
+                for k in missing
+            ]
+        )

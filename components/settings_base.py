@@ -1,0 +1,66 @@
+"""Building blocks shared by StackSettings and each platform's settings block."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class SettingsError(Exception):
+    """A stack file that cannot be deployed. ``str()`` is the message for the operator."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"the stack configuration has {len(problems)} problem(s):\n{lines}")
+
+
+def _string_id(value: Any) -> Any:
+    """Tags and ids are strings; YAML turns `tag: 1234` into a number and `1.10` into 1.1."""
+    if isinstance(value, bool):
+        raise ValueError("expected a string, got a boolean; quote the value")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        raise ValueError(
+            f"YAML read this as the number {value!r}, which loses digits; quote the value"
+        )
+    return value
+
+
+def _quantity(value: Any) -> Any:
+    """Kubernetes quantities: `cpu: 2` and `cpu: 0.5` are fine as numbers, kept as strings."""
+    if isinstance(value, bool):
+        raise ValueError("expected a quantity such as 2, 500m or 4Gi, got a boolean")
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+StringId = Annotated[str, BeforeValidator(_string_id)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+
+
+def dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid Kubernetes name: use lower-case letters, digits and '-', "
+            "at most 63 characters, starting and ending with a letter or digit"
+        )
+    return value
+
+
+class Model(BaseModel):
+    """Base for stack-file blocks: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )

@@ -1,0 +1,59 @@
+"""What the simulated cloud answers: computed outputs per resource type, and invokes.
+
+Each rule takes the resource's name and inputs and returns the outputs its provider would
+compute. A value that cannot be known before deploy is a `deferred(...)` placeholder naming
+the resource output. Cloud-specific rules live in their own module and are merged here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from plan import computed_aws
+
+ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
+CallRule = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _deferred(typ: str, name: str, attr: str) -> str:
+    from plan.simulator import deferred
+
+    return deferred(typ, name, attr)
+
+
+def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"result": _deferred("random:index/randomPassword:RandomPassword", name, "result")}
+
+
+def _k8s_named(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    metadata = dict(inputs.get("metadata") or {})
+    metadata.setdefault("name", name)
+    return {"metadata": metadata}
+
+
+def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": inputs.get("name", name),
+        "status": {
+            "name": inputs.get("name", name),
+            "namespace": inputs.get("namespace", "default"),
+            "status": "deployed",
+            "revision": 1,
+        },
+    }
+
+
+RESOURCES: dict[str, ResourceRule] = {
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "kubernetes:core/v1:Namespace": _k8s_named,
+    "kubernetes:core/v1:Secret": _k8s_named,
+    "kubernetes:core/v1:ConfigMap": _k8s_named,
+    "kubernetes:core/v1:ServiceAccount": _k8s_named,
+    "kubernetes:helm.sh/v3:Release": _helm_release,
+    **computed_aws.RESOURCES,
+}
+
+CALLS: dict[str, CallRule] = {
+    **computed_aws.CALLS,
+}

@@ -1,0 +1,246 @@
+"""The simulated cloud: runs the real program against Pulumi mocks, offline.
+
+`plan` and the tests share it, so what the plan prints is what the tests assert on.
+Every resource registration is recorded with its type, name, parent, provider,
+dependencies and inputs. Outputs a real cloud would compute (an RDS address, an ARN)
+come back as `<after-deploy TYPE NAME.attr>` strings that name the resource output,
+so a chart value that derives from one shows exactly where it comes from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import runpy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from components.contract import DEFERRED_MARKER
+from components.settings import PROJECT
+from plan import computed
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - the wire marker of a secret value
+
+
+def deferred(typ: str, name: str, attr: str) -> str:
+    """The placeholder for an output known only after deploy."""
+    return f"{DEFERRED_MARKER}{typ} {name}.{attr}>"
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    # Dotted paths of inputs that arrived marked secret on the wire.
+    secret_inputs: list[str]
+    protect: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Walk a protobuf Struct-like JSON tree and yield paths of secret-marked values."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == SECRET_SIG:  # noqa: SLF001
+            yield path or "."
+            return
+        for k, v in value.items():
+            yield from _secret_paths(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _secret_paths(v, f"{path}[{i}]")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        from google.protobuf import json_format
+
+        raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        urn = response.urn
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                provider=request.provider or None,
+                dependencies=list(request.dependencies),
+                inputs=_inputs(request),
+                secret_inputs=sorted(_secret_paths(raw)),
+                protect=bool(request.protect),
+                state=dict(self.resources[urn].state),
+            )
+        )
+        return response
+
+def _inputs(request: Any) -> dict[str, Any]:
+    pulumi_mocks._ensure_event_loop()  # noqa: SLF001
+    return rpc.deserialize_properties(request.object)
+
+
+class SimulatedCloud(pulumi_mocks.Mocks):
+    """Returns each resource's inputs plus the outputs its cloud would compute."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom:
+            return None, dict(args.inputs)
+        rule = computed.RESOURCES.get(args.typ)
+        extra = rule(args.name, args.inputs) if rule else {}
+        state = {**args.inputs, **extra}
+        resource_id = state.pop("__id", None) or f"{args.name}-id"
+        return resource_id, state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        rule = computed.CALLS.get(args.token)
+        if rule is None:
+            raise NotImplementedError(
+                f"the simulated cloud has no answer for invoke {args.token}; add it to "
+                "plan/computed.py"
+            )
+        return rule(args.args), None
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource]
+    exports: dict[str, Any]
+    logs: list[str]
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> RecordedResource:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.of_type(typ)]
+            raise AssertionError(f"expected one {typ} named {name!r}, found {names}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        return next(r for r in self.resources if r.urn == urn)
+
+    @property
+    def release(self) -> RecordedResource:
+        return self.one("kubernetes:helm.sh/v3:Release")
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.release.inputs["values"]
+
+
+class _LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def config_from_stack(values: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Turn a stack file's `config:` map into what the engine hands a program.
+
+    Objects travel as JSON strings; `secure:` values cannot be decrypted offline, so they
+    become the string `[secret]` and are marked secret.
+    """
+    import json
+
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in values.items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full] = "[secret]"
+            secret_keys.append(full)
+        elif isinstance(value, (dict, list)):
+            config[full] = json.dumps(value)
+        elif isinstance(value, bool):
+            config[full] = "true" if value else "false"
+        else:
+            config[full] = str(value)
+    return config, secret_keys
+
+
+def run_program(
+    config: Mapping[str, Any],
+    *,
+    stack: str = "simulated",
+    program: Callable[[], None] | None = None,
+) -> ProgramRun:
+    """Run the program (default: __main__.py) against the simulated cloud.
+
+    `config` is a stack file's `config:` map (keys with or without the project prefix).
+    Raises what the program raises (SettingsError, GuardError ...).
+    """
+    config_map, secret_keys = config_from_stack(config)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = RecordingMonitor(SimulatedCloud())
+    capture_logs = _LogCapture()
+    logger = logging.getLogger(f"simulated-engine-{id(monitor)}")
+    logger.propagate = False
+    logger.addHandler(capture_logs)
+    exports: dict[str, Any] = {}
+    try:
+        pulumi.runtime.set_all_config(config_map, secret_keys)
+        pulumi_mocks.set_mocks(
+            monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor,
+            logger=logger,
+        )
+        real_export = pulumi.export
+
+        def capture(name: str, value: Any) -> None:
+            exports[name] = value
+            real_export(name, value)
+
+        pulumi.export = capture  # type: ignore[assignment]
+        try:
+            run = program or (lambda: runpy.run_path(str(ROOT / "__main__.py")))
+            _run_to_completion(run)
+            resolved = {k: _await_output(v) for k, v in exports.items()}
+        finally:
+            pulumi.export = real_export  # type: ignore[assignment]
+        return ProgramRun(monitor.recorded, resolved, capture_logs.lines)
+    finally:
+        pulumi.runtime.reset_options()
+        pulumi.runtime.set_all_config({}, [])
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _run_to_completion(run: Callable[[], Any]) -> None:
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        _sync_await(run_pulumi_func(run))
+
+
+def _await_output(value: Any) -> Any:
+    from pulumi.runtime.sync_await import _sync_await
+
+    if isinstance(value, pulumi.Output):
+        return _sync_await(value.future())
+    return value
