@@ -8,9 +8,9 @@ and, per cloud, which instance types carry it and how many GPUs each exposes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 # The server and the chart select GPU nodes by this label on every cloud, not only AWS.
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
@@ -67,7 +67,12 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         "nvidia-tesla-t4",
         16,
         "t4",
-        aws_instance_types={"g4dn.xlarge": 1, "g4dn.2xlarge": 1, "g4dn.12xlarge": 4, "g4dn.metal": 8},
+        aws_instance_types={
+            "g4dn.xlarge": 1,
+            "g4dn.2xlarge": 1,
+            "g4dn.12xlarge": 4,
+            "g4dn.metal": 8,
+        },
     ),
     Accelerator(
         "a10",

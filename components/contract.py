@@ -153,6 +153,11 @@ class PlatformOutputs:
     gpu_pools: Sequence[GpuNodePool] = ()
     # Resources the chart must wait for (node groups, add-ons whose CRDs it renders).
     depends_on: Sequence[pulumi.Resource] = ()
+    # Workload identity for add-ons that call the cloud, keyed by add-on name
+    # ("cluster-autoscaler", "keda-operator"): ServiceAccount annotations.
+    addon_identities: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
+    # The cloud scales node groups only through a cluster autoscaler (AWS managed groups).
+    needs_cluster_autoscaler: bool = False
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

@@ -34,6 +34,7 @@ from components.settings_base import (
     SettingsError,
     StringId,
     dns_label,
+    label_safe,
 )
 
 PROJECT = "model-engine-infra"
@@ -113,9 +114,11 @@ class ImageSettings(Model):
     @field_validator("tag")
     @classmethod
     def _tag(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", v):
-            raise ValueError(f"{v!r} is not a valid image tag")
-        return v
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}", v):
+            raise ValueError(
+                f"{v!r} is not a valid image tag that also fits a label (63 characters)"
+            )
+        return label_safe(v)
 
 
 class TritonImage(Model):
@@ -204,10 +207,18 @@ class CeleryAutoscaler(Model):
     num_shards: int = Field(default=3, ge=1)
 
 
+class VerticalAutoscaling(Model):
+    """VPA for the control plane (needs the VPA CRDs); the chart needs both bounds."""
+
+    enabled: bool = False
+    min_allowed: Quantities = Quantities(cpu="100m", memory="128Mi")
+    max_allowed: Quantities = Quantities(cpu="10", memory="8Gi")
+    update_mode: Literal["Off", "Initial", "Recreate", "Auto"] = "Auto"
+
+
 class Autoscaling(Model):
     gateway: GatewayAutoscaling = GatewayAutoscaling()
-    vertical: bool = False
-    prewarming: bool = False
+    vertical: VerticalAutoscaling = VerticalAutoscaling()
     keda_cooldown_seconds: int = Field(default=300, ge=0)
     celery: CeleryAutoscaler = CeleryAutoscaler()
     # Users may create sync endpoints with min_workers=0 at any time; that needs KEDA and a
@@ -238,7 +249,13 @@ class Datadog(Model):
     # One toggle for APM: derivation sets both the chart's dd_trace_enabled and the
     # server's config.values.launch.dd_trace_enabled from it, so they cannot disagree.
     trace: bool = False
+    # Datadog `env` tag; default: the chart falls back to `environment`.
     env: str | None = None
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: str | None) -> str | None:
+        return None if v is None else label_safe(v)
 
 
 class Logging(Model):
@@ -340,9 +357,7 @@ class GpuPool(Model):
         if self.gpus_per_node is not None and self.balloon_gpus > self.gpus_per_node:
             raise ValueError("balloonGpus cannot exceed gpusPerNode: the balloon never fits")
         if self.balloon_replicas > self.max_size:
-            raise ValueError(
-                "balloonReplicas keeps that many nodes warm and cannot exceed maxSize"
-            )
+            raise ValueError("balloonReplicas keeps that many nodes warm and cannot exceed maxSize")
         return self
 
     @property
@@ -358,8 +373,9 @@ class Gpu(Model):
     balloon_node_selector: dict[str, str] = {
         accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL
     }
-    # Extra taint keys endpoint pods must tolerate (chart's gpuTolerations).
-    extra_tolerations: list[dict[str, Any]] = []
+    # Extra taint keys GPU endpoint pods tolerate (operator Exists, effect NoSchedule: the
+    # chart reads only the key).
+    extra_taint_keys: list[str] = []
     # None: the reference tiers, kept only where a pool provides the GPU type.
     recommended_hardware: RecommendedHardware | None = None
 
@@ -417,7 +433,7 @@ class StackSettings(Model):
                 "`circleci` switches the server to fake clients meant for upstream CI; "
                 "name the real environment, e.g. customer-prod"
             )
-        return dns_label(v)
+        return label_safe(dns_label(v))
 
     @field_validator("domain")
     @classmethod
@@ -491,9 +507,7 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = next(
-            (f for n, f in model.model_fields.items() if part in (n, f.alias)), None
-        )
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return []
         annotation = field.annotation

@@ -9,6 +9,27 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# What a YAML 1.1 parser reads as something other than a string when written unquoted.
+_YAML_SCALAR = re.compile(
+    r"^([-+]?(\d[\d_]*)?\.?\d+([eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o[0-7]+"
+    r"|true|false|yes|no|on|off|y|n|null|~)$",
+    re.IGNORECASE,
+)
+
+
+def reads_as_non_string(value: str) -> bool:
+    """True when the chart, writing `value` unquoted, would hand Kubernetes a number/bool."""
+    return bool(_YAML_SCALAR.match(value))
+
+
+def label_safe(value: str) -> str:
+    """For values the chart writes unquoted into labels and env (tag, context, DD env)."""
+    if reads_as_non_string(value):
+        raise ValueError(
+            f"{value!r} is written unquoted into labels and env values, where YAML reads it "
+            "as a number or boolean and Kubernetes rejects it; use a value with a letter"
+        )
+    return value
 
 
 class SettingsError(Exception):

@@ -22,13 +22,14 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from components.contract import DEFERRED_MARKER
 from components.settings import PROJECT
 from plan import computed
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - the wire marker of a secret value
+SECRET_SIG = rpc._special_secret_sig
 
 
 def deferred(typ: str, name: str, attr: str) -> str:
@@ -55,7 +56,7 @@ class RecordedResource:
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
     """Walk a protobuf Struct-like JSON tree and yield paths of secret-marked values."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == SECRET_SIG:  # noqa: SLF001
+        if value.get(rpc._special_sig_key) == SECRET_SIG:
             yield path or "."
             return
         for k, v in value.items():
@@ -70,7 +71,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -95,9 +96,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+
 def _inputs(request: Any) -> dict[str, Any]:
-    pulumi_mocks._ensure_event_loop()  # noqa: SLF001
-    return rpc.deserialize_properties(request.object)
+    """The inputs as plain values; which of them were secret is kept in secret_inputs."""
+    _ensure_event_loop()
+    return _unwrap_secrets(rpc.deserialize_properties(request.object))
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
 
 
 class SimulatedCloud(pulumi_mocks.Mocks):
@@ -147,7 +160,20 @@ class ProgramRun:
 
     @property
     def values(self) -> dict[str, Any]:
-        return self.release.inputs["values"]
+        """The values Helm would use: the Release's values files, then `values` on top."""
+        return helm_values(self.release.inputs)
+
+
+def helm_values(release_inputs: Mapping[str, Any]) -> dict[str, Any]:
+    import yaml
+
+    from components.model_engine.derive import deep_merge
+
+    merged: dict[str, Any] = {}
+    for asset in release_inputs.get("valueYamlFiles") or []:
+        if isinstance(asset, pulumi.StringAsset):
+            merged = deep_merge(merged, yaml.safe_load(asset.text) or {})
+    return deep_merge(merged, release_inputs.get("values") or {})
 
 
 class _LogCapture(logging.Handler):
@@ -188,16 +214,20 @@ def run_program(
     *,
     stack: str = "simulated",
     program: Callable[[], None] | None = None,
+    recorded: list[RecordedResource] | None = None,
 ) -> ProgramRun:
     """Run the program (default: __main__.py) against the simulated cloud.
 
     `config` is a stack file's `config:` map (keys with or without the project prefix).
-    Raises what the program raises (SettingsError, GuardError ...).
+    Raises what the program raises (pulumi.RunError for a stack-file mistake). Pass
+    `recorded` to see what was registered even when the program fails.
     """
     config_map, secret_keys = config_from_stack(config)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(SimulatedCloud())
+    if recorded is not None:
+        monitor.recorded = recorded
     capture_logs = _LogCapture()
     logger = logging.getLogger(f"simulated-engine-{id(monitor)}")
     logger.propagate = False
@@ -206,7 +236,11 @@ def run_program(
     try:
         pulumi.runtime.set_all_config(config_map, secret_keys)
         pulumi_mocks.set_mocks(
-            monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor,
+            monitor.mocks,
+            project=PROJECT,
+            stack=stack,
+            preview=False,
+            monitor=monitor,
             logger=logger,
         )
         real_export = pulumi.export

@@ -1,9 +1,350 @@
-"""The `aws` block of the stack file (filled in by the AWS platform work)."""
+"""The `aws` block of the stack file: the genuine choices for the AWS platform.
+
+Everything an AWS resource can tell us (account, registry host, endpoints, ARNs) is
+derived, never typed here. Each block has safe defaults: encrypted, private, backed up,
+highly available; an operator writes only what differs.
+"""
 
 from __future__ import annotations
 
-from components.settings_base import Model
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.settings_base import Model, StringId
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+_EKS_VERSION = re.compile(r"^1\.(\d+)$")
+_MIN_EKS_MINOR = 29
+_ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+class Vpc(Model):
+    """A new VPC (cidr, natGateways) or an existing one (vpcId + privateSubnetIds)."""
+
+    # New VPC: a private and a public subnet per availability zone.
+    cidr: str | None = None
+    availability_zones: int = Field(default=3, ge=2, le=4)
+    # per-az survives the loss of an AZ; one is cheaper.
+    nat_gateways: Literal["one", "per-az"] = "per-az"
+    # Existing VPC: the private subnets (at least two AZs) that nodes, PostgreSQL and Redis use.
+    vpc_id: str | None = None
+    private_subnet_ids: list[str] = []
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            net = ipaddress.IPv4Network(v)
+        except ValueError as e:
+            raise ValueError(f"{v!r} is not an IPv4 CIDR block such as 10.40.0.0/16") from e
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError(
+                f"{v!r}: use a /16 to /20 block; pods take VPC addresses (VPC CNI), so the "
+                "private subnets need room"
+            )
+        return v
+
+    @field_validator("vpc_id")
+    @classmethod
+    def _vpc_id(cls, v: str | None) -> str | None:
+        if v is not None and not _VPC_ID.match(v):
+            raise ValueError(f"{v!r} is not a VPC id such as vpc-0abc12345def67890")
+        return v
+
+    @field_validator("private_subnet_ids")
+    @classmethod
+    def _subnets(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if not _SUBNET_ID.match(s)]
+        if bad:
+            raise ValueError(f"not subnet ids: {', '.join(bad)}")
+        if len(set(v)) != len(v):
+            raise ValueError("subnet ids repeat")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Vpc:
+        if self.vpc_id is None:
+            if self.private_subnet_ids:
+                raise ValueError(
+                    "privateSubnetIds needs vpcId (an existing VPC); remove them to create a "
+                    "new VPC"
+                )
+            return self
+        if self.cidr is not None:
+            raise ValueError(
+                "set either cidr (a new VPC) or vpcId with privateSubnetIds (an existing one)"
+            )
+        if len(self.private_subnet_ids) < 2:
+            raise ValueError(
+                "vpcId needs privateSubnetIds: at least two private subnets in different "
+                "availability zones (RDS and ElastiCache require two)"
+            )
+        return self
+
+    @property
+    def is_new(self) -> bool:
+        return self.vpc_id is None
+
+    @property
+    def new_cidr(self) -> str:
+        return self.cidr or "10.0.0.0/16"
+
+
+class Cluster(Model):
+    """A new EKS cluster, or an existing one by name (existingClusterName)."""
+
+    # Default: model-engine-<environment>.
+    name: str | None = None
+    # A quoted string: YAML reads 1.30 as the number 1.3.
+    version: StringId = "1.33"
+    # The API endpoint is always private; it is also public only from these CIDRs.
+    public_access_cidrs: list[str] = []
+    log_types: list[LogType] = ["api", "audit", "authenticator"]
+    log_retention_days: int = Field(default=90, ge=1)
+    # IAM roles or users that get cluster-admin (EKS access entries), besides the deployer.
+    admin_principal_arns: list[str] = []
+    existing_cluster_name: str | None = None
+
+    @field_validator("name", "existing_cluster_name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", v):
+            raise ValueError(
+                f"{v!r} is not an EKS cluster name (letters, digits, - and _, at most 100)"
+            )
+        return v
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        m = _EKS_VERSION.match(v)
+        if not m:
+            raise ValueError(f"{v!r} is not a Kubernetes minor version such as \"1.33\"")
+        if int(m.group(1)) < _MIN_EKS_MINOR:
+            raise ValueError(f"{v!r} is past EKS standard support; use 1.{_MIN_EKS_MINOR} or later")
+        return v
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            try:
+                net = ipaddress.ip_network(cidr)
+            except ValueError as e:
+                raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
+            if net.prefixlen == 0:
+                raise ValueError(
+                    f"{cidr!r} opens the Kubernetes API to the whole internet; list the "
+                    "networks you deploy from, or none for a private-only endpoint"
+                )
+        return v
+
+    @field_validator("log_types")
+    @classmethod
+    def _logs(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("log types repeat")
+        return sorted(v, key=_ALL_LOG_TYPES.index)
+
+    @field_validator("admin_principal_arns")
+    @classmethod
+    def _admins(cls, v: list[str]) -> list[str]:
+        bad = [a for a in v if not _IAM_ARN.match(a)]
+        if bad:
+            raise ValueError(f"not IAM role or user ARNs: {', '.join(bad)}")
+        return v
+
+    @model_validator(mode="after")
+    def _existing(self) -> Cluster:
+        if self.existing_cluster_name and self.name:
+            raise ValueError("set name (a new cluster) or existingClusterName, not both")
+        return self
+
+    @property
+    def is_new(self) -> bool:
+        return self.existing_cluster_name is None
+
+
+class NodeGroup(Model):
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(default=1, ge=0)
+    max_size: int = Field(default=3, ge=1)
+    desired_size: int | None = None
+    disk_size_gb: int = Field(default=100, ge=20)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroup:
+        if self.min_size > self.max_size:
+            raise ValueError("minSize must not exceed maxSize")
+        if self.desired_size is not None and not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("desiredSize must lie between minSize and maxSize")
+        return self
+
+    @property
+    def desired(self) -> int:
+        return self.min_size if self.desired_size is None else self.desired_size
+
+
+class NodeGroups(Model):
+    # The control plane (gateway, cacher, builder), add-ons and Celery autoscaler.
+    system: NodeGroup = NodeGroup(instance_types=["m6i.2xlarge"], min_size=2, max_size=6)
+    # CPU endpoints, the image-builder and the `cpu` image cache (label cpu-only: "true").
+    cpu: NodeGroup = NodeGroup(instance_types=["m6i.4xlarge"], min_size=1, max_size=10)
+
+
+class Database(Model):
+    instance_class: str = "db.m6g.large"
+    # PostgreSQL major (or major.minor) version, quoted: 14 or later.
+    engine_version: StringId = "16"
+    multi_az: bool = True
+    # GiB; storage autoscaling may grow it up to maxAllocatedStorage.
+    allocated_storage: int = Field(default=100, ge=20)
+    max_allocated_storage: int = Field(default=500, ge=20)
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    # None: follow the stack's `protect`.
+    deletion_protection: bool | None = None
+    name: str = "llm_engine"
+    user: str = "llm_engine"
+    # The chart reads credentials from a Secrets Manager JSON instead of a Kubernetes Secret.
+    use_secrets_manager_route: bool = False
+
+    @field_validator("instance_class")
+    @classmethod
+    def _class(cls, v: str) -> str:
+        if not v.startswith("db."):
+            raise ValueError(f"{v!r} is not an RDS instance class such as db.m6g.large")
+        return v
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d+)(\.\d+)?", v)
+        if not m:
+            raise ValueError(f"{v!r} is not a PostgreSQL version such as \"16\" or \"16.4\"")
+        if int(m.group(1)) < 14:
+            raise ValueError(f"PostgreSQL {v} is too old: model-engine needs 14 or later")
+        return v
+
+    @field_validator("name", "user")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v):
+            raise ValueError(f"{v!r}: use lower-case letters, digits and _, starting with a letter")
+        return v
+
+    @model_validator(mode="after")
+    def _storage(self) -> Database:
+        if self.max_allocated_storage < self.allocated_storage:
+            raise ValueError("maxAllocatedStorage must not be below allocatedStorage")
+        return self
+
+    @property
+    def major_version(self) -> str:
+        return self.engine_version.split(".")[0]
+
+
+class Redis(Model):
+    node_type: str = "cache.r7g.large"
+    engine_version: StringId = "7.1"
+    # Read replicas besides the primary.
+    replicas: int = Field(default=1, ge=0, le=5)
+    # Automatic failover to a replica in another AZ; needs replicas >= 1.
+    multi_az: bool = True
+    snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, v: str) -> str:
+        if not v.startswith("cache."):
+            raise ValueError(f"{v!r} is not an ElastiCache node type such as cache.r7g.large")
+        return v
+
+    @field_validator("engine_version")
+    @classmethod
+    def _engine(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d+)\.(\d+)", v)
+        if not m or int(m.group(1)) < 6:
+            raise ValueError(f"{v!r}: use Redis 6.2 or later, e.g. \"7.1\"")
+        return v
+
+    @model_validator(mode="after")
+    def _failover(self) -> Redis:
+        if self.multi_az and self.replicas < 1:
+            raise ValueError(
+                "multiAz needs replicas >= 1 (a replica in another AZ to fail over to); set "
+                "replicas: 1 or multiAz: false"
+            )
+        return self
+
+    @property
+    def family(self) -> str:
+        return f"redis{self.engine_version.split('.')[0]}"
+
+
+class Registry(Model):
+    # Prefix for every repository name, e.g. "model-engine/" when several deployments share
+    # an account and region; default: the chart's own paths (vllm, launch/inference, ...).
+    path_prefix: str = ""
+    untagged_expiry_days: int = Field(default=14, ge=1)
+    build_cache_expiry_days: int = Field(default=30, ge=1)
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*/", v):
+            raise ValueError(f"{v!r} must be lower-case path segments ending in '/'")
+        return v
+
+
+class Storage(Model):
+    # Default: a unique name derived from the component name.
+    bucket_name: str | None = None
+    # Celery results under tmp/celery/ expire after this many days.
+    celery_results_expiry_days: int = Field(default=7, ge=1)
+    # Overwritten and deleted object versions are kept this long.
+    noncurrent_version_expiry_days: int = Field(default=30, ge=1)
+
+    @field_validator("bucket_name")
+    @classmethod
+    def _bucket(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
+            raise ValueError(f"{v!r} is not a valid bucket name (3-63 lower-case characters)")
+        return v
 
 
 class AwsSettings(Model):
-    region: str | None = None
+    region: str
+    vpc: Vpc = Vpc()
+    cluster: Cluster = Cluster()
+    node_groups: NodeGroups = NodeGroups()
+    database: Database = Database()
+    redis: Redis = Redis()
+    registry: Registry = Registry()
+    storage: Storage = Storage()
+    # Tags on every AWS resource (provider default tags), besides the program's own.
+    tags: dict[str, str] = {}
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not _REGION.match(v):
+            raise ValueError(f"{v!r} is not an AWS region such as us-west-2")
+        return v
+
+    @model_validator(mode="after")
+    def _existing_cluster_network(self) -> AwsSettings:
+        if not self.cluster.is_new and self.vpc.is_new:
+            raise ValueError(
+                "cluster.existingClusterName needs the cluster's network: set vpc.vpcId and "
+                "vpc.privateSubnetIds (nodes, PostgreSQL and Redis go into those subnets)"
+            )
+        return self

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 from components.settings_base import Model
 
+
 class ExistingDatabase(Model):
     host: str
     port: int = Field(default=5432, ge=1, le=65535)

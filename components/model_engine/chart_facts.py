@@ -7,8 +7,8 @@ a82369619a365b79a45e49ef6af1045653102615 (chart 0.2.7) and the server's config c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 PINNED_COMMIT = "a82369619a365b79a45e49ef6af1045653102615"
 CHART_VERSION = "0.2.7"

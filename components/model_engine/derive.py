@@ -51,7 +51,9 @@ REFERENCE_TIERS: tuple[HardwareTier, ...] = tuple(
         (180, 20, 2, "160Gi", "160Gi", "h100", 1),
         (320, 40, 4, "320Gi", "320Gi", "h100", 1),
         (640, 80, 8, "800Gi", "640Gi", "h100", 1),
-        (640, 80, 8, "800Gi", "640Gi", "h100", 2),
+        # values_sample.yaml repeats 640 here, which makes the row unreachable; upstream CI
+        # values use 1280 for two-node workers.
+        (1280, 80, 8, "800Gi", "900Gi", "h100", 2),
     )
 )
 REFERENCE_MODELS: tuple[ModelHardware, ...] = tuple(
@@ -181,7 +183,7 @@ def derive(
     trace = settings.datadog.trace
     hook = dict(cf.SERVICE_ACCOUNT_HOOK)
     broker = facts.broker
-    is_aws = facts.cloud_provider == "aws"
+    vpa = settings.autoscaling.vertical
 
     infra: dict[str, Any] = {
         "cloud_provider": facts.cloud_provider,
@@ -242,15 +244,6 @@ def derive(
             "create": True,
             "annotations": dict(facts.identities.image_builder),
         },
-        "aws": {
-            "configMap": {
-                "name": "default-config",
-                "create": is_aws,
-                "mountPath": cf.AWS_CONFIG_MOUNT_PATH,
-                "namespaces": [ns.release, ns.endpoints],
-            },
-            "profileName": "default",
-        },
         "service": {"type": "ClusterIP", "port": 80},
         "virtualservice": {
             "enabled": settings.istio.enabled,
@@ -274,8 +267,14 @@ def derive(
                 "maxReplicas": settings.autoscaling.gateway.max_replicas,
                 "targetConcurrency": settings.autoscaling.gateway.target_concurrency,
             },
-            "vertical": {"enabled": settings.autoscaling.vertical},
-            "prewarming": {"enabled": settings.autoscaling.prewarming},
+            "vertical": {
+                "enabled": vpa.enabled,
+                "minAllowed": vpa.min_allowed.model_dump(exclude_none=True),
+                "maxAllowed": vpa.max_allowed.model_dump(exclude_none=True),
+                "updateMode": vpa.update_mode,
+            },
+            # The chart's prewarming autoscalers target balloon names that do not exist.
+            "prewarming": {"enabled": False},
         },
         "celery_autoscaler": {
             "enabled": settings.autoscaling.celery.enabled,
@@ -311,7 +310,7 @@ def derive(
         "datadog": {"enabled": settings.datadog.enabled, "env": settings.datadog.env or ""},
         "dd_trace_enabled": trace,
         "recommendedHardware": recommended_hardware(settings, pools),
-        "gpuTolerations": list(settings.gpu.extra_tolerations),
+        "gpuTolerations": [{"key": k} for k in settings.gpu.extra_taint_keys],
         "extraEnvVars": _env(facts, refs),
         "extraPodEnvFrom": (
             [{"secretRef": {"name": refs.platform_env}}] if refs.platform_env else []
@@ -319,6 +318,17 @@ def derive(
         "spellbook": {"enabled": False},
         "config": {"values": {"infra": infra, "launch": launch}},
     }
+    # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS.
+    if facts.cloud_provider == "aws":
+        values["aws"] = {
+            "configMap": {
+                "name": "default-config",
+                "create": True,
+                "mountPath": cf.AWS_CONFIG_MOUNT_PATH,
+                "namespaces": [ns.release, ns.endpoints],
+            },
+            "profileName": "default",
+        }
     # Redis is the broker for the gateway on gcp/onprem, but the builder only follows
     # celeryBrokerType when this flag says so (it defaults to SQS otherwise).
     if broker.kind == "redis":

@@ -23,6 +23,7 @@ from components.contract import GpuNodePool, is_deferred
 from components.model_engine import chart_facts as cf
 from components.model_engine.values import ChartValues
 from components.settings import PROJECT, StackSettings
+from components.settings_base import reads_as_non_string
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,33 @@ class Context:
         return self.get("config.values.launch", {}) or {}
 
     def origin(self, path: str) -> str:
-        """Where to fix a value: the operator's override, or a setting."""
+        """Where to fix a value: the operator's override, or the setting it derives from."""
         node: Any = self.settings.chart_values
         for part in path.split("."):
             if not isinstance(node, Mapping) or part not in node:
-                return ""
+                source = DERIVED_FROM.get(path)
+                return f" (derived from {PROJECT}:{source})" if source else ""
             node = node[part]
         return f" (set by {PROJECT}:chartValues.{path}; change or remove the override)"
+
+
+# Chart values computed straight from one stack key: a finding on them names that key.
+DERIVED_FROM: dict[str, str] = {
+    "tag": "image.tag",
+    "context": "environment",
+    "datadog.env": "datadog.env",
+    "dd_trace_enabled": "datadog.trace",
+    "config.values.launch.dd_trace_enabled": "datadog.trace",
+    "config.values.infra.prometheus_server_address": "prometheusAddress",
+    "config.values.infra.identity_service_url": "identityServiceUrl",
+    "config.values.infra.dns_host_domain": "domain",
+    "config.values.launch.endpoint_namespace": "namespaces.endpoints",
+    "nodeSelector": "controlPlane.nodeSelector",
+    "recommendedHardware.byGpuMemoryGb": "gpu.recommendedHardware",
+    "recommendedHardware.byModelName": "gpu.recommendedHardware",
+    "virtualservice.gateways": "istio.gateways",
+    "virtualservice.hostDomains": "istio.hosts",
+}
 
 
 Guard = Callable[[Context], Iterator[Finding]]
@@ -195,7 +216,9 @@ def broker_type(ctx: Context) -> Iterator[Finding]:
         )
         return
     if kind not in cf.BROKER_TYPES:
-        yield _error(ctx, "celeryBrokerType", f"{kind!r} is not one of {', '.join(cf.BROKER_TYPES)}")
+        yield _error(
+            ctx, "celeryBrokerType", f"{kind!r} is not one of {', '.join(cf.BROKER_TYPES)}"
+        )
         return
     allowed = cf.BROKERS_FOR_CLOUD.get(str(cloud), ())
     if kind not in allowed:
@@ -237,7 +260,10 @@ def sqs_templates(ctx: Context) -> Iterator[Finding]:
                 if m.group("named") or m.group("braced")
             }
             sample = string.Template(template).safe_substitute(
-                queue_name="q", team="t", endpoint_id="e", endpoint_name="n",
+                queue_name="q",
+                team="t",
+                endpoint_id="e",
+                endpoint_name="n",
                 endpoint_created_by="u",
             )
             json.loads(sample)
@@ -247,7 +273,13 @@ def sqs_templates(ctx: Context) -> Iterator[Finding]:
         missing = needed - names
         if missing:
             yield _error(ctx, path, f"must use ${{{', '.join(sorted(missing))}}}")
-        unknown = names - {"queue_name", "team", "endpoint_id", "endpoint_name", "endpoint_created_by"}
+        unknown = names - {
+            "queue_name",
+            "team",
+            "endpoint_id",
+            "endpoint_name",
+            "endpoint_created_by",
+        }
         if unknown:
             yield _error(ctx, path, f"uses unknown placeholders {sorted(unknown)}")
 
@@ -289,7 +321,12 @@ def full_repositories(ctx: Context) -> Iterator[Finding]:
                 f"{repo!r} has no registry host, so the server prefixes docker_repo_prefix and "
                 "endpoints sit in INITIALIZING if that image is not there; give the full path",
             )
-    for key in ("gatewayRepository", "builderRepository", "cacherRepository", "forwarderRepository"):
+    for key in (
+        "gatewayRepository",
+        "builderRepository",
+        "cacherRepository",
+        "forwarderRepository",
+    ):
         repo = ctx.get(f"image.{key}")
         if isinstance(repo, str) and not _has_registry_host(repo):
             yield _error(ctx, f"image.{key}", f"{repo!r} must be a full repository path")
@@ -381,6 +418,51 @@ def node_selector(ctx: Context) -> Iterator[Finding]:
 def context_value(ctx: Context) -> Iterator[Finding]:
     if ctx.get("context") == "circleci":
         yield _error(ctx, "context", "`circleci` turns on the server's fake clients")
+
+
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+@guard
+def label_values(ctx: Context) -> Iterator[Finding]:
+    """The chart writes these unquoted into labels and env values."""
+    for path in ("tag", "context", "datadog.env"):
+        value = ctx.get(path)
+        if not isinstance(value, str) or not value:
+            continue
+        if reads_as_non_string(value):
+            yield _error(
+                ctx,
+                path,
+                f"{value!r} is rendered unquoted and YAML reads it as a number or boolean, "
+                "which Kubernetes rejects as a label or env value; use a value with a letter",
+            )
+        elif not _LABEL_VALUE.match(value):
+            yield _error(
+                ctx,
+                path,
+                f"{value!r} is not a valid label value (63 characters of [A-Za-z0-9-_.])",
+            )
+
+
+@guard
+def autoscaler_blocks(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("autoscaling.vertical.enabled") is True:
+        for bound in ("minAllowed", "maxAllowed"):
+            if not isinstance(ctx.get(f"autoscaling.vertical.{bound}"), Mapping):
+                yield _error(
+                    ctx,
+                    f"autoscaling.vertical.{bound}",
+                    "required when vertical autoscaling is on (the chart dereferences it)",
+                )
+    if ctx.get("autoscaling.prewarming.enabled") is True:
+        yield _error(
+            ctx,
+            "autoscaling.prewarming.enabled",
+            "the chart's prewarming autoscalers target deployments model-engine-balloon-a10/"
+            "-a100/-t4, which never exist (balloons are named by accelerator label); use "
+            f"{PROJECT}:gpu.pools[].balloonReplicas to keep nodes warm",
+        )
 
 
 @guard
@@ -489,7 +571,9 @@ def balloon_accelerators(ctx: Context) -> Iterator[Finding]:
         if name == "cpu":
             continue
         if name not in accelerators.BY_LABEL:
-            yield _error(ctx, f"balloons[{i}].acceleratorName", f"{name!r} is not a known GPU label")
+            yield _error(
+                ctx, f"balloons[{i}].acceleratorName", f"{name!r} is not a known GPU label"
+            )
         elif name not in provided and balloon.get("replicaCount"):
             yield _error(
                 ctx,
@@ -541,9 +625,7 @@ def no_credentials_anywhere(ctx: Context) -> Iterator[Finding]:
         elif isinstance(node, str) and (
             _url_has_credentials(node) or "[secret]" in node or "randomPassword" in node
         ):
-            yield _error(
-                ctx, path, "looks like a credential; Helm values are stored in plaintext"
-            )
+            yield _error(ctx, path, "looks like a credential; Helm values are stored in plaintext")
 
     yield from walk(ctx.values, "")
 

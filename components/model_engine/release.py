@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components import contract
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
@@ -63,13 +64,28 @@ def preflight(
     return render(facts, settings, pools, refs)[1]
 
 
+def split_nulls(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split values into (without nulls, only the null keys) for Helm's two inputs."""
+    clean: dict[str, Any] = {}
+    nulls: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            nulls[key] = None
+        elif isinstance(value, Mapping):
+            inner, inner_nulls = split_nulls(value)
+            clean[key] = inner
+            if inner_nulls:
+                nulls[key] = inner_nulls
+        else:
+            clean[key] = value
+    return clean, nulls
+
+
 def database_url(facts: PlatformFacts, password: str) -> str:
     db = facts.database
     user = urllib.parse.quote(str(db.user), safe="")
     secret = urllib.parse.quote(password, safe="")
-    return (
-        f"postgresql://{user}:{secret}@{db.host}:{db.port}/{db.name}?sslmode={db.ssl_mode}"
-    )
+    return f"postgresql://{user}:{secret}@{db.host}:{db.port}/{db.name}?sslmode={db.ssl_mode}"
 
 
 @dataclass
@@ -149,7 +165,12 @@ class ModelEngine(pulumi.ComponentResource):
                 pulumi.log.warn(f"{finding.path}: {finding.message}", resource=self)
             return values
 
-        self.values = resolved.apply(values_for)
+        rendered = resolved.apply(values_for)
+        # Pulumi's Python SDK strips None from maps before they reach Helm, so a `key: null`
+        # (the only way to clear a chart default such as nodeSelector) travels in a values
+        # file instead; Helm merges it first and `values` on top.
+        self.values = rendered.apply(lambda v: split_nulls(v)[0])
+        null_overlay = rendered.apply(lambda v: split_nulls(v)[1])
 
         chart = settings.chart
         repository_opts = None
@@ -168,6 +189,9 @@ class ModelEngine(pulumi.ComponentResource):
                 repository_opts=repository_opts,
                 namespace=self.release_namespace.metadata.name,
                 values=self.values,
+                value_yaml_files=null_overlay.apply(
+                    lambda overlay: [pulumi.StringAsset(yaml.safe_dump(overlay))] if overlay else []
+                ),
                 # A failed install or upgrade rolls back instead of leaving the release
                 # locked in "another operation is in progress".
                 atomic=True,
@@ -201,7 +225,7 @@ class ModelEngine(pulumi.ComponentResource):
         name: str,
         suffix: str,
         secret_name: str,
-        data: dict[str, pulumi.Input[str]],
+        data: Mapping[str, pulumi.Input[str]],
         namespaces: list[k8s.core.v1.Namespace],
         opts: pulumi.ResourceOptions,
     ) -> list[k8s.core.v1.Secret]:

@@ -187,9 +187,16 @@ class Toggle(_Open):
     enabled: StrictBool
 
 
+class VerticalAutoscaling(_Open):
+    enabled: StrictBool
+    minAllowed: dict[str, StrictStr] | None = None
+    maxAllowed: dict[str, StrictStr] | None = None
+    updateMode: StrictStr | None = None
+
+
 class Autoscaling(_Open):
     horizontal: HorizontalAutoscaling
-    vertical: Toggle
+    vertical: VerticalAutoscaling
     prewarming: Toggle
 
 
@@ -277,7 +284,7 @@ class ChartValues(_Open):
     db: Db
     serviceAccount: ServiceAccount
     imageBuilderServiceAccount: ImageBuilderServiceAccount
-    aws: Aws
+    aws: Aws | None = None
     service: Service
     virtualservice: VirtualService
     destinationrule: DestinationRule

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:
+#   make plan    set up, then show what the example stack would deploy (offline)
+#   make test    set up, then run every check CI runs
+PYTHON ?= python3
+VENV := venv
+BIN := $(VENV)/bin
+STACK ?= existing-infra
+
+.PHONY: setup plan test lint typecheck unit bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+plan: setup
+	$(BIN)/python -m plan --stack $(STACK)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/pyright
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""Benchmark the offline plan: wall time and peak memory per example stack.
+
+    python -m bench [--runs N] [--stack NAME ...]
+
+Each run is a fresh `python -m plan` process, as an operator would start it, so imports
+and interpreter start-up count. Peak memory is the process's maximum resident set size.
+Targets on a 2-core machine: under 3 s and under 300 MB per stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_SECONDS = 3.0
+TARGET_MB = 300.0
+
+# Runs the plan in this process and reports its own peak RSS (kilobytes on Linux).
+CHILD = """
+import contextlib, io, json, resource, sys
+from plan.__main__ import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["--stack", sys.argv[1]])
+print(json.dumps({"code": code, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def measure(stack: str) -> tuple[float, float]:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, stack], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - start
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["code"] != 0:
+        raise SystemExit(f"plan for {stack} failed: {done.stderr}")
+    return wall, report["max_rss_kb"] / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stack", action="append", help="default: every stack in stacks/")
+    args = parser.parse_args()
+    stacks = args.stack or sorted(
+        p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
+    )
+    print(f"{'stack':<20} {'median s':>9} {'max s':>7} {'peak MB':>8}  target")
+    worst = True
+    for stack in stacks:
+        samples = [measure(stack) for _ in range(args.runs)]
+        walls = [w for w, _ in samples]
+        peak = max(m for _, m in samples)
+        ok = statistics.median(walls) < TARGET_SECONDS and peak < TARGET_MB
+        worst = worst and ok
+        print(
+            f"{stack:<20} {statistics.median(walls):>9.2f} {max(walls):>7.2f} {peak:>8.0f}  "
+            f"{'ok' if ok else 'MISSED'} (<{TARGET_SECONDS:.0f} s, <{TARGET_MB:.0f} MB)"
+        )
+    return 0 if worst else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

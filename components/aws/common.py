@@ -1,0 +1,100 @@
+"""Small helpers the AWS components share: physical names, IAM documents, options."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import pulumi
+
+T = TypeVar("T")
+
+# Tags every AWS resource carries (besides the operator's); the provider adds them.
+PART_OF_TAG = "model-engine"
+
+# Custom timeouts where AWS is slow: Multi-AZ RDS and ElastiCache take 20-60 minutes to
+# create and longer to modify; p5/p4d node groups wait on capacity.
+RDS_TIMEOUTS = pulumi.CustomTimeouts(create="120m", update="180m", delete="120m")
+ELASTICACHE_TIMEOUTS = pulumi.CustomTimeouts(create="120m", update="180m", delete="90m")
+EKS_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
+NODE_GROUP_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="120m", delete="60m")
+
+
+def base_name(environment: str) -> str:
+    """The physical name stem of this deployment's AWS resources."""
+    return f"model-engine-{environment}"
+
+
+def trim_name(name: str, limit: int) -> str:
+    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
+    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
+
+
+def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, **kwargs)
+
+
+def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
+    """Options for stateful resources: protected and kept on delete unless the operator opts
+    out with `protect: false`."""
+    return pulumi.ResourceOptions(
+        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
+    )
+
+
+def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
+    """fn(*args) on plain values, or an Output of it when any argument is an Output.
+
+    The preview facts (placeholders) and the real facts (Outputs) go through the same
+    functions, so what the preview shows is what the deploy computes.
+    """
+    if any(isinstance(a, pulumi.Output) for a in args):
+        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
+    return fn(*args)
+
+
+def policy_document(statements: Sequence[Mapping[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
+
+
+def service_trust(service: str) -> str:
+    """Trust policy for an AWS service principal (eks.amazonaws.com, ec2.amazonaws.com)."""
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+def irsa_trust(oidc_provider_arn: str, oidc_issuer_url: str, subjects: Sequence[str]) -> str:
+    """Trust policy letting exactly these ServiceAccounts assume the role through IRSA."""
+    issuer = oidc_issuer_url.removeprefix("https://")
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                        f"{issuer}:sub": sorted(subjects),
+                    }
+                },
+            }
+        ]
+    )
+
+
+def service_account_subject(namespace: str, name: str) -> str:
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{name}"

@@ -1,0 +1,52 @@
+"""Helpers for editing stack config maps and judging settings without Pulumi."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from components.settings import PROJECT, StackSettings
+
+KEY = f"{PROJECT}:"
+
+
+def set_path(config: dict[str, Any], path: str, value: Any) -> None:
+    """Set `a.b[0].c` in a stack config map (top-level key without the project prefix)."""
+    parts = path.replace("[", ".[").split(".")
+    top = KEY + parts[0]
+    if len(parts) == 1:
+        config[top] = value
+        return
+    node = config.setdefault(top, {})
+    for part, nxt in itertools.pairwise(parts[1:]):
+        key: Any = int(part[1:-1]) if part.startswith("[") else part
+        if isinstance(node, dict) and key not in node:
+            node[key] = [] if nxt.startswith("[") else {}
+        node = node[key]
+    last = parts[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    else:
+        node[last] = value
+
+
+def delete_path(config: dict[str, Any], path: str) -> None:
+    parts = path.split(".")
+    if len(parts) == 1:
+        del config[KEY + parts[0]]
+        return
+    node = config[KEY + parts[0]]
+    for part in parts[1:-1]:
+        node = node[part]
+    del node[parts[-1]]
+
+
+def settings_from(config: dict[str, Any]) -> StackSettings:
+    """Validate a stack config map directly (no Pulumi), as load_settings would."""
+    data = {
+        k[len(KEY) :]: json.loads(json.dumps(v))
+        for k, v in config.items()
+        if k.startswith(KEY) and not (isinstance(v, dict) and set(v) == {"secure"})
+    }
+    return StackSettings.model_validate(data)

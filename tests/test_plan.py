@@ -1,0 +1,64 @@
+"""The offline plan, as an operator runs it: `python -m plan --stack NAME`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plan.__main__ import main
+
+
+def test_plan_prints_tree_values_and_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "existing-infra"]) == 0
+    out = capsys.readouterr().out
+    assert "## Resources" in out
+    assert "kubernetes:helm.sh/v3:Release  model-engine-chart" in out
+    # Children are indented under their component.
+    assert "model-engine-infra:index:ModelEngine  model-engine\n  kubernetes:core/v1:Namespace" in out
+    assert "## Chart values" in out and "cloud_provider: onprem" in out
+    assert "## Findings" in out
+
+
+def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
+    values_file, json_file = tmp_path / "values.yaml", tmp_path / "plan.json"
+    assert (
+        main(["--stack", "existing-infra", "--values-out", str(values_file), "--json", str(json_file)])
+        == 0
+    )
+    values = yaml.safe_load(values_file.read_text())
+    assert values["db"]["runDbMigrationScript"] is True
+    assert values["replicaCount"] == {"gateway": 2, "cacher": 1, "builder": 1}  # ints, not 2.0
+
+    resources = json.loads(json_file.read_text())
+    by_name = {r["name"]: r for r in resources}
+    release = by_name["model-engine-chart"]
+    assert release["type"] == "kubernetes:helm.sh/v3:Release"
+    assert release["parent"].endswith("::model-engine")
+    assert any(d.endswith("::model-engine-database-release") for d in release["dependencies"])
+    secret = by_name["model-engine-database-release"]
+    assert secret["inputs"]["stringData"] == "[secret]"
+    assert "postgresql://" not in json_file.read_text()
+
+
+def test_plan_rejects_a_bad_stack_with_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import plan.__main__ as plan_main
+
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    source = yaml.safe_load((plan_main.ROOT / "stacks" / "Pulumi.existing-infra.yaml").read_text())
+    source["config"]["model-engine-infra:namespaces"] = {"release": "ml", "endpoints": "ml"}
+    (stacks / "Pulumi.broken.yaml").write_text(yaml.safe_dump(source))
+    monkeypatch.setattr(plan_main, "ROOT", tmp_path)
+    assert main(["--stack", "broken"]) == 1
+    err = capsys.readouterr().err
+    assert "model-engine-infra:namespaces: release and endpoints must differ" in err
+
+
+def test_plan_names_the_known_stacks_for_a_typo() -> None:
+    with pytest.raises(SystemExit, match="existing-infra"):
+        main(["--stack", "existing-infr"])
