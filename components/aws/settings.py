@@ -174,12 +174,31 @@ class Cluster(Model):
         return self.existing_cluster_name is None
 
 
+def architecture(instance_type: str) -> str:
+    """arm64 for Graviton families (m7g, c6gn, r8gd, t4g ...), x86_64 otherwise."""
+    family = instance_type.split(".", 1)[0]
+    m = re.fullmatch(r"[a-z]+\d+([a-z-]*)", family)
+    return "arm64" if m and "g" in m.group(1) else "x86_64"
+
+
 class NodeGroup(Model):
     instance_types: list[str] = Field(min_length=1)
     min_size: int = Field(default=1, ge=0)
     max_size: int = Field(default=3, ge=1)
     desired_size: int | None = None
     disk_size_gb: int = Field(default=100, ge=20)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, v: list[str]) -> list[str]:
+        bad = [t for t in v if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", t)]
+        if bad:
+            raise ValueError(f"not EC2 instance types: {', '.join(bad)}")
+        if len({architecture(t) for t in v}) > 1:
+            raise ValueError(
+                "mixes arm64 (Graviton) and x86_64 instance types; one node group runs one AMI"
+            )
+        return v
 
     @model_validator(mode="after")
     def _sizes(self) -> NodeGroup:

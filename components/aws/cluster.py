@@ -1,0 +1,223 @@
+"""Cluster: a new EKS cluster (OIDC for IRSA, KMS envelope encryption of Secrets, control
+plane logs, private endpoint) or an existing one looked up by name; and the Kubernetes
+provider every Kubernetes resource of the program uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws import settings as aws_settings
+from components.aws.common import (
+    EKS_TIMEOUTS,
+    child,
+    lift,
+    managed_policy_arn,
+    service_trust,
+)
+
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with `aws eks get-token` (no credential stored)."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster_name,
+                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
+                }
+            ],
+            "contexts": [
+                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
+            ],
+            "current-context": cluster_name,
+            "users": [
+                {
+                    "name": cluster_name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+@dataclass
+class ClusterArgs:
+    settings: aws_settings.Cluster
+    # Physical cluster name (new) or the existing cluster's name.
+    name: str
+    region: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    partition: pulumi.Input[str]
+    protect: bool
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    version: pulumi.Output[str] | None
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    # The security group EKS attaches to managed nodes (and the control plane).
+    node_security_group_id: pulumi.Output[str]
+    provider: k8s.Provider
+    eks: aws.eks.Cluster | None = None
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:aws:Cluster", name, None, opts)
+        if args.settings.is_new:
+            self._new(name, args)
+        else:
+            self._existing(args)
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=pulumi.Output.all(
+                self.name, self.endpoint, self.certificate_authority
+            ).apply(lambda a: kubeconfig(a[0], a[1], a[2], args.region)),
+            opts=child(self),
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "endpoint": self.endpoint,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "oidc_provider_arn": self.oidc_provider_arn,
+            }
+        )
+
+    def _new(self, name: str, args: ClusterArgs) -> None:
+        cfg = args.settings
+        key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"EKS {args.name}: envelope encryption of Kubernetes Secrets",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=child(self, protect=args.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-secrets-key",
+            name=f"alias/{args.name}-eks-secrets",
+            target_key_id=key.key_id,
+            opts=child(self),
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=service_trust("eks.amazonaws.com"),
+            description=f"EKS control plane of {args.name}",
+            opts=child(self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-role-cluster-policy",
+            role=role.name,
+            policy_arn=lift(managed_policy_arn, args.partition, "AmazonEKSClusterPolicy"),
+            opts=child(self),
+        )
+        # EKS writes to this group once logging is on; creating it first sets retention.
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/eks/{args.name}/cluster",
+            retention_in_days=cfg.log_retention_days,
+            opts=child(self),
+        )
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.name,
+            version=cfg.version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=list(args.subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=bool(cfg.public_access_cidrs),
+                public_access_cidrs=list(cfg.public_access_cidrs) or None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(cfg.log_types),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API_AND_CONFIG_MAP",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            opts=child(
+                self,
+                protect=args.protect,
+                depends_on=[attachment, logs],
+                custom_timeouts=EKS_TIMEOUTS,
+            ),
+        )
+        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            opts=child(self),
+        )
+        for i, principal in enumerate(cfg.admin_principal_arns):
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{i}",
+                cluster_name=cluster.name,
+                principal_arn=principal,
+                opts=child(self),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{i}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=lift(
+                    lambda p: f"arn:{p}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                    args.partition,
+                ),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=child(self),
+            )
+        self.eks = cluster
+        self.name = cluster.name
+        self.version = cluster.version
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data or "")
+        self.oidc_issuer_url = issuer
+        self.oidc_provider_arn = oidc.arn
+        self.node_security_group_id = cluster.vpc_config.apply(
+            lambda v: v.cluster_security_group_id or ""
+        )
+
+    def _existing(self, args: ClusterArgs) -> None:
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        found = aws.eks.get_cluster_output(name=args.name, opts=invoke)
+        self.name = found.name
+        self.version = None
+        self.endpoint = found.endpoint
+        self.certificate_authority = found.certificate_authorities.apply(lambda c: c[0].data)
+        self.oidc_issuer_url = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        # IRSA needs the cluster's OIDC provider in IAM; the lookup fails clearly without it.
+        self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
+            url=self.oidc_issuer_url, opts=invoke
+        ).arn
+        self.node_security_group_id = found.vpc_config.cluster_security_group_id

@@ -1,0 +1,212 @@
+"""Node pools: the node role, a system and a CPU managed node group, and one managed node
+group per GPU pool, each tagged so the cluster autoscaler can scale it from zero."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import accelerators
+from components.aws import settings as aws_settings
+from components.aws.common import NODE_GROUP_TIMEOUTS, child, lift, managed_policy_arn, service_trust
+from components.contract import GpuNodePool, Taint
+
+GPU_AMI = "AL2023_x86_64_NVIDIA"
+# The GPU operator's MIG manager cuts each GPU of a node labelled this way.
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
+AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler"
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    # ECR pull for every image the nodes run (inference images included).
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+_EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+_EKS_EFFECT["PreferNoSchedule"] = "PREFER_NO_SCHEDULE"
+
+
+def ami_type(instance_types: Sequence[str]) -> str:
+    arch = {aws_settings.architecture(t) for t in instance_types}
+    return "AL2023_ARM_64_STANDARD" if arch == {"arm64"} else "AL2023_x86_64_STANDARD"
+
+
+def autoscaler_tags(
+    cluster_name: str,
+    labels: Mapping[str, str],
+    taints: Sequence[Taint] = (),
+    gpus: int = 0,
+) -> dict[str, str]:
+    """Auto-discovery tags plus the node-template tags that let the cluster autoscaler
+    build a node from nothing: its labels, taints and GPU count."""
+    tags = {
+        f"{AUTOSCALER_PREFIX}/enabled": "true",
+        f"{AUTOSCALER_PREFIX}/{cluster_name}": "owned",
+    }
+    tags.update(node_template_tags(labels, taints, gpus))
+    return tags
+
+
+def node_template_tags(
+    labels: Mapping[str, str], taints: Sequence[Taint] = (), gpus: int = 0
+) -> dict[str, str]:
+    tags = {f"{AUTOSCALER_PREFIX}/node-template/label/{k}": v for k, v in labels.items()}
+    for t in taints:
+        tags[f"{AUTOSCALER_PREFIX}/node-template/taint/{t.key}"] = f"{t.value or ''}:{t.effect}"
+    if gpus:
+        tags[f"{AUTOSCALER_PREFIX}/node-template/resources/{accelerators.GPU_RESOURCE}"] = str(
+            gpus
+        )
+    return tags
+
+
+def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
+    labels = dict(pool.node_labels)
+    if pool.spec.mig_profile:
+        labels[MIG_CONFIG_LABEL] = f"all-{pool.spec.mig_profile}"
+    return labels
+
+
+@dataclass
+class GpuGroup:
+    pool: GpuNodePool
+    instance_type: str
+    desired_size: int
+    disk_size_gb: int
+
+
+@dataclass
+class NodePoolsArgs:
+    cluster_name: str
+    # The cluster's name as an Output, so node groups wait for the cluster.
+    cluster: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    settings: aws_settings.NodeGroups
+    partition: pulumi.Input[str]
+    gpu_groups: Sequence[GpuGroup] = field(default_factory=list)
+    # New clusters: node groups follow the control plane's version on upgrade.
+    kubernetes_version: pulumi.Input[str] | None = None
+
+
+class NodePools(pulumi.ComponentResource):
+    role: aws.iam.Role
+    system: aws.eks.NodeGroup
+    cpu: aws.eks.NodeGroup
+    gpu: dict[str, aws.eks.NodeGroup]
+
+    def __init__(
+        self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:aws:NodePools", name, None, opts)
+        self._args = args
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=service_trust("ec2.amazonaws.com"),
+            description=f"Nodes of EKS cluster {args.cluster_name}",
+            opts=child(self),
+        )
+        self._attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{policy}",
+                role=self.role.name,
+                policy_arn=lift(managed_policy_arn, args.partition, policy),
+                opts=child(self),
+            )
+            for policy in NODE_POLICIES
+        ]
+        lifecycle = {accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL}
+        system, cpu = args.settings.system, args.settings.cpu
+        self.system = self._group(
+            f"{name}-system",
+            instance_types=system.instance_types,
+            ami=ami_type(system.instance_types),
+            sizes=(system.min_size, system.desired, system.max_size),
+            disk=system.disk_size_gb,
+            labels=lifecycle,
+        )
+        self.cpu = self._group(
+            f"{name}-cpu",
+            instance_types=cpu.instance_types,
+            ami=ami_type(cpu.instance_types),
+            sizes=(cpu.min_size, cpu.desired, cpu.max_size),
+            disk=cpu.disk_size_gb,
+            labels={**lifecycle, accelerators.CPU_ONLY_LABEL: "true"},
+        )
+        self.gpu = {
+            g.pool.name: self._group(
+                f"{name}-gpu-{g.pool.name}",
+                instance_types=[g.instance_type],
+                ami=GPU_AMI,
+                sizes=(g.pool.min_size, g.desired_size, g.pool.max_size),
+                disk=g.disk_size_gb,
+                labels=gpu_labels(g.pool),
+                taints=g.pool.taints,
+                gpus=g.pool.gpus_per_node,
+            )
+            for g in args.gpu_groups
+        }
+        self.register_outputs(
+            {
+                "role_arn": self.role.arn,
+                "node_groups": [g.arn for g in (self.system, self.cpu, *self.gpu.values())],
+            }
+        )
+
+    def _group(
+        self,
+        name: str,
+        *,
+        instance_types: Sequence[str],
+        ami: str,
+        sizes: tuple[int, int, int],
+        disk: int,
+        labels: Mapping[str, str],
+        taints: Sequence[Taint] = (),
+        gpus: int = 0,
+    ) -> aws.eks.NodeGroup:
+        args = self._args
+        min_size, desired, max_size = sizes
+        group = aws.eks.NodeGroup(
+            name,
+            cluster_name=args.cluster,
+            node_role_arn=self.role.arn,
+            subnet_ids=list(args.subnet_ids),
+            version=args.kubernetes_version,
+            ami_type=ami,
+            capacity_type="ON_DEMAND",
+            instance_types=list(instance_types),
+            disk_size=disk,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=min_size, desired_size=desired, max_size=max_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            labels=dict(labels),
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=_EKS_EFFECT[t.effect])
+                for t in taints
+            ],
+            tags=autoscaler_tags(args.cluster_name, labels, taints, gpus),
+            opts=child(
+                self,
+                depends_on=self._attachments,
+                # The cluster autoscaler owns the node count once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+                custom_timeouts=NODE_GROUP_TIMEOUTS,
+            ),
+        )
+        # Node group tags stay on the EKS object; the autoscaler reads the Auto Scaling
+        # group's, so the node-template tags go there too (scale from zero).
+        asg = group.resources.apply(lambda r: r[0].autoscaling_groups[0].name or "")
+        for key, value in sorted(node_template_tags(labels, taints, gpus).items()):
+            slug = re.sub(r"[^a-z0-9]+", "-", key.split("/node-template/")[1].lower())
+            aws.autoscaling.Tag(
+                f"{name}-asg-{slug}",
+                autoscaling_group_name=asg,
+                tag=aws.autoscaling.TagTagArgs(key=key, value=value, propagate_at_launch=False),
+                opts=child(self),
+            )
+        return group

@@ -1,0 +1,37 @@
+"""Project files agree with the code: what the CLI reads is what the program expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from components.settings import PROJECT, SECRET_KEYS, StackSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_pulumi_yaml_matches_the_program() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == PROJECT
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["toolchain"] == "pip"
+    assert project["runtime"]["options"]["virtualenv"] == "venv"
+    assert project["stackConfigDir"] == "stacks"
+    known = {f.alias or n for n, f in StackSettings.model_fields.items()} | set(SECRET_KEYS)
+    for key, spec in project["config"].items():
+        assert key in known, key
+        # A declared key without a default is required by the CLI in every stack: only keys
+        # the settings also require may be declared that way.
+        if "default" not in spec:
+            field = next(f for n, f in StackSettings.model_fields.items() if (f.alias or n) == key)
+            assert field.is_required(), key
+
+
+def test_every_example_stack_is_valid() -> None:
+    from tests.helpers import settings_from
+
+    stacks = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert stacks
+    for path in stacks:
+        settings_from(yaml.safe_load(path.read_text())["config"])
