@@ -268,42 +268,34 @@ class Security(Model):
     celery_enable_sha256: bool | None = None
 
 
-class HardwareTier(BaseModel):
-    """One row of recommendedHardware.byGpuMemoryGb, keys as the chart writes them."""
+class _Hardware(BaseModel):
+    """What the server recommends for an endpoint; keys as the chart writes them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpus: int = Field(ge=1)
+    gpus: int = Field(ge=0)
+    memory: Quantity
+    storage: Quantity
+    gpu_type: str
+    nodes_per_worker: int = Field(default=1, ge=1)
+
+    @field_validator("gpu_type")
+    @classmethod
+    def _gpu_type(cls, v: str) -> str:
+        return _accelerator_label(v)
+
+
+class HardwareTier(_Hardware):
+    """A row of recommendedHardware.byGpuMemoryGb."""
 
     gpu_memory_le: int = Field(ge=1)
-    cpus: int = Field(ge=1)
-    gpus: int = Field(ge=0)
-    memory: Quantity
-    storage: Quantity
-    gpu_type: str
-    nodes_per_worker: int = Field(default=1, ge=1)
-
-    @field_validator("gpu_type")
-    @classmethod
-    def _gpu_type(cls, v: str) -> str:
-        return _accelerator_label(v)
 
 
-class ModelHardware(BaseModel):
-    """One row of recommendedHardware.byModelName."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ModelHardware(_Hardware):
+    """A row of recommendedHardware.byModelName."""
 
     name: str
-    cpus: int = Field(ge=1)
-    gpus: int = Field(ge=0)
-    memory: Quantity
-    storage: Quantity
-    gpu_type: str
-    nodes_per_worker: int = Field(default=1, ge=1)
-
-    @field_validator("gpu_type")
-    @classmethod
-    def _gpu_type(cls, v: str) -> str:
-        return _accelerator_label(v)
 
 
 def _accelerator_label(v: str) -> str:

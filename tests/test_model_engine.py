@@ -324,3 +324,12 @@ def test_every_child_has_a_parent_component(run: ProgramRun) -> None:
     orphans = [r.name for r in run.resources if r.custom and r.parent not in components]
     assert orphans == []
     assert _names([r for r in run.resources if not r.custom]) == ["model-engine", "platform"]
+
+
+def test_warnings_are_reported_but_do_not_block(existing_config: dict[str, Any]) -> None:
+    del existing_config["model-engine-infra:identityServiceUrl"]
+    run = run_program(existing_config)
+    assert any(
+        line.startswith("warning: config.values.infra.identity_service_url") for line in run.logs
+    )
+    assert "identity_service_url" not in run.values["config"]["values"]["infra"]

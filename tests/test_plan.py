@@ -17,7 +17,9 @@ def test_plan_prints_tree_values_and_findings(capsys: pytest.CaptureFixture[str]
     assert "## Resources" in out
     assert "kubernetes:helm.sh/v3:Release  model-engine-chart" in out
     # Children are indented under their component.
-    assert "model-engine-infra:index:ModelEngine  model-engine\n  kubernetes:core/v1:Namespace" in out
+    assert (
+        "model-engine-infra:index:ModelEngine  model-engine\n  kubernetes:core/v1:Namespace" in out
+    )
     assert "## Chart values" in out and "cloud_provider: onprem" in out
     assert "## Findings" in out
 
@@ -25,7 +27,16 @@ def test_plan_prints_tree_values_and_findings(capsys: pytest.CaptureFixture[str]
 def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
     values_file, json_file = tmp_path / "values.yaml", tmp_path / "plan.json"
     assert (
-        main(["--stack", "existing-infra", "--values-out", str(values_file), "--json", str(json_file)])
+        main(
+            [
+                "--stack",
+                "existing-infra",
+                "--values-out",
+                str(values_file),
+                "--json",
+                str(json_file),
+            ]
+        )
         == 0
     )
     values = yaml.safe_load(values_file.read_text())

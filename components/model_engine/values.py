@@ -251,24 +251,21 @@ class Datadog(_Open):
     env: StrictStr = ""
 
 
-class HardwareTier(_Closed):
+class _Hardware(_Closed):
+    cpus: StrictInt
+    gpus: StrictInt
+    memory: StrictStr
+    storage: StrictStr
+    gpu_type: StrictStr
+    nodes_per_worker: StrictInt = 1
+
+
+class HardwareTier(_Hardware):
     gpu_memory_le: StrictInt
-    cpus: StrictInt
-    gpus: StrictInt
-    memory: StrictStr
-    storage: StrictStr
-    gpu_type: StrictStr
-    nodes_per_worker: StrictInt = 1
 
 
-class ModelHardware(_Closed):
+class ModelHardware(_Hardware):
     name: StrictStr
-    cpus: StrictInt
-    gpus: StrictInt
-    memory: StrictStr
-    storage: StrictStr
-    gpu_type: StrictStr
-    nodes_per_worker: StrictInt = 1
 
 
 class RecommendedHardware(_Open):
