@@ -22,6 +22,8 @@ LIFECYCLE_LABEL = "node-lifecycle"
 LIFECYCLE_NORMAL = "normal"
 # The `cpu` image-cache device selects nodes with this label.
 CPU_ONLY_LABEL = "cpu-only"
+# The GPU operator's MIG manager cuts each node's GPUs as this label says.
+MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class Accelerator:
     @property
     def is_mig(self) -> bool:
         return self.mig_profile is not None
+
+    @property
+    def mig_config(self) -> str | None:
+        """The GPU operator's default layout that cuts every GPU into this profile."""
+        return f"all-{self.mig_profile}" if self.mig_profile else None
 
     def default_instance_type(self, cloud: str) -> str:
         types = self.instance_types(cloud)

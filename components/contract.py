@@ -51,10 +51,13 @@ class GpuNodePool:
 
     @property
     def node_labels(self) -> dict[str, str]:
-        return {
+        labels = {
             accelerators.ACCELERATOR_LABEL: self.spec.label_value,
             accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL,
         }
+        if self.spec.mig_config:
+            labels[accelerators.MIG_CONFIG_LABEL] = self.spec.mig_config
+        return labels
 
 
 @dataclass(frozen=True)

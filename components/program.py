@@ -1,4 +1,4 @@
-"""The program: settings -> platform -> model-engine -> exports.
+"""The program: settings -> platform -> add-ons -> model-engine -> exports.
 
 `__main__.py` calls `main()`; the offline plan and the tests run the same function against
 the simulated cloud.
@@ -6,11 +6,16 @@ the simulated cloud.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
 
+from components.addons.addons import ClusterAddons, ClusterAddonsArgs
+from components.addons.addons import check as addons_check
+from components.addons.addons import prometheus_address as addon_prometheus_address
+from components.aws import platform as aws
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
 from components.model_engine.guards import Finding
@@ -39,6 +44,13 @@ PLATFORMS: dict[str, Platform] = {
         secret_env_keys=existing.secret_env_keys,
         build=lambda name, s: existing.ExistingPlatform(name, s).outputs,
     ),
+    "aws": Platform(
+        check=aws.check,
+        preview_facts=aws.preview_facts,
+        gpu_pools=aws.gpu_pools,
+        secret_env_keys=aws.secret_env_keys,
+        build=lambda name, s: aws.AwsPlatform(name, s).outputs,
+    ),
 }
 
 
@@ -46,9 +58,15 @@ def check(settings: StackSettings) -> list[Finding]:
     """Everything judged from the stack file alone, before the first resource exists."""
     platform = PLATFORMS[settings.cloud]
     platform.check(settings)
+    facts = platform.preview_facts(settings)
+    addons_check(settings, facts.prometheus_address, platform.gpu_pools(settings))
+    # The chart gets the add-ons' Prometheus when they install one.
+    facts = dataclasses.replace(
+        facts, prometheus_address=addon_prometheus_address(settings, facts.prometheus_address)
+    )
     return preflight(
         settings,
-        platform.preview_facts(settings),
+        facts,
         platform.gpu_pools(settings),
         platform.secret_env_keys(settings),
     )
@@ -58,12 +76,21 @@ def main() -> None:
     settings = load_settings()
     check(settings)
     platform = PLATFORMS[settings.cloud].build("platform", settings)
-    engine = ModelEngine("model-engine", ModelEngineArgs(settings=settings, platform=platform))
+    addons = ClusterAddons("addons", ClusterAddonsArgs(settings=settings, platform=platform))
+    engine = ModelEngine(
+        "model-engine",
+        ModelEngineArgs(
+            settings=settings,
+            platform=platform,
+            depends_on=addons.chart_dependencies,
+            prometheus_address=addons.prometheus_address,
+        ),
+    )
 
     pulumi.export("cluster_name", platform.facts.cluster_name)
     pulumi.export("namespace", engine.release_namespace.metadata.name)
     pulumi.export("endpoint_namespace", engine.endpoint_namespace.metadata.name)
     pulumi.export("release", engine.release.name)
-    pulumi.export("gateway_urls", [f"{settings.istio.host_prefix}{h}" for h in settings.hosts])
+    pulumi.export("gateway_urls", settings.gateway_urls)
     pulumi.export("database_host", platform.facts.database.host)
     pulumi.export("registry_prefix", platform.facts.registry.prefix)

@@ -228,8 +228,9 @@ class Autoscaling(Model):
 
 class Istio(Model):
     enabled: bool = True
-    # Hosts the gateway's VirtualService answers; default: model-engine.<domain>.
-    hosts: list[str] | None = None
+    # Domains the gateway answers under: the chart's VirtualService host is
+    # model-engine.<hostDomain> for each. Default: [domain].
+    host_domains: list[str] | None = None
     gateways: list[str] = ["default/internal-gateway"]
     host_prefix: Literal["http://", "https://"] = "http://"
     destination_rule: bool = True
@@ -457,8 +458,13 @@ class StackSettings(Model):
         return self
 
     @property
-    def hosts(self) -> list[str]:
-        return self.istio.hosts or [f"model-engine.{self.domain}"]
+    def host_domains(self) -> list[str]:
+        return self.istio.host_domains or [self.domain]
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Where the API answers: the chart names its VirtualService host model-engine.<d>."""
+        return [f"{self.istio.host_prefix}model-engine.{d}" for d in self.host_domains]
 
 
 # ---------------------------------------------------------------------------------------

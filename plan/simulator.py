@@ -29,6 +29,8 @@ from components.settings import PROJECT
 from plan import computed
 
 ROOT = Path(__file__).resolve().parent.parent
+# Logical name of the model-engine Release (components/model_engine/release.py: "<name>-chart").
+MODEL_ENGINE_RELEASE = "model-engine-chart"
 SECRET_SIG = rpc._special_secret_sig
 
 
@@ -132,7 +134,7 @@ class SimulatedCloud(pulumi_mocks.Mocks):
                 f"the simulated cloud has no answer for invoke {args.token}; add it to "
                 "plan/computed.py"
             )
-        return rule(args.args), None
+        return rule(args.args), []
 
 
 @dataclass
@@ -156,7 +158,8 @@ class ProgramRun:
 
     @property
     def release(self) -> RecordedResource:
-        return self.one("kubernetes:helm.sh/v3:Release")
+        """The model-engine chart's Release (add-ons are Releases too)."""
+        return self.one("kubernetes:helm.sh/v3:Release", MODEL_ENGINE_RELEASE)
 
     @property
     def values(self) -> dict[str, Any]:

@@ -181,7 +181,9 @@ def test_no_credential_reaches_values_or_exports(run: ProgramRun) -> None:
 
 def test_release_waits_for_secrets_and_namespaces(run: ProgramRun) -> None:
     waits_for = set(run.release.dependencies)
-    for resource in run.of_type(SECRET) + run.of_type(NAMESPACE):
+    ours = [r for r in run.of_type(SECRET) + run.of_type(NAMESPACE) if r.name.startswith("model-engine-")]
+    assert len(ours) == 6
+    for resource in ours:
         assert resource.urn in waits_for, resource.name
 
 
@@ -248,10 +250,12 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(run: ProgramRun) ->
         assert resource.provider and resource.provider.startswith(provider.urn), resource.name
 
 
-def test_endpoint_namespace_gets_istio_injection(run: ProgramRun) -> None:
+def test_namespaces_get_istio_injection(run: ProgramRun) -> None:
     namespaces = {r.inputs["metadata"]["name"]: r for r in run.of_type(NAMESPACE)}
-    assert namespaces["llm-engine"].inputs["metadata"]["labels"]["istio-injection"] == "enabled"
-    assert "istio-injection" not in namespaces["model-engine"].inputs["metadata"]["labels"]
+    for name in ("llm-engine", "model-engine"):
+        assert namespaces[name].inputs["metadata"]["labels"]["istio-injection"] == "enabled"
+    assert run.exports["gateway_urls"] == ["http://model-engine.ml.acme.internal"]
+    assert run.values["virtualservice"]["hostDomains"] == ["ml.acme.internal"]
 
 
 def test_istio_off_turns_off_routing_and_injection(existing_config: dict[str, Any]) -> None:
@@ -323,7 +327,8 @@ def test_every_child_has_a_parent_component(run: ProgramRun) -> None:
     components = {r.urn for r in run.resources if not r.custom}
     orphans = [r.name for r in run.resources if r.custom and r.parent not in components]
     assert orphans == []
-    assert _names([r for r in run.resources if not r.custom]) == ["model-engine", "platform"]
+    top = [r for r in run.resources if not r.custom and "::pulumi:pulumi:Stack::" in (r.parent or "")]
+    assert _names(top) == ["addons", "model-engine", "platform"]
 
 
 def test_warnings_are_reported_but_do_not_block(existing_config: dict[str, Any]) -> None:

@@ -248,7 +248,7 @@ def derive(
         "virtualservice": {
             "enabled": settings.istio.enabled,
             "annotations": dict(settings.istio.virtual_service_annotations),
-            "hostDomains": settings.hosts,
+            "hostDomains": settings.host_domains,
             "gateways": list(settings.istio.gateways),
         },
         "destinationrule": {

@@ -98,7 +98,7 @@ DERIVED_FROM: dict[str, str] = {
     "recommendedHardware.byGpuMemoryGb": "gpu.recommendedHardware",
     "recommendedHardware.byModelName": "gpu.recommendedHardware",
     "virtualservice.gateways": "istio.gateways",
-    "virtualservice.hostDomains": "istio.hosts",
+    "virtualservice.hostDomains": "istio.hostDomains",
 }
 
 

@@ -113,19 +113,20 @@ class ModelEngine(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.kubernetes_provider)
         ns = settings.namespaces
 
+        # With Istio, both namespaces get sidecars: endpoints need them for routing, and the
+        # gateway's HPA reads request-concurrency-average from its own sidecar. The chart opts
+        # its hook Jobs and the cacher out.
+        labels = {"app.kubernetes.io/part-of": "model-engine"}
+        if settings.istio.enabled:
+            labels["istio-injection"] = "enabled"
         self.release_namespace = k8s.core.v1.Namespace(
             f"{name}-release-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ns.release, labels={"app.kubernetes.io/part-of": "model-engine"}
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.release, labels=labels),
             opts=k8s_opts,
         )
-        endpoint_labels = {"app.kubernetes.io/part-of": "model-engine"}
-        if settings.istio.enabled:
-            endpoint_labels["istio-injection"] = "enabled"
         self.endpoint_namespace = k8s.core.v1.Namespace(
             f"{name}-endpoint-ns",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.endpoints, labels=endpoint_labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.endpoints, labels=labels),
             opts=k8s_opts,
         )
         namespaces = [self.release_namespace, self.endpoint_namespace]

@@ -1,0 +1,240 @@
+"""ClusterAddons: everything the model-engine chart silently relies on, on a fresh cluster.
+
+Built between the platform and the chart. It hands the chart layer two things:
+- `prometheus_address`: the Prometheus the server queries (the one installed here, else the
+  one the stack names);
+- `chart_dependencies`: the add-ons whose CRDs (and admission webhooks) the chart's own
+  manifests need at install time; the chart's Release waits for them.
+Add-ons the server needs only at run time (LeaderWorkerSet, the adapter, the device plugin)
+do not hold the chart back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import istio
+from components.addons.autoscaler import ClusterAutoscaler, VerticalPodAutoscaler, installs_vpa
+from components.addons.base import AddonContext
+from components.addons.istio import Istio
+from components.addons.keda import Keda, renders_trigger_authentication
+from components.addons.lws import LeaderWorkerSet
+from components.addons.metrics_server import MetricsServer
+from components.addons.nvidia import Nvidia
+from components.addons.nvidia import kind as nvidia_kind
+from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
+from components.contract import GpuNodePool, PlatformOutputs
+from components.settings import PROJECT, SettingsError, StackSettings
+
+# Namespaces every cluster has; never created (or deleted) here.
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+# Namespaces whose add-ons run privileged DaemonSets (device plugin / GPU operator,
+# node-exporter); labelled so that Pod Security admission, where enforced, admits them.
+PRIVILEGED = {"pod-security.kubernetes.io/enforce": "privileged"}
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    settings: StackSettings
+    platform: PlatformOutputs
+
+
+def named_prometheus(
+    settings: StackSettings, platform_address: pulumi.Input[str] | None
+) -> pulumi.Input[str] | None:
+    """A Prometheus the stack already names: prometheusAddress, else the platform's."""
+    return settings.prometheus_address or platform_address
+
+
+def installs_prometheus(
+    settings: StackSettings, platform_address: pulumi.Input[str] | None
+) -> bool:
+    enabled = settings.addons.prometheus.enabled
+    if enabled is None:
+        return named_prometheus(settings, platform_address) is None
+    return enabled
+
+
+def prometheus_address(
+    settings: StackSettings, platform_address: pulumi.Input[str] | None
+) -> pulumi.Input[str] | None:
+    """The Prometheus the server queries: the add-on's when it is installed, else the one the
+    stack names. Pure, so the program's preflight sees the same address the chart gets."""
+    if installs_prometheus(settings, platform_address):
+        return server_address(settings.addons.prometheus.namespace)
+    return named_prometheus(settings, platform_address)
+
+
+def planned(
+    settings: StackSettings,
+    platform_prometheus: pulumi.Input[str] | None,
+    needs_cluster_autoscaler: bool = False,
+) -> dict[str, list[str]]:
+    """Add-ons to install -> the namespaces each one puts objects in."""
+    a = settings.addons
+    plan: dict[str, list[str]] = {}
+    if a.istio.enabled:
+        plan["istio"] = istio.namespaces(settings)
+    if a.keda.enabled:
+        plan["keda"] = [a.keda.namespace]
+    if installs_prometheus(settings, platform_prometheus):
+        plan["prometheus"] = [a.prometheus.namespace]
+    if a.prometheus_adapter.enabled:
+        plan["prometheus-adapter"] = [a.prometheus_adapter.namespace]
+    if a.nvidia.enabled:
+        plan["nvidia"] = [a.nvidia.namespace]
+    if a.cluster_autoscaler.enabled and needs_cluster_autoscaler:
+        plan["cluster-autoscaler"] = [a.cluster_autoscaler.namespace]
+    if installs_vpa(settings):
+        plan["vpa"] = [a.vpa.namespace]
+    if a.lws.enabled:
+        plan["lws"] = [a.lws.namespace]
+    if a.metrics_server.enabled:
+        plan["metrics-server"] = [a.metrics_server.namespace]
+    return plan
+
+
+def namespaces_to_create(settings: StackSettings, plan: dict[str, list[str]]) -> list[str]:
+    existing = set(SYSTEM_NAMESPACES) | set(settings.addons.existing_namespaces)
+    if "istio" not in plan:
+        # Istio runs already; its namespace is the cluster's.
+        existing.add(istio.ISTIO_NAMESPACE)
+    wanted = dict.fromkeys(ns for names in plan.values() for ns in names)
+    return [ns for ns in wanted if ns not in existing]
+
+
+def check(
+    settings: StackSettings,
+    platform_prometheus: pulumi.Input[str] | None,
+    gpu_pools: Sequence[GpuNodePool],
+) -> None:
+    """Everything about the add-ons that the stack file alone shows to be wrong. The program
+    calls it before the first resource exists; ClusterAddons calls it again."""
+    plan = planned(settings, platform_prometheus)
+    problems: list[str] = []
+    ours = {settings.namespaces.release, settings.namespaces.endpoints}
+    for addon, names in plan.items():
+        for ns in sorted(set(names) & ours):
+            problems.append(
+                f"{PROJECT}:addons: {addon} would live in namespace {ns!r}, which the "
+                "model-engine component creates after the add-ons; pick another namespace"
+            )
+    named = named_prometheus(settings, platform_prometheus)
+    if "prometheus" in plan and named is not None:
+        shown = f" ({named})" if isinstance(named, str) else ""
+        problems.append(
+            f"{PROJECT}:addons.prometheus.enabled: the stack already names a Prometheus"
+            f"{shown}; leave addons.prometheus.enabled unset (or false) to use it, or remove "
+            "the address to use the Prometheus the add-ons install"
+        )
+    if "prometheus-adapter" in plan and "prometheus" not in plan and named is None:
+        problems.append(
+            f"{PROJECT}:addons.prometheusAdapter: needs a Prometheus; enable "
+            "addons.prometheus or set prometheusAddress to the one the cluster runs"
+        )
+    if "nvidia" in plan:
+        try:
+            nvidia_kind(settings, gpu_pools)
+        except SettingsError as e:
+            problems += e.problems
+    if problems:
+        raise SettingsError(problems)
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    prometheus_address: pulumi.Input[str] | None
+    chart_dependencies: list[pulumi.Resource]
+    namespaces: dict[str, k8s.core.v1.Namespace]
+    istio: Istio | None = None
+    keda: Keda | None = None
+    prometheus: Prometheus | None = None
+    prometheus_adapter: PrometheusAdapter | None = None
+    nvidia: Nvidia | None = None
+    cluster_autoscaler: ClusterAutoscaler | None = None
+    vpa: VerticalPodAutoscaler | None = None
+    lws: LeaderWorkerSet | None = None
+    metrics_server: MetricsServer | None = None
+
+    def __init__(
+        self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:addons:ClusterAddons", name, None, opts)
+        settings, platform = args.settings, args.platform
+        check(settings, platform.facts.prometheus_address, platform.gpu_pools)
+        plan = planned(
+            settings, platform.facts.prometheus_address, platform.needs_cluster_autoscaler
+        )
+
+        privileged = {ns for addon in ("nvidia", "prometheus") for ns in plan.get(addon, [])}
+        self.namespaces = {
+            ns: k8s.core.v1.Namespace(
+                f"{name}-ns-{ns}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=ns,
+                    labels={
+                        "app.kubernetes.io/part-of": "model-engine-addons",
+                        **(PRIVILEGED if ns in privileged else {}),
+                    },
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=platform.kubernetes_provider),
+            )
+            for ns in namespaces_to_create(settings, plan)
+        }
+        ctx = AddonContext(settings=settings, platform=platform, namespaces=self.namespaces)
+        child = pulumi.ResourceOptions(parent=self)
+
+        if "istio" in plan:
+            self.istio = Istio(f"{name}-istio", ctx, child)
+        if "keda" in plan:
+            self.keda = Keda(f"{name}-keda", ctx, child)
+        if "prometheus" in plan:
+            self.prometheus = Prometheus(f"{name}-prometheus", ctx, child)
+        self.prometheus_address = prometheus_address(settings, platform.facts.prometheus_address)
+        if "prometheus-adapter" in plan and self.prometheus_address is not None:
+            self.prometheus_adapter = PrometheusAdapter(
+                f"{name}-prometheus-adapter",
+                ctx,
+                self.prometheus_address,
+                [self.prometheus.release] if self.prometheus else [],
+                child,
+            )
+        if "nvidia" in plan:
+            self.nvidia = Nvidia(f"{name}-nvidia", ctx, child)
+        if "cluster-autoscaler" in plan:
+            self.cluster_autoscaler = ClusterAutoscaler(f"{name}-cluster-autoscaler", ctx, child)
+        if "vpa" in plan:
+            self.vpa = VerticalPodAutoscaler(f"{name}-vpa", ctx, child)
+        if "lws" in plan:
+            self.lws = LeaderWorkerSet(f"{name}-lws", ctx, child)
+        if "metrics-server" in plan:
+            self.metrics_server = MetricsServer(f"{name}-metrics-server", ctx, child)
+
+        self.chart_dependencies = self._chart_dependencies(settings, platform)
+        self.register_outputs(
+            {
+                "prometheus_address": self.prometheus_address,
+                "installed": sorted(plan),
+            }
+        )
+
+    def _chart_dependencies(
+        self, settings: StackSettings, platform: PlatformOutputs
+    ) -> list[pulumi.Resource]:
+        """Add-ons whose CRDs the chart renders at install (TEMPLATE_FACTS §4)."""
+        deps: list[pulumi.Resource] = []
+        # The chart writes its Telemetry and WasmPlugin into istio-system.
+        if istio.ISTIO_NAMESPACE in self.namespaces:
+            deps.append(self.namespaces[istio.ISTIO_NAMESPACE])
+        if self.istio:
+            # Telemetry + WasmPlugin (every non-Azure install), VirtualService and
+            # DestinationRule (Istio routing).
+            deps += self.istio.chart_dependencies
+        if self.keda and renders_trigger_authentication(platform.facts):
+            deps.append(self.keda.release)
+        if self.vpa and settings.autoscaling.vertical.enabled:
+            deps.append(self.vpa.release)
+        return deps

@@ -1,0 +1,109 @@
+"""Node and pod autoscalers: the cluster autoscaler (where the platform's node groups scale
+only through it) and the Vertical Pod Autoscaler (CRDs the chart renders when vertical
+autoscaling is on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import identities
+from components.addons.base import AddonContext, helm_release
+from components.settings import SettingsError, StackSettings
+
+# The chart's cloudProvider per platform cloud; auto-discovery is implemented for these.
+CLOUD_PROVIDERS = {"aws": "aws"}
+# Node groups the autoscaler manages carry both tags (the second names the cluster).
+DISCOVERY_TAG = "k8s.io/cluster-autoscaler/enabled"
+CLUSTER_TAG_PREFIX = "k8s.io/cluster-autoscaler/"
+
+
+def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
+    facts = ctx.platform.facts
+    cloud = CLOUD_PROVIDERS.get(facts.cloud_provider)
+    if cloud is None:
+        raise SettingsError(
+            [
+                "model-engine-infra:addons.clusterAutoscaler: the platform asks for a cluster "
+                f"autoscaler but node-group discovery is not wired for {facts.cloud_provider!r}; "
+                "set addons.clusterAutoscaler.enabled: false and run your own"
+            ]
+        )
+    cfg = ctx.settings.addons.cluster_autoscaler
+    sa = identities.service_accounts(ctx.settings.addons)[identities.CLUSTER_AUTOSCALER]
+    annotations = ctx.platform.addon_identities.get(identities.CLUSTER_AUTOSCALER, {})
+    values: dict[str, Any] = {
+        "cloudProvider": cloud,
+        "awsRegion": facts.region,
+        "autoDiscovery": {
+            "clusterName": facts.cluster_name,
+            "tags": [
+                DISCOVERY_TAG,
+                pulumi.Output.concat(CLUSTER_TAG_PREFIX, facts.cluster_name),
+            ],
+        },
+        "rbac": {"serviceAccount": {"name": sa.name, "annotations": dict(annotations)}},
+        "extraArgs": {
+            # GPU pools of one accelerator in several zones grow evenly.
+            "balance-similar-node-groups": True,
+            # Pick the group that wastes the least (a whole p5 for one slice is expensive).
+            "expander": "least-waste",
+            "skip-nodes-with-system-pods": False,
+        },
+    }
+    if cfg.image_tag:
+        values["image"] = {"tag": cfg.image_tag}
+    return values
+
+
+def installs_vpa(settings: StackSettings) -> bool:
+    enabled = settings.addons.vpa.enabled
+    return settings.autoscaling.vertical.enabled if enabled is None else enabled
+
+
+class ClusterAutoscaler(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:addons:ClusterAutoscaler", name, None, opts)
+        cfg = ctx.settings.addons.cluster_autoscaler
+        if identities.CLUSTER_AUTOSCALER not in ctx.platform.addon_identities:
+            pulumi.log.warn(
+                "the cluster autoscaler has no workload identity from the platform; it can "
+                "resize node groups only if the node role allows it",
+                resource=self,
+            )
+        self.release = helm_release(
+            f"{name}-release",
+            "cluster-autoscaler",
+            ctx=ctx,
+            parent=self,
+            release_name="cluster-autoscaler",
+            namespace=cfg.namespace,
+            values=cluster_autoscaler_values(ctx),
+            overrides=cfg.values,
+            version=cfg.version,
+        )
+        self.register_outputs({"release": self.release.name})
+
+
+class VerticalPodAutoscaler(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:addons:VerticalPodAutoscaler", name, None, opts)
+        cfg = ctx.settings.addons.vpa
+        self.release = helm_release(
+            f"{name}-release",
+            "vertical-pod-autoscaler",
+            ctx=ctx,
+            parent=self,
+            release_name="vertical-pod-autoscaler",
+            namespace=cfg.namespace,
+            values={},
+            overrides=cfg.values,
+            version=cfg.version,
+        )
+        self.register_outputs({"release": self.release.name})

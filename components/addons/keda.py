@@ -1,0 +1,54 @@
+"""KEDA: scale-from-zero for sync endpoints (ScaledObjects the server creates) and the
+TriggerAuthentication the chart renders when Redis needs a password.
+
+That TriggerAuthentication reads the password from AWS Secrets Manager with KEDA's `aws`
+pod identity, i.e. as the keda-operator ServiceAccount; the platform's workload identity
+for it arrives as `addon_identities["keda-operator"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import identities
+from components.addons.base import AddonContext, helm_release
+from components.contract import PlatformFacts
+
+
+def renders_trigger_authentication(facts: PlatformFacts) -> bool:
+    """trigger_authentication.yaml: Azure always, elsewhere when Redis auth is on."""
+    return facts.cloud_provider == "azure" or facts.cache.auth
+
+
+def keda_values(ctx: AddonContext) -> dict[str, Any]:
+    operator_sa = identities.service_accounts(ctx.settings.addons)[identities.KEDA_OPERATOR]
+    annotations = ctx.platform.addon_identities.get(identities.KEDA_OPERATOR, {})
+    return {
+        "clusterName": ctx.platform.facts.cluster_name,
+        "serviceAccount": {
+            "operator": {"name": operator_sa.name, "annotations": dict(annotations)},
+        },
+    }
+
+
+class Keda(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:addons:Keda", name, None, opts)
+        cfg = ctx.settings.addons.keda
+        self.release = helm_release(
+            f"{name}-release",
+            "keda",
+            ctx=ctx,
+            parent=self,
+            release_name="keda",
+            namespace=cfg.namespace,
+            values=keda_values(ctx),
+            overrides=cfg.values,
+            version=cfg.version,
+        )
+        self.register_outputs({"release": self.release.name})

@@ -1,0 +1,37 @@
+"""LeaderWorkerSet: the CRD and controller behind multi-node endpoints (nodes_per_worker > 1),
+which the server creates at run time as leaderworkerset.x-k8s.io/v1 objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons.base import AddonContext, chart_version, helm_release
+
+
+def lws_values(version: str) -> dict[str, Any]:
+    # The chart in the upstream repository defaults its image to `main`; run the release
+    # the chart version names.
+    return {"image": {"manager": {"tag": f"v{version.removeprefix('v')}"}}}
+
+
+class LeaderWorkerSet(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:addons:LeaderWorkerSet", name, None, opts)
+        cfg = ctx.settings.addons.lws
+        self.release = helm_release(
+            f"{name}-release",
+            "lws",
+            ctx=ctx,
+            parent=self,
+            release_name="lws",
+            namespace=cfg.namespace,
+            values=lws_values(chart_version("lws", cfg.version)),
+            overrides=cfg.values,
+            version=cfg.version,
+        )
+        self.register_outputs({"release": self.release.name})

@@ -1,0 +1,178 @@
+"""Prometheus (prometheus-community/prometheus) scraping Istio, and prometheus-adapter
+serving the pod custom metric the chart's HPAs read.
+
+Two consumers, one source of truth (Istio's request metrics):
+- the server's KEDA ScaledObjects query Prometheus directly (scale from zero):
+  ``sum(rate(istio_request_duration_milliseconds_sum{destination_workload="X"}[2m])) / 1000``
+  (service_template_config_map.yaml at the pinned llm-engine commit);
+- the gateway HPA and endpoint HPAs read the Pods metric ``request-concurrency-average``
+  from the custom metrics API, which the adapter derives from the same series per pod.
+Summed request time per second is the mean number of requests in flight (Little's law),
+so both measure concurrency.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons.base import AddonContext, helm_release
+
+SERVER_SERVICE = "prometheus-server"
+SERVER_PORT = 80
+# The Pods metric gateway_hpa.yaml and the endpoint HPA template name.
+CONCURRENCY_METRIC = "request-concurrency-average"
+REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
+
+
+def server_address(namespace: str) -> str:
+    """In-cluster URL of the Prometheus server the add-on installs."""
+    return f"http://{SERVER_SERVICE}.{namespace}.svc.cluster.local:{SERVER_PORT}"
+
+
+# Envoy's own metrics endpoint on istio-proxy containers (port `http-envoy-prom`), as
+# Istio documents for a custom Prometheus. Pods whose metrics Istio merges into their
+# prometheus.io annotations (the default) are scraped by the chart's kubernetes-pods job
+# instead: scraping both would double every rate the autoscalers see. `namespace` and
+# `pod` labels are what the adapter maps series to pods by.
+ENVOY_STATS_JOB: dict[str, Any] = {
+    "metrics_path": "/stats/prometheus",
+    "kubernetes_sd_configs": [{"role": "pod"}],
+    "relabel_configs": [
+        {
+            "source_labels": ["__meta_kubernetes_pod_container_port_name"],
+            "action": "keep",
+            "regex": ".*-envoy-prom",
+        },
+        {
+            "source_labels": [
+                "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
+                "__meta_kubernetes_pod_annotation_prometheus_io_path",
+            ],
+            "action": "drop",
+            "regex": "true;/stats/prometheus",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_pod_phase"],
+            "action": "drop",
+            "regex": "Pending|Succeeded|Failed|Completed",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_namespace"],
+            "action": "replace",
+            "target_label": "namespace",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_pod_name"],
+            "action": "replace",
+            "target_label": "pod",
+        },
+    ],
+}
+
+# Per pod: request time the pod's own sidecar served per second, in seconds (= requests in
+# flight). `reporter="destination"` counts each request once, at the pod that served it.
+CONCURRENCY_RULE: dict[str, Any] = {
+    "seriesQuery": f'{REQUEST_DURATION_SUM}{{reporter="destination",namespace!="",pod!=""}}',
+    "resources": {
+        "overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
+    },
+    "name": {"matches": f"^{REQUEST_DURATION_SUM}$", "as": CONCURRENCY_METRIC},
+    "metricsQuery": (
+        'sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[2m])) '
+        "by (<<.GroupBy>>) / 1000"
+    ),
+}
+
+
+def prometheus_values(ctx: AddonContext) -> dict[str, Any]:
+    cfg = ctx.settings.addons.prometheus
+    volume: dict[str, Any] = {"enabled": True, "size": cfg.storage_size}
+    if cfg.storage_class:
+        volume["storageClass"] = cfg.storage_class
+    return {
+        "server": {
+            # The address handed to the chart names this Service; do not leave it to the
+            # chart's release-name heuristics.
+            "fullnameOverride": SERVER_SERVICE,
+            "service": {"servicePort": SERVER_PORT},
+            "retention": cfg.retention,
+            "retentionSize": cfg.retention_size or "",
+            "persistentVolume": volume,
+        },
+        # Nothing here sends alerts or pushes metrics; `values` can turn them back on.
+        "alertmanager": {"enabled": False},
+        "prometheus-pushgateway": {"enabled": False},
+        "scrapeConfigs": {"envoy-stats": ENVOY_STATS_JOB},
+    }
+
+
+def adapter_prometheus(address: str) -> dict[str, Any]:
+    """prometheus-adapter wants the URL without port, the port, and the path apart."""
+    parts = urllib.parse.urlsplit(address)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return {
+        "url": f"{parts.scheme}://{parts.hostname}",
+        "port": port,
+        "path": parts.path.rstrip("/"),
+    }
+
+
+def adapter_values(address: pulumi.Input[str]) -> dict[str, Any]:
+    return {
+        "prometheus": pulumi.Output.from_input(address).apply(adapter_prometheus),
+        "rules": {"default": False, "custom": [CONCURRENCY_RULE]},
+    }
+
+
+class Prometheus(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    address: str
+
+    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:addons:Prometheus", name, None, opts)
+        cfg = ctx.settings.addons.prometheus
+        self.release = helm_release(
+            f"{name}-server",
+            "prometheus",
+            ctx=ctx,
+            parent=self,
+            release_name="prometheus",
+            namespace=cfg.namespace,
+            values=prometheus_values(ctx),
+            overrides=cfg.values,
+            version=cfg.version,
+        )
+        self.address = server_address(cfg.namespace)
+        self.register_outputs({"address": self.address})
+
+
+class PrometheusAdapter(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+
+    def __init__(
+        self,
+        name: str,
+        ctx: AddonContext,
+        prometheus_address: pulumi.Input[str],
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("model-engine-infra:addons:PrometheusAdapter", name, None, opts)
+        cfg = ctx.settings.addons.prometheus_adapter
+        self.release = helm_release(
+            f"{name}-release",
+            "prometheus-adapter",
+            ctx=ctx,
+            parent=self,
+            release_name="prometheus-adapter",
+            namespace=cfg.namespace,
+            values=adapter_values(prometheus_address),
+            overrides=cfg.values,
+            version=cfg.version,
+            depends_on=depends_on,
+        )
+        self.register_outputs({"metric": CONCURRENCY_METRIC})

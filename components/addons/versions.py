@@ -1,0 +1,105 @@
+"""Every chart the add-ons install, pinned: the one table of versions.
+
+`pulumi up` fetches each chart from the repository named here at exactly this version; a
+stack file may override a version (``addons.<addon>.version``) but never the repository.
+Each pin was read from the upstream repository's release tag and the chart's Chart.yaml at
+that tag (the ``source`` column), taking the newest release that is not a pre-release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Chart:
+    # The chart's name in `repository`, or a full oci:// reference when repository is None.
+    name: str
+    version: str
+    repository: str | None
+    # Where the pin was checked: upstream repository and tag.
+    source: str
+
+
+ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
+KUBERNETES_AUTOSCALER = "https://kubernetes.github.io/autoscaler"
+
+# Istio's three charts are released together and must share one version.
+ISTIO_VERSION = "1.30.3"  # istio/istio tag 1.30.3 (1.31 is still a release candidate)
+
+CHARTS: Mapping[str, Chart] = MappingProxyType(
+    {
+        "istio-base": Chart(
+            "base", ISTIO_VERSION, ISTIO_REPOSITORY, "istio/istio 1.30.3 manifests/charts/base"
+        ),
+        "istiod": Chart(
+            "istiod",
+            ISTIO_VERSION,
+            ISTIO_REPOSITORY,
+            "istio/istio 1.30.3 manifests/charts/istio-control/istio-discovery",
+        ),
+        "istio-gateway": Chart(
+            "gateway",
+            ISTIO_VERSION,
+            ISTIO_REPOSITORY,
+            "istio/istio 1.30.3 manifests/charts/gateway",
+        ),
+        "keda": Chart(
+            "keda",
+            "2.20.2",
+            "https://kedacore.github.io/charts",
+            "kedacore/charts tag v2.20.2 keda/Chart.yaml (app 2.20.2)",
+        ),
+        "prometheus": Chart(
+            "prometheus",
+            "29.27.0",
+            PROMETHEUS_COMMUNITY,
+            "prometheus-community/helm-charts tag prometheus-29.27.0 (Prometheus v3.14.0)",
+        ),
+        "prometheus-adapter": Chart(
+            "prometheus-adapter",
+            "5.3.0",
+            PROMETHEUS_COMMUNITY,
+            "prometheus-community/helm-charts tag prometheus-adapter-5.3.0 (adapter v0.12.0)",
+        ),
+        "nvidia-device-plugin": Chart(
+            "nvidia-device-plugin",
+            "0.20.0",
+            "https://nvidia.github.io/k8s-device-plugin",
+            "NVIDIA/k8s-device-plugin tag v0.20.0 deployments/helm/nvidia-device-plugin",
+        ),
+        "gpu-operator": Chart(
+            "gpu-operator",
+            "v26.7.0",
+            "https://helm.ngc.nvidia.com/nvidia",
+            "NVIDIA/gpu-operator tag v26.7.0 (device plugin v0.20.0, mig-manager v0.15.0)",
+        ),
+        "cluster-autoscaler": Chart(
+            "cluster-autoscaler",
+            "9.59.0",
+            KUBERNETES_AUTOSCALER,
+            "kubernetes/autoscaler tag cluster-autoscaler-chart-9.59.0 (app v1.35.0)",
+        ),
+        "vertical-pod-autoscaler": Chart(
+            "vertical-pod-autoscaler",
+            "0.11.0",
+            KUBERNETES_AUTOSCALER,
+            "kubernetes/autoscaler tag vertical-pod-autoscaler-chart-0.11.0 (app 1.7.1)",
+        ),
+        "lws": Chart(
+            "oci://registry.k8s.io/lws/charts/lws",
+            "0.10.0",
+            None,
+            "kubernetes-sigs/lws tag v0.10.0 site/content/en/docs/installation (Helm, OCI)",
+        ),
+        "metrics-server": Chart(
+            "metrics-server",
+            "3.13.1",
+            "https://kubernetes-sigs.github.io/metrics-server/",
+            "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1 (app 0.8.1)",
+        ),
+    }
+)
