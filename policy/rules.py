@@ -14,6 +14,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -42,9 +43,11 @@ def helm_values_have_no_credentials(args: ResourceValidationArgs, report: Report
             continue
         leaf = re.split(r"[.\[]", path)[-1]
         if _URL_WITH_CREDENTIALS.match(value):
-            report(f"values.{path} holds a URL with credentials; Helm stores values in plaintext")
+            report(
+                f"values.{path} holds a URL with credentials; Helm stores values in plaintext", None
+            )
         elif _SECRET_KEY.search(leaf) and not leaf.endswith(("SecretName", "SecretKey")):
-            report(f"values.{path} looks like a credential; name a Kubernetes Secret instead")
+            report(f"values.{path} looks like a credential; name a Kubernetes Secret instead", None)
 
 
 def _require(
@@ -55,7 +58,7 @@ def _require(
             return
         for message, ok in checks.items():
             if not ok(args.props):
-                report(message)
+                report(message, None)
 
     return validate
 
@@ -133,7 +136,7 @@ cluster_encrypts_secrets = _require(
 
 MANDATORY = EnforcementLevel.MANDATORY
 
-POLICIES = [
+POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name="helm-values-no-credentials",
         description="Credentials go into Kubernetes Secrets; Helm values name them.",

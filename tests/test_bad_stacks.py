@@ -247,7 +247,10 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "prometheus-missing",
         both(
             removed("existing.prometheusAddress"),
-            setting("addons", {"prometheus": {"enabled": False}, "prometheusAdapter": {"enabled": False}}),
+            setting(
+                "addons",
+                {"prometheus": {"enabled": False}, "prometheusAdapter": {"enabled": False}},
+            ),
         ),
         "prometheusAddress",
         "never scale up from zero",

@@ -181,7 +181,11 @@ def test_no_credential_reaches_values_or_exports(run: ProgramRun) -> None:
 
 def test_release_waits_for_secrets_and_namespaces(run: ProgramRun) -> None:
     waits_for = set(run.release.dependencies)
-    ours = [r for r in run.of_type(SECRET) + run.of_type(NAMESPACE) if r.name.startswith("model-engine-")]
+    ours = [
+        r
+        for r in run.of_type(SECRET) + run.of_type(NAMESPACE)
+        if r.name.startswith("model-engine-")
+    ]
     assert len(ours) == 6
     for resource in ours:
         assert resource.urn in waits_for, resource.name
@@ -327,7 +331,9 @@ def test_every_child_has_a_parent_component(run: ProgramRun) -> None:
     components = {r.urn for r in run.resources if not r.custom}
     orphans = [r.name for r in run.resources if r.custom and r.parent not in components]
     assert orphans == []
-    top = [r for r in run.resources if not r.custom and "::pulumi:pulumi:Stack::" in (r.parent or "")]
+    top = [
+        r for r in run.resources if not r.custom and "::pulumi:pulumi:Stack::" in (r.parent or "")
+    ]
     assert _names(top) == ["addons", "model-engine", "platform"]
 
 
@@ -338,3 +344,18 @@ def test_warnings_are_reported_but_do_not_block(existing_config: dict[str, Any])
         line.startswith("warning: config.values.infra.identity_service_url") for line in run.logs
     )
     assert "identity_service_url" not in run.values["config"]["values"]["infra"]
+
+
+def test_image_builder_account_exists_where_builds_run(existing_config: dict[str, Any]) -> None:
+    set_path(
+        existing_config,
+        "existing.imageBuilderAnnotations",
+        {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/builder"},
+    )
+    run = run_program(existing_config)
+    account = run.one("kubernetes:core/v1:ServiceAccount", "model-engine-image-builder-sa")
+    assert account.inputs["metadata"]["name"] == "kaniko"
+    assert account.inputs["metadata"]["namespace"] == "default"
+    assert account.inputs["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/builder"
+    }

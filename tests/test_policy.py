@@ -90,7 +90,7 @@ def _stack_runs() -> list[tuple[str, ProgramRun]]:
 
 
 def test_every_example_stack_passes_every_policy() -> None:
-    failures = []
+    failures: list[str] = []
     for stack, run in _stack_runs():
         for resource in run.resources:
             args = SimpleNamespace(
@@ -100,11 +100,13 @@ def test_every_example_stack_passes_every_policy() -> None:
                 urn=resource.urn,
             )
             for policy in rules.POLICIES:
-                validate: Any = policy.validate
-                validate(
-                    args,
-                    lambda m, urn=None, r=resource, p=policy: failures.append(
-                        f"{stack} {r.name} {p.name}: {m}"
-                    ),
-                )
+                where = f"{stack} {resource.name} {policy.name}"
+                found = violations_of(policy, args)
+                failures += [f"{where}: {m}" for m in found]
     assert failures == []
+
+
+def violations_of(policy: Any, args: Any) -> list[str]:
+    found: list[str] = []
+    policy.validate(args, lambda message, urn=None: found.append(message))
+    return found

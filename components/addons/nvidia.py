@@ -20,18 +20,12 @@ from components.addons.base import AddonContext, helm_release
 from components.contract import GpuNodePool
 from components.settings import SettingsError, StackSettings
 
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 # The MIG manager's layout for nodes without a label: MIG off.
 MIG_DISABLED = "all-disabled"
 
 Kind = Literal["device-plugin", "gpu-operator"]
 # Kind -> entry of the versions table (also the Helm release name).
 CHARTS: dict[Kind, str] = {"device-plugin": "nvidia-device-plugin", "gpu-operator": "gpu-operator"}
-
-
-def mig_config(spec: accelerators.Accelerator) -> str | None:
-    """Value of nvidia.com/mig.config for a pool of this accelerator (None: whole GPUs)."""
-    return f"all-{spec.mig_profile}" if spec.mig_profile else None
 
 
 def mig_pools(pools: Sequence[GpuNodePool]) -> list[GpuNodePool]:
@@ -128,13 +122,4 @@ class Nvidia(pulumi.ComponentResource):
             overrides=cfg.values,
             version=version,
         )
-        for pool in mig_pools(pools):
-            wanted = mig_config(pool.spec)
-            if pool.node_labels.get(MIG_CONFIG_LABEL) != wanted:
-                pulumi.log.warn(
-                    f"GPU pool {pool.name}: nodes need label {MIG_CONFIG_LABEL}={wanted} or "
-                    f"the MIG manager leaves MIG off and they expose whole GPUs instead of "
-                    f"{pool.spec.mig_profile} slices",
-                    resource=self,
-                )
         self.register_outputs({"kind": self.kind})

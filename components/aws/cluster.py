@@ -16,12 +16,15 @@ from components.aws import settings as aws_settings
 from components.aws.common import (
     EKS_TIMEOUTS,
     child,
+    irsa_trust,
     lift,
     managed_policy_arn,
+    service_account_subject,
     service_trust,
 )
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -64,6 +67,13 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
             ],
         }
     )
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    oidcs = identities[0].oidcs or []
+    if not oidcs or not oidcs[0].issuer:
+        raise ValueError("the EKS cluster reports no OIDC issuer; IRSA needs one")
+    return oidcs[0].issuer
 
 
 @dataclass
@@ -172,7 +182,7 @@ class Cluster(pulumi.ComponentResource):
                 custom_timeouts=EKS_TIMEOUTS,
             ),
         )
-        issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")
+        issuer = cluster.identities.apply(_issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer,
@@ -221,3 +231,73 @@ class Cluster(pulumi.ComponentResource):
             url=self.oidc_issuer_url, opts=invoke
         ).arn
         self.node_security_group_id = found.vpc_config.cluster_security_group_id
+
+
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+DEFAULT_STORAGE_CLASS = "gp3"
+
+
+@dataclass
+class BlockStorageArgs:
+    cluster_name: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    kubernetes_provider: k8s.Provider
+    # The driver's controller needs nodes to become ACTIVE.
+    nodes: Sequence[pulumi.Resource]
+
+
+class BlockStorage(pulumi.ComponentResource):
+    """The EBS CSI driver (an EKS add-on with its own IRSA role) and an encrypted gp3 default
+    StorageClass: a new EKS cluster has neither, so PersistentVolumeClaims (Prometheus')
+    would stay Pending."""
+
+    addon: aws.eks.Addon
+    storage_class: k8s.storage.v1.StorageClass
+
+    def __init__(
+        self, name: str, args: BlockStorageArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:aws:BlockStorage", name, None, opts)
+        namespace, sa = EBS_CSI_SERVICE_ACCOUNT
+        role = aws.iam.Role(
+            f"{name}-ebs-csi",
+            description="EBS CSI driver controller (IRSA)",
+            assume_role_policy=lift(
+                irsa_trust,
+                args.oidc_provider_arn,
+                args.oidc_issuer_url,
+                [service_account_subject(namespace, sa)],
+            ),
+            opts=child(self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi",
+            role=role.name,
+            policy_arn=lift(managed_policy_arn, args.partition, EBS_CSI_POLICY),
+            opts=child(self),
+        )
+        self.addon = aws.eks.Addon(
+            f"{name}-ebs-csi",
+            cluster_name=args.cluster_name,
+            addon_name="aws-ebs-csi-driver",
+            service_account_role_arn=role.arn,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            opts=child(self, depends_on=[attachment, *args.nodes]),
+        )
+        self.storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-{DEFAULT_STORAGE_CLASS}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=DEFAULT_STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Delete",
+            opts=child(self, provider=args.kubernetes_provider, depends_on=[self.addon]),
+        )
+        self.register_outputs({"storage_class": DEFAULT_STORAGE_CLASS})

@@ -81,7 +81,9 @@ class Network(pulumi.ComponentResource):
         )
         private_cidrs, public_cidrs = subnet_cidrs(cfg.new_cidr, zones)
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public", vpc_id=vpc.id, tags={"Name": f"{args.cluster_name}-public"},
+            f"{name}-public",
+            vpc_id=vpc.id,
+            tags={"Name": f"{args.cluster_name}-public"},
             opts=child(self),
         )
         aws.ec2.Route(
@@ -109,7 +111,9 @@ class Network(pulumi.ComponentResource):
                 opts=child(self),
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id,
+                f"{name}-public-{i}",
+                subnet_id=pub.id,
+                route_table_id=public_rt.id,
                 opts=child(self),
             )
             public.append(pub)
@@ -132,7 +136,9 @@ class Network(pulumi.ComponentResource):
         nats = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(
-                f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{args.cluster_name}-nat-{i}"},
+                f"{name}-nat-{i}",
+                domain="vpc",
+                tags={"Name": f"{args.cluster_name}-nat-{i}"},
                 opts=child(self),
             )
             nats.append(
@@ -161,7 +167,9 @@ class Network(pulumi.ComponentResource):
                 opts=child(self),
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id,
+                f"{name}-private-{i}",
+                subnet_id=subnet.id,
+                route_table_id=rt.id,
                 opts=child(self),
             )
             private_tables.append(rt)

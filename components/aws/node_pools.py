@@ -12,12 +12,16 @@ import pulumi_aws as aws
 
 from components import accelerators
 from components.aws import settings as aws_settings
-from components.aws.common import NODE_GROUP_TIMEOUTS, child, lift, managed_policy_arn, service_trust
+from components.aws.common import (
+    NODE_GROUP_TIMEOUTS,
+    child,
+    lift,
+    managed_policy_arn,
+    service_trust,
+)
 from components.contract import GpuNodePool, Taint
 
 GPU_AMI = "AL2023_x86_64_NVIDIA"
-# The GPU operator's MIG manager cuts each GPU of a node labelled this way.
-MIG_CONFIG_LABEL = "nvidia.com/mig.config"
 AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler"
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
@@ -58,17 +62,15 @@ def node_template_tags(
     for t in taints:
         tags[f"{AUTOSCALER_PREFIX}/node-template/taint/{t.key}"] = f"{t.value or ''}:{t.effect}"
     if gpus:
-        tags[f"{AUTOSCALER_PREFIX}/node-template/resources/{accelerators.GPU_RESOURCE}"] = str(
-            gpus
-        )
+        tags[f"{AUTOSCALER_PREFIX}/node-template/resources/{accelerators.GPU_RESOURCE}"] = str(gpus)
     return tags
 
 
-def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
-    labels = dict(pool.node_labels)
-    if pool.spec.mig_profile:
-        labels[MIG_CONFIG_LABEL] = f"all-{pool.spec.mig_profile}"
-    return labels
+def _asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    groups = resources[0].autoscaling_groups or []
+    if not groups or not groups[0].name:
+        raise ValueError("the EKS node group reports no Auto Scaling group")
+    return groups[0].name
 
 
 @dataclass
@@ -98,9 +100,7 @@ class NodePools(pulumi.ComponentResource):
     cpu: aws.eks.NodeGroup
     gpu: dict[str, aws.eks.NodeGroup]
 
-    def __init__(
-        self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:NodePools", name, None, opts)
         self._args = args
         self.role = aws.iam.Role(
@@ -143,7 +143,7 @@ class NodePools(pulumi.ComponentResource):
                 ami=GPU_AMI,
                 sizes=(g.pool.min_size, g.desired_size, g.pool.max_size),
                 disk=g.disk_size_gb,
-                labels=gpu_labels(g.pool),
+                labels=g.pool.node_labels,
                 taints=g.pool.taints,
                 gpus=g.pool.gpus_per_node,
             )
@@ -200,7 +200,7 @@ class NodePools(pulumi.ComponentResource):
         )
         # Node group tags stay on the EKS object; the autoscaler reads the Auto Scaling
         # group's, so the node-template tags go there too (scale from zero).
-        asg = group.resources.apply(lambda r: r[0].autoscaling_groups[0].name or "")
+        asg = group.resources.apply(_asg_name)
         for key, value in sorted(node_template_tags(labels, taints, gpus).items()):
             slug = re.sub(r"[^a-z0-9]+", "-", key.split("/node-template/")[1].lower())
             aws.autoscaling.Tag(

@@ -128,7 +128,7 @@ class Cluster(Model):
     def _version(cls, v: str) -> str:
         m = _EKS_VERSION.match(v)
         if not m:
-            raise ValueError(f"{v!r} is not a Kubernetes minor version such as \"1.33\"")
+            raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.33"')
         if int(m.group(1)) < _MIN_EKS_MINOR:
             raise ValueError(f"{v!r} is past EKS standard support; use 1.{_MIN_EKS_MINOR} or later")
         return v
@@ -204,7 +204,10 @@ class NodeGroup(Model):
     def _sizes(self) -> NodeGroup:
         if self.min_size > self.max_size:
             raise ValueError("minSize must not exceed maxSize")
-        if self.desired_size is not None and not self.min_size <= self.desired_size <= self.max_size:
+        if (
+            self.desired_size is not None
+            and not self.min_size <= self.desired_size <= self.max_size
+        ):
             raise ValueError("desiredSize must lie between minSize and maxSize")
         return self
 
@@ -214,10 +217,15 @@ class NodeGroup(Model):
 
 
 class NodeGroups(Model):
-    # The control plane (gateway, cacher, builder), add-ons and Celery autoscaler.
-    system: NodeGroup = NodeGroup(instance_types=["m6i.2xlarge"], min_size=2, max_size=6)
-    # CPU endpoints, the image-builder and the `cpu` image cache (label cpu-only: "true").
-    cpu: NodeGroup = NodeGroup(instance_types=["m6i.4xlarge"], min_size=1, max_size=10)
+    # The control plane (gateway, cacher, builder), add-ons and Celery autoscaler; one node
+    # per AZ at least.
+    system: NodeGroup = NodeGroup(instance_types=["m6i.2xlarge"], min_size=3, max_size=6)
+    # CPU endpoints, image builds and the `cpu` image cache (label cpu-only: "true"). The
+    # image builder's kaniko pods request 90Gi of memory and 80G of ephemeral storage, so
+    # the default is a 128 GiB type with a 200 GB disk.
+    cpu: NodeGroup = NodeGroup(
+        instance_types=["r6i.4xlarge"], min_size=1, max_size=10, disk_size_gb=200
+    )
 
 
 class Database(Model):
@@ -248,7 +256,7 @@ class Database(Model):
     def _engine(cls, v: str) -> str:
         m = re.fullmatch(r"(\d+)(\.\d+)?", v)
         if not m:
-            raise ValueError(f"{v!r} is not a PostgreSQL version such as \"16\" or \"16.4\"")
+            raise ValueError(f'{v!r} is not a PostgreSQL version such as "16" or "16.4"')
         if int(m.group(1)) < 14:
             raise ValueError(f"PostgreSQL {v} is too old: model-engine needs 14 or later")
         return v
@@ -292,7 +300,7 @@ class Redis(Model):
     def _engine(cls, v: str) -> str:
         m = re.fullmatch(r"(\d+)\.(\d+)", v)
         if not m or int(m.group(1)) < 6:
-            raise ValueError(f"{v!r}: use Redis 6.2 or later, e.g. \"7.1\"")
+            raise ValueError(f'{v!r}: use Redis 6.2 or later, e.g. "7.1"')
         return v
 
     @model_validator(mode="after")

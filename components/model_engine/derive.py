@@ -328,6 +328,8 @@ def derive(
                 "namespaces": [ns.release, ns.endpoints],
             },
             "profileName": "default",
+            # Without it the chart renders an empty S3_WRITE_AWS_PROFILE env value.
+            "s3WriteProfileName": "default",
         }
     # Redis is the broker for the gateway on gcp/onprem, but the builder only follows
     # celeryBrokerType when this flag says so (it defaults to SQS otherwise).

@@ -103,6 +103,7 @@ class ModelEngine(pulumi.ComponentResource):
     release_namespace: k8s.core.v1.Namespace
     endpoint_namespace: k8s.core.v1.Namespace
     secrets: list[k8s.core.v1.Secret]
+    image_builder_account: k8s.core.v1.ServiceAccount
     values: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -157,6 +158,19 @@ class ModelEngine(pulumi.ComponentResource):
             self.secrets += self._secret_in_each(
                 name, "platform-env", refs.platform_env, dict(creds.env), namespaces, k8s_opts
             )
+
+        # The server runs image builds as ServiceAccount `kaniko` in namespace `default`, but
+        # the chart creates that account only in the release namespace.
+        self.image_builder_account = k8s.core.v1.ServiceAccount(
+            f"{name}-image-builder-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=cf.IMAGE_BUILDER_SERVICE_ACCOUNT,
+                namespace=cf.IMAGE_BUILDER_NAMESPACE,
+                annotations=dict(facts.identities.image_builder),
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            opts=k8s_opts,
+        )
 
         pools = list(platform.gpu_pools)
 

@@ -1,0 +1,160 @@
+"""Redis on ElastiCache: one shard (non-cluster mode: model-engine uses DBs 0-3 and 15),
+TLS in transit, encrypted at rest, an AUTH token, snapshots kept; and the Secrets Manager
+secrets through which the token reaches the server (cache URL) and KEDA (password)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.aws import settings as aws_settings
+from components.aws.common import ELASTICACHE_TIMEOUTS, child, stateful
+from components.model_engine.derive import CACHE_DB_INDEX
+
+PORT = 6379
+# Field of the cache-URL secret the server reads (cache_redis_aws_secret_name).
+CACHE_URL_FIELD = "cache-url"
+
+
+def cache_url(token: str, host: str, port: int) -> str:
+    """TLS with the token, DB 15, and nothing after the index: the server takes the DB from
+    the last path segment, so a query string would make it DB 0."""
+    return f"rediss://:{token}@{host}:{port}/{CACHE_DB_INDEX}"
+
+
+@dataclass
+class CacheArgs:
+    settings: aws_settings.Redis
+    replication_group_id: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    # The security group of the cluster's nodes: the only source allowed in.
+    client_security_group_id: pulumi.Input[str]
+    # Secrets Manager names: the server's cache URL and KEDA's Redis password.
+    cache_url_secret_name: str
+    keda_secret_name: str
+    protect: bool
+
+
+class Cache(pulumi.ComponentResource):
+    replication_group: aws.elasticache.ReplicationGroup
+    host: pulumi.Output[str]
+    port: int
+    auth_token: pulumi.Output[str]
+    cache_url_secret: aws.secretsmanager.Secret
+    keda_secret: aws.secretsmanager.Secret
+
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:aws:Cache", name, None, opts)
+        cfg = args.settings
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description=f"{args.replication_group_id}: private subnets",
+            opts=child(self),
+        )
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{args.replication_group_id}: Redis from the EKS nodes only",
+            opts=child(self),
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-nodes",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="Redis from the EKS nodes",
+            opts=child(self),
+        )
+        # ElastiCache tokens: 16-128 printable characters without @, " or /.
+        token = random.RandomPassword(
+            f"{name}-auth-token", length=64, special=False, opts=child(self)
+        )
+        self.auth_token = pulumi.Output.secret(token.result)
+        failover = cfg.multi_az
+        self.replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-redis",
+            replication_group_id=args.replication_group_id,
+            description=f"model-engine cache and Celery results ({args.replication_group_id})",
+            engine="redis",
+            engine_version=cfg.engine_version,
+            node_type=cfg.node_type,
+            port=PORT,
+            num_cache_clusters=1 + cfg.replicas,
+            cluster_mode="disabled",
+            parameter_group_name=f"default.{cfg.family}",
+            automatic_failover_enabled=failover,
+            multi_az_enabled=failover,
+            subnet_group_name=subnets.name,
+            security_group_ids=[sg.id],
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            at_rest_encryption_enabled=True,
+            kms_key_id=args.kms_key_arn,
+            auth_token=self.auth_token,
+            snapshot_retention_limit=cfg.snapshot_retention_days,
+            final_snapshot_identifier=f"{args.replication_group_id}-final",
+            auto_minor_version_upgrade=True,
+            opts=stateful(self, args.protect, custom_timeouts=ELASTICACHE_TIMEOUTS),
+        )
+        self.host = self.replication_group.primary_endpoint_address
+        self.port = PORT
+
+        self.cache_url_secret = self._secret(
+            f"{name}-cache-url",
+            args.cache_url_secret_name,
+            "model-engine cache URL (field cache-url; holds the Redis AUTH token)",
+            args.kms_key_arn,
+            pulumi.Output.all(self.auth_token, self.host).apply(
+                lambda a: json.dumps({CACHE_URL_FIELD: cache_url(a[0], a[1], PORT)})
+            ),
+        )
+        # KEDA's TriggerAuthentication (chart, redis.enableAuth) reads the whole secret
+        # string as the Redis password.
+        self.keda_secret = self._secret(
+            f"{name}-keda",
+            args.keda_secret_name,
+            "Redis AUTH token for KEDA's Redis scaler (redis.kedaSecretName)",
+            args.kms_key_arn,
+            self.auth_token,
+        )
+        self.register_outputs(
+            {
+                "host": self.host,
+                "cache_url_secret_name": self.cache_url_secret.name,
+                "keda_secret_name": self.keda_secret.name,
+            }
+        )
+
+    def _secret(
+        self,
+        name: str,
+        secret_name: str,
+        description: str,
+        kms_key_arn: pulumi.Input[str],
+        value: pulumi.Input[str],
+    ) -> aws.secretsmanager.Secret:
+        secret = aws.secretsmanager.Secret(
+            name,
+            name=secret_name,
+            description=description,
+            kms_key_id=kms_key_arn,
+            recovery_window_in_days=7,
+            opts=child(self),
+        )
+        aws.secretsmanager.SecretVersion(
+            name,
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(value),
+            opts=child(self),
+        )
+        return secret

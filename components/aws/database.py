@@ -1,0 +1,155 @@
+"""PostgreSQL on RDS: private, encrypted with the platform key, TLS forced, backed up,
+Multi-AZ by setting, reachable only from the cluster's nodes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.aws import settings as aws_settings
+from components.aws.common import RDS_TIMEOUTS, child, stateful
+
+PORT = 5432
+
+
+def cloud_secret_json(user: str, password: str, host: str, port: int, dbname: str) -> str:
+    """The Secrets Manager JSON the chart's cloud database route reads."""
+    return json.dumps(
+        {
+            "username": user,
+            "password": password,
+            "clusterHost": host,
+            # One instance (Multi-AZ standby is not readable): reads go to the primary.
+            "clusterHostRo": host,
+            "port": port,
+            "dbname": dbname,
+        }
+    )
+
+
+@dataclass
+class DatabaseArgs:
+    settings: aws_settings.Database
+    identifier: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    # The security group of the cluster's nodes: the only source allowed in.
+    client_security_group_id: pulumi.Input[str]
+    protect: bool
+    deletion_protection: bool
+    # Set to also write the credentials to Secrets Manager (the chart's cloud route).
+    secret_name: str | None = None
+
+
+class Database(pulumi.ComponentResource):
+    instance: aws.rds.Instance
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    password: pulumi.Output[str]
+    secret: aws.secretsmanager.Secret | None = None
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:aws:Database", name, None, opts)
+        cfg = args.settings
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=list(args.subnet_ids),
+            description=f"{args.identifier}: private subnets",
+            opts=child(self),
+        )
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{args.identifier}: PostgreSQL from the EKS nodes only",
+            opts=child(self),
+        )
+        # A rule of its own: only it waits for the cluster, the instance does not.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-nodes",
+            security_group_id=sg.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=PORT,
+            to_port=PORT,
+            description="PostgreSQL from the EKS nodes",
+            opts=child(self),
+        )
+        params = aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=f"postgres{cfg.major_version}",
+            description=f"{args.identifier}: TLS required",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+            ],
+            opts=child(self),
+        )
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=32,
+            special=False,
+            opts=child(self),
+        )
+        self.password = pulumi.Output.secret(password.result)
+        self.instance = aws.rds.Instance(
+            f"{name}-postgres",
+            identifier=args.identifier,
+            engine="postgres",
+            engine_version=cfg.engine_version,
+            instance_class=cfg.instance_class,
+            allocated_storage=cfg.allocated_storage,
+            max_allocated_storage=cfg.max_allocated_storage,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            db_name=cfg.name,
+            username=cfg.user,
+            password=self.password,
+            port=PORT,
+            multi_az=cfg.multi_az,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[sg.id],
+            parameter_group_name=params.name,
+            publicly_accessible=False,
+            backup_retention_period=cfg.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{args.identifier}-final",
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS),
+        )
+        self.address = self.instance.address
+        # An int whatever the engine hands back (mocks return numbers as floats).
+        self.port = self.instance.port.apply(int)
+        if args.secret_name:
+            self.secret = aws.secretsmanager.Secret(
+                f"{name}-secret",
+                name=args.secret_name,
+                description=f"{args.identifier}: credentials for model-engine (chart cloud route)",
+                kms_key_id=args.kms_key_arn,
+                recovery_window_in_days=7,
+                opts=child(self),
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{name}-secret",
+                secret_id=self.secret.id,
+                secret_string=pulumi.Output.secret(
+                    pulumi.Output.all(
+                        self.instance.username,
+                        self.password,
+                        self.address,
+                        self.port,
+                        self.instance.db_name,
+                    ).apply(lambda a: cloud_secret_json(a[0], a[1], a[2], a[3], a[4]))
+                ),
+                opts=child(self),
+            )
+        self.register_outputs({"address": self.address, "port": self.port})

@@ -1,0 +1,543 @@
+"""AwsPlatform: everything model-engine needs on AWS, returned as PlatformOutputs.
+
+network -> EKS cluster -> node groups; PostgreSQL (RDS), Redis (ElastiCache), ECR, S3 and
+IAM start alongside the cluster: only their security-group rules and the IRSA trust wait
+for it. Every fact the chart needs comes from a resource output or an AWS lookup (account,
+region, partition); the stack file holds only choices.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import accelerators, contract
+from components.addons import identities as addon_ids
+from components.aws import settings as aws_settings
+from components.aws.cache import Cache, CacheArgs
+from components.aws.cluster import BlockStorage, BlockStorageArgs, Cluster, ClusterArgs
+from components.aws.common import PART_OF_TAG, base_name, lift, stateful, trim_name
+from components.aws.database import Database, DatabaseArgs
+from components.aws.identity import SQS_ACTIONS, Identity, IdentityArgs
+from components.aws.network import Network, NetworkArgs
+from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.aws.registry import Registry, RegistryArgs, repository_names
+from components.aws.storage import (
+    Storage,
+    StorageArgs,
+    fine_tune_repository,
+    fine_tuned_weights_prefix,
+)
+from components.contract import (
+    DEFERRED_MARKER,
+    Broker,
+    Credentials,
+    GpuNodePool,
+    Identities,
+    ObjectStorage,
+    PlatformFacts,
+    PlatformOutputs,
+    Taint,
+)
+from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
+
+CLOUD_PROVIDER = "aws"
+BROKER = "sqs"
+ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+# The GPU nodes' taint; its value lets the autoscaler's node-template tag read true:NoSchedule.
+GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
+# Tags the server puts on each endpoint queue.
+QUEUE_TAGS = {
+    "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",
+    "Spellbook-Serve-Endpoint-Name": "${endpoint_name}",
+    "Spellbook-Serve-Endpoint-Created-By": "${endpoint_created_by}",
+}
+
+
+def _cfg(settings: StackSettings) -> aws_settings.AwsSettings:
+    assert settings.aws is not None, "settings validation requires the aws block"
+    return settings.aws
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names, derived from the environment (or the operator's explicit choice)."""
+
+    cluster: str
+    database: str
+    redis: str
+    database_secret: str
+    cache_url_secret: str
+    keda_secret: str
+
+    @classmethod
+    def of(cls, settings: StackSettings) -> Names:
+        cfg = _cfg(settings)
+        base = base_name(settings.environment)
+        return cls(
+            cluster=cfg.cluster.existing_cluster_name or cfg.cluster.name or base,
+            database=trim_name(base, 63),
+            redis=trim_name(base, 40),
+            database_secret=f"{base}/database",
+            cache_url_secret=f"{base}/redis-cache-url",
+            keda_secret=f"{base}/redis-keda",
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# What the stack file alone decides
+
+
+def check(settings: StackSettings) -> None:
+    """GPU pools must name an instance type that carries their accelerator on AWS."""
+    problems: list[str] = []
+    for i, pool in enumerate(settings.gpu.pools):
+        key = f"{PROJECT}:gpu.pools[{i}]"
+        types = pool.spec.instance_types(CLOUD_PROVIDER)
+        if not types:
+            problems.append(
+                f"{key}.accelerator: {pool.accelerator!r} has no AWS instance type in the "
+                "accelerator catalog (components/accelerators.py); add one there or pick "
+                "another accelerator"
+            )
+            continue
+        if pool.instance_type is not None and pool.instance_type not in types:
+            problems.append(
+                f"{key}.instanceType: {pool.instance_type!r} does not carry "
+                f"{pool.accelerator}; use one of {', '.join(types)}"
+            )
+            continue
+        itype = pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
+        gpus = pool.spec.gpus_per_node(CLOUD_PROVIDER, itype)
+        if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
+            problems.append(
+                f"{key}.gpusPerNode: {itype} exposes {gpus} {accelerators.GPU_RESOURCE} for "
+                f"{pool.accelerator}; remove gpusPerNode (it follows from the instance type)"
+            )
+        if pool.balloon_gpus > gpus:
+            problems.append(
+                f"{key}.balloonGpus: {itype} exposes only {gpus} GPUs; the balloon never fits"
+            )
+    if problems:
+        raise SettingsError(problems)
+
+
+def _instance_type(pool: GpuPool) -> str:
+    return pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
+
+
+def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
+    """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
+    return [
+        GpuNodePool(
+            name=p.name,
+            accelerator=p.accelerator,
+            gpus_per_node=p.spec.gpus_per_node(CLOUD_PROVIDER, _instance_type(p)),
+            min_size=p.min_size,
+            max_size=p.max_size,
+            balloon_replicas=p.balloon_replicas,
+            balloon_gpus=p.balloon_gpus,
+            taints=(GPU_TAINT,),
+        )
+        for p in settings.gpu.pools
+    ]
+
+
+def secret_env_keys(settings: StackSettings) -> list[str]:
+    return []
+
+
+# ---------------------------------------------------------------------------------------
+# Facts: the same functions build them from placeholders (preview) and Outputs (deploy)
+
+
+def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
+    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
+
+
+def queue_policy_template(partition: str, region: str, account: str, role_arn: str) -> str:
+    """Policy the server puts on each queue it creates; ${queue_name} is filled per queue."""
+    queue = f"arn:{partition}:sqs:{region}:{account}:" + "${queue_name}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                {
+                    "Sid": "__owner_statement",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "sqs:*",
+                    "Resource": queue,
+                },
+                {
+                    "Sid": "ModelEngine",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role_arn},
+                    "Action": list(SQS_ACTIONS),
+                    "Resource": queue,
+                },
+            ],
+        }
+    )
+
+
+def queue_tag_template() -> str:
+    return json.dumps(QUEUE_TAGS)
+
+
+@dataclass(frozen=True)
+class FactSources:
+    """Where each fact comes from: plain placeholders before deploy, Outputs during it."""
+
+    cluster_name: pulumi.Input[str]
+    region: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    dns_suffix: pulumi.Input[str]
+    repositories: Mapping[str, pulumi.Input[str]]
+    database_host: pulumi.Input[str]
+    database_port: pulumi.Input[int]
+    database_secret_name: pulumi.Input[str] | None
+    cache_host: pulumi.Input[str]
+    cache_url_secret_name: pulumi.Input[str]
+    keda_secret_name: pulumi.Input[str]
+    bucket: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    image_builder_role_arn: pulumi.Input[str]
+
+
+def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
+    db = _cfg(settings).database
+    role = {ROLE_ANNOTATION: src.role_arn}
+    return PlatformFacts(
+        cloud_provider=CLOUD_PROVIDER,
+        cluster_name=src.cluster_name,
+        region=src.region,
+        account_id=src.account_id,
+        registry=contract.Registry(
+            prefix=lift(registry_prefix, src.account_id, src.region, src.dns_suffix),
+            repositories=dict(src.repositories),
+        ),
+        database=contract.Database(
+            host=src.database_host,
+            port=src.database_port,
+            name=db.name,
+            user=db.user,
+            ssl_mode="require",
+            cloud_secret_name=src.database_secret_name,
+        ),
+        cache=contract.Cache(
+            host=src.cache_host,
+            port=6379,
+            tls=True,
+            auth=True,
+            cache_url_secret_name=src.cache_url_secret_name,
+            keda_secret_name=src.keda_secret_name,
+        ),
+        broker=Broker(
+            kind=BROKER,
+            sqs_queue_policy_template=lift(
+                queue_policy_template, src.partition, src.region, src.account_id, src.role_arn
+            ),
+            sqs_queue_tag_template=queue_tag_template(),
+        ),
+        storage=ObjectStorage(
+            bucket=src.bucket,
+            fine_tune_repository=lift(fine_tune_repository, src.bucket),
+            fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
+        ),
+        identities=Identities(
+            control_plane=dict(role),
+            inference=dict(role),
+            image_builder={ROLE_ANNOTATION: src.image_builder_role_arn},
+            aws_role_arn=src.role_arn,
+        ),
+        prometheus_address=settings.prometheus_address,
+        # Every control-plane pod needs the region (SQS queues, Secrets Manager, ECR).
+        env={"AWS_REGION": src.region},
+    )
+
+
+def _unknown(what: str) -> str:
+    return f"{DEFERRED_MARKER}aws {what}>"
+
+
+def _partition_of(region: str) -> tuple[str, str]:
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    return "aws", "amazonaws.com"
+
+
+def preview_facts(settings: StackSettings) -> PlatformFacts:
+    """The facts before any resource exists: known values plain, the rest placeholders."""
+    cfg = _cfg(settings)
+    names = Names.of(settings)
+    partition, dns_suffix = _partition_of(cfg.region)
+    account = _unknown("account id")
+    prefix = registry_prefix(account, cfg.region, dns_suffix)
+    bucket = cfg.storage.bucket_name or _unknown("s3 bucket name")
+    return build_facts(
+        settings,
+        FactSources(
+            cluster_name=names.cluster,
+            region=cfg.region,
+            account_id=account,
+            partition=partition,
+            dns_suffix=dns_suffix,
+            repositories={
+                key: f"{prefix}/{repo}" for key, repo in repository_names(cfg.registry).items()
+            },
+            database_host=_unknown("rds address"),
+            database_port=5432,
+            database_secret_name=(
+                names.database_secret if cfg.database.use_secrets_manager_route else None
+            ),
+            cache_host=_unknown("elasticache primary endpoint"),
+            cache_url_secret_name=names.cache_url_secret,
+            keda_secret_name=names.keda_secret,
+            bucket=bucket,
+            role_arn=_unknown("model-engine role arn"),
+            image_builder_role_arn=_unknown("image-builder role arn"),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The component
+
+
+class AwsPlatform(pulumi.ComponentResource):
+    outputs: PlatformOutputs
+    network: Network
+    cluster: Cluster
+    nodes: NodePools
+    database: Database
+    cache: Cache
+    registry: Registry
+    storage: Storage
+    identity: Identity
+
+    def __init__(
+        self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:aws:Platform", name, None, opts)
+        cfg = _cfg(settings)
+        names = Names.of(settings)
+        protect = settings.protect
+        provider = aws.Provider(
+            f"{name}-aws",
+            region=cfg.region,
+            default_tags=aws.ProviderDefaultTagsArgs(
+                tags={
+                    "app.kubernetes.io/part-of": PART_OF_TAG,
+                    "model-engine/environment": settings.environment,
+                    **cfg.tags,
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+        invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        partition_info = aws.get_partition_output(opts=invoke)
+        partition = partition_info.partition
+
+        # One customer-managed key for the data at rest: RDS, ElastiCache, S3, ECR and the
+        # secrets. Kept on delete: final snapshots are encrypted with it.
+        data_key = aws.kms.Key(
+            f"{name}-data-key",
+            description=f"{names.cluster}: model-engine data at rest",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=stateful(self, protect, provider=provider),
+        )
+        aws.kms.Alias(
+            f"{name}-data-key",
+            name=f"alias/{base_name(settings.environment)}-data",
+            target_key_id=data_key.key_id,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+
+        self.network = Network(
+            f"{name}-network",
+            NetworkArgs(settings=cfg.vpc, region=cfg.region, cluster_name=names.cluster),
+            opts=sub,
+        )
+        private = self.network.private_subnet_ids
+        self.cluster = Cluster(
+            f"{name}-cluster",
+            ClusterArgs(
+                settings=cfg.cluster,
+                name=names.cluster,
+                region=cfg.region,
+                subnet_ids=private,
+                partition=partition,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        pools = gpu_pools(settings)
+        self.nodes = NodePools(
+            f"{name}-nodes",
+            NodePoolsArgs(
+                cluster_name=names.cluster,
+                cluster=self.cluster.name,
+                subnet_ids=private,
+                settings=cfg.node_groups,
+                partition=partition,
+                kubernetes_version=self.cluster.version,
+                gpu_groups=[
+                    GpuGroup(
+                        pool=pool,
+                        instance_type=_instance_type(p),
+                        desired_size=p.desired_size if p.desired_size is not None else p.min_size,
+                        disk_size_gb=p.disk_size_gb,
+                    )
+                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
+                ],
+            ),
+            opts=sub,
+        )
+        depends_on: list[pulumi.Resource] = [self.nodes.system, self.nodes.cpu]
+        self.block_storage: BlockStorage | None = None
+        if cfg.cluster.is_new:
+            self.block_storage = BlockStorage(
+                f"{name}-block-storage",
+                BlockStorageArgs(
+                    cluster_name=self.cluster.name,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    partition=partition,
+                    kubernetes_provider=self.cluster.provider,
+                    nodes=[self.nodes.system],
+                ),
+                opts=sub,
+            )
+            depends_on.append(self.block_storage.storage_class)
+        nodes_sg = self.cluster.node_security_group_id
+        db_cfg = cfg.database
+        self.database = Database(
+            f"{name}-database",
+            DatabaseArgs(
+                settings=db_cfg,
+                identifier=names.database,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=private,
+                kms_key_arn=data_key.arn,
+                client_security_group_id=nodes_sg,
+                protect=protect,
+                deletion_protection=(
+                    protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
+                ),
+                secret_name=names.database_secret if db_cfg.use_secrets_manager_route else None,
+            ),
+            opts=sub,
+        )
+        self.cache = Cache(
+            f"{name}-cache",
+            CacheArgs(
+                settings=cfg.redis,
+                replication_group_id=names.redis,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=private,
+                kms_key_arn=data_key.arn,
+                client_security_group_id=nodes_sg,
+                cache_url_secret_name=names.cache_url_secret,
+                keda_secret_name=names.keda_secret,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        self.registry = Registry(
+            f"{name}-registry",
+            RegistryArgs(settings=cfg.registry, kms_key_arn=data_key.arn, protect=protect),
+            opts=sub,
+        )
+        self.storage = Storage(
+            f"{name}-storage",
+            StorageArgs(settings=cfg.storage, kms_key_arn=data_key.arn, protect=protect),
+            opts=sub,
+        )
+        secrets_read = [self.cache.cache_url_secret.arn]
+        if self.database.secret is not None:
+            secrets_read.append(self.database.secret.arn)
+        ns = settings.namespaces
+        self.identity = Identity(
+            f"{name}-identity",
+            IdentityArgs(
+                oidc_provider_arn=self.cluster.oidc_provider_arn,
+                oidc_issuer_url=self.cluster.oidc_issuer_url,
+                release_namespace=ns.release,
+                endpoint_namespace=ns.endpoints,
+                partition=partition,
+                region=region,
+                account_id=account,
+                bucket_arn=self.storage.arn,
+                kms_key_arn=data_key.arn,
+                secret_arns=secrets_read,
+                keda_secret_arn=self.cache.keda_secret.arn,
+                cluster_name=names.cluster,
+                addon_service_accounts=addon_ids.service_accounts(settings.addons),
+            ),
+            opts=sub,
+        )
+
+        facts = build_facts(
+            settings,
+            FactSources(
+                cluster_name=self.cluster.name,
+                region=region,
+                account_id=account,
+                partition=partition,
+                dns_suffix=partition_info.dns_suffix,
+                repositories=self.registry.urls,
+                database_host=self.database.address,
+                database_port=self.database.port,
+                database_secret_name=(
+                    self.database.secret.name if self.database.secret is not None else None
+                ),
+                cache_host=self.cache.host,
+                cache_url_secret_name=self.cache.cache_url_secret.name,
+                keda_secret_name=self.cache.keda_secret.name,
+                bucket=self.storage.name,
+                role_arn=self.identity.model_engine_role.arn,
+                image_builder_role_arn=self.identity.image_builder_role.arn,
+            ),
+        )
+        self.outputs = PlatformOutputs(
+            kubernetes_provider=self.cluster.provider,
+            facts=facts,
+            credentials=Credentials(
+                database_password=self.database.password,
+                redis_auth_token=self.cache.auth_token,
+            ),
+            gpu_pools=pools,
+            # Nodes (and volumes) must exist before Helm waits on pods.
+            depends_on=depends_on,
+            addon_identities={
+                addon_ids.KEDA_OPERATOR: {ROLE_ANNOTATION: self.identity.keda_role.arn},
+                addon_ids.CLUSTER_AUTOSCALER: {
+                    ROLE_ANNOTATION: self.identity.cluster_autoscaler_role.arn
+                },
+            },
+            # Managed node groups grow (and start from zero) only through the autoscaler.
+            needs_cluster_autoscaler=True,
+        )
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster.name,
+                "database_host": self.database.address,
+                "redis_host": self.cache.host,
+                "bucket": self.storage.name,
+                "model_engine_role_arn": self.identity.model_engine_role.arn,
+                "keda_role_arn": self.identity.keda_role.arn,
+            }
+        )

@@ -1,0 +1,122 @@
+"""Identity: IRSA roles whose trust names exactly the ServiceAccounts that use them and whose
+policies grant nothing beyond what the code needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.aws.helpers import ROLE_ANNOTATION, AwsRun
+
+ACCOUNT, REGION = "123456789012", "us-west-2"
+ROLE = "aws:iam/role:Role"
+KEY = ("aws:kms/key:Key", "platform-data-key", "arn")
+
+
+def _subjects(run: AwsRun, role: str) -> list[str]:
+    [statement] = run.trust(role)["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"] == run.out(
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "platform-cluster-oidc", "arn"
+    )
+    conditions = statement["Condition"]["StringEquals"]
+    issuer = run.out(
+        "aws:eks/cluster:Cluster", "platform-cluster-eks", "identities[0].oidcs[0].issuer"
+    )
+    assert conditions[f"{issuer}:aud"] == "sts.amazonaws.com"
+    return conditions[f"{issuer}:sub"]
+
+
+def _grants(policy: dict[str, Any]) -> set[tuple[str, str]]:
+    """Every (action, resource) pair the policy allows."""
+    out: set[tuple[str, str]] = set()
+    for s in policy["Statement"]:
+        assert s["Effect"] == "Allow" and "NotAction" not in s and "NotResource" not in s
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        out |= {(a, r) for a in actions for r in resources}
+    return out
+
+
+def test_model_engine_role_trusts_both_service_accounts(prod: AwsRun) -> None:
+    assert _subjects(prod, "platform-identity-model-engine") == [
+        "system:serviceaccount:llm-engine:model-engine",
+        "system:serviceaccount:model-engine:model-engine",
+    ]
+
+
+def test_model_engine_policy_grants_exactly_the_list(prod: AwsRun) -> None:
+    bucket = prod.out("aws:s3/bucket:Bucket", "platform-storage-bucket", "arn")
+    cache_url = prod.out("aws:secretsmanager/secret:Secret", "platform-cache-cache-url", "arn")
+    queues = [
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:launch-endpoint-id-*",
+        f"arn:aws:sqs:{REGION}:{ACCOUNT}:model-engine-service-builder",
+    ]
+    sqs = [
+        "sqs:ChangeMessageVisibility", "sqs:CreateQueue", "sqs:DeleteMessage", "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage",
+        "sqs:SetQueueAttributes", "sqs:TagQueue",
+    ]  # fmt: skip
+    ecr = ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListImages"]
+    expected = (
+        {(a, f"{bucket}/*") for a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")}
+        | {("s3:ListBucket", bucket)}
+        | {(a, q) for a in sqs for q in queues}
+        | {("sqs:ListQueues", "*")}
+        | {(a, f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/*") for a in ecr}
+        | {("secretsmanager:GetSecretValue", cache_url)}
+        # SSE-KMS objects and the secrets: read needs Decrypt, S3 writes GenerateDataKey.
+        | {("kms:Decrypt", prod.out(*KEY)), ("kms:GenerateDataKey", prod.out(*KEY))}
+    )
+    assert _grants(prod.policy("platform-identity-model-engine")) == expected
+
+
+def test_image_builder_role_is_kaniko_in_default_with_push(prod: AwsRun) -> None:
+    assert _subjects(prod, "platform-identity-image-builder") == [
+        "system:serviceaccount:default:kaniko"
+    ]
+    grants = _grants(prod.policy("platform-identity-image-builder"))
+    repos = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/*"
+    assert ("ecr:PutImage", repos) in grants and ("ecr:GetAuthorizationToken", "*") in grants
+    # Kaniko reads its build context from the bucket; it writes nothing there.
+    bucket = prod.out("aws:s3/bucket:Bucket", "platform-storage-bucket", "arn")
+    assert {g for g in grants if g[0].startswith("s3:")} == {("s3:GetObject", f"{bucket}/*")}
+    assert not any(a.startswith(("sqs:", "secretsmanager:")) for a, _ in grants)
+
+
+def test_chart_annotations_name_the_roles(prod: AwsRun) -> None:
+    role = prod.out(ROLE, "platform-identity-model-engine", "arn")
+    builder = prod.out(ROLE, "platform-identity-image-builder", "arn")
+    values = prod.values
+    assert values["serviceAccount"]["annotations"][ROLE_ANNOTATION] == role
+    assert values["serviceTemplate"]["serviceAccountAnnotations"][ROLE_ANNOTATION] == role
+    assert values["imageBuilderServiceAccount"]["annotations"] == {ROLE_ANNOTATION: builder}
+    config_map = values["aws"]["configMap"]
+    assert config_map["create"] is True and config_map["mountPath"] == "/opt/.aws/config"
+    assert set(config_map["namespaces"]) == {"model-engine", "llm-engine"}
+
+
+def test_addons_that_call_aws_get_their_own_roles(prod: AwsRun) -> None:
+    keda_role = prod.out(ROLE, "platform-identity-keda", "arn")
+    assert _subjects(prod, "platform-identity-keda") == ["system:serviceaccount:keda:keda-operator"]
+    keda_secret = prod.out("aws:secretsmanager/secret:Secret", "platform-cache-keda", "arn")
+    assert _grants(prod.policy("platform-identity-keda")) == {
+        ("secretsmanager:GetSecretValue", keda_secret),
+        ("kms:Decrypt", prod.out(*KEY)),
+    }
+    keda = prod.one("kubernetes:helm.sh/v3:Release", "addons-keda-release").inputs["values"]
+    assert keda["serviceAccount"]["operator"]["annotations"] == {ROLE_ANNOTATION: keda_role}
+
+    assert _subjects(prod, "platform-identity-cluster-autoscaler") == [
+        "system:serviceaccount:kube-system:cluster-autoscaler"
+    ]
+    policy = prod.policy("platform-identity-cluster-autoscaler")
+    [write] = [s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"]]
+    assert write["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/model-engine-customer-prod": "owned"
+        }
+    }
+    autoscaler = prod.one("kubernetes:helm.sh/v3:Release", "addons-cluster-autoscaler-release")
+    assert autoscaler.inputs["values"]["rbac"]["serviceAccount"]["annotations"] == {
+        ROLE_ANNOTATION: prod.out(ROLE, "platform-identity-cluster-autoscaler", "arn")
+    }

@@ -1,0 +1,126 @@
+"""Node pools: system and CPU groups the chart's selectors match, one NVIDIA group per GPU
+pool from the accelerator catalog, each able to scale from zero."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import accelerators
+from components.aws import platform as aws_platform
+from components.contract import GpuNodePool
+from tests.aws.helpers import AwsRun, run_aws
+from tests.helpers import set_path, settings_from
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ASG_TAG = "aws:autoscaling/tag:Tag"
+CA = "k8s.io/cluster-autoscaler"
+TEMPLATE = f"{CA}/node-template"
+
+
+def _group(run: AwsRun, name: str) -> dict[str, Any]:
+    return run.one(NODE_GROUP, f"platform-nodes-{name}").inputs
+
+
+def test_system_and_cpu_groups_carry_the_labels_the_chart_selects(prod: AwsRun) -> None:
+    system, cpu = _group(prod, "system"), _group(prod, "cpu")
+    assert system["labels"] == {"node-lifecycle": "normal"}
+    assert cpu["labels"] == {"node-lifecycle": "normal", "cpu-only": "true"}
+    for group in (system, cpu):
+        assert group["amiType"] == "AL2023_x86_64_STANDARD"
+        assert group["clusterName"] == "model-engine-customer-prod"
+        assert "taints" not in group or group["taints"] == []
+    assert system["scalingConfig"] == {"minSize": 3, "desiredSize": 3, "maxSize": 6}
+    assert cpu["tags"][f"{TEMPLATE}/label/cpu-only"] == "true"
+
+
+def test_one_nvidia_group_per_gpu_pool(prod: AwsRun) -> None:
+    a10, h100 = _group(prod, "gpu-a10"), _group(prod, "gpu-h100")
+    assert a10["instanceTypes"] == ["g5.12xlarge"]  # chosen in the stack
+    assert h100["instanceTypes"] == ["p5.48xlarge"]  # the catalog's default for h100
+    for group, label in ((a10, "nvidia-ampere-a10"), (h100, "nvidia-hopper-h100")):
+        assert group["amiType"] == "AL2023_x86_64_NVIDIA"
+        assert group["labels"] == {
+            "k8s.amazonaws.com/accelerator": label,
+            "node-lifecycle": "normal",
+        }
+        assert group["taints"] == [
+            {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+        ]
+        assert group["diskSize"] == 200
+    assert a10["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 4}
+    assert h100["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 2}
+    assert len(prod.of_type(NODE_GROUP)) == 4
+
+
+def test_gpu_groups_scale_from_zero(prod: AwsRun) -> None:
+    group = _group(prod, "gpu-h100")
+    assert group["tags"] == {
+        f"{CA}/enabled": "true",
+        f"{CA}/model-engine-customer-prod": "owned",
+        f"{TEMPLATE}/label/k8s.amazonaws.com/accelerator": "nvidia-hopper-h100",
+        f"{TEMPLATE}/label/node-lifecycle": "normal",
+        f"{TEMPLATE}/taint/nvidia.com/gpu": "true:NoSchedule",
+        f"{TEMPLATE}/resources/nvidia.com/gpu": "8",
+    }
+    # The autoscaler reads the Auto Scaling group's tags: the node-template ones go there.
+    asg = prod.out(NODE_GROUP, "platform-nodes-gpu-h100", "autoscalingGroups[0].name")
+    on_asg = {
+        t.inputs["tag"]["key"]: t.inputs["tag"]["value"]
+        for t in prod.of_type(ASG_TAG)
+        if t.inputs["autoscalingGroupName"] == asg
+    }
+    assert on_asg == {k: v for k, v in group["tags"].items() if k.startswith(TEMPLATE)}
+    # The autoscaler owns the size once the group exists.
+    options = prod.options[(NODE_GROUP, "platform-nodes-gpu-h100")]
+    assert options.ignore_changes == ["scalingConfig.desiredSize"]
+
+
+def test_pools_are_returned_as_plain_data_the_chart_uses(prod: AwsRun) -> None:
+    from tests.aws.helpers import prod_config
+
+    pools = aws_platform.gpu_pools(settings_from(prod_config()))
+    assert all(isinstance(p, GpuNodePool) for p in pools)
+    assert [(p.name, p.accelerator, p.gpus_per_node, p.min_size, p.max_size) for p in pools] == [
+        ("a10", "a10", 4, 0, 4),
+        ("h100", "h100", 8, 0, 2),
+    ]
+    values = prod.values
+    balloons = {b["acceleratorName"]: b for b in values["balloons"]}
+    assert balloons["nvidia-ampere-a10"]["replicaCount"] == 1
+    assert balloons["nvidia-hopper-h100"]["gpuCount"] == 8
+    devices = {d["name"]: d["nodeSelector"] for d in values["imageCache"]["devices"]}
+    assert devices == {
+        "cpu": {"cpu-only": "true"},
+        "a10": {"k8s.amazonaws.com/accelerator": "nvidia-ampere-a10"},
+        "h100": {"k8s.amazonaws.com/accelerator": "nvidia-hopper-h100"},
+    }
+
+
+def test_mig_pool_counts_slices_and_asks_for_the_layout(config: dict[str, Any]) -> None:
+    set_path(
+        config, "gpu.pools", [{"name": "h100-small", "accelerator": "h100-1g20gb", "maxSize": 1}]
+    )
+    run = run_aws(config)
+    group = _group(run, "gpu-h100-small")
+    spec = accelerators.CATALOG["h100-1g20gb"]
+    assert group["instanceTypes"] == ["p5.48xlarge"]
+    assert group["labels"]["k8s.amazonaws.com/accelerator"] == spec.label_value
+    assert group["labels"]["nvidia.com/mig.config"] == "all-1g.20gb"
+    # 8 GPUs x 4 slices: the autoscaler must know a new node brings 32.
+    assert group["tags"][f"{TEMPLATE}/resources/nvidia.com/gpu"] == "32"
+
+
+def test_nodes_pull_from_ecr(prod: AwsRun) -> None:
+    role = prod.one("aws:iam/role:Role", "platform-nodes-role")
+    attached = {
+        r.inputs["policyArn"]
+        for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.name.startswith("platform-nodes-role-")
+    }
+    assert "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly" in attached
+    assert "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy" in attached
+    assert role.inputs["assumeRolePolicy"].count("ec2.amazonaws.com") == 1
+    for name in ("system", "cpu", "gpu-a10", "gpu-h100"):
+        assert _group(prod, name)["nodeRoleArn"] == prod.out(
+            "aws:iam/role:Role", "platform-nodes-role", "arn"
+        )
