@@ -161,6 +161,9 @@ class PlatformOutputs:
     addon_identities: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
     # The cloud scales node groups only through a cluster autoscaler (AWS managed groups).
     needs_cluster_autoscaler: bool = False
+    # Kubernetes minor version ("1.33") when the stack file states it; the cluster
+    # autoscaler must match it.
+    kubernetes_version: str | None = None
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

@@ -34,6 +34,9 @@ class Platform:
     gpu_pools: Callable[[StackSettings], list[GpuNodePool]]
     secret_env_keys: Callable[[StackSettings], Sequence[str]]
     build: Callable[[str, StackSettings], PlatformOutputs]
+    # What the add-ons need to know before anything exists (see PlatformOutputs).
+    needs_cluster_autoscaler: bool = False
+    kubernetes_version: Callable[[StackSettings], str | None] = lambda _: None
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -50,6 +53,8 @@ PLATFORMS: dict[str, Platform] = {
         gpu_pools=aws.gpu_pools,
         secret_env_keys=aws.secret_env_keys,
         build=lambda name, s: aws.AwsPlatform(name, s).outputs,
+        needs_cluster_autoscaler=True,
+        kubernetes_version=aws.kubernetes_version,
     ),
 }
 
@@ -59,7 +64,13 @@ def check(settings: StackSettings) -> list[Finding]:
     platform = PLATFORMS[settings.cloud]
     platform.check(settings)
     facts = platform.preview_facts(settings)
-    addons_check(settings, facts.prometheus_address, platform.gpu_pools(settings))
+    addons_check(
+        settings,
+        facts.prometheus_address,
+        platform.gpu_pools(settings),
+        platform.needs_cluster_autoscaler,
+        platform.kubernetes_version(settings),
+    )
     # The chart gets the add-ons' Prometheus when they install one.
     facts = dataclasses.replace(
         facts, prometheus_address=addon_prometheus_address(settings, facts.prometheus_address)

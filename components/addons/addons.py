@@ -18,7 +18,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import istio
-from components.addons.autoscaler import ClusterAutoscaler, VerticalPodAutoscaler, installs_vpa
+from components.addons.autoscaler import (
+    ClusterAutoscaler,
+    VerticalPodAutoscaler,
+    autoscaler_image_tag,
+    installs_vpa,
+)
 from components.addons.base import AddonContext
 from components.addons.istio import Istio
 from components.addons.keda import Keda, renders_trigger_authentication
@@ -111,10 +116,12 @@ def check(
     settings: StackSettings,
     platform_prometheus: pulumi.Input[str] | None,
     gpu_pools: Sequence[GpuNodePool],
+    needs_cluster_autoscaler: bool = False,
+    kubernetes_version: str | None = None,
 ) -> None:
     """Everything about the add-ons that the stack file alone shows to be wrong. The program
     calls it before the first resource exists; ClusterAddons calls it again."""
-    plan = planned(settings, platform_prometheus)
+    plan = planned(settings, platform_prometheus, needs_cluster_autoscaler)
     problems: list[str] = []
     ours = {settings.namespaces.release, settings.namespaces.endpoints}
     for addon, names in plan.items():
@@ -141,6 +148,11 @@ def check(
             nvidia_kind(settings, gpu_pools)
         except SettingsError as e:
             problems += e.problems
+    if "cluster-autoscaler" in plan:
+        try:
+            autoscaler_image_tag(settings, kubernetes_version)
+        except SettingsError as e:
+            problems += e.problems
     if problems:
         raise SettingsError(problems)
 
@@ -164,7 +176,13 @@ class ClusterAddons(pulumi.ComponentResource):
     ):
         super().__init__("model-engine-infra:addons:ClusterAddons", name, None, opts)
         settings, platform = args.settings, args.platform
-        check(settings, platform.facts.prometheus_address, platform.gpu_pools)
+        check(
+            settings,
+            platform.facts.prometheus_address,
+            platform.gpu_pools,
+            platform.needs_cluster_autoscaler,
+            platform.kubernetes_version,
+        )
         plan = planned(
             settings, platform.facts.prometheus_address, platform.needs_cluster_autoscaler
         )

@@ -11,13 +11,33 @@ import pulumi_kubernetes as k8s
 
 from components.addons import identities
 from components.addons.base import AddonContext, helm_release
-from components.settings import SettingsError, StackSettings
+from components.addons.versions import AUTOSCALER_IMAGES
+from components.settings import PROJECT, SettingsError, StackSettings
 
 # The chart's cloudProvider per platform cloud; auto-discovery is implemented for these.
 CLOUD_PROVIDERS = {"aws": "aws"}
 # Node groups the autoscaler manages carry both tags (the second names the cluster).
 DISCOVERY_TAG = "k8s.io/cluster-autoscaler/enabled"
 CLUSTER_TAG_PREFIX = "k8s.io/cluster-autoscaler/"
+
+
+def autoscaler_image_tag(settings: StackSettings, kubernetes_version: str | None) -> str:
+    """The autoscaler release line that matches the cluster's minor version."""
+    cfg = settings.addons.cluster_autoscaler
+    if cfg.image_tag:
+        return cfg.image_tag
+    tag = AUTOSCALER_IMAGES.get(kubernetes_version or "")
+    if tag is None:
+        known = ", ".join(AUTOSCALER_IMAGES)
+        raise SettingsError(
+            [
+                f"{PROJECT}:addons.clusterAutoscaler.imageTag: the cluster autoscaler must match "
+                f"the cluster's Kubernetes version ({kubernetes_version or 'unknown'}), and this "
+                f"program knows the releases for {known}; set imageTag to the "
+                "registry.k8s.io/autoscaling/cluster-autoscaler tag of your cluster's minor version"
+            ]
+        )
+    return tag
 
 
 def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
@@ -31,7 +51,6 @@ def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
                 "set addons.clusterAutoscaler.enabled: false and run your own"
             ]
         )
-    cfg = ctx.settings.addons.cluster_autoscaler
     sa = identities.service_accounts(ctx.settings.addons)[identities.CLUSTER_AUTOSCALER]
     annotations = ctx.platform.addon_identities.get(identities.CLUSTER_AUTOSCALER, {})
     values: dict[str, Any] = {
@@ -53,8 +72,7 @@ def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
             "skip-nodes-with-system-pods": False,
         },
     }
-    if cfg.image_tag:
-        values["image"] = {"tag": cfg.image_tag}
+    values["image"] = {"tag": autoscaler_image_tag(ctx.settings, ctx.platform.kubernetes_version)}
     return values
 
 

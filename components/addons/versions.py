@@ -77,6 +77,7 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             "https://helm.ngc.nvidia.com/nvidia",
             "NVIDIA/gpu-operator tag v26.7.0 (device plugin v0.20.0, mig-manager v0.15.0)",
         ),
+        # The chart's image is matched to the cluster (AUTOSCALER_IMAGES) where known.
         "cluster-autoscaler": Chart(
             "cluster-autoscaler",
             "9.59.0",
@@ -102,4 +103,12 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1 (app 0.8.1)",
         ),
     }
+)
+
+
+# The cluster autoscaler must run the release line of the cluster's Kubernetes minor version.
+# Newest patch of each line as published by kubernetes/autoscaler (releases of 2026-07-23:
+# cluster-autoscaler-1.33.6, -1.34.5, -1.35.2, -1.36.1).
+AUTOSCALER_IMAGES: Mapping[str, str] = MappingProxyType(
+    {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2", "1.36": "v1.36.1"}
 )

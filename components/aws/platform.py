@@ -147,6 +147,12 @@ def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     ]
 
 
+def kubernetes_version(settings: StackSettings) -> str:
+    """The cluster's minor version: the one a new cluster is created with, or the one the
+    stack states for an existing cluster (aws.cluster.version)."""
+    return _cfg(settings).cluster.version
+
+
 def secret_env_keys(settings: StackSettings) -> list[str]:
     return []
 
@@ -530,6 +536,7 @@ class AwsPlatform(pulumi.ComponentResource):
             },
             # Managed node groups grow (and start from zero) only through the autoscaler.
             needs_cluster_autoscaler=True,
+            kubernetes_version=kubernetes_version(settings),
         )
         self.register_outputs(
             {
