@@ -72,11 +72,14 @@ def _short(urn: str | None) -> str:
 
 
 def tree_lines(resources: list[RecordedResource]) -> list[str]:
+    # Sorted, so that two plans of the same stack read the same (registration order is not
+    # deterministic).
+    ordered = sorted(resources, key=lambda r: (r.type, r.name))
     children: dict[str | None, list[RecordedResource]] = {}
-    for r in resources:
+    for r in ordered:
         children.setdefault(r.parent, []).append(r)
     known = {r.urn for r in resources}
-    roots = [r for r in resources if r.parent not in known]
+    roots = [r for r in ordered if r.parent not in known]
     lines: list[str] = []
 
     def walk(r: RecordedResource, depth: int) -> None:
@@ -113,7 +116,7 @@ def resources_json(run: ProgramRun) -> list[dict[str, Any]]:
             "secretInputs": r.secret_inputs,
             "inputs": redact(r.inputs, r.secret_inputs),
         }
-        for r in run.resources
+        for r in sorted(run.resources, key=lambda r: (r.type, r.name))
     ]
 
 

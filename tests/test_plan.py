@@ -16,12 +16,18 @@ def test_plan_prints_tree_values_and_findings(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "## Resources" in out
     assert "kubernetes:helm.sh/v3:Release  model-engine-chart" in out
-    # Children are indented under their component.
-    assert (
-        "model-engine-infra:index:ModelEngine  model-engine\n  kubernetes:core/v1:Namespace" in out
-    )
+    # Children are indented under their component, in a stable order.
+    component = out.index("model-engine-infra:index:ModelEngine  model-engine\n")
+    child = out.index("\n  kubernetes:core/v1:Namespace  model-engine-release-ns\n")
+    assert component < child
+    assert out == _plan_again(capsys)
     assert "## Chart values" in out and "cloud_provider: onprem" in out
     assert "## Findings" in out
+
+
+def _plan_again(capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["--stack", "existing-infra"]) == 0
+    return capsys.readouterr().out
 
 
 def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
