@@ -35,6 +35,7 @@ from components.settings_base import (
     StringId,
     dns_label,
     label_safe,
+    validate_http_url,
 )
 
 PROJECT = "model-engine-infra"
@@ -435,12 +436,7 @@ class StackSettings(Model):
             raise ValueError(f"{v!r} is not a DNS domain such as llm-engine.example.com")
         return v
 
-    @field_validator("identity_service_url", "prometheus_address")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"{v!r} must be an http:// or https:// URL")
-        return v
+    _urls = field_validator("identity_service_url", "prometheus_address")(validate_http_url)
 
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:

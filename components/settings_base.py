@@ -76,6 +76,18 @@ def dns_label(value: str) -> str:
     return value
 
 
+def validate_http_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} must be an http:// or https:// URL")
+    return value
+
+
+def validate_bucket_name(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+        raise ValueError(f"{value!r} is not a valid bucket name (3-63 lower-case characters)")
+    return value
+
+
 class Model(BaseModel):
     """Base for stack-file blocks: camelCase keys, unknown keys rejected, immutable."""
 

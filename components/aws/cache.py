@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import ELASTICACHE_TIMEOUTS, child, stateful
+from components.aws.common import ELASTICACHE_TIMEOUTS, child, reachable_from_nodes, stateful
 from components.model_engine.derive import CACHE_DB_INDEX
 
 PORT = 6379
@@ -59,21 +59,13 @@ class Cache(pulumi.ComponentResource):
             description=f"{args.replication_group_id}: private subnets",
             opts=child(self),
         )
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = reachable_from_nodes(
+            self,
+            name,
             vpc_id=args.vpc_id,
-            description=f"{args.replication_group_id}: Redis from the EKS nodes only",
-            opts=child(self),
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-nodes",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            description="Redis from the EKS nodes",
-            opts=child(self),
+            node_security_group_id=args.client_security_group_id,
+            port=PORT,
+            what="Redis",
         )
         # ElastiCache tokens: 16-128 printable characters without @, " or /.
         token = random.RandomPassword(

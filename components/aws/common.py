@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import pulumi
+import pulumi_aws as aws
 
 T = TypeVar("T")
 
@@ -98,3 +99,36 @@ def service_account_subject(namespace: str, name: str) -> str:
 
 def managed_policy_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def reachable_from_nodes(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    node_security_group_id: pulumi.Input[str],
+    port: int,
+    what: str,
+) -> aws.ec2.SecurityGroup:
+    """A security group that admits `port` from the cluster's nodes and nothing else.
+
+    The ingress is a rule of its own, so only the rule waits for the cluster (whose node
+    security group it references); the data service behind the group does not.
+    """
+    group = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        vpc_id=vpc_id,
+        description=f"{what} from the EKS nodes only",
+        opts=child(parent),
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-nodes",
+        security_group_id=group.id,
+        referenced_security_group_id=node_security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=f"{what} from the EKS nodes",
+        opts=child(parent),
+    )
+    return group

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import RDS_TIMEOUTS, child, stateful
+from components.aws.common import RDS_TIMEOUTS, child, reachable_from_nodes, stateful
 
 PORT = 5432
 
@@ -63,22 +63,13 @@ class Database(pulumi.ComponentResource):
             description=f"{args.identifier}: private subnets",
             opts=child(self),
         )
-        sg = aws.ec2.SecurityGroup(
-            f"{name}-sg",
+        sg = reachable_from_nodes(
+            self,
+            name,
             vpc_id=args.vpc_id,
-            description=f"{args.identifier}: PostgreSQL from the EKS nodes only",
-            opts=child(self),
-        )
-        # A rule of its own: only it waits for the cluster, the instance does not.
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-nodes",
-            security_group_id=sg.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=PORT,
-            to_port=PORT,
-            description="PostgreSQL from the EKS nodes",
-            opts=child(self),
+            node_security_group_id=args.client_security_group_id,
+            port=PORT,
+            what="PostgreSQL",
         )
         params = aws.rds.ParameterGroup(
             f"{name}-params",

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.settings_base import Model, StringId
+from components.settings_base import Model, StringId, validate_bucket_name
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -340,12 +340,7 @@ class Storage(Model):
     # Overwritten and deleted object versions are kept this long.
     noncurrent_version_expiry_days: int = Field(default=30, ge=1)
 
-    @field_validator("bucket_name")
-    @classmethod
-    def _bucket(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
-            raise ValueError(f"{v!r} is not a valid bucket name (3-63 lower-case characters)")
-        return v
+    _bucket = field_validator("bucket_name")(validate_bucket_name)
 
 
 class AwsSettings(Model):

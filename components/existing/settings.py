@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
-from components.settings_base import Model
+from components.settings_base import Model, validate_bucket_name, validate_http_url
 
 
 class ExistingDatabase(Model):
@@ -42,19 +42,8 @@ class ExistingObjectStorage(Model):
     fine_tune_repository: str | None = None
     fine_tuned_weights_prefix: str | None = None
 
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", v):
-            raise ValueError(f"{v!r} is not a valid bucket name (3-63 lower-case characters)")
-        return v
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _endpoint(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^/\s]+", v):
-            raise ValueError(f"{v!r} must be an http:// or https:// URL")
-        return v
+    _bucket = field_validator("bucket")(validate_bucket_name)
+    _endpoint = field_validator("endpoint_url")(validate_http_url)
 
 
 class ExistingSettings(Model):
