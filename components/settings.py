@@ -265,6 +265,21 @@ class Logging(Model):
     debug_mode: bool | None = None
 
 
+class DatabaseClient(Model):
+    """The server's SQLAlchemy engine. Pool sizes are deliberately absent: the chart quotes
+    them and SQLAlchemy rejects a string."""
+
+    echo: bool = False
+    echo_pool: bool = False
+    disconnect_strategy: Literal["pessimistic", "optimistic"] = "pessimistic"
+
+
+class GatewayService(Model):
+    # ClusterIP behind Istio; LoadBalancer only when ingress is handled outside Istio.
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
+    port: int = Field(default=80, ge=1, le=65535)
+
+
 class Security(Model):
     # FIPS: SHA-256 Celery signatures. Changing it needs drained queues.
     celery_enable_sha256: bool | None = None
@@ -405,6 +420,8 @@ class StackSettings(Model):
     datadog: Datadog = Datadog()
     logging: Logging = Logging()
     security: Security = Security()
+    database_client: DatabaseClient = DatabaseClient()
+    gateway_service: GatewayService = GatewayService()
     gpu: Gpu = Gpu()
     # Unset = the API trusts any basic-auth user name.
     identity_service_url: str | None = None

@@ -41,6 +41,9 @@ def test_infra_values_come_from_the_existing_block(run: ProgramRun) -> None:
         "prometheus_server_address": "http://prometheus-server.istio-system.svc.cluster.local:80",
         "identity_service_url": "https://identity.acme.internal",
         "s3_endpoint_url": "https://minio.acme.internal",
+        "db_engine_echo": False,
+        "db_engine_echo_pool": False,
+        "db_engine_disconnect_strategy": "pessimistic",
     }
 
 
@@ -304,6 +307,8 @@ def test_settings_flow_into_control_plane_values(existing_config: dict[str, Any]
         },
     )
     set_path(existing_config, "security", {"celeryEnableSha256": True})
+    set_path(existing_config, "databaseClient", {"echo": True, "disconnectStrategy": "optimistic"})
+    set_path(existing_config, "gatewayService", {"type": "LoadBalancer", "port": 8080})
     set_path(
         existing_config, "autoscaling", {"kedaCooldownSeconds": 600, "celery": {"numShards": 5}}
     )
@@ -319,6 +324,10 @@ def test_settings_flow_into_control_plane_values(existing_config: dict[str, Any]
         "capabilities": {"drop": ["ALL"]},
     }
     assert values["celery_enable_sha256"] is True
+    infra = values["config"]["values"]["infra"]
+    assert infra["db_engine_echo"] is True
+    assert infra["db_engine_disconnect_strategy"] == "optimistic"
+    assert values["service"] == {"type": "LoadBalancer", "port": 8080}
     assert values["keda"] == {"cooldownPeriod": 600}
     assert values["celery_autoscaler"] == {"enabled": True, "num_shards": 5}
 

@@ -194,6 +194,9 @@ def derive(
         "docker_repo_prefix": facts.registry.prefix,
         "s3_bucket": facts.storage.bucket,
         "redis_host": facts.cache.host,
+        "db_engine_echo": settings.database_client.echo,
+        "db_engine_echo_pool": settings.database_client.echo_pool,
+        "db_engine_disconnect_strategy": settings.database_client.disconnect_strategy,
     }
     if facts.prometheus_address:
         infra["prometheus_server_address"] = facts.prometheus_address
@@ -244,7 +247,7 @@ def derive(
             "create": True,
             "annotations": dict(facts.identities.image_builder),
         },
-        "service": {"type": "ClusterIP", "port": 80},
+        "service": settings.gateway_service.model_dump(),
         "virtualservice": {
             "enabled": settings.istio.enabled,
             "annotations": dict(settings.istio.virtual_service_annotations),
