@@ -368,3 +368,12 @@ def test_image_builder_account_exists_where_builds_run(existing_config: dict[str
     assert account.inputs["metadata"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/builder"
     }
+
+
+def test_kubeconfig_path_expands_home(existing_config: dict[str, Any]) -> None:
+    import os
+
+    run = run_program(existing_config)
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == os.path.expanduser("~/.kube/config")
+    assert provider.inputs["context"] == "acme-gpu"

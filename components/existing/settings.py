@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Literal
 
@@ -47,7 +48,8 @@ class ExistingObjectStorage(Model):
 
 
 class ExistingSettings(Model):
-    # Path to a kubeconfig file, or the kubeconfig itself; unset = the ambient kubeconfig.
+    # Path to a kubeconfig file (~ expands), or the kubeconfig itself; unset = the ambient
+    # kubeconfig (KUBECONFIG or ~/.kube/config).
     kubeconfig: str | None = None
     context: str | None = None
     cluster_name: str
@@ -64,6 +66,12 @@ class ExistingSettings(Model):
     service_account_annotations: dict[str, str] = {}
     inference_service_account_annotations: dict[str, str] = {}
     image_builder_annotations: dict[str, str] = {}
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _kubeconfig(cls, v: str | None) -> str | None:
+        is_path = v is not None and "\n" not in v and not v.lstrip().startswith(("{", "apiVersion"))
+        return os.path.expanduser(v) if is_path and v else v
 
     @field_validator("registry_prefix")
     @classmethod
