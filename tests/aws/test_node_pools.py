@@ -124,3 +124,39 @@ def test_nodes_pull_from_ecr(prod: AwsRun) -> None:
         assert _group(prod, name)["nodeRoleArn"] == prod.out(
             "aws:iam/role:Role", "platform-nodes-role", "arn"
         )
+
+
+def test_a_new_pool_brings_its_node_group_balloon_cache_and_hardware(
+    config: dict[str, Any],
+) -> None:
+    """Add a pool in the stack file: the node group, the balloon, the image-cache device and
+    the hardware tiers all follow, with nothing about the GPU typed twice."""
+    pools = config["model-engine-infra:gpu"]["pools"]
+    pools.append({"name": "t4", "accelerator": "t4", "maxSize": 3, "balloonReplicas": 1})
+    set_path(
+        config,
+        "gpu.recommendedHardware",
+        {
+            "byGpuMemoryGb": [
+                {
+                    "gpu_memory_le": 16,
+                    "cpus": 4,
+                    "gpus": 1,
+                    "memory": "16Gi",
+                    "storage": "50Gi",
+                    "gpu_type": "t4",
+                }
+            ]
+        },
+    )
+    run = run_aws(config)
+    group = _group(run, "gpu-t4")
+    assert group["instanceTypes"] == [accelerators.CATALOG["t4"].default_instance_type("aws")]
+    assert group["labels"][accelerators.ACCELERATOR_LABEL] == "nvidia-tesla-t4"
+    values = run.values
+    assert {"acceleratorName": "nvidia-tesla-t4", "replicaCount": 1, "gpuCount": 1} in values[
+        "balloons"
+    ]
+    t4 = next(d for d in values["imageCache"]["devices"] if d["name"] == "t4")
+    assert t4["nodeSelector"] == {accelerators.ACCELERATOR_LABEL: "nvidia-tesla-t4"}
+    assert values["recommendedHardware"]["byGpuMemoryGb"][0]["gpu_type"] == "nvidia-tesla-t4"
