@@ -50,3 +50,23 @@ def settings_from(config: dict[str, Any]) -> StackSettings:
         if k.startswith(KEY) and not (isinstance(v, dict) and set(v) == {"secure"})
     }
     return StackSettings.model_validate(data)
+
+
+# A hardware tier for T4 GPUs, as an operator writes it in gpu.recommendedHardware.
+T4_TIER = {
+    "gpu_memory_le": 16,
+    "cpus": 4,
+    "gpus": 1,
+    "memory": "16Gi",
+    "storage": "50Gi",
+    "gpu_type": "t4",
+}
+
+
+def add_t4_pool(config: dict[str, Any], balloon_replicas: int) -> None:
+    """Add a T4 pool to a stack and name T4 in its hardware tiers."""
+    pools = config[KEY + "gpu"]["pools"]
+    pools.append(
+        {"name": "t4", "accelerator": "t4", "maxSize": 3, "balloonReplicas": balloon_replicas}
+    )
+    set_path(config, "gpu.recommendedHardware", {"byGpuMemoryGb": [T4_TIER]})

@@ -15,7 +15,7 @@ import yaml
 from components.model_engine import chart_facts as cf
 from components.model_engine.release import database_url, split_nulls
 from plan.simulator import ProgramRun, RecordedResource, run_program
-from tests.helpers import set_path
+from tests.helpers import add_t4_pool, set_path
 
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -115,24 +115,7 @@ def test_gpu_values_follow_the_pools(run: ProgramRun) -> None:
 
 
 def test_adding_a_pool_adds_its_balloon_device_and_tiers(existing_config: dict[str, Any]) -> None:
-    pools = existing_config["model-engine-infra:gpu"]["pools"]
-    pools.append({"name": "t4", "accelerator": "t4", "maxSize": 3, "balloonReplicas": 2})
-    set_path(
-        existing_config,
-        "gpu.recommendedHardware",
-        {
-            "byGpuMemoryGb": [
-                {
-                    "gpu_memory_le": 16,
-                    "cpus": 4,
-                    "gpus": 1,
-                    "memory": "16Gi",
-                    "storage": "50Gi",
-                    "gpu_type": "t4",
-                }
-            ]
-        },
-    )
+    add_t4_pool(existing_config, balloon_replicas=2)
     values = run_program(existing_config).values
     assert {"acceleratorName": "nvidia-tesla-t4", "replicaCount": 2, "gpuCount": 1} in values[
         "balloons"

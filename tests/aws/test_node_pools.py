@@ -9,7 +9,7 @@ from components import accelerators
 from components.aws import platform as aws_platform
 from components.contract import GpuNodePool
 from tests.aws.helpers import AwsRun, run_aws
-from tests.helpers import set_path, settings_from
+from tests.helpers import add_t4_pool, set_path, settings_from
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ASG_TAG = "aws:autoscaling/tag:Tag"
@@ -131,24 +131,7 @@ def test_a_new_pool_brings_its_node_group_balloon_cache_and_hardware(
 ) -> None:
     """Add a pool in the stack file: the node group, the balloon, the image-cache device and
     the hardware tiers all follow, with nothing about the GPU typed twice."""
-    pools = config["model-engine-infra:gpu"]["pools"]
-    pools.append({"name": "t4", "accelerator": "t4", "maxSize": 3, "balloonReplicas": 1})
-    set_path(
-        config,
-        "gpu.recommendedHardware",
-        {
-            "byGpuMemoryGb": [
-                {
-                    "gpu_memory_le": 16,
-                    "cpus": 4,
-                    "gpus": 1,
-                    "memory": "16Gi",
-                    "storage": "50Gi",
-                    "gpu_type": "t4",
-                }
-            ]
-        },
-    )
+    add_t4_pool(config, balloon_replicas=1)
     run = run_aws(config)
     group = _group(run, "gpu-t4")
     assert group["instanceTypes"] == [accelerators.CATALOG["t4"].default_instance_type("aws")]
