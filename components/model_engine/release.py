@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +42,13 @@ def render(
     return values, findings
 
 
-def secret_refs(facts: PlatformFacts, secret_env: Mapping[str, object]) -> SecretRefs:
+def secret_refs(facts: PlatformFacts, secret_env_keys: Collection[str]) -> SecretRefs:
     """The Kubernetes Secrets this component creates, by what the platform provides."""
     return SecretRefs(
         database=None if facts.database.cloud_secret_name else DATABASE_SECRET,
         redis_auth=REDIS_AUTH_SECRET if facts.cache.auth else None,
-        platform_env=PLATFORM_ENV_SECRET if secret_env else None,
-        platform_env_keys=tuple(sorted(secret_env)),
+        platform_env=PLATFORM_ENV_SECRET if secret_env_keys else None,
+        platform_env_keys=tuple(sorted(secret_env_keys)),
     )
 
 
@@ -60,7 +60,7 @@ def preflight(
 ) -> list[guards.Finding]:
     """Judge the values from what is known before any resource exists (the platform's
     preview facts); unknown outputs are placeholders the guards skip."""
-    refs = secret_refs(facts, dict.fromkeys(secret_env_keys, ""))
+    refs = secret_refs(facts, secret_env_keys)
     return render(facts, settings, pools, refs)[1]
 
 
