@@ -10,7 +10,6 @@ Targets on a 2-core machine: under 3 s and under 300 MB per stack.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -21,26 +20,25 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 3.0
 TARGET_MB = 300.0
 
-# Runs the plan in this process and reports its own peak RSS (kilobytes on Linux).
-CHILD = """
-import contextlib, io, json, resource, sys
-from plan.__main__ import main
-with contextlib.redirect_stdout(io.StringIO()):
-    code = main(["--stack", sys.argv[1]])
-print(json.dumps({"code": code, "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# Runs `python -m plan --stack NAME` exactly as an operator does and reports the child's
+# peak RSS (kilobytes on Linux); one wrapper per run so the maximum is that run's alone.
+WRAPPER = """
+import resource, subprocess, sys
+subprocess.run([sys.executable, "-m", "plan", "--stack", sys.argv[1]],
+               stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
 def measure(stack: str) -> tuple[float, float]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, stack], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAPPER, stack], cwd=ROOT, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    if report["code"] != 0:
+    if done.returncode != 0:
         raise SystemExit(f"plan for {stack} failed: {done.stderr}")
-    return wall, report["max_rss_kb"] / 1024
+    return wall, int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
 def main() -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from plan.__main__ import main
+from plan.cli import main
 
 
 def test_plan_prints_tree_values_and_findings(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +63,7 @@ def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
 def test_plan_rejects_a_bad_stack_with_the_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import plan.__main__ as plan_main
+    import plan.cli as plan_main
 
     stacks = tmp_path / "stacks"
     stacks.mkdir()

@@ -1,0 +1,158 @@
+"""Offline plan: what `pulumi up -s NAME` would deploy, with no CLI, cloud or credentials.
+
+    python -m plan --stack existing-infra [--values-out FILE] [--json FILE]
+
+Reads stacks/Pulumi.NAME.yaml as the CLI would (secure values stay `[secret]`), runs the
+program against the simulated cloud and prints the resource tree, the exact chart values
+the Release would get, and the guard findings. A bad stack file exits 1 with the message
+`pulumi up` would print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from plan.simulator import ROOT, ProgramRun, RecordedResource, helm_values, run_program
+
+REDACTED = "[secret]"
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    path = ROOT / "stacks" / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(
+            p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml")
+        )
+        raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
+    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+
+
+def plain(value: Any) -> Any:
+    """Undo the wire's number type (the engine carries every number as a double) and show
+    assets by their text."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, pulumi.StringAsset):
+        return {"stringAsset": value.text}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def redact(inputs: dict[str, Any], secret_paths: Iterable[str]) -> dict[str, Any]:
+    out = json.loads(json.dumps(plain(inputs), default=str))
+    for path in secret_paths:
+        node: Any = out
+        parts = path.replace("[", ".[").split(".")
+        for part in parts[:-1]:
+            node = node[int(part[1:-1])] if part.startswith("[") else node.get(part, {})
+        last = parts[-1]
+        if isinstance(node, list) and last.startswith("["):
+            node[int(last[1:-1])] = REDACTED
+        elif isinstance(node, dict):
+            if last in node:
+                node[last] = REDACTED
+            elif path == ".":
+                return {"value": REDACTED}
+    return out
+
+
+def _short(urn: str | None) -> str:
+    return urn.split("::")[-1] if urn else ""
+
+
+def tree_lines(resources: list[RecordedResource]) -> list[str]:
+    # Sorted, so that two plans of the same stack read the same (registration order is not
+    # deterministic).
+    ordered = sorted(resources, key=lambda r: (r.type, r.name))
+    children: dict[str | None, list[RecordedResource]] = {}
+    for r in ordered:
+        children.setdefault(r.parent, []).append(r)
+    known = {r.urn for r in resources}
+    roots = [r for r in ordered if r.parent not in known]
+    lines: list[str] = []
+
+    def walk(r: RecordedResource, depth: int) -> None:
+        flags = " [protected]" if r.protect else ""
+        lines.append(f"{'  ' * depth}{r.type}  {r.name}{flags}")
+        for child in children.get(r.urn, []):
+            walk(child, depth + 1)
+
+    for r in roots:
+        walk(r, 0)
+    return lines
+
+
+def findings(run: ProgramRun) -> list[str]:
+    return [line for line in run.logs if line.startswith(("warning:", "error:"))]
+
+
+def release_values(run: ProgramRun) -> dict[str, Any]:
+    release = run.release
+    values = redact({"values": release.inputs.get("values", {})}, release.secret_inputs)
+    return helm_values({**release.inputs, "values": values["values"]})
+
+
+def resources_json(run: ProgramRun) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": r.type,
+            "name": r.name,
+            "urn": r.urn,
+            "parent": r.parent,
+            "provider": r.provider,
+            "protect": r.protect,
+            "dependencies": r.dependencies,
+            "secretInputs": r.secret_inputs,
+            "inputs": redact(r.inputs, r.secret_inputs),
+        }
+        for r in sorted(run.resources, key=lambda r: (r.type, r.name))
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m plan", description="Offline plan of a stack.")
+    parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--values-out", type=Path, help="write the chart values YAML here")
+    parser.add_argument("--json", type=Path, help="write every resource as JSON here")
+    args = parser.parse_args(argv)
+
+    config = stack_config(args.stack)
+    try:
+        run = run_program(config, stack=args.stack)
+    except pulumi.RunError as e:  # a stack-file mistake, as `pulumi up` would print it
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+    values = release_values(run)
+    if args.values_out:
+        args.values_out.write_text(yaml.safe_dump(values, sort_keys=True, width=100))
+    if args.json:
+        args.json.write_text(json.dumps(resources_json(run), indent=2, default=str) + "\n")
+    release = run.release.inputs
+    out = sys.stdout
+    out.write(f"# Plan for stack {args.stack} ({len(run.resources)} resources)\n\n")
+    out.write("## Resources\n")
+    out.write("\n".join(tree_lines(run.resources)) + "\n\n")
+    out.write("## model-engine Release\n")
+    for key in ("name", "chart", "version", "namespace", "timeout", "atomic"):
+        if key in release:
+            out.write(f"{key}: {plain(release[key])}\n")
+    out.write("\n## Chart values (values known only after deploy name their source)\n")
+    out.write(yaml.safe_dump(values, sort_keys=True, width=100))
+    out.write("\n## Findings\n")
+    out.write("\n".join(findings(run)) or "none")
+    out.write("\n\n## Exports\n")
+    out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
+
+    return 0
