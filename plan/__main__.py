@@ -1,6 +1,7 @@
 """`python -m plan --stack NAME`: the offline plan (see plan/cli.py)."""
 
 import gc
+import signal
 import sys
 
 # A run of a few seconds that builds thousands of provider-SDK classes on first use: the
@@ -9,5 +10,8 @@ import sys
 gc.disable()
 
 from plan.cli import main  # noqa: E402 - after gc.disable on purpose
+
+# `python -m plan ... | head` ends quietly, like any Unix filter.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 sys.exit(main())
