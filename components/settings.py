@@ -50,6 +50,16 @@ SECRET_KEYS: dict[str, str] = {
     "objectStorageSecretAccessKey": "secret key for S3-compatible storage (existing platform)",
 }
 
+# Keys an operator will reasonably try, refused with the reason instead of "unknown key".
+DELIBERATELY_ABSENT: dict[str, str] = {
+    "redisPassword": (
+        "with cloud `existing` (cloud_provider onprem) the server reads its cache Redis URL "
+        "from a ConfigMap, so a password would be stored there and in the Helm release in "
+        "plaintext; use a Redis reachable without AUTH on a private network, or cloud `aws`, "
+        "whose ElastiCache token reaches the server through Secrets Manager"
+    ),
+}
+
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -557,6 +567,9 @@ def load_settings() -> StackSettings:
     problems: list[str] = []
     data: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in DELIBERATELY_ABSENT:
+            problems.append(f"{PROJECT}:{key}: not supported: {DELIBERATELY_ABSENT[key]}")
+            continue
         if key in SECRET_KEYS:
             if not runtime_config.is_config_secret(f"{PROJECT}:{key}"):
                 problems.append(

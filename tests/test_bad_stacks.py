@@ -214,6 +214,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "http:// or https:// URL",
     ),
     (
+        "redis-password",
+        setting("redisPassword", {"secure": "v1:x"}),
+        "redisPassword",
+        "plaintext",
+    ),
+    (
         "database-password-missing",
         removed("databasePassword"),
         "databasePassword",
