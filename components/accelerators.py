@@ -126,7 +126,3 @@ BY_LABEL: Mapping[str, Accelerator] = MappingProxyType({a.label_value: a for a i
 IMAGE_CACHE_DEVICES = frozenset(
     {"cpu"} | {a.image_cache_device for a in CATALOG.values() if a.image_cache_device}
 )
-
-
-def lookup(key: str) -> Accelerator:
-    return CATALOG[key]

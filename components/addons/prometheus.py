@@ -20,11 +20,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, helm_release
+from components.model_engine.chart_facts import CONCURRENCY_METRIC
 
 SERVER_SERVICE = "prometheus-server"
 SERVER_PORT = 80
 # The Pods metric gateway_hpa.yaml and the endpoint HPA template name.
-CONCURRENCY_METRIC = "request-concurrency-average"
 REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-PINNED_COMMIT = "a82369619a365b79a45e49ef6af1045653102615"
-CHART_VERSION = "0.2.7"
-
 CLOUD_PROVIDERS = ("aws", "azure", "gcp", "onprem")
 BROKER_TYPES = ("sqs", "servicebus", "redis")
 # The broker each cloud_provider can actually use (elasticache makes forwarders raise).

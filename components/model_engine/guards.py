@@ -65,6 +65,11 @@ class Context:
         return self.get(path, sentinel) is not sentinel
 
     @property
+    def provided_gpus(self) -> set[str]:
+        """Accelerator label values some GPU pool provides."""
+        return {p.spec.label_value for p in self.pools}
+
+    @property
     def infra(self) -> Mapping[str, Any]:
         return self.get("config.values.infra", {}) or {}
 
@@ -544,7 +549,7 @@ def database_secret(ctx: Context) -> Iterator[Finding]:
 
 @guard
 def image_cache_devices(ctx: Context) -> Iterator[Finding]:
-    provided = {p.spec.label_value for p in ctx.pools}
+    provided = ctx.provided_gpus
     for i, device in enumerate(ctx.get("imageCache.devices") or []):
         name = device.get("name")
         if name not in accelerators.IMAGE_CACHE_DEVICES:
@@ -565,7 +570,7 @@ def image_cache_devices(ctx: Context) -> Iterator[Finding]:
 
 @guard
 def balloon_accelerators(ctx: Context) -> Iterator[Finding]:
-    provided = {p.spec.label_value for p in ctx.pools}
+    provided = ctx.provided_gpus
     for i, balloon in enumerate(ctx.get("balloons") or []):
         name = balloon.get("acceleratorName")
         if name == "cpu":
@@ -585,7 +590,7 @@ def balloon_accelerators(ctx: Context) -> Iterator[Finding]:
 
 @guard
 def hardware_tiers(ctx: Context) -> Iterator[Finding]:
-    provided = {p.spec.label_value for p in ctx.pools}
+    provided = ctx.provided_gpus
     for table in ("byGpuMemoryGb", "byModelName"):
         for i, tier in enumerate(ctx.get(f"recommendedHardware.{table}") or []):
             gpu = tier.get("gpu_type")

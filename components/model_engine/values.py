@@ -317,11 +317,3 @@ class ChartValues(_Open):
     extraPodEnvFrom: list[dict[str, Any]] = []
     config: Config
     spellbook: Toggle = Field(default_factory=lambda: Toggle(enabled=False))
-
-
-def dump(values: ChartValues) -> dict[str, Any]:
-    """The values file: unset optionals dropped, but an explicit `nodeSelector: null` kept."""
-    out = values.model_dump(exclude_none=True)
-    if values.nodeSelector is None:
-        out["nodeSelector"] = None
-    return out
