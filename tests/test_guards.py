@@ -77,6 +77,8 @@ LAUNCH = "config.values.launch"
 
 # (id, change, path of the finding, words in its message)
 CASES: list[tuple[str, Callable[[Values], None], str, str]] = [
+    ("render-needs-secrets", put("secrets", None), "secrets", "nil pointer"),
+    ("render-needs-image", drop("image"), "image", "nil pointer"),
     (
         "migration-off",
         put("db.runDbMigrationScript", False),

@@ -143,6 +143,13 @@ def migration_runs(ctx: Context) -> Iterator[Finding]:
 
 
 @guard
+def render_prerequisites(ctx: Context) -> Iterator[Finding]:
+    for key in cf.REQUIRED_TOP_LEVEL:
+        if ctx.get(key) is None:
+            yield _error(ctx, key, "required: without it the chart fails to render (nil pointer)")
+
+
+@guard
 def no_pool_sizes(ctx: Context) -> Iterator[Finding]:
     for key, why in cf.FORBIDDEN_INFRA_KEYS.items():
         if key in ctx.infra:
