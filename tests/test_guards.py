@@ -77,7 +77,7 @@ LAUNCH = "config.values.launch"
 
 # (id, change, path of the finding, words in its message)
 CASES: list[tuple[str, Callable[[Values], None], str, str]] = [
-    ("render-needs-secrets", put("secrets", None), "secrets", "nil pointer"),
+    ("render-needs-triton", put("triton", None), "triton", "nil pointer"),
     ("render-needs-image", drop("image"), "image", "nil pointer"),
     (
         "migration-off",
