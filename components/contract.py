@@ -62,10 +62,15 @@ class GpuNodePool:
 
 @dataclass(frozen=True)
 class Registry:
-    # Registry host (and path) the server prefixes to short repository names.
+    # docker_repo_prefix: the registry host (and, off ECR/ACR, an optional path) that the
+    # server puts in front of every repository value.
     prefix: pulumi.Input[str]
-    # Chart launch key (e.g. vllm_repository) -> full repository path, host included.
+    # Chart launch key (e.g. vllm_repository) -> repository name relative to the prefix
+    # (the ECR repository's name on AWS), never a full reference.
     repositories: Mapping[str, pulumi.Input[str]]
+    # infra.docker_registry_type when the server's inference from the prefix is not wanted
+    # (e.g. "onprem" to skip image checks against a private registry).
+    registry_type: str | None = None
 
 
 @dataclass(frozen=True)

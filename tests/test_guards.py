@@ -161,10 +161,16 @@ CASES: list[tuple[str, Callable[[Values], None], str, str]] = [
         "namespaces.endpoints",
     ),
     (
-        "short-repository",
-        put(f"{LAUNCH}.vllm_repository", "vllm"),
+        "full-repository-reference",
+        put(f"{LAUNCH}.vllm_repository", "harbor.acme.internal/model-engine/vllm"),
         f"{LAUNCH}.vllm_repository",
-        "INITIALIZING",
+        "DockerImageNotFound",
+    ),
+    (
+        "repository-with-tag",
+        put(f"{LAUNCH}.tgi_repository", "text-generation-inference:1.1.0"),
+        f"{LAUNCH}.tgi_repository",
+        "tag or digest",
     ),
     (
         "short-image",

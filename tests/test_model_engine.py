@@ -40,7 +40,8 @@ def test_infra_values_come_from_the_existing_block(run: ProgramRun) -> None:
         "redis_host": "redis.data.acme.internal",
         "prometheus_server_address": "http://prometheus-server.istio-system.svc.cluster.local:80",
         "identity_service_url": "https://identity.acme.internal",
-        "s3_endpoint_url": "https://minio.acme.internal",
+        # A private registry: image checks skipped instead of anonymous HEADs.
+        "docker_registry_type": "onprem",
         "db_engine_echo": False,
         "db_engine_echo_pool": False,
         "db_engine_disconnect_strategy": "pessimistic",
@@ -55,9 +56,9 @@ def test_launch_values_are_complete_and_derived(run: ProgramRun) -> None:
         launch["cloud_file_llm_fine_tune_repository"] == "s3://model-engine/llm-ft-job-repository"
     )
     assert launch["hf_user_fine_tuned_weights_prefix"] == "s3://model-engine/fine_tuned_weights"
-    # Every inference repository is a full path under the operator's registry.
+    # The server puts docker_repo_prefix in front of every repository value: names only.
     for key, default in cf.INFERENCE_REPOSITORIES.items():
-        assert launch[key] == f"harbor.acme.internal/model-engine/{default}"
+        assert launch[key] == default
     # Cache in DB 15 with nothing after the index; no credentials in the URL.
     assert launch["cache_redis_onprem_url"] == "redis://redis.data.acme.internal:6379/15"
     assert launch["istio_enabled"] is True
@@ -71,9 +72,12 @@ def test_onprem_gets_redis_broker_and_no_aws_profile(run: ProgramRun) -> None:
     assert values["celery_broker_type_redis"] is True
     # `aws` set at all would mount a ConfigMap that does not exist on onprem.
     assert "aws" not in values
+    # Top-level values, so that batch jobs (and for S3, forwarders) get them as well.
+    assert values["redisHost"] == "redis.data.acme.internal"
+    assert values["redisPort"] == "6379"
+    assert values["s3EndpointUrl"] == "https://minio.acme.internal"
     env = {e["name"]: e for e in values["extraEnvVars"]}
-    assert env["REDIS_HOST"]["value"] == "redis.data.acme.internal"
-    assert env["S3_ENDPOINT_URL"]["value"] == "https://minio.acme.internal"
+    assert "REDIS_HOST" not in env and "S3_ENDPOINT_URL" not in env
     assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {
         "name": "model-engine-platform-env",
         "key": "AWS_SECRET_ACCESS_KEY",
@@ -95,8 +99,19 @@ def test_migration_on_and_service_accounts_are_hooks(run: ProgramRun) -> None:
     assert values["serviceAccount"]["namespaces"] == []
 
 
-def test_gpu_values_follow_the_pools(run: ProgramRun) -> None:
-    values = run.values
+# An existing cluster whose images live in ECR: the one registry type the cacher can read
+# without cloud workload identity, so it runs and the image-cache devices with it.
+ECR_PREFIX = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
+
+
+@pytest.fixture
+def ecr_run(existing_config: dict[str, Any]) -> ProgramRun:
+    set_path(existing_config, "existing.registryPrefix", ECR_PREFIX)
+    return run_program(existing_config)
+
+
+def test_gpu_values_follow_the_pools(ecr_run: ProgramRun) -> None:
+    values = ecr_run.values
     assert values["balloons"] == [
         {"acceleratorName": "nvidia-ampere-a10", "replicaCount": 1, "gpuCount": 1},
         {"acceleratorName": "nvidia-hopper-h100", "replicaCount": 0, "gpuCount": 8},
@@ -114,7 +129,20 @@ def test_gpu_values_follow_the_pools(run: ProgramRun) -> None:
     assert gpu_types == {"nvidia-ampere-a10", "nvidia-hopper-h100"}
 
 
+def test_no_cacher_where_the_registry_cannot_tell_the_newest_tag(
+    run: ProgramRun, ecr_run: ProgramRun
+) -> None:
+    # harbor.acme.internal: the server's onprem/generic registry clients raise
+    # NotImplementedError on the newest-tag lookup the cacher makes every loop.
+    assert run.values["replicaCount"]["cacher"] == 0
+    assert run.values["imageCache"]["devices"] == []
+    assert any("replicaCount.cacher" in line for line in run.logs)
+    assert ecr_run.values["replicaCount"]["cacher"] == 1
+    assert ecr_run.values["config"]["values"]["infra"]["docker_registry_type"] == "ecr"
+
+
 def test_adding_a_pool_adds_its_balloon_device_and_tiers(existing_config: dict[str, Any]) -> None:
+    set_path(existing_config, "existing.registryPrefix", ECR_PREFIX)
     add_t4_pool(existing_config, balloon_replicas=2)
     values = run_program(existing_config).values
     assert {"acceleratorName": "nvidia-tesla-t4", "replicaCount": 2, "gpuCount": 1} in values[
@@ -295,6 +323,7 @@ def test_settings_flow_into_control_plane_values(existing_config: dict[str, Any]
     set_path(
         existing_config, "autoscaling", {"kedaCooldownSeconds": 600, "celery": {"numShards": 5}}
     )
+    set_path(existing_config, "existing.registryPrefix", ECR_PREFIX)
     values = run_program(existing_config).values
     assert values["replicaCount"] == {"gateway": 3, "cacher": 1, "builder": 1}
     assert values["resources"] == {
@@ -312,7 +341,8 @@ def test_settings_flow_into_control_plane_values(existing_config: dict[str, Any]
     assert infra["db_engine_disconnect_strategy"] == "optimistic"
     assert values["service"] == {"type": "LoadBalancer", "port": 8080}
     assert values["keda"] == {"cooldownPeriod": 600}
-    assert values["celery_autoscaler"] == {"enabled": True, "num_shards": 5}
+    # The shard count flows, but on a Redis broker the autoscaler cannot read queue depth.
+    assert values["celery_autoscaler"] == {"enabled": False, "num_shards": 5}
 
 
 def _names(resources: list[RecordedResource]) -> list[str]:

@@ -47,7 +47,7 @@ def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
     )
     values = yaml.safe_load(values_file.read_text())
     assert values["db"]["runDbMigrationScript"] is True
-    assert values["replicaCount"] == {"gateway": 2, "cacher": 1, "builder": 1}  # ints, not 2.0
+    assert values["replicaCount"] == {"gateway": 2, "cacher": 0, "builder": 1}  # ints, not 2.0
 
     resources = json.loads(json_file.read_text())
     by_name = {r["name"]: r for r in resources}

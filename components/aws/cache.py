@@ -14,7 +14,7 @@ import pulumi_random as random
 
 from components.aws import settings as aws_settings
 from components.aws.common import ELASTICACHE_TIMEOUTS, child, reachable_from_nodes, stateful
-from components.model_engine.derive import CACHE_DB_INDEX
+from components.model_engine.chart_facts import CACHE_DB_INDEX
 
 PORT = 6379
 # Field of the cache-URL secret the server reads (cache_redis_aws_secret_name).

@@ -24,7 +24,7 @@ from components.contract import (
     Registry,
 )
 from components.existing.settings import ExistingSettings
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, infer_registry_type
 from components.settings import SettingsError, StackSettings
 
 CLOUD_PROVIDER = "onprem"
@@ -71,10 +71,21 @@ def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
 
 
 def repositories(cfg: ExistingSettings) -> dict[str, str]:
+    """Names relative to registryPrefix: the operator's, else the chart's own paths."""
     return {
-        key: cfg.repositories.get(key, f"{cfg.registry_prefix}/{default}")
-        for key, default in INFERENCE_REPOSITORIES.items()
+        key: cfg.repositories.get(key, default) for key, default in INFERENCE_REPOSITORIES.items()
     }
+
+
+def registry_type(cfg: ExistingSettings) -> str:
+    """The operator's choice; by default a cloud registry is what the server infers from the
+    prefix, and any other registry is `onprem`: the server's generic client checks images
+    with anonymous HTTPS requests, which a private registry answers as "not found", so every
+    LLM endpoint create would be refused."""
+    if cfg.registry_type:
+        return cfg.registry_type
+    inferred = infer_registry_type(cfg.registry_prefix)
+    return "onprem" if inferred == "generic" else inferred
 
 
 def facts(settings: StackSettings) -> PlatformFacts:
@@ -82,20 +93,18 @@ def facts(settings: StackSettings) -> PlatformFacts:
     cfg = settings.existing
     assert cfg is not None, "settings validation requires the existing block"
     storage = cfg.object_storage
-    env: dict[str, str] = {
-        # The server builds its broker URL from these on onprem.
-        "REDIS_HOST": cfg.redis.host,
-        "REDIS_PORT": str(cfg.redis.port),
-        "AWS_REGION": cfg.region,
-    }
-    if storage.endpoint_url:
-        env["S3_ENDPOINT_URL"] = storage.endpoint_url
+    # boto3 (S3 clients) needs a region even against S3-compatible storage.
+    env: dict[str, str] = {"AWS_REGION": cfg.region}
     return PlatformFacts(
         cloud_provider=CLOUD_PROVIDER,
         cluster_name=cfg.cluster_name,
         region=cfg.region,
         account_id="onprem",
-        registry=Registry(prefix=cfg.registry_prefix, repositories=repositories(cfg)),
+        registry=Registry(
+            prefix=cfg.registry_prefix,
+            repositories=repositories(cfg),
+            registry_type=registry_type(cfg),
+        ),
         database=Database(
             host=cfg.database.host,
             port=cfg.database.port,

@@ -8,8 +8,24 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.model_engine.chart_facts import (
+    INFERENCE_REPOSITORIES,
+    URL_SAFE_CREDENTIAL,
+    repository_name_problem,
+)
 from components.settings_base import Model, validate_bucket_name, validate_http_url
+
+
+def _host(value: str) -> str:
+    """A bare host name or address: the program adds scheme, port and path itself."""
+    if "://" in value or "/" in value or "@" in value:
+        raise ValueError(
+            f"{value!r} must be a host name or address alone, without a scheme, credentials or "
+            "path (e.g. postgres.data.example.internal); the port has its own key"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]", value):
+        raise ValueError(f"{value!r} is not a host name or IP address")
+    return value
 
 
 class ExistingDatabase(Model):
@@ -22,6 +38,19 @@ class ExistingDatabase(Model):
         "require"
     )
 
+    _host = field_validator("host")(_host)
+
+    @field_validator("user", "name")
+    @classmethod
+    def _url_safe(cls, v: str) -> str:
+        # Both go into the database URL, which alembic's ConfigParser reads: no `%` escapes.
+        if not re.fullmatch(URL_SAFE_CREDENTIAL, v):
+            raise ValueError(
+                f"{v!r} may use only letters, digits and . _ ~ - (it goes unescaped into the "
+                "database URL, which the migration's config parser reads)"
+            )
+        return v
+
 
 class ExistingRedis(Model):
     """A Redis reachable from the cluster without AUTH.
@@ -33,6 +62,8 @@ class ExistingRedis(Model):
 
     host: str
     port: int = Field(default=6379, ge=1, le=65535)
+
+    _host = field_validator("host")(_host)
 
 
 class ExistingObjectStorage(Model):
@@ -56,8 +87,11 @@ class ExistingSettings(Model):
     region: str = "us-east-1"
     # Registry host (and optional path) the inference images live under, no scheme.
     registry_prefix: str
-    # Per-image repository paths; default <registryPrefix>/<chart default path>.
+    # Per-image repository names relative to registryPrefix; default: the chart's paths.
     repositories: dict[str, str] = {}
+    # The server's registry client (infra.docker_registry_type); default: inferred from the
+    # prefix for ECR/ACR/Artifact Registry, `onprem` (no image checks) for any other.
+    registry_type: Literal["ecr", "acr", "gar", "onprem", "generic"] | None = None
     database: ExistingDatabase
     redis: ExistingRedis
     object_storage: ExistingObjectStorage
@@ -91,4 +125,12 @@ class ExistingSettings(Model):
                 f"repositories has unknown image keys {', '.join(unknown)}; "
                 f"known: {', '.join(INFERENCE_REPOSITORIES)}"
             )
+        for key, name in self.repositories.items():
+            problem = repository_name_problem(name)
+            if problem:
+                raise ValueError(
+                    f"repositories.{key}: {name!r} {problem}; write the name relative to "
+                    f"registryPrefix ({self.registry_prefix}), e.g. "
+                    f"{INFERENCE_REPOSITORIES[key]}"
+                )
         return self

@@ -7,6 +7,7 @@ a82369619a365b79a45e49ef6af1045653102615 (chart 0.2.7) and the server's config c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -18,7 +19,9 @@ BROKERS_FOR_CLOUD: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 # config.values.launch keys that name an inference image repository, with the chart's
-# default path. A value without a registry host gets docker_repo_prefix prepended.
+# default path. Every value is a name relative to docker_repo_prefix: image checks, batch
+# jobs, the image cache and kaniko all use `docker_repo_prefix + "/" + value`, so a full
+# reference doubles the host (DockerImageNotFound on every LLM endpoint create).
 INFERENCE_REPOSITORIES: Mapping[str, str] = MappingProxyType(
     {
         "vllm_repository": "vllm",
@@ -34,6 +37,63 @@ INFERENCE_REPOSITORIES: Mapping[str, str] = MappingProxyType(
     }
 )
 OPTIONAL_REPOSITORIES = frozenset({"sglang_repository"})
+_REPOSITORY_NAME = re.compile(
+    r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*"
+)
+
+
+def repository_name_problem(name: object) -> str | None:
+    """Why `name` cannot be a repository value (a name relative to docker_repo_prefix), or
+    None. Docker's own rule: a first path segment with a dot or a colon, or `localhost`,
+    is a registry host."""
+    if not isinstance(name, str) or not name:
+        return "must be a non-empty repository name"
+    first = name.split("/", 1)[0]
+    if "://" in name or ("/" in name and ("." in first or ":" in first or first == "localhost")):
+        return (
+            "carries a registry host; the server prefixes docker_repo_prefix itself, so the "
+            "host would appear twice and every LLM endpoint create fails with "
+            "DockerImageNotFound"
+        )
+    if ":" in name or "@" in name:
+        return "carries a tag or digest; the server adds the tag itself"
+    if not _REPOSITORY_NAME.fullmatch(name):
+        return "is not a repository name (lower-case path segments of [a-z0-9._-])"
+    return None
+
+
+# The cacher reads the newest tag of this repository on every loop (image_cache_service.py),
+# outside any handler but DockerRepositoryNotFoundException.
+CACHER_LATEST_TAG_REPOSITORY = "batch_inference_vllm_repository"
+# Repositories an LLM endpoint create checks with image_exists (llm_model_endpoint_use_cases.py):
+# the framework's image must be there before an endpoint of that framework can be created.
+LLM_FRAMEWORK_REPOSITORIES = (
+    "vllm_repository",
+    "sglang_repository",
+    "tgi_repository",
+    "lightllm_repository",
+    "tensorrt_llm_repository",
+)
+
+# infra.docker_registry_type, else inferred from docker_repo_prefix (core/config.py
+# infer_registry_type). Any other value selects the generic OCI client.
+REGISTRY_TYPES = ("ecr", "acr", "gar", "onprem", "generic")
+
+
+def infer_registry_type(prefix: str) -> str:
+    """The server's own inference from docker_repo_prefix."""
+    if ".dkr.ecr." in prefix and ".amazonaws.com" in prefix:
+        return "ecr"
+    if ".azurecr.io" in prefix:
+        return "acr"
+    if "-docker.pkg.dev" in prefix:
+        return "gar"
+    return "generic"
+
+
+# Registry types whose get_latest_image_tag raises NotImplementedError: the cacher, which calls
+# it every loop, crash-loops and never becomes ready, so an atomic install times out.
+NO_LATEST_TAG_REGISTRIES = frozenset({"onprem", "generic"})
 
 # HostedModelInferenceServiceConfig fields without a default: a missing one crashes every
 # server component at import.
@@ -74,6 +134,16 @@ FORBIDDEN_INFRA_KEYS: Mapping[str, str] = MappingProxyType(
         "db_engine_max_overflow": "the chart quotes it and SQLAlchemy raises TypeError on a string",
     }
 )
+# Infra keys the server's own onprem.yaml writes that are not InfraConfig fields: dropped.
+DROPPED_INFRA_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "s3_endpoint_url": (
+            "the server drops it; the chart's top-level s3EndpointUrl sets S3_ENDPOINT_URL"
+        ),
+        "s3_addressing_style": "the server drops it; addressing is always path-style",
+        "redis_port": "the server drops it; the chart's redisPort sets REDIS_PORT",
+    }
+)
 REQUIRED_INFRA_KEYS = (
     "cloud_provider",
     "k8s_cluster_name",
@@ -103,6 +173,9 @@ REQUIRED_TOP_LEVEL = (
 )
 
 DATABASE_SECRET_KEY = "database_url"
+# The database URL also feeds alembic's ConfigParser, where a `%` (any URL-encoded character)
+# fails the migration hook and prints the URL: credentials must need no encoding.
+URL_SAFE_CREDENTIAL = r"[A-Za-z0-9._~-]+"
 REDIS_AUTH_SECRET_KEY = "auth_token"
 # Code hard-codes these PriorityClass names; renaming the release's objects breaks them.
 FORBIDDEN_TOP_LEVEL: Mapping[str, str] = MappingProxyType(
@@ -123,6 +196,15 @@ IMAGE_BUILDER_NAMESPACE = "default"
 # Per-endpoint SQS queues and the builder queue (not llm-engine-endpoint-id-*).
 SQS_ENDPOINT_QUEUE_PREFIX = "launch-endpoint-id-"
 SQS_BUILDER_QUEUE = "model-engine-service-builder"
+
+# Celery on a Redis broker: the visibility apps use DBs 0-3 (core/celery/app.py
+# TaskVisibility), the cache DB 15. The result backend gets a DB of its own.
+CELERY_BROKER_DB_INDEXES = (0, 1, 2, 3)
+CACHE_DB_INDEX = 15
+RESULT_BACKEND_DB_INDEX = 4
+# The celery autoscaler reads queue depth only from SQS and Service Bus; on a Redis broker
+# it watches a broker name no deployment carries and reads the image's default config.
+CELERY_AUTOSCALER_BROKERS = ("sqs", "servicebus")
 
 # Metric the gateway and endpoint HPAs read through the custom-metrics adapter.
 CONCURRENCY_METRIC = "request-concurrency-average"

@@ -17,9 +17,8 @@ from components.contract import GpuNodePool, PlatformFacts
 from components.model_engine import chart_facts as cf
 from components.settings import HardwareTier, ModelHardware, StackSettings
 
-# Cache lives in DB 15 (Celery uses 0-3, results 1). Nothing may follow the index: the
-# server reads the DB from the URL's last path segment.
-CACHE_DB_INDEX = 15
+# Nothing may follow a DB index: the server reads the DB from the URL's last path segment.
+CACHE_DB_INDEX = cf.CACHE_DB_INDEX
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,39 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
-def cache_url(facts: PlatformFacts) -> str:
+def _redis_url(facts: PlatformFacts, db: int) -> str:
     scheme = "rediss" if facts.cache.tls else "redis"
-    return f"{scheme}://{facts.cache.host}:{facts.cache.port}/{CACHE_DB_INDEX}"
+    return f"{scheme}://{facts.cache.host}:{facts.cache.port}/{db}"
+
+
+def cache_url(facts: PlatformFacts) -> str:
+    return _redis_url(facts, CACHE_DB_INDEX)
+
+
+def result_backend_url(facts: PlatformFacts) -> str:
+    """Celery results on a Redis broker. The server's default off AWS and Azure is its S3
+    backend, which raises "Missing boto3 session" on the first task; Celery reads
+    CELERY_RESULT_BACKEND ahead of the code's choice. Celery wants the certificate policy
+    spelled out on a rediss:// backend."""
+    url = _redis_url(facts, cf.RESULT_BACKEND_DB_INDEX)
+    return f"{url}?ssl_cert_reqs=CERT_REQUIRED" if facts.cache.tls else url
+
+
+def registry_type(facts: PlatformFacts) -> str:
+    """The registry client the server picks: the explicit type, else its own inference."""
+    return facts.registry.registry_type or cf.infer_registry_type(str(facts.registry.prefix))
+
+
+def cacher_runs(facts: PlatformFacts) -> bool:
+    """The cacher looks up the newest tag of the batch vLLM repository on every loop; on
+    registries where that lookup raises NotImplementedError it crash-loops, never becomes
+    ready and an atomic install times out. The gateway reads endpoint state straight from
+    Kubernetes on a cache miss, so the control plane works without it."""
+    return registry_type(facts) not in cf.NO_LATEST_TAG_REGISTRIES
+
+
+def celery_autoscaler_runs(facts: PlatformFacts) -> bool:
+    return facts.broker.kind in cf.CELERY_AUTOSCALER_BROKERS
 
 
 def _cache_keys(facts: PlatformFacts) -> dict[str, Any]:
@@ -114,9 +143,10 @@ def balloons(settings: StackSettings, pools: Sequence[GpuNodePool]) -> list[dict
 
 
 def image_cache_devices(
-    settings: StackSettings, pools: Sequence[GpuNodePool]
+    settings: StackSettings, pools: Sequence[GpuNodePool], cacher: bool = True
 ) -> list[dict[str, Any]]:
-    if not settings.gpu.image_cache:
+    # The devices pre-pull what the cacher writes to Redis: nothing to do without it.
+    if not settings.gpu.image_cache or not cacher:
         return []
     devices: list[dict[str, Any]] = [
         {"name": "cpu", "nodeSelector": {accelerators.CPU_ONLY_LABEL: "true"}}
@@ -198,12 +228,13 @@ def derive(
         "db_engine_echo_pool": settings.database_client.echo_pool,
         "db_engine_disconnect_strategy": settings.database_client.disconnect_strategy,
     }
+    if facts.registry.registry_type:
+        infra["docker_registry_type"] = facts.registry.registry_type
     if facts.prometheus_address:
         infra["prometheus_server_address"] = facts.prometheus_address
     if settings.identity_service_url:
         infra["identity_service_url"] = settings.identity_service_url
-    if facts.storage.endpoint_url:
-        infra["s3_endpoint_url"] = facts.storage.endpoint_url
+    cacher = cacher_runs(facts)
 
     launch: dict[str, Any] = {
         "endpoint_namespace": ns.endpoints,
@@ -259,7 +290,10 @@ def derive(
             "annotations": {},
         },
         "hostDomain": {"prefix": settings.istio.host_prefix},
-        "replicaCount": settings.control_plane.replicas.model_dump(),
+        "replicaCount": {
+            **settings.control_plane.replicas.model_dump(),
+            "cacher": settings.control_plane.replicas.cacher if cacher else 0,
+        },
         "balloonConfig": {"reserveHighPriority": settings.gpu.reserve_high_priority_balloons},
         "balloonNodeSelector": dict(settings.gpu.balloon_node_selector),
         "balloons": balloons(settings, pools),
@@ -280,7 +314,7 @@ def derive(
             "prewarming": {"enabled": False},
         },
         "celery_autoscaler": {
-            "enabled": settings.autoscaling.celery.enabled,
+            "enabled": settings.autoscaling.celery.enabled and celery_autoscaler_runs(facts),
             "num_shards": settings.autoscaling.celery.num_shards,
         },
         "podDisruptionBudget": {
@@ -298,7 +332,7 @@ def derive(
             "serviceAccountName": cf.INFERENCE_SERVICE_ACCOUNT,
             "serviceAccountAnnotations": {**facts.identities.inference, **hook},
         },
-        "imageCache": {"devices": image_cache_devices(settings, pools)},
+        "imageCache": {"devices": image_cache_devices(settings, pools, cacher)},
         "triton": {"image": {"repository": settings.triton.repository, "tag": settings.triton.tag}},
         "celeryBrokerType": broker.kind,
         "redis": {
@@ -334,10 +368,18 @@ def derive(
             # Without it the chart renders an empty S3_WRITE_AWS_PROFILE env value.
             "s3WriteProfileName": "default",
         }
+    # S3-compatible storage: only the top-level value reaches the control plane, the
+    # forwarders and batch jobs as S3_ENDPOINT_URL (the infra key is not read).
+    if facts.storage.endpoint_url:
+        values["s3EndpointUrl"] = facts.storage.endpoint_url
     # Redis is the broker for the gateway on gcp/onprem, but the builder only follows
-    # celeryBrokerType when this flag says so (it defaults to SQS otherwise).
+    # celeryBrokerType when this flag says so (it defaults to SQS otherwise). The broker
+    # address goes in as REDIS_HOST/REDIS_PORT, which reach batch jobs too.
     if broker.kind == "redis":
         values["celery_broker_type_redis"] = True
+        values["redisHost"] = facts.cache.host
+        values["redisPort"] = str(facts.cache.port)
+        values["celeryResultBackend"] = result_backend_url(facts)
     if settings.security.celery_enable_sha256 is not None:
         values["celery_enable_sha256"] = settings.security.celery_enable_sha256
     if settings.logging.debug_mode is not None:

@@ -321,17 +321,19 @@ def _has_registry_host(repo: str) -> bool:
 
 
 @guard
-def full_repositories(ctx: Context) -> Iterator[Finding]:
+def relative_repositories(ctx: Context) -> Iterator[Finding]:
+    """Inference repositories are names under docker_repo_prefix; control-plane images are
+    pulled by Kubernetes as written, so they are full references."""
     for key in cf.INFERENCE_REPOSITORIES:
-        repo = ctx.launch.get(key)
-        if repo is None or is_deferred(repo):
+        if key not in ctx.launch or is_deferred(ctx.launch[key]):
             continue
-        if not isinstance(repo, str) or not _has_registry_host(repo):
+        problem = cf.repository_name_problem(ctx.launch[key])
+        if problem:
             yield _error(
                 ctx,
                 f"config.values.launch.{key}",
-                f"{repo!r} has no registry host, so the server prefixes docker_repo_prefix and "
-                "endpoints sit in INITIALIZING if that image is not there; give the full path",
+                f"{ctx.launch[key]!r} {problem}; give the name relative to docker_repo_prefix "
+                f"({ctx.infra.get('docker_repo_prefix')})",
             )
     for key in (
         "gatewayRepository",
@@ -342,6 +344,90 @@ def full_repositories(ctx: Context) -> Iterator[Finding]:
         repo = ctx.get(f"image.{key}")
         if isinstance(repo, str) and not _has_registry_host(repo):
             yield _error(ctx, f"image.{key}", f"{repo!r} must be a full repository path")
+
+
+def _registry_type(ctx: Context) -> str:
+    explicit = ctx.infra.get("docker_registry_type")
+    return (
+        str(explicit)
+        if explicit
+        else cf.infer_registry_type(str(ctx.infra.get("docker_repo_prefix", "")))
+    )
+
+
+@guard
+def cacher_registry(ctx: Context) -> Iterator[Finding]:
+    kind = _registry_type(ctx)
+    if kind not in cf.NO_LATEST_TAG_REGISTRIES:
+        return
+    if ctx.get("replicaCount.cacher"):
+        yield _error(
+            ctx,
+            "replicaCount.cacher",
+            f"must be 0 with registry type {kind!r}: the cacher asks the registry for the newest "
+            f"tag of {cf.CACHER_LATEST_TAG_REPOSITORY} on every loop, which raises "
+            "NotImplementedError there, so it crash-loops and the install times out",
+        )
+    else:
+        yield _warning(
+            ctx,
+            "replicaCount.cacher",
+            f"0: the cacher cannot run with registry type {kind!r} (its newest-tag lookup "
+            "raises NotImplementedError); the gateway reads endpoint state from Kubernetes "
+            "directly and images are not pre-pulled",
+        )
+
+
+@guard
+def dropped_infra_keys(ctx: Context) -> Iterator[Finding]:
+    for key, why in cf.DROPPED_INFRA_KEYS.items():
+        if key in ctx.infra:
+            yield _error(ctx, f"config.values.infra.{key}", f"is never read: {why}")
+
+
+@guard
+def redis_broker_results(ctx: Context) -> Iterator[Finding]:
+    if ctx.get("celeryBrokerType") != "redis":
+        return
+    backend = ctx.get("celeryResultBackend")
+    if not backend:
+        yield _error(
+            ctx,
+            "celeryResultBackend",
+            "required with a Redis broker: the server's default result backend off AWS and "
+            "Azure is S3, which raises 'Missing boto3 session' on the first task, so endpoint "
+            "creation fails",
+        )
+    elif isinstance(backend, str) and not is_deferred(backend):
+        match = re.fullmatch(r"rediss?://([^/@]+)/(\d+)(\?.*)?", backend)
+        if not match:
+            yield _error(
+                ctx,
+                "celeryResultBackend",
+                f"{backend!r} must be redis://host:port/DB (no credentials: it is plaintext in "
+                "the release)",
+            )
+        elif int(match.group(2)) in (*cf.CELERY_BROKER_DB_INDEXES, cf.CACHE_DB_INDEX):
+            yield _error(
+                ctx,
+                "celeryResultBackend",
+                f"DB {match.group(2)} is used by the broker (0-3) or the cache "
+                f"({cf.CACHE_DB_INDEX}); give results a DB of their own",
+            )
+    if ctx.get("celery_autoscaler.enabled") is True:
+        yield _error(
+            ctx,
+            "celery_autoscaler.enabled",
+            "must be false with a Redis broker: the autoscaler reads queue depth only from SQS "
+            "and Service Bus and would loop on errors",
+        )
+    elif ctx.settings.autoscaling.celery.enabled:
+        yield _warning(
+            ctx,
+            "celery_autoscaler.enabled",
+            "off: the celery autoscaler works only with SQS and Service Bus at the pinned "
+            "server, so async endpoints stay at min_workers on a Redis broker",
+        )
 
 
 @guard

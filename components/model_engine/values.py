@@ -51,9 +51,9 @@ class InfraValues(_Closed):
     db_engine_echo: StrictBool | None = None
     db_engine_echo_pool: StrictBool | None = None
     db_engine_disconnect_strategy: Literal["pessimistic", "optimistic"] | None = None
-    # Read by the onprem configuration for S3-compatible storage.
-    s3_endpoint_url: StrictStr | None = None
-    s3_addressing_style: StrictStr | None = None
+    # Guarded: written by the server's onprem.yaml, but not InfraConfig fields.
+    s3_endpoint_url: Any = None
+    s3_addressing_style: Any = None
     redis_port: Any = None
 
 
@@ -304,6 +304,13 @@ class ChartValues(_Open):
     imageCache: ImageCache
     triton: Triton
     celeryBrokerType: Literal["sqs", "servicebus", "redis"]
+    # Redis brokers: REDIS_HOST/REDIS_PORT and CELERY_RESULT_BACKEND for the control plane
+    # and batch jobs; S3-compatible storage: S3_ENDPOINT_URL for them and the forwarders.
+    redisHost: StrictStr | None = None
+    redisPort: StrictStr | None = None
+    celeryResultBackend: StrictStr | None = None
+    celeryBrokerUrl: StrictStr | None = None
+    s3EndpointUrl: StrictStr | None = None
     celery_broker_type_redis: StrictBool | None = None
     celery_enable_sha256: StrictBool | None = None
     debug_mode: StrictBool | None = None
