@@ -71,6 +71,8 @@ def check(settings: StackSettings) -> list[Finding]:
         platform.needs_cluster_autoscaler,
         platform.kubernetes_version(settings),
     )
+    if not settings.chart.install:
+        return []
     # The chart gets the add-ons' Prometheus when they install one.
     facts = dataclasses.replace(
         facts, prometheus_address=addon_prometheus_address(settings, facts.prometheus_address)
@@ -88,6 +90,11 @@ def main() -> None:
     check(settings)
     platform = PLATFORMS[settings.cloud].build("platform", settings)
     addons = ClusterAddons("addons", ClusterAddonsArgs(settings=settings, platform=platform))
+    pulumi.export("cluster_name", platform.facts.cluster_name)
+    pulumi.export("database_host", platform.facts.database.host)
+    pulumi.export("registry_prefix", platform.facts.registry.prefix)
+    if not settings.chart.install:
+        return
     engine = ModelEngine(
         "model-engine",
         ModelEngineArgs(
@@ -98,10 +105,7 @@ def main() -> None:
         ),
     )
 
-    pulumi.export("cluster_name", platform.facts.cluster_name)
     pulumi.export("namespace", engine.release_namespace.metadata.name)
     pulumi.export("endpoint_namespace", engine.endpoint_namespace.metadata.name)
     pulumi.export("release", engine.release.name)
     pulumi.export("gateway_urls", settings.gateway_urls)
-    pulumi.export("database_host", platform.facts.database.host)
-    pulumi.export("registry_prefix", platform.facts.registry.prefix)

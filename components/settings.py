@@ -93,6 +93,8 @@ class ChartSource(Model):
     # start rolling, so leave room for both.
     timeout_seconds: int = Field(default=1800, ge=900)
     max_history: int = Field(default=10, ge=1)
+    # false: provision the platform and add-ons only (e.g. to fill registries first).
+    install: bool = True
 
     _release = field_validator("release_name")(dns_label)
 
@@ -586,6 +588,19 @@ def load_settings() -> StackSettings:
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+# What the offline plan passes for a `secure:` value it cannot decrypt; checks of a secret's
+# content skip it (the real value is checked by `pulumi preview` and `pulumi up`).
+OFFLINE_SECRET = "[secret]"
+
+
+def secret_plaintext(key: str) -> str | None:
+    """A config secret's value for checks that must run before any resource exists; never
+    to be stored, logged or put in a message."""
+    assert key in SECRET_KEYS, key
+    value = _raw_project_config().get(key)
+    return None if value is None or value == OFFLINE_SECRET else str(value)
 
 
 def secret(key: str) -> pulumi.Output[str] | None:

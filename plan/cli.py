@@ -20,7 +20,15 @@ from typing import Any
 import pulumi
 import yaml
 
-from plan.simulator import ROOT, ProgramRun, RecordedResource, helm_values, run_program
+from components.model_engine import capabilities
+from plan.simulator import (
+    MODEL_ENGINE_RELEASE,
+    ROOT,
+    ProgramRun,
+    RecordedResource,
+    helm_values,
+    run_program,
+)
 
 REDACTED = "[secret]"
 
@@ -32,7 +40,20 @@ def stack_config(stack: str) -> dict[str, Any]:
             p.name[len("Pulumi.") : -len(".yaml")] for p in path.parent.glob("Pulumi.*.yaml")
         )
         raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        # One line, as `pulumi up` would say it: the file, the line and what is wrong.
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise SystemExit(f"{path.relative_to(ROOT)}{where}: not valid YAML: {problem}") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise SystemExit(f"{path.relative_to(ROOT)}: must be a YAML map with a `config:` key")
+    config = (loaded or {}).get("config") or {}
+    if not isinstance(config, dict):
+        raise SystemExit(f"{path.relative_to(ROOT)}: `config:` must be a map of stack keys")
+    return config
 
 
 def plain(value: Any) -> Any:
@@ -98,6 +119,9 @@ def findings(run: ProgramRun) -> list[str]:
 
 
 def release_values(run: ProgramRun) -> dict[str, Any]:
+    """The chart values, or {} when the stack does not install the chart (chart.install)."""
+    if not any(r.name == MODEL_ENGINE_RELEASE for r in run.resources):
+        return {}
     release = run.release
     values = redact({"values": release.inputs.get("values", {})}, release.secret_inputs)
     return helm_values({**release.inputs, "values": values["values"]})
@@ -139,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         args.values_out.write_text(yaml.safe_dump(values, sort_keys=True, width=100))
     if args.json:
         args.json.write_text(json.dumps(resources_json(run), indent=2, default=str) + "\n")
-    release = run.release.inputs
+    release = run.release.inputs if values else {}
     out = sys.stdout
     out.write(f"# Plan for stack {args.stack} ({len(run.resources)} resources)\n\n")
     out.write("## Resources\n")
@@ -152,6 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     out.write(yaml.safe_dump(values, sort_keys=True, width=100))
     out.write("\n## Findings\n")
     out.write("\n".join(findings(run)) or "none")
+    if values:
+        out.write("\n\n## What the pinned server can do here\n")
+        out.write(capabilities.markdown(capabilities.capabilities(values)) + "\n")
+        out.write("\n## Repositories that must hold images\n")
+        for repo, when in capabilities.must_hold_images(values):
+            out.write(f"- {repo}: {when}\n")
+        out.write(
+            "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
+            "<repository>:<tag>`, or let an ECR pull-through cache do it (aws.registry.upstream).\n"
+        )
     out.write("\n\n## Exports\n")
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
 

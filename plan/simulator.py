@@ -25,7 +25,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from components.contract import DEFERRED_MARKER
-from components.settings import PROJECT
+from components.settings import OFFLINE_SECRET, PROJECT
 from plan import computed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,7 +201,7 @@ def config_from_stack(values: Mapping[str, Any]) -> tuple[dict[str, str], list[s
     for key, value in values.items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full] = "[secret]"
+            config[full] = OFFLINE_SECRET
             secret_keys.append(full)
         elif isinstance(value, (dict, list)):
             config[full] = json.dumps(value)

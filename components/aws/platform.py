@@ -43,6 +43,7 @@ from components.contract import (
     PlatformOutputs,
     Taint,
 )
+from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
 from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
 
 CLOUD_PROVIDER = "aws"
@@ -122,6 +123,17 @@ def check(settings: StackSettings) -> None:
             problems.append(
                 f"{key}.balloonGpus: {itype} exposes only {gpus} GPUs; the balloon never fits"
             )
+    registry = _cfg(settings).registry
+    if settings.chart.install and registry.upstream is None and not registry.images_pushed:
+        problems.append(
+            f"{PROJECT}:aws.registry.upstream: the model-engine cacher reads the newest image of "
+            f"{repository_names(registry)[CACHER_LATEST_TAG_REPOSITORY]} when it starts and "
+            "crash-loops while that repository is empty, so the install would time out. Name the "
+            "registry your inference images come from (aws.registry.upstream, filled through an "
+            "ECR pull-through cache), or create the repositories first (chart.install: false), "
+            "copy the images (`python -m plan` prints the commands), then set "
+            "aws.registry.imagesPushed: true and chart.install: true"
+        )
     if problems:
         raise SettingsError(problems)
 
@@ -287,7 +299,6 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
     names = Names.of(settings)
     partition, dns_suffix = _partition_of(cfg.region)
     account = _unknown("account id")
-    prefix = registry_prefix(account, cfg.region, dns_suffix)
     bucket = cfg.storage.bucket_name or _unknown("s3 bucket name")
     return build_facts(
         settings,
@@ -297,9 +308,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
             account_id=account,
             partition=partition,
             dns_suffix=dns_suffix,
-            repositories={
-                key: f"{prefix}/{repo}" for key, repo in repository_names(cfg.registry).items()
-            },
+            repositories=repository_names(cfg.registry),
             database_host=_unknown("rds address"),
             database_port=5432,
             database_secret_name=(
@@ -462,11 +471,33 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        registry_host = lift(registry_prefix, account, region, partition_info.dns_suffix)
+        upstream = cfg.registry.upstream
         self.registry = Registry(
             f"{name}-registry",
-            RegistryArgs(settings=cfg.registry, kms_key_arn=data_key.arn, protect=protect),
+            RegistryArgs(
+                settings=cfg.registry,
+                kms_key_arn=data_key.arn,
+                protect=protect,
+                registry_host=registry_host,
+                cache_repositories_arn=(
+                    pulumi.Output.format(
+                        "arn:{0}:ecr:{1}:{2}:repository/{3}/*",
+                        partition,
+                        region,
+                        account,
+                        upstream.cache_prefix,
+                    )
+                    if upstream
+                    else None
+                ),
+                node_role_names=[self.nodes.role.name],
+                kubernetes_provider=self.cluster.provider,
+                nodes=[self.nodes.system, self.nodes.cpu],
+            ),
             opts=sub,
         )
+        depends_on += self.registry.ready
         self.storage = Storage(
             f"{name}-storage",
             StorageArgs(settings=cfg.storage, kms_key_arn=data_key.arn, protect=protect),
@@ -504,7 +535,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 account_id=account,
                 partition=partition,
                 dns_suffix=partition_info.dns_suffix,
-                repositories=self.registry.urls,
+                repositories=self.registry.names,
                 database_host=self.database.address,
                 database_port=self.database.port,
                 database_secret_name=(

@@ -1,25 +1,49 @@
-"""ECR: one repository per inference image the chart names, scanned on push, encrypted with
-the platform key, with a lifecycle policy; their URLs become the chart's repository values."""
+"""ECR: the repositories the chart names, as names under the account's registry host.
+
+The server checks and pulls `docker_repo_prefix + "/" + name`, so the chart gets each
+repository's name and the bare registry host as the prefix. Repositories the server's image
+builder writes are created here (scanned on push, encrypted with the platform key, lifecycle
+rules). With `aws.registry.upstream`, the framework and batch repositories are instead filled
+by an ECR pull-through cache from the operator's registry, and a Job pulls the images the
+server reads at start (the cacher's batch image) through the cache before the chart installs.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 
+from components import accelerators
 from components.aws import settings as aws_settings
-from components.aws.common import child, stateful
+from components.aws.common import child, policy_document, stateful
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
+# Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
+WARMUP_NAMESPACE = "default"
+
+
+def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:
+    """Chart keys whose repositories the pull-through cache fills (none without upstream)."""
+    return aws_settings.PULLED_THROUGH if cfg.upstream else ()
 
 
 def repository_names(cfg: aws_settings.Registry) -> dict[str, str]:
-    """Chart launch key -> ECR repository name (the chart's own path, prefixed)."""
-    return {key: f"{cfg.path_prefix}{path}" for key, path in INFERENCE_REPOSITORIES.items()}
+    """Chart launch key -> ECR repository name. Pulled-through repositories sit under the
+    cache prefix with the upstream's own path (ECR maps `<prefix>/<upstream path>`)."""
+    names: dict[str, str] = {}
+    for key, path in INFERENCE_REPOSITORIES.items():
+        if cfg.upstream and key in pulled_through(cfg):
+            upstream_path = f"{cfg.upstream.path}/" if cfg.upstream.path else ""
+            names[key] = f"{cfg.upstream.cache_prefix}/{upstream_path}{path}"
+        else:
+            names[key] = f"{cfg.path_prefix}{path}"
+    return names
 
 
 def lifecycle_policy(cfg: aws_settings.Registry, build_cache: bool) -> str:
@@ -54,22 +78,52 @@ def lifecycle_policy(cfg: aws_settings.Registry, build_cache: bool) -> str:
     return json.dumps({"rules": rules})
 
 
+def puller_policy(cache_repositories_arn: str) -> str:
+    """What the kubelet (node role) needs to pull through the cache: ECR creates the
+    repository and imports the image on the first pull, as the puller."""
+    return policy_document(
+        [
+            {
+                "Sid": "PullThroughCache",
+                "Effect": "Allow",
+                "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
+                "Resource": cache_repositories_arn,
+            }
+        ]
+    )
+
+
 @dataclass
 class RegistryArgs:
     settings: aws_settings.Registry
     kms_key_arn: pulumi.Input[str]
     protect: bool
+    # For the pull-through cache: the account's registry host, the ARN pattern of the
+    # repositories under the cache prefix, the node role names that pull, and the cluster.
+    registry_host: pulumi.Input[str] | None = None
+    cache_repositories_arn: pulumi.Input[str] | None = None
+    node_role_names: Sequence[pulumi.Input[str]] = ()
+    kubernetes_provider: k8s.Provider | None = None
+    nodes: Sequence[pulumi.Resource] = ()
 
 
 class Registry(pulumi.ComponentResource):
     repositories: dict[str, aws.ecr.Repository]
-    # Chart launch key -> full repository URL (host included).
-    urls: Mapping[str, pulumi.Output[str]]
+    # Chart launch key -> repository name (an Output where the repository is created here).
+    names: Mapping[str, pulumi.Input[str]]
+    # What the chart must wait for (the warm-up Job).
+    ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Registry", name, None, opts)
+        cfg = args.settings
         self.repositories = {}
-        for key, repo_name in repository_names(args.settings).items():
+        self.ready = []
+        names: dict[str, pulumi.Input[str]] = {}
+        for key, repo_name in repository_names(cfg).items():
+            if key in pulled_through(cfg):
+                names[key] = repo_name
+                continue
             slug = repo_name.replace("/", "-").replace(".", "-").replace("_", "-")
             repo = aws.ecr.Repository(
                 f"{name}-{slug}",
@@ -89,9 +143,93 @@ class Registry(pulumi.ComponentResource):
             aws.ecr.LifecyclePolicy(
                 f"{name}-{slug}",
                 repository=repo.name,
-                policy=lifecycle_policy(args.settings, key == BUILD_CACHE_KEY),
+                policy=lifecycle_policy(cfg, key == BUILD_CACHE_KEY),
                 opts=child(self),
             )
             self.repositories[key] = repo
-        self.urls = {key: repo.repository_url for key, repo in self.repositories.items()}
-        self.register_outputs({"repositories": dict(self.urls)})
+            names[key] = repo.name
+        self.names = names
+        if cfg.upstream is not None:
+            self._pull_through(name, cfg, cfg.upstream, args)
+        self.register_outputs({"repositories": dict(self.names)})
+
+    def _pull_through(
+        self,
+        name: str,
+        cfg: aws_settings.Registry,
+        upstream: aws_settings.Upstream,
+        args: RegistryArgs,
+    ) -> None:
+        rule = aws.ecr.PullThroughCacheRule(
+            f"{name}-upstream",
+            ecr_repository_prefix=upstream.cache_prefix,
+            upstream_registry_url=upstream.upstream_registry_url,
+            credential_arn=upstream.credential_arn,
+            opts=child(self),
+        )
+        # Repositories the cache creates get their settings from this template. AES-256
+        # rather than the platform key: KMS in a template needs a custom role ECR assumes.
+        template = aws.ecr.RepositoryCreationTemplate(
+            f"{name}-upstream",
+            prefix=upstream.cache_prefix,
+            applied_fors=["PULL_THROUGH_CACHE"],
+            image_tag_mutability="MUTABLE",
+            encryption_configurations=[
+                aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
+                    encryption_type="AES256"
+                )
+            ],
+            lifecycle_policy=lifecycle_policy(cfg, build_cache=False),
+            description="model-engine images cached from the operator's registry",
+            opts=child(self),
+        )
+        assert args.cache_repositories_arn is not None and args.registry_host is not None
+        policies = [
+            aws.iam.RolePolicy(
+                f"{name}-pull-through-{i}",
+                role=role,
+                policy=pulumi.Output.from_input(args.cache_repositories_arn).apply(puller_policy),
+                opts=child(self),
+            )
+            for i, role in enumerate(args.node_role_names)
+        ]
+        if args.kubernetes_provider is None:
+            return
+        names = repository_names(cfg)
+        containers = [
+            k8s.core.v1.ContainerArgs(
+                name=key.replace("_", "-")[:63],
+                image=pulumi.Output.concat(args.registry_host, "/", names[key], ":", tag),
+                # Pulling is the point; the image's own entrypoint never runs.
+                command=["/bin/sh", "-c", "exit 0"],
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "10m", "memory": "16Mi"}
+                ),
+            )
+            for key, tag in sorted(upstream.warm.items())
+        ]
+        job = k8s.batch.v1.Job(
+            f"{name}-warm-up",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                namespace=WARMUP_NAMESPACE,
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=3,
+                # Large inference images take minutes to pull; a missing tag fails fast.
+                active_deadline_seconds=3600,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="Never",
+                        node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
+                        containers=containers,
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.kubernetes_provider,
+                depends_on=[rule, template, *policies, *args.nodes],
+            ),
+        )
+        self.ready.append(job)

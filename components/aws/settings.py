@@ -7,15 +7,30 @@ highly available; an operator writes only what differs.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.model_engine.chart_facts import (
+    CACHER_LATEST_TAG_REPOSITORY,
+    LLM_FRAMEWORK_REPOSITORIES,
+)
 from components.settings_base import Model, StringId, validate_bucket_name
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+# Regions of the aws, aws-us-gov and aws-cn partitions that offer EKS, as listed in the AWS
+# General Reference ("Service endpoints", 2026-11). A region AWS opens later is added here.
+AWS_REGIONS = (
+    *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1"),
+    *("mx-central-1", "sa-east-1", "af-south-1", "il-central-1", "me-south-1", "me-central-1"),
+    *("eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1"),
+    *("eu-south-2", "eu-north-1", "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2"),
+    *("ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2"),
+    *("ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7"),
+    *("us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"),
+)
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
@@ -317,12 +332,112 @@ class Redis(Model):
         return f"redis{self.engine_version.split('.')[0]}"
 
 
+# Upstream registries an ECR pull-through cache rule can read (host -> what ECR calls its URL,
+# whether it needs a Secrets Manager credential). Source: the ECR user guide, "Sync an upstream
+# registry with an Amazon ECR private registry", and CreatePullThroughCacheRule.
+PULL_THROUGH_UPSTREAMS: dict[str, tuple[str, bool]] = {
+    "public.ecr.aws": ("public.ecr.aws", False),
+    "registry.k8s.io": ("registry.k8s.io", False),
+    "quay.io": ("quay.io", False),
+    "docker.io": ("registry-1.docker.io", True),
+    "registry-1.docker.io": ("registry-1.docker.io", True),
+    "ghcr.io": ("ghcr.io", True),
+    "registry.gitlab.com": ("registry.gitlab.com", True),
+}
+_ECR_PREFIX = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+_PTC_CREDENTIAL = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+"
+
+
+class Upstream(Model):
+    """Where the inference images come from: an ECR pull-through cache fills this stack's
+    repositories from it on first pull."""
+
+    # Registry host and optional path, e.g. public.ecr.aws/acme-ml or ghcr.io/acme.
+    url: str
+    # Secrets Manager secret (name starting ecr-pullthroughcache/) for registries that need
+    # one (Docker Hub, GHCR, GitLab); its user name and accessToken.
+    credential_arn: str | None = None
+    # ECR repository prefix the cache creates repositories under (2-30 characters).
+    cache_prefix: str = "model-engine-upstream"
+    # Chart repository key -> tag to pull through the cache before the chart starts. The
+    # cacher reads the newest tag of batch_inference_vllm_repository on start and crash-loops
+    # while that repository is missing or empty, so it must be listed.
+    warm: dict[str, str] = {}
+
+    @property
+    def host(self) -> str:
+        return self.url.split("/", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.url.split("/", 1)[1] if "/" in self.url else ""
+
+    @property
+    def upstream_registry_url(self) -> str:
+        azure = self.host.endswith(".azurecr.io")
+        return self.host if azure else PULL_THROUGH_UPSTREAMS[self.host][0]
+
+    @model_validator(mode="after")
+    def _supported(self) -> Upstream:
+        if "://" in self.url or self.url.endswith("/"):
+            raise ValueError(
+                f"url {self.url!r}: write host[/path] without a scheme, e.g. public.ecr.aws/acme"
+            )
+        azure = self.host.endswith(".azurecr.io")
+        if self.host not in PULL_THROUGH_UPSTREAMS and not azure:
+            raise ValueError(
+                f"url {self.url!r}: ECR pull-through caches read only from "
+                f"{', '.join(sorted(PULL_THROUGH_UPSTREAMS))} and *.azurecr.io; copy the images "
+                "from other registries yourself (the plan prints the commands) and set "
+                "aws.registry.imagesPushed instead"
+            )
+        needs_credential = azure or PULL_THROUGH_UPSTREAMS[self.host][1]
+        if needs_credential and not self.credential_arn:
+            raise ValueError(
+                f"credentialArn: {self.host} needs a Secrets Manager secret whose name starts "
+                "with ecr-pullthroughcache/ (ECR reads the registry's user name and token from it)"
+            )
+        if self.credential_arn and not re.fullmatch(_PTC_CREDENTIAL, self.credential_arn):
+            raise ValueError(
+                f"credentialArn {self.credential_arn!r} must be a Secrets Manager secret ARN whose "
+                "name starts with ecr-pullthroughcache/"
+            )
+        if not (2 <= len(self.cache_prefix) <= 30 and re.fullmatch(_ECR_PREFIX, self.cache_prefix)):
+            raise ValueError(
+                f"cachePrefix {self.cache_prefix!r} must be 2-30 characters of lower-case path "
+                "segments"
+            )
+        unknown = sorted(set(self.warm) - set(PULLED_THROUGH))
+        if unknown:
+            raise ValueError(
+                f"warm: {', '.join(unknown)} are not filled from the upstream; use "
+                f"{', '.join(PULLED_THROUGH)}"
+            )
+        if CACHER_LATEST_TAG_REPOSITORY not in self.warm:
+            raise ValueError(
+                f"warm.{CACHER_LATEST_TAG_REPOSITORY}: required, a tag that exists upstream: "
+                "the model-engine cacher reads that repository's newest image when it starts and "
+                "crash-loops while it is empty, so the install would time out"
+            )
+        return self
+
+
+# Repositories whose images come from the operator's upstream (LLM frameworks and the batch
+# image); the others are written by the server's image builder.
+PULLED_THROUGH = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
+
+
 class Registry(Model):
     # Prefix for every repository name, e.g. "model-engine/" when several deployments share
     # an account and region; default: the chart's own paths (vllm, launch/inference, ...).
     path_prefix: str = ""
     untagged_expiry_days: int = Field(default=14, ge=1)
     build_cache_expiry_days: int = Field(default=30, ge=1)
+    # Fill the framework repositories from this registry through an ECR pull-through cache.
+    upstream: Upstream | None = None
+    # Without an upstream: the operator has copied the images into this stack's repositories
+    # (first `pulumi up` with chart.install: false, copy, then install).
+    images_pushed: bool = False
 
     @field_validator("path_prefix")
     @classmethod
@@ -358,8 +473,10 @@ class AwsSettings(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not _REGION.match(v):
-            raise ValueError(f"{v!r} is not an AWS region such as us-west-2")
+        if v not in AWS_REGIONS:
+            near = difflib.get_close_matches(v, AWS_REGIONS, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. us-west-2"
+            raise ValueError(f"{v!r} is not an AWS region; {hint}")
         return v
 
     @model_validator(mode="after")

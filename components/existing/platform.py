@@ -7,6 +7,8 @@ cloud_provider `onprem` and Redis as the Celery broker.
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -24,7 +26,11 @@ from components.contract import (
     Registry,
 )
 from components.existing.settings import ExistingSettings
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, infer_registry_type
+from components.model_engine.chart_facts import (
+    INFERENCE_REPOSITORIES,
+    URL_SAFE_CREDENTIAL,
+    infer_registry_type,
+)
 from components.settings import SettingsError, StackSettings
 
 CLOUD_PROVIDER = "onprem"
@@ -37,8 +43,20 @@ STORAGE_KEYS = {
 
 
 def check_secrets(settings: StackSettings) -> None:
-    """Fail before any resource exists when a secret this platform needs is missing."""
+    """Fail before any resource exists when a secret this platform needs is missing or
+    unusable."""
     stack.require_secrets(settings, REQUIRED_SECRETS)
+    password = stack.secret_plaintext("databasePassword")
+    if password is not None and not re.fullmatch(URL_SAFE_CREDENTIAL, password):
+        # Never echo the value: it is a credential.
+        raise SettingsError(
+            [
+                f"{stack.PROJECT}:databasePassword: uses characters outside letters, digits and "
+                ". _ ~ -; the password goes into the database URL, whose %-escapes break the "
+                "migration's config parser (which then prints the URL). Set a password without "
+                "them on the database user, then `pulumi config set --secret databasePassword`"
+            ]
+        )
     given = [k for k in STORAGE_KEYS if stack.secret(k) is not None]
     if len(given) == 1:
         missing = next(k for k in STORAGE_KEYS if k not in given)

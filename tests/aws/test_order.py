@@ -12,7 +12,7 @@ STATEFUL = [
     ("aws:rds/instance:Instance", "platform-database-postgres"),
     ("aws:elasticache/replicationGroup:ReplicationGroup", "platform-cache-redis"),
     ("aws:s3/bucket:Bucket", "platform-storage-bucket"),
-    ("aws:ecr/repository:Repository", "platform-registry-vllm"),
+    ("aws:ecr/repository:Repository", "platform-registry-model-engine-launch-inference"),
     ("aws:kms/key:Key", "platform-data-key"),
 ]
 CLUSTER = ("aws:eks/cluster:Cluster", "platform-cluster-eks")

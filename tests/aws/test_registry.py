@@ -1,21 +1,43 @@
-"""ECR: one repository per inference image the chart names; their URLs are the chart's
-repository values and the account's ECR host its docker_repo_prefix."""
+"""ECR: the chart gets repository names under the account's bare registry host (the server
+prefixes docker_repo_prefix itself); the framework and batch repositories are filled from the
+operator's registry by a pull-through cache, and the batch image is pulled before install."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+import pytest
+
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, repository_name_problem
+from components.program import check
+from components.settings import SettingsError
 from tests.aws.helpers import AwsRun, run_aws
-from tests.helpers import set_path
+from tests.helpers import delete_path, set_path, settings_from
 
 REPO = "aws:ecr/repository:Repository"
+RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+JOB = "kubernetes:batch/v1:Job"
+CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+# Read off the example stack: pathPrefix model-engine/, upstream public.ecr.aws/customer-ml.
+UPSTREAM = "public.ecr.aws/customer-ml"
+# The chart's paths of the images a framework endpoint or the batch job runs (values_sample).
+FROM_UPSTREAM = {
+    "vllm_repository": "vllm",
+    "sglang_repository": "sglang",
+    "tgi_repository": "text-generation-inference",
+    "lightllm_repository": "lightllm",
+    "tensorrt_llm_repository": "tensorrt-llm",
+    "batch_inference_vllm_repository": "llm-engine/batch-infer-vllm",
+}
 
 
-def test_one_scanned_encrypted_protected_repository_per_image(prod: AwsRun) -> None:
+def test_repositories_the_builder_writes_are_created_scanned_encrypted_protected(
+    prod: AwsRun,
+) -> None:
     repos = {r.inputs["name"]: r for r in prod.of_type(REPO)}
-    assert set(repos) == set(INFERENCE_REPOSITORIES.values())
+    built_here = {k: p for k, p in INFERENCE_REPOSITORIES.items() if k not in FROM_UPSTREAM}
+    assert set(repos) == {f"model-engine/{p}" for p in built_here.values()}
     key = prod.out("aws:kms/key:Key", "platform-data-key", "arn")
     for repo in repos.values():
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -27,18 +49,75 @@ def test_one_scanned_encrypted_protected_repository_per_image(prod: AwsRun) -> N
         for p in prod.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     }
     assert set(policies) == {r.name for r in repos.values()}
-    cache = policies["platform-registry-launch-docker-build-cache"]["rules"]
+    cache = policies["platform-registry-model-engine-launch-docker-build-cache"]["rules"]
     assert [r["selection"]["tagStatus"] for r in cache] == ["untagged", "any"]
 
 
-def test_chart_repositories_are_the_repository_urls(prod: AwsRun) -> None:
-    by_path = {r.inputs["name"]: r.name for r in prod.of_type(REPO)}
+def test_chart_gets_names_relative_to_the_bare_registry_host(prod: AwsRun) -> None:
+    host = prod.infra["docker_repo_prefix"]
+    assert "/" not in host and host.endswith(".dkr.ecr.us-west-2.amazonaws.com")
+    created = {r.inputs["name"] for r in prod.of_type(REPO)}
     for key, path in INFERENCE_REPOSITORIES.items():
-        assert prod.launch[key] == prod.out(REPO, by_path[path], "repositoryUrl"), key
-    assert prod.infra["docker_repo_prefix"] == "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+        name = prod.launch[key]
+        assert repository_name_problem(name) is None, (key, name)
+        if key in FROM_UPSTREAM:
+            # ECR names a cached repository <cache prefix>/<upstream repository path>.
+            assert name == f"model-engine-upstream/customer-ml/{path}", key
+        else:
+            assert name in created and name == f"model-engine/{path}", key
 
 
-def test_path_prefix_for_shared_accounts(config: dict[str, Any]) -> None:
+def test_pull_through_cache_from_the_operators_registry(prod: AwsRun) -> None:
+    rule = prod.one(RULE)
+    assert rule.inputs["upstreamRegistryUrl"] == UPSTREAM.split("/")[0]
+    assert rule.inputs["ecrRepositoryPrefix"] == "model-engine-upstream"
+    template = prod.one("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    assert template.inputs["prefix"] == "model-engine-upstream"
+    assert template.inputs["appliedFors"] == ["PULL_THROUGH_CACHE"]
+    assert template.inputs["encryptionConfigurations"][0]["encryptionType"] in ("AES256", "KMS")
+    # The kubelet pulls through the cache: the node role may create and import, only there.
+    policy = json.loads(
+        prod.one("aws:iam/rolePolicy:RolePolicy", "platform-registry-pull-through-0").inputs[
+            "policy"
+        ]
+    )
+    (statement,) = policy["Statement"]
+    assert set(statement["Action"]) == {"ecr:CreateRepository", "ecr:BatchImportUpstreamImage"}
+    assert statement["Resource"].endswith(":repository/model-engine-upstream/*")
+
+
+def test_batch_image_is_pulled_before_the_chart_installs(prod: AwsRun) -> None:
+    job = prod.one(JOB, "platform-registry-warm-up")
+    (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
+    host = prod.infra["docker_repo_prefix"]
+    batch = prod.launch["batch_inference_vllm_repository"]
+    assert container["image"] == f"{host}/{batch}:0.10.1"
+    assert container["command"] == ["/bin/sh", "-c", "exit 0"]
+    assert job.urn in prod.upstream(prod.one(*CHART))
+    assert prod.one(RULE).urn in prod.upstream(job)
+
+
+def test_without_an_upstream_every_repository_is_created(config: dict[str, Any]) -> None:
+    delete_path(config, "aws.registry.upstream")
+    set_path(config, "aws.registry.imagesPushed", True)
     set_path(config, "aws.registry.pathPrefix", "customer-prod/")
-    names = {r.inputs["name"] for r in run_aws(config).of_type(REPO)}
+    run = run_aws(config)
+    names = {r.inputs["name"] for r in run.of_type(REPO)}
     assert names == {f"customer-prod/{p}" for p in INFERENCE_REPOSITORIES.values()}
+    assert not run.of_type(RULE) and not run.of_type(JOB)
+    for key, path in INFERENCE_REPOSITORIES.items():
+        assert run.launch[key] == f"customer-prod/{path}"
+
+
+def test_empty_repositories_would_time_out_the_install(config: dict[str, Any]) -> None:
+    delete_path(config, "aws.registry.upstream")
+    with pytest.raises(SettingsError) as e:
+        check(settings_from(config))
+    message = str(e.value)
+    assert "aws.registry.upstream" in message and "crash-loops" in message
+    # Creating the repositories first, without the chart, is allowed.
+    set_path(config, "chart", {"path": "../llm-engine/charts/model-engine", "install": False})
+    assert check(settings_from(config)) == []
+    run = run_aws(config)
+    assert not [r for r in run.of_type(CHART[0]) if r.name == CHART[1]]
+    assert run.of_type(REPO)

@@ -1,0 +1,180 @@
+"""What the pinned model-engine server can and cannot do with these chart values.
+
+Some features fail upstream whatever the values: the plan prints this table for the stack,
+and the README carries it for each platform (a test keeps the two equal). Each row reads
+the final chart values (operator overrides included), so a value can never imply a
+capability the server lacks. The server facts behind each row are cited in its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from components.model_engine import chart_facts as cf
+
+Works = Literal["yes", "no", "partly"]
+
+
+@dataclass(frozen=True)
+class Capability:
+    feature: str
+    works: Works
+    why: str
+    operator: str = ""
+
+
+def _registry_type(infra: Mapping[str, Any]) -> str:
+    explicit = infra.get("docker_registry_type")
+    return (
+        str(explicit) if explicit else cf.infer_registry_type(str(infra.get("docker_repo_prefix")))
+    )
+
+
+def _endpoints(registry: str) -> Capability:
+    feature = "Sync and streaming LLM endpoints"
+    if registry == "onprem":
+        return Capability(
+            feature,
+            "yes",
+            "registry type onprem: the server skips image checks",
+            "a framework image missing from the registry shows as ImagePullBackOff, not as an "
+            "error at create time: fill the repositories the plan lists",
+        )
+    if registry == "generic":
+        return Capability(
+            feature,
+            "partly",
+            "the generic registry client checks images with anonymous HTTPS requests; a private "
+            "or plain-HTTP registry answers 'not found' and every create is refused",
+            "allow anonymous pulls, or use registry type onprem",
+        )
+    return Capability(feature, "yes", f"images are checked in {registry.upper()} before create")
+
+
+def _async(broker: str) -> list[Capability]:
+    if broker in cf.CELERY_AUTOSCALER_BROKERS:
+        return [
+            Capability("Async endpoints", "yes", f"Celery on {broker}"),
+            Capability(
+                "Async endpoint autoscaling", "yes", f"the celery autoscaler reads {broker}"
+            ),
+        ]
+    return [
+        Capability(
+            "Async endpoints",
+            "no",
+            "on a Redis broker the gateway sends to Redis DB 0 while forwarders consume DB 3, "
+            "and forwarders store results in S3 (celery_forwarder.py, api/dependencies.py)",
+            "use sync or streaming endpoints",
+        ),
+        Capability(
+            "Async endpoint autoscaling",
+            "no",
+            "the celery autoscaler reads only SQS and Service Bus; it is switched off",
+        ),
+    ]
+
+
+def _image_builds(registry: str, region: str) -> Capability:
+    feature = "Image builds (custom bundles, kaniko)"
+    if registry != "ecr":
+        return Capability(
+            feature,
+            "no",
+            f"build_image raises NotImplementedError for registry type {registry}",
+            "build images in CI, push them, and create endpoints from them",
+        )
+    caveat = (
+        ""
+        if region == "us-west-2"
+        else f"; kaniko's AWS_REGION is hard-coded us-west-2, not {region}"
+    )
+    return Capability(
+        feature,
+        "partly",
+        "kaniko needs Secret codeartifact-pip-conf in namespace default and a node with 90Gi "
+        f"memory and 3.5 CPUs free{caveat}",
+        "create that Secret and a node group large enough before building",
+    )
+
+
+def _cacher(registry: str, replicas: Any) -> Capability:
+    feature = "Cacher (endpoint state cache, image pre-pull)"
+    if registry in cf.NO_LATEST_TAG_REGISTRIES or not replicas:
+        return Capability(
+            feature,
+            "no",
+            f"registry type {registry} cannot report the newest tag of "
+            f"{cf.CACHER_LATEST_TAG_REPOSITORY}; the cacher is off and the gateway reads "
+            "endpoint state from Kubernetes directly",
+        )
+    return Capability(
+        feature,
+        "yes",
+        f"needs an image in {cf.CACHER_LATEST_TAG_REPOSITORY} before it starts",
+    )
+
+
+def _storage(values: Mapping[str, Any]) -> Capability:
+    feature = "Batch jobs and fine-tuning on object storage"
+    if values.get("aws"):
+        return Capability(feature, "yes", "job pods use the IRSA role")
+    if values.get("extraPodEnvFrom"):
+        return Capability(
+            feature,
+            "partly",
+            "static storage keys reach the control plane (extraEnvVars) and endpoint "
+            "containers (extraPodEnvFrom) only: the chart gives batch-job pods and forwarders "
+            "S3_ENDPOINT_URL but no credentials",
+            "grant storage access through workload identity (ServiceAccount annotations)",
+        )
+    return Capability(feature, "yes", "pods use the ServiceAccounts' workload identity")
+
+
+def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
+    feature = "Scale from zero (KEDA)"
+    infra = values["config"]["values"]["infra"]
+    if not infra.get("prometheus_server_address"):
+        return Capability(feature, "no", "no prometheus_server_address", "set prometheusAddress")
+    redis = values.get("redis") or {}
+    if redis.get("enableAuth") and not redis.get("kedaSecretName"):
+        return Capability(
+            feature, "no", "KEDA reads a Redis password only from AWS Secrets Manager"
+        )
+    return Capability(feature, "yes", "KEDA with Prometheus and the cache Redis")
+
+
+def capabilities(values: Mapping[str, Any]) -> list[Capability]:
+    infra = values["config"]["values"]["infra"]
+    registry = _registry_type(infra)
+    return [
+        _endpoints(registry),
+        *_async(str(values.get("celeryBrokerType"))),
+        _scale_from_zero(values),
+        _cacher(registry, (values.get("replicaCount") or {}).get("cacher")),
+        _image_builds(registry, str(infra.get("default_region"))),
+        _storage(values),
+    ]
+
+
+def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(repository, when) for the repositories the server reads images from."""
+    launch = values["config"]["values"]["launch"]
+    prefix = values["config"]["values"]["infra"]["docker_repo_prefix"]
+    rows: list[tuple[str, str]] = []
+    if (values.get("replicaCount") or {}).get("cacher"):
+        repo = launch[cf.CACHER_LATEST_TAG_REPOSITORY]
+        rows.append((f"{prefix}/{repo}", "before install: the cacher reads its newest tag"))
+    for key in cf.LLM_FRAMEWORK_REPOSITORIES:
+        if key in launch:
+            framework = key.removesuffix("_repository")
+            rows.append((f"{prefix}/{launch[key]}", f"before creating {framework} endpoints"))
+    return rows
+
+
+def markdown(rows: list[Capability]) -> str:
+    lines = ["| feature | works | why | what you can do |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r.feature} | {r.works} | {r.why} | {r.operator} |" for r in rows]
+    return "\n".join(lines)
