@@ -121,3 +121,44 @@ def test_empty_repositories_would_time_out_the_install(config: dict[str, Any]) -
     run = run_aws(config)
     assert not [r for r in run.of_type(CHART[0]) if r.name == CHART[1]]
     assert run.of_type(REPO)
+
+
+@pytest.mark.parametrize(
+    ("upstream", "words"),
+    [
+        (
+            {"url": "harbor.acme.example/ml", "warm": {"batch_inference_vllm_repository": "1"}},
+            "pull-through caches read only",
+        ),
+        (
+            {"url": "ghcr.io/acme", "warm": {"batch_inference_vllm_repository": "1"}},
+            "ecr-pullthroughcache/",
+        ),
+        ({"url": "public.ecr.aws/acme"}, "warm.batch_inference_vllm_repository"),
+        (
+            {
+                "url": "https://public.ecr.aws/acme",
+                "warm": {"batch_inference_vllm_repository": "1"},
+            },
+            "without a scheme",
+        ),
+        (
+            {
+                "url": "public.ecr.aws/acme",
+                "warm": {
+                    "batch_inference_vllm_repository": "1",
+                    "user_inference_base_repository": "1",
+                },
+            },
+            "not filled from the upstream",
+        ),
+    ],
+)
+def test_upstream_mistakes_fail_before_any_resource(
+    config: dict[str, Any], upstream: dict[str, Any], words: str
+) -> None:
+    set_path(config, "aws.registry.upstream", upstream)
+    with pytest.raises(Exception) as e:
+        run_aws(config)
+    message = str(e.value)
+    assert "model-engine-infra:aws.registry.upstream" in message and words in message, message
