@@ -198,7 +198,7 @@ class Registry(pulumi.ComponentResource):
         names = repository_names(cfg)
         containers = [
             k8s.core.v1.ContainerArgs(
-                name=key.replace("_", "-")[:63],
+                name=f"{key.removesuffix('_repository').replace('_', '-')}-{i}",
                 image=pulumi.Output.concat(args.registry_host, "/", names[key], ":", tag),
                 # Pulling is the point; the image's own entrypoint never runs.
                 command=["/bin/sh", "-c", "exit 0"],
@@ -206,7 +206,8 @@ class Registry(pulumi.ComponentResource):
                     requests={"cpu": "10m", "memory": "16Mi"}
                 ),
             )
-            for key, tag in sorted(upstream.warm.items())
+            for key, tags in sorted(upstream.warm.items())
+            for i, tag in enumerate(tags)
         ]
         job = k8s.batch.v1.Job(
             f"{name}-warm-up",

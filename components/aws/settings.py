@@ -359,10 +359,19 @@ class Upstream(Model):
     credential_arn: str | None = None
     # ECR repository prefix the cache creates repositories under (2-30 characters).
     cache_prefix: str = "model-engine-upstream"
-    # Chart repository key -> tag to pull through the cache before the chart starts. The
+    # Chart repository key -> tag(s) to pull through the cache before the chart starts. The
     # cacher reads the newest tag of batch_inference_vllm_repository on start and crash-loops
-    # while that repository is missing or empty, so it must be listed.
-    warm: dict[str, str] = {}
+    # while that repository is missing or empty, so it must be listed. The server checks a
+    # framework image in ECR before it creates an endpoint (a cache fills only on pull), so
+    # list every framework tag your endpoints use too.
+    warm: dict[str, list[StringId]] = {}
+
+    @field_validator("warm", mode="before")
+    @classmethod
+    def _tags(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
+        return v
 
     @property
     def host(self) -> str:

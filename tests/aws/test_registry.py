@@ -88,11 +88,16 @@ def test_pull_through_cache_from_the_operators_registry(prod: AwsRun) -> None:
 
 def test_batch_image_is_pulled_before_the_chart_installs(prod: AwsRun) -> None:
     job = prod.one(JOB, "platform-registry-warm-up")
-    (container,) = job.inputs["spec"]["template"]["spec"]["containers"]
+    containers = job.inputs["spec"]["template"]["spec"]["containers"]
     host = prod.infra["docker_repo_prefix"]
-    batch = prod.launch["batch_inference_vllm_repository"]
-    assert container["image"] == f"{host}/{batch}:0.10.1"
-    assert container["command"] == ["/bin/sh", "-c", "exit 0"]
+    # The example warms the batch image and one vLLM tag, each through the cache's name.
+    images = {c["image"] for c in containers}
+    assert images == {
+        f"{host}/{prod.launch['batch_inference_vllm_repository']}:0.10.1",
+        f"{host}/{prod.launch['vllm_repository']}:0.10.1",
+    }
+    assert all(c["command"] == ["/bin/sh", "-c", "exit 0"] for c in containers)
+    assert len({c["name"] for c in containers}) == len(containers)
     assert job.urn in prod.upstream(prod.one(*CHART))
     assert prod.one(RULE).urn in prod.upstream(job)
 
