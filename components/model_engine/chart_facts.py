@@ -11,6 +11,9 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+# The scaleapi/llm-engine commit whose chart and server these facts describe.
+PINNED_COMMIT = "a82369619a365b79a45e49ef6af1045653102615"
+
 CLOUD_PROVIDERS = ("aws", "azure", "gcp", "onprem")
 BROKER_TYPES = ("sqs", "servicebus", "redis")
 # The broker each cloud_provider can actually use (elasticache makes forwarders raise).
