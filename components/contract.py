@@ -159,8 +159,11 @@ class PlatformOutputs:
     facts: PlatformFacts
     credentials: Credentials
     gpu_pools: Sequence[GpuNodePool] = ()
-    # Resources the chart must wait for (node groups, add-ons whose CRDs it renders).
+    # Resources the add-ons and the chart must wait for (node groups, storage).
     depends_on: Sequence[pulumi.Resource] = ()
+    # Resources only the model-engine chart waits for (e.g. images its cacher reads at
+    # start): the add-ons install meanwhile.
+    chart_depends_on: Sequence[pulumi.Resource] = ()
     # Workload identity for add-ons that call the cloud, keyed by add-on name
     # ("cluster-autoscaler", "keda-operator"): ServiceAccount annotations.
     addon_identities: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)

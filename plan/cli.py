@@ -21,6 +21,7 @@ import pulumi
 import yaml
 
 from components.model_engine import capabilities
+from plan import estimate
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
     ROOT,
@@ -186,7 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
             "<repository>:<tag>`, or let an ECR pull-through cache do it (aws.registry.upstream).\n"
         )
-    out.write("\n\n## Exports\n")
+    out.write("\n\n## How long the first `pulumi up` takes\n")
+    out.write("\n".join(estimate.report(estimate.estimate(run.resources))) + "\n")
+    out.write("\n## Exports\n")
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
 
     return 0

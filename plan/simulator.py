@@ -53,6 +53,8 @@ class RecordedResource:
     secret_inputs: list[str]
     protect: bool
     state: dict[str, Any] = field(default_factory=dict)
+    # Input name -> the resources its value came from (the engine's data dependencies).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
@@ -94,6 +96,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=sorted(_secret_paths(raw)),
                 protect=bool(request.protect),
                 state=dict(self.resources[urn].state),
+                property_dependencies={
+                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                },
             )
         )
         return response

@@ -497,7 +497,7 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        depends_on += self.registry.ready
+
         self.storage = Storage(
             f"{name}-storage",
             StorageArgs(settings=cfg.storage, kms_key_arn=data_key.arn, protect=protect),
@@ -559,6 +559,7 @@ class AwsPlatform(pulumi.ComponentResource):
             gpu_pools=pools,
             # Nodes (and volumes) must exist before Helm waits on pods.
             depends_on=depends_on,
+            chart_depends_on=self.registry.ready,
             addon_identities={
                 addon_ids.KEDA_OPERATOR: {ROLE_ANNOTATION: self.identity.keda_role.arn},
                 addon_ids.CLUSTER_AUTOSCALER: {

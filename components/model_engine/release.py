@@ -223,6 +223,7 @@ class ModelEngine(pulumi.ComponentResource):
                     *namespaces,
                     *self.secrets,
                     *platform.depends_on,
+                    *platform.chart_depends_on,
                     *args.depends_on,
                 ],
             ),

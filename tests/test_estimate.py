@@ -1,0 +1,85 @@
+"""The provisioning estimate: the longest chain sets the total, and orderings the program
+chose that lengthen it are findings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plan import estimate as est
+from plan.simulator import RecordedResource, run_program
+from tests.conftest import stack_file
+
+
+def res(
+    name: str, typ: str, deps: tuple[str, ...] = (), data: tuple[str, ...] = ()
+) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:{name}",
+        type=typ,
+        name=name,
+        parent=None,
+        custom=True,
+        provider=None,
+        dependencies=[f"urn:{d}" for d in (*deps, *data)],
+        inputs={},
+        secret_inputs=[],
+        protect=False,
+        property_dependencies={"x": [f"urn:{d}" for d in data]} if data else {},
+    )
+
+
+CLUSTER = "aws:eks/cluster:Cluster"
+RDS = "aws:rds/instance:Instance"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def test_total_is_the_longest_chain_by_the_table() -> None:
+    resources = [
+        res("c-eks", CLUSTER),
+        res("db", RDS),
+        res("model-engine-chart", RELEASE, data=("c-eks", "db")),
+    ]
+    e = est.estimate(resources)
+    # The slowest of the two parallel branches, then the chart, from DURATIONS.
+    db_high = est.DURATIONS[RDS][1]
+    chart_high = est.RELEASE_DURATIONS["model-engine-chart"][1]
+    assert e.high == max(db_high, est.DURATIONS[CLUSTER][1]) + chart_high
+    assert [s.name for s in e.critical_path] == ["db", "model-engine-chart"]
+    assert e.ratio == 1.0 and not e.findings
+
+
+def test_a_database_that_waits_for_the_cluster_is_a_finding() -> None:
+    resources = [res("c-eks", CLUSTER), res("db", RDS, deps=("c-eks",))]
+    e = est.estimate(resources)
+    assert any("db waits for the cluster" in f for f in e.findings)
+    assert e.ratio > 1.0
+
+
+def test_add_ons_serialised_by_choice_are_a_finding() -> None:
+    resources = [
+        res("addons-keda-release", RELEASE),
+        res("addons-lws-release", RELEASE, deps=("addons-keda-release",)),
+    ]
+    e = est.estimate(resources)
+    assert e.ratio == pytest.approx(2.0)
+    assert any("addons-lws-release waits for addons-keda-release" in f for f in e.findings)
+
+
+def test_required_orderings_are_not_findings() -> None:
+    resources = [
+        res("addons-istio-base", RELEASE),
+        res("addons-istio-istiod", RELEASE, deps=("addons-istio-base",)),
+    ]
+    e = est.estimate(resources)
+    assert e.ratio == 1.0 and not e.findings
+
+
+@pytest.mark.parametrize("stack", ["customer-prod", "existing-infra"])
+def test_example_stacks_lose_no_time_to_ordering(stack: str) -> None:
+    config: dict[str, Any] = stack_file(stack)
+    e = est.estimate(run_program(config, stack=stack).resources)
+    assert e.findings == ()
+    assert e.ratio == pytest.approx(1.0)
+    assert e.critical_path[-1].name == "model-engine-chart"
