@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= existing-infra
 
-.PHONY: setup plan test lint typecheck unit bench clean
+.PHONY: setup plan test lint typecheck unit bench snapshots clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ unit: setup
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Refresh snapshots/ after an intended change to what the example stacks deploy.
+snapshots: setup
+	$(BIN)/python -m plan.snapshots --update
 
 bench: setup
 	$(BIN)/python -m bench
