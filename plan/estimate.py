@@ -185,9 +185,13 @@ def estimate(resources: Sequence[RecordedResource]) -> Estimate:
             deps = edges[chain[-1]]
             if not deps:
                 return list(reversed(chain))
-            chain.append(max(deps, key=lambda d: finish(d, 1, False)))
+            chain.append(max(deps, key=longest))
 
-    end = max((r.urn for r in custom), key=lambda u: finish(u, 1, False))
+    # Ties go to the name, so that two plans of the same stack print the same path.
+    def longest(urn: str) -> tuple[int, str]:
+        return finish(urn, 1, False), graph.by_urn[urn].name
+
+    end = max((r.urn for r in custom), key=longest)
     critical = tuple(
         Step(graph.by_urn[u].name, graph.by_urn[u].type, *duration(graph.by_urn[u]))
         for u in path(end)

@@ -25,13 +25,6 @@ class Capability:
     operator: str = ""
 
 
-def _registry_type(infra: Mapping[str, Any]) -> str:
-    explicit = infra.get("docker_registry_type")
-    return (
-        str(explicit) if explicit else cf.infer_registry_type(str(infra.get("docker_repo_prefix")))
-    )
-
-
 def _endpoints(registry: str) -> Capability:
     feature = "Sync and streaming LLM endpoints"
     if registry == "onprem":
@@ -148,7 +141,7 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
 
 def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     infra = values["config"]["values"]["infra"]
-    registry = _registry_type(infra)
+    registry = cf.infra_registry_type(infra)
     return [
         _endpoints(registry),
         *_async(str(values.get("celeryBrokerType"))),

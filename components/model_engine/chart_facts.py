@@ -94,6 +94,15 @@ def infer_registry_type(prefix: str) -> str:
     return "generic"
 
 
+def registry_type(explicit: object, prefix: object) -> str:
+    """The registry client the server picks: docker_registry_type, else its inference."""
+    return str(explicit) if explicit else infer_registry_type(str(prefix or ""))
+
+
+def infra_registry_type(infra: Mapping[str, object]) -> str:
+    return registry_type(infra.get("docker_registry_type"), infra.get("docker_repo_prefix"))
+
+
 # Registry types whose get_latest_image_tag raises NotImplementedError: the cacher, which calls
 # it every loop, crash-loops and never becomes ready, so an atomic install times out.
 NO_LATEST_TAG_REGISTRIES = frozenset({"onprem", "generic"})

@@ -96,7 +96,7 @@ def result_backend_url(facts: PlatformFacts) -> str:
 
 def registry_type(facts: PlatformFacts) -> str:
     """The registry client the server picks: the explicit type, else its own inference."""
-    return facts.registry.registry_type or cf.infer_registry_type(str(facts.registry.prefix))
+    return cf.registry_type(facts.registry.registry_type, facts.registry.prefix)
 
 
 def cacher_runs(facts: PlatformFacts) -> bool:

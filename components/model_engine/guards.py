@@ -346,18 +346,9 @@ def relative_repositories(ctx: Context) -> Iterator[Finding]:
             yield _error(ctx, f"image.{key}", f"{repo!r} must be a full repository path")
 
 
-def _registry_type(ctx: Context) -> str:
-    explicit = ctx.infra.get("docker_registry_type")
-    return (
-        str(explicit)
-        if explicit
-        else cf.infer_registry_type(str(ctx.infra.get("docker_repo_prefix", "")))
-    )
-
-
 @guard
 def cacher_registry(ctx: Context) -> Iterator[Finding]:
-    kind = _registry_type(ctx)
+    kind = cf.infra_registry_type(ctx.infra)
     if kind not in cf.NO_LATEST_TAG_REGISTRIES:
         return
     if ctx.get("replicaCount.cacher"):
