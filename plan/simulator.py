@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _ensure_event_loop
@@ -53,6 +54,8 @@ class RecordedResource:
     secret_inputs: list[str]
     protect: bool
     state: dict[str, Any] = field(default_factory=dict)
+    # The inputs exactly as they went over the wire (what a policy pack is handed).
+    wire: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
 
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
@@ -81,6 +84,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
         raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
         urn = response.urn
+        wire = struct_pb2.Struct()
+        wire.CopyFrom(request.object)
         self.recorded.append(
             RecordedResource(
                 urn=urn,
@@ -94,6 +99,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=sorted(_secret_paths(raw)),
                 protect=bool(request.protect),
                 state=dict(self.resources[urn].state),
+                wire=wire,
             )
         )
         return response
