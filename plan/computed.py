@@ -13,7 +13,9 @@ from typing import Any
 from plan import computed_aws
 
 ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
-CallRule = Callable[[dict[str, Any]], dict[str, Any]]
+# An invoke's answer from its arguments and what already exists in the simulated cloud.
+CallRule = computed_aws.CallRule
+Existing = computed_aws.Existing
 
 
 def _deferred(typ: str, name: str, attr: str) -> str:

@@ -122,7 +122,12 @@ def _unwrap_secrets(value: Any) -> Any:
 
 
 class SimulatedCloud(pulumi_mocks.Mocks):
-    """Returns each resource's inputs plus the outputs its cloud would compute."""
+    """Returns each resource's inputs plus the outputs its cloud would compute; lookups
+    find only what `existing` holds."""
+
+    def __init__(self, existing: computed.Existing | None = None):
+        super().__init__()
+        self.existing = existing or computed.Existing()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         if not args.custom:
@@ -130,8 +135,8 @@ class SimulatedCloud(pulumi_mocks.Mocks):
         rule = computed.RESOURCES.get(args.typ)
         extra = rule(args.name, args.inputs) if rule else {}
         state = {**args.inputs, **extra}
-        resource_id = state.pop("__id", None) or f"{args.name}-id"
-        return resource_id, state
+        # A created resource's id is the cloud's to assign.
+        return deferred(args.typ, args.name, "id"), state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         rule = computed.CALLS.get(args.token)
@@ -140,7 +145,7 @@ class SimulatedCloud(pulumi_mocks.Mocks):
                 f"the simulated cloud has no answer for invoke {args.token}; add it to "
                 "plan/computed.py"
             )
-        return rule(args.args), []
+        return rule(args.args, self.existing), []
 
 
 @dataclass
@@ -224,17 +229,19 @@ def run_program(
     stack: str = "simulated",
     program: Callable[[], None] | None = None,
     recorded: list[RecordedResource] | None = None,
+    existing: computed.Existing | None = None,
 ) -> ProgramRun:
     """Run the program (default: __main__.py) against the simulated cloud.
 
     `config` is a stack file's `config:` map (keys with or without the project prefix).
     Raises what the program raises (pulumi.RunError for a stack-file mistake). Pass
-    `recorded` to see what was registered even when the program fails.
+    `recorded` to see what was registered even when the program fails, and `existing`
+    for what the cloud already holds (an EKS cluster the stack looks up).
     """
     config_map, secret_keys = config_from_stack(config)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(SimulatedCloud())
+    monitor = RecordingMonitor(SimulatedCloud(existing))
     if recorded is not None:
         monitor.recorded = recorded
     capture_logs = _LogCapture()
@@ -267,10 +274,21 @@ def run_program(
             pulumi.export = real_export  # type: ignore[assignment]
         return ProgramRun(monitor.recorded, resolved, capture_logs.lines)
     finally:
+        _cancel_pending(loop)
         pulumi.runtime.reset_options()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """A failed program leaves work queued (applies on the failed Output): cancel it so it
+    does not leak into the next run as never-awaited coroutines."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _run_to_completion(run: Callable[[], Any]) -> None:

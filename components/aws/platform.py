@@ -387,6 +387,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 subnet_ids=private,
                 partition=partition,
                 protect=protect,
+                vpc_id=cfg.vpc.vpc_id,
             ),
             opts=sub,
         )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from plan import computed_aws
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import set_path
 
@@ -35,7 +36,8 @@ def test_chart_repositories_are_the_repository_urls(prod: AwsRun) -> None:
     by_path = {r.inputs["name"]: r.name for r in prod.of_type(REPO)}
     for key, path in INFERENCE_REPOSITORIES.items():
         assert prod.launch[key] == prod.out(REPO, by_path[path], "repositoryUrl"), key
-    assert prod.infra["docker_repo_prefix"] == "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    account = computed_aws.account_id()  # getCallerIdentity
+    assert prod.infra["docker_repo_prefix"] == f"{account}.dkr.ecr.us-west-2.amazonaws.com"
 
 
 def test_path_prefix_for_shared_accounts(config: dict[str, Any]) -> None:
