@@ -88,7 +88,7 @@ def _helm_credentials(props: Mapping[str, Any]) -> Iterator[str]:
         leaf = re.split(r"[.\[]", path)[-1]
         if _URL_WITH_CREDENTIALS.match(value):
             yield f"values.{path} holds a URL with credentials; Helm stores values in plaintext"
-        elif _SECRET_KEY.search(leaf) and not leaf.endswith(("SecretName", "SecretKey")):
+        elif _SECRET_KEY.search(leaf):
             yield f"values.{path} looks like a credential; name a Kubernetes Secret instead"
 
 

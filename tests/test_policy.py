@@ -88,6 +88,14 @@ def unset(path: str) -> Change:
     return change
 
 
+def both(*changes: Change) -> Change:
+    def change(props: Props) -> None:
+        for c in changes:
+            c(props)
+
+    return change
+
+
 RDS = "rds-encrypted-private-backed-up"
 REDIS = "redis-encrypted-authenticated"
 BUCKET = "bucket-public-access-blocked"
@@ -154,6 +162,45 @@ BREAKS: dict[str, list[tuple[str, Change, str]]] = {
         ),
     ],
 }
+
+# policy name -> [(case id, change to a compliant example resource that keeps it compliant)]
+KEEPS: dict[str, list[tuple[str, Change]]] = {
+    HELM: [
+        (
+            "secret-names",
+            set_(
+                "values.redis",
+                {"enableAuth": True, "authSecretName": "redis-auth", "authSecretKey": "auth_token"},
+            ),
+        ),
+        ("url-without-credentials", set_("values.x", ["redis://cache:6379/15"])),
+    ],
+    EKS: [
+        (
+            "private-endpoint-only",
+            both(
+                set_("vpcConfig.endpointPublicAccess", False),
+                unset("vpcConfig.publicAccessCidrs"),
+            ),
+        ),
+    ],
+    RDS: [("longer-backups", set_("backupRetentionPeriod", 35))],
+}
+
+
+@pytest.mark.parametrize(
+    ("policy", "change"),
+    [pytest.param(p, c, id=f"{p}-{i}") for p, cases in KEEPS.items() for i, c in cases],
+)
+def test_rule_accepts_a_compliant_variant(
+    stack_runs: dict[str, ProgramRun], policy: str, change: Change
+) -> None:
+    rule = rules.RULES[policy][1]
+    example = _example(stack_runs, rule.resource_type)
+    props = copy.deepcopy(json_format.MessageToDict(example.wire))
+    change(props)
+    assert violations(rule, example.type, to_wire(props)) == []
+
 
 CASES = [
     pytest.param(policy, change, words, id=f"{policy}-{case}")
