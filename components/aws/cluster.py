@@ -246,28 +246,32 @@ class Cluster(pulumi.ComponentResource):
 
     def _existing(self, args: ClusterArgs) -> None:
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        found = aws.eks.get_cluster_output(name=args.name, opts=invoke)
+        lookup = aws.eks.get_cluster_output(name=args.name, opts=invoke)
         stack_vpc, stack_version = args.vpc_id, args.settings.version
 
-        def verified(a: list[str]) -> str:
-            verify_existing(a[0], a[1], a[2], stack_vpc, stack_version)
-            return a[0]
+        def verified(found: aws.eks.GetClusterResult) -> aws.eks.GetClusterResult:
+            verify_existing(
+                found.name, found.vpc_config.vpc_id, found.version, stack_vpc, stack_version
+            )
+            return found
 
-        # Everything that uses the cluster goes through its name, so none of it is created
-        # for a cluster that is not the one the stack describes.
-        self.name = pulumi.Output.all(
-            found.name, found.vpc_config.apply(lambda v: v.vpc_id), found.version
-        ).apply(verified)
+        # Every fact about the cluster comes from the verified result, so nothing (node
+        # groups, IRSA trust, database ingress) is built for a cluster the stack misdescribes.
+        found = lookup.apply(verified)
+        self.name = found.apply(lambda c: c.name)
         self.version = None
-        self.endpoint = found.endpoint
-        self.certificate_authority = found.certificate_authorities.apply(lambda c: c[0].data)
-        self.oidc_issuer_url = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.endpoint = found.apply(lambda c: c.endpoint)
+        self.certificate_authority = found.apply(
+            lambda c: c.certificate_authorities[0].data or ""
+        )
+        self.oidc_issuer_url = found.apply(lambda c: c.identities[0].oidcs[0].issuer or "")
         # IRSA needs the cluster's OIDC provider in IAM; the lookup fails clearly without it.
         self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
             url=self.oidc_issuer_url, opts=invoke
         ).arn
-        self.node_security_group_id = found.vpc_config.cluster_security_group_id
-
+        self.node_security_group_id = found.apply(
+            lambda c: c.vpc_config.cluster_security_group_id or ""
+        )
 
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 DEFAULT_STORAGE_CLASS = "gp3"

@@ -174,8 +174,16 @@ def test_existing_cluster_must_match_the_stack(
         run_program(config, existing=existing, recorded=recorded)
     message = str(failure.value)
     assert f"model-engine-infra:{key}: " in message and words in message, message
-    assert [r.name for r in recorded if r.type == "aws:eks/nodeGroup:NodeGroup"] == []
-    assert [r.name for r in recorded if r.type == "kubernetes:helm.sh/v3:Release"] == []
+    # Nothing that uses the cluster's name, endpoint, OIDC issuer or security group.
+    built_on_the_cluster = {
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "pulumi:providers:kubernetes",
+        "kubernetes:helm.sh/v3:Release",
+    }
+    assert [r.name for r in recorded if r.type in built_on_the_cluster] == []
+    irsa = [r.name for r in recorded if "AssumeRoleWithWebIdentity" in str(r.inputs)]
+    assert irsa == []
 
 
 def test_an_unseen_existing_cluster_is_not_invented(config: dict[str, Any]) -> None:
