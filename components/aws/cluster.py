@@ -261,9 +261,7 @@ class Cluster(pulumi.ComponentResource):
         self.name = found.apply(lambda c: c.name)
         self.version = None
         self.endpoint = found.apply(lambda c: c.endpoint)
-        self.certificate_authority = found.apply(
-            lambda c: c.certificate_authorities[0].data or ""
-        )
+        self.certificate_authority = found.apply(lambda c: c.certificate_authorities[0].data or "")
         self.oidc_issuer_url = found.apply(lambda c: c.identities[0].oidcs[0].issuer or "")
         # IRSA needs the cluster's OIDC provider in IAM; the lookup fails clearly without it.
         self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
@@ -272,6 +270,7 @@ class Cluster(pulumi.ComponentResource):
         self.node_security_group_id = found.apply(
             lambda c: c.vpc_config.cluster_security_group_id or ""
         )
+
 
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
 DEFAULT_STORAGE_CLASS = "gp3"
