@@ -2,9 +2,12 @@
 
 `plan` and the tests share it, so what the plan prints is what the tests assert on.
 Every resource registration is recorded with its type, name, parent, provider,
-dependencies and inputs. Outputs a real cloud would compute (an RDS address, an ARN)
-come back as `<after-deploy TYPE NAME.attr>` strings that name the resource output,
-so a chart value that derives from one shows exactly where it comes from.
+dependencies and inputs (and the protobuf Struct they travelled in, which is what a
+policy pack is handed). Outputs a real cloud would compute (every id, an RDS address, an
+ARN) and what only the deployer's credentials know (the account) come back as
+`<after-deploy TYPE NAME.attr>` strings that name the resource output or lookup, so a
+chart value that derives from one shows exactly where it comes from. Lookups of things
+that exist before the program (an EKS cluster) find only what `existing` holds.
 """
 
 from __future__ import annotations
