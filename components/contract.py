@@ -104,7 +104,6 @@ class Broker:
     kind: str  # sqs | servicebus | redis
     sqs_queue_policy_template: pulumi.Input[str] | None = None
     sqs_queue_tag_template: pulumi.Input[str] | None = None
-    servicebus_namespace: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
-from components.settings import StackSettings, load_settings
+from components.settings import Cloud, StackSettings, load_settings
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Platform:
     kubernetes_version: Callable[[StackSettings], str | None] = lambda _: None
 
 
-PLATFORMS: dict[str, Platform] = {
+PLATFORMS: dict[Cloud, Platform] = {
     "existing": Platform(
         check=existing.check_secrets,
         preview_facts=existing.facts,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pulumi
 from pydantic import (
@@ -39,8 +39,10 @@ from components.settings_base import (
 )
 
 PROJECT = "model-engine-infra"
-# Platform blocks: `cloud: X` requires the `X` block and no other.
-PLATFORMS = ("existing", "aws")
+# The clouds a stack can choose; each has a settings block of the same name (`cloud: X`
+# requires the `X` block and no other) and a platform in components/program.py.
+Cloud = Literal["existing", "aws"]
+CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 
 # Config secrets are read by the platform that needs them, never parsed into StackSettings,
 # so a plaintext copy cannot end up in a model dump or an error message.
@@ -397,7 +399,7 @@ class Gpu(Model):
     # Extra taint keys GPU endpoint pods tolerate (operator Exists, effect NoSchedule: the
     # chart reads only the key).
     extra_taint_keys: list[str] = []
-    # None: the reference tiers, kept only where a pool provides the GPU type.
+    # None: the chart's default tiers, kept only where a pool provides the GPU type.
     recommended_hardware: RecommendedHardware | None = None
 
     @model_validator(mode="after")
@@ -417,7 +419,7 @@ class Gpu(Model):
 
 
 class StackSettings(Model):
-    cloud: Literal["existing", "aws"]
+    cloud: Cloud
     # The deployment's name for itself: chart `context`, DD_ENV, default secret names.
     environment: str = "production"
     # Base domain for endpoint hosts (infra dns_host_domain).
@@ -469,7 +471,7 @@ class StackSettings(Model):
 
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:
-        for cloud in PLATFORMS:
+        for cloud in CLOUDS:
             block = getattr(self, cloud)
             if self.cloud == cloud and block is None:
                 raise ValueError(

@@ -89,10 +89,6 @@ def redact(inputs: dict[str, Any], secret_paths: Iterable[str]) -> dict[str, Any
     return out
 
 
-def _short(urn: str | None) -> str:
-    return urn.split("::")[-1] if urn else ""
-
-
 def tree_lines(resources: list[RecordedResource]) -> list[str]:
     # Sorted, so that two plans of the same stack read the same (registration order is not
     # deterministic).

@@ -1,7 +1,8 @@
 """What the simulated cloud answers: computed outputs per resource type, and invokes.
 
 Each rule takes the resource's name and inputs and returns the outputs its provider would
-compute. A value that cannot be known before deploy is a `deferred(...)` placeholder naming
+compute; each invoke rule takes the arguments and what already exists in the simulated
+cloud. A value that cannot be known before deploy is a `deferred(...)` placeholder naming
 the resource output. Cloud-specific rules live in their own module and are merged here.
 """
 
@@ -13,7 +14,9 @@ from typing import Any
 from plan import computed_aws
 
 ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
-CallRule = Callable[[dict[str, Any]], dict[str, Any]]
+# An invoke's answer from its arguments and what already exists in the simulated cloud.
+CallRule = computed_aws.CallRule
+Existing = computed_aws.Existing
 
 
 def _deferred(typ: str, name: str, attr: str) -> str:

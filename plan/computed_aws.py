@@ -1,23 +1,45 @@
 """Simulated AWS: computed outputs of AWS resources and answers to AWS invokes.
 
-Outputs AWS assigns at create time (addresses, endpoints, ARNs, repository URLs, the OIDC
-issuer) are `deferred(...)` placeholders that name the resource output, so a chart value
-derived from one shows where it comes from. Lookups (account, region, partition, AZs, an
-existing cluster) answer with plausible fixed values, as a real preview would.
+Outputs AWS assigns at create time (ids, addresses, endpoints, ARNs, repository URLs, the
+OIDC issuer) are `deferred(...)` placeholders that name the resource output, so a chart
+value derived from one shows where it comes from. Lookups answer with what they can know
+offline: the region and partition from the provider; the account is a placeholder (only
+the deployer's credentials know it). An existing EKS cluster is found only if the run's
+`Existing` world holds it; otherwise every attribute of the lookup is a placeholder, so
+the plan never pretends to know a cluster it has not seen. Concrete ids invented here have
+the cloud's own shapes (`vpc-` and 17 hex digits, ARNs with the service's resource path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-west-2"
 PARTITION = "aws"
 DNS_SUFFIX = "amazonaws.com"
-# An existing cluster's lookups (getCluster) answer with these.
-EXISTING_CLUSTER_SECURITY_GROUP = "sg-0123456789abcdef0"
-EXISTING_OIDC_ID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+GET_CLUSTER = "aws:eks/getCluster:getCluster"
+
+
+@dataclass(frozen=True)
+class ExistingCluster:
+    """An EKS cluster that exists before the program runs: what getCluster finds."""
+
+    vpc_id: str
+    version: str
+    security_group_id: str = "sg-0c0ffee0ddba11a00"
+    # The 32-hex-digit id in the cluster's OIDC issuer and API endpoint host.
+    oidc_id: str = "5E1F0C2B9A7D4E3F8A6B1C0D2E4F6A8B"
+
+
+@dataclass(frozen=True)
+class Existing:
+    """What exists in the simulated account before the program runs."""
+
+    clusters: Mapping[str, ExistingCluster] = field(default_factory=dict)
+
 
 Rule = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -132,16 +154,21 @@ RESOURCES: dict[str, Rule] = {
 }
 
 
-def _caller_identity(args: dict[str, Any]) -> dict[str, Any]:
+def account_id() -> str:
+    """The account: whoever deploys with their credentials; unknowable offline."""
+    return _deferred(CALLER_IDENTITY, "lookup", "accountId")
+
+
+def _caller_identity(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     return {
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/deployer",
-        "id": ACCOUNT_ID,
-        "userId": "AIDAEXAMPLEDEPLOYER",
+        "accountId": account_id(),
+        "arn": _deferred(CALLER_IDENTITY, "lookup", "arn"),
+        "id": account_id(),
+        "userId": _deferred(CALLER_IDENTITY, "lookup", "userId"),
     }
 
 
-def _region(args: dict[str, Any]) -> dict[str, Any]:
+def _region(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     region = args.get("region") or _provider["region"]
     return {
         "region": region,
@@ -152,7 +179,7 @@ def _region(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _partition(args: dict[str, Any]) -> dict[str, Any]:
+def _partition(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     return {
         "partition": PARTITION,
         "dnsSuffix": DNS_SUFFIX,
@@ -161,51 +188,96 @@ def _partition(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _availability_zones(args: dict[str, Any]) -> dict[str, Any]:
+_DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def zone_id_prefix(region: str) -> str:
+    """AWS's short region code in zone ids: us-west-2 -> usw2, ap-southeast-1 -> apse1."""
+    *words, number = region.split("-")
+    area, *rest = words
+    return area + "".join(_DIRECTIONS.get(w, w[:1]) for w in rest) + number
+
+
+def _availability_zones(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     region = args.get("region") or _provider["region"]
     names = [f"{region}{suffix}" for suffix in "abcd"]
     return {
         "id": region,
         "names": names,
-        "zoneIds": [f"usw2-az{i + 1}" for i in range(len(names))],
+        "zoneIds": [f"{zone_id_prefix(region)}-az{i + 1}" for i in range(len(names))],
         "groupNames": [region],
         "state": args.get("state"),
     }
 
 
-def oidc_issuer(region: str) -> str:
-    return f"https://oidc.eks.{region}.{DNS_SUFFIX}/id/{EXISTING_OIDC_ID}"
+def oidc_issuer(region: str, oidc_id: str) -> str:
+    return f"https://oidc.eks.{region}.{DNS_SUFFIX}/id/{oidc_id}"
 
 
-def _get_cluster(args: dict[str, Any]) -> dict[str, Any]:
+def _get_cluster(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     name = args["name"]
     region = _provider["region"]
+    found = world.clusters.get(name)
+    if found is None:
+        return _unseen_cluster(name)
     return {
         "id": name,
         "name": name,
-        "arn": f"arn:{PARTITION}:eks:{region}:{ACCOUNT_ID}:cluster/{name}",
-        "endpoint": f"https://{EXISTING_OIDC_ID}.gr7.{region}.eks.{DNS_SUFFIX}",
+        "arn": f"arn:{PARTITION}:eks:{region}:{account_id()}:cluster/{name}",
+        "endpoint": f"https://{found.oidc_id}.gr7.{region}.eks.{DNS_SUFFIX}",
         "certificateAuthorities": [{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="}],
-        "identities": [{"oidcs": [{"issuer": oidc_issuer(region)}]}],
+        "identities": [{"oidcs": [{"issuer": oidc_issuer(region, found.oidc_id)}]}],
         "vpcConfig": {
-            "clusterSecurityGroupId": EXISTING_CLUSTER_SECURITY_GROUP,
+            "clusterSecurityGroupId": found.security_group_id,
             "endpointPrivateAccess": True,
             "endpointPublicAccess": False,
             "publicAccessCidrs": [],
             "securityGroupIds": [],
             "subnetIds": [],
-            "vpcId": "vpc-0123456789abcdef0",
+            "vpcId": found.vpc_id,
         },
-        "version": "1.33",
+        "version": found.version,
         "status": "ACTIVE",
     }
 
 
-def _get_oidc_provider(args: dict[str, Any]) -> dict[str, Any]:
+def _unseen_cluster(name: str) -> dict[str, Any]:
+    """A cluster the simulated account does not hold: every attribute a placeholder."""
+
+    def unknown(attr: str) -> str:
+        return _deferred(GET_CLUSTER, name, attr)
+
+    return {
+        "id": name,
+        "name": name,
+        "arn": unknown("arn"),
+        "endpoint": unknown("endpoint"),
+        "certificateAuthorities": [{"data": unknown("certificateAuthorities[0].data")}],
+        "identities": [{"oidcs": [{"issuer": unknown("identities[0].oidcs[0].issuer")}]}],
+        "vpcConfig": {
+            "clusterSecurityGroupId": unknown("vpcConfig.clusterSecurityGroupId"),
+            "vpcId": unknown("vpcConfig.vpcId"),
+        },
+        "version": unknown("version"),
+        "status": "ACTIVE",
+    }
+
+
+def _get_oidc_provider(args: dict[str, Any], world: Existing) -> dict[str, Any]:
     url = str(args.get("url", ""))
     host = url.removeprefix("https://")
     return {
-        "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}",
+        "arn": f"arn:{PARTITION}:iam::{account_id()}:oidc-provider/{host}",
         "id": host,
         "url": host,
         "clientIdLists": ["sts.amazonaws.com"],
@@ -213,11 +285,13 @@ def _get_oidc_provider(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+CallRule = Callable[[dict[str, Any], Existing], dict[str, Any]]
+
+CALLS: dict[str, CallRule] = {
+    CALLER_IDENTITY: _caller_identity,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
-    "aws:eks/getCluster:getCluster": _get_cluster,
+    GET_CLUSTER: _get_cluster,
     "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": _get_oidc_provider,
 }

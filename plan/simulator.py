@@ -2,9 +2,12 @@
 
 `plan` and the tests share it, so what the plan prints is what the tests assert on.
 Every resource registration is recorded with its type, name, parent, provider,
-dependencies and inputs. Outputs a real cloud would compute (an RDS address, an ARN)
-come back as `<after-deploy TYPE NAME.attr>` strings that name the resource output,
-so a chart value that derives from one shows exactly where it comes from.
+dependencies and inputs (and the protobuf Struct they travelled in, which is what a
+policy pack is handed). Outputs a real cloud would compute (every id, an RDS address, an
+ARN) and what only the deployer's credentials know (the account) come back as
+`<after-deploy TYPE NAME.attr>` strings that name the resource output or lookup, so a
+chart value that derives from one shows exactly where it comes from. Lookups of things
+that exist before the program (an EKS cluster) find only what `existing` holds.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _ensure_event_loop
@@ -55,6 +59,8 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict)
     # Input name -> the resources its value came from (the engine's data dependencies).
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # The inputs exactly as they went over the wire (what a policy pack is handed).
+    wire: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
 
 
 def _secret_paths(value: Any, path: str = "") -> Iterator[str]:
@@ -83,6 +89,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
         raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
         urn = response.urn
+        wire = struct_pb2.Struct()
+        wire.CopyFrom(request.object)
         self.recorded.append(
             RecordedResource(
                 urn=urn,
@@ -99,6 +107,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 property_dependencies={
                     k: list(v.urns) for k, v in request.propertyDependencies.items()
                 },
+                wire=wire,
             )
         )
         return response
@@ -121,7 +130,12 @@ def _unwrap_secrets(value: Any) -> Any:
 
 
 class SimulatedCloud(pulumi_mocks.Mocks):
-    """Returns each resource's inputs plus the outputs its cloud would compute."""
+    """Returns each resource's inputs plus the outputs its cloud would compute; lookups
+    find only what `existing` holds."""
+
+    def __init__(self, existing: computed.Existing | None = None):
+        super().__init__()
+        self.existing = existing or computed.Existing()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         if not args.custom:
@@ -129,8 +143,8 @@ class SimulatedCloud(pulumi_mocks.Mocks):
         rule = computed.RESOURCES.get(args.typ)
         extra = rule(args.name, args.inputs) if rule else {}
         state = {**args.inputs, **extra}
-        resource_id = state.pop("__id", None) or f"{args.name}-id"
-        return resource_id, state
+        # A created resource's id is the cloud's to assign.
+        return deferred(args.typ, args.name, "id"), state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         rule = computed.CALLS.get(args.token)
@@ -139,7 +153,7 @@ class SimulatedCloud(pulumi_mocks.Mocks):
                 f"the simulated cloud has no answer for invoke {args.token}; add it to "
                 "plan/computed.py"
             )
-        return rule(args.args), []
+        return rule(args.args, self.existing), []
 
 
 @dataclass
@@ -223,17 +237,19 @@ def run_program(
     stack: str = "simulated",
     program: Callable[[], None] | None = None,
     recorded: list[RecordedResource] | None = None,
+    existing: computed.Existing | None = None,
 ) -> ProgramRun:
     """Run the program (default: __main__.py) against the simulated cloud.
 
     `config` is a stack file's `config:` map (keys with or without the project prefix).
     Raises what the program raises (pulumi.RunError for a stack-file mistake). Pass
-    `recorded` to see what was registered even when the program fails.
+    `recorded` to see what was registered even when the program fails, and `existing`
+    for what the cloud already holds (an EKS cluster the stack looks up).
     """
     config_map, secret_keys = config_from_stack(config)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(SimulatedCloud())
+    monitor = RecordingMonitor(SimulatedCloud(existing))
     if recorded is not None:
         monitor.recorded = recorded
     capture_logs = _LogCapture()
@@ -266,10 +282,21 @@ def run_program(
             pulumi.export = real_export  # type: ignore[assignment]
         return ProgramRun(monitor.recorded, resolved, capture_logs.lines)
     finally:
+        _cancel_pending(loop)
         pulumi.runtime.reset_options()
         pulumi.runtime.set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """A failed program leaves work queued (applies on the failed Output): cancel it so it
+    does not leak into the next run as never-awaited coroutines."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _run_to_completion(run: Callable[[], Any]) -> None:

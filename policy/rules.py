@@ -2,14 +2,15 @@
 
 The program already builds resources this way; the pack is the independent check that a
 later change (or a `chartValues` override) cannot quietly undo it. Each rule is a plain
-function so the tests call it directly (constructing a PolicyPack would start a server).
+callable so the tests call it directly (constructing a PolicyPack would start a server).
 Props use the engine's camelCase names.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import (
@@ -19,62 +20,97 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 _URL_WITH_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]+@")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|auth)$", re.IGNORECASE)
 
+# The policy engine hands rules its own read-only Mapping/Sequence proxies (not dict/list),
+# and raises UnknownValueError when a rule reads a value only a deploy will know.
+Check = Callable[[Mapping[str, Any]], bool]
+
+
+def _is_sequence(node: Any) -> bool:
+    return isinstance(node, Sequence) and not isinstance(node, (str, bytes))
+
+
+def _items(node: Any) -> Iterator[tuple[str, Any]]:
+    """Children of a mapping or sequence; a child not known until deploy is skipped."""
+    keys: Iterable[Any] = list(node) if isinstance(node, Mapping) else range(len(node))
+    for key in keys:
+        try:
+            value = node[key]
+        except UnknownValueError:
+            continue
+        yield (f"[{key}]" if isinstance(key, int) else str(key)), value
+
 
 def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield from _walk(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{path}[{i}]")
+    if isinstance(node, Mapping) or _is_sequence(node):
+        for key, value in _items(node):
+            child = path + key if key.startswith("[") else (f"{path}.{key}" if path else key)
+            yield from _walk(value, child)
     else:
         yield path, node
 
 
-def helm_values_have_no_credentials(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != "kubernetes:helm.sh/v3:Release":
+@dataclass(frozen=True)
+class Rule:
+    """A validate function for one resource type; `checks` maps a violation to its test.
+
+    The resource type is data so that the tests can prove each rule meets a resource of
+    its type in an example stack (a rule for a type nothing creates would pass forever).
+    """
+
+    resource_type: str
+    checks: Mapping[str, Check] = field(default_factory=dict)
+    custom: Callable[[Mapping[str, Any]], Iterator[str]] | None = None
+
+    def __call__(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type != self.resource_type:
+            return
+        for message, ok in self.checks.items():
+            if not ok(args.props):
+                report(message, None)
+        if self.custom is not None:
+            for message in self.custom(args.props):
+                report(message, None)
+
+
+def _helm_credentials(props: Mapping[str, Any]) -> Iterator[str]:
+    try:
+        values = props.get("values") or {}
+    except UnknownValueError:
         return
-    for path, value in _walk(args.props.get("values") or {}):
+    for path, value in _walk(values):
         if not isinstance(value, str) or not value:
             continue
         leaf = re.split(r"[.\[]", path)[-1]
         if _URL_WITH_CREDENTIALS.match(value):
-            report(
-                f"values.{path} holds a URL with credentials; Helm stores values in plaintext", None
-            )
-        elif _SECRET_KEY.search(leaf) and not leaf.endswith(("SecretName", "SecretKey")):
-            report(f"values.{path} looks like a credential; name a Kubernetes Secret instead", None)
+            yield f"values.{path} holds a URL with credentials; Helm stores values in plaintext"
+        elif _SECRET_KEY.search(leaf):
+            yield f"values.{path} looks like a credential; name a Kubernetes Secret instead"
 
 
-def _require(
-    resource_type: str, checks: Mapping[str, Callable[[Mapping[str, Any]], bool]]
-) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if args.resource_type != resource_type:
-            return
-        for message, ok in checks.items():
-            if not ok(args.props):
-                report(message, None)
-
-    return validate
+helm_values_have_no_credentials = Rule("kubernetes:helm.sh/v3:Release", custom=_helm_credentials)
 
 
 def _get(props: Mapping[str, Any], path: str) -> Any:
+    """A nested value, None when any level is missing or not a mapping (so a check that
+    needs the value fails rather than passes)."""
     node: Any = props
     for part in path.split("."):
-        if isinstance(node, list):
-            node = node[0] if node else None
         if not isinstance(node, Mapping):
             return None
         node = node.get(part)
     return node
 
 
-rds_is_protected = _require(
+def _contains(node: Any, item: str) -> bool:
+    return _is_sequence(node) and item in node
+
+
+rds_is_protected = Rule(
     "aws:rds/instance:Instance",
     {
         "storage must be encrypted (storageEncrypted)": lambda p: p.get("storageEncrypted") is True,
@@ -87,7 +123,7 @@ rds_is_protected = _require(
     },
 )
 
-redis_is_encrypted = _require(
+redis_is_encrypted = Rule(
     "aws:elasticache/replicationGroup:ReplicationGroup",
     {
         "TLS in transit must be on": lambda p: p.get("transitEncryptionEnabled") is True,
@@ -97,7 +133,7 @@ redis_is_encrypted = _require(
     },
 )
 
-bucket_is_private = _require(
+bucket_is_private = Rule(
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     {
         f"{flag} must be true": (lambda f: lambda p: p.get(f) is True)(flag)
@@ -110,7 +146,7 @@ bucket_is_private = _require(
     },
 )
 
-registry_scans_images = _require(
+registry_scans_images = Rule(
     "aws:ecr/repository:Repository",
     {
         "images must be scanned on push": lambda p: (
@@ -119,58 +155,62 @@ registry_scans_images = _require(
     },
 )
 
-cluster_encrypts_secrets = _require(
+
+def _public_to_everyone(p: Mapping[str, Any]) -> bool:
+    if _get(p, "vpcConfig.endpointPublicAccess") is False:
+        return False
+    cidrs = _get(p, "vpcConfig.publicAccessCidrs")
+    # Unset CIDRs mean 0.0.0.0/0 to EKS.
+    return not _is_sequence(cidrs) or len(cidrs) == 0 or "0.0.0.0/0" in cidrs
+
+
+cluster_encrypts_secrets = Rule(
     "aws:eks/cluster:Cluster",
     {
         "Kubernetes Secrets must be envelope-encrypted with KMS": lambda p: (
-            "secrets" in (_get(p, "encryptionConfig.resources") or [])
+            _contains(_get(p, "encryptionConfig.resources"), "secrets")
+            and bool(_get(p, "encryptionConfig.provider.keyArn"))
         ),
         "the public endpoint must not be open to the whole internet": lambda p: (
-            not (
-                _get(p, "vpcConfig.endpointPublicAccess") is not False
-                and "0.0.0.0/0" in (_get(p, "vpcConfig.publicAccessCidrs") or ["0.0.0.0/0"])
-            )
+            not _public_to_everyone(p)
         ),
     },
 )
 
-MANDATORY = EnforcementLevel.MANDATORY
+# Policy name -> (description, rule).
+RULES: dict[str, tuple[str, Rule]] = {
+    "helm-values-no-credentials": (
+        "Credentials go into Kubernetes Secrets; Helm values name them.",
+        helm_values_have_no_credentials,
+    ),
+    "rds-encrypted-private-backed-up": (
+        "PostgreSQL is encrypted, private, backed up and deletion-protected.",
+        rds_is_protected,
+    ),
+    "redis-encrypted-authenticated": (
+        "Redis uses TLS, encryption at rest, AUTH and snapshots.",
+        redis_is_encrypted,
+    ),
+    "bucket-public-access-blocked": (
+        "The object-storage bucket blocks every form of public access.",
+        bucket_is_private,
+    ),
+    "registry-scan-on-push": (
+        "Every ECR repository scans images on push.",
+        registry_scans_images,
+    ),
+    "eks-secrets-encrypted-endpoint-restricted": (
+        "EKS encrypts Secrets with KMS and does not expose its API to everyone.",
+        cluster_encrypts_secrets,
+    ),
+}
 
 POLICIES: list[Policy] = [
     ResourceValidationPolicy(
-        name="helm-values-no-credentials",
-        description="Credentials go into Kubernetes Secrets; Helm values name them.",
-        validate=helm_values_have_no_credentials,
-        enforcement_level=MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="rds-encrypted-private-backed-up",
-        description="PostgreSQL is encrypted, private, backed up and deletion-protected.",
-        validate=rds_is_protected,
-        enforcement_level=MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="redis-encrypted-authenticated",
-        description="Redis uses TLS, encryption at rest, AUTH and snapshots.",
-        validate=redis_is_encrypted,
-        enforcement_level=MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="bucket-public-access-blocked",
-        description="The object-storage bucket blocks every form of public access.",
-        validate=bucket_is_private,
-        enforcement_level=MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="registry-scan-on-push",
-        description="Every ECR repository scans images on push.",
-        validate=registry_scans_images,
-        enforcement_level=MANDATORY,
-    ),
-    ResourceValidationPolicy(
-        name="eks-secrets-encrypted-endpoint-restricted",
-        description="EKS encrypts Secrets with KMS and does not expose its API to everyone.",
-        validate=cluster_encrypts_secrets,
-        enforcement_level=MANDATORY,
-    ),
+        name=name,
+        description=description,
+        validate=rule,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+    for name, (description, rule) in RULES.items()
 ]

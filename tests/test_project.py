@@ -6,7 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import PROJECT, SECRET_KEYS, StackSettings
+from components import program
+from components.settings import CLOUDS, PROJECT, SECRET_KEYS, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +36,12 @@ def test_every_example_stack_is_valid() -> None:
     assert stacks
     for path in stacks:
         settings_from(yaml.safe_load(path.read_text())["config"])
+
+
+def test_every_cloud_has_a_platform_a_settings_block_and_a_description() -> None:
+    assert set(program.PLATFORMS) == set(CLOUDS)
+    for cloud in CLOUDS:
+        assert cloud in StackSettings.model_fields, cloud
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    description = project["config"]["cloud"]["description"]
+    assert all(cloud in description for cloud in CLOUDS), description

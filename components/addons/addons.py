@@ -120,7 +120,7 @@ def check(
     kubernetes_version: str | None = None,
 ) -> None:
     """Everything about the add-ons that the stack file alone shows to be wrong. The program
-    calls it before the first resource exists; ClusterAddons calls it again."""
+    calls it once, before the first resource exists."""
     plan = planned(settings, platform_prometheus, needs_cluster_autoscaler)
     problems: list[str] = []
     ours = {settings.namespaces.release, settings.namespaces.endpoints}
@@ -175,14 +175,8 @@ class ClusterAddons(pulumi.ComponentResource):
         self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("model-engine-infra:addons:ClusterAddons", name, None, opts)
+        # The stack was judged by `check` (components/program.py) before any resource existed.
         settings, platform = args.settings, args.platform
-        check(
-            settings,
-            platform.facts.prometheus_address,
-            platform.gpu_pools,
-            platform.needs_cluster_autoscaler,
-            platform.kubernetes_version,
-        )
         plan = planned(
             settings, platform.facts.prometheus_address, platform.needs_cluster_autoscaler
         )

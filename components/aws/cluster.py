@@ -22,6 +22,9 @@ from components.aws.common import (
     service_account_subject,
     service_trust,
 )
+from components.contract import is_deferred
+from components.settings import PROJECT
+from components.settings_base import SettingsError
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
@@ -69,6 +72,27 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
     )
 
 
+def verify_existing(
+    name: str, vpc_id: str, version: str, stack_vpc_id: str | None, stack_version: str
+) -> None:
+    """An existing cluster must be where the stack says and run the version it says: node
+    groups, RDS and Redis go into the stack's VPC, and the add-ons (the cluster autoscaler's
+    image) follow the stack's version. Only the lookup knows, so this runs on its result."""
+    problems: list[str] = []
+    if stack_vpc_id and not is_deferred(vpc_id) and vpc_id != stack_vpc_id:
+        problems.append(
+            f"{PROJECT}:aws.vpc.vpcId: is {stack_vpc_id!r}, but EKS cluster {name!r} is in "
+            f"{vpc_id!r}; set it (and aws.vpc.privateSubnetIds) to the cluster's VPC"
+        )
+    if not is_deferred(version) and version != stack_version:
+        problems.append(
+            f"{PROJECT}:aws.cluster.version: is {stack_version!r}, but EKS cluster {name!r} "
+            f'runs Kubernetes {version!r}; set it to "{version}"'
+        )
+    if problems:
+        raise SettingsError(problems)
+
+
 def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
     oidcs = identities[0].oidcs or []
     if not oidcs or not oidcs[0].issuer:
@@ -85,6 +109,8 @@ class ClusterArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     partition: pulumi.Input[str]
     protect: bool
+    # The VPC the stack says the cluster is in (aws.vpc.vpcId); an existing cluster must be.
+    vpc_id: str | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -220,17 +246,30 @@ class Cluster(pulumi.ComponentResource):
 
     def _existing(self, args: ClusterArgs) -> None:
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        found = aws.eks.get_cluster_output(name=args.name, opts=invoke)
-        self.name = found.name
+        lookup = aws.eks.get_cluster_output(name=args.name, opts=invoke)
+        stack_vpc, stack_version = args.vpc_id, args.settings.version
+
+        def verified(found: aws.eks.GetClusterResult) -> aws.eks.GetClusterResult:
+            verify_existing(
+                found.name, found.vpc_config.vpc_id, found.version, stack_vpc, stack_version
+            )
+            return found
+
+        # Every fact about the cluster comes from the verified result, so nothing (node
+        # groups, IRSA trust, database ingress) is built for a cluster the stack misdescribes.
+        found = lookup.apply(verified)
+        self.name = found.apply(lambda c: c.name)
         self.version = None
-        self.endpoint = found.endpoint
-        self.certificate_authority = found.certificate_authorities.apply(lambda c: c[0].data)
-        self.oidc_issuer_url = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.endpoint = found.apply(lambda c: c.endpoint)
+        self.certificate_authority = found.apply(lambda c: c.certificate_authorities[0].data or "")
+        self.oidc_issuer_url = found.apply(lambda c: c.identities[0].oidcs[0].issuer or "")
         # IRSA needs the cluster's OIDC provider in IAM; the lookup fails clearly without it.
         self.oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
             url=self.oidc_issuer_url, opts=invoke
         ).arn
-        self.node_security_group_id = found.vpc_config.cluster_security_group_id
+        self.node_security_group_id = found.apply(
+            lambda c: c.vpc_config.cluster_security_group_id or ""
+        )
 
 
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")

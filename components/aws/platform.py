@@ -396,6 +396,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 subnet_ids=private,
                 partition=partition,
                 protect=protect,
+                vpc_id=cfg.vpc.vpc_id,
             ),
             opts=sub,
         )

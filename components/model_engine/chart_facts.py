@@ -131,7 +131,7 @@ CACHE_URL_KEYS = (
     "cache_redis_aws_secret_name",
     "cache_redis_azure_host",
 )
-# Keys the reference document recommends but the server never reads (or that break it).
+# Keys older operator guides name but the server at the pinned commit never reads.
 STALE_LAUNCH_KEYS: Mapping[str, str] = MappingProxyType(
     {
         "s3_file_llm_fine_tuning_job_repository": (

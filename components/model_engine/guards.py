@@ -223,8 +223,8 @@ def broker_type(ctx: Context) -> Iterator[Finding]:
         yield _error(
             ctx,
             "celeryBrokerType",
-            "`elasticache` (recommended by the reference document) makes async forwarders "
-            "raise; use `redis` for a Redis broker",
+            "`elasticache` is not a broker type the server knows: async forwarders raise "
+            "with it; use `redis` for a Redis broker",
         )
         return
     if kind not in cf.BROKER_TYPES:

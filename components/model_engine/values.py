@@ -86,7 +86,7 @@ class LaunchValues(_Closed):
     cache_redis_onprem_url: StrictStr | None = None
     cache_redis_gcp_url: StrictStr | None = None
     sglang_repository: StrictStr | None = None
-    # Guarded: stale key from the reference document.
+    # Guarded: a stale key nothing reads (the server reads cloud_file_llm_fine_tune_repository).
     s3_file_llm_fine_tuning_job_repository: Any = None
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from plan import simulator
+from plan import computed_aws, simulator
 from plan.simulator import ProgramRun, RecordedResource, deferred, helm_values, run_program
 from tests.conftest import stack_file
 
@@ -105,8 +105,8 @@ def _recording_options(into: dict[tuple[str, str], Options]) -> Iterator[None]:
         simulator.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
 
 
-def run_aws(config: dict[str, Any]) -> AwsRun:
+def run_aws(config: dict[str, Any], existing: computed_aws.Existing | None = None) -> AwsRun:
     options: dict[tuple[str, str], Options] = {}
     with _recording_options(options):
-        run = run_program(config)
+        run = run_program(config, existing=existing)
     return AwsRun(run, options)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import string
 
+from plan import computed_aws
 from tests.aws.helpers import AwsRun
 
 ROLE = ("aws:iam/role:Role", "platform-identity-model-engine", "arn")
@@ -19,9 +20,10 @@ def test_broker_is_sqs(prod: AwsRun) -> None:
 def test_queue_policy_template_names_the_account_region_and_role(prod: AwsRun) -> None:
     template = prod.launch["sqs_queue_policy_template"]
     policy = json.loads(string.Template(template).substitute(queue_name="launch-endpoint-id-e1"))
-    queue = "arn:aws:sqs:us-west-2:123456789012:launch-endpoint-id-e1"
+    account = computed_aws.account_id()  # getCallerIdentity
+    queue = f"arn:aws:sqs:us-west-2:{account}:launch-endpoint-id-e1"
     owner, engine = policy["Statement"]
-    assert owner["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert owner["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
     assert owner["Resource"] == queue
     assert engine["Principal"] == {"AWS": prod.out(*ROLE)}
     assert engine["Resource"] == queue

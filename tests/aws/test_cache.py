@@ -39,16 +39,17 @@ def test_no_failover_without_multi_az(config: dict[str, Any]) -> None:
 
 
 def test_only_the_cluster_nodes_reach_it(prod: AwsRun) -> None:
+    sg = prod.out("aws:ec2/securityGroup:SecurityGroup", "platform-cache-sg", "id")
     [rule] = [
         r
         for r in prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if r.inputs["securityGroupId"] == "platform-cache-sg-id"
+        if r.inputs["securityGroupId"] == sg
     ]
     assert rule.inputs["referencedSecurityGroupId"] == prod.out(
         "aws:eks/cluster:Cluster", "platform-cluster-eks", "vpcConfig.clusterSecurityGroupId"
     )
     assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (6379, 6379)
-    assert prod.one(GROUP).inputs["securityGroupIds"] == ["platform-cache-sg-id"]
+    assert prod.one(GROUP).inputs["securityGroupIds"] == [sg]
 
 
 def test_chart_values_come_from_the_replication_group_and_secrets(prod: AwsRun) -> None:

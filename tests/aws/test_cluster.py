@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from components.contract import is_deferred
+from components.settings_base import SettingsError
 from plan import computed_aws
+from plan.simulator import RecordedResource, run_program
 from tests.aws.helpers import AwsRun, run_aws
-from tests.helpers import set_path
+from tests.helpers import set_path, settings_from
 
 EKS = "aws:eks/cluster:Cluster"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -23,7 +28,9 @@ def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
     assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
-    assert vpc["subnetIds"] == [f"platform-network-private-{i}-id" for i in range(3)]
+    assert vpc["subnetIds"] == [
+        prod.out("aws:ec2/subnet:Subnet", f"platform-network-private-{i}", "id") for i in range(3)
+    ]
     # Secrets are envelope-encrypted with the cluster's own KMS key.
     [encryption] = [cluster["encryptionConfig"]]
     assert encryption["resources"] == ["secrets"]
@@ -98,18 +105,33 @@ def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> Non
     assert sc["parameters"] == {"type": "gp3", "encrypted": "true"}
 
 
+EXISTING_VPC = "vpc-0a1b2c3d4e5f60000"
+
+
 def existing_cluster_config(config: dict[str, Any]) -> dict[str, Any]:
     set_path(config, "aws.cluster", {"existingClusterName": "shared-gpu"})
-    set_path(
-        config,
-        "aws.vpc",
-        {"vpcId": "vpc-0a1b2c3d4e5f60000", "privateSubnetIds": EXISTING_SUBNETS},
-    )
+    set_path(config, "aws.vpc", {"vpcId": EXISTING_VPC, "privateSubnetIds": EXISTING_SUBNETS})
     return config
 
 
+def account_holding(vpc_id: str, version: str) -> computed_aws.Existing:
+    """A simulated account in which cluster shared-gpu exists, in this VPC and version."""
+    return computed_aws.Existing(
+        clusters={"shared-gpu": computed_aws.ExistingCluster(vpc_id=vpc_id, version=version)}
+    )
+
+
+def _stack_version(config: dict[str, Any]) -> str:
+    settings = settings_from(config)
+    assert settings.aws is not None
+    return settings.aws.cluster.version
+
+
 def test_existing_cluster_is_looked_up_not_created(config: dict[str, Any]) -> None:
-    run = run_aws(existing_cluster_config(config))
+    config = existing_cluster_config(config)
+    existing = account_holding(EXISTING_VPC, _stack_version(config))
+    found = existing.clusters["shared-gpu"]
+    run = run_aws(config, existing)
     assert run.of_type(EKS) == []
     assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
     assert run.infra["k8s_cluster_name"] == "shared-gpu"
@@ -117,18 +139,58 @@ def test_existing_cluster_is_looked_up_not_created(config: dict[str, Any]) -> No
     [cluster] = _kubeconfig(run)["clusters"]
     assert cluster["cluster"]["server"].endswith(".eks.amazonaws.com")
     # IRSA trusts the cluster's existing OIDC provider (looked up by its issuer).
-    issuer = computed_aws.oidc_issuer("us-west-2").removeprefix("https://")
+    issuer = computed_aws.oidc_issuer("us-west-2", found.oidc_id).removeprefix("https://")
     [statement] = run.trust("platform-identity-model-engine")["Statement"]
     assert statement["Principal"]["Federated"] == (
-        f"arn:aws:iam::{computed_aws.ACCOUNT_ID}:oidc-provider/{issuer}"
+        f"arn:aws:iam::{computed_aws.account_id()}:oidc-provider/{issuer}"
     )
     assert f"{issuer}:sub" in statement["Condition"]["StringEquals"]
     # PostgreSQL and Redis admit the existing cluster's node security group.
     for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
-        assert rule.inputs["referencedSecurityGroupId"] == (
-            computed_aws.EXISTING_CLUSTER_SECURITY_GROUP
-        )
+        assert rule.inputs["referencedSecurityGroupId"] == found.security_group_id
     # Node groups join the existing cluster; no storage driver is forced on it.
     for ng in run.of_type("aws:eks/nodeGroup:NodeGroup"):
         assert ng.inputs["clusterName"] == "shared-gpu"
     assert run.of_type("aws:eks/addon:Addon") == []
+
+
+@pytest.mark.parametrize(
+    ("vpc_id", "version", "key", "words"),
+    [
+        ("vpc-0fedcba9876543210", None, "aws.vpc.vpcId", "is in 'vpc-0fedcba9876543210'"),
+        (EXISTING_VPC, "1.30", "aws.cluster.version", "runs Kubernetes '1.30'"),
+    ],
+    ids=["other-vpc", "other-version"],
+)
+def test_existing_cluster_must_match_the_stack(
+    config: dict[str, Any], vpc_id: str, version: str | None, key: str, words: str
+) -> None:
+    """The lookup, not the stack, knows the cluster's VPC and version; a stack that
+    disagrees fails naming its key, and nothing is built for the cluster."""
+    config = existing_cluster_config(config)
+    existing = account_holding(vpc_id, version or _stack_version(config))
+    recorded: list[RecordedResource] = []
+    with pytest.raises(SettingsError) as failure:
+        run_program(config, existing=existing, recorded=recorded)
+    message = str(failure.value)
+    assert f"model-engine-infra:{key}: " in message and words in message, message
+    # Nothing that uses the cluster's name, endpoint, OIDC issuer or security group.
+    built_on_the_cluster = {
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "pulumi:providers:kubernetes",
+        "kubernetes:helm.sh/v3:Release",
+    }
+    assert [r.name for r in recorded if r.type in built_on_the_cluster] == []
+    irsa = [r.name for r in recorded if "AssumeRoleWithWebIdentity" in str(r.inputs)]
+    assert irsa == []
+
+
+def test_an_unseen_existing_cluster_is_not_invented(config: dict[str, Any]) -> None:
+    """Offline, a cluster the simulated account does not hold is all placeholders: the
+    plan shows where each value will come from instead of a made-up VPC or endpoint."""
+    run = run_aws(existing_cluster_config(config))
+    [cluster] = _kubeconfig(run)["clusters"]
+    assert is_deferred(cluster["cluster"]["server"])
+    for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        assert is_deferred(rule.inputs["referencedSecurityGroupId"])

@@ -42,14 +42,14 @@ def test_only_the_cluster_nodes_reach_it(prod: AwsRun) -> None:
     [rule] = [
         r
         for r in prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-        if r.inputs["securityGroupId"] == "platform-database-sg-id"
+        if r.inputs["securityGroupId"] == prod.out(sg.type, sg.name, "id")
     ]
     assert rule.inputs["referencedSecurityGroupId"] == prod.out(
         "aws:eks/cluster:Cluster", "platform-cluster-eks", "vpcConfig.clusterSecurityGroupId"
     )
     assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (5432, 5432)
     assert "cidrIpv4" not in rule.inputs
-    assert prod.one(RDS).inputs["vpcSecurityGroupIds"] == ["platform-database-sg-id"]
+    assert prod.one(RDS).inputs["vpcSecurityGroupIds"] == [prod.out(sg.type, sg.name, "id")]
 
 
 def test_chart_gets_the_kubernetes_secret_route(prod: AwsRun) -> None:

@@ -22,7 +22,7 @@ def test_account_region_and_cluster_come_from_aws(prod: AwsRun) -> None:
     infra = prod.infra
     assert infra["cloud_provider"] == "aws"
     # getCallerIdentity: a string, never a number.
-    assert infra["ml_account_id"] == computed_aws.ACCOUNT_ID
+    assert infra["ml_account_id"] == computed_aws.account_id()
     assert isinstance(infra["ml_account_id"], str)
     assert infra["default_region"] == "us-west-2"  # getRegion on the stack's provider
     assert infra["k8s_cluster_name"] == prod.one("aws:eks/cluster:Cluster").inputs["name"]
@@ -34,7 +34,8 @@ def test_a_new_region_changes_every_derived_value(config: dict[str, Any]) -> Non
     run = run_aws(config)
     assert run.one("pulumi:providers:aws").inputs["region"] == "eu-west-1"
     assert run.infra["default_region"] == "eu-west-1"
-    assert run.infra["docker_repo_prefix"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    account = computed_aws.account_id()
+    assert run.infra["docker_repo_prefix"] == f"{account}.dkr.ecr.eu-west-1.amazonaws.com"
     assert ":sqs:eu-west-1:" in run.launch["sqs_queue_policy_template"]
     env = {e["name"]: e.get("value") for e in run.values["extraEnvVars"]}
     assert env["AWS_REGION"] == "eu-west-1"

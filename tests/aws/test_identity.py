@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from plan import computed_aws
 from tests.aws.helpers import ROLE_ANNOTATION, AwsRun
 
-ACCOUNT, REGION = "123456789012", "us-west-2"
+# What getCallerIdentity answers, and the stack's region.
+ACCOUNT, REGION = computed_aws.account_id(), "us-west-2"
 ROLE = "aws:iam/role:Role"
 KEY = ("aws:kms/key:Key", "platform-data-key", "arn")
 

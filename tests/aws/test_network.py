@@ -13,6 +13,7 @@ from tests.helpers import set_path
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
 ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 EXISTING_SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
 
 
@@ -51,14 +52,18 @@ def test_three_private_and_three_public_subnets_in_distinct_zones(prod: AwsRun) 
 def test_nat_per_zone_and_each_private_subnet_routes_through_its_own(prod: AwsRun) -> None:
     nats = prod.of_type(NAT)
     assert len(nats) == 3
-    public_ids = {f"{r.name}-id" for r in prod.of_type(SUBNET) if "-public-" in r.name}
+    public_ids = {
+        prod.out(SUBNET, r.name, "id") for r in prod.of_type(SUBNET) if "-public-" in r.name
+    }
     assert {n.inputs["subnetId"] for n in nats} == public_ids
     for i in range(3):
         route = prod.one(ROUTE, f"platform-network-private-{i}-nat").inputs
         assert route["destinationCidrBlock"] == "0.0.0.0/0"
-        assert route["natGatewayId"] == f"platform-network-nat-{i}-id"
+        assert route["natGatewayId"] == prod.out(NAT, f"platform-network-nat-{i}", "id")
     internet = prod.one(ROUTE, "platform-network-public-internet").inputs
-    assert internet["gatewayId"] == "platform-network-igw-id"
+    assert internet["gatewayId"] == prod.out(
+        "aws:ec2/internetGateway:InternetGateway", "platform-network-igw", "id"
+    )
 
 
 def test_one_nat_gateway_when_chosen(config: dict[str, Any]) -> None:
@@ -67,7 +72,7 @@ def test_one_nat_gateway_when_chosen(config: dict[str, Any]) -> None:
     assert len(run.of_type(NAT)) == 1
     for i in range(3):
         assert run.one(ROUTE, f"platform-network-private-{i}-nat").inputs["natGatewayId"] == (
-            "platform-network-nat-0-id"
+            run.out(NAT, "platform-network-nat-0", "id")
         )
 
 
@@ -76,7 +81,7 @@ def test_s3_traffic_bypasses_nat(prod: AwsRun) -> None:
     assert endpoint["serviceName"] == "com.amazonaws.us-west-2.s3"
     assert endpoint["vpcEndpointType"] == "Gateway"
     assert sorted(endpoint["routeTableIds"]) == [
-        f"platform-network-private-{i}-id" for i in range(3)
+        prod.out(ROUTE_TABLE, f"platform-network-private-{i}", "id") for i in range(3)
     ]
 
 

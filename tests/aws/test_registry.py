@@ -12,6 +12,7 @@ import pytest
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, repository_name_problem
 from components.program import check
 from components.settings import SettingsError
+from plan import computed_aws
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import delete_path, set_path, settings_from
 
@@ -55,7 +56,6 @@ def test_repositories_the_builder_writes_are_created_scanned_encrypted_protected
 
 def test_chart_gets_names_relative_to_the_bare_registry_host(prod: AwsRun) -> None:
     host = prod.infra["docker_repo_prefix"]
-    assert "/" not in host and host.endswith(".dkr.ecr.us-west-2.amazonaws.com")
     created = {r.inputs["name"] for r in prod.of_type(REPO)}
     for key, path in INFERENCE_REPOSITORIES.items():
         name = prod.launch[key]
@@ -65,6 +65,8 @@ def test_chart_gets_names_relative_to_the_bare_registry_host(prod: AwsRun) -> No
             assert name == f"model-engine-upstream/customer-ml/{path}", key
         else:
             assert name in created and name == f"model-engine/{path}", key
+    account = computed_aws.account_id()  # getCallerIdentity
+    assert host == f"{account}.dkr.ecr.us-west-2.amazonaws.com"
 
 
 def test_pull_through_cache_from_the_operators_registry(prod: AwsRun) -> None:

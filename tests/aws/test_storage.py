@@ -16,7 +16,7 @@ def test_bucket_is_encrypted_versioned_private_and_tls_only(prod: AwsRun) -> Non
     bucket = prod.one(*BUCKET)
     assert bucket.protect and prod.options[BUCKET].retain_on_delete
     assert bucket.inputs.get("forceDestroy") is False
-    bucket_id = "platform-storage-bucket-id"
+    bucket_id = prod.out(*BUCKET, "id")
     sse = prod.one(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     ).inputs
