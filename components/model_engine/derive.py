@@ -233,7 +233,6 @@ def derive(
         "image": {
             "gatewayRepository": img.gateway_repository or img.repository,
             "builderRepository": img.builder_repository or img.repository,
-            "cacherRepository": img.cacher_repository or img.repository,
             "forwarderRepository": img.forwarder_repository or img.repository,
             "pullPolicy": img.pull_policy,
         },

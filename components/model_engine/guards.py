@@ -336,7 +336,6 @@ def full_repositories(ctx: Context) -> Iterator[Finding]:
     for key in (
         "gatewayRepository",
         "builderRepository",
-        "cacherRepository",
         "forwarderRepository",
     ):
         repo = ctx.get(f"image.{key}")
