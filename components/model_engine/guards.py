@@ -649,7 +649,12 @@ def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
             path = ".".join(str(p) for p in err["loc"])
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
-                msg = "unknown key: the server silently drops it (typo?)"
+                msg = (
+                    "unknown key: the server silently drops it (typo?)"
+                    if path.startswith("config.values.")
+                    else "unknown key: no chart template reads it, so it would be silently "
+                    "ignored (typo, or a key from another chart version?)"
+                )
             yield Finding("error", path, msg)
 
 
