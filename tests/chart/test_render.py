@@ -1,0 +1,378 @@
+"""The real chart, rendered with the plan's values for every example stack: what the server
+needs is there.
+
+Expectations come from the stack (the operator's choices), the derived values (what the
+program promised the server) and the chart itself (names, hook order), never from the
+program's own constants.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.settings import PLATFORMS
+from plan.cli import stack_config
+from plan.render import K8sObject
+from tests.chart.support import StackRender, chart_yaml, example_stacks, render_stack
+from tests.helpers import set_path
+
+SERVICE_CONFIG = "model-engine-service-config"
+CONTROL_PLANE = ("model-engine", "model-engine-endpoint-builder", "model-engine-cacher")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job", "DaemonSet")
+
+
+# -- reading rendered objects -------------------------------------------------------------
+
+
+def pod_spec(obj: K8sObject | dict[str, Any]) -> dict[str, Any]:
+    body = obj.body if isinstance(obj, K8sObject) else obj
+    return body["spec"]["template"]["spec"]
+
+
+def main_container(obj: K8sObject) -> dict[str, Any]:
+    return pod_spec(obj)["containers"][0]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    entries = container.get("env") or []
+    names = [e["name"] for e in entries]
+    duplicates = [n for n, count in collections.Counter(names).items() if count > 1]
+    # Kubernetes keeps the last of two same-named entries: one of them is silently ignored.
+    assert not duplicates, f"{container['name']}: env set twice: {duplicates}"
+    return {e["name"]: e for e in entries}
+
+
+def env_value(container: dict[str, Any], name: str) -> str | None:
+    entry = env_of(container).get(name)
+    return None if entry is None else entry.get("value")
+
+
+def hook(obj: K8sObject) -> tuple[set[str], int]:
+    ann = obj.annotations
+    return set(ann.get("helm.sh/hook", "").split(",")) - {""}, int(
+        ann.get("helm.sh/hook-weight", 0)
+    )
+
+
+def workloads(s: StackRender) -> Iterator[K8sObject]:
+    for kind in WORKLOAD_KINDS:
+        yield from s.rendered.of_kind(kind)
+
+
+def program_secrets(s: StackRender) -> dict[tuple[str, str], set[str]]:
+    """(namespace, name) -> keys of every Kubernetes Secret the program creates."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for r in s.run.of_type("kubernetes:core/v1:Secret"):
+        meta = r.inputs["metadata"]
+        data = {**(r.inputs.get("stringData") or {}), **(r.inputs.get("data") or {})}
+        found[(meta["namespace"], meta["name"])] = set(data)
+    return found
+
+
+def stack_pools(s: StackRender) -> list[dict[str, Any]]:
+    return list(s.setting("gpu.pools", []))
+
+
+def sample_devices(sample: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The chart's image-cache devices by name: the chart's own accelerator vocabulary."""
+    return {d["name"]: d for d in sample["imageCache"]["devices"]}
+
+
+# -- the example stacks cover every platform ----------------------------------------------
+
+
+def test_example_stacks_cover_every_platform() -> None:
+    clouds = {stack_config(name)["model-engine-infra:cloud"] for name in example_stacks()}
+    assert clouds == set(PLATFORMS)
+
+
+# -- the service configuration, in both namespaces ----------------------------------------
+
+
+def _load_checking_duplicates(text: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Parse as the server does (yaml.safe_load: the last of two equal keys wins), and
+    report every key the document sets more than once with all its values."""
+    seen: dict[str, list[Any]] = collections.defaultdict(list)
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    assert isinstance(node, yaml.MappingNode)
+    for key_node, value_node in node.value:
+        value = yaml.safe_load(yaml.serialize(value_node))
+        seen[key_node.value].append(value)
+    return yaml.safe_load(text), {k: v for k, v in seen.items() if len(v) > 1}
+
+
+def test_service_config_in_both_namespaces_parses_to_the_derived_config(s: StackRender) -> None:
+    for namespace in (s.release_namespace, s.endpoint_namespace):
+        config_map = s.rendered.get("ConfigMap", SERVICE_CONFIG, namespace)
+        data = config_map.body["data"]
+
+        infra, infra_twice = _load_checking_duplicates(data["infra_service_config"])
+        assert not infra_twice
+        # Every derived key reaches InfraConfig with its type (the chart quotes non-bools:
+        # a number derived here would reach the server as a string and fail this test).
+        for key, value in s.infra.items():
+            assert infra[key] == value, f"infra {key}"
+        assert infra["env"] == s.values["context"]
+        for flag in ("celery_broker_type_redis", "celery_enable_sha256", "debug_mode"):
+            if s.values.get(flag):
+                assert infra[flag] is s.values[flag], flag
+
+        launch, launch_twice = _load_checking_duplicates(data["launch_service_config"])
+        for key, value in s.launch.items():
+            assert launch[key] == value, f"launch {key}"
+        assert launch["gateway_namespace"] == s.release_namespace
+        # The chart writes dd_trace_enabled twice: the top-level value quoted (a string, which
+        # Python reads as true) and then the launch key. The bool must be the one that wins.
+        assert set(launch_twice) <= {"dd_trace_enabled"}
+        assert launch["dd_trace_enabled"] is s.values["dd_trace_enabled"]
+
+
+def test_recommended_hardware_reaches_its_config_map(s: StackRender) -> None:
+    data = s.rendered.get("ConfigMap", "model-engine-recommended-hardware-config").body["data"]
+    for table in ("byGpuMemoryGb", "byModelName"):
+        assert (yaml.safe_load(data[table]) or []) == s.values["recommendedHardware"][table]
+
+
+# -- control plane ------------------------------------------------------------------------
+
+
+def test_control_plane_deployments_run_the_chosen_image(s: StackRender) -> None:
+    tag = str(s.setting("image.tag"))
+    for name in CONTROL_PLANE:
+        deployment = s.rendered.get("Deployment", name)
+        image = main_container(deployment)["image"]
+        assert image.endswith(f":{tag}"), (name, image)
+
+
+def test_control_plane_mounts_the_service_config(s: StackRender) -> None:
+    for obj in [*(s.rendered.get("Deployment", n) for n in CONTROL_PLANE), _migration_job(s)]:
+        spec = pod_spec(obj)
+        config_maps = {v["configMap"]["name"] for v in spec.get("volumes", []) if "configMap" in v}
+        assert SERVICE_CONFIG in config_maps, obj.name
+        # Every ConfigMap a control-plane pod mounts is rendered in its namespace (or is the
+        # cluster's own kube-root-ca.crt).
+        rendered = {o.name for o in s.rendered.of_kind("ConfigMap") if o.namespace == obj.namespace}
+        assert config_maps - {"kube-root-ca.crt"} <= rendered, obj.name
+
+
+def test_control_plane_env(s: StackRender) -> None:
+    secrets = program_secrets(s)
+    for obj in [*(s.rendered.get("Deployment", n) for n in CONTROL_PLANE), _migration_job(s)]:
+        container = main_container(obj)
+        env = env_of(container)
+
+        # The database: the Secret the program creates, by the key the chart reads.
+        db_secret = s.values["secrets"].get("kubernetesDatabaseSecretName")
+        if db_secret:
+            ref = env["ML_INFRA_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+            assert ref["name"] == db_secret
+            assert ref["key"] in secrets[(obj.namespace, db_secret)], obj.name
+        else:
+            assert env["DB_SECRET_NAME"]["value"] == s.values["secrets"]["cloudDatabaseSecretName"]
+
+        # Every secret reference resolves to a Secret and key the program creates.
+        for name, entry in env.items():
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                assert ref["key"] in secrets.get((obj.namespace, ref["name"]), set()), name
+
+        # boto3 (S3, SQS) reads its region from AWS_REGION.
+        if s.infra["cloud_provider"] in ("aws", "onprem"):
+            assert env_value(container, "AWS_REGION") == s.infra["default_region"], obj.name
+
+        # A Redis broker (gateway and builder) is reached through REDIS_HOST/REDIS_PORT: the
+        # same Redis as the cache URL the server is given.
+        if s.values["celeryBrokerType"] == "redis":
+            cache = urllib.parse.urlparse(s.launch["cache_redis_onprem_url"])
+            assert env_value(container, "REDIS_HOST") == s.infra["redis_host"] == cache.hostname
+            assert env_value(container, "REDIS_PORT") == str(cache.port or 6379)
+
+        # S3-compatible storage: the endpoint the operator named, and only then.
+        endpoint = s.setting("existing.objectStorage.endpointUrl")
+        assert env_value(container, "S3_ENDPOINT_URL") == endpoint, obj.name
+
+        # On AWS every pod assumes the IRSA role through the mounted AWS config file.
+        if "aws" in s.values:
+            _assert_aws_profile(s, obj, container)
+        else:
+            assert "AWS_PROFILE" not in env, obj.name
+
+
+def _assert_aws_profile(s: StackRender, obj: K8sObject, container: dict[str, Any]) -> None:
+    env = env_of(container)
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    assert mounts["config-volume"]["mountPath"] == env["AWS_CONFIG_FILE"]["value"]
+    volume = next(v for v in pod_spec(obj)["volumes"] if v["name"] == "config-volume")
+    config = s.rendered.get("ConfigMap", volume["configMap"]["name"], obj.namespace)
+    text = config.body["data"]["config"]
+    profiles = set(re.findall(r"^\[profile (.+)\]$", text, re.M))
+    role = s.values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert f"role_arn = {role}" in text
+    for var in (
+        "AWS_PROFILE",
+        "ECR_READ_AWS_PROFILE",
+        "DB_SECRET_AWS_PROFILE",
+        "S3_WRITE_AWS_PROFILE",
+    ):
+        assert env[var].get("value") in profiles, (obj.name, var)
+
+
+def test_aws_config_map_in_each_namespace_pods_run_in(s: StackRender) -> None:
+    if "aws" not in s.values:
+        assert not any(o.name == "default-config" for o in s.rendered.of_kind("ConfigMap"))
+        return
+    name = s.values["aws"]["configMap"]["name"]
+    for namespace in (s.release_namespace, s.endpoint_namespace):
+        s.rendered.get("ConfigMap", name, namespace)
+
+
+# -- identities and hook order ------------------------------------------------------------
+
+
+def _migration_job(s: StackRender) -> K8sObject:
+    jobs = [j for j in s.rendered.of_kind("Job") if "database-migration" in j.name]
+    assert len(jobs) == 1, [j.name for j in s.rendered.of_kind("Job")]
+    return jobs[0]
+
+
+def test_migration_job_is_a_hook_after_everything_it_uses(s: StackRender) -> None:
+    job = _migration_job(s)
+    phases, weight = hook(job)
+    assert {"pre-install", "pre-upgrade"} <= phases
+    spec = pod_spec(job)
+    # Hooks run before the release's ordinary objects exist: what the Job uses must be a hook
+    # of the same phases with a lower weight.
+    used = [s.rendered.get("ServiceAccount", spec["serviceAccountName"], job.namespace)]
+    used += [
+        s.rendered.get("ConfigMap", v["configMap"]["name"], job.namespace)
+        for v in spec["volumes"]
+        if "configMap" in v and v["configMap"]["name"] != "kube-root-ca.crt"
+    ]
+    for obj in used:
+        obj_phases, obj_weight = hook(obj)
+        assert phases <= obj_phases and obj_weight < weight, (obj.kind, obj.name)
+
+
+def test_service_accounts(s: StackRender) -> None:
+    # The control plane's account, in the release namespace (and any extra ones).
+    names = {pod_spec(s.rendered.get("Deployment", n))["serviceAccountName"] for n in CONTROL_PLANE}
+    assert len(names) == 1
+    (name,) = names
+    for namespace in (s.release_namespace, *s.values["serviceAccount"]["namespaces"]):
+        account = s.rendered.get("ServiceAccount", name, namespace)
+        assert s.values["serviceAccount"]["annotations"].items() <= account.annotations.items()
+
+    # The inference pods' account: the one the server's endpoint templates name, in the
+    # endpoint namespace, with the identity derived for inference.
+    templates = s.service_templates
+    used = {
+        str(pod_spec(t).get("serviceAccount") or pod_spec(t).get("serviceAccountName"))
+        for key, t in templates.items()
+        if key.startswith("deployment-")
+    }
+    assert len(used) == 1
+    (inference,) = used
+    account = s.rendered.get("ServiceAccount", inference, s.endpoint_namespace)
+    wanted = s.values["serviceTemplate"]["serviceAccountAnnotations"]
+    assert wanted.items() <= account.annotations.items()
+    # Ordered like the control plane's account, before the migration hook.
+    assert hook(account) == hook(s.rendered.get("ServiceAccount", name))
+
+
+def test_priority_classes(s: StackRender, chart: Path) -> None:
+    chart_name = chart_yaml(chart, "Chart.yaml")["name"]
+    rendered = {o.name for o in s.rendered.of_kind("PriorityClass")}
+    # The server hard-codes <chart>-{default,high}-priority; balloons use the low one.
+    assert {f"{chart_name}-{p}-priority" for p in ("default", "high", "low")} <= rendered
+    for obj in workloads(s):
+        used = pod_spec(obj).get("priorityClassName")
+        if used and not used.startswith("system-"):
+            assert used in rendered, obj.name
+
+
+# -- GPU pools: balloons and image cache --------------------------------------------------
+
+
+def test_a_balloon_per_pool(s: StackRender, chart: Path, sample: dict[str, Any]) -> None:
+    chart_name = chart_yaml(chart, "Chart.yaml")["name"]
+    devices = sample_devices(sample)
+    balloons = {
+        o.name: o
+        for o in s.rendered.of_kind("Deployment")
+        if o.name.startswith(f"{chart_name}-balloon-") and not o.name.endswith("-cpu")
+    }
+    expected = set()
+    for pool in stack_pools(s):
+        ((label_key, label),) = devices[pool["accelerator"]]["nodeSelector"].items()
+        name = f"{chart_name}-balloon-{label}"
+        expected.add(name)
+        spec = pod_spec(balloons[name])
+        assert spec["nodeSelector"][label_key] == label
+        taint_keys = {t["key"] for t in spec["tolerations"]}
+        assert {t["key"] for t in devices[pool["accelerator"]]["tolerations"]} <= taint_keys
+        if "balloonReplicas" in pool:
+            assert balloons[name].body["spec"]["replicas"] == pool["balloonReplicas"]
+    assert set(balloons) == expected
+    s.rendered.get("Deployment", f"{chart_name}-balloon-cpu")
+
+
+def test_an_image_cache_device_per_pool(s: StackRender, sample: dict[str, Any]) -> None:
+    devices = sample_devices(sample)
+    templates = s.service_templates
+    cached = {
+        k[len("image-cache-") : -len(".yaml")]: v
+        for k, v in templates.items()
+        if k.startswith("image-cache-")
+    }
+    if s.setting("gpu.imageCache") is False:
+        assert not cached
+        return
+    wanted = {"cpu", *(p["accelerator"] for p in stack_pools(s))}
+    assert set(cached) == wanted
+    for name in wanted:
+        spec = pod_spec(cached[name])
+        assert spec["nodeSelector"] == devices[name]["nodeSelector"], name
+        for toleration in devices[name].get("tolerations", []):
+            assert toleration in spec.get("tolerations", []), name
+
+
+def test_endpoint_pods_tolerate_extra_taints_and_get_platform_env(s: StackRender) -> None:
+    secrets = program_secrets(s)
+    extra_taints = set(s.setting("gpu.extraTaintKeys", []))
+    for key, template in s.service_templates.items():
+        if not key.startswith("deployment-"):
+            continue
+        spec = pod_spec(template)
+        main = next(c for c in spec["containers"] if c["name"] == "main")
+        for source in main.get("envFrom", []):
+            ref = source["secretRef"]["name"]
+            assert (s.endpoint_namespace, ref) in secrets, (key, ref)
+        if key.endswith("-gpu.yaml"):
+            assert extra_taints <= {t["key"] for t in spec["tolerations"]}, key
+
+
+# -- values the chart reads ---------------------------------------------------------------
+
+
+def test_null_clears_the_default_node_selector(chart: Path) -> None:
+    """`nodeSelector: null` travels in release.py's overlay file and removes the chart's
+    default (`node-lifecycle: normal`); `{}` would not."""
+    config = stack_config("existing-infra")
+    set_path(config, "controlPlane", {"nodeSelector": None})
+    s = render_stack(chart, "existing-infra", config)
+    assert s.values["nodeSelector"] is None
+    for name in CONTROL_PLANE:
+        assert "nodeSelector" not in pod_spec(s.rendered.get("Deployment", name)), name
+
+
+@pytest.fixture
+def s(stack: StackRender) -> StackRender:
+    return stack
