@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 CHART_ENV = "MODEL_ENGINE_CHART"
+# libyaml when present: the service-template ConfigMap alone is 140 kB.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def chart_from_env() -> Path | None:
@@ -84,7 +86,7 @@ def render_chart(
     objects: list[K8sObject] = []
     for template, text in sorted(manifests.items()):
         short = template.split("/", 1)[1] if "/" in template else template
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml.load_all(text, Loader=_Loader):
             if not isinstance(doc, dict) or not doc:
                 continue
             ns = doc.get("metadata", {}).get("namespace") or namespace

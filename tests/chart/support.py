@@ -103,7 +103,7 @@ class StackRender:
         for key, text in config_map.body["data"].items():
             text = re.sub(r"(?m)^\s*\$\{\w+\}\s*$\n?", "", text)  # ${STORAGE_DICT} and such
             text = re.sub(r"\$\{(\w+)\}", r"PLACEHOLDER_\1", text)
-            out[key] = yaml.safe_load(text)
+            out[key] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         return out
 
     @property
