@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from plan.simulator import deferred
 from tests.aws.helpers import AwsRun, run_aws
+from tests.chart.support import chart_repositories
 from tests.helpers import set_path
 
 REPO = "aws:ecr/repository:Repository"
@@ -15,7 +16,14 @@ REPO = "aws:ecr/repository:Repository"
 
 def test_one_scanned_encrypted_protected_repository_per_image(prod: AwsRun) -> None:
     repos = {r.inputs["name"]: r for r in prod.of_type(REPO)}
-    assert set(repos) == set(INFERENCE_REPOSITORIES.values())
+    # One repository per image the server is told to pull, and no other.
+    named = set(prod.launch.values())
+    used = {
+        r.inputs["name"]
+        for r in prod.of_type(REPO)
+        if named & {deferred(REPO, r.name, a) for a in ("repositoryUrl", "name")}
+    }
+    assert used == set(repos) and repos
     key = prod.out("aws:kms/key:Key", "platform-data-key", "arn")
     for repo in repos.values():
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -33,7 +41,7 @@ def test_one_scanned_encrypted_protected_repository_per_image(prod: AwsRun) -> N
 
 def test_chart_repositories_are_the_repository_urls(prod: AwsRun) -> None:
     by_path = {r.inputs["name"]: r.name for r in prod.of_type(REPO)}
-    for key, path in INFERENCE_REPOSITORIES.items():
+    for key, path in chart_repositories().items():
         assert prod.launch[key] == prod.out(REPO, by_path[path], "repositoryUrl"), key
     assert prod.infra["docker_repo_prefix"] == "123456789012.dkr.ecr.us-west-2.amazonaws.com"
 
@@ -41,4 +49,5 @@ def test_chart_repositories_are_the_repository_urls(prod: AwsRun) -> None:
 def test_path_prefix_for_shared_accounts(config: dict[str, Any]) -> None:
     set_path(config, "aws.registry.pathPrefix", "customer-prod/")
     names = {r.inputs["name"] for r in run_aws(config).of_type(REPO)}
-    assert names == {f"customer-prod/{p}" for p in INFERENCE_REPOSITORIES.values()}
+    assert names and all(n.startswith("customer-prod/") for n in names)
+    assert {f"customer-prod/{p}" for p in chart_repositories().values()} <= names

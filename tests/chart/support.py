@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.model_engine.chart_facts import STALE_LAUNCH_KEYS
 from plan.cli import release_values, stack_config
 from plan.render import CHART_ENV, Rendered, chart_from_env, render_chart
 from plan.simulator import ROOT, ProgramRun, run_program
@@ -72,6 +73,22 @@ def require_chart() -> Path:
 
 def chart_yaml(chart: Path, name: str) -> dict[str, Any]:
     return yaml.safe_load((chart / name).read_text()) or {}
+
+
+def sample_repositories(sample: dict[str, Any]) -> dict[str, str]:
+    """The chart's inference image repositories: values_sample.yaml's launch *_repository
+    keys that name an image (not the stale fine-tune key, not an s3:// URI)."""
+    launch = sample["config"]["values"]["launch"]
+    return {
+        k: v
+        for k, v in launch.items()
+        if k.endswith("_repository") and k not in STALE_LAUNCH_KEYS and "://" not in v
+    }
+
+
+def chart_repositories() -> dict[str, str]:
+    """The chart's inference image repositories; skips (fails when CI=true) without a chart."""
+    return sample_repositories(chart_yaml(require_chart(), "values_sample.yaml"))
 
 
 @dataclass
