@@ -641,7 +641,7 @@ def no_credentials_anywhere(ctx: Context) -> Iterator[Finding]:
     yield from walk(ctx.values, "")
 
 
-def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
+def _model_findings(values: Mapping[str, Any], ctx: Context | None = None) -> Iterator[Finding]:
     try:
         ChartValues.model_validate(values)
     except ValidationError as e:
@@ -655,7 +655,7 @@ def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
                     else "unknown key: no chart template reads it, so it would be silently "
                     "ignored (typo, or a key from another chart version?)"
                 )
-            yield Finding("error", path, msg)
+            yield Finding("error", path, msg + (ctx.origin(path) if ctx else ""))
 
 
 def check(
@@ -664,7 +664,7 @@ def check(
     ctx = Context(values, settings, pools)
     findings = [f for g in GUARDS for f in g(ctx)]
     if not any(f.level == "error" for f in findings):
-        findings += list(_model_findings(values))
+        findings += list(_model_findings(values, ctx))
     return findings
 
 
