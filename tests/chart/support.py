@@ -62,12 +62,13 @@ def find_chart() -> Path | str:
 
 
 def require_chart() -> Path:
-    """The chart folder; skips (fails when CI=true) without one."""
+    """The chart folder; skips without one (fails when CI=true or MODEL_ENGINE_CHART names a
+    folder that is not a chart)."""
     found = find_chart()
     if isinstance(found, Path):
         return found
-    if in_ci():
-        pytest.fail(f"CI=true, so the chart tests must run: {found}; {ENABLE}")
+    if in_ci() or chart_from_env() is not None:  # asked for and missing: never skip
+        pytest.fail(f"the chart tests must run (CI=true or {CHART_ENV} set): {found}; {ENABLE}")
     pytest.skip(f"{found}; {ENABLE}")
 
 
