@@ -451,3 +451,34 @@ def test_celery_autoscaler_only_where_it_works(
         assert len(autoscalers) == (1 if s.values["celery_autoscaler"]["enabled"] else 0)
     else:
         assert autoscalers == []
+
+
+def test_keda_authentication_the_endpoint_scalers_name_exists(s: StackRender) -> None:
+    """With Redis AUTH, every endpoint's ScaledObject names a TriggerAuthentication: the chart
+    must render it in the endpoint namespace, reading the secret the platform made for KEDA."""
+    scaled = s.service_templates["keda-scaled-object.yaml"]
+    refs = [
+        t["authenticationRef"]["name"]
+        for t in scaled["spec"]["triggers"]
+        if "authenticationRef" in t
+    ]
+    auths = {o.name: o for o in s.rendered.of_kind("TriggerAuthentication")}
+    if not s.values["redis"]["enableAuth"]:
+        assert refs == [] and auths == {}
+        return
+    assert refs
+    for name in refs:
+        auth = auths[name]
+        assert auth.namespace == s.endpoint_namespace
+        secrets = auth.body["spec"]["awsSecretManager"]["secrets"]
+        assert [x["name"] for x in secrets] == [s.values["redis"]["kedaSecretName"]]
+
+
+def test_gateway_answers_at_the_exported_urls(s: StackRender) -> None:
+    hosts = {urllib.parse.urlparse(u).hostname for u in s.run.exports["gateway_urls"]}
+    services = s.rendered.of_kind("VirtualService")
+    if not s.values["virtualservice"]["enabled"]:
+        assert services == []
+        return
+    (service,) = services
+    assert set(service.body["spec"]["hosts"]) == hosts
