@@ -305,6 +305,17 @@ def test_priority_classes(s: StackRender, chart: Path) -> None:
 # -- GPU pools: balloons and image cache --------------------------------------------------
 
 
+def chart_device(devices: dict[str, dict[str, Any]], accelerator: str) -> dict[str, Any] | None:
+    """The chart's image-cache device for a pool's accelerator (written as the device name,
+    e.g. `a10`, or as the label value); None when the chart has no device for it."""
+    if accelerator in devices:
+        return devices[accelerator]
+    return next(
+        (d for d in devices.values() if accelerator in d["nodeSelector"].values()),
+        None,
+    )
+
+
 def test_a_balloon_per_pool(s: StackRender, chart: Path, sample: dict[str, Any]) -> None:
     chart_name = chart_yaml(chart, "Chart.yaml")["name"]
     devices = sample_devices(sample)
@@ -313,38 +324,43 @@ def test_a_balloon_per_pool(s: StackRender, chart: Path, sample: dict[str, Any])
         for o in s.rendered.of_kind("Deployment")
         if o.name.startswith(f"{chart_name}-balloon-") and not o.name.endswith("-cpu")
     }
-    expected = set()
-    for pool in stack_pools(s):
-        ((label_key, label),) = devices[pool["accelerator"]]["nodeSelector"].items()
+    pools = stack_pools(s)
+    assert len(balloons) == len(pools)
+    for pool in pools:
+        device = chart_device(devices, pool["accelerator"])
+        if device is None:  # no chart vocabulary for it: the count above still holds
+            continue
+        ((label_key, label),) = device["nodeSelector"].items()
         name = f"{chart_name}-balloon-{label}"
-        expected.add(name)
         spec = pod_spec(balloons[name])
         assert spec["nodeSelector"][label_key] == label
         taint_keys = {t["key"] for t in spec["tolerations"]}
-        assert {t["key"] for t in devices[pool["accelerator"]]["tolerations"]} <= taint_keys
+        assert {t["key"] for t in device["tolerations"]} <= taint_keys
         if "balloonReplicas" in pool:
             assert balloons[name].body["spec"]["replicas"] == pool["balloonReplicas"]
-    assert set(balloons) == expected
     s.rendered.get("Deployment", f"{chart_name}-balloon-cpu")
 
 
 def test_an_image_cache_device_per_pool(s: StackRender, sample: dict[str, Any]) -> None:
     devices = sample_devices(sample)
-    templates = s.service_templates
     cached = {
         k[len("image-cache-") : -len(".yaml")]: v
-        for k, v in templates.items()
+        for k, v in s.service_templates.items()
         if k.startswith("image-cache-")
     }
     if s.setting("gpu.imageCache") is False:
         assert not cached
         return
-    wanted = {"cpu", *(p["accelerator"] for p in stack_pools(s))}
-    assert set(cached) == wanted
-    for name in wanted:
+    wanted = {"cpu": devices["cpu"]}
+    for pool in stack_pools(s):
+        device = chart_device(devices, pool["accelerator"])
+        if device is not None:  # the chart caches images only on the devices it names
+            wanted[device["name"]] = device
+    assert set(cached) == set(wanted)
+    for name, device in wanted.items():
         spec = pod_spec(cached[name])
-        assert spec["nodeSelector"] == devices[name]["nodeSelector"], name
-        for toleration in devices[name].get("tolerations", []):
+        assert spec["nodeSelector"] == device["nodeSelector"], name
+        for toleration in device.get("tolerations", []):
             assert toleration in spec.get("tolerations", []), name
 
 
