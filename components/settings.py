@@ -255,6 +255,7 @@ class Istio(Model):
     # model-engine.<hostDomain> for each. Default: [domain].
     host_domains: list[str] | None = None
     gateways: list[str] = ["default/internal-gateway"]
+    # Scheme of the exported gateway URLs (TLS terminated at the Istio gateway).
     host_prefix: Literal["http://", "https://"] = "http://"
     destination_rule: bool = True
     virtual_service_annotations: dict[str, str] = {}

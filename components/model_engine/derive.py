@@ -257,7 +257,10 @@ def derive(
             "enabled": settings.istio.enabled and settings.istio.destination_rule,
             "annotations": {},
         },
-        "hostDomain": {"prefix": settings.istio.host_prefix},
+        # The chart's only use of it is GATEWAY_URL, the in-cluster URL of the gateway Service
+        # (plain HTTP on service.port; triggers and fine-tunes call it): never https, whatever
+        # scheme the external URL (istio.hostPrefix) has.
+        "hostDomain": {"prefix": "http://"},
         "replicaCount": settings.control_plane.replicas.model_dump(),
         "balloonConfig": {"reserveHighPriority": settings.gpu.reserve_high_priority_balloons},
         "balloonNodeSelector": dict(settings.gpu.balloon_node_selector),
