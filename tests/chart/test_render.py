@@ -486,8 +486,31 @@ def test_keda_authentication_the_endpoint_scalers_name_exists(s: StackRender) ->
     for name in refs:
         auth = auths[name]
         assert auth.namespace == s.endpoint_namespace
-        secrets = auth.body["spec"]["awsSecretManager"]["secrets"]
-        assert [x["name"] for x in secrets] == [s.values["redis"]["kedaSecretName"]]
+        # A Secrets Manager secret the platform creates (KEDA's role reads it).
+        made = {r.inputs.get("name") for r in s.run.of_type("aws:secretsmanager/secret:Secret")}
+        for secret in auth.body["spec"]["awsSecretManager"]["secrets"]:
+            assert secret["name"] in made, secret
+
+
+def test_gateway_url_is_the_gateway_service(s: StackRender) -> None:
+    """GATEWAY_URL (triggers' cron jobs and fine-tunes call it) is the in-cluster URL of the
+    gateway Service, which serves plain HTTP (port `http` -> the container's 5000)."""
+    service = s.rendered.get("Service", "model-engine")
+    (port,) = service.body["spec"]["ports"]
+    for name in CONTROL_PLANE:
+        url = env_value(main_container(s.rendered.get("Deployment", name)), "GATEWAY_URL")
+        parsed = urllib.parse.urlparse(url or "")
+        assert parsed.scheme == "http", (name, url)
+        assert parsed.hostname == f"{service.name}.{service.namespace}", (name, url)
+        assert parsed.port == port["port"], (name, url)
+
+
+def test_gateway_url_stays_http_when_the_external_urls_are_https(chart: Path) -> None:
+    config = stack_config("existing-infra")
+    set_path(config, "istio.hostPrefix", "https://")
+    s = render_stack(chart, "existing-infra", config)
+    assert all(u.startswith("https://") for u in s.run.exports["gateway_urls"])
+    test_gateway_url_is_the_gateway_service(s)
 
 
 def test_gateway_answers_at_the_exported_urls(s: StackRender) -> None:
