@@ -122,9 +122,21 @@ class ImageSettings(Model):
     repository: str = "public.ecr.aws/b2z8n5q1/model-engine"
     gateway_repository: str | None = None
     builder_repository: str | None = None
+    # Refused: the chart runs the cacher from the gateway image (cacher_deployment.yaml reads
+    # image.gatewayRepository); no template reads image.cacherRepository.
     cacher_repository: str | None = None
     forwarder_repository: str | None = None
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = "Always"
+
+    @field_validator("cacher_repository")
+    @classmethod
+    def _cacher(cls, v: str | None) -> str | None:
+        if v is not None:
+            raise ValueError(
+                "the chart runs the cacher from the gateway image and reads no "
+                "image.cacherRepository; set image.gatewayRepository (or image.repository)"
+            )
+        return v
 
     @field_validator("tag")
     @classmethod
@@ -247,6 +259,7 @@ class Istio(Model):
     # model-engine.<hostDomain> for each. Default: [domain].
     host_domains: list[str] | None = None
     gateways: list[str] = ["default/internal-gateway"]
+    # Scheme of the exported gateway URLs (TLS terminated at the Istio gateway).
     host_prefix: Literal["http://", "https://"] = "http://"
     destination_rule: bool = True
     virtual_service_annotations: dict[str, str] = {}

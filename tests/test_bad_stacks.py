@@ -73,6 +73,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     ("chart-short-timeout", setting("chart.timeoutSeconds", 300), "chart.timeoutSeconds", "900"),
     ("chart-unknown-key", setting("chart.verison", "1"), "chart.verison", "did you mean `version`"),
+    (
+        "image-cacher-repository",
+        setting("image.cacherRepository", "registry.example.com/cacher"),
+        "image.cacherRepository",
+        "gateway image",
+    ),
     ("image-missing", removed("image"), "image", "required"),
     ("image-tag-float", setting("image.tag", 1.1), "image.tag", "quote the value"),
     ("image-tag-bool", setting("image.tag", True), "image.tag", "boolean"),

@@ -618,6 +618,17 @@ def test_check_reports_every_guards_findings(
     assert guards.check(v, settings, pools) == expected
 
 
+def test_an_override_no_chart_template_reads_is_rejected_and_named(
+    existing_config: dict[str, Any], pools: list[GpuNodePool]
+) -> None:
+    set_path(existing_config, "chartValues", {"gpuToleration": [{"key": "example.com/dedicated"}]})
+    settings = settings_from(existing_config)
+    values = derive(existing.facts(settings), settings, pools, SecretRefs(database="db"))
+    found = {f.path: f.message for f in guards.check(values, settings, pools) if f.level == "error"}
+    assert "no chart template reads it" in found["gpuToleration"]
+    assert "model-engine-infra:chartValues.gpuToleration" in found["gpuToleration"]
+
+
 def test_enforce_raises_on_errors_only() -> None:
     warning = guards.Finding("warning", "a", "b")
     guards.enforce([warning])

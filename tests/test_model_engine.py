@@ -56,9 +56,11 @@ def test_launch_values_are_complete_and_derived(run: ProgramRun) -> None:
         launch["cloud_file_llm_fine_tune_repository"] == "s3://model-engine/llm-ft-job-repository"
     )
     assert launch["hf_user_fine_tuned_weights_prefix"] == "s3://model-engine/fine_tuned_weights"
-    # The server puts docker_repo_prefix in front of every repository value: names only.
-    for key, default in cf.INFERENCE_REPOSITORIES.items():
-        assert launch[key] == default
+    # Each inference repository is the chart's, under the operator's registry: checked against
+    # the chart's values in tests/chart/test_facts.py.
+    # Names under docker_repo_prefix, never references with a host (the server prefixes it).
+    for key in cf.INFERENCE_REPOSITORIES:
+        assert cf.repository_name_problem(launch[key]) is None, key
     # Cache in DB 15 with nothing after the index; no credentials in the URL.
     assert launch["cache_redis_onprem_url"] == "redis://redis.data.acme.internal:6379/15"
     assert launch["istio_enabled"] is True

@@ -264,7 +264,6 @@ def derive(
         "image": {
             "gatewayRepository": img.gateway_repository or img.repository,
             "builderRepository": img.builder_repository or img.repository,
-            "cacherRepository": img.cacher_repository or img.repository,
             "forwarderRepository": img.forwarder_repository or img.repository,
             "pullPolicy": img.pull_policy,
         },
@@ -289,7 +288,10 @@ def derive(
             "enabled": settings.istio.enabled and settings.istio.destination_rule,
             "annotations": {},
         },
-        "hostDomain": {"prefix": settings.istio.host_prefix},
+        # The chart's only use of it is GATEWAY_URL, the in-cluster URL of the gateway Service
+        # (plain HTTP on service.port; triggers and fine-tunes call it): never https, whatever
+        # scheme the external URL (istio.hostPrefix) has.
+        "hostDomain": {"prefix": "http://"},
         "replicaCount": {
             **settings.control_plane.replicas.model_dump(),
             "cacher": settings.control_plane.replicas.cacher if cacher else 0,

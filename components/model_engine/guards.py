@@ -338,7 +338,6 @@ def relative_repositories(ctx: Context) -> Iterator[Finding]:
     for key in (
         "gatewayRepository",
         "builderRepository",
-        "cacherRepository",
         "forwarderRepository",
     ):
         repo = ctx.get(f"image.{key}")
@@ -719,7 +718,7 @@ def no_credentials_anywhere(ctx: Context) -> Iterator[Finding]:
     yield from walk(ctx.values, "")
 
 
-def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
+def _model_findings(values: Mapping[str, Any], ctx: Context | None = None) -> Iterator[Finding]:
     try:
         ChartValues.model_validate(values)
     except ValidationError as e:
@@ -727,8 +726,13 @@ def _model_findings(values: Mapping[str, Any]) -> Iterator[Finding]:
             path = ".".join(str(p) for p in err["loc"])
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
-                msg = "unknown key: the server silently drops it (typo?)"
-            yield Finding("error", path, msg)
+                msg = (
+                    "unknown key: the server silently drops it (typo?)"
+                    if path.startswith("config.values.")
+                    else "unknown key: no chart template reads it, so it would be silently "
+                    "ignored (typo, or a key from another chart version?)"
+                )
+            yield Finding("error", path, msg + (ctx.origin(path) if ctx else ""))
 
 
 def check(
@@ -737,7 +741,7 @@ def check(
     ctx = Context(values, settings, pools)
     findings = [f for g in GUARDS for f in g(ctx)]
     if not any(f.level == "error" for f in findings):
-        findings += list(_model_findings(values))
+        findings += list(_model_findings(values, ctx))
     return findings
 
 
