@@ -89,7 +89,7 @@ class Cache(pulumi.ComponentResource):
             subnet_group_name=subnets.name,
             security_group_ids=[sg.id],
             transit_encryption_enabled=True,
-            transit_encryption_mode="required",
+            transit_encryption_mode="required" if cfg.accepts_transit_encryption_mode else None,
             at_rest_encryption_enabled=True,
             kms_key_id=args.kms_key_arn,
             auth_token=self.auth_token,

@@ -19,8 +19,15 @@ from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.aws import settings as aws_settings
 from components.aws.cache import Cache, CacheArgs
-from components.aws.cluster import BlockStorage, BlockStorageArgs, Cluster, ClusterArgs
-from components.aws.common import PART_OF_TAG, base_name, lift, stateful, trim_name
+from components.aws.cluster import (
+    BlockStorage,
+    BlockStorageArgs,
+    Cluster,
+    ClusterArgs,
+    ManagedAddons,
+    ManagedAddonsArgs,
+)
+from components.aws.common import PART_OF_TAG, base_name, lift, policy_document, stateful, trim_name
 from components.aws.database import Database, DatabaseArgs
 from components.aws.identity import SQS_ACTIONS, Identity, IdentityArgs
 from components.aws.network import Network, NetworkArgs
@@ -97,6 +104,12 @@ def check(settings: StackSettings) -> None:
     problems: list[str] = []
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
+        if pool.max_size < 1:
+            problems.append(
+                f"{key}.maxSize: an EKS managed node group needs maxSize of at least 1; set "
+                "maxSize: 1 or more (minSize: 0 already lets the pool idle at zero nodes), or "
+                "remove the pool"
+            )
         types = pool.spec.instance_types(CLOUD_PROVIDER)
         if not types:
             problems.append(
@@ -159,6 +172,53 @@ def secret_env_keys(settings: StackSettings) -> list[str]:
 
 # ---------------------------------------------------------------------------------------
 # Facts: the same functions build them from placeholders (preview) and Outputs (deploy)
+
+
+def data_key_policy(partition: str, account: str) -> str:
+    """The platform key's policy: the account administers and uses it through IAM (the
+    default policy), and EC2 Auto Scaling's service-linked role may use it, which encrypted
+    node root volumes need ("Required AWS KMS key policy for use with encrypted volumes",
+    EC2 Auto Scaling User Guide). The role is matched by aws:PrincipalArn so that the policy
+    is valid in an account where Auto Scaling has not created that role yet."""
+    root = f"arn:{partition}:iam::{account}:root"
+    asg_role = (
+        f"arn:{partition}:iam::{account}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    only_asg = {"StringEquals": {"aws:PrincipalArn": asg_role, "kms:CallerAccount": account}}
+    return policy_document(
+        [
+            {
+                "Sid": "AccountAdministersAndUsesThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingUsesForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": only_asg,
+            },
+            {
+                "Sid": "AutoScalingGrantsForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {**only_asg, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )
 
 
 def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
@@ -363,6 +423,7 @@ class AwsPlatform(pulumi.ComponentResource):
             description=f"{names.cluster}: model-engine data at rest",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=lift(data_key_policy, partition, account),
             opts=stateful(self, protect, provider=provider),
         )
         aws.kms.Alias(
@@ -390,6 +451,20 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        # New clusters: the VPC CNI and kube-proxy as managed add-ons before any node.
+        self.managed_addons: ManagedAddons | None = None
+        if cfg.cluster.is_new:
+            self.managed_addons = ManagedAddons(
+                f"{name}-eks-addons",
+                ManagedAddonsArgs(
+                    cluster_name=self.cluster.name,
+                    kubernetes_version=cfg.cluster.version,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    partition=partition,
+                ),
+                opts=sub,
+            )
         pools = gpu_pools(settings)
         self.nodes = NodePools(
             f"{name}-nodes",
@@ -400,6 +475,9 @@ class AwsPlatform(pulumi.ComponentResource):
                 settings=cfg.node_groups,
                 partition=partition,
                 kubernetes_version=self.cluster.version,
+                volume_kms_key_arn=data_key.arn,
+                cni_policy_on_nodes=self.managed_addons is None,
+                depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
                 gpu_groups=[
                     GpuGroup(
                         pool=pool,
@@ -428,6 +506,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 opts=sub,
             )
             depends_on.append(self.block_storage.storage_class)
+        if self.managed_addons is not None:
+            depends_on.append(self.managed_addons.dns([self.nodes.system]))
         nodes_sg = self.cluster.node_security_group_id
         db_cfg = cfg.database
         self.database = Database(

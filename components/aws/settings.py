@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.aws import eks_versions
 from components.settings_base import Model, StringId, validate_bucket_name
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -20,7 +21,8 @@ _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
 _EKS_VERSION = re.compile(r"^1\.(\d+)$")
-_MIN_EKS_MINOR = 29
+# Older minors are past EKS extended support: no cluster runs them any more.
+_MIN_EKS_MINOR = int(min(eks_versions.CALENDAR).split(".")[1])
 _ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -104,8 +106,12 @@ class Cluster(Model):
 
     # Default: model-engine-<environment>.
     name: str | None = None
-    # A quoted string: YAML reads 1.30 as the number 1.3.
-    version: StringId = "1.33"
+    # A quoted string: YAML reads 1.30 as the number 1.3. Default: a version in EKS
+    # standard support (components/aws/eks_versions.py holds the calendar).
+    version: StringId = eks_versions.DEFAULT_VERSION
+    # EKS upgrade policy: STANDARD upgrades the cluster automatically when standard support
+    # ends; EXTENDED keeps the version for 12 more months at the extended-support price.
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     # The API endpoint is always private; it is also public only from these CIDRs.
     public_access_cidrs: list[str] = []
     log_types: list[LogType] = ["api", "audit", "authenticator"]
@@ -130,7 +136,7 @@ class Cluster(Model):
         if not m:
             raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.33"')
         if int(m.group(1)) < _MIN_EKS_MINOR:
-            raise ValueError(f"{v!r} is past EKS standard support; use 1.{_MIN_EKS_MINOR} or later")
+            raise ValueError(f"{v!r} is past EKS extended support; use 1.{_MIN_EKS_MINOR} or later")
         return v
 
     @field_validator("public_access_cidrs")
@@ -167,7 +173,34 @@ class Cluster(Model):
     def _existing(self) -> Cluster:
         if self.existing_cluster_name and self.name:
             raise ValueError("set name (a new cluster) or existingClusterName, not both")
+        if self.is_new:
+            self._check_calendar()
         return self
+
+    def _check_calendar(self) -> None:
+        """A new cluster only on a version EKS still creates, at the price the stack chose."""
+        release = eks_versions.CALENDAR.get(self.version)
+        day = eks_versions.today()
+        if release is None:
+            known = ", ".join(v.minor for v in eks_versions.CALENDAR.values() if v.creatable(day))
+            raise ValueError(
+                f"version {self.version!r} is not in the EKS calendar of this program "
+                f"(components/aws/eks_versions.py); use one of {known}, or add the version "
+                "there with its dates and add-on builds"
+            )
+        if not release.creatable(day):
+            raise ValueError(
+                f"version {self.version!r}: EKS stopped creating clusters on it "
+                f"({release.end_of_extended_support} was the end of extended support); use "
+                f"{eks_versions.DEFAULT_VERSION}"
+            )
+        if self.support_type == "STANDARD" and not release.in_standard_support(day):
+            raise ValueError(
+                f"version {self.version!r} left EKS standard support on "
+                f"{release.end_of_standard_support}: a cluster on it is billed at the "
+                f"extended-support price; use {eks_versions.DEFAULT_VERSION}, or set "
+                "supportType: EXTENDED to accept that price"
+            )
 
     @property
     def is_new(self) -> bool:
@@ -314,7 +347,18 @@ class Redis(Model):
 
     @property
     def family(self) -> str:
-        return f"redis{self.engine_version.split('.')[0]}"
+        """The parameter-group family: `redis6.x` for every 6.x, `redis7` for 7.x
+        (ElastiCache User Guide, "Redis OSS parameter group families")."""
+        major = self.engine_version.split(".")[0]
+        return "redis6.x" if major == "6" else f"redis{major}"
+
+    @property
+    def accepts_transit_encryption_mode(self) -> bool:
+        """TransitEncryptionMode exists from Redis OSS 7.0.5; "7.0" may name an older 7.0
+        patch, so the mode is set from 7.1 on (earlier versions encrypt all traffic when
+        transit encryption is on at creation)."""
+        major, minor = (int(x) for x in self.engine_version.split("."))
+        return (major, minor) >= (7, 1)
 
 
 class Registry(Model):

@@ -7,18 +7,18 @@ import json
 from typing import Any
 
 from plan import computed_aws
+from tests.aws.cluster_configs import existing_cluster_config
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import set_path
 
 EKS = "aws:eks/cluster:Cluster"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-EXISTING_SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
 
 
 def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     cluster = prod.one(EKS, "platform-cluster-eks").inputs
     assert cluster["name"] == "model-engine-customer-prod"
-    assert cluster["version"] == "1.33"
+    assert cluster["version"] == "1.35"
     vpc = cluster["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
@@ -35,7 +35,13 @@ def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     logs = prod.one("aws:cloudwatch/logGroup:LogGroup").inputs
     assert logs["name"] == "/aws/eks/model-engine-customer-prod/cluster"
     assert logs["retentionInDays"] == 90
-    assert cluster["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+    # Access entries only: no aws-auth ConfigMap to edit by hand.
+    assert cluster["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": True,
+    }
+    # A new cluster is upgraded, never billed for extended support, unless the stack says so.
+    assert cluster["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
 def test_no_public_endpoint_without_cidrs(config: dict[str, Any]) -> None:
@@ -81,7 +87,7 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(prod: AwsRun) -> N
 
 
 def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> None:
-    addon = prod.one("aws:eks/addon:Addon").inputs
+    addon = prod.one("aws:eks/addon:Addon", "platform-block-storage-ebs-csi").inputs
     assert addon["addonName"] == "aws-ebs-csi-driver"
     assert addon["serviceAccountRoleArn"] == prod.out(
         "aws:iam/role:Role", "platform-block-storage-ebs-csi", "arn"
@@ -96,16 +102,6 @@ def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> Non
     assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert sc["provisioner"] == "ebs.csi.aws.com"
     assert sc["parameters"] == {"type": "gp3", "encrypted": "true"}
-
-
-def existing_cluster_config(config: dict[str, Any]) -> dict[str, Any]:
-    set_path(config, "aws.cluster", {"existingClusterName": "shared-gpu"})
-    set_path(
-        config,
-        "aws.vpc",
-        {"vpcId": "vpc-0a1b2c3d4e5f60000", "privateSubnetIds": EXISTING_SUBNETS},
-    )
-    return config
 
 
 def test_existing_cluster_is_looked_up_not_created(config: dict[str, Any]) -> None:
