@@ -117,6 +117,11 @@ class Identities:
     control_plane: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     inference: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     image_builder: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The inference pods' ServiceAccount (chart serviceTemplate.serviceAccountName) in the
+    # endpoint namespace. The chart's default shares the control plane's name, so user code
+    # and the batch-job orchestration run as one account; a platform that gives inference
+    # its own identity names a separate account here.
+    inference_service_account: str = "model-engine"
     # AWS: the role the chart writes into its AWS config file (aws.configMap).
     aws_role_arn: pulumi.Input[str] | None = None
 

@@ -29,7 +29,12 @@ from components.aws.cluster import (
 )
 from components.aws.common import PART_OF_TAG, base_name, lift, policy_document, stateful, trim_name
 from components.aws.database import Database, DatabaseArgs
-from components.aws.identity import SQS_ACTIONS, Identity, IdentityArgs
+from components.aws.identity import (
+    INFERENCE_SERVICE_ACCOUNT,
+    SQS_ACTIONS,
+    Identity,
+    IdentityArgs,
+)
 from components.aws.network import Network, NetworkArgs
 from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
 from components.aws.registry import Registry, RegistryArgs, repository_names
@@ -274,6 +279,7 @@ class FactSources:
     keda_secret_name: pulumi.Input[str]
     bucket: pulumi.Input[str]
     role_arn: pulumi.Input[str]
+    inference_role_arn: pulumi.Input[str]
     image_builder_role_arn: pulumi.Input[str]
 
 
@@ -319,7 +325,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         ),
         identities=Identities(
             control_plane=dict(role),
-            inference=dict(role),
+            inference={ROLE_ANNOTATION: src.inference_role_arn},
+            inference_service_account=INFERENCE_SERVICE_ACCOUNT,
             image_builder={ROLE_ANNOTATION: src.image_builder_role_arn},
             aws_role_arn=src.role_arn,
         ),
@@ -370,6 +377,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
             keda_secret_name=names.keda_secret,
             bucket=bucket,
             role_arn=_unknown("model-engine role arn"),
+            inference_role_arn=_unknown("inference role arn"),
             image_builder_role_arn=_unknown("image-builder role arn"),
         ),
     )
@@ -570,6 +578,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 kms_key_arn=data_key.arn,
                 secret_arns=secrets_read,
                 keda_secret_arn=self.cache.keda_secret.arn,
+                repository_arns=[r.arn for r in self.registry.repositories.values()],
                 cluster_name=names.cluster,
                 addon_service_accounts=addon_ids.service_accounts(settings.addons),
             ),
@@ -595,6 +604,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 keda_secret_name=self.cache.keda_secret.name,
                 bucket=self.storage.name,
                 role_arn=self.identity.model_engine_role.arn,
+                inference_role_arn=self.identity.inference_role.arn,
                 image_builder_role_arn=self.identity.image_builder_role.arn,
             ),
         )

@@ -241,7 +241,13 @@ def derive(
         "db": {"runDbMigrationScript": True, "runDbInitScript": False},
         "serviceAccount": {
             "annotations": {**facts.identities.control_plane, **hook},
-            "namespaces": [],
+            # When inference pods have their own account, the control plane's account must
+            # exist in the endpoint namespace too (batch-job orchestration runs there).
+            "namespaces": (
+                [ns.endpoints]
+                if facts.identities.inference_service_account != cf.CONTROL_PLANE_SERVICE_ACCOUNT
+                else []
+            ),
         },
         "imageBuilderServiceAccount": {
             "create": True,
@@ -295,7 +301,7 @@ def derive(
             "securityContext": {"capabilities": {"drop": ["all"]}},
             "mountInfraConfig": True,
             "createServiceAccount": True,
-            "serviceAccountName": cf.INFERENCE_SERVICE_ACCOUNT,
+            "serviceAccountName": facts.identities.inference_service_account,
             "serviceAccountAnnotations": {**facts.identities.inference, **hook},
         },
         "imageCache": {"devices": image_cache_devices(settings, pools)},
