@@ -140,8 +140,34 @@ def check(settings: StackSettings) -> None:
             problems.append(
                 f"{key}.balloonGpus: {itype} exposes only {gpus} GPUs; the balloon never fits"
             )
+            continue
+        needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
+        present = pool.min_size if pool.desired_size is None else pool.desired_size
+        if needed > present:
+            problems.append(
+                f"{key}.minSize: balloonReplicas {pool.balloon_replicas} needs {needed} "
+                f"{itype} node(s) at install, but the pool starts with {present}; the chart's "
+                "Release waits for every balloon pod to run and would wait for GPU capacity "
+                "(and quota) the account may not have, then roll back after its timeout. Set "
+                f"minSize (or desiredSize) to {needed}, or balloonReplicas: 0"
+            )
     if problems:
         raise SettingsError(problems)
+
+
+def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
+    """Nodes the balloons of a pool occupy.
+
+    Helm's wait (the Release is atomic, so it always waits) counts a Deployment ready only
+    when its ready replicas reach spec.replicas minus maxUnavailable, and the chart's balloon
+    Deployments keep the default 25% rounded down, i.e. 0 for a few replicas: every balloon
+    pod must run. A balloon on a pool that starts at zero nodes stays Pending until the
+    cluster autoscaler gets a GPU instance, which a new account may have no quota for. So a
+    pool keeps warm only nodes it starts with: the node group, not the Release, then reports
+    a launch failure, with AWS's reason.
+    """
+    per_node = gpus_per_node // balloon_gpus
+    return -(-replicas // per_node) if replicas else 0
 
 
 def _instance_type(pool: GpuPool) -> str:
@@ -498,7 +524,13 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        depends_on: list[pulumi.Resource] = [self.nodes.system, self.nodes.cpu]
+        # The chart waits for the nodes its pods need: the system and CPU groups, and each
+        # GPU group that starts with the nodes its balloons run on (see balloon_nodes).
+        depends_on: list[pulumi.Resource] = [
+            self.nodes.system,
+            self.nodes.cpu,
+            *(self.nodes.gpu[p.name] for p in pools if p.balloon_replicas > 0),
+        ]
         self.block_storage: BlockStorage | None = None
         if cfg.cluster.is_new:
             self.block_storage = BlockStorage(

@@ -151,6 +151,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "'STANDARD' or 'EXTENDED'",
     ),
     (
+        "balloon-on-a-pool-at-zero",
+        setting("gpu.pools[1].balloonReplicas", 1),
+        "gpu.pools[1].minSize",
+        "Set minSize (or desiredSize) to 1",
+    ),
+    (
         "gpu-pool-max-zero",
         setting("gpu.pools[0]", {"name": "a10", "accelerator": "a10", "maxSize": 0}),
         "gpu.pools[0].maxSize",
