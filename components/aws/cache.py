@@ -13,7 +13,14 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import ELASTICACHE_TIMEOUTS, child, reachable_from_nodes, stateful
+from components.aws.common import (
+    ELASTICACHE_TIMEOUTS,
+    child,
+    final_snapshot_suffix,
+    reachable_from_nodes,
+    recovery_window,
+    stateful,
+)
 from components.model_engine.derive import CACHE_DB_INDEX
 
 PORT = 6379
@@ -52,6 +59,7 @@ class Cache(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Cache", name, None, opts)
+        self._keep_secrets = args.protect
         cfg = args.settings
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
@@ -94,7 +102,9 @@ class Cache(pulumi.ComponentResource):
             kms_key_id=args.kms_key_arn,
             auth_token=self.auth_token,
             snapshot_retention_limit=cfg.snapshot_retention_days,
-            final_snapshot_identifier=f"{args.replication_group_id}-final",
+            final_snapshot_identifier=final_snapshot_suffix(self, name).apply(
+                lambda suffix: f"{args.replication_group_id}-final-{suffix}"
+            ),
             auto_minor_version_upgrade=True,
             opts=stateful(self, args.protect, custom_timeouts=ELASTICACHE_TIMEOUTS),
         )
@@ -140,7 +150,7 @@ class Cache(pulumi.ComponentResource):
             name=secret_name,
             description=description,
             kms_key_id=kms_key_arn,
-            recovery_window_in_days=7,
+            recovery_window_in_days=recovery_window(self._keep_secrets),
             opts=child(self),
         )
         aws.secretsmanager.SecretVersion(

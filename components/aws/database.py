@@ -12,7 +12,14 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import RDS_TIMEOUTS, child, reachable_from_nodes, stateful
+from components.aws.common import (
+    RDS_TIMEOUTS,
+    child,
+    final_snapshot_suffix,
+    reachable_from_nodes,
+    recovery_window,
+    stateful,
+)
 
 PORT = 5432
 
@@ -112,7 +119,9 @@ class Database(pulumi.ComponentResource):
             delete_automated_backups=False,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.identifier}-final",
+            final_snapshot_identifier=final_snapshot_suffix(self, name).apply(
+                lambda suffix: f"{args.identifier}-final-{suffix}"
+            ),
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS),
@@ -126,7 +135,7 @@ class Database(pulumi.ComponentResource):
                 name=args.secret_name,
                 description=f"{args.identifier}: credentials for model-engine (chart cloud route)",
                 kms_key_id=args.kms_key_arn,
-                recovery_window_in_days=7,
+                recovery_window_in_days=recovery_window(args.protect),
                 opts=child(self),
             )
             aws.secretsmanager.SecretVersion(
