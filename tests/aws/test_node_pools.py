@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from components import accelerators
 from components.aws import platform as aws_platform
 from components.contract import GpuNodePool
@@ -174,3 +176,38 @@ def test_balloons_share_nodes_when_they_fit() -> None:
     assert aws_platform.balloon_nodes(5, 1, 4) == 2
     assert aws_platform.balloon_nodes(2, 8, 8) == 2
     assert aws_platform.balloon_nodes(0, 1, 4) == 0
+
+
+def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:
+    """Two A10 pools: two node groups in the cloud, one balloon and one cache device for the
+    chart (both keyed by accelerator), and the A10 tiers once."""
+    set_path(
+        config,
+        "gpu.pools",
+        [
+            {"name": "a10-small", "accelerator": "a10", "instanceType": "g5.2xlarge",
+             "minSize": 1, "maxSize": 4, "balloonReplicas": 1},
+            {"name": "a10-large", "accelerator": "a10", "instanceType": "g5.48xlarge",
+             "minSize": 1, "maxSize": 2, "balloonReplicas": 2},
+        ],
+    )  # fmt: skip
+    run = run_aws(config)
+    small, large = _group(run, "gpu-a10-small"), _group(run, "gpu-a10-large")
+    assert small["instanceTypes"] == ["g5.2xlarge"] and large["instanceTypes"] == ["g5.48xlarge"]
+    assert small["labels"] == large["labels"]
+    assert small["tags"][f"{TEMPLATE}/resources/nvidia.com/gpu"] == "1"
+    assert large["tags"][f"{TEMPLATE}/resources/nvidia.com/gpu"] == "8"
+    values = run.values
+    assert [b for b in values["balloons"] if b["acceleratorName"] != "cpu"] == [
+        {"acceleratorName": "nvidia-ampere-a10", "replicaCount": 3, "gpuCount": 1}
+    ]
+    assert [d["name"] for d in values["imageCache"]["devices"]] == ["cpu", "a10"]
+    tiers = values["recommendedHardware"]["byGpuMemoryGb"]
+    assert [t["gpu_memory_le"] for t in tiers] == [24, 48, 96]
+
+
+def test_pool_names_stay_unique(config: dict[str, Any]) -> None:
+    pool = {"name": "a10", "accelerator": "a10", "maxSize": 1}
+    set_path(config, "gpu.pools", [pool, {**pool, "instanceType": "g5.48xlarge"}])
+    with pytest.raises(ValueError, match="pool names must be unique"):
+        settings_from(config)
