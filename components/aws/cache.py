@@ -24,6 +24,8 @@ from components.aws.common import (
 from components.model_engine.derive import CACHE_DB_INDEX
 
 PORT = 6379
+# ElastiCache delivers these to CloudWatch Logs (engine-log needs Redis 6.2+, the minimum).
+LOG_TYPES = ("slow-log", "engine-log")
 # Field of the cache-URL secret the server reads (cache_redis_aws_secret_name).
 CACHE_URL_FIELD = "cache-url"
 
@@ -81,6 +83,15 @@ class Cache(pulumi.ComponentResource):
         )
         self.auth_token = pulumi.Output.secret(token.result)
         failover = cfg.multi_az
+        log_groups = {
+            log: aws.cloudwatch.LogGroup(
+                f"{name}-{log}",
+                name=f"/aws/elasticache/{args.replication_group_id}/{log}",
+                retention_in_days=cfg.log_retention_days,
+                opts=child(self),
+            )
+            for log in LOG_TYPES
+        }
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=args.replication_group_id,
@@ -106,6 +117,15 @@ class Cache(pulumi.ComponentResource):
                 lambda suffix: f"{args.replication_group_id}-final-{suffix}"
             ),
             auto_minor_version_upgrade=True,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=group.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type=log,
+                )
+                for log, group in log_groups.items()
+            ],
             opts=stateful(self, args.protect, custom_timeouts=ELASTICACHE_TIMEOUTS),
         )
         self.host = self.replication_group.primary_endpoint_address

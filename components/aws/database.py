@@ -22,6 +22,12 @@ from components.aws.common import (
 )
 
 PORT = 5432
+# PostgreSQL logs RDS exports to CloudWatch Logs (the group names are RDS's).
+LOG_EXPORTS = ("postgresql", "upgrade")
+
+
+def log_group_name(identifier: str, log: str) -> str:
+    return f"/aws/rds/instance/{identifier}/{log}"
 
 
 def cloud_secret_json(user: str, password: str, host: str, port: int, dbname: str) -> str:
@@ -94,6 +100,16 @@ class Database(pulumi.ComponentResource):
             opts=child(self),
         )
         self.password = pulumi.Output.secret(password.result)
+        # RDS writes into these once exports are on; creating them first sets retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-logs-{log}",
+                name=log_group_name(args.identifier, log),
+                retention_in_days=cfg.log_retention_days,
+                opts=child(self),
+            )
+            for log in LOG_EXPORTS
+        ]
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
             identifier=args.identifier,
@@ -123,8 +139,11 @@ class Database(pulumi.ComponentResource):
                 lambda suffix: f"{args.identifier}-final-{suffix}"
             ),
             auto_minor_version_upgrade=True,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS),
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            performance_insights_retention_period=cfg.performance_insights_retention_days,
+            opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS, depends_on=log_groups),
         )
         self.address = self.instance.address
         # An int whatever the engine hands back (mocks return numbers as floats).

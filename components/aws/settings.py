@@ -27,6 +27,22 @@ _ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "schedul
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy, retentionInDays).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+
+
+def log_retention(v: int) -> int:
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{v} is not a CloudWatch Logs retention; use one of "
+            f"{', '.join(str(d) for d in sorted(LOG_RETENTION_DAYS))}"
+        )
+    return v
+
+
 class Vpc(Model):
     """A new VPC (cidr, natGateways) or an existing one (vpcId + privateSubnetIds)."""
 
@@ -115,7 +131,7 @@ class Cluster(Model):
     # The API endpoint is always private; it is also public only from these CIDRs.
     public_access_cidrs: list[str] = []
     log_types: list[LogType] = ["api", "audit", "authenticator"]
-    log_retention_days: int = Field(default=90, ge=1)
+    log_retention_days: int = 90
     # IAM roles or users that get cluster-admin (EKS access entries), besides the deployer.
     admin_principal_arns: list[str] = []
     existing_cluster_name: str | None = None
@@ -138,6 +154,8 @@ class Cluster(Model):
         if int(m.group(1)) < _MIN_EKS_MINOR:
             raise ValueError(f"{v!r} is past EKS extended support; use 1.{_MIN_EKS_MINOR} or later")
         return v
+
+    _retention = field_validator("log_retention_days")(log_retention)
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -276,6 +294,20 @@ class Database(Model):
     user: str = "llm_engine"
     # The chart reads credentials from a Secrets Manager JSON instead of a Kubernetes Secret.
     use_secrets_manager_route: bool = False
+    # CloudWatch log groups of the exported PostgreSQL logs.
+    log_retention_days: int = 30
+    # Performance Insights data (7 days is the free tier).
+    performance_insights_retention_days: int = 7
+
+    _retention = field_validator("log_retention_days")(log_retention)
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, v: int) -> int:
+        # RDS: 7, 731, or a multiple of 31 up to 713 (months).
+        if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
+            raise ValueError(f"{v}: use 7, 731, or a multiple of 31 up to 713 (months)")
+        return v
 
     @field_validator("instance_class")
     @classmethod
@@ -320,6 +352,10 @@ class Redis(Model):
     # Automatic failover to a replica in another AZ; needs replicas >= 1.
     multi_az: bool = True
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+    # CloudWatch log groups of the slow log and the engine log.
+    log_retention_days: int = 30
+
+    _retention = field_validator("log_retention_days")(log_retention)
 
     @field_validator("node_type")
     @classmethod

@@ -32,7 +32,7 @@ def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     )
     assert prod.one("aws:kms/key:Key", "platform-cluster-secrets-key").inputs["enableKeyRotation"]
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
-    logs = prod.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    logs = prod.one("aws:cloudwatch/logGroup:LogGroup", "platform-cluster-logs").inputs
     assert logs["name"] == "/aws/eks/model-engine-customer-prod/cluster"
     assert logs["retentionInDays"] == 90
     # Access entries only: no aws-auth ConfigMap to edit by hand.
