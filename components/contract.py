@@ -169,6 +169,10 @@ class PlatformOutputs:
     # Kubernetes minor version ("1.33") when the stack file states it; the cluster
     # autoscaler must match it.
     kubernetes_version: str | None = None
+    # Annotations that make the ingress gateway's LoadBalancer terminate TLS on port 443
+    # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
+    # its plain-HTTP listener.
+    gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

@@ -104,9 +104,29 @@ class Names:
 # What the stack file alone decides
 
 
+# In-tree AWS load balancer annotations for TLS termination at the NLB (ACM certificate).
+SSL_CERT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+SSL_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+
+
+def gateway_tls_annotations(settings: StackSettings) -> dict[str, str]:
+    arn = _cfg(settings).gateway_certificate_arn
+    if arn is None:
+        return {}
+    return {SSL_CERT_ANNOTATION: arn, SSL_PORTS_ANNOTATION: "443"}
+
+
 def check(settings: StackSettings) -> None:
-    """GPU pools must name an instance type that carries their accelerator on AWS."""
+    """GPU pools must name an instance type that carries their accelerator on AWS; TLS at
+    the gateway and the chart's host prefix agree."""
     problems: list[str] = []
+    tls = _cfg(settings).gateway_certificate_arn is not None
+    prefix = settings.istio.host_prefix
+    if tls and prefix != "https://":
+        problems.append(
+            f"{PROJECT}:istio.hostPrefix: aws.gatewayCertificateArn terminates TLS at the "
+            f"gateway, so the chart's hostDomain.prefix must be https:// (is {prefix})"
+        )
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
         if pool.max_size < 1:
@@ -659,6 +679,7 @@ class AwsPlatform(pulumi.ComponentResource):
             # Managed node groups grow (and start from zero) only through the autoscaler.
             needs_cluster_autoscaler=True,
             kubernetes_version=kubernetes_version(settings),
+            gateway_tls_annotations=gateway_tls_annotations(settings),
         )
         self.register_outputs(
             {

@@ -20,6 +20,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _EKS_VERSION = re.compile(r"^1\.(\d+)$")
 # Older minors are past EKS extended support: no cluster runs them any more.
 _MIN_EKS_MINOR = int(min(eks_versions.CALENDAR).split(".")[1])
@@ -434,6 +435,10 @@ class AwsSettings(Model):
     storage: Storage = Storage()
     # Tags on every AWS resource (provider default tags), besides the program's own.
     tags: dict[str, str] = {}
+    # TLS at the internal gateway (off by default): an ACM certificate (public, or from ACM
+    # Private CA for an internal domain) covering model-engine.<domain> and *.<domain>. The
+    # gateway's NLB terminates TLS on 443 with it; set istio.hostPrefix: https:// with it.
+    gateway_certificate_arn: str | None = None
 
     @field_validator("region")
     @classmethod
@@ -441,6 +446,24 @@ class AwsSettings(Model):
         if not _REGION.match(v):
             raise ValueError(f"{v!r} is not an AWS region such as us-west-2")
         return v
+
+    @model_validator(mode="after")
+    def _certificate_region(self) -> AwsSettings:
+        arn = self.gateway_certificate_arn
+        if arn is None:
+            return self
+        m = _ACM_ARN.match(arn)
+        if not m:
+            raise ValueError(
+                f"gatewayCertificateArn {arn!r} is not an ACM certificate ARN such as "
+                "arn:aws:acm:us-west-2:123456789012:certificate/<uuid>"
+            )
+        if m.group(1) != self.region:
+            raise ValueError(
+                f"gatewayCertificateArn is in {m.group(1)}, but a load balancer in "
+                f"{self.region} can only use an ACM certificate from its own region"
+            )
+        return self
 
     @model_validator(mode="after")
     def _existing_cluster_network(self) -> AwsSettings:
