@@ -121,6 +121,11 @@ class Identities:
     control_plane: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     inference: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     image_builder: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The inference pods' ServiceAccount (chart serviceTemplate.serviceAccountName) in the
+    # endpoint namespace. The chart's default shares the control plane's name, so user code
+    # and the batch-job orchestration run as one account; a platform that gives inference
+    # its own identity names a separate account here.
+    inference_service_account: str = "model-engine"
     # AWS: the role the chart writes into its AWS config file (aws.configMap).
     aws_role_arn: pulumi.Input[str] | None = None
 
@@ -171,6 +176,10 @@ class PlatformOutputs:
     # Kubernetes minor version ("1.33") when the stack file states it; the cluster
     # autoscaler must match it.
     kubernetes_version: str | None = None
+    # Annotations that make the ingress gateway's LoadBalancer terminate TLS on port 443
+    # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
+    # its plain-HTTP listener.
+    gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

@@ -102,6 +102,7 @@ def main() -> None:
             platform=platform,
             depends_on=addons.chart_dependencies,
             prometheus_address=addons.prometheus_address,
+            namespace_depends_on=addons.namespace_dependencies,
         ),
     )
 

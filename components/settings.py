@@ -421,12 +421,19 @@ class Gpu(Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"pool names must be unique; repeated: {', '.join(dupes)}")
-        accels = [p.accelerator for p in self.pools]
-        dupes = sorted({a for a in accels if accels.count(a) > 1})
-        if dupes:
+        # Several pools may share an accelerator (e.g. g5.12xlarge and g5.48xlarge for a10):
+        # each is its own node group, while the chart's balloons and image-cache devices are
+        # keyed by accelerator and merged. One balloon Deployment per accelerator has one
+        # GPU count, so the pools that keep nodes warm must agree on it.
+        by_accelerator: dict[str, set[int]] = {}
+        for p in self.pools:
+            if p.balloon_replicas:
+                by_accelerator.setdefault(p.accelerator, set()).add(p.balloon_gpus)
+        split = sorted(a for a, counts in by_accelerator.items() if len(counts) > 1)
+        if split:
             raise ValueError(
-                "one pool per accelerator: balloons and image-cache devices are keyed by "
-                f"accelerator; repeated: {', '.join(dupes)}"
+                "pools of one accelerator share one balloon Deployment with one GPU count; "
+                f"give their balloonGpus one value ({', '.join(split)})"
             )
         return self
 

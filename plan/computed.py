@@ -49,6 +49,9 @@ def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 RESOURCES: dict[str, ResourceRule] = {
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomId:RandomId": lambda name, inputs: {
+        "hex": _deferred("random:index/randomId:RandomId", name, "hex")
+    },
     "kubernetes:core/v1:Namespace": _k8s_named,
     "kubernetes:core/v1:Secret": _k8s_named,
     "kubernetes:core/v1:ConfigMap": _k8s_named,

@@ -148,6 +148,9 @@ RESOURCES: dict[str, Rule] = {
     ),
     "aws:s3/bucket:Bucket": _outputs("aws:s3/bucket:Bucket", "arn", named="bucket"),
     "aws:cloudwatch/logGroup:LogGroup": _outputs("aws:cloudwatch/logGroup:LogGroup", "arn"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _outputs(
+        "aws:ec2/launchTemplate:LaunchTemplate", "arn", "latestVersion"
+    ),
     "aws:ec2/securityGroup:SecurityGroup": _outputs(
         "aws:ec2/securityGroup:SecurityGroup", "arn", named="name"
     ),

@@ -76,6 +76,13 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
     ("*", "*-nodes-*", "pods and load balancers need nodes"),
     ("*-eks", "*-role-*", "EKS needs its role's policies before it creates (and until it is gone)"),
     ("*-nodes-*", "*-role-*", "node groups need their role's policies before nodes join"),
+    ("*-nodes-*", "*-vpc-cni", "nodes join with the managed VPC CNI and its own IAM role"),
+    ("*-nodes-*", "*-kube-proxy", "nodes join with the managed kube-proxy"),
+    (
+        "*-ns",
+        "addons-keda-release",
+        "teardown: KEDA must outlive the namespaces its finalized objects live in",
+    ),
     ("*", "*-block-storage-*", "persistent volumes need the CSI driver and StorageClass"),
     ("*", "*-ns-*", "objects need their namespace"),
     ("*", "*-release-ns", "objects need their namespace"),
@@ -89,6 +96,10 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
     ("model-engine-chart", "*-warm-up", "the cacher reads the batch image at start"),
     ("*-warm-up", "*-pull-through-*", "the kubelet needs leave to pull through the cache"),
     ("*-warm-up", "*-upstream", "the cache rule must exist before the pull"),
+)
+# Waiting for these is never a choice: whatever runs under a role needs its permissions first.
+REQUIRED_DEPENDENCY_TYPES = frozenset(
+    {"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}
 )
 CLUSTERS = ("aws:eks/cluster:Cluster",)
 DATA_SERVICES = ("aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup")
@@ -157,8 +168,13 @@ class Graph:
         for dep in r.dependencies:
             unavoidable_dep = dep in data
             for urn in self._custom(dep):
-                name = self.by_urn[urn].name
-                out[urn] = out.get(urn, False) or unavoidable_dep or _required(r.name, name)
+                target = self.by_urn[urn]
+                out[urn] = (
+                    out.get(urn, False)
+                    or unavoidable_dep
+                    or target.type in REQUIRED_DEPENDENCY_TYPES
+                    or _required(r.name, target.name)
+                )
         if provider and provider in self.by_urn:
             out[provider] = True
         return out

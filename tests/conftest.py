@@ -21,3 +21,15 @@ def stack_file(name: str) -> dict[str, Any]:
 def existing_config() -> dict[str, Any]:
     """The existing-infra example stack, free to mutate."""
     return copy.deepcopy(stack_file("existing-infra"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eks_calendar_day() -> Any:
+    """Judge the EKS release calendar on a fixed day, so that the example stacks' versions
+    do not expire under the tests (the plan and `pulumi up` use the real date)."""
+    from components.aws import eks_versions
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv(eks_versions.TODAY_ENV, "2026-11-29")
+    yield
+    mp.undo()

@@ -128,10 +128,16 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "pool names must be unique",
     ),
     (
-        "pool-duplicate-accelerator",
-        setting("gpu.pools", [POOL, {**POOL, "name": "t4-b"}]),
+        "pool-same-accelerator-balloon-gpus-differ",
+        setting(
+            "gpu.pools",
+            [
+                {**POOL, "gpusPerNode": 4, "balloonReplicas": 1},
+                {**POOL, "name": "t4-b", "gpusPerNode": 4, "balloonReplicas": 1, "balloonGpus": 2},
+            ],
+        ),
         "gpu",
-        "one pool per accelerator",
+        "give their balloonGpus one value (t4)",
     ),
     (
         "pool-balloons-exceed",

@@ -226,6 +226,12 @@ class ClusterAddons(pulumi.ComponentResource):
             self.metrics_server = MetricsServer(f"{name}-metrics-server", ctx, child)
 
         self.chart_dependencies = self._chart_dependencies(settings, platform)
+        # What must outlive the model-engine namespaces on `pulumi destroy`: KEDA's operator
+        # removes the finalizers of the ScaledObjects the server creates in the endpoint
+        # namespace; deleted first, it would leave that namespace Terminating for ever.
+        self.namespace_dependencies: list[pulumi.Resource] = (
+            [self.keda.release] if self.keda else []
+        )
         self.register_outputs(
             {
                 "prometheus_address": self.prometheus_address,

@@ -78,18 +78,39 @@ def namespaces(settings: StackSettings) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def gateway_values(settings: StackSettings, cloud_provider: str) -> dict[str, Any]:
+HTTPS_PORT = 443
+# The gateway chart's own status port (kept when the ports are listed).
+STATUS_PORT = 15021
+
+
+def gateway_values(
+    settings: StackSettings,
+    cloud_provider: str,
+    tls_annotations: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     cfg = settings.addons.istio.gateway
     _, name = gateway_workload(settings)
     annotations = cfg.service_annotations
     if annotations is None:
         lb = cfg.service_type == "LoadBalancer"
         annotations = dict(INTERNAL_LB.get(cloud_provider, {})) if lb else {}
+    service: dict[str, Any] = {
+        "type": cfg.service_type,
+        "annotations": {**annotations, **(tls_annotations or {})},
+    }
+    if tls_annotations:
+        # The load balancer terminates TLS on 443 and hands plain HTTP to the gateway's
+        # HTTP listener, which the Gateway objects serve.
+        service["ports"] = [
+            {"name": "status-port", "port": STATUS_PORT, "targetPort": STATUS_PORT},
+            {"name": "http2", "port": HTTP_PORT, "targetPort": HTTP_PORT},
+            {"name": "https", "port": HTTPS_PORT, "targetPort": HTTP_PORT},
+        ]
     return {
         "name": name,
         # Gateway objects select the workload by `istio: <name>`.
         "labels": {"app": name, "istio": name},
-        "service": {"type": cfg.service_type, "annotations": dict(annotations)},
+        "service": service,
         "autoscaling": {"minReplicas": cfg.min_replicas, "maxReplicas": cfg.max_replicas},
     }
 
@@ -158,7 +179,11 @@ class Istio(pulumi.ComponentResource):
                 parent=self,
                 release_name=workload,
                 namespace=ns,
-                values=gateway_values(settings, ctx.platform.facts.cloud_provider),
+                values=gateway_values(
+                    settings,
+                    ctx.platform.facts.cloud_provider,
+                    ctx.platform.gateway_tls_annotations,
+                ),
                 overrides=cfg.gateway.values,
                 version=cfg.version,
                 # Gateway pods get their proxy from istiod's injector.

@@ -23,6 +23,12 @@ from components.addons.base import AddonContext, helm_release
 from components.model_engine.chart_facts import CONCURRENCY_METRIC
 
 SERVER_SERVICE = "prometheus-server"
+# The autoscalers read rates over 2-minute windows (the server's KEDA query and the adapter
+# rule below: rate(...[2m])). rate() needs at least two samples in the window and is only
+# steady with four or more, so scrapes must come at least every 30 s; the chart's default is
+# 1 m. 15 s leaves room for a missed scrape.
+SCRAPE_INTERVAL = "15s"
+RATE_WINDOW = "2m"
 SERVER_PORT = 80
 # The Pods metric gateway_hpa.yaml and the endpoint HPA template name.
 REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
@@ -82,7 +88,7 @@ CONCURRENCY_RULE: dict[str, Any] = {
     },
     "name": {"matches": f"^{REQUEST_DURATION_SUM}$", "as": CONCURRENCY_METRIC},
     "metricsQuery": (
-        'sum(rate(<<.Series>>{<<.LabelMatchers>>,reporter="destination"}[2m])) '
+        f'sum(rate(<<.Series>>{{<<.LabelMatchers>>,reporter="destination"}}[{RATE_WINDOW}])) '
         "by (<<.GroupBy>>) / 1000"
     ),
 }
@@ -95,6 +101,7 @@ def prometheus_values(ctx: AddonContext) -> dict[str, Any]:
         volume["storageClass"] = cfg.storage_class
     return {
         "server": {
+            "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
             # The address handed to the chart names this Service; do not leave it to the
             # chart's release-name heuristics.
             "fullnameOverride": SERVER_SERVICE,

@@ -13,10 +13,19 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import ELASTICACHE_TIMEOUTS, child, reachable_from_nodes, stateful
+from components.aws.common import (
+    ELASTICACHE_TIMEOUTS,
+    child,
+    final_snapshot_suffix,
+    reachable_from_nodes,
+    recovery_window,
+    stateful,
+)
 from components.model_engine.chart_facts import CACHE_DB_INDEX
 
 PORT = 6379
+# ElastiCache delivers these to CloudWatch Logs (engine-log needs Redis 6.2+, the minimum).
+LOG_TYPES = ("slow-log", "engine-log")
 # Field of the cache-URL secret the server reads (cache_redis_aws_secret_name).
 CACHE_URL_FIELD = "cache-url"
 
@@ -52,6 +61,7 @@ class Cache(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Cache", name, None, opts)
+        self._keep_secrets = args.protect
         cfg = args.settings
         subnets = aws.elasticache.SubnetGroup(
             f"{name}-subnets",
@@ -73,6 +83,15 @@ class Cache(pulumi.ComponentResource):
         )
         self.auth_token = pulumi.Output.secret(token.result)
         failover = cfg.multi_az
+        log_groups = {
+            log: aws.cloudwatch.LogGroup(
+                f"{name}-{log}",
+                name=f"/aws/elasticache/{args.replication_group_id}/{log}",
+                retention_in_days=cfg.log_retention_days,
+                opts=child(self),
+            )
+            for log in LOG_TYPES
+        }
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=args.replication_group_id,
@@ -89,13 +108,24 @@ class Cache(pulumi.ComponentResource):
             subnet_group_name=subnets.name,
             security_group_ids=[sg.id],
             transit_encryption_enabled=True,
-            transit_encryption_mode="required",
+            transit_encryption_mode="required" if cfg.accepts_transit_encryption_mode else None,
             at_rest_encryption_enabled=True,
             kms_key_id=args.kms_key_arn,
             auth_token=self.auth_token,
             snapshot_retention_limit=cfg.snapshot_retention_days,
-            final_snapshot_identifier=f"{args.replication_group_id}-final",
+            final_snapshot_identifier=final_snapshot_suffix(self, name).apply(
+                lambda suffix: f"{args.replication_group_id}-final-{suffix}"
+            ),
             auto_minor_version_upgrade=True,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=group.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type=log,
+                )
+                for log, group in log_groups.items()
+            ],
             opts=stateful(self, args.protect, custom_timeouts=ELASTICACHE_TIMEOUTS),
         )
         self.host = self.replication_group.primary_endpoint_address
@@ -140,7 +170,7 @@ class Cache(pulumi.ComponentResource):
             name=secret_name,
             description=description,
             kms_key_id=kms_key_arn,
-            recovery_window_in_days=7,
+            recovery_window_in_days=recovery_window(self._keep_secrets),
             opts=child(self),
         )
         aws.secretsmanager.SecretVersion(

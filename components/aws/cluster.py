@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.aws import eks_versions
 from components.aws import settings as aws_settings
 from components.aws.common import (
     EKS_TIMEOUTS,
@@ -27,6 +28,7 @@ from components.settings import PROJECT
 from components.settings_base import SettingsError
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+AUTHENTICATION_MODE = "API"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 
@@ -197,10 +199,15 @@ class Cluster(pulumi.ComponentResource):
                 resources=["secrets"],
             ),
             enabled_cluster_log_types=list(cfg.log_types),
+            # Access entries only (no aws-auth ConfigMap): admins are the deployer and the
+            # named principals below; managed node groups get their entries from EKS.
             access_config=aws.eks.ClusterAccessConfigArgs(
-                authentication_mode="API_AND_CONFIG_MAP",
+                authentication_mode=AUTHENTICATION_MODE,
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
+            # Explicit: EKS's default is EXTENDED, which bills a cluster left on an old version
+            # at the extended-support price instead of upgrading it.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=cfg.support_type),
             opts=child(
                 self,
                 protect=args.protect,
@@ -340,3 +347,87 @@ class BlockStorage(pulumi.ComponentResource):
             opts=child(self, provider=args.kubernetes_provider, depends_on=[self.addon]),
         )
         self.register_outputs({"storage_class": DEFAULT_STORAGE_CLASS})
+
+
+VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+
+
+@dataclass
+class ManagedAddonsArgs:
+    cluster_name: pulumi.Input[str]
+    # The cluster's minor version: selects the add-on builds (eks_versions.CALENDAR).
+    kubernetes_version: str
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    partition: pulumi.Input[str]
+
+
+class ManagedAddons(pulumi.ComponentResource):
+    """The EKS add-ons every node needs, as managed add-ons pinned to the builds that match
+    the cluster's version: the VPC CNI (with AmazonEKS_CNI_Policy on its own IRSA role, not
+    on the node role) and kube-proxy, both created before any node starts; CoreDNS, which
+    needs nodes to run on, comes after them (`dns`)."""
+
+    vpc_cni: aws.eks.Addon
+    kube_proxy: aws.eks.Addon
+    cni_role: aws.iam.Role
+
+    def __init__(
+        self, name: str, args: ManagedAddonsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:aws:ManagedAddons", name, None, opts)
+        self._name = name
+        self._args = args
+        self._versions = eks_versions.addon_versions(args.kubernetes_version)
+        namespace, sa = VPC_CNI_SERVICE_ACCOUNT
+        self.cni_role = aws.iam.Role(
+            f"{name}-vpc-cni",
+            description="Amazon VPC CNI (aws-node, IRSA)",
+            assume_role_policy=lift(
+                irsa_trust,
+                args.oidc_provider_arn,
+                args.oidc_issuer_url,
+                [service_account_subject(namespace, sa)],
+            ),
+            opts=child(self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni",
+            role=self.cni_role.name,
+            policy_arn=lift(managed_policy_arn, args.partition, CNI_POLICY),
+            opts=child(self),
+        )
+        self.vpc_cni = self._addon(
+            "vpc-cni", service_account_role_arn=self.cni_role.arn, depends_on=[attachment]
+        )
+        self.kube_proxy = self._addon("kube-proxy")
+        self.register_outputs({"versions": dict(self._versions)})
+
+    @property
+    def before_nodes(self) -> list[pulumi.Resource]:
+        return [self.vpc_cni, self.kube_proxy]
+
+    def dns(self, nodes: Sequence[pulumi.Resource]) -> aws.eks.Addon:
+        """CoreDNS, once nodes exist: EKS reports it ACTIVE only when its pods run."""
+        return self._addon("coredns", depends_on=list(nodes))
+
+    def _addon(
+        self,
+        addon: str,
+        *,
+        service_account_role_arn: pulumi.Input[str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{self._name}-{addon}",
+            cluster_name=self._args.cluster_name,
+            addon_name=addon,
+            addon_version=self._versions[addon],
+            service_account_role_arn=service_account_role_arn,
+            # EKS installed self-managed copies with the cluster: the managed add-on takes
+            # them over.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            opts=child(self, depends_on=list(depends_on)),
+        )

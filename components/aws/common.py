@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 T = TypeVar("T")
 
@@ -43,6 +44,21 @@ def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.Re
     return pulumi.ResourceOptions(
         parent=parent, protect=protect, retain_on_delete=protect, **kwargs
     )
+
+
+# Days Secrets Manager keeps a deleted secret. With `protect: false` the operator means to
+# tear down and may re-create at once; a secret pending deletion would block its name.
+RECOVERY_WINDOW_DAYS = 7
+
+
+def recovery_window(protect: bool) -> int:
+    return RECOVERY_WINDOW_DAYS if protect else 0
+
+
+def final_snapshot_suffix(parent: pulumi.Resource, name: str) -> pulumi.Output[str]:
+    """A suffix unique to this stack's life: a re-created stack's final snapshot never
+    collides with the one its predecessor left behind."""
+    return random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child(parent)).hex
 
 
 def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:

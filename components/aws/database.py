@@ -12,9 +12,22 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.common import RDS_TIMEOUTS, child, reachable_from_nodes, stateful
+from components.aws.common import (
+    RDS_TIMEOUTS,
+    child,
+    final_snapshot_suffix,
+    reachable_from_nodes,
+    recovery_window,
+    stateful,
+)
 
 PORT = 5432
+# PostgreSQL logs RDS exports to CloudWatch Logs (the group names are RDS's).
+LOG_EXPORTS = ("postgresql", "upgrade")
+
+
+def log_group_name(identifier: str, log: str) -> str:
+    return f"/aws/rds/instance/{identifier}/{log}"
 
 
 def cloud_secret_json(user: str, password: str, host: str, port: int, dbname: str) -> str:
@@ -87,6 +100,16 @@ class Database(pulumi.ComponentResource):
             opts=child(self),
         )
         self.password = pulumi.Output.secret(password.result)
+        # RDS writes into these once exports are on; creating them first sets retention.
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-logs-{log}",
+                name=log_group_name(args.identifier, log),
+                retention_in_days=cfg.log_retention_days,
+                opts=child(self),
+            )
+            for log in LOG_EXPORTS
+        ]
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
             identifier=args.identifier,
@@ -112,10 +135,15 @@ class Database(pulumi.ComponentResource):
             delete_automated_backups=False,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{args.identifier}-final",
+            final_snapshot_identifier=final_snapshot_suffix(self, name).apply(
+                lambda suffix: f"{args.identifier}-final-{suffix}"
+            ),
             auto_minor_version_upgrade=True,
-            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-            opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS),
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            performance_insights_retention_period=cfg.performance_insights_retention_days,
+            opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS, depends_on=log_groups),
         )
         self.address = self.instance.address
         # An int whatever the engine hands back (mocks return numbers as floats).
@@ -126,7 +154,7 @@ class Database(pulumi.ComponentResource):
                 name=args.secret_name,
                 description=f"{args.identifier}: credentials for model-engine (chart cloud route)",
                 kms_key_id=args.kms_key_arn,
-                recovery_window_in_days=7,
+                recovery_window_in_days=recovery_window(args.protect),
                 opts=child(self),
             )
             aws.secretsmanager.SecretVersion(

@@ -1,6 +1,18 @@
 """Identity: IRSA roles for the model-engine ServiceAccounts (control plane and inference),
 the image builder (kaniko) and the add-ons that call AWS (KEDA, the cluster autoscaler),
-each with the least privilege the code needs."""
+each with the least privilege the code needs.
+
+Inference pods run user-supplied containers, so they get a role of their own, on their own
+ServiceAccount (INFERENCE_SERVICE_ACCOUNT), with only what the endpoint's forwarder and
+model need. The chart's AWS config file (aws.configMap, mounted in both namespaces) names
+one role, the control plane's, under profile `default`, and every endpoint container runs
+with AWS_PROFILE=default. The pods still act as the inference role: the EKS pod identity
+webhook injects AWS_ROLE_ARN (the ServiceAccount's role) and AWS_WEB_IDENTITY_TOKEN_FILE,
+and the SDKs prefer those environment variables over the profile's role_arn (botocore
+credentials.py AssumeRoleWithWebIdentityProvider._get_config reads the environment first;
+the Go SDKs take the environment's web identity unless a profile is set in code). A user
+container that reads the config file and asks STS for the control-plane role is refused:
+that role's trust names only the control plane's ServiceAccounts."""
 
 from __future__ import annotations
 
@@ -36,6 +48,23 @@ SQS_ACTIONS = (
     "sqs:TagQueue",
 )
 S3_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+# The inference pods' ServiceAccount in the endpoint namespace (serviceTemplate.
+# serviceAccountName); the control plane's `model-engine` account there runs the batch-job
+# orchestration, which creates endpoints and queues.
+INFERENCE_SERVICE_ACCOUNT = "model-engine-inference"
+# What an async endpoint's Celery forwarder does with its queue (kombu SQS with a predefined
+# queue URL: receive, acknowledge by delete, extend visibility, read its depth).
+INFERENCE_SQS_ACTIONS = (
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+)
+# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
+# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
+# weights fine-tune jobs produce (fine_tuned_weights/).
+INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
 ECR_READ_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:DescribeImages",
@@ -125,10 +154,47 @@ def model_engine_policy(
     return policy_document(statements)
 
 
-def image_builder_policy(
+def inference_policy(
     partition: str, region: str, account: str, bucket_arn: str, kms_key_arn: str
 ) -> str:
-    """Kaniko: reads the build context from the bucket, pushes to the account's ECR."""
+    """Inference pods (forwarders, models, fine-tune and batch jobs): consume their endpoint
+    queue, read the bucket (model weights, inputs), write results and fine-tuned weights.
+    No queue management, no deletes, no registry, no secrets (the Redis cache URL)."""
+    endpoint_queues = f"arn:{partition}:sqs:{region}:{account}:{cf.SQS_ENDPOINT_QUEUE_PREFIX}*"
+    return policy_document(
+        [
+            {
+                "Sid": "ConsumeEndpointQueues",
+                "Effect": "Allow",
+                "Action": list(INFERENCE_SQS_ACTIONS),
+                "Resource": endpoint_queues,
+            },
+            {
+                "Sid": "ReadObjects",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/*",
+            },
+            {
+                "Sid": "ListBucket",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "WriteResults",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": [f"{bucket_arn}/{p}*" for p in INFERENCE_WRITE_PREFIXES],
+            },
+            {"Sid": "Key", "Effect": "Allow", "Action": list(KMS_ACTIONS), "Resource": kms_key_arn},
+        ]
+    )
+
+
+def image_builder_policy(repository_arns: Sequence[str], bucket_arn: str, kms_key_arn: str) -> str:
+    """Kaniko: reads the build context from the bucket, pushes to this stack's repositories
+    only (custom-framework bundles naming another repository are refused)."""
     return policy_document(
         [
             {
@@ -141,7 +207,7 @@ def image_builder_policy(
                 "Sid": "Push",
                 "Effect": "Allow",
                 "Action": list(ECR_PUSH_ACTIONS),
-                "Resource": repositories_arn(partition, region, account),
+                "Resource": sorted(repository_arns),
             },
             {
                 "Sid": "BuildContext",
@@ -149,7 +215,14 @@ def image_builder_policy(
                 "Action": "s3:GetObject",
                 "Resource": f"{bucket_arn}/*",
             },
-            {"Sid": "Key", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn},
+            # Repositories are KMS-encrypted with the platform key: pushing layers needs a
+            # data key.
+            {
+                "Sid": "Key",
+                "Effect": "Allow",
+                "Action": list(KMS_ACTIONS),
+                "Resource": kms_key_arn,
+            },
         ]
     )
 
@@ -206,6 +279,8 @@ class IdentityArgs:
     # Secrets the server reads (cache URL; the database JSON on the cloud route).
     secret_arns: Sequence[pulumi.Input[str]]
     keda_secret_arn: pulumi.Input[str]
+    # The stack's ECR repositories: the only ones the image builder may push to.
+    repository_arns: Sequence[pulumi.Input[str]]
     cluster_name: str
     # The add-ons' ServiceAccounts (from the stack's `addons` block), by add-on key.
     addon_service_accounts: Mapping[str, ServiceAccountRef]
@@ -213,6 +288,7 @@ class IdentityArgs:
 
 class Identity(pulumi.ComponentResource):
     model_engine_role: aws.iam.Role
+    inference_role: aws.iam.Role
     image_builder_role: aws.iam.Role
     keda_role: aws.iam.Role
     cluster_autoscaler_role: aws.iam.Role
@@ -220,16 +296,17 @@ class Identity(pulumi.ComponentResource):
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Identity", name, None, opts)
         sa = cf.CONTROL_PLANE_SERVICE_ACCOUNT
-        # Control plane in the release namespace; inference pods and jobs in the endpoint one.
+        # The control plane's account in both namespaces (the endpoint namespace's runs the
+        # batch-job orchestration); never the inference pods' account.
         subjects = sorted(
             {
                 service_account_subject(args.release_namespace, sa),
-                service_account_subject(args.endpoint_namespace, cf.INFERENCE_SERVICE_ACCOUNT),
+                service_account_subject(args.endpoint_namespace, sa),
             }
         )
         self.model_engine_role = self._role(
             f"{name}-model-engine",
-            "model-engine control plane and inference pods (IRSA)",
+            "model-engine control plane (IRSA)",
             args,
             subjects,
             pulumi.Output.all(
@@ -241,19 +318,28 @@ class Identity(pulumi.ComponentResource):
                 args.kms_key_arn,
             ).apply(lambda a: model_engine_policy(a[0], a[1], a[2], a[3], a[4], a[5])),
         )
-        self.image_builder_role = self._role(
-            f"{name}-image-builder",
-            "model-engine image builder (kaniko, IRSA)",
+        self.inference_role = self._role(
+            f"{name}-inference",
+            "model-engine inference pods and jobs: user code (IRSA)",
             args,
-            [service_account_subject(cf.IMAGE_BUILDER_NAMESPACE, cf.IMAGE_BUILDER_SERVICE_ACCOUNT)],
+            [service_account_subject(args.endpoint_namespace, INFERENCE_SERVICE_ACCOUNT)],
             lift(
-                image_builder_policy,
+                inference_policy,
                 args.partition,
                 args.region,
                 args.account_id,
                 args.bucket_arn,
                 args.kms_key_arn,
             ),
+        )
+        self.image_builder_role = self._role(
+            f"{name}-image-builder",
+            "model-engine image builder (kaniko, IRSA)",
+            args,
+            [service_account_subject(cf.IMAGE_BUILDER_NAMESPACE, cf.IMAGE_BUILDER_SERVICE_ACCOUNT)],
+            pulumi.Output.all(
+                pulumi.Output.all(*args.repository_arns), args.bucket_arn, args.kms_key_arn
+            ).apply(lambda a: image_builder_policy(a[0], a[1], a[2])),
         )
         addons = args.addon_service_accounts
         # KEDA reads the Redis password from Secrets Manager (the chart's
@@ -275,6 +361,7 @@ class Identity(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "model_engine_role_arn": self.model_engine_role.arn,
+                "inference_role_arn": self.inference_role.arn,
                 "image_builder_role_arn": self.image_builder_role.arn,
                 "keda_role_arn": self.keda_role.arn,
                 "cluster_autoscaler_role_arn": self.cluster_autoscaler_role.arn,

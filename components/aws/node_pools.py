@@ -1,5 +1,12 @@
 """Node pools: the node role, a system and a CPU managed node group, and one managed node
-group per GPU pool, each tagged so the cluster autoscaler can scale it from zero."""
+group per GPU pool, each tagged so the cluster autoscaler can scale it from zero.
+
+Every group launches from its own launch template: the root volume is gp3, encrypted with
+the platform KMS key (the key policy lets the Auto Scaling service-linked role use it, see
+platform.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
+limit of 1, so a pod on the pod network cannot reach IMDS and read the node role's
+credentials (EKS User Guide, "Restrict access to the instance profile assigned to the worker
+node"). With a launch template EKS takes the disk size from the template, not `diskSize`."""
 
 from __future__ import annotations
 
@@ -25,11 +32,17 @@ GPU_AMI = "AL2023_x86_64_NVIDIA"
 AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler"
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
     # ECR pull for every image the nodes run (inference images included).
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
 )
+# On a new cluster the VPC CNI gets this policy through its own IRSA role (cluster.py); an
+# existing cluster's aws-node may rely on the node role, so there it stays on the nodes.
+CNI_POLICY = "AmazonEKS_CNI_Policy"
+# The root device of the EKS-optimized AL2023 AMIs (standard, ARM and NVIDIA).
+ROOT_DEVICE = "/dev/xvda"
+# IMDSv2 only; one hop: the node itself reaches IMDS, a pod behind the CNI's hop does not.
+METADATA_HOP_LIMIT = 1
 _EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 _EKS_EFFECT["PreferNoSchedule"] = "PREFER_NO_SCHEDULE"
 
@@ -92,6 +105,12 @@ class NodePoolsArgs:
     gpu_groups: Sequence[GpuGroup] = field(default_factory=list)
     # New clusters: node groups follow the control plane's version on upgrade.
     kubernetes_version: pulumi.Input[str] | None = None
+    # KMS key of the root volumes (its policy admits the Auto Scaling service-linked role).
+    volume_kms_key_arn: pulumi.Input[str] | None = None
+    # False on a new cluster, whose VPC CNI has its own role.
+    cni_policy_on_nodes: bool = True
+    # What must exist before any node starts (the VPC CNI and kube-proxy add-ons).
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class NodePools(pulumi.ComponentResource):
@@ -116,7 +135,7 @@ class NodePools(pulumi.ComponentResource):
                 policy_arn=lift(managed_policy_arn, args.partition, policy),
                 opts=child(self),
             )
-            for policy in NODE_POLICIES
+            for policy in (*NODE_POLICIES, *([CNI_POLICY] if args.cni_policy_on_nodes else []))
         ]
         lifecycle = {accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL}
         system, cpu = args.settings.system, args.settings.cpu
@@ -170,6 +189,29 @@ class NodePools(pulumi.ComponentResource):
     ) -> aws.eks.NodeGroup:
         args = self._args
         min_size, desired, max_size = sizes
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"{name}: encrypted gp3 root volume, IMDSv2 with hop limit 1",
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=disk,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=args.volume_kms_key_arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=METADATA_HOP_LIMIT,
+            ),
+            update_default_version=True,
+            opts=child(self),
+        )
         group = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster,
@@ -179,7 +221,9 @@ class NodePools(pulumi.ComponentResource):
             ami_type=ami,
             capacity_type="ON_DEMAND",
             instance_types=list(instance_types),
-            disk_size=disk,
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=min_size, desired_size=desired, max_size=max_size
             ),
@@ -192,7 +236,7 @@ class NodePools(pulumi.ComponentResource):
             tags=autoscaler_tags(args.cluster_name, labels, taints, gpus),
             opts=child(
                 self,
-                depends_on=self._attachments,
+                depends_on=[*self._attachments, *args.depends_on],
                 # The cluster autoscaler owns the node count once the group exists.
                 ignore_changes=["scalingConfig.desiredSize"],
                 custom_timeouts=NODE_GROUP_TIMEOUTS,

@@ -19,10 +19,22 @@ from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.aws import settings as aws_settings
 from components.aws.cache import Cache, CacheArgs
-from components.aws.cluster import BlockStorage, BlockStorageArgs, Cluster, ClusterArgs
-from components.aws.common import PART_OF_TAG, base_name, lift, stateful, trim_name
+from components.aws.cluster import (
+    BlockStorage,
+    BlockStorageArgs,
+    Cluster,
+    ClusterArgs,
+    ManagedAddons,
+    ManagedAddonsArgs,
+)
+from components.aws.common import PART_OF_TAG, base_name, lift, policy_document, stateful, trim_name
 from components.aws.database import Database, DatabaseArgs
-from components.aws.identity import SQS_ACTIONS, Identity, IdentityArgs
+from components.aws.identity import (
+    INFERENCE_SERVICE_ACCOUNT,
+    SQS_ACTIONS,
+    Identity,
+    IdentityArgs,
+)
 from components.aws.network import Network, NetworkArgs
 from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
 from components.aws.registry import Registry, RegistryArgs, repository_names
@@ -93,11 +105,37 @@ class Names:
 # What the stack file alone decides
 
 
+# In-tree AWS load balancer annotations for TLS termination at the NLB (ACM certificate).
+SSL_CERT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+SSL_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+
+
+def gateway_tls_annotations(settings: StackSettings) -> dict[str, str]:
+    arn = _cfg(settings).gateway_certificate_arn
+    if arn is None:
+        return {}
+    return {SSL_CERT_ANNOTATION: arn, SSL_PORTS_ANNOTATION: "443"}
+
+
 def check(settings: StackSettings) -> None:
-    """GPU pools must name an instance type that carries their accelerator on AWS."""
+    """GPU pools must name an instance type that carries their accelerator on AWS; TLS at
+    the gateway and the chart's host prefix agree."""
     problems: list[str] = []
+    tls = _cfg(settings).gateway_certificate_arn is not None
+    prefix = settings.istio.host_prefix
+    if tls and prefix != "https://":
+        problems.append(
+            f"{PROJECT}:istio.hostPrefix: aws.gatewayCertificateArn terminates TLS at the "
+            f"gateway, so the gateway URLs it exports must be https:// (is {prefix})"
+        )
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
+        if pool.max_size < 1:
+            problems.append(
+                f"{key}.maxSize: an EKS managed node group needs maxSize of at least 1; set "
+                "maxSize: 1 or more (minSize: 0 already lets the pool idle at zero nodes), or "
+                "remove the pool"
+            )
         types = pool.spec.instance_types(CLOUD_PROVIDER)
         if not types:
             problems.append(
@@ -123,6 +161,17 @@ def check(settings: StackSettings) -> None:
             problems.append(
                 f"{key}.balloonGpus: {itype} exposes only {gpus} GPUs; the balloon never fits"
             )
+            continue
+        needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
+        present = pool.min_size if pool.desired_size is None else pool.desired_size
+        if needed > present:
+            problems.append(
+                f"{key}.minSize: balloonReplicas {pool.balloon_replicas} needs {needed} "
+                f"{itype} node(s) at install, but the pool starts with {present}; the chart's "
+                "Release waits for every balloon pod to run and would wait for GPU capacity "
+                "(and quota) the account may not have, then roll back after its timeout. Set "
+                f"minSize (or desiredSize) to {needed}, or balloonReplicas: 0"
+            )
     registry = _cfg(settings).registry
     if settings.chart.install and registry.upstream is None and not registry.images_pushed:
         problems.append(
@@ -136,6 +185,21 @@ def check(settings: StackSettings) -> None:
         )
     if problems:
         raise SettingsError(problems)
+
+
+def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
+    """Nodes the balloons of a pool occupy.
+
+    Helm's wait (the Release is atomic, so it always waits) counts a Deployment ready only
+    when its ready replicas reach spec.replicas minus maxUnavailable, and the chart's balloon
+    Deployments keep the default 25% rounded down, i.e. 0 for a few replicas: every balloon
+    pod must run. A balloon on a pool that starts at zero nodes stays Pending until the
+    cluster autoscaler gets a GPU instance, which a new account may have no quota for. So a
+    pool keeps warm only nodes it starts with: the node group, not the Release, then reports
+    a launch failure, with AWS's reason.
+    """
+    per_node = gpus_per_node // balloon_gpus
+    return -(-replicas // per_node) if replicas else 0
 
 
 def _instance_type(pool: GpuPool) -> str:
@@ -171,6 +235,53 @@ def secret_env_keys(settings: StackSettings) -> list[str]:
 
 # ---------------------------------------------------------------------------------------
 # Facts: the same functions build them from placeholders (preview) and Outputs (deploy)
+
+
+def data_key_policy(partition: str, account: str) -> str:
+    """The platform key's policy: the account administers and uses it through IAM (the
+    default policy), and EC2 Auto Scaling's service-linked role may use it, which encrypted
+    node root volumes need ("Required AWS KMS key policy for use with encrypted volumes",
+    EC2 Auto Scaling User Guide). The role is matched by aws:PrincipalArn so that the policy
+    is valid in an account where Auto Scaling has not created that role yet."""
+    root = f"arn:{partition}:iam::{account}:root"
+    asg_role = (
+        f"arn:{partition}:iam::{account}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    only_asg = {"StringEquals": {"aws:PrincipalArn": asg_role, "kms:CallerAccount": account}}
+    return policy_document(
+        [
+            {
+                "Sid": "AccountAdministersAndUsesThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingUsesForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": only_asg,
+            },
+            {
+                "Sid": "AutoScalingGrantsForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {**only_asg, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )
 
 
 def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
@@ -226,6 +337,7 @@ class FactSources:
     keda_secret_name: pulumi.Input[str]
     bucket: pulumi.Input[str]
     role_arn: pulumi.Input[str]
+    inference_role_arn: pulumi.Input[str]
     image_builder_role_arn: pulumi.Input[str]
 
 
@@ -271,7 +383,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         ),
         identities=Identities(
             control_plane=dict(role),
-            inference=dict(role),
+            inference={ROLE_ANNOTATION: src.inference_role_arn},
+            inference_service_account=INFERENCE_SERVICE_ACCOUNT,
             image_builder={ROLE_ANNOTATION: src.image_builder_role_arn},
             aws_role_arn=src.role_arn,
         ),
@@ -319,6 +432,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
             keda_secret_name=names.keda_secret,
             bucket=bucket,
             role_arn=_unknown("model-engine role arn"),
+            inference_role_arn=_unknown("inference role arn"),
             image_builder_role_arn=_unknown("image-builder role arn"),
         ),
     )
@@ -372,6 +486,7 @@ class AwsPlatform(pulumi.ComponentResource):
             description=f"{names.cluster}: model-engine data at rest",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=lift(data_key_policy, partition, account),
             opts=stateful(self, protect, provider=provider),
         )
         aws.kms.Alias(
@@ -400,6 +515,20 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        # New clusters: the VPC CNI and kube-proxy as managed add-ons before any node.
+        self.managed_addons: ManagedAddons | None = None
+        if cfg.cluster.is_new:
+            self.managed_addons = ManagedAddons(
+                f"{name}-eks-addons",
+                ManagedAddonsArgs(
+                    cluster_name=self.cluster.name,
+                    kubernetes_version=cfg.cluster.version,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    partition=partition,
+                ),
+                opts=sub,
+            )
         pools = gpu_pools(settings)
         self.nodes = NodePools(
             f"{name}-nodes",
@@ -410,6 +539,9 @@ class AwsPlatform(pulumi.ComponentResource):
                 settings=cfg.node_groups,
                 partition=partition,
                 kubernetes_version=self.cluster.version,
+                volume_kms_key_arn=data_key.arn,
+                cni_policy_on_nodes=self.managed_addons is None,
+                depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
                 gpu_groups=[
                     GpuGroup(
                         pool=pool,
@@ -422,7 +554,13 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        depends_on: list[pulumi.Resource] = [self.nodes.system, self.nodes.cpu]
+        # The chart waits for the nodes its pods need: the system and CPU groups, and each
+        # GPU group that starts with the nodes its balloons run on (see balloon_nodes).
+        depends_on: list[pulumi.Resource] = [
+            self.nodes.system,
+            self.nodes.cpu,
+            *(self.nodes.gpu[p.name] for p in pools if p.balloon_replicas > 0),
+        ]
         self.block_storage: BlockStorage | None = None
         if cfg.cluster.is_new:
             self.block_storage = BlockStorage(
@@ -438,6 +576,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 opts=sub,
             )
             depends_on.append(self.block_storage.storage_class)
+        if self.managed_addons is not None:
+            depends_on.append(self.managed_addons.dns([self.nodes.system]))
         nodes_sg = self.cluster.node_security_group_id
         db_cfg = cfg.database
         self.database = Database(
@@ -522,6 +662,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 kms_key_arn=data_key.arn,
                 secret_arns=secrets_read,
                 keda_secret_arn=self.cache.keda_secret.arn,
+                repository_arns=[r.arn for r in self.registry.repositories.values()],
                 cluster_name=names.cluster,
                 addon_service_accounts=addon_ids.service_accounts(settings.addons),
             ),
@@ -547,6 +688,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 keda_secret_name=self.cache.keda_secret.name,
                 bucket=self.storage.name,
                 role_arn=self.identity.model_engine_role.arn,
+                inference_role_arn=self.identity.inference_role.arn,
                 image_builder_role_arn=self.identity.image_builder_role.arn,
             ),
         )
@@ -570,6 +712,7 @@ class AwsPlatform(pulumi.ComponentResource):
             # Managed node groups grow (and start from zero) only through the autoscaler.
             needs_cluster_autoscaler=True,
             kubernetes_version=kubernetes_version(settings),
+            gateway_tls_annotations=gateway_tls_annotations(settings),
         )
         self.register_outputs(
             {

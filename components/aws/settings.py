@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.aws import eks_versions
 from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
@@ -34,10 +35,28 @@ AWS_REGIONS = (
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _EKS_VERSION = re.compile(r"^1\.(\d+)$")
-_MIN_EKS_MINOR = 29
+# Older minors are past EKS extended support: no cluster runs them any more.
+_MIN_EKS_MINOR = int(min(eks_versions.CALENDAR).split(".")[1])
 _ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy, retentionInDays).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+
+
+def log_retention(v: int) -> int:
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{v} is not a CloudWatch Logs retention; use one of "
+            f"{', '.join(str(d) for d in sorted(LOG_RETENTION_DAYS))}"
+        )
+    return v
 
 
 class Vpc(Model):
@@ -119,12 +138,16 @@ class Cluster(Model):
 
     # Default: model-engine-<environment>.
     name: str | None = None
-    # A quoted string: YAML reads 1.30 as the number 1.3.
-    version: StringId = "1.33"
+    # A quoted string: YAML reads 1.30 as the number 1.3. Default: a version in EKS
+    # standard support (components/aws/eks_versions.py holds the calendar).
+    version: StringId = eks_versions.DEFAULT_VERSION
+    # EKS upgrade policy: STANDARD upgrades the cluster automatically when standard support
+    # ends; EXTENDED keeps the version for 12 more months at the extended-support price.
+    support_type: Literal["STANDARD", "EXTENDED"] = "STANDARD"
     # The API endpoint is always private; it is also public only from these CIDRs.
     public_access_cidrs: list[str] = []
     log_types: list[LogType] = ["api", "audit", "authenticator"]
-    log_retention_days: int = Field(default=90, ge=1)
+    log_retention_days: int = 90
     # IAM roles or users that get cluster-admin (EKS access entries), besides the deployer.
     admin_principal_arns: list[str] = []
     existing_cluster_name: str | None = None
@@ -145,8 +168,10 @@ class Cluster(Model):
         if not m:
             raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.33"')
         if int(m.group(1)) < _MIN_EKS_MINOR:
-            raise ValueError(f"{v!r} is past EKS standard support; use 1.{_MIN_EKS_MINOR} or later")
+            raise ValueError(f"{v!r} is past EKS extended support; use 1.{_MIN_EKS_MINOR} or later")
         return v
+
+    _retention = field_validator("log_retention_days")(log_retention)
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -182,7 +207,34 @@ class Cluster(Model):
     def _existing(self) -> Cluster:
         if self.existing_cluster_name and self.name:
             raise ValueError("set name (a new cluster) or existingClusterName, not both")
+        if self.is_new:
+            self._check_calendar()
         return self
+
+    def _check_calendar(self) -> None:
+        """A new cluster only on a version EKS still creates, at the price the stack chose."""
+        release = eks_versions.CALENDAR.get(self.version)
+        day = eks_versions.today()
+        if release is None:
+            known = ", ".join(v.minor for v in eks_versions.CALENDAR.values() if v.creatable(day))
+            raise ValueError(
+                f"version {self.version!r} is not in the EKS calendar of this program "
+                f"(components/aws/eks_versions.py); use one of {known}, or add the version "
+                "there with its dates and add-on builds"
+            )
+        if not release.creatable(day):
+            raise ValueError(
+                f"version {self.version!r}: EKS stopped creating clusters on it "
+                f"({release.end_of_extended_support} was the end of extended support); use "
+                f"{eks_versions.DEFAULT_VERSION}"
+            )
+        if self.support_type == "STANDARD" and not release.in_standard_support(day):
+            raise ValueError(
+                f"version {self.version!r} left EKS standard support on "
+                f"{release.end_of_standard_support}: a cluster on it is billed at the "
+                f"extended-support price; use {eks_versions.DEFAULT_VERSION}, or set "
+                "supportType: EXTENDED to accept that price"
+            )
 
     @property
     def is_new(self) -> bool:
@@ -258,6 +310,20 @@ class Database(Model):
     user: str = "llm_engine"
     # The chart reads credentials from a Secrets Manager JSON instead of a Kubernetes Secret.
     use_secrets_manager_route: bool = False
+    # CloudWatch log groups of the exported PostgreSQL logs.
+    log_retention_days: int = 30
+    # Performance Insights data (7 days is the free tier).
+    performance_insights_retention_days: int = 7
+
+    _retention = field_validator("log_retention_days")(log_retention)
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, v: int) -> int:
+        # RDS: 7, 731, or a multiple of 31 up to 713 (months).
+        if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
+            raise ValueError(f"{v}: use 7, 731, or a multiple of 31 up to 713 (months)")
+        return v
 
     @field_validator("instance_class")
     @classmethod
@@ -302,6 +368,10 @@ class Redis(Model):
     # Automatic failover to a replica in another AZ; needs replicas >= 1.
     multi_az: bool = True
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+    # CloudWatch log groups of the slow log and the engine log.
+    log_retention_days: int = 30
+
+    _retention = field_validator("log_retention_days")(log_retention)
 
     @field_validator("node_type")
     @classmethod
@@ -329,7 +399,18 @@ class Redis(Model):
 
     @property
     def family(self) -> str:
-        return f"redis{self.engine_version.split('.')[0]}"
+        """The parameter-group family: `redis6.x` for every 6.x, `redis7` for 7.x
+        (ElastiCache User Guide, "Redis OSS parameter group families")."""
+        major = self.engine_version.split(".")[0]
+        return "redis6.x" if major == "6" else f"redis{major}"
+
+    @property
+    def accepts_transit_encryption_mode(self) -> bool:
+        """TransitEncryptionMode exists from Redis OSS 7.0.5; "7.0" may name an older 7.0
+        patch, so the mode is set from 7.1 on (earlier versions encrypt all traffic when
+        transit encryption is on at creation)."""
+        major, minor = (int(x) for x in self.engine_version.split("."))
+        return (major, minor) >= (7, 1)
 
 
 # Upstream registries an ECR pull-through cache rule can read (host -> what ECR calls its URL,
@@ -478,6 +559,10 @@ class AwsSettings(Model):
     storage: Storage = Storage()
     # Tags on every AWS resource (provider default tags), besides the program's own.
     tags: dict[str, str] = {}
+    # TLS at the internal gateway (off by default): an ACM certificate (public, or from ACM
+    # Private CA for an internal domain) covering model-engine.<domain> and *.<domain>. The
+    # gateway's NLB terminates TLS on 443 with it; set istio.hostPrefix: https:// with it.
+    gateway_certificate_arn: str | None = None
 
     @field_validator("region")
     @classmethod
@@ -487,6 +572,24 @@ class AwsSettings(Model):
             hint = f"did you mean {' or '.join(near)}?" if near else "e.g. us-west-2"
             raise ValueError(f"{v!r} is not an AWS region; {hint}")
         return v
+
+    @model_validator(mode="after")
+    def _certificate_region(self) -> AwsSettings:
+        arn = self.gateway_certificate_arn
+        if arn is None:
+            return self
+        m = _ACM_ARN.match(arn)
+        if not m:
+            raise ValueError(
+                f"gatewayCertificateArn {arn!r} is not an ACM certificate ARN such as "
+                "arn:aws:acm:us-west-2:123456789012:certificate/<uuid>"
+            )
+        if m.group(1) != self.region:
+            raise ValueError(
+                f"gatewayCertificateArn is in {m.group(1)}, but a load balancer in "
+                f"{self.region} can only use an ACM certificate from its own region"
+            )
+        return self
 
     @model_validator(mode="after")
     def _existing_cluster_network(self) -> AwsSettings:

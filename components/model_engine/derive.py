@@ -130,14 +130,18 @@ def _toleration(taint: Any) -> dict[str, Any]:
 
 
 def balloons(settings: StackSettings, pools: Sequence[GpuNodePool]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [
-        {
-            "acceleratorName": p.spec.label_value,
-            "replicaCount": p.balloon_replicas,
-            "gpuCount": p.balloon_gpus,
-        }
-        for p in pools
-    ]
+    """One balloon Deployment per accelerator (the chart names them by label): pools that
+    share an accelerator add their replicas up (settings make their GPU counts agree)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for p in pools:
+        entry = merged.setdefault(
+            p.spec.label_value,
+            {"acceleratorName": p.spec.label_value, "replicaCount": 0, "gpuCount": p.balloon_gpus},
+        )
+        entry["replicaCount"] += p.balloon_replicas
+        if p.balloon_replicas:
+            entry["gpuCount"] = p.balloon_gpus
+    out = list(merged.values())
     out.append({"acceleratorName": "cpu", "replicaCount": settings.gpu.cpu_balloon_replicas})
     return out
 
@@ -145,22 +149,30 @@ def balloons(settings: StackSettings, pools: Sequence[GpuNodePool]) -> list[dict
 def image_cache_devices(
     settings: StackSettings, pools: Sequence[GpuNodePool], cacher: bool = True
 ) -> list[dict[str, Any]]:
-    # The devices pre-pull what the cacher writes to Redis: nothing to do without it.
+    """One device per accelerator: its DaemonSet selects every node with that label,
+    whichever pool it belongs to. The devices pre-pull what the cacher writes to Redis:
+    nothing to do without it."""
     if not settings.gpu.image_cache or not cacher:
         return []
     devices: list[dict[str, Any]] = [
         {"name": "cpu", "nodeSelector": {accelerators.CPU_ONLY_LABEL: "true"}}
     ]
+    seen: dict[str, dict[str, Any]] = {}
     for p in pools:
         if p.spec.image_cache_device is None:
             continue  # the chart has no device name for this accelerator
-        devices.append(
-            {
+        device = seen.get(p.spec.image_cache_device)
+        if device is None:
+            device = {
                 "name": p.spec.image_cache_device,
                 "nodeSelector": {accelerators.ACCELERATOR_LABEL: p.spec.label_value},
-                "tolerations": [_toleration(t) for t in p.taints],
+                "tolerations": [],
             }
-        )
+            seen[p.spec.image_cache_device] = device
+            devices.append(device)
+        for toleration in (_toleration(t) for t in p.taints):
+            if toleration not in device["tolerations"]:
+                device["tolerations"].append(toleration)
     return devices
 
 
@@ -271,7 +283,13 @@ def derive(
         "db": {"runDbMigrationScript": True, "runDbInitScript": False},
         "serviceAccount": {
             "annotations": {**facts.identities.control_plane, **hook},
-            "namespaces": [],
+            # When inference pods have their own account, the control plane's account must
+            # exist in the endpoint namespace too (batch-job orchestration runs there).
+            "namespaces": (
+                [ns.endpoints]
+                if facts.identities.inference_service_account != cf.CONTROL_PLANE_SERVICE_ACCOUNT
+                else []
+            ),
         },
         "imageBuilderServiceAccount": {
             "create": True,
@@ -331,7 +349,7 @@ def derive(
             "securityContext": {"capabilities": {"drop": ["all"]}},
             "mountInfraConfig": True,
             "createServiceAccount": True,
-            "serviceAccountName": cf.INFERENCE_SERVICE_ACCOUNT,
+            "serviceAccountName": facts.identities.inference_service_account,
             "serviceAccountAnnotations": {**facts.identities.inference, **hook},
         },
         "imageCache": {"devices": image_cache_devices(settings, pools, cacher)},

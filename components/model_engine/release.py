@@ -96,6 +96,8 @@ class ModelEngineArgs:
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
     # Overrides the platform's Prometheus address (e.g. the one the add-ons installed).
     prometheus_address: pulumi.Input[str] | None = None
+    # Controllers that must outlive the namespaces (KEDA: finalizers of ScaledObjects).
+    namespace_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class ModelEngine(pulumi.ComponentResource):
@@ -120,15 +122,24 @@ class ModelEngine(pulumi.ComponentResource):
         labels = {"app.kubernetes.io/part-of": "model-engine"}
         if settings.istio.enabled:
             labels["istio-injection"] = "enabled"
+        # On `pulumi destroy` a namespace goes before what it depends on, and Pulumi waits
+        # until it is gone: the endpoints' pods, PersistentVolumeClaims (the EBS CSI driver
+        # must still run to delete their volumes) and KEDA objects (KEDA must still run to
+        # clear their finalizers) leave before the nodes, the storage driver and KEDA.
+        ns_opts = pulumi.ResourceOptions(
+            parent=self,
+            provider=platform.kubernetes_provider,
+            depends_on=[*platform.depends_on, *args.namespace_depends_on],
+        )
         self.release_namespace = k8s.core.v1.Namespace(
             f"{name}-release-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.release, labels=labels),
-            opts=k8s_opts,
+            opts=ns_opts,
         )
         self.endpoint_namespace = k8s.core.v1.Namespace(
             f"{name}-endpoint-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns.endpoints, labels=labels),
-            opts=k8s_opts,
+            opts=ns_opts,
         )
         namespaces = [self.release_namespace, self.endpoint_namespace]
 

@@ -439,19 +439,21 @@ def test_aws_cluster_autoscaler_discovers_this_clusters_node_groups(aws: Program
 
 def test_aws_cluster_autoscaler_matches_the_cluster_version(aws: ProgramRun) -> None:
     values = addon_releases(aws)["addons-cluster-autoscaler-release"].inputs["values"]
-    # customer-prod runs EKS 1.33: the autoscaler runs the 1.33 line, not the chart's default.
-    assert values["image"] == {"tag": versions.AUTOSCALER_IMAGES["1.33"]}
+    # customer-prod runs EKS 1.35: the autoscaler runs the 1.35 line, not the chart's default.
+    assert values["image"] == {"tag": versions.AUTOSCALER_IMAGES["1.35"]}
 
 
 def test_aws_cluster_autoscaler_for_an_unknown_version_needs_a_tag() -> None:
     config = stack_file("customer-prod")
-    set_path(config, "aws.cluster.version", "1.30")
+    # 1.32 is still created by EKS (extended support), but no autoscaler line is pinned.
+    set_path(config, "aws.cluster.version", "1.32")
+    set_path(config, "aws.cluster.supportType", "EXTENDED")
     message = rejected_before_any_resource(config)
     assert "model-engine-infra:addons.clusterAutoscaler.imageTag" in message
-    assert "(1.30)" in message
-    set_path(config, "addons", {"clusterAutoscaler": {"imageTag": "v1.30.7"}})
+    assert "(1.32)" in message
+    set_path(config, "addons", {"clusterAutoscaler": {"imageTag": "v1.32.4"}})
     ca = addon_releases(run_program(config))["addons-cluster-autoscaler-release"]
-    assert ca.inputs["values"]["image"] == {"tag": "v1.30.7"}
+    assert ca.inputs["values"]["image"] == {"tag": "v1.32.4"}
 
 
 def test_aws_keda_reads_the_redis_password_with_its_own_role(aws: ProgramRun) -> None:

@@ -89,3 +89,13 @@ def test_token_reaches_pods_as_a_kubernetes_secret(prod: AwsRun) -> None:
         secret = prod.one("kubernetes:core/v1:Secret", f"model-engine-redis-auth-{ns}")
         assert secret.inputs["stringData"] == {"auth_token": prod.out(*TOKEN)}
         assert secret.secret_inputs == ["stringData"]
+
+
+def test_redis_6_uses_its_real_family_and_no_transit_mode(config: dict[str, Any]) -> None:
+    # ElastiCache parameter-group families: redis6.x covers every 6.x; the transit
+    # encryption mode arrived with Redis OSS 7.0.5.
+    set_path(config, "aws.redis.engineVersion", "6.2")
+    g = run_aws(config).one(GROUP).inputs
+    assert g["parameterGroupName"] == "default.redis6.x"
+    assert g["transitEncryptionEnabled"] is True
+    assert "transitEncryptionMode" not in g

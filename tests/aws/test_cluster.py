@@ -12,18 +12,18 @@ from components.contract import is_deferred
 from components.settings_base import SettingsError
 from plan import computed_aws
 from plan.simulator import RecordedResource, run_program
+from tests.aws.cluster_configs import existing_cluster_config
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import set_path, settings_from
 
 EKS = "aws:eks/cluster:Cluster"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-EXISTING_SUBNETS = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
 
 
 def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     cluster = prod.one(EKS, "platform-cluster-eks").inputs
     assert cluster["name"] == "model-engine-customer-prod"
-    assert cluster["version"] == "1.33"
+    assert cluster["version"] == "1.35"
     vpc = cluster["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
     assert vpc["endpointPublicAccess"] is True
@@ -39,10 +39,16 @@ def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
     )
     assert prod.one("aws:kms/key:Key", "platform-cluster-secrets-key").inputs["enableKeyRotation"]
     assert cluster["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
-    logs = prod.one("aws:cloudwatch/logGroup:LogGroup").inputs
+    logs = prod.one("aws:cloudwatch/logGroup:LogGroup", "platform-cluster-logs").inputs
     assert logs["name"] == "/aws/eks/model-engine-customer-prod/cluster"
     assert logs["retentionInDays"] == 90
-    assert cluster["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+    # Access entries only: no aws-auth ConfigMap to edit by hand.
+    assert cluster["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": True,
+    }
+    # A new cluster is upgraded, never billed for extended support, unless the stack says so.
+    assert cluster["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
 def test_no_public_endpoint_without_cidrs(config: dict[str, Any]) -> None:
@@ -88,7 +94,7 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(prod: AwsRun) -> N
 
 
 def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> None:
-    addon = prod.one("aws:eks/addon:Addon").inputs
+    addon = prod.one("aws:eks/addon:Addon", "platform-block-storage-ebs-csi").inputs
     assert addon["addonName"] == "aws-ebs-csi-driver"
     assert addon["serviceAccountRoleArn"] == prod.out(
         "aws:iam/role:Role", "platform-block-storage-ebs-csi", "arn"
@@ -106,12 +112,6 @@ def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> Non
 
 
 EXISTING_VPC = "vpc-0a1b2c3d4e5f60000"
-
-
-def existing_cluster_config(config: dict[str, Any]) -> dict[str, Any]:
-    set_path(config, "aws.cluster", {"existingClusterName": "shared-gpu"})
-    set_path(config, "aws.vpc", {"vpcId": EXISTING_VPC, "privateSubnetIds": EXISTING_SUBNETS})
-    return config
 
 
 def account_holding(vpc_id: str, version: str) -> computed_aws.Existing:

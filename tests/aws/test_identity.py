@@ -77,8 +77,18 @@ def test_image_builder_role_is_kaniko_in_default_with_push(prod: AwsRun) -> None
         "system:serviceaccount:default:kaniko"
     ]
     grants = _grants(prod.policy("platform-identity-image-builder"))
-    repos = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/*"
-    assert ("ecr:PutImage", repos) in grants and ("ecr:GetAuthorizationToken", "*") in grants
+    assert ("ecr:GetAuthorizationToken", "*") in grants
+    # Pushes go to this stack's repositories, each named by its ARN; no wildcard.
+    pushed = {r for a, r in grants if a == "ecr:PutImage"}
+    repositories = prod.of_type("aws:ecr/repository:Repository")
+    # The repositories created here (the framework ones come through the pull-through cache).
+    assert repositories
+    assert pushed == {prod.out(r.type, r.name, "arn") for r in repositories}
+    assert not any(
+        r.endswith("*")
+        for a, r in grants
+        if a.startswith("ecr:") and a != "ecr:GetAuthorizationToken"
+    )
     # Kaniko reads its build context from the bucket; it writes nothing there.
     bucket = prod.out("aws:s3/bucket:Bucket", "platform-storage-bucket", "arn")
     assert {g for g in grants if g[0].startswith("s3:")} == {("s3:GetObject", f"{bucket}/*")}
@@ -90,7 +100,12 @@ def test_chart_annotations_name_the_roles(prod: AwsRun) -> None:
     builder = prod.out(ROLE, "platform-identity-image-builder", "arn")
     values = prod.values
     assert values["serviceAccount"]["annotations"][ROLE_ANNOTATION] == role
-    assert values["serviceTemplate"]["serviceAccountAnnotations"][ROLE_ANNOTATION] == role
+    inference = prod.out(ROLE, "platform-identity-inference", "arn")
+    assert values["serviceTemplate"]["serviceAccountAnnotations"][ROLE_ANNOTATION] == inference
+    assert values["serviceTemplate"]["serviceAccountName"] == "model-engine-inference"
+    # The control plane's account also exists in the endpoint namespace (batch-job
+    # orchestration runs there); the inference pods never use it.
+    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
     assert values["imageBuilderServiceAccount"]["annotations"] == {ROLE_ANNOTATION: builder}
     config_map = values["aws"]["configMap"]
     assert config_map["create"] is True and config_map["mountPath"] == "/opt/.aws/config"
@@ -122,3 +137,35 @@ def test_addons_that_call_aws_get_their_own_roles(prod: AwsRun) -> None:
     assert autoscaler.inputs["values"]["rbac"]["serviceAccount"]["annotations"] == {
         ROLE_ANNOTATION: prod.out(ROLE, "platform-identity-cluster-autoscaler", "arn")
     }
+
+
+def test_inference_pods_have_their_own_role(prod: AwsRun) -> None:
+    assert _subjects(prod, "platform-identity-inference") == [
+        "system:serviceaccount:llm-engine:model-engine-inference"
+    ]
+    # ... and the control plane's role does not trust the inference account: a user container
+    # reading the chart's AWS config file (which names the control-plane role) is refused.
+    assert "system:serviceaccount:llm-engine:model-engine-inference" not in _subjects(
+        prod, "platform-identity-model-engine"
+    )
+
+
+def test_inference_policy_is_what_forwarders_and_models_need(prod: AwsRun) -> None:
+    bucket = prod.out("aws:s3/bucket:Bucket", "platform-storage-bucket", "arn")
+    queues = f"arn:aws:sqs:{REGION}:{ACCOUNT}:launch-endpoint-id-*"
+    consume = [
+        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl", "sqs:ReceiveMessage",
+    ]  # fmt: skip
+    expected = (
+        {(a, queues) for a in consume}
+        | {("s3:GetObject", f"{bucket}/*"), ("s3:ListBucket", bucket)}
+        | {("s3:PutObject", f"{bucket}/tmp/*"), ("s3:PutObject", f"{bucket}/fine_tuned_weights/*")}
+        | {("kms:Decrypt", prod.out(*KEY)), ("kms:GenerateDataKey", prod.out(*KEY))}
+    )
+    grants = _grants(prod.policy("platform-identity-inference"))
+    assert grants == expected
+    # Never the control plane's: queue management, deletes, the registry, the Redis secret.
+    actions = {a for a, _ in grants}
+    assert not actions & {"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:ListQueues"}
+    assert "s3:DeleteObject" not in actions and "secretsmanager:GetSecretValue" not in actions

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from components import accelerators
 from components.aws import platform as aws_platform
 from components.contract import GpuNodePool
@@ -46,7 +48,7 @@ def test_one_nvidia_group_per_gpu_pool(prod: AwsRun) -> None:
         assert group["taints"] == [
             {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
         ]
-        assert group["diskSize"] == 200
+        assert "diskSize" not in group  # the launch template sizes the disk
     assert a10["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 4}
     assert h100["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 2}
     assert len(prod.of_type(NODE_GROUP)) == 4
@@ -86,7 +88,7 @@ def test_pools_are_returned_as_plain_data_the_chart_uses(prod: AwsRun) -> None:
     ]
     values = prod.values
     balloons = {b["acceleratorName"]: b for b in values["balloons"]}
-    assert balloons["nvidia-ampere-a10"]["replicaCount"] == 1
+    assert balloons["nvidia-ampere-a10"]["replicaCount"] == 0
     assert balloons["nvidia-hopper-h100"]["gpuCount"] == 8
     devices = {d["name"]: d["nodeSelector"] for d in values["imageCache"]["devices"]}
     assert devices == {
@@ -132,6 +134,7 @@ def test_a_new_pool_brings_its_node_group_balloon_cache_and_hardware(
     """Add a pool in the stack file: the node group, the balloon, the image-cache device and
     the hardware tiers all follow, with nothing about the GPU typed twice."""
     add_t4_pool(config, balloon_replicas=1)
+    set_path(config, "gpu.pools[2].minSize", 1)  # the balloon's node exists at install
     run = run_aws(config)
     group = _group(run, "gpu-t4")
     assert group["instanceTypes"] == [accelerators.CATALOG["t4"].default_instance_type("aws")]
@@ -143,3 +146,68 @@ def test_a_new_pool_brings_its_node_group_balloon_cache_and_hardware(
     t4 = next(d for d in values["imageCache"]["devices"] if d["name"] == "t4")
     assert t4["nodeSelector"] == {accelerators.ACCELERATOR_LABEL: "nvidia-tesla-t4"}
     assert values["recommendedHardware"]["byGpuMemoryGb"][0]["gpu_type"] == "nvidia-tesla-t4"
+
+
+def test_warm_nodes_exist_before_the_chart_waits_for_balloons(config: dict[str, Any]) -> None:
+    """A balloon pod must run before Helm's wait ends: the pool starts with its nodes."""
+    set_path(config, "gpu.pools[1].minSize", 2)
+    set_path(config, "gpu.pools[1].maxSize", 3)
+    set_path(config, "gpu.pools[1].balloonReplicas", 2)  # 8 GPUs each: one p5 per balloon
+    run = run_aws(config)
+    assert _group(run, "gpu-h100")["scalingConfig"] == {
+        "minSize": 2,
+        "desiredSize": 2,
+        "maxSize": 3,
+    }
+    balloons = {b["acceleratorName"]: b for b in run.values["balloons"]}
+    assert balloons["nvidia-hopper-h100"] == {
+        "acceleratorName": "nvidia-hopper-h100",
+        "replicaCount": 2,
+        "gpuCount": 8,
+    }
+    # The chart waits for the node groups (and so for the nodes the balloons run on).
+    chart = run.one("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+    assert run.one(NODE_GROUP, "platform-nodes-gpu-h100").urn in run.upstream(chart)
+
+
+def test_balloons_share_nodes_when_they_fit() -> None:
+    # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
+    assert aws_platform.balloon_nodes(4, 1, 4) == 1
+    assert aws_platform.balloon_nodes(5, 1, 4) == 2
+    assert aws_platform.balloon_nodes(2, 8, 8) == 2
+    assert aws_platform.balloon_nodes(0, 1, 4) == 0
+
+
+def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:
+    """Two A10 pools: two node groups in the cloud, one balloon and one cache device for the
+    chart (both keyed by accelerator), and the A10 tiers once."""
+    set_path(
+        config,
+        "gpu.pools",
+        [
+            {"name": "a10-small", "accelerator": "a10", "instanceType": "g5.2xlarge",
+             "minSize": 1, "maxSize": 4, "balloonReplicas": 1},
+            {"name": "a10-large", "accelerator": "a10", "instanceType": "g5.48xlarge",
+             "minSize": 1, "maxSize": 2, "balloonReplicas": 2},
+        ],
+    )  # fmt: skip
+    run = run_aws(config)
+    small, large = _group(run, "gpu-a10-small"), _group(run, "gpu-a10-large")
+    assert small["instanceTypes"] == ["g5.2xlarge"] and large["instanceTypes"] == ["g5.48xlarge"]
+    assert small["labels"] == large["labels"]
+    assert small["tags"][f"{TEMPLATE}/resources/nvidia.com/gpu"] == "1"
+    assert large["tags"][f"{TEMPLATE}/resources/nvidia.com/gpu"] == "8"
+    values = run.values
+    assert [b for b in values["balloons"] if b["acceleratorName"] != "cpu"] == [
+        {"acceleratorName": "nvidia-ampere-a10", "replicaCount": 3, "gpuCount": 1}
+    ]
+    assert [d["name"] for d in values["imageCache"]["devices"]] == ["cpu", "a10"]
+    tiers = values["recommendedHardware"]["byGpuMemoryGb"]
+    assert [t["gpu_memory_le"] for t in tiers] == [24, 48, 96]
+
+
+def test_pool_names_stay_unique(config: dict[str, Any]) -> None:
+    pool = {"name": "a10", "accelerator": "a10", "maxSize": 1}
+    set_path(config, "gpu.pools", [pool, {**pool, "instanceType": "g5.48xlarge"}])
+    with pytest.raises(ValueError, match="pool names must be unique"):
+        settings_from(config)

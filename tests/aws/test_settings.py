@@ -58,7 +58,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "aws.cluster.version",
         "quote the value",
     ),
-    ("eks-version-old", setting("aws.cluster.version", "1.24"), "aws.cluster.version", "1.29"),
+    (
+        "eks-version-old",
+        setting("aws.cluster.version", "1.24"),
+        "aws.cluster.version",
+        "past EKS extended support",
+    ),
     (
         "api-open-to-internet",
         setting("aws.cluster.publicAccessCidrs", ["0.0.0.0/0"]),
@@ -120,6 +125,42 @@ CASES: list[tuple[str, Edit, str, str]] = [
         setting("gpu.pools[0].instanceType", "p5.48xlarge"),
         "gpu.pools[0].instanceType",
         "does not carry a10",
+    ),
+    (
+        "eks-version-in-extended-support",
+        setting("aws.cluster.version", "1.33"),
+        "aws.cluster",
+        "supportType: EXTENDED",
+    ),
+    (
+        "eks-version-no-longer-created",
+        setting("aws.cluster", {"version": "1.31", "supportType": "EXTENDED"}),
+        "aws.cluster.version",
+        "past EKS extended support; use 1.32",
+    ),
+    (
+        "eks-version-not-in-calendar",
+        setting("aws.cluster.version", "1.40"),
+        "aws.cluster",
+        "not in the EKS calendar",
+    ),
+    (
+        "eks-support-type-unknown",
+        setting("aws.cluster.supportType", "LONG"),
+        "aws.cluster.supportType",
+        "'STANDARD' or 'EXTENDED'",
+    ),
+    (
+        "balloon-on-a-pool-at-zero",
+        setting("gpu.pools[1].balloonReplicas", 1),
+        "gpu.pools[1].minSize",
+        "Set minSize (or desiredSize) to 1",
+    ),
+    (
+        "gpu-pool-max-zero",
+        setting("gpu.pools[0]", {"name": "a10", "accelerator": "a10", "maxSize": 0}),
+        "gpu.pools[0].maxSize",
+        "at least 1",
     ),
     (
         "gpu-count-disagrees",
