@@ -29,6 +29,8 @@ class DatabaseArgs:
     resource_group_name: pulumi.Input[str]
     delegated_subnet_id: pulumi.Input[str]
     private_dns_zone_id: pulumi.Input[str]
+    # The zone must be linked to the VNet before the server is created.
+    zone_link: pulumi.Resource
     protect: bool
     tags: Mapping[str, str]
 
@@ -82,6 +84,7 @@ class Database(pulumi.ComponentResource):
                 self,
                 args.protect,
                 custom_timeouts=LONG_TIMEOUTS,
+                depends_on=[args.zone_link],
                 # Azure never returns the password; a changed password needs a new server.
                 additional_secret_outputs=["administratorLoginPassword"],
             ),

@@ -54,6 +54,7 @@ class Network(pulumi.ComponentResource):
     database_subnet_id: pulumi.Output[str]
     endpoint_subnet_id: pulumi.Output[str]
     postgres_zone: privatedns.PrivateZone
+    postgres_zone_link: privatedns.VirtualNetworkLink
     # Zone key (PRIVATE_LINK_ZONES) -> zone; empty without private access.
     zones: dict[str, privatedns.PrivateZone]
 
@@ -100,11 +101,13 @@ class Network(pulumi.ComponentResource):
         self.database_subnet_id = pulumi.Output.concat(self.vnet.id, "/subnets/database")
         self.endpoint_subnet_id = pulumi.Output.concat(self.vnet.id, "/subnets/endpoints")
 
-        self.postgres_zone = self._zone(name, "postgres", postgres_zone(args.database_zone_prefix))
+        self.postgres_zone, self.postgres_zone_link = self._zone(
+            name, "postgres", postgres_zone(args.database_zone_prefix)
+        )
         self.zones = {}
         if args.settings.private_access:
             for key in args.private_services:
-                self.zones[key] = self._zone(name, key, PRIVATE_LINK_ZONES[key][0])
+                self.zones[key] = self._zone(name, key, PRIVATE_LINK_ZONES[key][0])[0]
         self.register_outputs(
             {
                 "vnet_id": self.vnet.id,
@@ -112,7 +115,9 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _zone(self, name: str, key: str, zone: str) -> privatedns.PrivateZone:
+    def _zone(
+        self, name: str, key: str, zone: str
+    ) -> tuple[privatedns.PrivateZone, privatedns.VirtualNetworkLink]:
         dns = privatedns.PrivateZone(
             f"{name}-dns-{key}",
             resource_group_name=self.resource_group_name,
@@ -120,7 +125,7 @@ class Network(pulumi.ComponentResource):
             location="global",
             opts=child(self),
         )
-        privatedns.VirtualNetworkLink(
+        link = privatedns.VirtualNetworkLink(
             f"{name}-dns-{key}",
             resource_group_name=self.resource_group_name,
             private_zone_name=dns.name,
@@ -129,7 +134,7 @@ class Network(pulumi.ComponentResource):
             registration_enabled=False,
             opts=child(self),
         )
-        return dns
+        return dns, link
 
     def private_endpoint(
         self,

@@ -419,6 +419,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 resource_group_name=rg,
                 delegated_subnet_id=self.network.database_subnet_id,
                 private_dns_zone_id=self.network.postgres_zone.id,
+                zone_link=self.network.postgres_zone_link,
                 protect=protect,
                 tags=tags,
             ),
