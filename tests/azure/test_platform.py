@@ -201,3 +201,35 @@ def test_warm_up_pulls_through_the_login_server(prod: AzureRun) -> None:
     login = prod.values["config"]["values"]["infra"]["docker_repo_prefix"]
     images = {c["image"] for c in job["spec"]["template"]["spec"]["containers"]}
     assert images == {f"{login}/vllm:0.10.1", f"{login}/llm-engine/batch-infer-vllm:0.10.1"}
+
+
+def test_existing_resource_group_is_used_not_created() -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["resourceGroup"] = {"name": "rg-shared", "existing": True}
+    run = run_azure(config)
+    assert run.of_type("azure-native:resources:ResourceGroup") == []
+    server = run.one("azure-native:dbforpostgresql:Server", "platform-database-postgres")
+    assert server.inputs["resourceGroupName"] == "rg-shared"
+
+
+def test_premium_service_bus_gets_a_private_endpoint() -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["serviceBus"] = {"sku": "Premium", "capacity": 1}
+    run = run_azure(config)
+    sb = run.one("azure-native:servicebus:Namespace", "platform-broker-servicebus").inputs
+    assert sb["publicNetworkAccess"] == "Disabled"
+    zones = {
+        r.inputs["privateZoneName"] for r in run.of_type("azure-native:privatedns:PrivateZone")
+    }
+    assert "privatelink.servicebus.windows.net" in zones
+
+
+def test_without_private_access_no_endpoints_and_public_services() -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["network"]["privateAccess"] = False
+    run = run_azure(config)
+    assert run.of_type("azure-native:network:PrivateEndpoint") == []
+    account = run.one("azure-native:storage:StorageAccount", "platform-storage-account").inputs
+    assert account["publicNetworkAccess"] == "Enabled"
+    # Still Entra-only and private to blobs.
+    assert account["allowSharedKeyAccess"] is False
