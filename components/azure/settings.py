@@ -36,8 +36,9 @@ AZURE_REGIONS = (
     *("australiacentral", "newzealandnorth", "indonesiacentral", "malaysiawest"),
 )
 # AKS supports a minor version for 12 months after its AKS GA (AKS "Supported Kubernetes
-# versions"); on 2026-11-29 standard support starts at 1.35 (1.34 reached end of life in
-# November 2026). Raise this as versions retire.
+# versions"). 1.34 went GA in November 2025 and 1.35 in March 2026 (Azure/AKS release
+# 2026-03-05, which also deprecated 1.32 twelve months after its GA), 1.36 in mid-2026: on
+# 2026-11-29 standard support starts at 1.35. Raise this as versions retire.
 MIN_AKS_MINOR = 35
 _AKS_VERSION = re.compile(r"^1\.(\d+)$")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
