@@ -401,7 +401,8 @@ class AzurePlatform(pulumi.ComponentResource):
             f"{name}-cache",
             CacheArgs(
                 settings=cfg.redis,
-                cluster_name=names.dns(60),
+                # Managed Redis: the name and the region together make at most 63 characters.
+                cluster_name=names.dns(min(60, 62 - len(location))),
                 location=location,
                 resource_group_name=rg,
                 private=private,

@@ -233,3 +233,15 @@ def test_without_private_access_no_endpoints_and_public_services() -> None:
     assert account["publicNetworkAccess"] == "Enabled"
     # Still Entra-only and private to blobs.
     assert account["allowSharedKeyAccess"] is False
+
+
+def test_managed_redis_name_and_region_fit_one_dns_label() -> None:
+    config = azure_config()
+    config["model-engine-infra:environment"] = "customer-production-west-europe-secondary"
+    config["model-engine-infra:azure"]["location"] = "germanywestcentral"
+    run = run_azure(config)
+    host = run.state("azure-native:redisenterprise:RedisEnterprise", "platform-cache-redis")[
+        "hostName"
+    ]
+    name, region = host.split(".")[:2]
+    assert len(f"{name}.{region}") <= 63
