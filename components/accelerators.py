@@ -40,6 +40,8 @@ class Accelerator:
     # Instance types per cloud with the number of physical GPUs each carries; the first
     # entry is the default.
     aws_instance_types: Mapping[str, int] = field(default_factory=dict)
+    # Azure VM sizes (AKS node pools) with their physical GPUs; the first is the default.
+    azure_vm_sizes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def is_mig(self) -> bool:
@@ -57,7 +59,11 @@ class Accelerator:
         return next(iter(types))
 
     def instance_types(self, cloud: str) -> Mapping[str, int]:
-        return self.aws_instance_types if cloud == "aws" else {}
+        if cloud == "aws":
+            return self.aws_instance_types
+        if cloud == "azure":
+            return self.azure_vm_sizes
+        return {}
 
     def gpus_per_node(self, cloud: str, instance_type: str) -> int:
         """Schedulable ``nvidia.com/gpu`` per node (MIG slices count one each)."""
@@ -80,6 +86,12 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "g4dn.12xlarge": 4,
             "g4dn.metal": 8,
         },
+        azure_vm_sizes={
+            "Standard_NC4as_T4_v3": 1,
+            "Standard_NC8as_T4_v3": 1,
+            "Standard_NC16as_T4_v3": 1,
+            "Standard_NC64as_T4_v3": 4,
+        },
     ),
     Accelerator(
         "a10",
@@ -96,10 +108,45 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "g5.24xlarge": 4,
             "g5.48xlarge": 8,
         },
+        # Whole-GPU sizes only: the smaller NVadsA10 v5 sizes are GPU partitions.
+        azure_vm_sizes={"Standard_NV36ads_A10_v5": 1, "Standard_NV72ads_A10_v5": 2},
     ),
-    Accelerator("a100", "nvidia-ampere-a100", 40, "a100", aws_instance_types={"p4d.24xlarge": 8}),
-    Accelerator("a100e", "nvidia-ampere-a100e", 80, None, aws_instance_types={"p4de.24xlarge": 8}),
-    Accelerator("h100", "nvidia-hopper-h100", 80, "h100", aws_instance_types={"p5.48xlarge": 8}),
+    Accelerator(
+        "a100",
+        "nvidia-ampere-a100",
+        40,
+        "a100",
+        aws_instance_types={"p4d.24xlarge": 8},
+        # ND A100 v4: eight A100 40GB.
+        azure_vm_sizes={"Standard_ND96asr_v4": 8},
+    ),
+    Accelerator(
+        "a100e",
+        "nvidia-ampere-a100e",
+        80,
+        None,
+        aws_instance_types={"p4de.24xlarge": 8},
+        # NC A100 v4 (A100 80GB PCIe) and NDm A100 v4 (A100 80GB SXM).
+        azure_vm_sizes={
+            "Standard_NC24ads_A100_v4": 1,
+            "Standard_NC48ads_A100_v4": 2,
+            "Standard_NC96ads_A100_v4": 4,
+            "Standard_ND96amsr_A100_v4": 8,
+        },
+    ),
+    Accelerator(
+        "h100",
+        "nvidia-hopper-h100",
+        80,
+        "h100",
+        aws_instance_types={"p5.48xlarge": 8},
+        # ND H100 v5 (H100 80GB SXM); NC H100 v5 carries H100 NVL (94GB).
+        azure_vm_sizes={
+            "Standard_ND96isr_H100_v5": 8,
+            "Standard_NC40ads_H100_v5": 1,
+            "Standard_NC80adis_H100_v5": 2,
+        },
+    ),
     Accelerator(
         "h100-1g20gb",
         "nvidia-hopper-h100-1g20gb",
@@ -108,6 +155,8 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         mig_profile="1g.20gb",
         slices_per_gpu=4,
         aws_instance_types={"p5.48xlarge": 8},
+        # 1g.20gb exists on the 80GB H100 only (not on H100 NVL).
+        azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
     ),
     Accelerator(
         "h100-3g40gb",
@@ -117,6 +166,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         mig_profile="3g.40gb",
         slices_per_gpu=2,
         aws_instance_types={"p5.48xlarge": 8},
+        azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
     ),
 )
 

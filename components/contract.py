@@ -131,6 +131,31 @@ class Identities:
 
 
 @dataclass(frozen=True)
+class AzureFacts:
+    """The chart's `azure:` block (Azure only): the chart switches Azure on when it is set.
+
+    Field names are the chart's keys. Each value is an identity, account or namespace name
+    the Azure platform created; none is secret.
+    """
+
+    # The control-plane identity's name (AZURE_IDENTITY_NAME: the PostgreSQL user on the
+    # server's Key Vault route only).
+    identity_name: pulumi.Input[str]
+    # The control-plane identity's client id: SA annotation, AZURE_CLIENT_ID of every
+    # control-plane pod and forwarder, KEDA's TriggerAuthentication identityId.
+    client_id: pulumi.Input[str]
+    # The control-plane identity's object (principal) id: the Redis user name.
+    object_id: pulumi.Input[str]
+    keyvault_name: pulumi.Input[str]
+    abs_account_name: pulumi.Input[str]
+    abs_container_name: pulumi.Input[str]
+    # Short name, without .servicebus.windows.net.
+    servicebus_namespace: pulumi.Input[str]
+    # The inference identity's client id (annotation on the inference ServiceAccount).
+    inference_client_id: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     cloud_provider: str  # the chart's cloud_provider: aws | azure | gcp | onprem
     cluster_name: pulumi.Input[str]
@@ -146,6 +171,8 @@ class PlatformFacts:
     prometheus_address: pulumi.Input[str] | None = None
     # Plain environment for the control-plane containers (e.g. AWS_REGION, S3_ENDPOINT_URL).
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Azure only: the chart's `azure:` block.
+    azure: AzureFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -211,14 +238,15 @@ def _from_tree(cls: type[T], tree: Mapping[str, Any]) -> T:
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         # Annotations are strings here (postponed evaluation); nested blocks are named
         # plainly, e.g. "Database".
-        nested = _BLOCKS.get(str(f.type))
-        value = tree[f.name]
-        kwargs[f.name] = _from_tree(nested, value) if nested else value
+        nested = _BLOCKS.get(str(f.type).removesuffix(" | None"))
+        value = tree.get(f.name)
+        kwargs[f.name] = _from_tree(nested, value) if nested and value is not None else value
     return cls(**kwargs)
 
 
 _BLOCKS: dict[str, type] = {
-    c.__name__: c for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities)
+    c.__name__: c
+    for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities, AzureFacts)
 }
 
 

@@ -7,15 +7,16 @@ the simulated cloud.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
-from components.aws import platform as aws
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
 from components.model_engine.guards import Finding
@@ -39,6 +40,24 @@ class Platform:
     kubernetes_version: Callable[[StackSettings], str | None] = lambda _: None
 
 
+def _cloud(module: str, component: str, *, needs_cluster_autoscaler: bool) -> Platform:
+    """A cloud package imported only when a stack uses it: each cloud SDK costs a second of
+    start-up, which every other stack's plan would pay."""
+
+    def mod() -> Any:
+        return importlib.import_module(module)
+
+    return Platform(
+        check=lambda s: mod().check(s),
+        preview_facts=lambda s: mod().preview_facts(s),
+        gpu_pools=lambda s: mod().gpu_pools(s),
+        secret_env_keys=lambda s: mod().secret_env_keys(s),
+        build=lambda name, s: getattr(mod(), component)(name, s).outputs,
+        needs_cluster_autoscaler=needs_cluster_autoscaler,
+        kubernetes_version=lambda s: mod().kubernetes_version(s),
+    )
+
+
 PLATFORMS: dict[Cloud, Platform] = {
     "existing": Platform(
         check=existing.check_secrets,
@@ -47,15 +66,9 @@ PLATFORMS: dict[Cloud, Platform] = {
         secret_env_keys=existing.secret_env_keys,
         build=lambda name, s: existing.ExistingPlatform(name, s).outputs,
     ),
-    "aws": Platform(
-        check=aws.check,
-        preview_facts=aws.preview_facts,
-        gpu_pools=aws.gpu_pools,
-        secret_env_keys=aws.secret_env_keys,
-        build=lambda name, s: aws.AwsPlatform(name, s).outputs,
-        needs_cluster_autoscaler=True,
-        kubernetes_version=aws.kubernetes_version,
-    ),
+    "aws": _cloud("components.aws.platform", "AwsPlatform", needs_cluster_autoscaler=True),
+    # AKS's own autoscaler scales every pool.
+    "azure": _cloud("components.azure.platform", "AzurePlatform", needs_cluster_autoscaler=False),
 }
 
 

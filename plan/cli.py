@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             out.write(f"- {repo}: {when}\n")
         out.write(
             "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
-            "<repository>:<tag>`, or let an ECR pull-through cache do it (aws.registry.upstream).\n"
+            "<repository>:<tag>`, or let the registry's cache do it "
+            "(aws.registry.upstream, azure.registry.upstream).\n"
         )
     out.write("\n\n## How long the first `pulumi up` takes\n")
     out.write("\n".join(estimate.report(estimate.estimate(run.resources))) + "\n")

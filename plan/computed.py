@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from plan import computed_aws
+from plan import computed_aws, computed_azure
 
 ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
 # An invoke's answer from its arguments and what already exists in the simulated cloud.
@@ -58,8 +58,16 @@ RESOURCES: dict[str, ResourceRule] = {
     "kubernetes:core/v1:ServiceAccount": _k8s_named,
     "kubernetes:helm.sh/v3:Release": _helm_release,
     **computed_aws.RESOURCES,
+    **computed_azure.RESOURCES,
 }
+
+def _ignoring_existing(rule: Callable[[dict[str, Any]], dict[str, Any]]) -> CallRule:
+    """Azure's lookups answer from the arguments alone (no pre-existing Azure resources are
+    simulated)."""
+    return lambda args, existing: rule(args)
+
 
 CALLS: dict[str, CallRule] = {
     **computed_aws.CALLS,
+    **{token: _ignoring_existing(rule) for token, rule in computed_azure.CALLS.items()},
 }

@@ -143,8 +143,10 @@ class SimulatedCloud(pulumi_mocks.Mocks):
         rule = computed.RESOURCES.get(args.typ)
         extra = rule(args.name, args.inputs) if rule else {}
         state = {**args.inputs, **extra}
-        # A created resource's id is the cloud's to assign.
-        return deferred(args.typ, args.name, "id"), state
+        # A created resource's id is the cloud's to assign, unless it follows from the name
+        # (Azure's ARM ids): then the cloud's rule gives it as `__id`.
+        resource_id = state.pop("__id", None) or deferred(args.typ, args.name, "id")
+        return resource_id, state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         rule = computed.CALLS.get(args.token)

@@ -286,6 +286,39 @@ CASES: dict[str, list[Case]] = {
         ),
     ],
     # As the guard behaves today (full references); the guard's rule is being inverted.
+    "aws_block_off_aws": [
+        Case(
+            "aws-block-on-onprem",
+            put("aws", {"configMap": {"create": True, "name": "default-config"}}),
+            "aws",
+            "AWS_PROFILE",
+        )
+    ],
+    "azure_block": [
+        Case("azure-block-on-onprem", put("azure", {"client_id": "x"}), "azure", "workload"),
+        Case(
+            "azure-without-block",
+            put(f"{INFRA}.cloud_provider", "azure"),
+            "azure",
+            "required with cloud_provider azure",
+        ),
+    ],
+    "azure_redis_host": [
+        Case(
+            "azure-host-without-port",
+            put(f"{LAUNCH}.cache_redis_azure_host", "me.eastus2.redis.azure.net"),
+            f"{LAUNCH}.cache_redis_azure_host",
+            "host:port",
+        )
+    ],
+    "inference_service_account": [
+        Case(
+            "no-inference-annotations",
+            put("serviceTemplate.serviceAccountAnnotations", {}),
+            "serviceTemplate.serviceAccountAnnotations",
+            "refused",
+        )
+    ],
     "relative_repositories": [
         Case(
             "full-repository-reference",

@@ -161,6 +161,54 @@ BREAKS: dict[str, list[tuple[str, Change, str]]] = {
             "values.x[0] holds a URL with credentials",
         ),
     ],
+    # Azure: each case breaks one property of the azure-prod example's resource.
+    "azure-postgresql-private-backed-up": [
+        ("public", set_("network.publicNetworkAccess", "Enabled"), "internet"),
+        ("short-backups", set_("backup.backupRetentionDays", 3), "at least 7 days"),
+        ("old-version", set_("version", "14"), "16 or later"),
+    ],
+    "azure-redis-tls": [("tls-1.0", set_("minimumTlsVersion", "1.0"), "TLS 1.2")],
+    "azure-redis-database-entra-only": [
+        ("plaintext", set_("clientProtocol", "Plaintext"), "clientProtocol Encrypted"),
+        ("access-keys", set_("accessKeysAuthentication", "Enabled"), "access keys"),
+        ("cluster", set_("clusteringPolicy", "OSSCluster"), "NoCluster"),
+    ],
+    "azure-storage-private": [
+        ("public-blobs", set_("allowBlobPublicAccess", True), "public blob access"),
+        ("shared-key", set_("allowSharedKeyAccess", True), "shared-key access"),
+        ("tls-1.0", set_("minimumTlsVersion", "TLS1_0"), "TLS 1.2"),
+        ("http", set_("enableHttpsTrafficOnly", False), "HTTPS only"),
+    ],
+    "azure-key-vault-protected": [
+        ("access-policies", set_("properties.enableRbacAuthorization", False), "RBAC"),
+        ("no-soft-delete", set_("properties.enableSoftDelete", False), "soft delete"),
+        ("no-purge-protection", unset("properties.enablePurgeProtection"), "purge protection"),
+    ],
+    "azure-service-bus-entra-only": [
+        ("sas", set_("disableLocalAuth", False), "local (SAS) auth"),
+        ("tls-1.0", set_("minimumTlsVersion", "1.0"), "TLS 1.2"),
+    ],
+    "azure-acr-no-admin-user": [
+        ("admin", set_("adminUserEnabled", True), "admin user"),
+        ("anonymous", set_("anonymousPullEnabled", True), "anonymous pull"),
+    ],
+    "azure-role-assignments-scoped": [
+        ("subscription", set_("scope", "/subscriptions/0000"), "scoped to one resource"),
+    ],
+    "azure-aks-entra-only": [
+        ("local-accounts", set_("disableLocalAccounts", False), "local accounts"),
+        ("no-azure-rbac", set_("aadProfile.enableAzureRBAC", False), "Azure RBAC"),
+        (
+            "no-workload-identity",
+            set_("securityProfile.workloadIdentity.enabled", False),
+            "workload identity",
+        ),
+        (
+            "open-api",
+            set_("apiServerAccessProfile.authorizedIPRanges", ["0.0.0.0/0"]),
+            "whole internet",
+        ),
+    ],
 }
 
 # policy name -> [(case id, change to a compliant example resource that keeps it compliant)]

@@ -194,11 +194,12 @@ def test_capability_table_follows_the_values(existing_config: dict[str, Any]) ->
 
 
 def test_readme_carries_the_capability_table_of_each_example(run: ProgramRun) -> None:
-    from tests.conftest import ROOT
+    from tests.conftest import ROOT, stack_file
 
     readme = (ROOT / "README.md").read_text()
     aws_values = run_program(prod_config()).values
-    for values in (run.values, aws_values):
+    azure_values = run_program(stack_file("azure-prod")).values
+    for values in (run.values, aws_values, azure_values):
         assert capabilities.markdown(capabilities.capabilities(values)) in readme
 
 

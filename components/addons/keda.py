@@ -23,15 +23,27 @@ def renders_trigger_authentication(facts: PlatformFacts) -> bool:
     return facts.cloud_provider == "azure" or facts.cache.auth
 
 
+# Workload-identity annotation on Azure: the KEDA chart writes it itself from
+# podIdentity.azureWorkload.clientId, together with the pod label the webhook needs.
+AZURE_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
+
+
 def keda_values(ctx: AddonContext) -> dict[str, Any]:
     operator_sa = identities.service_accounts(ctx.settings.addons)[identities.KEDA_OPERATOR]
-    annotations = ctx.platform.addon_identities.get(identities.KEDA_OPERATOR, {})
-    return {
+    annotations = dict(ctx.platform.addon_identities.get(identities.KEDA_OPERATOR, {}))
+    azure_client_id = annotations.pop(AZURE_CLIENT_ID_ANNOTATION, None)
+    values: dict[str, Any] = {
         "clusterName": ctx.platform.facts.cluster_name,
         "serviceAccount": {
-            "operator": {"name": operator_sa.name, "annotations": dict(annotations)},
+            "operator": {"name": operator_sa.name, "annotations": annotations},
         },
     }
+    # Azure: the chart's TriggerAuthentication uses provider azure-workload with the
+    # control-plane client id; the operator pod needs the workload-identity label so the
+    # webhook injects the federated token it exchanges for that identity.
+    if azure_client_id is not None:
+        values["podIdentity"] = {"azureWorkload": {"enabled": True, "clientId": azure_client_id}}
+    return values
 
 
 class Keda(pulumi.ComponentResource):

@@ -110,6 +110,28 @@ def _cacher(registry: str, replicas: Any) -> Capability:
     )
 
 
+def _azure_cacher() -> Capability:
+    return Capability(
+        "Cacher (endpoint state cache, image pre-pull)",
+        "partly",
+        "it signs in to Managed Redis with an Entra token fetched once at start and never "
+        "refreshed (entrypoints/k8s_cache.py), so Redis calls fail once the token expires; a "
+        "missing batch repository is tolerated on ACR (ResourceNotFoundError is caught)",
+        "expect cacher restarts; the gateway reads endpoint state from Kubernetes on a miss",
+    )
+
+
+def _azure_only() -> list[Capability]:
+    return [
+        Capability(
+            "Files API (uploads; fine-tuning from file ids)",
+            "no",
+            "ABSFileStorageGateway raises NotImplementedError for every call",
+            "fine-tune from https://<account>.blob.core.windows.net/... URLs instead",
+        ),
+    ]
+
+
 def _storage(values: Mapping[str, Any]) -> Capability:
     feature = "Batch jobs and fine-tuning on object storage"
     if values.get("aws"):
@@ -131,6 +153,13 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
     infra = values["config"]["values"]["infra"]
     if not infra.get("prometheus_server_address"):
         return Capability(feature, "no", "no prometheus_server_address", "set prometheusAddress")
+    if values.get("azure"):
+        return Capability(
+            feature,
+            "yes",
+            "KEDA reads Service Bus queue length as the control-plane identity (the chart's "
+            "azure-workload-identity TriggerAuthentication) and Istio metrics from Prometheus",
+        )
     redis = values.get("redis") or {}
     if redis.get("enableAuth") and not redis.get("kedaSecretName"):
         return Capability(
@@ -142,13 +171,16 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
 def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     infra = values["config"]["values"]["infra"]
     registry = cf.infra_registry_type(infra)
+    replicas = (values.get("replicaCount") or {}).get("cacher")
+    azure = bool(values.get("azure"))
     return [
         _endpoints(registry),
         *_async(str(values.get("celeryBrokerType"))),
         _scale_from_zero(values),
-        _cacher(registry, (values.get("replicaCount") or {}).get("cacher")),
+        _azure_cacher() if azure and replicas else _cacher(registry, replicas),
         _image_builds(registry, str(infra.get("default_region"))),
         _storage(values),
+        *(_azure_only() if azure else []),
     ]
 
 
@@ -159,7 +191,13 @@ def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if (values.get("replicaCount") or {}).get("cacher"):
         repo = launch[cf.CACHER_LATEST_TAG_REPOSITORY]
-        rows.append((f"{prefix}/{repo}", "before install: the cacher reads its newest tag"))
+        when = (
+            # ACR: a missing repository raises ResourceNotFoundError, which the cacher catches.
+            "before batch jobs: the cacher skips it while it is missing"
+            if values.get("azure")
+            else "before install: the cacher reads its newest tag"
+        )
+        rows.append((f"{prefix}/{repo}", when))
     for key in cf.LLM_FRAMEWORK_REPOSITORIES:
         if key in launch:
             framework = key.removesuffix("_repository")

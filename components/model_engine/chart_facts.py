@@ -220,3 +220,17 @@ CELERY_AUTOSCALER_BROKERS = ("sqs", "servicebus")
 
 # Metric the gateway and endpoint HPAs read through the custom-metrics adapter.
 CONCURRENCY_METRIC = "request-concurrency-average"
+
+# The chart's `azure:` block (templates/_helpers.tpl, service_account*.yaml,
+# trigger_authentication.yaml); a non-empty block is the chart's Azure switch, and every key
+# becomes env or an annotation the server or KEDA reads.
+AZURE_KEYS = (
+    "identity_name",
+    "client_id",
+    "object_id",
+    "keyvault_name",
+    "abs_account_name",
+    "abs_container_name",
+    "servicebus_namespace",
+    "inference_client_id",
+)

@@ -388,6 +388,20 @@ def derive(
             # Without it the chart renders an empty S3_WRITE_AWS_PROFILE env value.
             "s3WriteProfileName": "default",
         }
+    # Azure: the chart switches on a non-empty `azure` block, the server on cloud_provider;
+    # both come from the same facts. The chart annotates both ServiceAccounts with the
+    # client ids and labels every pod for the workload-identity webhook.
+    if facts.azure is not None:
+        values["azure"] = {
+            "identity_name": facts.azure.identity_name,
+            "client_id": facts.azure.client_id,
+            "object_id": facts.azure.object_id,
+            "keyvault_name": facts.azure.keyvault_name,
+            "abs_account_name": facts.azure.abs_account_name,
+            "abs_container_name": facts.azure.abs_container_name,
+            "servicebus_namespace": facts.azure.servicebus_namespace,
+            "inference_client_id": facts.azure.inference_client_id,
+        }
     # S3-compatible storage: only the top-level value reaches the control plane, the
     # forwarders and batch jobs as S3_ENDPOINT_URL (the infra key is not read).
     if facts.storage.endpoint_url:

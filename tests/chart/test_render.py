@@ -471,6 +471,16 @@ def test_keda_authentication_the_endpoint_scalers_name_exists(s: StackRender) ->
         if "authenticationRef" in t
     ]
     auths = {o.name: o for o in s.rendered.of_kind("TriggerAuthentication")}
+    if s.values.get("azure"):
+        # On Azure the server fills ${AUTHENTICATION_REF} with azure-workload-identity
+        # (k8s_resource_types.py), the chart's TriggerAuthentication for the control-plane
+        # identity, which KEDA's operator is federated to.
+        auth = auths["azure-workload-identity"]
+        assert auth.namespace == s.endpoint_namespace
+        identity = auth.body["spec"]["podIdentity"]
+        assert identity["provider"] == "azure-workload"
+        assert identity["identityId"] == s.values["azure"]["client_id"]
+        return
     if not s.values["redis"]["enableAuth"]:
         assert refs == [] and auths == {}
         return

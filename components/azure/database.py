@@ -1,0 +1,117 @@
+"""PostgreSQL Flexible Server: VNet-integrated (delegated subnet, private DNS zone, no public
+endpoint), TLS enforced, encrypted at rest, backed up, zone-redundant HA by default.
+
+The server uses its administrator login through the chart's Kubernetes Secret route; the
+password is generated URL-safe (alembic reads the URL through ConfigParser, where a `%`
+breaks) and kept in Key Vault as well (see vault.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+from pulumi_azure_native import dbforpostgresql as pg
+
+from components.azure import settings as az
+from components.azure.common import LONG_TIMEOUTS, child, stateful
+
+PORT = 5432
+
+
+@dataclass
+class DatabaseArgs:
+    settings: az.Database
+    server_name: pulumi.Input[str]
+    location: str
+    resource_group_name: pulumi.Input[str]
+    delegated_subnet_id: pulumi.Input[str]
+    private_dns_zone_id: pulumi.Input[str]
+    # The zone must be linked to the VNet before the server is created.
+    zone_link: pulumi.Resource
+    protect: bool
+    tags: Mapping[str, str]
+
+
+class Database(pulumi.ComponentResource):
+    server: pg.Server
+    host: pulumi.Output[str]
+    port: int
+    password: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:azure:Database", name, None, opts)
+        cfg = args.settings
+        # Letters and digits only: a subset of chart_facts.URL_SAFE_CREDENTIAL.
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=32,
+            special=False,
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            opts=child(self),
+        )
+        self.password = pulumi.Output.secret(password.result)
+        self.server = pg.Server(
+            f"{name}-postgres",
+            server_name=args.server_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            version=cfg.version,
+            sku=pg.SkuArgs(name=cfg.sku_name, tier=cfg.tier),
+            storage=pg.StorageArgs(storage_size_gb=cfg.storage_size_gb, auto_grow="Enabled"),
+            backup=pg.BackupArgs(
+                backup_retention_days=cfg.backup_retention_days,
+                geo_redundant_backup="Enabled" if cfg.geo_redundant_backup else "Disabled",
+            ),
+            high_availability=pg.HighAvailabilityArgs(mode=cfg.high_availability),
+            network=pg.NetworkArgs(
+                delegated_subnet_resource_id=args.delegated_subnet_id,
+                private_dns_zone_arm_resource_id=args.private_dns_zone_id,
+                public_network_access="Disabled",
+            ),
+            auth_config=pg.AuthConfigArgs(
+                password_auth="Enabled", active_directory_auth="Disabled"
+            ),
+            administrator_login=cfg.user,
+            administrator_login_password=self.password,
+            create_mode="Create",
+            tags=dict(args.tags),
+            opts=stateful(
+                self,
+                args.protect,
+                custom_timeouts=LONG_TIMEOUTS,
+                depends_on=[args.zone_link],
+                # Azure never returns the password; a changed password needs a new server.
+                additional_secret_outputs=["administratorLoginPassword"],
+            ),
+        )
+        # TLS is on by default; pinned so that nobody turns it off in the portal unseen.
+        for setting, value in (
+            ("require_secure_transport", "ON"),
+            ("ssl_min_protocol_version", "TLSv1.2"),
+        ):
+            pg.Configuration(
+                f"{name}-{setting.replace('_', '-')}",
+                configuration_name=setting,
+                server_name=self.server.name,
+                resource_group_name=args.resource_group_name,
+                value=value,
+                source="user-override",
+                opts=child(self),
+            )
+        self.database = pg.Database(
+            f"{name}-db",
+            database_name=cfg.name,
+            server_name=self.server.name,
+            resource_group_name=args.resource_group_name,
+            charset="UTF8",
+            collation="en_US.utf8",
+            opts=stateful(self, args.protect),
+        )
+        self.host = self.server.fully_qualified_domain_name.apply(lambda h: h or "")
+        self.port = PORT
+        self.register_outputs({"host": self.host, "database": self.database.name})

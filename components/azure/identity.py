@@ -1,0 +1,116 @@
+"""Workload identity: a user-assigned identity for the control plane and one for inference,
+each federated with exactly the ServiceAccounts that sign in as it, and role assignments on
+the one resource each role is for (nothing subscription- or group-wide).
+
+Control plane (client_id): the release namespace's `model-engine` SA; the inference SA too,
+because the chart hard-codes AZURE_CLIENT_ID=client_id in every forwarder container and the
+workload-identity webhook does not override it, so forwarders present the inference SA's
+token for the control-plane identity; and KEDA's operator, because the chart's
+TriggerAuthentication names identityId=client_id.
+Inference (inference_client_id): the inference SA (azcopy in endpoint containers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import managedidentity
+
+from components.azure.common import child, grant
+
+# The audience AKS workload identity tokens carry.
+TOKEN_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def subject(namespace: str, name: str) -> str:
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope: pulumi.Input[str]
+
+
+@dataclass
+class IdentityArgs:
+    location: str
+    resource_group_name: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    control_plane_name: str
+    inference_name: str
+    # Credential name -> subject.
+    control_plane_subjects: Mapping[str, str]
+    inference_subjects: Mapping[str, str]
+    control_plane_grants: Sequence[Grant]
+    inference_grants: Sequence[Grant]
+    tags: Mapping[str, str]
+
+
+class Identity(pulumi.ComponentResource):
+    control_plane: managedidentity.UserAssignedIdentity
+    inference: managedidentity.UserAssignedIdentity
+
+    def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:azure:Identity", name, None, opts)
+        self._args = args
+        self.control_plane = self._identity(
+            f"{name}-control-plane",
+            args.control_plane_name,
+            args.control_plane_subjects,
+            args.control_plane_grants,
+        )
+        self.inference = self._identity(
+            f"{name}-inference", args.inference_name, args.inference_subjects, args.inference_grants
+        )
+        self.register_outputs(
+            {
+                "control_plane_client_id": self.control_plane.client_id,
+                "inference_client_id": self.inference.client_id,
+            }
+        )
+
+    def _identity(
+        self,
+        name: str,
+        identity_name: str,
+        subjects: Mapping[str, str],
+        grants: Sequence[Grant],
+    ) -> managedidentity.UserAssignedIdentity:
+        args = self._args
+        identity = managedidentity.UserAssignedIdentity(
+            name,
+            resource_name_=identity_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=dict(args.tags),
+            opts=child(self),
+        )
+        # Azure refuses concurrent federated-credential writes on one identity: one at a time.
+        previous: list[pulumi.Resource] = []
+        for credential, sub in subjects.items():
+            fic = managedidentity.FederatedIdentityCredential(
+                f"{name}-{credential}",
+                resource_name_=identity.name,
+                resource_group_name=args.resource_group_name,
+                federated_identity_credential_resource_name=credential,
+                issuer=args.oidc_issuer_url,
+                subject=sub,
+                audiences=[TOKEN_AUDIENCE],
+                opts=child(self, depends_on=previous),
+            )
+            previous = [fic]
+        for g in grants:
+            slug = g.role.lower().replace(" ", "-")
+            grant(
+                self,
+                f"{name}-{slug}",
+                role=g.role,
+                scope=g.scope,
+                principal_id=identity.principal_id,
+                subscription_id=args.subscription_id,
+            )
+        return identity

@@ -1,0 +1,147 @@
+"""ACR: the registry the server checks and endpoints pull inference images from.
+
+Admin user and anonymous pull off; nodes pull through the kubelet identity (AcrPull), the
+server reads tags through the control-plane identity (AcrPull). The server builds no images
+on ACR (build_image raises NotImplementedError), so no build-cache repository is written.
+Repository values are bare names under the login server (the chart's default paths).
+
+With `azure.registry.upstream`, ACR artifact-cache rules fill the framework and batch
+repositories from the operator's registry on first pull, and a Job pulls the tags listed in
+`warm` through the cache before the chart installs: the server's image checks
+(get_manifest_properties) see a cached image only after that first pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import containerregistry
+
+from components import accelerators
+from components.azure import settings as az
+from components.azure.common import child, stateful, trim_name
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+
+# Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
+WARMUP_NAMESPACE = "default"
+
+
+def repository_names() -> dict[str, str]:
+    """Chart launch key -> repository name under the login server (the chart's paths)."""
+    return dict(INFERENCE_REPOSITORIES)
+
+
+def cache_sources(cfg: az.Registry) -> dict[str, str]:
+    """Chart key -> upstream repository a cache rule reads (none without upstream)."""
+    upstream = cfg.upstream
+    if upstream is None:
+        return {}
+    names = repository_names()
+    return {key: f"{upstream.url}/{names[key]}" for key in az.PULLED_THROUGH}
+
+
+def cache_rule_name(key: str) -> str:
+    """Cache rule names: 5-50 letters, digits and hyphens."""
+    return trim_name("me-" + key.removesuffix("_repository").replace("_", "-"), 50)
+
+
+@dataclass
+class RegistryArgs:
+    settings: az.Registry
+    registry_name: pulumi.Input[str]
+    location: str
+    resource_group_name: pulumi.Input[str]
+    private: bool
+    protect: bool
+    tags: Mapping[str, str]
+
+
+class Registry(pulumi.ComponentResource):
+    registry: containerregistry.Registry
+    login_server: pulumi.Output[str]
+    names: dict[str, str]
+    cache_rules: list[containerregistry.CacheRule]
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:azure:Registry", name, None, opts)
+        cfg = args.settings
+        premium = cfg.sku == "Premium"
+        self.registry = containerregistry.Registry(
+            f"{name}-acr",
+            registry_name=args.registry_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=containerregistry.SkuArgs(name=cfg.sku),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access="Disabled" if args.private else "Enabled",
+            network_rule_bypass_options="AzureServices",
+            zone_redundancy="Enabled" if premium else "Disabled",
+            tags=dict(args.tags),
+            opts=stateful(self, args.protect),
+        )
+        self.login_server = self.registry.login_server
+        self.names = repository_names()
+        self.cache_rules = [
+            containerregistry.CacheRule(
+                f"{name}-cache-{cache_rule_name(key)}",
+                cache_rule_name=cache_rule_name(key),
+                registry_name=self.registry.name,
+                resource_group_name=args.resource_group_name,
+                source_repository=source,
+                target_repository=self.names[key],
+                credential_set_resource_id=(
+                    cfg.upstream.credential_set_id if cfg.upstream else None
+                ),
+                opts=child(self),
+            )
+            for key, source in sorted(cache_sources(cfg).items())
+        ]
+        self.register_outputs({"login_server": self.login_server, "repositories": dict(self.names)})
+
+    def warm_up(
+        self,
+        name: str,
+        cfg: az.Registry,
+        provider: k8s.Provider,
+        depends_on: Sequence[pulumi.Resource],
+    ) -> k8s.batch.v1.Job | None:
+        """Pull the `warm` tags through the cache rules once, before the chart installs."""
+        if cfg.upstream is None or not cfg.upstream.warm:
+            return None
+        containers = [
+            k8s.core.v1.ContainerArgs(
+                name=key.replace("_", "-")[:63],
+                image=pulumi.Output.concat(self.login_server, "/", self.names[key], ":", tag),
+                # Pulling is the point; the image's own entrypoint never runs.
+                command=["/bin/sh", "-c", "exit 0"],
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "10m", "memory": "16Mi"}
+                ),
+            )
+            for key, tag in sorted(cfg.upstream.warm.items())
+        ]
+        return k8s.batch.v1.Job(
+            f"{name}-warm-up",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                namespace=WARMUP_NAMESPACE,
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=3,
+                active_deadline_seconds=3600,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="Never",
+                        node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
+                        containers=containers,
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=provider, depends_on=[*self.cache_rules, *depends_on]
+            ),
+        )

@@ -1,0 +1,468 @@
+"""The `azure` block of the stack file: the genuine choices for the Azure platform.
+
+Everything an Azure resource can tell us (subscription, tenant, login server, host names,
+client and object ids) is derived, never typed here. Defaults are private, encrypted,
+backed up and zone-redundant; an operator writes only what differs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components.model_engine.chart_facts import (
+    CACHER_LATEST_TAG_REPOSITORY,
+    LLM_FRAMEWORK_REPOSITORIES,
+)
+from components.settings_base import Model, StringId
+
+# Azure public-cloud regions (`az account list-locations`, names as ARM spells them). The
+# server hard-codes public-cloud endpoints (vault.azure.net, servicebus.windows.net,
+# blob.core.windows.net), so sovereign clouds are not offered.
+AZURE_REGIONS = (
+    *("eastus", "eastus2", "centralus", "northcentralus", "southcentralus", "westcentralus"),
+    *("westus", "westus2", "westus3", "canadacentral", "canadaeast", "brazilsouth"),
+    *("mexicocentral", "chilecentral", "northeurope", "westeurope", "uksouth", "ukwest"),
+    *("francecentral", "germanywestcentral", "norwayeast", "swedencentral", "switzerlandnorth"),
+    *("polandcentral", "italynorth", "spaincentral", "austriaeast", "belgiumcentral"),
+    *("denmarkeast", "uaenorth", "qatarcentral", "israelcentral", "southafricanorth"),
+    *("centralindia", "southindia", "westindia", "eastasia", "southeastasia", "japaneast"),
+    *("japanwest", "koreacentral", "koreasouth", "australiaeast", "australiasoutheast"),
+    *("australiacentral", "newzealandnorth", "indonesiacentral", "malaysiawest"),
+)
+# AKS supports a minor version for 12 months after its AKS GA (AKS "Supported Kubernetes
+# versions"). 1.34 went GA in November 2025 and 1.35 in March 2026 (Azure/AKS release
+# 2026-03-05, which also deprecated 1.32 twelve months after its GA), 1.36 in mid-2026: on
+# 2026-11-29 standard support starts at 1.35. Raise this as versions retire.
+MIN_AKS_MINOR = 35
+_AKS_VERSION = re.compile(r"^1\.(\d+)$")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Azure VM size names: Standard_<family><vCPUs><features>[_<accelerator>][_v<n>].
+_VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9_]+$")
+
+# Azure Managed Redis SKUs (Microsoft.Cache/redisEnterprise, API 2025-04-01). The Enterprise
+# and Enterprise Flash SKUs belong to Azure Cache for Redis Enterprise, which is retiring.
+MANAGED_REDIS_SKUS = tuple(
+    [f"Balanced_B{n}" for n in (0, 1, 3, 5, 10, 20, 50, 100, 150, 250, 350, 500, 700, 1000)]
+    + [f"MemoryOptimized_M{n}" for n in (10, 20, 50, 100, 150, 250, 350, 500, 700, 1000)]
+    + [f"MemoryOptimized_M{n}" for n in (1500, 2000)]
+    + [f"ComputeOptimized_X{n}" for n in (3, 5, 10, 20, 50, 100, 150, 250, 350, 500, 700)]
+    + [f"FlashOptimized_A{n}" for n in (250, 500, 700, 1000, 1500, 2000, 4500)]
+)
+# Balanced_B0/B1 have no high availability and are for dev/test only.
+_NO_HA_REDIS = ("Balanced_B0", "Balanced_B1")
+# PostgreSQL Flexible Server compute tiers and the SKU prefix each accepts.
+_PG_TIERS = {
+    "Burstable": "Standard_B",
+    "GeneralPurpose": "Standard_D",
+    "MemoryOptimized": "Standard_E",
+}
+# Versions Flexible Server offers; model-engine needs 14+, the issue asks 16+.
+PG_VERSIONS = ("16", "17", "18")
+
+
+def _name(pattern: str, what: str, rule: str) -> Callable[[str | None], str | None]:
+    rx = re.compile(pattern)
+
+    def check(v: str | None) -> str | None:
+        if v is not None and not rx.fullmatch(v):
+            raise ValueError(f"{v!r} is not a valid {what} name: {rule}")
+        return v
+
+    return check
+
+
+class ResourceGroup(Model):
+    # Default: rg-model-engine-<environment>.
+    name: str | None = None
+    # true: the group exists already (the program never deletes it); false: created here.
+    existing: bool = False
+
+    _valid = field_validator("name")(
+        _name(
+            r"[-\w.()]{0,89}[-\w()]",
+            "resource group",
+            "1-90 letters, digits, -_.() not ending in .",
+        )
+    )
+
+
+class Network(Model):
+    """A new VNet in the resource group: nodes, the PostgreSQL delegated subnet and private
+    endpoints each get a subnet of it (pods use Azure CNI overlay, outside the VNet)."""
+
+    address_space: str = "10.60.0.0/16"
+    # Private endpoints and private DNS zones for Redis, Blob, Key Vault, ACR and (Premium)
+    # Service Bus; public network access off. PostgreSQL is always VNet-integrated.
+    private_access: bool = True
+
+    @field_validator("address_space")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(v)
+        except ValueError as e:
+            raise ValueError(f"{v!r} is not an IPv4 CIDR block such as 10.60.0.0/16") from e
+        if not 16 <= net.prefixlen <= 20:
+            raise ValueError(f"{v!r}: use a /16 to /20 block (nodes, database, endpoints)")
+        return v
+
+    @property
+    def subnets(self) -> dict[str, str]:
+        """nodes: the first half; database and private endpoints: a /24 each at the end."""
+        net = ipaddress.IPv4Network(self.address_space)
+        halves = list(net.subnets(prefixlen_diff=1))
+        tail = list(halves[1].subnets(new_prefix=24))
+        return {"nodes": str(halves[0]), "database": str(tail[-2]), "endpoints": str(tail[-1])}
+
+
+class Cluster(Model):
+    # Default: model-engine-<environment>.
+    name: str | None = None
+    # A quoted minor version in AKS standard support.
+    version: StringId = f"1.{MIN_AKS_MINOR}"
+    # Entra ID groups whose members get cluster-admin (Azure RBAC for Kubernetes).
+    admin_group_object_ids: list[str] = []
+    # The API server is public only from these CIDRs; none = private cluster (deploy from
+    # inside the VNet).
+    authorized_ip_ranges: list[str] = []
+    # Free, Standard (financially backed API server SLA) or Premium (long-term support).
+    tier: Literal["Free", "Standard", "Premium"] = "Standard"
+    # Availability zones of the system and CPU pools (GPU pools take what capacity allows);
+    # empty in regions without zones.
+    zones: list[Literal["1", "2", "3"]] = ["1", "2", "3"]
+    # Who runs `pulumi up` (Azure CLI or OIDC login): gets AKS RBAC Cluster Admin on this
+    # cluster so the program can install the add-ons and the chart.
+    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+
+    _valid = field_validator("name")(
+        _name(
+            r"[A-Za-z0-9][A-Za-z0-9_-]{0,61}[A-Za-z0-9]",
+            "AKS cluster",
+            "1-63 letters, digits, - and _",
+        )
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        m = _AKS_VERSION.match(v)
+        if not m:
+            raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.{MIN_AKS_MINOR}"')
+        if int(m.group(1)) < MIN_AKS_MINOR:
+            raise ValueError(f"{v!r} is past AKS standard support; use 1.{MIN_AKS_MINOR} or later")
+        return v
+
+    @field_validator("admin_group_object_ids")
+    @classmethod
+    def _groups(cls, v: list[str]) -> list[str]:
+        bad = [g for g in v if not _GUID.match(g)]
+        if bad:
+            raise ValueError(f"not Entra object ids (GUIDs): {', '.join(bad)}")
+        return v
+
+    @field_validator("authorized_ip_ranges")
+    @classmethod
+    def _ranges(cls, v: list[str]) -> list[str]:
+        for cidr in v:
+            try:
+                net = ipaddress.ip_network(cidr)
+            except ValueError as e:
+                raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
+            if net.prefixlen == 0:
+                raise ValueError(
+                    f"{cidr!r} opens the Kubernetes API to the whole internet; list the "
+                    "networks you deploy from, or none for a private cluster"
+                )
+        return v
+
+    @property
+    def private(self) -> bool:
+        return not self.authorized_ip_ranges
+
+
+class NodePool(Model):
+    vm_size: str
+    min_count: int = Field(default=1, ge=0)
+    max_count: int = Field(default=3, ge=1, le=1000)
+    os_disk_size_gb: int = Field(default=128, ge=30)
+
+    @field_validator("vm_size")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        if not _VM_SIZE.match(v):
+            raise ValueError(f"{v!r} is not an Azure VM size such as Standard_D8ds_v5")
+        return v
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodePool:
+        if self.min_count > self.max_count:
+            raise ValueError("minCount must not exceed maxCount")
+        return self
+
+
+class NodePools(Model):
+    # The control plane, add-ons and the celery autoscaler (label node-lifecycle: normal).
+    system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
+    # CPU endpoints and the `cpu` image cache (label cpu-only: "true").
+    cpu: NodePool = NodePool(vm_size="Standard_E16ds_v5", min_count=1, max_count=10)
+
+    @field_validator("system")
+    @classmethod
+    def _system(cls, v: NodePool) -> NodePool:
+        if v.min_count < 1:
+            raise ValueError("the system pool needs minCount >= 1 (AKS system pods run there)")
+        return v
+
+
+class Database(Model):
+    """PostgreSQL Flexible Server, VNet-integrated (no public endpoint)."""
+
+    version: StringId = "16"
+    tier: Literal["Burstable", "GeneralPurpose", "MemoryOptimized"] = "GeneralPurpose"
+    sku_name: str = "Standard_D4ds_v5"
+    storage_size_gb: Literal[32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767] = 128
+    # ZoneRedundant (standby in another zone), SameZone, or Disabled.
+    high_availability: Literal["ZoneRedundant", "SameZone", "Disabled"] = "ZoneRedundant"
+    backup_retention_days: int = Field(default=7, ge=7, le=35)
+    geo_redundant_backup: bool = False
+    name: str = "llm_engine"
+    # The server's administrator login, which the model-engine server uses (Kubernetes
+    # Secret route; password generated, URL-safe).
+    user: str = "llm_engine"
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if v not in PG_VERSIONS:
+            raise ValueError(
+                f"PostgreSQL {v!r} is not offered here; use one of {', '.join(PG_VERSIONS)}"
+            )
+        return v
+
+    @field_validator("name", "user")
+    @classmethod
+    def _ident(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v):
+            raise ValueError(f"{v!r}: use lower-case letters, digits and _, starting with a letter")
+        if v in (
+            "azure_superuser",
+            "azure_pg_admin",
+            "admin",
+            "administrator",
+            "root",
+            "guest",
+            "public",
+        ):
+            raise ValueError(f"{v!r} is reserved by Azure Database for PostgreSQL")
+        return v
+
+    @model_validator(mode="after")
+    def _sku(self) -> Database:
+        prefix = _PG_TIERS[self.tier]
+        if not self.sku_name.startswith(prefix):
+            raise ValueError(
+                f"skuName {self.sku_name!r} does not belong to tier {self.tier}; "
+                f"{self.tier} sizes start with {prefix} (e.g. {prefix}4ds_v5)"
+            )
+        if self.tier == "Burstable" and self.high_availability != "Disabled":
+            raise ValueError(
+                "Burstable servers have no high availability; set highAvailability: Disabled "
+                "or pick another tier"
+            )
+        return self
+
+
+class Redis(Model):
+    """Azure Managed Redis (Microsoft.Cache/redisEnterprise)."""
+
+    sku: str = "Balanced_B5"
+    high_availability: bool = True
+
+    @field_validator("sku")
+    @classmethod
+    def _sku(cls, v: str) -> str:
+        if v not in MANAGED_REDIS_SKUS:
+            near = difflib.get_close_matches(v, MANAGED_REDIS_SKUS, n=2, cutoff=0.6)
+            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. Balanced_B5"
+            raise ValueError(f"{v!r} is not an Azure Managed Redis SKU; {hint}")
+        return v
+
+    @model_validator(mode="after")
+    def _ha(self) -> Redis:
+        if self.high_availability and self.sku in _NO_HA_REDIS:
+            raise ValueError(
+                f"{self.sku} has no high availability; pick Balanced_B3 or larger, or set "
+                "highAvailability: false"
+            )
+        return self
+
+
+class ServiceBus(Model):
+    # Premium: private endpoint, 100 MB messages (the server asks for 20 MB; on Standard
+    # the update fails and is logged), dedicated capacity.
+    sku: Literal["Standard", "Premium"] = "Standard"
+    # Premium messaging units.
+    capacity: Literal[1, 2, 4, 8, 16] = 1
+
+
+# Upstream registries ACR artifact cache reads from ("Artifact cache in Azure Container
+# Registry", supported upstreams), and whether a credential set is required.
+CACHE_UPSTREAMS: dict[str, bool] = {
+    "docker.io": False,
+    "mcr.microsoft.com": False,
+    "ghcr.io": False,
+    "quay.io": False,
+    "registry.k8s.io": False,
+    "public.ecr.aws": False,
+    "nvcr.io": False,
+    "gcr.io": False,
+}
+
+
+class Upstream(Model):
+    """Where the inference images come from: ACR cache rules fill this registry from it on
+    the first pull."""
+
+    # Registry host and optional path, e.g. ghcr.io/acme-ml.
+    url: str
+    # An ACR credential set (Key Vault secrets) for private upstreams, as its resource id.
+    credential_set_id: str | None = None
+    # Chart repository key -> tag pulled through the cache before the chart installs: the
+    # server checks framework images exist (get_manifest_properties) before creating an
+    # endpoint, which a cache rule answers only after a first pull.
+    warm: dict[str, str] = {}
+
+    @property
+    def host(self) -> str:
+        return self.url.split("/", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.url.split("/", 1)[1] if "/" in self.url else ""
+
+    @model_validator(mode="after")
+    def _supported(self) -> Upstream:
+        if "://" in self.url or self.url.endswith("/"):
+            raise ValueError(
+                f"url {self.url!r}: write host[/path] without a scheme, e.g. ghcr.io/acme"
+            )
+        if self.host not in CACHE_UPSTREAMS and not self.host.endswith(".azurecr.io"):
+            raise ValueError(
+                f"url {self.url!r}: ACR artifact cache reads only from "
+                f"{', '.join(sorted(CACHE_UPSTREAMS))} and other ACRs; copy images from other "
+                "registries yourself (the plan prints the commands) and set "
+                "azure.registry.imagesPushed instead"
+            )
+        unknown = sorted(set(self.warm) - set(PULLED_THROUGH))
+        if unknown:
+            raise ValueError(
+                f"warm: {', '.join(unknown)} are not filled from the upstream; use "
+                f"{', '.join(PULLED_THROUGH)}"
+            )
+        return self
+
+
+# Repositories whose images come from the operator's upstream (LLM frameworks and the batch
+# image); the others would be written by an image builder, which ACR does not have.
+PULLED_THROUGH = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
+
+
+class Registry(Model):
+    # Default: a globally unique name derived from the environment.
+    name: str | None = None
+    # Premium: private endpoint, zone redundancy.
+    sku: Literal["Basic", "Standard", "Premium"] = "Premium"
+    upstream: Upstream | None = None
+    # Without an upstream: the operator has copied the images into this registry.
+    images_pushed: bool = False
+
+    _valid = field_validator("name")(
+        _name(r"[a-zA-Z0-9]{5,50}", "container registry", "5-50 letters and digits")
+    )
+
+
+class Storage(Model):
+    # Default: a globally unique name derived from the environment.
+    account_name: str | None = None
+    # abs_container_name: fine-tune repository, events and weights.
+    container: str = "model-engine"
+    replication: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS"] = (
+        "Standard_ZRS"
+    )
+    # Deleted blobs and containers are recoverable this long.
+    soft_delete_days: int = Field(default=14, ge=1, le=365)
+
+    _account = field_validator("account_name")(
+        _name(r"[a-z0-9]{3,24}", "storage account", "3-24 lower-case letters and digits")
+    )
+    _container = field_validator("container")(
+        _name(
+            r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]",
+            "blob container",
+            "3-63 lower-case letters, digits and single hyphens",
+        )
+    )
+
+    @field_validator("container")
+    @classmethod
+    def _not_celery(cls, v: str) -> str:
+        if v == "celery":
+            raise ValueError(
+                "`celery` is the container Celery writes task results to; give the server's "
+                "own container another name"
+            )
+        return v
+
+
+class KeyVault(Model):
+    # Default: a globally unique name derived from the environment.
+    name: str | None = None
+    soft_delete_retention_days: int = Field(default=90, ge=7, le=90)
+
+    _valid = field_validator("name")(
+        _name(
+            r"[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]",
+            "Key Vault",
+            "3-24 letters, digits and single hyphens, starting with a letter",
+        )
+    )
+
+
+class AzureSettings(Model):
+    location: str
+    resource_group: ResourceGroup = ResourceGroup()
+    network: Network = Network()
+    cluster: Cluster = Cluster()
+    node_pools: NodePools = NodePools()
+    database: Database = Database()
+    redis: Redis = Redis()
+    service_bus: ServiceBus = ServiceBus()
+    registry: Registry = Registry()
+    storage: Storage = Storage()
+    key_vault: KeyVault = KeyVault()
+    # Tags on every Azure resource, besides the program's own.
+    tags: dict[str, str] = {}
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: str) -> str:
+        if v not in AZURE_REGIONS:
+            near = difflib.get_close_matches(v.lower().replace(" ", ""), AZURE_REGIONS, n=3)
+            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. eastus2"
+            raise ValueError(f"{v!r} is not an Azure region; {hint}")
+        return v
+
+    @model_validator(mode="after")
+    def _private(self) -> AzureSettings:
+        if self.network.private_access and self.registry.sku != "Premium":
+            raise ValueError(
+                "network.privateAccess needs registry.sku Premium (private endpoints are a "
+                "Premium feature); set registry.sku: Premium or network.privateAccess: false"
+            )
+        return self

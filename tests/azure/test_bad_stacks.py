@@ -1,0 +1,152 @@
+"""Bad Azure stack files fail before any resource exists, naming the stack key and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from plan.simulator import RecordedResource, run_program
+from tests.azure.helpers import azure_config
+from tests.helpers import KEY, set_path
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def setting(path: str, value: Any) -> Edit:
+    return lambda c: set_path(c, path, value)
+
+
+def secure(key: str) -> Edit:
+    def apply(c: dict[str, Any]) -> None:
+        c[KEY + key] = "plaintext-value"
+
+    return apply
+
+
+# (id, edit, key the message must name, words the message must contain)
+CASES: list[tuple[str, Edit, str, str]] = [
+    (
+        "region-unknown",
+        setting("azure.location", "eastus3"),
+        "azure.location",
+        "not an Azure region",
+    ),
+    ("region-typo", setting("azure.location", "westeurop"), "azure.location", "westeurope"),
+    (
+        "vm-size-without-the-gpu",
+        setting("gpu.pools[0].instanceType", "Standard_D8ds_v5"),
+        "gpu.pools[0].instanceType",
+        "Standard_NC24ads_A100_v4",
+    ),
+    (
+        "vm-size-of-another-gpu",
+        setting("gpu.pools[1].instanceType", "Standard_NC4as_T4_v3"),
+        "gpu.pools[1].instanceType",
+        "with h100 GPUs",
+    ),
+    (
+        "gpus-per-node-wrong",
+        setting("gpu.pools[0].gpusPerNode", 4),
+        "gpu.pools[0].gpusPerNode",
+        "exposes 1",
+    ),
+    (
+        "pool-name-reserved",
+        setting("gpu.pools[0].name", "system"),
+        "gpu.pools[0].name",
+        "reserved",
+    ),
+    (
+        "system-pool-size-not-a-vm-size",
+        setting("azure.nodePools.system.vmSize", "m6i.2xlarge"),
+        "azure.nodePools.system.vmSize",
+        "not an Azure VM size",
+    ),
+    (
+        "redis-sku-unknown",
+        setting("azure.redis.sku", "Premium_P1"),
+        "azure.redis.sku",
+        "Balanced_B5",
+    ),
+    (
+        "redis-sku-retired-enterprise",
+        setting("azure.redis.sku", "Enterprise_E10"),
+        "azure.redis.sku",
+        "not an Azure Managed Redis SKU",
+    ),
+    (
+        "postgres-sku-off-tier",
+        setting("azure.database.skuName", "Standard_E4ds_v5"),
+        "azure.database",
+        "does not belong to tier GeneralPurpose",
+    ),
+    ("postgres-too-old", setting("azure.database.version", "15"), "azure.database.version", "16"),
+    (
+        "backups-too-short",
+        setting("azure.database.backupRetentionDays", 3),
+        "azure.database.backupRetentionDays",
+        "greater than or equal to 7",
+    ),
+    (
+        "service-bus-sku-unknown",
+        setting("azure.serviceBus.sku", "Basic"),
+        "azure.serviceBus.sku",
+        "'Standard' or 'Premium'",
+    ),
+    (
+        "aks-version-retired",
+        setting("azure.cluster.version", "1.31"),
+        "azure.cluster.version",
+        "past AKS standard support",
+    ),
+    (
+        "api-open-to-internet",
+        setting("azure.cluster.authorizedIpRanges", ["0.0.0.0/0"]),
+        "azure.cluster.authorizedIpRanges",
+        "whole internet",
+    ),
+    (
+        "storage-account-name-invalid",
+        setting("azure.storage.accountName", "Model_Engine"),
+        "azure.storage.accountName",
+        "3-24 lower-case letters and digits",
+    ),
+    (
+        "results-container-taken",
+        setting("azure.storage.container", "celery"),
+        "azure.storage.container",
+        "Celery writes task results",
+    ),
+    (
+        "upstream-unsupported",
+        setting("azure.registry.upstream.url", "harbor.example.com/ml"),
+        "azure.registry.upstream",
+        "ACR artifact cache reads only from",
+    ),
+    (
+        "private-needs-premium-registry",
+        setting("azure.registry.sku", "Standard"),
+        "azure",
+        "registry.sku: Premium",
+    ),
+    ("plaintext-secret", secure("databasePassword"), "databasePassword", "must be a secret"),
+    ("unknown-key", setting("azure.redisCache", {}), "azure.redisCache", "unknown key"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_azure_stack_is_rejected_before_any_resource(edit: Edit, key: str, words: str) -> None:
+    config = azure_config()
+    edit(config)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    message = str(failure.value)
+    assert KEY + key in message, message
+    assert words in message, message
+    assert registered == [], [r.name for r in registered]
