@@ -61,6 +61,7 @@ RESOURCES: dict[str, ResourceRule] = {
     **computed_azure.RESOURCES,
 }
 
+
 def _ignoring_existing(rule: Callable[[dict[str, Any]], dict[str, Any]]) -> CallRule:
     """Azure's lookups answer from the arguments alone (no pre-existing Azure resources are
     simulated)."""
