@@ -40,6 +40,9 @@ class Accelerator:
     # Instance types per cloud with the number of physical GPUs each carries; the first
     # entry is the default.
     aws_instance_types: Mapping[str, int] = field(default_factory=dict)
+    # GCE machine types -> (GKE accelerator type, GPUs attached). Accelerator-optimized
+    # families (a2, a3) come with their GPUs; N1 types get T4s attached in this count.
+    gcp_machine_types: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def is_mig(self) -> bool:
@@ -57,11 +60,30 @@ class Accelerator:
         return next(iter(types))
 
     def instance_types(self, cloud: str) -> Mapping[str, int]:
+        if cloud == "gcp":
+            return {machine: count for machine, (_, count) in self.gcp_machine_types.items()}
         return self.aws_instance_types if cloud == "aws" else {}
+
+    def gcp_accelerator_type(self, machine_type: str) -> str:
+        """The GKE accelerator type (`nvidia-h100-80gb`) a machine type carries."""
+        return self.gcp_machine_types[machine_type][0]
 
     def gpus_per_node(self, cloud: str, instance_type: str) -> int:
         """Schedulable ``nvidia.com/gpu`` per node (MIG slices count one each)."""
         return self.instance_types(cloud)[instance_type] * self.slices_per_gpu
+
+
+# GKE accelerator types per machine type (Compute Engine "GPU machine types", 2026-11). GCP
+# offers no A10 (its smaller inference GPU is the L4, for which the chart has no label).
+_GCP_A100_40 = "nvidia-tesla-a100"
+_GCP_A100_80 = "nvidia-a100-80gb"
+_GCP_H100 = {
+    "a3-highgpu-8g": ("nvidia-h100-80gb", 8),
+    "a3-megagpu-8g": ("nvidia-h100-mega-80gb", 8),
+}
+# GKE partitions GPUs into MIG slices itself (gpu_partition_size); A3 High is the H100 type
+# its MIG documentation lists.
+_GCP_H100_MIG = {"a3-highgpu-8g": _GCP_H100["a3-highgpu-8g"]}
 
 
 def _catalog(*items: Accelerator) -> Mapping[str, Accelerator]:
@@ -80,6 +102,12 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "g4dn.12xlarge": 4,
             "g4dn.metal": 8,
         },
+        gcp_machine_types={
+            "n1-standard-8": ("nvidia-tesla-t4", 1),
+            "n1-standard-4": ("nvidia-tesla-t4", 1),
+            "n1-standard-16": ("nvidia-tesla-t4", 2),
+            "n1-standard-32": ("nvidia-tesla-t4", 4),
+        },
     ),
     Accelerator(
         "a10",
@@ -97,9 +125,41 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "g5.48xlarge": 8,
         },
     ),
-    Accelerator("a100", "nvidia-ampere-a100", 40, "a100", aws_instance_types={"p4d.24xlarge": 8}),
-    Accelerator("a100e", "nvidia-ampere-a100e", 80, None, aws_instance_types={"p4de.24xlarge": 8}),
-    Accelerator("h100", "nvidia-hopper-h100", 80, "h100", aws_instance_types={"p5.48xlarge": 8}),
+    Accelerator(
+        "a100",
+        "nvidia-ampere-a100",
+        40,
+        "a100",
+        aws_instance_types={"p4d.24xlarge": 8},
+        gcp_machine_types={
+            "a2-highgpu-1g": (_GCP_A100_40, 1),
+            "a2-highgpu-2g": (_GCP_A100_40, 2),
+            "a2-highgpu-4g": (_GCP_A100_40, 4),
+            "a2-highgpu-8g": (_GCP_A100_40, 8),
+            "a2-megagpu-16g": (_GCP_A100_40, 16),
+        },
+    ),
+    Accelerator(
+        "a100e",
+        "nvidia-ampere-a100e",
+        80,
+        None,
+        aws_instance_types={"p4de.24xlarge": 8},
+        gcp_machine_types={
+            "a2-ultragpu-1g": (_GCP_A100_80, 1),
+            "a2-ultragpu-2g": (_GCP_A100_80, 2),
+            "a2-ultragpu-4g": (_GCP_A100_80, 4),
+            "a2-ultragpu-8g": (_GCP_A100_80, 8),
+        },
+    ),
+    Accelerator(
+        "h100",
+        "nvidia-hopper-h100",
+        80,
+        "h100",
+        aws_instance_types={"p5.48xlarge": 8},
+        gcp_machine_types=_GCP_H100,
+    ),
     Accelerator(
         "h100-1g20gb",
         "nvidia-hopper-h100-1g20gb",
@@ -108,6 +168,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         mig_profile="1g.20gb",
         slices_per_gpu=4,
         aws_instance_types={"p5.48xlarge": 8},
+        gcp_machine_types=_GCP_H100_MIG,
     ),
     Accelerator(
         "h100-3g40gb",
@@ -117,6 +178,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         mig_profile="3g.40gb",
         slices_per_gpu=2,
         aws_instance_types={"p5.48xlarge": 8},
+        gcp_machine_types=_GCP_H100_MIG,
     ),
 )
 

@@ -127,6 +127,20 @@ class Identities:
 
 
 @dataclass(frozen=True)
+class GcpFacts:
+    """GCP only: the chart's `gcp` block and infra.gcp_project_id. The Google service
+    accounts reach the ServiceAccounts as iam.gke.io/gcp-service-account through the chart's
+    own gcp.iam_service_account / gcp.inference_service_account, never as annotations too
+    (the key would be written twice)."""
+
+    project_id: pulumi.Input[str]
+    # Email of the Google service account the control plane (release namespace) runs as.
+    control_plane_service_account: pulumi.Input[str]
+    # Email of the one the inference ServiceAccount (endpoint namespace) runs as.
+    inference_service_account: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     cloud_provider: str  # the chart's cloud_provider: aws | azure | gcp | onprem
     cluster_name: pulumi.Input[str]
@@ -142,6 +156,7 @@ class PlatformFacts:
     prometheus_address: pulumi.Input[str] | None = None
     # Plain environment for the control-plane containers (e.g. AWS_REGION, S3_ENDPOINT_URL).
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    gcp: GcpFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +184,9 @@ class PlatformOutputs:
     # Kubernetes minor version ("1.33") when the stack file states it; the cluster
     # autoscaler must match it.
     kubernetes_version: str | None = None
+    # The cloud installs the NVIDIA driver and device plugin on GPU nodes itself (GKE); a
+    # second device plugin from the add-ons would fight it.
+    provides_gpu_device_plugin: bool = False
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that
@@ -200,14 +218,14 @@ def _from_tree(cls: type[T], tree: Mapping[str, Any]) -> T:
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         # Annotations are strings here (postponed evaluation); nested blocks are named
         # plainly, e.g. "Database".
-        nested = _BLOCKS.get(str(f.type))
+        nested = _BLOCKS.get(str(f.type).removesuffix(" | None"))
         value = tree[f.name]
-        kwargs[f.name] = _from_tree(nested, value) if nested else value
+        kwargs[f.name] = _from_tree(nested, value) if nested and value is not None else value
     return cls(**kwargs)
 
 
 _BLOCKS: dict[str, type] = {
-    c.__name__: c for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities)
+    c.__name__: c for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities, GcpFacts)
 }
 
 

@@ -18,6 +18,7 @@ from components.addons.addons import prometheus_address as addon_prometheus_addr
 from components.aws import platform as aws
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
+from components.gcp import platform as gcp
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.settings import StackSettings, load_settings
@@ -37,6 +38,7 @@ class Platform:
     # What the add-ons need to know before anything exists (see PlatformOutputs).
     needs_cluster_autoscaler: bool = False
     kubernetes_version: Callable[[StackSettings], str | None] = lambda _: None
+    provides_gpu_device_plugin: bool = False
 
 
 PLATFORMS: dict[str, Platform] = {
@@ -56,6 +58,15 @@ PLATFORMS: dict[str, Platform] = {
         needs_cluster_autoscaler=True,
         kubernetes_version=aws.kubernetes_version,
     ),
+    "gcp": Platform(
+        check=gcp.check,
+        preview_facts=gcp.preview_facts,
+        gpu_pools=gcp.gpu_pools,
+        secret_env_keys=gcp.secret_env_keys,
+        build=lambda name, s: gcp.GcpPlatform(name, s).outputs,
+        kubernetes_version=gcp.kubernetes_version,
+        provides_gpu_device_plugin=True,
+    ),
 }
 
 
@@ -70,6 +81,7 @@ def check(settings: StackSettings) -> list[Finding]:
         platform.gpu_pools(settings),
         platform.needs_cluster_autoscaler,
         platform.kubernetes_version(settings),
+        platform.provides_gpu_device_plugin,
     )
     if not settings.chart.install:
         return []

@@ -28,6 +28,7 @@ from components import accelerators
 from components.addons.settings import AddonsSettings
 from components.aws.settings import AwsSettings
 from components.existing.settings import ExistingSettings
+from components.gcp.settings import GcpSettings
 from components.settings_base import (
     Model,
     Quantity,
@@ -40,7 +41,7 @@ from components.settings_base import (
 
 PROJECT = "model-engine-infra"
 # Platform blocks: `cloud: X` requires the `X` block and no other.
-PLATFORMS = ("existing", "aws")
+PLATFORMS = ("existing", "aws", "gcp")
 
 # Config secrets are read by the platform that needs them, never parsed into StackSettings,
 # so a plaintext copy cannot end up in a model dump or an error message.
@@ -417,7 +418,7 @@ class Gpu(Model):
 
 
 class StackSettings(Model):
-    cloud: Literal["existing", "aws"]
+    cloud: Literal["existing", "aws", "gcp"]
     # The deployment's name for itself: chart `context`, DD_ENV, default secret names.
     environment: str = "production"
     # Base domain for endpoint hosts (infra dns_host_domain).
@@ -443,6 +444,7 @@ class StackSettings(Model):
     protect: bool = True
     existing: ExistingSettings | None = None
     aws: AwsSettings | None = None
+    gcp: GcpSettings | None = None
     # Cluster add-ons the chart needs (Istio, KEDA, Prometheus, ...).
     addons: AddonsSettings = AddonsSettings()
     # Free-form chart values merged last; guards still apply to the result.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from plan import computed_aws
+from plan import computed_aws, computed_gcp
 
 ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
 CallRule = Callable[[dict[str, Any]], dict[str, Any]]
@@ -52,8 +52,10 @@ RESOURCES: dict[str, ResourceRule] = {
     "kubernetes:core/v1:ServiceAccount": _k8s_named,
     "kubernetes:helm.sh/v3:Release": _helm_release,
     **computed_aws.RESOURCES,
+    **computed_gcp.RESOURCES,
 }
 
 CALLS: dict[str, CallRule] = {
     **computed_aws.CALLS,
+    **computed_gcp.CALLS,
 }
