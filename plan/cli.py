@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         out.write(
             "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
             "<repository>:<tag>`, or let an ECR pull-through cache do it (aws.registry.upstream).\n"
+            if values["config"]["values"]["infra"].get("cloud_provider") != "gcp"
+            else "Copy them from your registry (Artifact Registry needs flat image names), e.g. "
+            "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
+            "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
         )
     out.write("\n\n## Exports\n")
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))

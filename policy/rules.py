@@ -134,6 +134,98 @@ cluster_encrypts_secrets = _require(
     },
 )
 
+# -- GCP ------------------------------------------------------------------------------
+
+cloud_sql_is_protected = _require(
+    "gcp:sql/databaseInstance:DatabaseInstance",
+    {
+        "must have no public IP (settings.ipConfiguration.ipv4Enabled false)": lambda p: (
+            _get(p, "settings.ipConfiguration.ipv4Enabled") is False
+        ),
+        "must sit on a private network": lambda p: bool(
+            _get(p, "settings.ipConfiguration.privateNetwork")
+        ),
+        "must refuse unencrypted connections (sslMode ENCRYPTED_ONLY)": lambda p: (
+            _get(p, "settings.ipConfiguration.sslMode")
+            in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+        ),
+        "backups must be on": lambda p: _get(p, "settings.backupConfiguration.enabled") is True,
+        "point-in-time recovery must be on": lambda p: (
+            _get(p, "settings.backupConfiguration.pointInTimeRecoveryEnabled") is True
+        ),
+        "deletion protection must be on": lambda p: (
+            p.get("deletionProtection") is not False
+            and _get(p, "settings.deletionProtectionEnabled") is True
+        ),
+    },
+)
+
+# Memorystore cannot require AUTH or TLS here: the pinned server's forwarders use neither
+# (README, GCP). So it must be private and persistent.
+memorystore_is_private = _require(
+    "gcp:redis/instance:Instance",
+    {
+        "must be reached through private services access": lambda p: (
+            p.get("connectMode") == "PRIVATE_SERVICE_ACCESS"
+        ),
+        "must be attached to the cluster's network (authorizedNetwork)": lambda p: bool(
+            p.get("authorizedNetwork")
+        ),
+        "RDB persistence must be on": lambda p: (
+            _get(p, "persistenceConfig.persistenceMode") == "RDB"
+        ),
+    },
+)
+
+gcs_bucket_is_private = _require(
+    "gcp:storage/bucket:Bucket",
+    {
+        "public access prevention must be enforced": lambda p: (
+            p.get("publicAccessPrevention") == "enforced"
+        ),
+        "uniform bucket-level access must be on": lambda p: (
+            p.get("uniformBucketLevelAccess") is True
+        ),
+        "versioning must be on": lambda p: _get(p, "versioning.enabled") is True,
+    },
+)
+
+_PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+def gcp_iam_is_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    kind = args.resource_type
+    if not (kind.startswith("gcp:") and kind.lower().endswith("iammember")):
+        return
+    if args.props.get("member") in _PUBLIC_MEMBERS:
+        report(f"grants {args.props.get('role')} to {args.props.get('member')}", None)
+
+
+gke_is_private = _require(
+    "gcp:container/cluster:Cluster",
+    {
+        "nodes must be private": lambda p: (
+            _get(p, "privateClusterConfig.enablePrivateNodes") is True
+        ),
+        "Workload Identity must be on": lambda p: bool(
+            _get(p, "workloadIdentityConfig.workloadPool")
+        ),
+        "legacy ABAC must be off": lambda p: p.get("enableLegacyAbac") is not True,
+        "the public endpoint must not be open to the whole internet": lambda p: (
+            _get(p, "privateClusterConfig.enablePrivateEndpoint") is True
+            or (
+                bool(_get(p, "masterAuthorizedNetworksConfig.cidrBlocks"))
+                and "0.0.0.0/0"
+                not in [
+                    b.get("cidrBlock")
+                    for b in _get(p, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+                    if isinstance(b, Mapping)
+                ]
+            )
+        ),
+    },
+)
+
 MANDATORY = EnforcementLevel.MANDATORY
 
 POLICIES: list[Policy] = [
@@ -171,6 +263,36 @@ POLICIES: list[Policy] = [
         name="eks-secrets-encrypted-endpoint-restricted",
         description="EKS encrypts Secrets with KMS and does not expose its API to everyone.",
         validate=cluster_encrypts_secrets,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="cloudsql-private-tls-backed-up",
+        description="Cloud SQL has no public IP, requires TLS, keeps backups with PITR.",
+        validate=cloud_sql_is_protected,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="memorystore-private-persistent",
+        description="Memorystore is reachable only over private services access and persists.",
+        validate=memorystore_is_private,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="gcs-bucket-private-versioned",
+        description="The GCS bucket enforces public access prevention, UBLA and versioning.",
+        validate=gcs_bucket_is_private,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="gcp-iam-not-public",
+        description="No IAM grant to allUsers or allAuthenticatedUsers.",
+        validate=gcp_iam_is_not_public,
+        enforcement_level=MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="gke-private-workload-identity",
+        description="GKE nodes are private, Workload Identity on, the API not open to all.",
+        validate=gke_is_private,
         enforcement_level=MANDATORY,
     ),
 ]

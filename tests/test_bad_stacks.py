@@ -41,7 +41,7 @@ POOL = {"name": "t4", "accelerator": "t4", "maxSize": 2}
 # (id, edit, key the message must name, words the message must contain)
 CASES: list[tuple[str, Edit, str, str]] = [
     ("cloud-missing", removed("cloud"), "cloud", "required"),
-    ("cloud-unsupported", setting("cloud", "gcp"), "cloud", "'existing' or 'aws'"),
+    ("cloud-unsupported", setting("cloud", "onprem"), "cloud", "Input should be 'existing'"),
     ("domain-missing", removed("domain"), "domain", "required"),
     ("domain-invalid", setting("domain", "not a domain"), "domain", "DNS domain"),
     ("environment-circleci", setting("environment", "circleci"), "environment", "fake clients"),

@@ -53,7 +53,12 @@ def _endpoints(registry: str) -> Capability:
     return Capability(feature, "yes", f"images are checked in {registry.upper()} before create")
 
 
-def _async(broker: str) -> list[Capability]:
+def _async(broker: str, cloud: str = "") -> list[Capability]:
+    builder = (
+        "; the builder also creates their queues with its SQS delegate (tasks_v1.py)"
+        if cloud == "gcp"
+        else ""
+    )
     if broker in cf.CELERY_AUTOSCALER_BROKERS:
         return [
             Capability("Async endpoints", "yes", f"Celery on {broker}"),
@@ -66,7 +71,8 @@ def _async(broker: str) -> list[Capability]:
             "Async endpoints",
             "no",
             "on a Redis broker the gateway sends to Redis DB 0 while forwarders consume DB 3, "
-            "and forwarders store results in S3 (celery_forwarder.py, api/dependencies.py)",
+            "and forwarders store results in S3 (celery_forwarder.py, api/dependencies.py)"
+            f"{builder}",
             "use sync or streaming endpoints",
         ),
         Capability(
@@ -110,6 +116,14 @@ def _cacher(registry: str, replicas: Any) -> Capability:
             f"{cf.CACHER_LATEST_TAG_REPOSITORY}; the cacher is off and the gateway reads "
             "endpoint state from Kubernetes directly",
         )
+    if registry == "gar":
+        return Capability(
+            feature,
+            "yes",
+            "GAR's newest-tag lookup reports any failure as a missing repository, which the "
+            "cacher skips: it runs on an empty registry and pre-pulls the batch image once "
+            f"{cf.CACHER_LATEST_TAG_REPOSITORY} holds one",
+        )
     return Capability(
         feature,
         "yes",
@@ -119,6 +133,16 @@ def _cacher(registry: str, replicas: Any) -> Capability:
 
 def _storage(values: Mapping[str, Any]) -> Capability:
     feature = "Batch jobs and fine-tuning on object storage"
+    if values["config"]["values"]["infra"].get("cloud_provider") == "gcp":
+        return Capability(
+            feature,
+            "partly",
+            "batch and fine-tune job pods run as the endpoint namespace's inference "
+            "ServiceAccount, whose Google service account only reads the bucket, and the "
+            "fine-tune repository job supports only aws and azure "
+            "(populate_llm_fine_tuning_job_repository.py)",
+            "grant the inference service account roles/storage.objectCreator where your jobs write",
+        )
     if values.get("aws"):
         return Capability(feature, "yes", "job pods use the IRSA role")
     if values.get("extraPodEnvFrom"):
@@ -146,16 +170,34 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
     return Capability(feature, "yes", "KEDA with Prometheus and the cache Redis")
 
 
+def _signed_urls(cloud: str) -> list[Capability]:
+    """GCP only: the GCS gateways sign V4 URLs without a service-account email or token, so
+    google-cloud-storage needs credentials that can sign; GKE Workload Identity's cannot."""
+    if cloud != "gcp":
+        return []
+    return [
+        Capability(
+            "Download URLs (Files API, model download)",
+            "no",
+            "V4 signed URLs need a private key and Workload Identity credentials cannot sign "
+            "(gcs_file_storage_gateway.py, gcs_filesystem_gateway.py)",
+            "read files through the bucket with your own credentials",
+        )
+    ]
+
+
 def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     infra = values["config"]["values"]["infra"]
     registry = _registry_type(infra)
+    cloud = str(infra.get("cloud_provider"))
     return [
         _endpoints(registry),
-        *_async(str(values.get("celeryBrokerType"))),
+        *_async(str(values.get("celeryBrokerType")), cloud),
         _scale_from_zero(values),
         _cacher(registry, (values.get("replicaCount") or {}).get("cacher")),
         _image_builds(registry, str(infra.get("default_region"))),
         _storage(values),
+        *_signed_urls(cloud),
     ]
 
 
@@ -166,7 +208,12 @@ def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     if (values.get("replicaCount") or {}).get("cacher"):
         repo = launch[cf.CACHER_LATEST_TAG_REPOSITORY]
-        rows.append((f"{prefix}/{repo}", "before install: the cacher reads its newest tag"))
+        when = (
+            "before batch jobs: the cacher pre-pulls its newest tag once it is there"
+            if _registry_type(values["config"]["values"]["infra"]) == "gar"
+            else "before install: the cacher reads its newest tag"
+        )
+        rows.append((f"{prefix}/{repo}", when))
     for key in cf.LLM_FRAMEWORK_REPOSITORIES:
         if key in launch:
             framework = key.removesuffix("_repository")
