@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import pulumi
 
@@ -18,7 +19,6 @@ from components.addons.addons import prometheus_address as addon_prometheus_addr
 from components.aws import platform as aws
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
-from components.gcp import platform as gcp
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.settings import StackSettings, load_settings
@@ -41,6 +41,12 @@ class Platform:
     provides_gpu_device_plugin: bool = False
 
 
+def _gcp() -> ModuleType:
+    from components.gcp import platform
+
+    return platform
+
+
 PLATFORMS: dict[str, Platform] = {
     "existing": Platform(
         check=existing.check_secrets,
@@ -58,13 +64,14 @@ PLATFORMS: dict[str, Platform] = {
         needs_cluster_autoscaler=True,
         kubernetes_version=aws.kubernetes_version,
     ),
+    # Imported when used: its pulumi-gcp resource modules load eagerly (components/gcp).
     "gcp": Platform(
-        check=gcp.check,
-        preview_facts=gcp.preview_facts,
-        gpu_pools=gcp.gpu_pools,
-        secret_env_keys=gcp.secret_env_keys,
-        build=lambda name, s: gcp.GcpPlatform(name, s).outputs,
-        kubernetes_version=gcp.kubernetes_version,
+        check=lambda s: _gcp().check(s),
+        preview_facts=lambda s: _gcp().preview_facts(s),
+        gpu_pools=lambda s: _gcp().gpu_pools(s),
+        secret_env_keys=lambda s: _gcp().secret_env_keys(s),
+        build=lambda name, s: _gcp().GcpPlatform(name, s).outputs,
+        kubernetes_version=lambda s: _gcp().kubernetes_version(s),
         provides_gpu_device_plugin=True,
     ),
 }

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_gcp import container
+from pulumi_gcp.container._inputs import (
+    ClusterAddonsConfigArgs,
+    ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs,
+    ClusterIpAllocationPolicyArgs,
+    ClusterMasterAuthorizedNetworksConfigArgs,
+    ClusterMasterAuthorizedNetworksConfigCidrBlockArgs,
+    ClusterNodeConfigArgs,
+    ClusterNodeConfigShieldedInstanceConfigArgs,
+    ClusterNodeConfigWorkloadMetadataConfigArgs,
+    ClusterPrivateClusterConfigArgs,
+    ClusterReleaseChannelArgs,
+    ClusterWorkloadIdentityConfigArgs,
+)
+from pulumi_gcp.container.cluster import Cluster as GkeCluster
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import GKE_TIMEOUTS, PART_OF_LABEL, child
@@ -75,7 +88,7 @@ class ClusterArgs:
 
 
 class Cluster(pulumi.ComponentResource):
-    cluster: container.Cluster
+    cluster: GkeCluster
     name: pulumi.Output[str]
     provider: k8s.Provider
 
@@ -83,7 +96,7 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("model-engine-infra:gcp:Cluster", name, None, opts)
         cfg = args.settings
         authorized = cfg.master_authorized_networks
-        self.cluster = container.Cluster(
+        self.cluster = GkeCluster(
             f"{name}-gke",
             name=args.name,
             project=args.project,
@@ -91,37 +104,37 @@ class Cluster(pulumi.ComponentResource):
             network=args.network,
             subnetwork=args.subnetwork,
             networking_mode="VPC_NATIVE",
-            ip_allocation_policy=container.ClusterIpAllocationPolicyArgs(
+            ip_allocation_policy=ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=args.pods_range_name,
                 services_secondary_range_name=args.services_range_name,
             ),
             # Node pools are managed separately; GKE needs one node to create the cluster.
             remove_default_node_pool=True,
             initial_node_count=1,
-            node_config=container.ClusterNodeConfigArgs(
+            node_config=ClusterNodeConfigArgs(
                 service_account=args.node_service_account,
                 oauth_scopes=OAUTH_SCOPES,
-                workload_metadata_config=container.ClusterNodeConfigWorkloadMetadataConfigArgs(
+                workload_metadata_config=ClusterNodeConfigWorkloadMetadataConfigArgs(
                     mode=WORKLOAD_METADATA
                 ),
-                shielded_instance_config=container.ClusterNodeConfigShieldedInstanceConfigArgs(
+                shielded_instance_config=ClusterNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
             ),
-            release_channel=container.ClusterReleaseChannelArgs(channel=cfg.release_channel),
+            release_channel=ClusterReleaseChannelArgs(channel=cfg.release_channel),
             min_master_version=cfg.version,
-            workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(
+            workload_identity_config=ClusterWorkloadIdentityConfigArgs(
                 workload_pool=workload_pool(args.project)
             ),
-            private_cluster_config=container.ClusterPrivateClusterConfigArgs(
+            private_cluster_config=ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True,
                 # No authorized networks: the API is reachable only from inside the VPC.
                 enable_private_endpoint=not authorized,
                 master_ipv4_cidr_block=cfg.master_cidr,
             ),
-            master_authorized_networks_config=container.ClusterMasterAuthorizedNetworksConfigArgs(
+            master_authorized_networks_config=ClusterMasterAuthorizedNetworksConfigArgs(
                 cidr_blocks=[
-                    container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
                         cidr_block=cidr, display_name="deployer"
                     )
                     for cidr in authorized
@@ -130,9 +143,9 @@ class Cluster(pulumi.ComponentResource):
             ),
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
-            addons_config=container.ClusterAddonsConfigArgs(
+            addons_config=ClusterAddonsConfigArgs(
                 gce_persistent_disk_csi_driver_config=(
-                    container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
+                    ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
                 ),
             ),
             resource_labels={**PART_OF_LABEL, **args.labels},

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import artifactregistry, projects, serviceaccount, storage
+from pulumi_gcp import artifactregistry, projects, serviceaccount
+from pulumi_gcp.storage.bucket_iam_member import BucketIAMMember
 
 from components.gcp.common import child, service_account_member, trim_name, workload_identity_member
 from components.model_engine import chart_facts as cf
@@ -146,14 +147,14 @@ class Identity(pulumi.ComponentResource):
                 opts=child(self, depends_on=[args.cluster]),
             )
 
-        storage.BucketIAMMember(
+        BucketIAMMember(
             f"{name}-control-plane-bucket",
             bucket=args.bucket,
             role=CONTROL_PLANE_BUCKET_ROLE,
             member=control_member,
             opts=child(self),
         )
-        storage.BucketIAMMember(
+        BucketIAMMember(
             f"{name}-inference-bucket",
             bucket=args.bucket,
             role=INFERENCE_BUCKET_ROLE,

@@ -13,7 +13,20 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import compute, servicenetworking
+from pulumi_gcp import servicenetworking
+from pulumi_gcp.compute._inputs import (
+    FirewallAllowArgs,
+    FirewallDenyArgs,
+    RouterNatLogConfigArgs,
+    SubnetworkLogConfigArgs,
+    SubnetworkSecondaryIpRangeArgs,
+)
+from pulumi_gcp.compute.firewall import Firewall
+from pulumi_gcp.compute.global_address import GlobalAddress
+from pulumi_gcp.compute.network import Network as VpcNetwork
+from pulumi_gcp.compute.router import Router
+from pulumi_gcp.compute.router_nat import RouterNat
+from pulumi_gcp.compute.subnetwork import Subnetwork
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import child
@@ -56,7 +69,7 @@ class Network(pulumi.ComponentResource):
         self.services_range_name = cfg.services_range_name
         self.private_services = []
         if cfg.is_new:
-            net = compute.Network(
+            net = VpcNetwork(
                 f"{name}-vpc",
                 name=args.name,
                 auto_create_subnetworks=False,
@@ -64,7 +77,7 @@ class Network(pulumi.ComponentResource):
                 project=args.project,
                 opts=child(self),
             )
-            subnet = compute.Subnetwork(
+            subnet = Subnetwork(
                 f"{name}-subnet",
                 name=f"{args.name}-nodes",
                 network=net.id,
@@ -73,19 +86,19 @@ class Network(pulumi.ComponentResource):
                 ip_cidr_range=cfg.subnet_cidr,
                 private_ip_google_access=True,
                 secondary_ip_ranges=[
-                    compute.SubnetworkSecondaryIpRangeArgs(
+                    SubnetworkSecondaryIpRangeArgs(
                         range_name=cfg.pods_range_name, ip_cidr_range=cfg.pods_cidr
                     ),
-                    compute.SubnetworkSecondaryIpRangeArgs(
+                    SubnetworkSecondaryIpRangeArgs(
                         range_name=cfg.services_range_name, ip_cidr_range=cfg.services_cidr
                     ),
                 ],
-                log_config=compute.SubnetworkLogConfigArgs(
+                log_config=SubnetworkLogConfigArgs(
                     aggregation_interval="INTERVAL_5_SEC", flow_sampling=0.5
                 ),
                 opts=child(self),
             )
-            router = compute.Router(
+            router = Router(
                 f"{name}-router",
                 name=f"{args.name}-router",
                 network=net.id,
@@ -95,7 +108,7 @@ class Network(pulumi.ComponentResource):
             )
             # Private nodes reach the internet (Docker Hub, Hugging Face, the gcloud SDK the
             # endpoint containers download) only through NAT.
-            compute.RouterNat(
+            RouterNat(
                 f"{name}-nat",
                 name=f"{args.name}-nat",
                 router=router.name,
@@ -103,7 +116,7 @@ class Network(pulumi.ComponentResource):
                 project=args.project,
                 nat_ip_allocate_option="AUTO_ONLY",
                 source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
-                log_config=compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+                log_config=RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
                 opts=child(self),
             )
             self.network_id = net.id
@@ -121,7 +134,7 @@ class Network(pulumi.ComponentResource):
 
         psa = ipaddress.IPv4Network(cfg.private_services_cidr)
         if cfg.is_new or not cfg.private_services_access_exists:
-            reserved = compute.GlobalAddress(
+            reserved = GlobalAddress(
                 f"{name}-private-services",
                 name=f"{args.name}-private-services",
                 purpose="VPC_PEERING",
@@ -145,7 +158,7 @@ class Network(pulumi.ComponentResource):
         ports = [str(POSTGRES_PORT), str(REDIS_PORT)]
         # Higher priority (lower number) than the deny below: the nodes (and so the pods on
         # them) may connect.
-        compute.Firewall(
+        Firewall(
             f"{name}-data-from-nodes",
             name=f"{args.name}-data-from-nodes",
             network=network_for_psa,
@@ -154,11 +167,11 @@ class Network(pulumi.ComponentResource):
             priority=900,
             destination_ranges=[cfg.private_services_cidr],
             target_service_accounts=[args.node_service_account],
-            allows=[compute.FirewallAllowArgs(protocol="tcp", ports=ports)],
+            allows=[FirewallAllowArgs(protocol="tcp", ports=ports)],
             description="PostgreSQL and Redis from the GKE nodes",
             opts=child(self),
         )
-        compute.Firewall(
+        Firewall(
             f"{name}-data-from-others",
             name=f"{args.name}-data-from-others",
             network=network_for_psa,
@@ -166,7 +179,7 @@ class Network(pulumi.ComponentResource):
             direction="EGRESS",
             priority=1000,
             destination_ranges=[cfg.private_services_cidr],
-            denies=[compute.FirewallDenyArgs(protocol="tcp", ports=ports)],
+            denies=[FirewallDenyArgs(protocol="tcp", ports=ports)],
             description="PostgreSQL and Redis (no AUTH, no TLS) from nothing but the GKE nodes",
             opts=child(self),
         )

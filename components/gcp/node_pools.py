@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import container
+from pulumi_gcp.container._inputs import (
+    NodePoolAutoscalingArgs,
+    NodePoolManagementArgs,
+    NodePoolNodeConfigArgs,
+    NodePoolNodeConfigGuestAcceleratorArgs,
+    NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs,
+    NodePoolNodeConfigShieldedInstanceConfigArgs,
+    NodePoolNodeConfigTaintArgs,
+    NodePoolNodeConfigWorkloadMetadataConfigArgs,
+)
+from pulumi_gcp.container.node_pool import NodePool
 
 from components import accelerators
 from components.contract import GpuNodePool, Taint
@@ -60,9 +70,9 @@ class NodePoolsArgs:
 
 
 class NodePools(pulumi.ComponentResource):
-    system: container.NodePool
-    cpu: container.NodePool
-    gpu: dict[str, container.NodePool]
+    system: NodePool
+    cpu: NodePool
+    gpu: dict[str, NodePool]
 
     def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:gcp:NodePools", name, None, opts)
@@ -93,11 +103,11 @@ class NodePools(pulumi.ComponentResource):
         for group in args.gpu_groups:
             pool = group.pool
             spec = pool.spec
-            accelerator = container.NodePoolNodeConfigGuestAcceleratorArgs(
+            accelerator = NodePoolNodeConfigGuestAcceleratorArgs(
                 type=spec.gcp_accelerator_type(group.machine_type),
                 count=spec.instance_types("gcp")[group.machine_type],
                 gpu_driver_installation_config=(
-                    container.NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                    NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
                         gpu_driver_version=GPU_DRIVER_VERSION
                     )
                 ),
@@ -134,11 +144,11 @@ class NodePools(pulumi.ComponentResource):
         *,
         initial: int,
         taints: Sequence[Taint] = (),
-        accelerator: container.NodePoolNodeConfigGuestAcceleratorArgs | None = None,
+        accelerator: NodePoolNodeConfigGuestAcceleratorArgs | None = None,
         zones: Sequence[str] = (),
         location_policy: str = "BALANCED",
-    ) -> container.NodePool:
-        return container.NodePool(
+    ) -> NodePool:
+        return NodePool(
             f"{name}-{pool}",
             name=pool,
             cluster=args.cluster,
@@ -147,13 +157,13 @@ class NodePools(pulumi.ComponentResource):
             node_locations=list(zones) or None,
             # Per zone, at creation only; the autoscaler owns the count afterwards.
             initial_node_count=initial,
-            autoscaling=container.NodePoolAutoscalingArgs(
+            autoscaling=NodePoolAutoscalingArgs(
                 total_min_node_count=min_nodes,
                 total_max_node_count=max_nodes,
                 location_policy=location_policy,
             ),
-            management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
-            node_config=container.NodePoolNodeConfigArgs(
+            management=NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=NodePoolNodeConfigArgs(
                 machine_type=machine_type,
                 disk_size_gb=disk_size_gb,
                 disk_type="pd-balanced",
@@ -163,16 +173,16 @@ class NodePools(pulumi.ComponentResource):
                 labels=labels,
                 resource_labels={**PART_OF_LABEL, **args.labels},
                 taints=[
-                    container.NodePoolNodeConfigTaintArgs(
+                    NodePoolNodeConfigTaintArgs(
                         key=t.key, value=t.value or "", effect=_EFFECTS[t.effect]
                     )
                     for t in taints
                 ],
                 guest_accelerators=[accelerator] if accelerator else None,
-                workload_metadata_config=container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                workload_metadata_config=NodePoolNodeConfigWorkloadMetadataConfigArgs(
                     mode=WORKLOAD_METADATA
                 ),
-                shielded_instance_config=container.NodePoolNodeConfigShieldedInstanceConfigArgs(
+                shielded_instance_config=NodePoolNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
             ),

@@ -7,7 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import kms, storage
+from pulumi_gcp import kms
+from pulumi_gcp.storage._inputs import (
+    BucketEncryptionArgs,
+    BucketLifecycleRuleActionArgs,
+    BucketLifecycleRuleArgs,
+    BucketLifecycleRuleConditionArgs,
+    BucketVersioningArgs,
+)
+from pulumi_gcp.storage.bucket import Bucket
+from pulumi_gcp.storage.get_project_service_account import get_project_service_account_output
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import PART_OF_LABEL, child, service_account_member, stateful
@@ -42,7 +51,7 @@ class StorageArgs:
 
 
 class Storage(pulumi.ComponentResource):
-    bucket: storage.Bucket
+    bucket: Bucket
     name: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
@@ -52,7 +61,7 @@ class Storage(pulumi.ComponentResource):
         encryption = None
         if cfg.kms_key_name:
             # Cloud Storage's service agent encrypts with the key; it needs the grant first.
-            agent = storage.get_project_service_account_output(
+            agent = get_project_service_account_output(
                 project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
             )
             depends_on.append(
@@ -64,36 +73,34 @@ class Storage(pulumi.ComponentResource):
                     opts=child(self),
                 )
             )
-            encryption = storage.BucketEncryptionArgs(default_kms_key_name=cfg.kms_key_name)
-        self.bucket = storage.Bucket(
+            encryption = BucketEncryptionArgs(default_kms_key_name=cfg.kms_key_name)
+        self.bucket = Bucket(
             f"{name}-bucket",
             name=args.name,
             project=args.project,
             location=args.region.upper(),
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            versioning=storage.BucketVersioningArgs(enabled=True),
+            versioning=BucketVersioningArgs(enabled=True),
             encryption=encryption,
             lifecycle_rules=[
-                storage.BucketLifecycleRuleArgs(
-                    action=storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=storage.BucketLifecycleRuleConditionArgs(
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=BucketLifecycleRuleConditionArgs(
                         age=cfg.celery_results_expiry_days,
                         matches_prefixes=[CELERY_RESULTS_PREFIX],
                     ),
                 ),
-                storage.BucketLifecycleRuleArgs(
-                    action=storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=storage.BucketLifecycleRuleConditionArgs(
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=BucketLifecycleRuleConditionArgs(
                         days_since_noncurrent_time=cfg.noncurrent_version_expiry_days,
                         with_state="ARCHIVED",
                     ),
                 ),
-                storage.BucketLifecycleRuleArgs(
-                    action=storage.BucketLifecycleRuleActionArgs(
-                        type="AbortIncompleteMultipartUpload"
-                    ),
-                    condition=storage.BucketLifecycleRuleConditionArgs(age=1),
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+                    condition=BucketLifecycleRuleConditionArgs(age=1),
                 ),
             ],
             force_destroy=False,
