@@ -11,7 +11,9 @@ the platform imports the classes from their files. Nothing else is changed: the 
 their Args types and the type tokens are pulumi-gcp's own, and pyright checks every call
 against them as before.
 
-A package another module loaded fully first stays as it is.
+A package another module loaded fully first stays as it is. After this setup,
+`pulumi_gcp.compute.Network` (attribute access on the package) does not work: import each
+class from its module, as the components here do.
 """
 
 from __future__ import annotations

@@ -130,6 +130,14 @@ def check(settings: StackSettings) -> None:
             problems.append(
                 f"{key}.balloonGpus: {machine} exposes only {gpus} GPUs; the balloon never fits"
             )
+    cfg = _cfg(settings)
+    if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
+        problems.append(
+            f"{PROJECT}:gcp.cluster.gpuZones: a regional cluster would put every GPU pool in "
+            f"all zones of {cfg.region}, and GKE fails to create a pool in a zone without its "
+            "GPU; list the zones that offer your accelerators (Compute Engine: GPU regions and "
+            "zones), e.g. [" + f"{cfg.region}-a, {cfg.region}-c]"
+        )
     nvidia = settings.addons.nvidia
     if nvidia.mode != "auto":
         problems.append(

@@ -116,6 +116,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     ("typo", setting("gcp.databse", {}), "gcp.databse", "did you mean `database`"),
     (
+        "gpu-zones-missing",
+        removed("gcp.cluster.gpuZones"),
+        "gcp.cluster.gpuZones",
+        "zones that offer your accelerators",
+    ),
+    (
         "gpu-operator-on-gke",
         setting("addons.nvidia.mode", "gpu-operator"),
         "addons.nvidia.mode",
