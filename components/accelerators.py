@@ -42,6 +42,9 @@ class Accelerator:
     aws_instance_types: Mapping[str, int] = field(default_factory=dict)
     # Azure VM sizes (AKS node pools) with their physical GPUs; the first is the default.
     azure_vm_sizes: Mapping[str, int] = field(default_factory=dict)
+    # GCE machine types -> (GKE accelerator type, GPUs attached). Accelerator-optimized
+    # families (a2, a3) come with their GPUs; N1 types get T4s attached in this count.
+    gcp_machine_types: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def is_mig(self) -> bool:
@@ -63,11 +66,30 @@ class Accelerator:
             return self.aws_instance_types
         if cloud == "azure":
             return self.azure_vm_sizes
+        if cloud == "gcp":
+            return {machine: count for machine, (_, count) in self.gcp_machine_types.items()}
         return {}
+
+    def gcp_accelerator_type(self, machine_type: str) -> str:
+        """The GKE accelerator type (`nvidia-h100-80gb`) a machine type carries."""
+        return self.gcp_machine_types[machine_type][0]
 
     def gpus_per_node(self, cloud: str, instance_type: str) -> int:
         """Schedulable ``nvidia.com/gpu`` per node (MIG slices count one each)."""
         return self.instance_types(cloud)[instance_type] * self.slices_per_gpu
+
+
+# GKE accelerator types per machine type (Compute Engine "GPU machine types", 2026-11). GCP
+# offers no A10 (its smaller inference GPU is the L4, for which the chart has no label).
+_GCP_A100_40 = "nvidia-tesla-a100"
+_GCP_A100_80 = "nvidia-a100-80gb"
+_GCP_H100 = {
+    "a3-highgpu-8g": ("nvidia-h100-80gb", 8),
+    "a3-megagpu-8g": ("nvidia-h100-mega-80gb", 8),
+}
+# GKE partitions GPUs into MIG slices itself (gpu_partition_size); A3 High is the H100 type
+# its MIG documentation lists.
+_GCP_H100_MIG = {"a3-highgpu-8g": _GCP_H100["a3-highgpu-8g"]}
 
 
 def _catalog(*items: Accelerator) -> Mapping[str, Accelerator]:
@@ -91,6 +113,12 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "Standard_NC8as_T4_v3": 1,
             "Standard_NC16as_T4_v3": 1,
             "Standard_NC64as_T4_v3": 4,
+        },
+        gcp_machine_types={
+            "n1-standard-8": ("nvidia-tesla-t4", 1),
+            "n1-standard-4": ("nvidia-tesla-t4", 1),
+            "n1-standard-16": ("nvidia-tesla-t4", 2),
+            "n1-standard-32": ("nvidia-tesla-t4", 4),
         },
     ),
     Accelerator(
@@ -119,6 +147,13 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         aws_instance_types={"p4d.24xlarge": 8},
         # ND A100 v4: eight A100 40GB.
         azure_vm_sizes={"Standard_ND96asr_v4": 8},
+        gcp_machine_types={
+            "a2-highgpu-1g": (_GCP_A100_40, 1),
+            "a2-highgpu-2g": (_GCP_A100_40, 2),
+            "a2-highgpu-4g": (_GCP_A100_40, 4),
+            "a2-highgpu-8g": (_GCP_A100_40, 8),
+            "a2-megagpu-16g": (_GCP_A100_40, 16),
+        },
     ),
     Accelerator(
         "a100e",
@@ -133,6 +168,12 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "Standard_NC96ads_A100_v4": 4,
             "Standard_ND96amsr_A100_v4": 8,
         },
+        gcp_machine_types={
+            "a2-ultragpu-1g": (_GCP_A100_80, 1),
+            "a2-ultragpu-2g": (_GCP_A100_80, 2),
+            "a2-ultragpu-4g": (_GCP_A100_80, 4),
+            "a2-ultragpu-8g": (_GCP_A100_80, 8),
+        },
     ),
     Accelerator(
         "h100",
@@ -146,6 +187,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
             "Standard_NC40ads_H100_v5": 1,
             "Standard_NC80adis_H100_v5": 2,
         },
+        gcp_machine_types=_GCP_H100,
     ),
     Accelerator(
         "h100-1g20gb",
@@ -157,6 +199,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         aws_instance_types={"p5.48xlarge": 8},
         # 1g.20gb exists on the 80GB H100 only (not on H100 NVL).
         azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
+        gcp_machine_types=_GCP_H100_MIG,
     ),
     Accelerator(
         "h100-3g40gb",
@@ -167,6 +210,7 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         slices_per_gpu=2,
         aws_instance_types={"p5.48xlarge": 8},
         azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
+        gcp_machine_types=_GCP_H100_MIG,
     ),
 )
 

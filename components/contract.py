@@ -156,6 +156,20 @@ class AzureFacts:
 
 
 @dataclass(frozen=True)
+class GcpFacts:
+    """GCP only: the chart's `gcp` block and infra.gcp_project_id. The Google service
+    accounts reach the ServiceAccounts as iam.gke.io/gcp-service-account through the chart's
+    own gcp.iam_service_account / gcp.inference_service_account, never as annotations too
+    (the key would be written twice)."""
+
+    project_id: pulumi.Input[str]
+    # Email of the Google service account the control plane (release namespace) runs as.
+    control_plane_service_account: pulumi.Input[str]
+    # Email of the one the inference ServiceAccount (endpoint namespace) runs as.
+    inference_service_account: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     cloud_provider: str  # the chart's cloud_provider: aws | azure | gcp | onprem
     cluster_name: pulumi.Input[str]
@@ -173,6 +187,7 @@ class PlatformFacts:
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Azure only: the chart's `azure:` block.
     azure: AzureFacts | None = None
+    gcp: GcpFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +222,9 @@ class PlatformOutputs:
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The cloud installs the NVIDIA driver and device plugin on GPU nodes itself (GKE); a
+    # second device plugin from the add-ons would fight it.
+    provides_gpu_device_plugin: bool = False
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that
@@ -246,7 +264,7 @@ def _from_tree(cls: type[T], tree: Mapping[str, Any]) -> T:
 
 _BLOCKS: dict[str, type] = {
     c.__name__: c
-    for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities, AzureFacts)
+    for c in (Registry, Database, Cache, Broker, ObjectStorage, Identities, AzureFacts, GcpFacts)
 }
 
 

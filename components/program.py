@@ -10,6 +10,7 @@ import dataclasses
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -38,6 +39,13 @@ class Platform:
     # What the add-ons need to know before anything exists (see PlatformOutputs).
     needs_cluster_autoscaler: bool = False
     kubernetes_version: Callable[[StackSettings], str | None] = lambda _: None
+    provides_gpu_device_plugin: bool = False
+
+
+def _gcp() -> ModuleType:
+    from components.gcp import platform
+
+    return platform
 
 
 def _cloud(module: str, component: str, *, needs_cluster_autoscaler: bool) -> Platform:
@@ -69,6 +77,16 @@ PLATFORMS: dict[Cloud, Platform] = {
     "aws": _cloud("components.aws.platform", "AwsPlatform", needs_cluster_autoscaler=True),
     # AKS's own autoscaler scales every pool.
     "azure": _cloud("components.azure.platform", "AzurePlatform", needs_cluster_autoscaler=False),
+    # Imported when used: its pulumi-gcp resource modules load eagerly (components/gcp).
+    "gcp": Platform(
+        check=lambda s: _gcp().check(s),
+        preview_facts=lambda s: _gcp().preview_facts(s),
+        gpu_pools=lambda s: _gcp().gpu_pools(s),
+        secret_env_keys=lambda s: _gcp().secret_env_keys(s),
+        build=lambda name, s: _gcp().GcpPlatform(name, s).outputs,
+        kubernetes_version=lambda s: _gcp().kubernetes_version(s),
+        provides_gpu_device_plugin=True,
+    ),
 }
 
 
@@ -83,6 +101,7 @@ def check(settings: StackSettings) -> list[Finding]:
         platform.gpu_pools(settings),
         platform.needs_cluster_autoscaler,
         platform.kubernetes_version(settings),
+        platform.provides_gpu_device_plugin,
     )
     if not settings.chart.install:
         return []

@@ -29,6 +29,7 @@ from components.addons.settings import AddonsSettings
 from components.aws.settings import AwsSettings
 from components.azure.settings import AzureSettings
 from components.existing.settings import ExistingSettings
+from components.gcp.settings import GcpSettings
 from components.settings_base import (
     Model,
     Quantity,
@@ -42,7 +43,7 @@ from components.settings_base import (
 PROJECT = "model-engine-infra"
 # The clouds a stack can choose; each has a settings block of the same name (`cloud: X`
 # requires the `X` block and no other) and a platform in components/program.py.
-Cloud = Literal["existing", "aws", "azure"]
+Cloud = Literal["existing", "aws", "azure", "gcp"]
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 
 # Config secrets are read by the platform that needs them, never parsed into StackSettings,
@@ -467,6 +468,7 @@ class StackSettings(Model):
     existing: ExistingSettings | None = None
     aws: AwsSettings | None = None
     azure: AzureSettings | None = None
+    gcp: GcpSettings | None = None
     # Cluster add-ons the chart needs (Istio, KEDA, Prometheus, ...).
     addons: AddonsSettings = AddonsSettings()
     # Free-form chart values merged last; guards still apply to the result.

@@ -183,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
             "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
             "<repository>:<tag>`, or let the registry's cache do it "
             "(aws.registry.upstream, azure.registry.upstream).\n"
+            if values["config"]["values"]["infra"].get("cloud_provider") != "gcp"
+            else "Copy them from your registry (Artifact Registry needs flat image names), e.g. "
+            "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
+            "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
         )
     out.write("\n\n## How long the first `pulumi up` takes\n")
     out.write("\n".join(estimate.report(estimate.estimate(run.resources))) + "\n")

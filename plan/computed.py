@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from plan import computed_aws, computed_azure
+from plan import computed_aws, computed_azure, computed_gcp
 
 ResourceRule = Callable[[str, dict[str, Any]], dict[str, Any]]
 # An invoke's answer from its arguments and what already exists in the simulated cloud.
@@ -59,16 +59,18 @@ RESOURCES: dict[str, ResourceRule] = {
     "kubernetes:helm.sh/v3:Release": _helm_release,
     **computed_aws.RESOURCES,
     **computed_azure.RESOURCES,
+    **computed_gcp.RESOURCES,
 }
 
 
 def _ignoring_existing(rule: Callable[[dict[str, Any]], dict[str, Any]]) -> CallRule:
-    """Azure's lookups answer from the arguments alone (no pre-existing Azure resources are
-    simulated)."""
+    """Azure's and GCP's lookups answer from the arguments alone (no pre-existing Azure or
+    GCP resources are simulated)."""
     return lambda args, existing: rule(args)
 
 
 CALLS: dict[str, CallRule] = {
     **computed_aws.CALLS,
     **{token: _ignoring_existing(rule) for token, rule in computed_azure.CALLS.items()},
+    **{token: _ignoring_existing(rule) for token, rule in computed_gcp.CALLS.items()},
 }

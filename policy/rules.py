@@ -313,6 +313,99 @@ AZURE_POLICIES = {
     ),
 }
 
+# -- GCP ------------------------------------------------------------------------------
+
+cloud_sql_is_protected = Rule(
+    "gcp:sql/databaseInstance:DatabaseInstance",
+    {
+        "must have no public IP (settings.ipConfiguration.ipv4Enabled false)": lambda p: (
+            _get(p, "settings.ipConfiguration.ipv4Enabled") is False
+        ),
+        "must sit on a private network": lambda p: bool(
+            _get(p, "settings.ipConfiguration.privateNetwork")
+        ),
+        "must refuse unencrypted connections (sslMode ENCRYPTED_ONLY)": lambda p: (
+            _get(p, "settings.ipConfiguration.sslMode")
+            in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+        ),
+        "backups must be on": lambda p: _get(p, "settings.backupConfiguration.enabled") is True,
+        "point-in-time recovery must be on": lambda p: (
+            _get(p, "settings.backupConfiguration.pointInTimeRecoveryEnabled") is True
+        ),
+        "deletion protection must be on": lambda p: (
+            p.get("deletionProtection") is not False
+            and _get(p, "settings.deletionProtectionEnabled") is True
+        ),
+    },
+)
+
+# Memorystore cannot require AUTH or TLS here: the pinned server's forwarders use neither
+# (README, GCP). So it must be private and persistent.
+memorystore_is_private = Rule(
+    "gcp:redis/instance:Instance",
+    {
+        "must be reached through private services access": lambda p: (
+            p.get("connectMode") == "PRIVATE_SERVICE_ACCESS"
+        ),
+        "must be attached to the cluster's network (authorizedNetwork)": lambda p: bool(
+            p.get("authorizedNetwork")
+        ),
+        "RDB persistence must be on": lambda p: (
+            _get(p, "persistenceConfig.persistenceMode") == "RDB"
+        ),
+    },
+)
+
+gcs_bucket_is_private = Rule(
+    "gcp:storage/bucket:Bucket",
+    {
+        "public access prevention must be enforced": lambda p: (
+            p.get("publicAccessPrevention") == "enforced"
+        ),
+        "uniform bucket-level access must be on": lambda p: (
+            p.get("uniformBucketLevelAccess") is True
+        ),
+        "versioning must be on": lambda p: _get(p, "versioning.enabled") is True,
+    },
+)
+
+_PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+
+def gcp_iam_is_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    kind = args.resource_type
+    if not (kind.startswith("gcp:") and kind.lower().endswith("iammember")):
+        return
+    if args.props.get("member") in _PUBLIC_MEMBERS:
+        report(f"grants {args.props.get('role')} to {args.props.get('member')}", None)
+
+
+gke_is_private = Rule(
+    "gcp:container/cluster:Cluster",
+    {
+        "nodes must be private": lambda p: (
+            _get(p, "privateClusterConfig.enablePrivateNodes") is True
+        ),
+        "Workload Identity must be on": lambda p: bool(
+            _get(p, "workloadIdentityConfig.workloadPool")
+        ),
+        "legacy ABAC must be off": lambda p: p.get("enableLegacyAbac") is not True,
+        "the public endpoint must not be open to the whole internet": lambda p: (
+            _get(p, "privateClusterConfig.enablePrivateEndpoint") is True
+            or (
+                bool(_get(p, "masterAuthorizedNetworksConfig.cidrBlocks"))
+                and "0.0.0.0/0"
+                not in [
+                    b.get("cidrBlock")
+                    for b in _get(p, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+                    if isinstance(b, Mapping)
+                ]
+            )
+        ),
+    },
+)
+
+
 # Policy name -> (description, rule).
 RULES: dict[str, tuple[str, Rule]] = {
     "helm-values-no-credentials": (
@@ -342,12 +435,42 @@ RULES: dict[str, tuple[str, Rule]] = {
 }
 RULES.update({name: (description, rule) for name, (rule, description) in AZURE_POLICIES.items()})
 
+RULES.update(
+    {
+        "cloudsql-private-tls-backed-up": (
+            "Cloud SQL has no public IP, requires TLS, keeps backups with PITR.",
+            cloud_sql_is_protected,
+        ),
+        "memorystore-private-persistent": (
+            "Memorystore is reachable only over private services access and persists.",
+            memorystore_is_private,
+        ),
+        "gcs-bucket-private-versioned": (
+            "The GCS bucket enforces public access prevention, UBLA and versioning.",
+            gcs_bucket_is_private,
+        ),
+        "gke-private-workload-identity": (
+            "GKE nodes are private, Workload Identity on, the API not open to all.",
+            gke_is_private,
+        ),
+    }
+)
+
 POLICIES: list[Policy] = [
+    *(
+        ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=rule,
+            enforcement_level=EnforcementLevel.MANDATORY,
+        )
+        for name, (description, rule) in RULES.items()
+    ),
+    # Spans every IAM-member resource type, so it is a plain validate function.
     ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=rule,
+        name="gcp-iam-not-public",
+        description="No IAM grant to allUsers or allAuthenticatedUsers.",
+        validate=gcp_iam_is_not_public,
         enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    for name, (description, rule) in RULES.items()
+    ),
 ]

@@ -209,6 +209,50 @@ BREAKS: dict[str, list[tuple[str, Change, str]]] = {
             "whole internet",
         ),
     ],
+    # GCP: each case breaks one property of the gcp-prod example's resource.
+    "cloudsql-private-tls-backed-up": [
+        ("public-ip", set_("settings.ipConfiguration.ipv4Enabled", True), "no public IP"),
+        ("no-network", unset("settings.ipConfiguration.privateNetwork"), "private network"),
+        (
+            "plain",
+            set_("settings.ipConfiguration.sslMode", "ALLOW_UNENCRYPTED_AND_ENCRYPTED"),
+            "unencrypted",
+        ),
+        ("no-backups", set_("settings.backupConfiguration.enabled", False), "backups must be on"),
+        (
+            "no-pitr",
+            set_("settings.backupConfiguration.pointInTimeRecoveryEnabled", False),
+            "point-in-time",
+        ),
+        ("deletable", set_("settings.deletionProtectionEnabled", False), "deletion protection"),
+    ],
+    "memorystore-private-persistent": [
+        ("peering", set_("connectMode", "DIRECT_PEERING"), "private services access"),
+        ("no-network", unset("authorizedNetwork"), "authorizedNetwork"),
+        ("no-rdb", set_("persistenceConfig.persistenceMode", "DISABLED"), "RDB persistence"),
+    ],
+    "gcs-bucket-private-versioned": [
+        ("public", set_("publicAccessPrevention", "inherited"), "public access prevention"),
+        ("acls", set_("uniformBucketLevelAccess", False), "uniform bucket-level access"),
+        ("unversioned", set_("versioning.enabled", False), "versioning"),
+    ],
+    "gke-private-workload-identity": [
+        (
+            "public-nodes",
+            set_("privateClusterConfig.enablePrivateNodes", False),
+            "nodes must be private",
+        ),
+        ("no-wi", unset("workloadIdentityConfig.workloadPool"), "Workload Identity"),
+        ("abac", set_("enableLegacyAbac", True), "legacy ABAC"),
+        (
+            "open-endpoint",
+            both(
+                set_("privateClusterConfig.enablePrivateEndpoint", False),
+                set_("masterAuthorizedNetworksConfig.cidrBlocks", [{"cidrBlock": "0.0.0.0/0"}]),
+            ),
+            "whole internet",
+        ),
+    ],
 }
 
 # policy name -> [(case id, change to a compliant example resource that keeps it compliant)]

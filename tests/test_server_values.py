@@ -21,6 +21,7 @@ from components.model_engine.derive import SecretRefs, derive
 from components.settings import PROJECT, SettingsError, StackSettings
 from plan.simulator import ProgramRun, run_program
 from tests.aws.helpers import prod_config
+from tests.gcp.helpers import gcp_config
 from tests.helpers import set_path, settings_from
 
 Values = dict[str, Any]
@@ -199,7 +200,8 @@ def test_readme_carries_the_capability_table_of_each_example(run: ProgramRun) ->
     readme = (ROOT / "README.md").read_text()
     aws_values = run_program(prod_config()).values
     azure_values = run_program(stack_file("azure-prod")).values
-    for values in (run.values, aws_values, azure_values):
+    gcp_values = run_program(gcp_config()).values
+    for values in (run.values, aws_values, azure_values, gcp_values):
         assert capabilities.markdown(capabilities.capabilities(values)) in readme
 
 

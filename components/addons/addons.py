@@ -78,8 +78,11 @@ def planned(
     settings: StackSettings,
     platform_prometheus: pulumi.Input[str] | None,
     needs_cluster_autoscaler: bool = False,
+    provides_gpu_device_plugin: bool = False,
 ) -> dict[str, list[str]]:
-    """Add-ons to install -> the namespaces each one puts objects in."""
+    """Add-ons to install -> the namespaces each one puts objects in. A cloud that installs
+    the NVIDIA driver and device plugin itself (GKE) gets neither the device plugin nor the
+    GPU operator: two plugins would both register nvidia.com/gpu."""
     a = settings.addons
     plan: dict[str, list[str]] = {}
     if a.istio.enabled:
@@ -90,7 +93,7 @@ def planned(
         plan["prometheus"] = [a.prometheus.namespace]
     if a.prometheus_adapter.enabled:
         plan["prometheus-adapter"] = [a.prometheus_adapter.namespace]
-    if a.nvidia.enabled:
+    if a.nvidia.enabled and not provides_gpu_device_plugin:
         plan["nvidia"] = [a.nvidia.namespace]
     if a.cluster_autoscaler.enabled and needs_cluster_autoscaler:
         plan["cluster-autoscaler"] = [a.cluster_autoscaler.namespace]
@@ -118,10 +121,13 @@ def check(
     gpu_pools: Sequence[GpuNodePool],
     needs_cluster_autoscaler: bool = False,
     kubernetes_version: str | None = None,
+    provides_gpu_device_plugin: bool = False,
 ) -> None:
     """Everything about the add-ons that the stack file alone shows to be wrong. The program
     calls it once, before the first resource exists."""
-    plan = planned(settings, platform_prometheus, needs_cluster_autoscaler)
+    plan = planned(
+        settings, platform_prometheus, needs_cluster_autoscaler, provides_gpu_device_plugin
+    )
     problems: list[str] = []
     ours = {settings.namespaces.release, settings.namespaces.endpoints}
     for addon, names in plan.items():
@@ -178,7 +184,10 @@ class ClusterAddons(pulumi.ComponentResource):
         # The stack was judged by `check` (components/program.py) before any resource existed.
         settings, platform = args.settings, args.platform
         plan = planned(
-            settings, platform.facts.prometheus_address, platform.needs_cluster_autoscaler
+            settings,
+            platform.facts.prometheus_address,
+            platform.needs_cluster_autoscaler,
+            platform.provides_gpu_device_plugin,
         )
 
         privileged = {ns for addon in ("nvidia", "prometheus") for ns in plan.get(addon, [])}

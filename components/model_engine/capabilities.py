@@ -46,7 +46,12 @@ def _endpoints(registry: str) -> Capability:
     return Capability(feature, "yes", f"images are checked in {registry.upper()} before create")
 
 
-def _async(broker: str) -> list[Capability]:
+def _async(broker: str, cloud: str = "") -> list[Capability]:
+    builder = (
+        "; the builder also creates their queues with its SQS delegate (tasks_v1.py)"
+        if cloud == "gcp"
+        else ""
+    )
     if broker in cf.CELERY_AUTOSCALER_BROKERS:
         return [
             Capability("Async endpoints", "yes", f"Celery on {broker}"),
@@ -59,7 +64,8 @@ def _async(broker: str) -> list[Capability]:
             "Async endpoints",
             "no",
             "on a Redis broker the gateway sends to Redis DB 0 while forwarders consume DB 3, "
-            "and forwarders store results in S3 (celery_forwarder.py, api/dependencies.py)",
+            "and forwarders store results in S3 (celery_forwarder.py, api/dependencies.py)"
+            f"{builder}",
             "use sync or streaming endpoints",
         ),
         Capability(
@@ -103,6 +109,14 @@ def _cacher(registry: str, replicas: Any) -> Capability:
             f"{cf.CACHER_LATEST_TAG_REPOSITORY}; the cacher is off and the gateway reads "
             "endpoint state from Kubernetes directly",
         )
+    if registry == "gar":
+        return Capability(
+            feature,
+            "yes",
+            "GAR's newest-tag lookup reports any failure as a missing repository, which the "
+            "cacher skips: it runs on an empty registry and pre-pulls the batch image once "
+            f"{cf.CACHER_LATEST_TAG_REPOSITORY} holds one",
+        )
     return Capability(
         feature,
         "yes",
@@ -134,6 +148,16 @@ def _azure_only() -> list[Capability]:
 
 def _storage(values: Mapping[str, Any]) -> Capability:
     feature = "Batch jobs and fine-tuning on object storage"
+    if values["config"]["values"]["infra"].get("cloud_provider") == "gcp":
+        return Capability(
+            feature,
+            "partly",
+            "batch and fine-tune job pods run as the endpoint namespace's inference "
+            "ServiceAccount, whose Google service account only reads the bucket, and the "
+            "fine-tune repository job supports only aws and azure "
+            "(populate_llm_fine_tuning_job_repository.py)",
+            "grant the inference service account roles/storage.objectCreator where your jobs write",
+        )
     if values.get("aws"):
         return Capability(feature, "yes", "job pods use the IRSA role")
     if values.get("extraPodEnvFrom"):
@@ -168,19 +192,37 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
     return Capability(feature, "yes", "KEDA with Prometheus and the cache Redis")
 
 
+def _signed_urls(cloud: str) -> list[Capability]:
+    """GCP only: the GCS gateways sign V4 URLs without a service-account email or token, so
+    google-cloud-storage needs credentials that can sign; GKE Workload Identity's cannot."""
+    if cloud != "gcp":
+        return []
+    return [
+        Capability(
+            "Download URLs (Files API, model download)",
+            "no",
+            "V4 signed URLs need a private key and Workload Identity credentials cannot sign "
+            "(gcs_file_storage_gateway.py, gcs_filesystem_gateway.py)",
+            "read files through the bucket with your own credentials",
+        )
+    ]
+
+
 def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     infra = values["config"]["values"]["infra"]
     registry = cf.infra_registry_type(infra)
     replicas = (values.get("replicaCount") or {}).get("cacher")
     azure = bool(values.get("azure"))
+    cloud = str(infra.get("cloud_provider"))
     return [
         _endpoints(registry),
-        *_async(str(values.get("celeryBrokerType"))),
+        *_async(str(values.get("celeryBrokerType")), cloud),
         _scale_from_zero(values),
         _azure_cacher() if azure and replicas else _cacher(registry, replicas),
         _image_builds(registry, str(infra.get("default_region"))),
         _storage(values),
         *(_azure_only() if azure else []),
+        *_signed_urls(cloud),
     ]
 
 
@@ -195,13 +237,21 @@ def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             # ACR: a missing repository raises ResourceNotFoundError, which the cacher catches.
             "before batch jobs: the cacher skips it while it is missing"
             if values.get("azure")
+            else "before batch jobs: the cacher pre-pulls its newest tag once it is there"
+            if cf.infra_registry_type(values["config"]["values"]["infra"]) == "gar"
             else "before install: the cacher reads its newest tag"
         )
         rows.append((f"{prefix}/{repo}", when))
     for key in cf.LLM_FRAMEWORK_REPOSITORIES:
         if key in launch:
             framework = key.removesuffix("_repository")
-            rows.append((f"{prefix}/{launch[key]}", f"before creating {framework} endpoints"))
+            rows.append(
+                (
+                    f"{prefix}/{launch[key]}",
+                    f"before creating {framework} endpoints, with each tag they use (the "
+                    "server checks the tag in the registry first)",
+                )
+            )
     return rows
 
 

@@ -242,6 +242,9 @@ def derive(
     }
     if facts.registry.registry_type:
         infra["docker_registry_type"] = facts.registry.registry_type
+    if facts.gcp is not None:
+        # The Pub/Sub delegate's project (GCP_PROJECT_ID from gcp.project_id wins; both set).
+        infra["gcp_project_id"] = facts.gcp.project_id
     if facts.prometheus_address:
         infra["prometheus_server_address"] = facts.prometheus_address
     if settings.identity_service_url:
@@ -401,6 +404,14 @@ def derive(
             "abs_container_name": facts.azure.abs_container_name,
             "servicebus_namespace": facts.azure.servicebus_namespace,
             "inference_client_id": facts.azure.inference_client_id,
+        }
+    # GKE Workload Identity: the chart writes iam.gke.io/gcp-service-account on the control-plane
+    # and inference ServiceAccounts from these, and GCP_PROJECT_ID from project_id.
+    if facts.gcp is not None:
+        values["gcp"] = {
+            "project_id": facts.gcp.project_id,
+            "iam_service_account": facts.gcp.control_plane_service_account,
+            "inference_service_account": facts.gcp.inference_service_account,
         }
     # S3-compatible storage: only the top-level value reaches the control plane, the
     # forwarders and batch jobs as S3_ENDPOINT_URL (the infra key is not read).

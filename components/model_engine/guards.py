@@ -817,3 +817,84 @@ def enforce(findings: Sequence[Finding]) -> None:
     errors = [f for f in findings if f.level == "error"]
     if errors:
         raise GuardError(errors)
+
+
+# ---------------------------------------------------------------------------------------
+# GCP (cloud_provider gcp)
+
+GKE_SERVICE_ACCOUNT_ANNOTATION = "iam.gke.io/gcp-service-account"
+
+
+@guard
+def gcp_workload_identity(ctx: Context) -> Iterator[Finding]:
+    """The chart annotates both ServiceAccounts from the `gcp` block and sets GCP_PROJECT_ID
+    from gcp.project_id; the cacher and gateway raise at start without a project id."""
+    if ctx.infra.get("cloud_provider") != "gcp":
+        return
+    for key, why in (
+        ("project_id", "GCP_PROJECT_ID: the gateway and cacher raise at start without it"),
+        ("iam_service_account", "the control plane's Google identity (Workload Identity)"),
+        ("inference_service_account", "the endpoint pods' Google identity"),
+    ):
+        value = ctx.get(f"gcp.{key}")
+        if not value:
+            yield _error(ctx, f"gcp.{key}", f"required on GCP: {why}")
+    project = ctx.get("gcp.project_id")
+    infra_project = ctx.infra.get("gcp_project_id")
+    if project and infra_project and project != infra_project and not is_deferred(project):
+        yield _error(
+            ctx,
+            "config.values.infra.gcp_project_id",
+            f"{infra_project!r} differs from gcp.project_id {project!r}: GCP_PROJECT_ID wins in "
+            "the gateway, the service config elsewhere",
+        )
+    for path in ("serviceAccount.annotations", "serviceTemplate.serviceAccountAnnotations"):
+        if GKE_SERVICE_ACCOUNT_ANNOTATION in (ctx.get(path) or {}):
+            yield _error(
+                ctx,
+                path,
+                f"must not carry {GKE_SERVICE_ACCOUNT_ANNOTATION}: the chart writes it from "
+                "gcp.iam_service_account / gcp.inference_service_account, and a second copy is "
+                "a duplicate key in the ServiceAccount",
+            )
+
+
+@guard
+def gar_image_names(ctx: Context) -> Iterator[Finding]:
+    """On Artifact Registry the server looks images up as packages/<name>/tags/<tag> without
+    URL-encoding the name: a nested name (a/b) is reported missing."""
+    prefix = str(ctx.infra.get("docker_repo_prefix", ""))
+    if cf.infra_registry_type(ctx.infra) != "gar" or is_deferred(prefix):
+        return
+    if len(prefix.split("/")) != 3:
+        yield _error(
+            ctx,
+            "config.values.infra.docker_repo_prefix",
+            f"{prefix!r} must be LOCATION-docker.pkg.dev/PROJECT/REPOSITORY exactly: the "
+            "server's GAR client reads the project and repository from its 2nd and 3rd parts",
+        )
+    for key in cf.INFERENCE_REPOSITORIES:
+        name = ctx.launch.get(key)
+        if isinstance(name, str) and "/" in name:
+            yield _error(
+                ctx,
+                f"config.values.launch.{key}",
+                f"{name!r} is nested: the server's Artifact Registry lookup sends the name "
+                "without URL-encoding its '/', so the image is reported missing and endpoint "
+                f"creates fail; use a flat name such as {name.replace('/', '-')!r}",
+            )
+
+
+@guard
+def gcp_plain_redis(ctx: Context) -> Iterator[Finding]:
+    if ctx.infra.get("cloud_provider") != "gcp":
+        return
+    if not ctx.get("redis.enableAuth") and not ctx.get("redis.enableTLS"):
+        yield _warning(
+            ctx,
+            "config.values.infra.redis_host",
+            "Redis (broker, results, cache) is used without AUTH and TLS: the pinned server's "
+            "forwarders get neither, and KEDA reads a Redis password only from AWS Secrets "
+            "Manager; keep the instance on the private network, reachable from the cluster "
+            "only",
+        )

@@ -195,7 +195,10 @@ def test_control_plane_env(s: StackRender) -> None:
         # A Redis broker (gateway and builder) is reached through REDIS_HOST/REDIS_PORT: the
         # same Redis as the cache URL the server is given.
         if s.values["celeryBrokerType"] == "redis":
-            cache = urllib.parse.urlparse(s.launch["cache_redis_onprem_url"])
+            cache_key = next(
+                k for k in ("cache_redis_onprem_url", "cache_redis_gcp_url") if k in s.launch
+            )
+            cache = urllib.parse.urlparse(s.launch[cache_key])
             assert env_value(container, "REDIS_HOST") == s.infra["redis_host"] == cache.hostname
             assert env_value(container, "REDIS_PORT") == str(cache.port or 6379)
 

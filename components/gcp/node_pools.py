@@ -1,0 +1,194 @@
+"""GKE node pools: system (`node-lifecycle: normal`), CPU (`cpu-only: "true"`) and one per GPU
+pool, each scaled by GKE's own cluster autoscaler (GPU pools from zero).
+
+GPU pools carry the label the chart selects on (`k8s.amazonaws.com/accelerator`, on every
+cloud), `node-lifecycle: normal`, the `nvidia.com/gpu` taint GKE itself puts on GPU nodes,
+and GKE's driver installation; GKE also runs the device plugin, and cuts MIG slices itself
+(`gpu_partition_size`), so the add-ons install neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp.container._inputs import (
+    NodePoolAutoscalingArgs,
+    NodePoolManagementArgs,
+    NodePoolNodeConfigArgs,
+    NodePoolNodeConfigGuestAcceleratorArgs,
+    NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs,
+    NodePoolNodeConfigShieldedInstanceConfigArgs,
+    NodePoolNodeConfigTaintArgs,
+    NodePoolNodeConfigWorkloadMetadataConfigArgs,
+)
+from pulumi_gcp.container.node_pool import NodePool
+
+from components import accelerators
+from components.contract import GpuNodePool, Taint
+from components.gcp import settings as gcp_settings
+from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
+from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child
+
+# The taint GKE adds to GPU nodes; declaring the same one keeps the pool's view and GKE's equal.
+GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "present")
+# GKE's installer: the newest driver the node version supports.
+GPU_DRIVER_VERSION = "LATEST"
+_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
+_EFFECTS["NoExecute"] = "NO_EXECUTE"
+SYSTEM_LABELS = {accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL}
+CPU_LABELS = {
+    accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL,
+    accelerators.CPU_ONLY_LABEL: "true",
+}
+
+
+def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
+    """The pool's node labels without the GPU operator's MIG label: GKE partitions itself."""
+    return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
+
+
+@dataclass(frozen=True)
+class GpuGroup:
+    pool: GpuNodePool
+    machine_type: str
+    initial_nodes: int
+    disk_size_gb: int
+
+
+@dataclass
+class NodePoolsArgs:
+    cluster: pulumi.Input[str]
+    project: str
+    location: str
+    settings: gcp_settings.NodePools
+    service_account: pulumi.Input[str]
+    gpu_groups: Sequence[GpuGroup]
+    gpu_zones: Sequence[str]
+    labels: dict[str, str]
+
+
+class NodePools(pulumi.ComponentResource):
+    system: NodePool
+    cpu: NodePool
+    gpu: dict[str, NodePool]
+
+    def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:gcp:NodePools", name, None, opts)
+        cfg = args.settings
+        self.system = self._pool(
+            name,
+            "system",
+            args,
+            cfg.system.machine_type,
+            cfg.system.disk_size_gb,
+            cfg.system.min_nodes,
+            cfg.system.max_nodes,
+            SYSTEM_LABELS,
+            initial=1 if cfg.system.min_nodes else 0,
+        )
+        self.cpu = self._pool(
+            name,
+            "cpu",
+            args,
+            cfg.cpu.machine_type,
+            cfg.cpu.disk_size_gb,
+            cfg.cpu.min_nodes,
+            cfg.cpu.max_nodes,
+            CPU_LABELS,
+            initial=1 if cfg.cpu.min_nodes else 0,
+        )
+        self.gpu = {}
+        for group in args.gpu_groups:
+            pool = group.pool
+            spec = pool.spec
+            accelerator = NodePoolNodeConfigGuestAcceleratorArgs(
+                type=spec.gcp_accelerator_type(group.machine_type),
+                count=spec.instance_types("gcp")[group.machine_type],
+                gpu_driver_installation_config=(
+                    NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
+                        gpu_driver_version=GPU_DRIVER_VERSION
+                    )
+                ),
+                gpu_partition_size=spec.mig_profile,
+            )
+            self.gpu[pool.name] = self._pool(
+                name,
+                f"gpu-{pool.name}",
+                args,
+                group.machine_type,
+                group.disk_size_gb,
+                pool.min_size,
+                pool.max_size,
+                gpu_labels(pool),
+                initial=group.initial_nodes,
+                taints=pool.taints,
+                accelerator=accelerator,
+                zones=args.gpu_zones,
+                # GPUs are scarce: take whichever zone has capacity.
+                location_policy="ANY",
+            )
+        self.register_outputs({"gpu_pools": sorted(self.gpu)})
+
+    def _pool(
+        self,
+        name: str,
+        pool: str,
+        args: NodePoolsArgs,
+        machine_type: str,
+        disk_size_gb: int,
+        min_nodes: int,
+        max_nodes: int,
+        labels: dict[str, str],
+        *,
+        initial: int,
+        taints: Sequence[Taint] = (),
+        accelerator: NodePoolNodeConfigGuestAcceleratorArgs | None = None,
+        zones: Sequence[str] = (),
+        location_policy: str = "BALANCED",
+    ) -> NodePool:
+        return NodePool(
+            f"{name}-{pool}",
+            name=pool,
+            cluster=args.cluster,
+            project=args.project,
+            location=args.location,
+            node_locations=list(zones) or None,
+            # Per zone, at creation only; the autoscaler owns the count afterwards.
+            initial_node_count=initial,
+            autoscaling=NodePoolAutoscalingArgs(
+                total_min_node_count=min_nodes,
+                total_max_node_count=max_nodes,
+                location_policy=location_policy,
+            ),
+            management=NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            node_config=NodePoolNodeConfigArgs(
+                machine_type=machine_type,
+                disk_size_gb=disk_size_gb,
+                disk_type="pd-balanced",
+                image_type="COS_CONTAINERD",
+                service_account=args.service_account,
+                oauth_scopes=OAUTH_SCOPES,
+                labels=labels,
+                resource_labels={**PART_OF_LABEL, **args.labels},
+                taints=[
+                    NodePoolNodeConfigTaintArgs(
+                        key=t.key, value=t.value or "", effect=_EFFECTS[t.effect]
+                    )
+                    for t in taints
+                ],
+                guest_accelerators=[accelerator] if accelerator else None,
+                workload_metadata_config=NodePoolNodeConfigWorkloadMetadataConfigArgs(
+                    mode=WORKLOAD_METADATA
+                ),
+                shielded_instance_config=NodePoolNodeConfigShieldedInstanceConfigArgs(
+                    enable_secure_boot=True, enable_integrity_monitoring=True
+                ),
+            ),
+            opts=child(
+                self,
+                custom_timeouts=NODE_POOL_TIMEOUTS,
+                ignore_changes=["initialNodeCount"],
+            ),
+        )

@@ -1,0 +1,459 @@
+"""GcpPlatform: everything model-engine needs on GCP, returned as PlatformOutputs.
+
+node identity -> network -> GKE cluster -> node pools; Cloud SQL and Memorystore wait only
+for private services access; Artifact Registry, GCS and the workload identities start
+alongside. Every fact the chart needs comes from a resource output (private IPs, the
+repository's registry URI, service-account emails, the bucket); the stack file holds only
+choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import Provider
+
+from components import accelerators, contract
+from components import settings as stack
+from components.contract import (
+    DEFERRED_MARKER,
+    Broker,
+    Credentials,
+    GcpFacts,
+    GpuNodePool,
+    Identities,
+    ObjectStorage,
+    PlatformFacts,
+    PlatformOutputs,
+)
+from components.gcp import settings as gcp_settings
+from components.gcp.cache import Cache, CacheArgs
+from components.gcp.cluster import Cluster, ClusterArgs
+from components.gcp.common import base_name, lift, trim_name
+from components.gcp.database import PORT as POSTGRES_PORT
+from components.gcp.database import Database, DatabaseArgs
+from components.gcp.identity import (
+    Identity,
+    IdentityArgs,
+    NodeIdentity,
+    NodeIdentityArgs,
+    account_email,
+    account_id,
+)
+from components.gcp.network import Network, NetworkArgs
+from components.gcp.node_pools import GPU_TAINT, GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.registry import Registry, RegistryArgs, registry_prefix, repository_names
+from components.gcp.storage import (
+    Storage,
+    StorageArgs,
+    bucket_name,
+    fine_tune_repository,
+    fine_tuned_weights_prefix,
+)
+from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
+
+CLOUD_PROVIDER = "gcp"
+BROKER = "redis"
+REDIS_PORT = 6379
+# Secrets of other platforms that mean nothing here: the Cloud SQL password is generated.
+UNUSED_SECRETS = ("databasePassword", "objectStorageAccessKeyId", "objectStorageSecretAccessKey")
+
+
+def _cfg(settings: StackSettings) -> gcp_settings.GcpSettings:
+    assert settings.gcp is not None, "settings validation requires the gcp block"
+    return settings.gcp
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names, derived from the environment (or the operator's explicit choice)."""
+
+    cluster: str
+    network: str
+    database: str
+    redis: str
+    bucket: str
+    control_plane_account: str
+    inference_account: str
+
+    @classmethod
+    def of(cls, settings: StackSettings) -> Names:
+        cfg = _cfg(settings)
+        base = base_name(settings.environment)
+        return cls(
+            cluster=cfg.cluster.name or trim_name(base, 40),
+            # Networks, routers, addresses: 63; Cloud SQL instances: 80 (less the project);
+            # Memorystore instances: 40.
+            network=trim_name(base, 40),
+            database=trim_name(base, 63),
+            redis=trim_name(base, 40),
+            bucket=cfg.storage.bucket_name or bucket_name(cfg.project, settings.environment),
+            control_plane_account=account_id(settings.environment, "ctl"),
+            inference_account=account_id(settings.environment, "inf"),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# What the stack file alone decides
+
+
+def check(settings: StackSettings) -> None:
+    """GPU pools must name a machine type GCP attaches their accelerator to; secrets of other
+    platforms and add-on choices that would fight GKE are refused."""
+    problems: list[str] = []
+    offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(CLOUD_PROVIDER)]
+    for i, pool in enumerate(settings.gpu.pools):
+        key = f"{PROJECT}:gpu.pools[{i}]"
+        types = pool.spec.instance_types(CLOUD_PROVIDER)
+        if not types:
+            problems.append(
+                f"{key}.accelerator: {pool.accelerator!r} is not offered on GCP (GKE has no "
+                f"machine type with it); use one of {', '.join(offered)}, or run this pool "
+                "on another cloud"
+            )
+            continue
+        if pool.instance_type is not None and pool.instance_type not in types:
+            problems.append(
+                f"{key}.instanceType: {pool.instance_type!r} is not a GCP machine type with "
+                f"{pool.accelerator}; use one of {', '.join(types)}"
+            )
+            continue
+        machine = _machine_type(pool)
+        gpus = pool.spec.gpus_per_node(CLOUD_PROVIDER, machine)
+        if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
+            problems.append(
+                f"{key}.gpusPerNode: {machine} exposes {gpus} nvidia.com/gpu for "
+                f"{pool.accelerator}; remove gpusPerNode (it follows from the machine type)"
+            )
+        if pool.balloon_gpus > gpus:
+            problems.append(
+                f"{key}.balloonGpus: {machine} exposes only {gpus} GPUs; the balloon never fits"
+            )
+    cfg = _cfg(settings)
+    if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
+        problems.append(
+            f"{PROJECT}:gcp.cluster.gpuZones: a regional cluster would put every GPU pool in "
+            f"all zones of {cfg.region}, and GKE fails to create a pool in a zone without its "
+            "GPU; list the zones that offer your accelerators (Compute Engine: GPU regions and "
+            "zones), e.g. [" + f"{cfg.region}-a, {cfg.region}-c]"
+        )
+    nvidia = settings.addons.nvidia
+    if nvidia.mode != "auto":
+        problems.append(
+            f"{PROJECT}:addons.nvidia.mode: GKE installs the NVIDIA driver and device plugin "
+            "on GPU nodes and cuts MIG slices itself, so no device plugin or GPU operator is "
+            "installed on GCP (a second one would fight GKE's); remove addons.nvidia.mode"
+        )
+    given = [k for k in UNUSED_SECRETS if stack.secret(k) is not None]
+    problems += [
+        f"{PROJECT}:{k}: not used with cloud 'gcp' (the Cloud SQL password is generated and "
+        f"storage access is Workload Identity); remove it with `pulumi config rm {k}`"
+        for k in given
+    ]
+    if problems:
+        raise SettingsError(problems)
+
+
+def _machine_type(pool: GpuPool) -> str:
+    return pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
+
+
+def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
+    """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
+    return [
+        GpuNodePool(
+            name=p.name,
+            accelerator=p.accelerator,
+            gpus_per_node=p.spec.gpus_per_node(CLOUD_PROVIDER, _machine_type(p)),
+            min_size=p.min_size,
+            max_size=p.max_size,
+            balloon_replicas=p.balloon_replicas,
+            balloon_gpus=p.balloon_gpus,
+            taints=(GPU_TAINT,),
+        )
+        for p in settings.gpu.pools
+    ]
+
+
+def kubernetes_version(settings: StackSettings) -> str | None:
+    """The minimum control-plane version the stack asks for; unset: the channel's."""
+    return _cfg(settings).cluster.version
+
+
+def secret_env_keys(settings: StackSettings) -> list[str]:
+    return []
+
+
+# ---------------------------------------------------------------------------------------
+# Facts: the same function builds them from placeholders (preview) and Outputs (deploy)
+
+
+@dataclass(frozen=True)
+class FactSources:
+    cluster_name: pulumi.Input[str]
+    registry_prefix: pulumi.Input[str]
+    database_host: pulumi.Input[str]
+    cache_host: pulumi.Input[str]
+    cache_port: pulumi.Input[int]
+    bucket: pulumi.Input[str]
+    control_plane_email: pulumi.Input[str]
+    inference_email: pulumi.Input[str]
+
+
+def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
+    cfg = _cfg(settings)
+    return PlatformFacts(
+        cloud_provider=CLOUD_PROVIDER,
+        cluster_name=src.cluster_name,
+        region=cfg.region,
+        account_id=cfg.project,
+        registry=contract.Registry(prefix=src.registry_prefix, repositories=repository_names()),
+        database=contract.Database(
+            host=src.database_host,
+            port=POSTGRES_PORT,
+            name=cfg.database.name,
+            user=cfg.database.user,
+            # Cloud SQL requires TLS (ENCRYPTED_ONLY); the server's client does not verify it.
+            ssl_mode="require",
+        ),
+        # No AUTH, no TLS: the forwarders get neither at the pinned server (cache.py).
+        cache=contract.Cache(host=src.cache_host, port=src.cache_port, tls=False, auth=False),
+        broker=Broker(kind=BROKER),
+        storage=ObjectStorage(
+            bucket=src.bucket,
+            fine_tune_repository=lift(fine_tune_repository, src.bucket),
+            fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
+        ),
+        # Workload Identity annotations come from the chart's gcp block (GcpFacts).
+        identities=Identities(),
+        prometheus_address=settings.prometheus_address,
+        gcp=GcpFacts(
+            project_id=cfg.project,
+            control_plane_service_account=src.control_plane_email,
+            inference_service_account=src.inference_email,
+        ),
+    )
+
+
+def _unknown(what: str) -> str:
+    return f"{DEFERRED_MARKER}gcp {what}>"
+
+
+def preview_facts(settings: StackSettings) -> PlatformFacts:
+    """The facts before any resource exists: names and the registry path are known (they are
+    chosen), private IPs are placeholders."""
+    cfg = _cfg(settings)
+    names = Names.of(settings)
+    return build_facts(
+        settings,
+        FactSources(
+            cluster_name=names.cluster,
+            registry_prefix=registry_prefix(cfg.region, cfg.project, cfg.registry.repository_id),
+            database_host=_unknown("cloud sql private ip"),
+            cache_host=_unknown("memorystore host"),
+            cache_port=REDIS_PORT,
+            bucket=names.bucket,
+            control_plane_email=account_email(names.control_plane_account, cfg.project),
+            inference_email=account_email(names.inference_account, cfg.project),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The component
+
+
+class GcpPlatform(pulumi.ComponentResource):
+    outputs: PlatformOutputs
+    node_identity: NodeIdentity
+    network: Network
+    cluster: Cluster
+    nodes: NodePools
+    database: Database
+    cache: Cache
+    registry: Registry
+    storage: Storage
+    identity: Identity
+
+    def __init__(
+        self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:gcp:Platform", name, None, opts)
+        cfg = _cfg(settings)
+        names = Names.of(settings)
+        protect = settings.protect
+        labels = {"environment": settings.environment, **cfg.labels}
+        # Everything lives in the stack's project and region: the provider says so once.
+        provider = Provider(
+            f"{name}-gcp",
+            project=cfg.project,
+            region=cfg.region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+
+        self.node_identity = NodeIdentity(
+            f"{name}-node-identity",
+            NodeIdentityArgs(project=cfg.project, environment=settings.environment),
+            opts=sub,
+        )
+        node_sa = self.node_identity.account.email
+        self.network = Network(
+            f"{name}-network",
+            NetworkArgs(
+                settings=cfg.network,
+                project=cfg.project,
+                region=cfg.region,
+                name=names.network,
+                node_service_account=node_sa,
+            ),
+            opts=sub,
+        )
+        self.cluster = Cluster(
+            f"{name}-cluster",
+            ClusterArgs(
+                settings=cfg.cluster,
+                name=names.cluster,
+                project=cfg.project,
+                location=cfg.location,
+                network=self.network.network_id,
+                subnetwork=self.network.subnetwork_id,
+                pods_range_name=self.network.pods_range_name,
+                services_range_name=self.network.services_range_name,
+                node_service_account=node_sa,
+                labels=labels,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        pools = gpu_pools(settings)
+        self.nodes = NodePools(
+            f"{name}-nodes",
+            NodePoolsArgs(
+                cluster=self.cluster.name,
+                project=cfg.project,
+                location=cfg.location,
+                settings=cfg.node_pools,
+                service_account=node_sa,
+                gpu_groups=[
+                    GpuGroup(
+                        pool=pool,
+                        machine_type=_machine_type(p),
+                        initial_nodes=1 if (p.desired_size or p.min_size) else 0,
+                        disk_size_gb=p.disk_size_gb,
+                    )
+                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
+                ],
+                gpu_zones=cfg.cluster.gpu_zones,
+                labels=labels,
+            ),
+            opts=sub,
+        )
+        db_cfg = cfg.database
+        self.database = Database(
+            f"{name}-database",
+            DatabaseArgs(
+                settings=db_cfg,
+                name=names.database,
+                project=cfg.project,
+                region=cfg.region,
+                network=self.network.network_id,
+                private_services=self.network.private_services,
+                deletion_protection=(
+                    protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
+                ),
+                labels=labels,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        self.cache = Cache(
+            f"{name}-cache",
+            CacheArgs(
+                settings=cfg.redis,
+                name=names.redis,
+                project=cfg.project,
+                region=cfg.region,
+                network=self.network.network_id,
+                private_services=self.network.private_services,
+                labels=labels,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        self.registry = Registry(
+            f"{name}-registry",
+            RegistryArgs(
+                settings=cfg.registry,
+                project=cfg.project,
+                region=cfg.region,
+                labels=labels,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        self.storage = Storage(
+            f"{name}-storage",
+            StorageArgs(
+                settings=cfg.storage,
+                name=names.bucket,
+                project=cfg.project,
+                region=cfg.region,
+                labels=labels,
+                protect=protect,
+            ),
+            opts=sub,
+        )
+        ns = settings.namespaces
+        self.identity = Identity(
+            f"{name}-identity",
+            IdentityArgs(
+                project=cfg.project,
+                environment=settings.environment,
+                release_namespace=ns.release,
+                endpoint_namespace=ns.endpoints,
+                bucket=self.storage.name,
+                repository=self.registry.repository,
+                node_service_account=node_sa,
+                cluster=self.cluster.cluster,
+            ),
+            opts=sub,
+        )
+
+        facts = build_facts(
+            settings,
+            FactSources(
+                cluster_name=self.cluster.name,
+                registry_prefix=self.registry.prefix,
+                database_host=self.database.host,
+                cache_host=self.cache.host,
+                cache_port=self.cache.port,
+                bucket=self.storage.name,
+                control_plane_email=self.identity.control_plane.email,
+                inference_email=self.identity.inference.email,
+            ),
+        )
+        self.outputs = PlatformOutputs(
+            kubernetes_provider=self.cluster.provider,
+            facts=facts,
+            credentials=Credentials(database_password=self.database.password),
+            gpu_pools=pools,
+            # Nodes must exist before Helm waits on pods.
+            depends_on=[self.nodes.system, self.nodes.cpu],
+            # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
+            needs_cluster_autoscaler=False,
+            kubernetes_version=kubernetes_version(settings),
+            provides_gpu_device_plugin=True,
+        )
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster.name,
+                "database_host": self.database.host,
+                "redis_host": self.cache.host,
+                "bucket": self.storage.name,
+                "registry_prefix": self.registry.prefix,
+                "control_plane_service_account": self.identity.control_plane.email,
+                "inference_service_account": self.identity.inference.email,
+            }
+        )

@@ -1,0 +1,91 @@
+"""Artifact Registry: one Docker repository; docker_repo_prefix is its
+`LOC-docker.pkg.dev/PROJECT/REPO` and each chart repository value an image name under it.
+
+Image names are flat (`batch-infer-vllm`, not `llm-engine/batch-infer-vllm`). The server's
+GAR client asks the API for `.../repositories/REPO/packages/<name>/tags/<tag>` with the name
+as written; Artifact Registry names a nested image's package with the slash URL-encoded, so
+a nested name would be reported missing and every endpoint create refused. A flat name needs
+no encoding.
+
+The repository is filled by copying the images (the plan prints each one that must be
+there). A remote repository (Docker Hub or another upstream) does not fit: its packages are
+the upstream paths, nested by nature (`vllm/vllm-openai`), and it holds a tag only after the
+first pull, so the server's existence check fails before anyone pulled.
+
+The cacher is safe on an empty repository here: GAR's newest-tag lookup turns every error
+into DockerRepositoryNotFoundException, which the cacher catches, so it starts and skips
+pre-pulling the batch image (unlike ECR, where an empty repository crash-loops it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import artifactregistry
+
+from components.gcp import settings as gcp_settings
+from components.gcp.common import PART_OF_LABEL, stateful
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+
+DOCKER_HOST_SUFFIX = "-docker.pkg.dev"
+
+
+def flat(path: str) -> str:
+    return path.replace("/", "-")
+
+
+def repository_names() -> dict[str, str]:
+    """Chart launch key -> image name under docker_repo_prefix (the chart's path, flattened)."""
+    return {key: flat(path) for key, path in INFERENCE_REPOSITORIES.items()}
+
+
+def registry_prefix(location: str, project: str, repository_id: str) -> str:
+    """What the server parses as LOC-docker.pkg.dev/PROJECT/REPO (gar_docker_repository.py)."""
+    return f"{location}{DOCKER_HOST_SUFFIX}/{project}/{repository_id}"
+
+
+@dataclass
+class RegistryArgs:
+    settings: gcp_settings.Registry
+    project: str
+    region: str
+    labels: dict[str, str]
+    protect: bool
+
+
+class Registry(pulumi.ComponentResource):
+    repository: artifactregistry.Repository
+    # LOC-docker.pkg.dev/PROJECT/REPO, from the repository itself.
+    prefix: pulumi.Output[str]
+    names: dict[str, str]
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:gcp:Registry", name, None, opts)
+        cfg = args.settings
+        self.repository = artifactregistry.Repository(
+            f"{name}-docker",
+            repository_id=cfg.repository_id,
+            project=args.project,
+            location=args.region,
+            format="DOCKER",
+            mode="STANDARD_REPOSITORY",
+            description="model-engine inference images",
+            docker_config=artifactregistry.RepositoryDockerConfigArgs(immutable_tags=False),
+            cleanup_policies=[
+                artifactregistry.RepositoryCleanupPolicyArgs(
+                    id="delete-untagged",
+                    action="DELETE",
+                    condition=artifactregistry.RepositoryCleanupPolicyConditionArgs(
+                        tag_state="UNTAGGED",
+                        older_than=f"{cfg.untagged_expiry_days * 86400}s",
+                    ),
+                )
+            ],
+            cleanup_policy_dry_run=False,
+            labels={**PART_OF_LABEL, **args.labels},
+            opts=stateful(self, args.protect),
+        )
+        self.prefix = self.repository.registry_uri
+        self.names = repository_names()
+        self.register_outputs({"prefix": self.prefix})

@@ -1,0 +1,111 @@
+"""GCS: the bucket for Celery results, build logs and fine-tune artifacts. Uniform
+bucket-level access, public access prevention enforced, versioned, `tmp/celery/` expiring,
+optional customer-managed key (CMEK)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_gcp import kms
+from pulumi_gcp.storage._inputs import (
+    BucketEncryptionArgs,
+    BucketLifecycleRuleActionArgs,
+    BucketLifecycleRuleArgs,
+    BucketLifecycleRuleConditionArgs,
+    BucketVersioningArgs,
+)
+from pulumi_gcp.storage.bucket import Bucket
+from pulumi_gcp.storage.get_project_service_account import get_project_service_account_output
+
+from components.gcp import settings as gcp_settings
+from components.gcp.common import PART_OF_LABEL, child, service_account_member, stateful
+
+CELERY_RESULTS_PREFIX = "tmp/celery/"
+FINE_TUNE_REPOSITORY = "llm-ft-job-repository"
+FINE_TUNED_WEIGHTS = "fine_tuned_weights"
+KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+
+
+def bucket_name(project: str, environment: str) -> str:
+    """Globally unique through the project id; at most 63 characters."""
+    return f"{project}-model-engine-{environment}"[:63].rstrip("-")
+
+
+def fine_tune_repository(bucket: str) -> str:
+    return f"gs://{bucket}/{FINE_TUNE_REPOSITORY}"
+
+
+def fine_tuned_weights_prefix(bucket: str) -> str:
+    return f"gs://{bucket}/{FINE_TUNED_WEIGHTS}"
+
+
+@dataclass
+class StorageArgs:
+    settings: gcp_settings.Storage
+    name: str
+    project: str
+    region: str
+    labels: dict[str, str]
+    protect: bool
+
+
+class Storage(pulumi.ComponentResource):
+    bucket: Bucket
+    name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-infra:gcp:Storage", name, None, opts)
+        cfg = args.settings
+        depends_on: list[pulumi.Resource] = []
+        encryption = None
+        if cfg.kms_key_name:
+            # Cloud Storage's service agent encrypts with the key; it needs the grant first.
+            agent = get_project_service_account_output(
+                project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            depends_on.append(
+                kms.CryptoKeyIAMMember(
+                    f"{name}-kms",
+                    crypto_key_id=cfg.kms_key_name,
+                    role=KMS_ENCRYPTER,
+                    member=agent.email_address.apply(service_account_member),
+                    opts=child(self),
+                )
+            )
+            encryption = BucketEncryptionArgs(default_kms_key_name=cfg.kms_key_name)
+        self.bucket = Bucket(
+            f"{name}-bucket",
+            name=args.name,
+            project=args.project,
+            location=args.region.upper(),
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            versioning=BucketVersioningArgs(enabled=True),
+            encryption=encryption,
+            lifecycle_rules=[
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=BucketLifecycleRuleConditionArgs(
+                        age=cfg.celery_results_expiry_days,
+                        matches_prefixes=[CELERY_RESULTS_PREFIX],
+                    ),
+                ),
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=BucketLifecycleRuleConditionArgs(
+                        days_since_noncurrent_time=cfg.noncurrent_version_expiry_days,
+                        with_state="ARCHIVED",
+                    ),
+                ),
+                BucketLifecycleRuleArgs(
+                    action=BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+                    condition=BucketLifecycleRuleConditionArgs(age=1),
+                ),
+            ],
+            force_destroy=False,
+            labels={**PART_OF_LABEL, **args.labels},
+            opts=stateful(self, args.protect, depends_on=depends_on),
+        )
+        self.name = self.bucket.name
+        self.register_outputs({"name": self.name, "url": self.bucket.url})

@@ -1,0 +1,62 @@
+"""Running the GCP example stack against the simulated cloud, and reading what it made."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from plan.simulator import ProgramRun, RecordedResource, helm_values, run_program
+from tests.conftest import stack_file
+
+STACK = "gcp-prod"
+CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+PROJECT_ID = "customer-llm-prod"
+REGION = "us-central1"
+
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+REDIS = "gcp:redis/instance:Instance"
+REPOSITORY = "gcp:artifactregistry/repository:Repository"
+BUCKET = "gcp:storage/bucket:Bucket"
+ACCOUNT = "gcp:serviceaccount/account:Account"
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+
+
+def gcp_config() -> dict[str, Any]:
+    """The GCP example stack, free to mutate."""
+    return copy.deepcopy(stack_file(STACK))
+
+
+@dataclass
+class GcpRun:
+    run: ProgramRun
+
+    def one(self, typ: str, name: str | None = None) -> RecordedResource:
+        return self.run.one(typ, name)
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return self.run.of_type(typ)
+
+    def state(self, typ: str, name: str, attr: str) -> Any:
+        """An output as the (simulated) cloud computed it for that one resource."""
+        return self.one(typ, name).state[attr]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return helm_values(self.one(*CHART).inputs)
+
+    @property
+    def infra(self) -> dict[str, Any]:
+        return self.values["config"]["values"]["infra"]
+
+    @property
+    def launch(self) -> dict[str, Any]:
+        return self.values["config"]["values"]["launch"]
+
+    def email(self, account: str) -> str:
+        return self.state(ACCOUNT, account, "email")
+
+
+def run_gcp(config: dict[str, Any]) -> GcpRun:
+    return GcpRun(run_program(config))
