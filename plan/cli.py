@@ -21,6 +21,7 @@ import pulumi
 import yaml
 
 from components.model_engine import capabilities
+from components.settings import PROJECT
 from plan import estimate
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
@@ -146,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True, help="stack name: stacks/Pulumi.<stack>.yaml")
     parser.add_argument("--values-out", type=Path, help="write the chart values YAML here")
     parser.add_argument("--json", type=Path, help="write every resource as JSON here")
+    parser.add_argument(
+        "--no-render",
+        action="store_true",
+        help="do not render the chart even when a checkout is available",
+    )
     args = parser.parse_args(argv)
 
     config = stack_config(args.stack)
@@ -188,9 +194,69 @@ def main(argv: list[str] | None = None) -> int:
             "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
             "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
         )
+    render_failed = False
+    if values and not args.no_render:
+        out.write("\n\n## The chart, rendered with these values\n")
+        lines, render_failed = render_report(config, values, release)
+        out.write("\n".join(lines) + "\n")
     out.write("\n\n## How long the first `pulumi up` takes\n")
     out.write("\n".join(estimate.report(estimate.estimate(run.resources))) + "\n")
     out.write("\n## Exports\n")
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
 
-    return 0
+    return 1 if render_failed else 0
+
+
+def chart_checkout(config: dict[str, Any]) -> Path | None:
+    """The chart folder to render: MODEL_ENGINE_CHART, else the stack's chart.path (relative
+    to this repository, as `pulumi up` resolves it)."""
+    from plan.render import chart_from_env
+
+    found = chart_from_env()
+    if found is not None:
+        return found
+    chart = config.get(f"{PROJECT}:chart") or {}
+    path = chart.get("path") if isinstance(chart, dict) else None
+    if path and (ROOT / path / "Chart.yaml").exists():
+        return ROOT / path
+    return None
+
+
+def render_report(
+    config: dict[str, Any], values: dict[str, Any], release: dict[str, Any]
+) -> tuple[list[str], bool]:
+    """What the real chart renders with the values: object counts by kind and the hooks; a
+    render error is a finding. Returns (lines, failed)."""
+    from collections import Counter
+
+    from plan.render import CHART_ENV, render_chart
+
+    chart = chart_checkout(config)
+    if chart is None:
+        return [
+            f"not rendered: no chart checkout (set {CHART_ENV} or the stack's chart.path to "
+            "a checkout of charts/model-engine at the pinned commit)"
+        ], False
+    try:
+        rendered = render_chart(
+            chart,
+            values,
+            release_name=str(release.get("name") or "model-engine"),
+            namespace=str(release.get("namespace") or "model-engine"),
+        )
+    except ImportError:
+        return ["not rendered: helm-python-sdk is not installed (requirements-dev.txt)"], False
+    except Exception as e:  # the SDK raises its own types for template errors
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return [f"error: the chart does not render with these values: {first}"], True
+    kinds = Counter(o.kind for o in rendered.objects)
+    hooks = sorted(
+        f"{o.kind}/{o.name} ({o.annotations['helm.sh/hook']})"
+        for o in rendered.objects
+        if "helm.sh/hook" in o.annotations
+    )
+    lines = [f"{len(rendered.objects)} objects from {chart}"]
+    lines += [f"  {kind}: {n}" for kind, n in sorted(kinds.items())]
+    lines.append("hooks:")
+    lines += [f"  {h}" for h in hooks] or ["  none"]
+    return lines, False

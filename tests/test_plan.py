@@ -79,3 +79,35 @@ def test_plan_rejects_a_bad_stack_with_the_message(
 def test_plan_names_the_known_stacks_for_a_typo() -> None:
     with pytest.raises(SystemExit, match="existing-infra"):
         main(["--stack", "existing-infr"])
+
+
+def test_plan_says_in_one_line_when_no_chart_is_there(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plan import cli
+
+    # Neither MODEL_ENGINE_CHART nor a checkout at the stack's chart.path.
+    monkeypatch.setattr(cli, "chart_checkout", lambda config: None)
+    assert main(["--stack", "existing-infra"]) == 0
+    out = capsys.readouterr().out
+    section = out.split("## The chart, rendered with these values\n", 1)[1].split("\n\n", 1)[0]
+    assert section.startswith("not rendered: no chart checkout") and "\n" not in section.strip()
+
+
+def test_plan_reports_a_render_error_as_a_finding(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from plan import render
+
+    monkeypatch.setenv("MODEL_ENGINE_CHART", str(tmp_path))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template: x.yaml:3: nil pointer evaluating .Values.secrets")
+
+    monkeypatch.setattr(render, "render_chart", broken)
+    assert main(["--stack", "existing-infra"]) == 1
+    out = capsys.readouterr().out
+    assert "error: the chart does not render with these values: template: x.yaml:3" in out
+    # Off by flag.
+    assert main(["--stack", "existing-infra", "--no-render"]) == 0
+    assert "## The chart, rendered" not in capsys.readouterr().out

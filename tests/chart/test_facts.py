@@ -153,3 +153,16 @@ def test_chart_version_of_the_folder(chart: Path) -> None:
     of the program): chart 0.2.7 of scaleapi/llm-engine."""
     meta = chart_yaml(chart, "Chart.yaml")
     assert (meta["name"], meta["version"]) == ("model-engine", "0.2.7")
+
+
+def test_the_plan_renders_the_chart_and_lists_the_hooks(
+    chart: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    from plan.cli import main
+
+    monkeypatch.setenv("MODEL_ENGINE_CHART", str(chart))
+    assert main(["--stack", "existing-infra"]) == 0
+    out = capsys.readouterr().out
+    section = out.split("## The chart, rendered with these values\n", 1)[1]
+    assert "  Deployment: " in section
+    assert "Job/model-engine-database-migration-1 (pre-install,pre-upgrade)" in section
