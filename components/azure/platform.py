@@ -571,14 +571,15 @@ class AzurePlatform(pulumi.ComponentResource):
             principal_id=self.cluster.kubelet_object_id,
             subscription_id=subscription,
         )
-        depends_on: list[pulumi.Resource] = [
-            self.nodes,
-            self.identity,
+        # The add-ons wait only for nodes, pulls and identities (KEDA's federation); the
+        # data services and the warm-up Job hold back the chart alone, so the add-ons
+        # install while Managed Redis (the slowest) is still being created.
+        depends_on: list[pulumi.Resource] = [self.nodes, self.identity, kubelet_pull]
+        chart_depends_on: list[pulumi.Resource] = [
             self.cache,
             self.storage,
             self.broker,
             self.database,
-            kubelet_pull,
         ]
         warm = self.registry.warm_up(
             f"{name}-registry",
@@ -587,7 +588,7 @@ class AzurePlatform(pulumi.ComponentResource):
             [kubelet_pull, self.nodes.cpu],
         )
         if warm is not None:
-            depends_on.append(warm)
+            chart_depends_on.append(warm)
 
         facts = build_facts(
             settings,
@@ -615,6 +616,7 @@ class AzurePlatform(pulumi.ComponentResource):
             credentials=Credentials(database_password=self.database.password),
             gpu_pools=pools,
             depends_on=depends_on,
+            chart_depends_on=chart_depends_on,
             addon_identities={
                 addon_ids.KEDA_OPERATOR: {CLIENT_ID_ANNOTATION: control_plane.client_id},
             },
