@@ -106,6 +106,11 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
 )
 
 
+# Images the in-cluster services run that their charts do not pin themselves (e.g. the
+# PostgreSQL image of a CloudNativePG Cluster): name -> full reference with tag.
+IMAGES: Mapping[str, str] = MappingProxyType({})
+
+
 # The cluster autoscaler must run the release line of the cluster's Kubernetes minor version.
 # Newest patch of each line as published by kubernetes/autoscaler (releases of 2026-07-23:
 # cluster-autoscaler-1.33.6, -1.34.5, -1.35.2, -1.36.1).

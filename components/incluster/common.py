@@ -1,0 +1,58 @@
+"""What the in-cluster services share: the pinned Helm release and the names they live under."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import versions
+from components.addons.base import RELEASE_TIMEOUT
+
+
+def service_host(service: str, namespace: str) -> str:
+    """The cluster DNS name of a Service: what the server and the chart are given."""
+    return f"{service}.{namespace}.svc.cluster.local"
+
+
+def pinned_release(
+    resource_name: str,
+    chart: str,
+    *,
+    release_name: str,
+    namespace: pulumi.Input[str],
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v3.Release:
+    """A Release of a chart from the one versions table (components/addons/versions.py), at
+    exactly its pinned version; installed atomically so a failed install rolls back."""
+    pin = versions.CHARTS[chart]
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=release_name,
+            chart=pin.name,
+            version=pin.version,
+            repository_opts=(
+                k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository) if pin.repository else None
+            ),
+            namespace=namespace,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT,
+            max_history=10,
+            create_namespace=False,
+        ),
+        opts=opts,
+    )
+
+
+def child_opts(
+    parent: pulumi.Resource,
+    provider: k8s.Provider,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on))
