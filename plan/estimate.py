@@ -49,6 +49,66 @@ DURATIONS: Mapping[str, tuple[int, int, str]] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (2, 10, "API call"),
     "aws:s3/bucket:Bucket": (2, 15, "API call"),
     "aws:secretsmanager/secret:Secret": (2, 10, "API call"),
+    # Azure: the portal and docs give no figure; commonly observed ranges.
+    "azure-native:containerservice:ManagedCluster": (
+        300,
+        900,
+        "AKS: the control plane and system pool, commonly 5-15 minutes",
+    ),
+    "azure-native:containerservice:AgentPool": (
+        180,
+        600,
+        "AKS node pools: commonly 3-10 minutes, GPU node images longer",
+    ),
+    "azure-native:dbforpostgresql:Server": (
+        300,
+        1200,
+        "PostgreSQL flexible server: commonly 5-15 minutes, zone-redundant HA longer",
+    ),
+    "azure-native:redisenterprise:RedisEnterprise": (
+        600,
+        1800,
+        "Azure Managed Redis: commonly 10-30 minutes",
+    ),
+    "azure-native:redisenterprise:Database": (60, 600, "Managed Redis database: minutes"),
+    "azure-native:servicebus:Namespace": (60, 600, "Service Bus: Standard 1-2 min, Premium longer"),
+    "azure-native:network:PrivateEndpoint": (30, 180, "private endpoints: 1-3 minutes"),
+    "azure-native:keyvault:Vault": (10, 60, "Key Vault: under a minute"),
+    "azure-native:containerregistry:Registry": (30, 120, "ACR: 1-2 minutes"),
+    "azure-native:storage:StorageAccount": (20, 90, "storage accounts: under a minute or two"),
+    # GCP: commonly observed ranges.
+    "gcp:container/cluster:Cluster": (
+        300,
+        900,
+        "GKE Standard: commonly 5-10 minutes, regional clusters longer",
+    ),
+    "gcp:container/nodePool:NodePool": (
+        120,
+        600,
+        "GKE node pools: commonly 2-5 minutes, GPU pools longer",
+    ),
+    "gcp:sql/databaseInstance:DatabaseInstance": (
+        300,
+        1200,
+        "Cloud SQL: commonly 5-15 minutes, HA with private IP longer",
+    ),
+    "gcp:redis/instance:Instance": (
+        300,
+        900,
+        "Memorystore for Redis: commonly 5-15 minutes (Standard tier)",
+    ),
+    "gcp:servicenetworking/connection:Connection": (
+        60,
+        300,
+        "private services access peering: 1-5 minutes",
+    ),
+    "gcp:compute/routerNat:RouterNat": (10, 60, "Cloud NAT: under a minute"),
+    # In-cluster services (the `existing` platform's `install` choices).
+    "kubernetes:postgresql.cnpg.io/v1:Cluster": (
+        60,
+        420,
+        "CloudNativePG: image pull, initdb, then the primary's readiness (waited for)",
+    ),
     "kubernetes:helm.sh/v3:Release": (
         30,
         300,
@@ -101,8 +161,19 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
 REQUIRED_DEPENDENCY_TYPES = frozenset(
     {"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/rolePolicy:RolePolicy"}
 )
-CLUSTERS = ("aws:eks/cluster:Cluster",)
-DATA_SERVICES = ("aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup")
+CLUSTERS = (
+    "aws:eks/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
+    "gcp:container/cluster:Cluster",
+)
+DATA_SERVICES = (
+    "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "azure-native:dbforpostgresql:Server",
+    "azure-native:redisenterprise:RedisEnterprise",
+    "gcp:sql/databaseInstance:DatabaseInstance",
+    "gcp:redis/instance:Instance",
+)
 
 
 @dataclass(frozen=True)

@@ -204,8 +204,8 @@ CASES: list[tuple[str, Edit, str, str]] = [
     (
         "database-user-missing",
         removed("existing.database.user"),
-        "existing.database.user",
-        "required",
+        "existing.database",
+        "set user (your own PostgreSQL), or `install: {}`",
     ),
     (
         "bucket-name",

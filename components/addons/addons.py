@@ -79,10 +79,12 @@ def planned(
     platform_prometheus: pulumi.Input[str] | None,
     needs_cluster_autoscaler: bool = False,
     provides_gpu_device_plugin: bool = False,
+    has_gpu_pools: bool = True,
 ) -> dict[str, list[str]]:
     """Add-ons to install -> the namespaces each one puts objects in. A cloud that installs
     the NVIDIA driver and device plugin itself (GKE) gets neither the device plugin nor the
-    GPU operator: two plugins would both register nvidia.com/gpu."""
+    GPU operator: two plugins would both register nvidia.com/gpu. A stack without GPU pools
+    (CPU endpoints only) gets neither: nothing would run them."""
     a = settings.addons
     plan: dict[str, list[str]] = {}
     if a.istio.enabled:
@@ -93,7 +95,7 @@ def planned(
         plan["prometheus"] = [a.prometheus.namespace]
     if a.prometheus_adapter.enabled:
         plan["prometheus-adapter"] = [a.prometheus_adapter.namespace]
-    if a.nvidia.enabled and not provides_gpu_device_plugin:
+    if a.nvidia.enabled and has_gpu_pools and not provides_gpu_device_plugin:
         plan["nvidia"] = [a.nvidia.namespace]
     if a.cluster_autoscaler.enabled and needs_cluster_autoscaler:
         plan["cluster-autoscaler"] = [a.cluster_autoscaler.namespace]
@@ -126,7 +128,11 @@ def check(
     """Everything about the add-ons that the stack file alone shows to be wrong. The program
     calls it once, before the first resource exists."""
     plan = planned(
-        settings, platform_prometheus, needs_cluster_autoscaler, provides_gpu_device_plugin
+        settings,
+        platform_prometheus,
+        needs_cluster_autoscaler,
+        provides_gpu_device_plugin,
+        has_gpu_pools=bool(gpu_pools),
     )
     problems: list[str] = []
     ours = {settings.namespaces.release, settings.namespaces.endpoints}
@@ -188,6 +194,7 @@ class ClusterAddons(pulumi.ComponentResource):
             platform.facts.prometheus_address,
             platform.needs_cluster_autoscaler,
             platform.provides_gpu_device_plugin,
+            has_gpu_pools=bool(platform.gpu_pools),
         )
 
         privileged = {ns for addon in ("nvidia", "prometheus") for ns in plan.get(addon, [])}

@@ -10,11 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import versions
+from components.addons.versions import RELEASE_TIMEOUT
 from components.contract import PlatformOutputs
 from components.settings import StackSettings
-
-# Seconds Helm may take per install or upgrade (images on fresh nodes, load balancers).
-RELEASE_TIMEOUT = 900
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ class Chart:
     source: str
 
 
+# Seconds Helm may take per install or upgrade of any pinned chart (images on fresh nodes,
+# load balancers).
+RELEASE_TIMEOUT = 900
+
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
 KUBERNETES_AUTOSCALER = "https://kubernetes.github.io/autoscaler"

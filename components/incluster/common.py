@@ -8,8 +8,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+# The versions table only: components.addons.base imports the settings, which import this.
 from components.addons import versions
-from components.addons.base import RELEASE_TIMEOUT
+from components.addons.versions import RELEASE_TIMEOUT
 
 
 def service_host(service: str, namespace: str) -> str:

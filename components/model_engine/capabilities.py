@@ -46,6 +46,31 @@ def _endpoints(registry: str) -> Capability:
     return Capability(feature, "yes", f"images are checked in {registry.upper()} before create")
 
 
+def has_gpu_tiers(values: Mapping[str, Any]) -> bool:
+    """The server picks LLM endpoint hardware from these tiers; the program keeps only the
+    tiers some GPU pool provides, so none means the stack has no GPU pool."""
+    return bool((values.get("recommendedHardware") or {}).get("byGpuMemoryGb"))
+
+
+def _no_gpus() -> list[Capability]:
+    return [
+        Capability(
+            "Sync and streaming LLM endpoints",
+            "no",
+            "no GPU pool: the hardware tiers are empty, so the server cannot choose hardware "
+            "for an LLM endpoint, and no node offers nvidia.com/gpu",
+            "add a pool to gpu.pools on a cluster with GPU nodes",
+        ),
+        Capability(
+            "CPU endpoints (your own image)",
+            "yes",
+            "model bundles that run your image with cpus and memory and no gpus need no GPU "
+            "node",
+            "push the image where the nodes can pull it and create the bundle from it",
+        ),
+    ]
+
+
 def _async(broker: str, cloud: str = "") -> list[Capability]:
     builder = (
         "; the builder also creates their queues with its SQS delegate (tasks_v1.py)"
@@ -215,7 +240,7 @@ def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     azure = bool(values.get("azure"))
     cloud = str(infra.get("cloud_provider"))
     return [
-        _endpoints(registry),
+        *([_endpoints(registry)] if has_gpu_tiers(values) else _no_gpus()),
         *_async(str(values.get("celeryBrokerType")), cloud),
         _scale_from_zero(values),
         _azure_cacher() if azure and replicas else _cacher(registry, replicas),
@@ -242,14 +267,21 @@ def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             else "before install: the cacher reads its newest tag"
         )
         rows.append((f"{prefix}/{repo}", when))
+    if not has_gpu_tiers(values):
+        return rows
+    checked = cf.infra_registry_type(values["config"]["values"]["infra"]) != "onprem"
     for key in cf.LLM_FRAMEWORK_REPOSITORIES:
         if key in launch:
             framework = key.removesuffix("_repository")
             rows.append(
                 (
                     f"{prefix}/{launch[key]}",
-                    f"before creating {framework} endpoints, with each tag they use (the "
-                    "server checks the tag in the registry first)",
+                    f"before creating {framework} endpoints, with each tag they use "
+                    + (
+                        "(the server checks the tag in the registry first)"
+                        if checked
+                        else "(not checked at create: a missing tag shows as ImagePullBackOff)"
+                    ),
                 )
             )
     return rows
