@@ -100,6 +100,13 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             None,
             "kubernetes-sigs/lws tag v0.10.0 site/content/en/docs/installation (Helm, OCI)",
         ),
+        # In-cluster PostgreSQL (components/incluster/postgres.py): the operator and its CRDs.
+        "cloudnative-pg": Chart(
+            "cloudnative-pg",
+            "0.29.0",
+            "https://cloudnative-pg.github.io/charts",
+            "cloudnative-pg/charts tag cloudnative-pg-v0.29.0 (operator 1.30.0)",
+        ),
         "metrics-server": Chart(
             "metrics-server",
             "3.13.1",
@@ -112,7 +119,15 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
 
 # Images the in-cluster services run that their charts do not pin themselves (e.g. the
 # PostgreSQL image of a CloudNativePG Cluster): name -> full reference with tag.
-IMAGES: Mapping[str, str] = MappingProxyType({})
+IMAGES: Mapping[str, str] = MappingProxyType(
+    {
+        # cloudnative-pg/postgres-containers docker-bake.hcl (newest PostgreSQL 18.6; tags
+        # `<version>-<target>-<distro>`). The `system` target still carries barman-cloud,
+        # which the operator's in-tree backups run; trixie is the operator 1.30.0 default
+        # distribution (pkg/versions/versions.go: postgresql:18.4-system-trixie).
+        "postgresql": "ghcr.io/cloudnative-pg/postgresql:18.6-system-trixie",
+    }
+)
 
 
 # The cluster autoscaler must run the release line of the cluster's Kubernetes minor version.
