@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -29,6 +30,27 @@ def label_safe(value: str) -> str:
             f"{value!r} is written unquoted into labels and env values, where YAML reads it "
             "as a number or boolean and Kubernetes rejects it; use a value with a letter"
         )
+    return value
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` wins; maps merge key by key, anything else (lists included) is replaced, as
+    Helm merges a values file over a chart's defaults. Neither argument is modified: maps and
+    lists are copied; other leaves (strings, numbers, Pulumi Outputs) are shared."""
+    out = {key: _copied(value) for key, value in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = _copied(value)
+    return out
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
     return value
 
 

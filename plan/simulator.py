@@ -191,7 +191,7 @@ class ProgramRun:
 def helm_values(release_inputs: Mapping[str, Any]) -> dict[str, Any]:
     import yaml
 
-    from components.model_engine.derive import deep_merge
+    from components.settings_base import deep_merge
 
     merged: dict[str, Any] = {}
     for asset in release_inputs.get("valueYamlFiles") or []:

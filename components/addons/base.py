@@ -13,6 +13,7 @@ from components.addons import versions
 from components.addons.versions import RELEASE_TIMEOUT
 from components.contract import PlatformOutputs
 from components.settings import StackSettings
+from components.settings_base import deep_merge
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,6 @@ class AddonContext:
 
     def namespace_deps(self, *names: str) -> list[pulumi.Resource]:
         return [self.namespaces[n] for n in names if n in self.namespaces]
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` wins; nested maps merge (as Helm merges a values file over defaults)."""
-    merged: dict[str, Any] = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(current, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def chart_version(chart: str, override: str | None) -> str:

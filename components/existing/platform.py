@@ -184,8 +184,7 @@ def storage(cfg: ExistingSettings) -> ObjectStorage:
         bucket, endpoint = block.bucket, block.endpoint_url
     return ObjectStorage(
         bucket=bucket,
-        fine_tune_repository=block.fine_tune_repository
-        or f"s3://{bucket}/llm-ft-job-repository",
+        fine_tune_repository=block.fine_tune_repository or f"s3://{bucket}/llm-ft-job-repository",
         fine_tuned_weights_prefix=block.fine_tuned_weights_prefix
         or f"s3://{bucket}/fine_tuned_weights",
         endpoint_url=endpoint,
@@ -355,7 +354,10 @@ class InClusterServices(pulumi.ComponentResource):
         db = postgres.Postgres(
             f"{name}-postgres",
             postgres.PostgresArgs(
-                settings=install,
+                # A stack with `protect: false` tears everything down, this database included.
+                settings=install.model_copy(
+                    update={"protect": install.protect and settings.protect}
+                ),
                 namespace=cfg.data_namespace,
                 provider=provider,
                 backup_store=_backup_store(cfg, store) if install.backups else None,

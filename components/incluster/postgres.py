@@ -34,9 +34,8 @@ import pulumi_random as random
 from pydantic import field_validator
 
 from components.addons import versions
-from components.addons.base import deep_merge
 from components.incluster.common import child_opts, pinned_release, service_host
-from components.settings_base import Model, Quantity, dns_label
+from components.settings_base import Model, Quantity, deep_merge, dns_label
 
 # What the chart gets (components/model_engine/release.py builds the URL from these). Both go
 # unescaped into the database URL, so letters, digits and `_` only (URL_SAFE_CREDENTIAL).

@@ -64,8 +64,7 @@ def _no_gpus() -> list[Capability]:
         Capability(
             "CPU endpoints (your own image)",
             "yes",
-            "model bundles that run your image with cpus and memory and no gpus need no GPU "
-            "node",
+            "model bundles that run your image with cpus and memory and no gpus need no GPU node",
             "push the image where the nodes can pull it and create the bundle from it",
         ),
     ]

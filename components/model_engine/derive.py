@@ -7,8 +7,7 @@ The operator's `chartValues` are merged last; `guards.check` then judges the res
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
 from components.model_engine import chart_facts as cf
 from components.settings import HardwareTier, ModelHardware, StackSettings
+from components.settings_base import deep_merge
 
 # Nothing may follow a DB index: the server reads the DB from the URL's last path segment.
 CACHE_DB_INDEX = cf.CACHE_DB_INDEX
@@ -63,17 +63,6 @@ REFERENCE_MODELS: tuple[ModelHardware, ...] = tuple(
         ("deepseek-coder-v2-instruct", 160, 8, "800Gi", "640Gi"),
     )
 )
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Maps merge key by key; anything else (lists included) is replaced by the override."""
-    out = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _redis_url(facts: PlatformFacts, db: int) -> str:

@@ -72,7 +72,7 @@ def test_database_url_is_the_generated_owner_on_the_primarys_service(local: Prog
         if descends_from(local, r, "model-engine-infra:incluster:Postgres")
     )
     assert password.inputs["special"] is False
-    assert url.startswith("postgresql://model_engine:%3Cafter-deploy")
+    assert url.startswith("postgresql://llm_engine:%3Cafter-deploy")
     assert password.name in url
     assert url.endswith(f"-rw.{SVC}:5432/llm_engine?sslmode=require"), url
 
