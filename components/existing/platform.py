@@ -58,6 +58,16 @@ def check_secrets(settings: StackSettings) -> None:
         _refuse_generated(list(STORAGE_KEYS), "the in-cluster object store's keys")
         return
     given = [k for k in STORAGE_KEYS if stack.secret(k) is not None]
+    backups = cfg.database.install is not None and cfg.database.install.backups is not None
+    if backups and not given:
+        raise SettingsError(
+            [
+                f"{stack.PROJECT}:objectStorageAccessKeyId: the in-cluster PostgreSQL backs up "
+                "to your object storage (existing.database.install.backups) with a key pair; "
+                "set objectStorageAccessKeyId and objectStorageSecretAccessKey with `pulumi "
+                "config set --secret`, or remove `backups`"
+            ]
+        )
     if len(given) == 1:
         missing = next(k for k in STORAGE_KEYS if k not in given)
         raise SettingsError(

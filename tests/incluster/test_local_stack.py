@@ -251,6 +251,15 @@ BAD: list[tuple[str, Edit, str, str]] = [
         "generates",
     ),
     (
+        "backups-to-your-store-without-keys",
+        _both(
+            _set("existing.objectStorage", {"bucket": "ml-data", "endpointUrl": "https://s3.acme"}),
+            _set("existing.database.install", {"backups": {}}),
+        ),
+        "objectStorageAccessKeyId",
+        "backs up to your object storage",
+    ),
+    (
         "keys-for-generated-store",
         _both(
             _set("objectStorageAccessKeyId", {"secure": "v1:x"}),
