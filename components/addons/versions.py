@@ -113,6 +113,15 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             "https://kubernetes-sigs.github.io/metrics-server/",
             "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1 (app 0.8.1)",
         ),
+        # In-cluster object store (components/incluster/object_store.py). The chart pins its
+        # image to appVersion: chrislusf/seaweedfs:4.44 (container_release_unified.yml).
+        "seaweedfs": Chart(
+            "seaweedfs",
+            "4.44.0",
+            "https://seaweedfs.github.io/seaweedfs/helm",
+            "seaweedfs/seaweedfs tag 4.44 k8s/charts/seaweedfs/Chart.yaml (app 4.44); "
+            "gh-pages helm/index.yaml lists 4.44.0",
+        ),
     }
 )
 
