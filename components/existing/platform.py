@@ -206,6 +206,12 @@ def facts(settings: StackSettings) -> PlatformFacts:
     cfg = _cfg(settings)
     # boto3 (S3 clients) needs a region even against S3-compatible storage.
     env: dict[str, str] = {"AWS_REGION": cfg.region}
+    endpoint = storage(cfg).endpoint_url
+    if endpoint:
+        # The server's S3FilesystemGateway (Files API content, batch-job progress, endpoint
+        # schemas) builds a plain boto3 client without S3_ENDPOINT_URL; boto3 >= 1.28 takes
+        # the endpoint from this variable instead of calling AWS (path-style URLs).
+        env["AWS_ENDPOINT_URL_S3"] = str(endpoint)
     return PlatformFacts(
         cloud_provider=CLOUD_PROVIDER,
         cluster_name=cfg.cluster_name,
@@ -305,7 +311,7 @@ class InClusterServices(pulumi.ComponentResource):
             ),
         )
         after_namespace = [self.namespace]
-        store = self._object_store(name, cfg, args.provider, after_namespace)
+        store = self._object_store(name, cfg, args.provider, after_namespace, settings.protect)
         self._database(name, settings, store, args.provider, after_namespace)
         self._redis(name, settings, args.provider, after_namespace)
         if cfg.registry is not None:
@@ -328,6 +334,7 @@ class InClusterServices(pulumi.ComponentResource):
         cfg: ExistingSettings,
         provider: k8s.Provider,
         depends_on: list[pulumi.Resource],
+        protect: bool,
     ) -> object_store.ObjectStore | None:
         install = cfg.object_storage.install
         if install is None:
@@ -339,6 +346,7 @@ class InClusterServices(pulumi.ComponentResource):
                 namespace=cfg.data_namespace,
                 provider=provider,
                 depends_on=depends_on,
+                protect=protect,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -191,7 +191,8 @@ def _storage(values: Mapping[str, Any]) -> Capability:
             "static storage keys reach the control plane (extraEnvVars) and endpoint "
             "containers (extraPodEnvFrom) only: the chart gives batch-job pods and forwarders "
             "S3_ENDPOINT_URL but no credentials",
-            "grant storage access through workload identity (ServiceAccount annotations)",
+            "grant storage access through workload identity (ServiceAccount annotations) "
+            "where your store supports it; otherwise use sync and streaming endpoints only",
         )
     return Capability(feature, "yes", "pods use the ServiceAccounts' workload identity")
 
@@ -216,14 +217,37 @@ def _scale_from_zero(values: Mapping[str, Any]) -> Capability:
     return Capability(feature, "yes", "KEDA with Prometheus and the cache Redis")
 
 
-def _signed_urls(cloud: str) -> list[Capability]:
-    """GCP only: the GCS gateways sign V4 URLs without a service-account email or token, so
-    google-cloud-storage needs credentials that can sign; GKE Workload Identity's cannot."""
+def _signed_urls(cloud: str, s3_endpoint: str | None = None) -> list[Capability]:
+    """GCP: the GCS gateways sign V4 URLs without a service-account email or token, so
+    google-cloud-storage needs credentials that can sign; GKE Workload Identity's cannot.
+    S3-compatible stores: the server presigns with a plain boto3 client (SigV2 at its pinned
+    botocore), against the endpoint AWS_ENDPOINT_URL_S3 gives it."""
+    feature = "Download URLs (Files API, model download)"
+    if s3_endpoint and ".svc.cluster.local" in s3_endpoint:
+        return [
+            Capability(
+                feature,
+                "no",
+                "the URLs name the store's cluster-internal host, and SeaweedFS refuses the "
+                "SigV2 URLs the server signs (s3_filesystem_gateway.py)",
+                "read file contents through the API (GET /v1/files/{id}/content)",
+            )
+        ]
+    if s3_endpoint:
+        return [
+            Capability(
+                feature,
+                "partly",
+                "signed with SigV2 for your S3-compatible endpoint (s3_filesystem_gateway.py): "
+                "usable where clients reach that endpoint and the store accepts SigV2",
+                "read file contents through the API (GET /v1/files/{id}/content)",
+            )
+        ]
     if cloud != "gcp":
         return []
     return [
         Capability(
-            "Download URLs (Files API, model download)",
+            feature,
             "no",
             "V4 signed URLs need a private key and Workload Identity credentials cannot sign "
             "(gcs_file_storage_gateway.py, gcs_filesystem_gateway.py)",
@@ -246,7 +270,7 @@ def capabilities(values: Mapping[str, Any]) -> list[Capability]:
         _image_builds(registry, str(infra.get("default_region"))),
         _storage(values),
         *(_azure_only() if azure else []),
-        *_signed_urls(cloud),
+        *_signed_urls(cloud, values.get("s3EndpointUrl")),
     ]
 
 
