@@ -108,7 +108,15 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
 
 # Images the in-cluster services run that their charts do not pin themselves (e.g. the
 # PostgreSQL image of a CloudNativePG Cluster): name -> full reference with tag.
-IMAGES: Mapping[str, str] = MappingProxyType({})
+IMAGES: Mapping[str, str] = MappingProxyType(
+    {
+        # CNCF Distribution, the Docker official image: docker-library/official-images
+        # library/registry lists `Tags: 3.1.2, 3.1, 3, latest` (built by
+        # distribution/distribution-library-image). 3.1.1 fixed tag deletion while
+        # storage.delete.enabled is false; the twuni chart still pins 3.0.0.
+        "registry": "docker.io/library/registry:3.1.2",
+    }
+)
 
 
 # The cluster autoscaler must run the release line of the cluster's Kubernetes minor version.
