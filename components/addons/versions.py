@@ -135,6 +135,11 @@ IMAGES: Mapping[str, str] = MappingProxyType(
         # which the operator's in-tree backups run; trixie is the operator 1.30.0 default
         # distribution (pkg/versions/versions.go: postgresql:18.4-system-trixie).
         "postgresql": "ghcr.io/cloudnative-pg/postgresql:18.6-system-trixie",
+        # CNCF Distribution, the Docker official image: docker-library/official-images
+        # library/registry lists `Tags: 3.1.2, 3.1, 3, latest` (built by
+        # distribution/distribution-library-image). 3.1.1 fixed tag deletion while
+        # storage.delete.enabled is false; the twuni chart still pins 3.0.0.
+        "registry": "docker.io/library/registry:3.1.2",
     }
 )
 

@@ -322,6 +322,7 @@ class InClusterServices(pulumi.ComponentResource):
                     namespace=cfg.data_namespace,
                     provider=args.provider,
                     depends_on=after_namespace,
+                    protect=settings.protect,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -100,8 +100,18 @@ def _async(broker: str, cloud: str = "") -> list[Capability]:
     ]
 
 
-def _image_builds(registry: str, region: str) -> Capability:
+def _image_builds(registry: str, region: str, cloud: str) -> Capability:
     feature = "Image builds (custom bundles, kaniko)"
+    if cloud == "onprem":
+        # The builder picks the on-prem repository by cloud_provider, whatever the registry.
+        return Capability(
+            feature,
+            "no",
+            "on onprem the builder asks image_exists first, which always answers yes, so it "
+            "skips the build and the endpoint pulls an image that was never built: "
+            "ImagePullBackOff (live_endpoint_builder_service.py, onprem_docker_repository.py)",
+            "build images in CI, push them, and create endpoints from runnable-image bundles",
+        )
     if registry != "ecr":
         return Capability(
             feature,
@@ -267,7 +277,7 @@ def capabilities(values: Mapping[str, Any]) -> list[Capability]:
         *_async(str(values.get("celeryBrokerType")), cloud),
         _scale_from_zero(values),
         _azure_cacher() if azure and replicas else _cacher(registry, replicas),
-        _image_builds(registry, str(infra.get("default_region"))),
+        _image_builds(registry, str(infra.get("default_region")), cloud),
         _storage(values),
         *(_azure_only() if azure else []),
         *_signed_urls(cloud, values.get("s3EndpointUrl")),

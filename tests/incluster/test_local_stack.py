@@ -49,7 +49,7 @@ COMPONENTS = [
     "model-engine-infra:incluster:Postgres",
     "model-engine-infra:incluster:Valkey",
     "model-engine-infra:incluster:ObjectStore",
-    "model-engine-infra:incluster:Registry",
+    "model-engine-infra:incluster:InClusterRegistry",
 ]
 
 
