@@ -85,6 +85,8 @@ def render_chart(
         )
     objects: list[K8sObject] = []
     for template, text in sorted(manifests.items()):
+        if template.endswith("NOTES.txt"):
+            continue  # usage notes, not a manifest (helm template leaves them out too)
         short = template.split("/", 1)[1] if "/" in template else template
         for doc in yaml.load_all(text, Loader=_Loader):
             if not isinstance(doc, dict) or not doc:
