@@ -102,6 +102,14 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             "https://kubernetes-sigs.github.io/metrics-server/",
             "kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1 (app 0.8.1)",
         ),
+        # In-cluster Redis (components/incluster/valkey.py): the Valkey project's own chart;
+        # its image (docker.io/valkey/valkey) is pinned by the chart's appVersion 9.1.1.
+        "valkey": Chart(
+            "valkey",
+            "0.11.0",
+            "https://valkey.io/valkey-helm/",
+            "valkey-io/valkey-helm tag valkey-0.11.0 valkey/Chart.yaml (app 9.1.1)",
+        ),
     }
 )
 
