@@ -122,6 +122,14 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
             "seaweedfs/seaweedfs tag 4.44 k8s/charts/seaweedfs/Chart.yaml (app 4.44); "
             "gh-pages helm/index.yaml lists 4.44.0",
         ),
+        # In-cluster Redis (components/incluster/valkey.py): the Valkey project's own chart;
+        # its image (docker.io/valkey/valkey) is pinned by the chart's appVersion 9.1.1.
+        "valkey": Chart(
+            "valkey",
+            "0.11.0",
+            "https://valkey.io/valkey-helm/",
+            "valkey-io/valkey-helm tag valkey-0.11.0 valkey/Chart.yaml (app 9.1.1)",
+        ),
     }
 )
 

@@ -406,6 +406,7 @@ class InClusterServices(pulumi.ComponentResource):
                 provider=provider,
                 client_namespaces=redis_clients(settings),
                 depends_on=depends_on,
+                protect=settings.protect,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
