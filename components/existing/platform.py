@@ -310,7 +310,7 @@ class InClusterServices(pulumi.ComponentResource):
                 parent=self, provider=args.provider, protect=settings.protect
             ),
         )
-        after_namespace = [self.namespace]
+        after_namespace: list[pulumi.Resource] = [self.namespace]
         store = self._object_store(name, cfg, args.provider, after_namespace, settings.protect)
         self._database(name, settings, store, args.provider, after_namespace)
         self._redis(name, settings, args.provider, after_namespace)

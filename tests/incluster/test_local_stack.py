@@ -123,9 +123,9 @@ def test_addons_do_not_wait_for_the_data_services(local: ProgramRun) -> None:
     for release in local.of_type("kubernetes:helm.sh/v3:Release"):
         if release.name.startswith("addons-"):
             deps = [local.by_urn(u) for u in release.dependencies]
-            assert not any(
-                descends_from(local, d, c) for d in deps for c in COMPONENTS
-            ), release.name
+            assert not any(descends_from(local, d, c) for d in deps for c in COMPONENTS), (
+                release.name
+            )
 
 
 def test_data_namespace_is_created_and_protected_when_the_stack_protects(
