@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from components.settings import GpuPool
 
 # The server and the chart select GPU nodes by this label on every cloud, not only AWS.
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
@@ -220,3 +224,59 @@ BY_LABEL: Mapping[str, Accelerator] = MappingProxyType({a.label_value: a for a i
 IMAGE_CACHE_DEVICES = frozenset(
     {"cpu"} | {a.image_cache_device for a in CATALOG.values() if a.image_cache_device}
 )
+
+
+# What a pool's accelerator lacks when the catalog has no node type for it on a cloud.
+CATALOG_GAP = (
+    "in the accelerator catalog (components/accelerators.py); add one there or pick "
+    "another accelerator"
+)
+
+
+def node_type(pool: GpuPool, cloud: str) -> str:
+    """The instance type (VM size, machine type) a pool's nodes use on `cloud`: the
+    operator's, else the catalog's default for the accelerator."""
+    return pool.instance_type or pool.spec.default_instance_type(cloud)
+
+
+def node_gpus(pool: GpuPool, cloud: str) -> tuple[str, int] | None:
+    """A pool's node type on `cloud` and the GPUs each node exposes; None when the catalog
+    has no type for the accelerator there or instanceType does not carry it."""
+    types = pool.spec.instance_types(cloud)
+    if not types or (pool.instance_type is not None and pool.instance_type not in types):
+        return None
+    node = node_type(pool, cloud)
+    return node, pool.spec.gpus_per_node(cloud, node)
+
+
+def pool_problems(
+    pool: GpuPool, cloud: str, key: str, noun: str, *, absent: str, foreign: str
+) -> list[str]:
+    """What is wrong with a GPU pool's node type on `cloud`: the catalog offers none for the
+    accelerator, instanceType does not carry it, gpusPerNode disagrees with the type, or a
+    balloon needs more GPUs than a node has.
+
+    `key` is the pool's stack key (`<project>:gpu.pools[i]`); `noun` the cloud's word for an
+    instance type (`VM size`, `machine type`); `absent` and `foreign` complete the messages
+    for an accelerator the catalog has no type for and for an instanceType that does not
+    carry it (the cloud's own wording)."""
+    types = pool.spec.instance_types(cloud)
+    if not types:
+        return [f"{key}.accelerator: {pool.accelerator!r} {absent}"]
+    fitted = node_gpus(pool, cloud)
+    if fitted is None:
+        return [
+            f"{key}.instanceType: {pool.instance_type!r} {foreign}; use one of {', '.join(types)}"
+        ]
+    node, gpus = fitted
+    problems: list[str] = []
+    if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
+        problems.append(
+            f"{key}.gpusPerNode: {node} exposes {gpus} {GPU_RESOURCE} for "
+            f"{pool.accelerator}; remove gpusPerNode (it follows from the {noun})"
+        )
+    if pool.balloon_gpus > gpus:
+        problems.append(
+            f"{key}.balloonGpus: {node} exposes only {gpus} GPUs; the balloon never fits"
+        )
+    return problems

@@ -16,12 +16,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import accelerators
+
+if TYPE_CHECKING:
+    from components.settings import GpuPool
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,24 @@ class GpuNodePool:
         if self.spec.mig_config:
             labels[accelerators.MIG_CONFIG_LABEL] = self.spec.mig_config
         return labels
+
+
+def cloud_gpu_pools(pools: Sequence[GpuPool], cloud: str, taint: Taint) -> list[GpuNodePool]:
+    """The pools a cloud platform creates from gpu.pools, one node pool each, tainted with
+    `taint`; GPUs per node follow the node type (instance type, VM size, machine type)."""
+    return [
+        GpuNodePool(
+            name=p.name,
+            accelerator=p.accelerator,
+            gpus_per_node=p.spec.gpus_per_node(cloud, accelerators.node_type(p, cloud)),
+            min_size=p.min_size,
+            max_size=p.max_size,
+            balloon_replicas=p.balloon_replicas,
+            balloon_gpus=p.balloon_gpus,
+            taints=(taint,),
+        )
+        for p in pools
+    ]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -107,6 +109,62 @@ def validate_http_url(value: str | None) -> str | None:
 def validate_bucket_name(value: str | None) -> str | None:
     if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
         raise ValueError(f"{value!r} is not a valid bucket name (3-63 lower-case characters)")
+    return value
+
+
+def known_name(
+    value: str,
+    known: Sequence[str],
+    what: str,
+    example: str,
+    *,
+    near: int = 3,
+    query: str | None = None,
+) -> str:
+    """`value` must be one of `known` (a cloud's regions, SKUs ...); otherwise the message
+    names `what` it is not and suggests the nearest names (matched from `query`, default the
+    value itself), else `example`."""
+    if value not in known:
+        close = difflib.get_close_matches(
+            value if query is None else query, known, n=near, cutoff=0.6
+        )
+        hint = f"did you mean {' or '.join(close)}?" if close else f"e.g. {example}"
+        raise ValueError(f"{value!r} is not {what}; {hint}")
+    return value
+
+
+def network_cidr(value: str, example: str, why: str) -> str:
+    """A new VPC's or VNet's address space: an IPv4 block from /16 to /20; `why` completes
+    the message on the block's size."""
+    try:
+        net = ipaddress.IPv4Network(value)
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR block such as {example}") from e
+    if not 16 <= net.prefixlen <= 20:
+        raise ValueError(f"{value!r}: use a /16 to /20 block{why}")
+    return value
+
+
+def api_allowlist(cidrs: list[str], private: str) -> list[str]:
+    """Networks that may reach a cluster's public API endpoint: CIDR blocks, none of them
+    the whole internet; `private` names what an empty list gives."""
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError as e:
+            raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
+        if net.prefixlen == 0:
+            raise ValueError(
+                f"{cidr!r} opens the Kubernetes API to the whole internet; list the networks "
+                f"you deploy from, or none for {private}"
+            )
+    return cidrs
+
+
+def postgres_identifier(value: str) -> str:
+    """A PostgreSQL database or user name the platform creates."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", value):
+        raise ValueError(f"{value!r}: use lower-case letters, digits and _, starting with a letter")
     return value
 
 

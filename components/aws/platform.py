@@ -56,7 +56,7 @@ from components.contract import (
     Taint,
 )
 from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
-from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
+from components.settings import PROJECT, SettingsError, StackSettings
 
 CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
@@ -136,32 +136,18 @@ def check(settings: StackSettings) -> None:
                 "maxSize: 1 or more (minSize: 0 already lets the pool idle at zero nodes), or "
                 "remove the pool"
             )
-        types = pool.spec.instance_types(CLOUD_PROVIDER)
-        if not types:
-            problems.append(
-                f"{key}.accelerator: {pool.accelerator!r} has no AWS instance type in the "
-                "accelerator catalog (components/accelerators.py); add one there or pick "
-                "another accelerator"
-            )
+        problems += accelerators.pool_problems(
+            pool,
+            CLOUD_PROVIDER,
+            key,
+            "instance type",
+            absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
+            foreign=f"does not carry {pool.accelerator}",
+        )
+        fitted = accelerators.node_gpus(pool, CLOUD_PROVIDER)
+        if fitted is None or pool.balloon_gpus > fitted[1]:
             continue
-        if pool.instance_type is not None and pool.instance_type not in types:
-            problems.append(
-                f"{key}.instanceType: {pool.instance_type!r} does not carry "
-                f"{pool.accelerator}; use one of {', '.join(types)}"
-            )
-            continue
-        itype = pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
-        gpus = pool.spec.gpus_per_node(CLOUD_PROVIDER, itype)
-        if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
-            problems.append(
-                f"{key}.gpusPerNode: {itype} exposes {gpus} {accelerators.GPU_RESOURCE} for "
-                f"{pool.accelerator}; remove gpusPerNode (it follows from the instance type)"
-            )
-        if pool.balloon_gpus > gpus:
-            problems.append(
-                f"{key}.balloonGpus: {itype} exposes only {gpus} GPUs; the balloon never fits"
-            )
-            continue
+        itype, gpus = fitted
         needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
         present = pool.min_size if pool.desired_size is None else pool.desired_size
         if needed > present:
@@ -202,25 +188,9 @@ def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
     return -(-replicas // per_node) if replicas else 0
 
 
-def _instance_type(pool: GpuPool) -> str:
-    return pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
-
-
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return [
-        GpuNodePool(
-            name=p.name,
-            accelerator=p.accelerator,
-            gpus_per_node=p.spec.gpus_per_node(CLOUD_PROVIDER, _instance_type(p)),
-            min_size=p.min_size,
-            max_size=p.max_size,
-            balloon_replicas=p.balloon_replicas,
-            balloon_gpus=p.balloon_gpus,
-            taints=(GPU_TAINT,),
-        )
-        for p in settings.gpu.pools
-    ]
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
 
 
 def kubernetes_version(settings: StackSettings) -> str:
@@ -545,7 +515,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 gpu_groups=[
                     GpuGroup(
                         pool=pool,
-                        instance_type=_instance_type(p),
+                        instance_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         desired_size=p.desired_size if p.desired_size is not None else p.min_size,
                         disk_size_gb=p.disk_size_gb,
                     )

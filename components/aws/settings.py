@@ -7,8 +7,6 @@ highly available; an operator writes only what differs.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import re
 from typing import Literal
 
@@ -19,7 +17,15 @@ from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
 )
-from components.settings_base import Model, StringId, validate_bucket_name
+from components.settings_base import (
+    Model,
+    StringId,
+    api_allowlist,
+    known_name,
+    network_cidr,
+    postgres_identifier,
+    validate_bucket_name,
+)
 
 # Regions of the aws, aws-us-gov and aws-cn partitions that offer EKS, as listed in the AWS
 # General Reference ("Service endpoints", 2026-11). A region AWS opens later is added here.
@@ -76,16 +82,11 @@ class Vpc(Model):
     def _cidr(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        try:
-            net = ipaddress.IPv4Network(v)
-        except ValueError as e:
-            raise ValueError(f"{v!r} is not an IPv4 CIDR block such as 10.40.0.0/16") from e
-        if not 16 <= net.prefixlen <= 20:
-            raise ValueError(
-                f"{v!r}: use a /16 to /20 block; pods take VPC addresses (VPC CNI), so the "
-                "private subnets need room"
-            )
-        return v
+        return network_cidr(
+            v,
+            "10.40.0.0/16",
+            "; pods take VPC addresses (VPC CNI), so the private subnets need room",
+        )
 
     @field_validator("vpc_id")
     @classmethod
@@ -176,17 +177,7 @@ class Cluster(Model):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError as e:
-                raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
-            if net.prefixlen == 0:
-                raise ValueError(
-                    f"{cidr!r} opens the Kubernetes API to the whole internet; list the "
-                    "networks you deploy from, or none for a private-only endpoint"
-                )
-        return v
+        return api_allowlist(v, "a private-only endpoint")
 
     @field_validator("log_types")
     @classmethod
@@ -342,12 +333,7 @@ class Database(Model):
             raise ValueError(f"PostgreSQL {v} is too old: model-engine needs 14 or later")
         return v
 
-    @field_validator("name", "user")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v):
-            raise ValueError(f"{v!r}: use lower-case letters, digits and _, starting with a letter")
-        return v
+    _ident = field_validator("name", "user")(postgres_identifier)
 
     @model_validator(mode="after")
     def _storage(self) -> Database:
@@ -567,11 +553,7 @@ class AwsSettings(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if v not in AWS_REGIONS:
-            near = difflib.get_close_matches(v, AWS_REGIONS, n=3, cutoff=0.6)
-            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. us-west-2"
-            raise ValueError(f"{v!r} is not an AWS region; {hint}")
-        return v
+        return known_name(v, AWS_REGIONS, "an AWS region", "us-west-2")
 
     @model_validator(mode="after")
     def _certificate_region(self) -> AwsSettings:

@@ -58,7 +58,7 @@ from components.contract import (
     Broker as BrokerFacts,
 )
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
+from components.settings import PROJECT, SettingsError, StackSettings
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"
@@ -137,10 +137,6 @@ class Names:
 # What the stack file alone decides
 
 
-def _vm_size(pool: GpuPool) -> str:
-    return pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
-
-
 def check(settings: StackSettings) -> None:
     """GPU pools must name a VM size that carries their accelerator on Azure, and fit AKS's
     pool naming."""
@@ -161,50 +157,21 @@ def check(settings: StackSettings) -> None:
                 f"{aks_name!r} (letters and digits, 12 at most); make them differ early"
             )
         seen[aks_name] = pool.name
-        sizes = pool.spec.instance_types(CLOUD_PROVIDER)
-        if not sizes:
-            problems.append(
-                f"{key}.accelerator: {pool.accelerator!r} has no Azure VM size in the "
-                "accelerator catalog (components/accelerators.py); add one there or pick "
-                "another accelerator"
-            )
-            continue
-        if pool.instance_type is not None and pool.instance_type not in sizes:
-            problems.append(
-                f"{key}.instanceType: {pool.instance_type!r} is not an Azure VM size with "
-                f"{pool.accelerator} GPUs; use one of {', '.join(sizes)}"
-            )
-            continue
-        size = _vm_size(pool)
-        gpus = pool.spec.gpus_per_node(CLOUD_PROVIDER, size)
-        if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
-            problems.append(
-                f"{key}.gpusPerNode: {size} exposes {gpus} {accelerators.GPU_RESOURCE} for "
-                f"{pool.accelerator}; remove gpusPerNode (it follows from the VM size)"
-            )
-        if pool.balloon_gpus > gpus:
-            problems.append(
-                f"{key}.balloonGpus: {size} exposes only {gpus} GPUs; the balloon never fits"
-            )
+        problems += accelerators.pool_problems(
+            pool,
+            CLOUD_PROVIDER,
+            key,
+            "VM size",
+            absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
+            foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
+        )
     if problems:
         raise SettingsError(problems)
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One AKS user pool per gpu.pools entry; GPUs per node follow the VM size."""
-    return [
-        GpuNodePool(
-            name=p.name,
-            accelerator=p.accelerator,
-            gpus_per_node=p.spec.gpus_per_node(CLOUD_PROVIDER, _vm_size(p)),
-            min_size=p.min_size,
-            max_size=p.max_size,
-            balloon_replicas=p.balloon_replicas,
-            balloon_gpus=p.balloon_gpus,
-            taints=(GPU_TAINT,),
-        )
-        for p in settings.gpu.pools
-    ]
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
 
 
 def kubernetes_version(settings: StackSettings) -> str:
@@ -526,7 +493,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 gpu_pools=[
                     GpuPoolSpec(
                         pool=pool,
-                        vm_size=_vm_size(p),
+                        vm_size=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_count=p.desired_size if p.desired_size is not None else p.min_size,
                         os_disk_size_gb=p.disk_size_gb,
                     )

@@ -7,7 +7,6 @@ backed up and zone-redundant; an operator writes only what differs.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from collections.abc import Callable
@@ -19,7 +18,14 @@ from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
 )
-from components.settings_base import Model, StringId
+from components.settings_base import (
+    Model,
+    StringId,
+    api_allowlist,
+    known_name,
+    network_cidr,
+    postgres_identifier,
+)
 
 # Azure public-cloud regions (`az account list-locations`, names as ARM spells them). The
 # server hard-codes public-cloud endpoints (vault.azure.net, servicebus.windows.net,
@@ -104,13 +110,7 @@ class Network(Model):
     @field_validator("address_space")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        try:
-            net = ipaddress.IPv4Network(v)
-        except ValueError as e:
-            raise ValueError(f"{v!r} is not an IPv4 CIDR block such as 10.60.0.0/16") from e
-        if not 16 <= net.prefixlen <= 20:
-            raise ValueError(f"{v!r}: use a /16 to /20 block (nodes, database, endpoints)")
-        return v
+        return network_cidr(v, "10.60.0.0/16", " (nodes, database, endpoints)")
 
     @property
     def subnets(self) -> dict[str, str]:
@@ -169,17 +169,7 @@ class Cluster(Model):
     @field_validator("authorized_ip_ranges")
     @classmethod
     def _ranges(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError as e:
-                raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
-            if net.prefixlen == 0:
-                raise ValueError(
-                    f"{cidr!r} opens the Kubernetes API to the whole internet; list the "
-                    "networks you deploy from, or none for a private cluster"
-                )
-        return v
+        return api_allowlist(v, "a private cluster")
 
     @property
     def private(self) -> bool:
@@ -248,8 +238,7 @@ class Database(Model):
     @field_validator("name", "user")
     @classmethod
     def _ident(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v):
-            raise ValueError(f"{v!r}: use lower-case letters, digits and _, starting with a letter")
+        postgres_identifier(v)
         if v in (
             "azure_superuser",
             "azure_pg_admin",
@@ -287,11 +276,9 @@ class Redis(Model):
     @field_validator("sku")
     @classmethod
     def _sku(cls, v: str) -> str:
-        if v not in MANAGED_REDIS_SKUS:
-            near = difflib.get_close_matches(v, MANAGED_REDIS_SKUS, n=2, cutoff=0.6)
-            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. Balanced_B5"
-            raise ValueError(f"{v!r} is not an Azure Managed Redis SKU; {hint}")
-        return v
+        return known_name(
+            v, MANAGED_REDIS_SKUS, "an Azure Managed Redis SKU", "Balanced_B5", near=2
+        )
 
     @model_validator(mode="after")
     def _ha(self) -> Redis:
@@ -452,11 +439,9 @@ class AzureSettings(Model):
     @field_validator("location")
     @classmethod
     def _location(cls, v: str) -> str:
-        if v not in AZURE_REGIONS:
-            near = difflib.get_close_matches(v.lower().replace(" ", ""), AZURE_REGIONS, n=3)
-            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. eastus2"
-            raise ValueError(f"{v!r} is not an Azure region; {hint}")
-        return v
+        # "East US 2" as the portal writes it suggests eastus2.
+        query = v.lower().replace(" ", "")
+        return known_name(v, AZURE_REGIONS, "an Azure region", "eastus2", query=query)
 
     @model_validator(mode="after")
     def _private(self) -> AzureSettings:

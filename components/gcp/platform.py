@@ -51,7 +51,7 @@ from components.gcp.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
-from components.settings import PROJECT, GpuPool, SettingsError, StackSettings
+from components.settings import PROJECT, SettingsError, StackSettings
 
 CLOUD_PROVIDER = "gcp"
 BROKER = "redis"
@@ -105,31 +105,17 @@ def check(settings: StackSettings) -> None:
     offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(CLOUD_PROVIDER)]
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
-        types = pool.spec.instance_types(CLOUD_PROVIDER)
-        if not types:
-            problems.append(
-                f"{key}.accelerator: {pool.accelerator!r} is not offered on GCP (GKE has no "
-                f"machine type with it); use one of {', '.join(offered)}, or run this pool "
-                "on another cloud"
-            )
-            continue
-        if pool.instance_type is not None and pool.instance_type not in types:
-            problems.append(
-                f"{key}.instanceType: {pool.instance_type!r} is not a GCP machine type with "
-                f"{pool.accelerator}; use one of {', '.join(types)}"
-            )
-            continue
-        machine = _machine_type(pool)
-        gpus = pool.spec.gpus_per_node(CLOUD_PROVIDER, machine)
-        if pool.gpus_per_node is not None and pool.gpus_per_node != gpus:
-            problems.append(
-                f"{key}.gpusPerNode: {machine} exposes {gpus} nvidia.com/gpu for "
-                f"{pool.accelerator}; remove gpusPerNode (it follows from the machine type)"
-            )
-        if pool.balloon_gpus > gpus:
-            problems.append(
-                f"{key}.balloonGpus: {machine} exposes only {gpus} GPUs; the balloon never fits"
-            )
+        problems += accelerators.pool_problems(
+            pool,
+            CLOUD_PROVIDER,
+            key,
+            "machine type",
+            absent=(
+                f"is not offered on GCP (GKE has no machine type with it); use one of "
+                f"{', '.join(offered)}, or run this pool on another cloud"
+            ),
+            foreign=f"is not a GCP machine type with {pool.accelerator}",
+        )
     cfg = _cfg(settings)
     if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
         problems.append(
@@ -155,25 +141,9 @@ def check(settings: StackSettings) -> None:
         raise SettingsError(problems)
 
 
-def _machine_type(pool: GpuPool) -> str:
-    return pool.instance_type or pool.spec.default_instance_type(CLOUD_PROVIDER)
-
-
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
-    return [
-        GpuNodePool(
-            name=p.name,
-            accelerator=p.accelerator,
-            gpus_per_node=p.spec.gpus_per_node(CLOUD_PROVIDER, _machine_type(p)),
-            min_size=p.min_size,
-            max_size=p.max_size,
-            balloon_replicas=p.balloon_replicas,
-            balloon_gpus=p.balloon_gpus,
-            taints=(GPU_TAINT,),
-        )
-        for p in settings.gpu.pools
-    ]
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
 
 
 def kubernetes_version(settings: StackSettings) -> str | None:
@@ -339,7 +309,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 gpu_groups=[
                     GpuGroup(
                         pool=pool,
-                        machine_type=_machine_type(p),
+                        machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_nodes=1 if (p.desired_size or p.min_size) else 0,
                         disk_size_gb=p.disk_size_gb,
                     )

@@ -7,14 +7,20 @@ private, encrypted, backed up, regional.
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.settings_base import Model, StringId, validate_bucket_name
+from components.settings_base import (
+    Model,
+    StringId,
+    api_allowlist,
+    known_name,
+    postgres_identifier,
+    validate_bucket_name,
+)
 
 # Compute Engine regions (cloud.google.com/compute/docs/regions-zones, 2026-11). GKE, Cloud
 # SQL, Memorystore for Redis and Artifact Registry are offered in each; a region Google opens
@@ -192,17 +198,7 @@ class Cluster(Model):
     @field_validator("master_authorized_networks")
     @classmethod
     def _authorized(cls, v: list[str]) -> list[str]:
-        for cidr in v:
-            try:
-                net = ipaddress.ip_network(cidr)
-            except ValueError as e:
-                raise ValueError(f"{cidr!r} is not a CIDR block such as 203.0.113.0/24") from e
-            if net.prefixlen == 0:
-                raise ValueError(
-                    f"{cidr!r} opens the Kubernetes API to the whole internet; list the networks "
-                    "you deploy from, or none for a private-only endpoint"
-                )
-        return v
+        return api_allowlist(v, "a private-only endpoint")
 
 
 class NodePool(Model):
@@ -291,12 +287,7 @@ class Database(Model):
             )
         return v
 
-    @field_validator("name", "user")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", v):
-            raise ValueError(f"{v!r}: use lower-case letters, digits and _, starting with a letter")
-        return v
+    _ident = field_validator("name", "user")(postgres_identifier)
 
 
 class Redis(Model):
@@ -377,11 +368,7 @@ class GcpSettings(Model):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if v not in GCP_REGIONS:
-            near = difflib.get_close_matches(v, GCP_REGIONS, n=3, cutoff=0.6)
-            hint = f"did you mean {' or '.join(near)}?" if near else "e.g. us-central1"
-            raise ValueError(f"{v!r} is not a GCP region; {hint}")
-        return v
+        return known_name(v, GCP_REGIONS, "a GCP region", "us-central1")
 
     @field_validator("labels")
     @classmethod
