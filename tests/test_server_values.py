@@ -201,7 +201,8 @@ def test_readme_carries_the_capability_table_of_each_example(run: ProgramRun) ->
     aws_values = run_program(prod_config()).values
     azure_values = run_program(stack_file("azure-prod")).values
     gcp_values = run_program(gcp_config()).values
-    for values in (run.values, aws_values, azure_values, gcp_values):
+    local_values = run_program(stack_file("local")).values
+    for values in (run.values, aws_values, azure_values, gcp_values, local_values):
         assert capabilities.markdown(capabilities.capabilities(values)) in readme
 
 
