@@ -101,6 +101,11 @@ def registered_types() -> set[str]:
     return types_
 
 
+def _pkg_mod(typ: str) -> tuple[str, str]:
+    pkg, mod, _ = typ.split(":")
+    return pkg, mod
+
+
 def _sdk_class(typ: str) -> type:
     """The class the SDK's registration constructs for a resource reference of type `typ`
     (pulumi.runtime.rpc's deserialize_resource, then the SDK's Module.construct)."""
@@ -132,7 +137,7 @@ def test_resource_references_resolve_through_the_light_packages(
     custom = {
         t
         for t in sdk_types
-        if t.startswith("kubernetes:") and rpc.get_resource_module(*t.split(":")[:2], "") is None
+        if t.startswith("kubernetes:") and rpc.get_resource_module(*_pkg_mod(t), "") is None
     }
     assert all(".k8s.io/" not in t and ":core/" not in t for t in custom), custom
     light_seen = set()
