@@ -77,7 +77,7 @@ PLATFORMS: dict[Cloud, Platform] = {
     "aws": _cloud("components.aws.platform", "AwsPlatform", needs_cluster_autoscaler=True),
     # AKS's own autoscaler scales every pool.
     "azure": _cloud("components.azure.platform", "AzurePlatform", needs_cluster_autoscaler=False),
-    # Imported when used: its pulumi-gcp resource modules load eagerly (components/gcp).
+    # Imported when used, like the other clouds (their SDK packages are not free to import).
     "gcp": Platform(
         check=lambda s: _gcp().check(s),
         preview_facts=lambda s: _gcp().preview_facts(s),

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_gcp.container._inputs import (
+from pulumi_gcp.container import Cluster as GkeCluster
+from pulumi_gcp.container import (
     ClusterAddonsConfigArgs,
     ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs,
     ClusterIpAllocationPolicyArgs,
@@ -21,7 +22,6 @@ from pulumi_gcp.container._inputs import (
     ClusterReleaseChannelArgs,
     ClusterWorkloadIdentityConfigArgs,
 )
-from pulumi_gcp.container.cluster import Cluster as GkeCluster
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import GKE_TIMEOUTS, PART_OF_LABEL, child

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp import artifactregistry, projects, serviceaccount
-from pulumi_gcp.storage.bucket_iam_member import BucketIAMMember
+from pulumi_gcp.storage import BucketIAMMember
 
 from components.gcp.common import child, service_account_member, trim_name, workload_identity_member
 from components.model_engine import chart_facts as cf

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp import servicenetworking
-from pulumi_gcp.compute._inputs import (
+from pulumi_gcp.compute import (
+    Firewall,
     FirewallAllowArgs,
     FirewallDenyArgs,
+    GlobalAddress,
+    Router,
+    RouterNat,
     RouterNatLogConfigArgs,
+    Subnetwork,
     SubnetworkLogConfigArgs,
     SubnetworkSecondaryIpRangeArgs,
 )
-from pulumi_gcp.compute.firewall import Firewall
-from pulumi_gcp.compute.global_address import GlobalAddress
-from pulumi_gcp.compute.network import Network as VpcNetwork
-from pulumi_gcp.compute.router import Router
-from pulumi_gcp.compute.router_nat import RouterNat
-from pulumi_gcp.compute.subnetwork import Subnetwork
+from pulumi_gcp.compute import Network as VpcNetwork
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import child

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp.container._inputs import (
+from pulumi_gcp.container import (
+    NodePool,
     NodePoolAutoscalingArgs,
     NodePoolManagementArgs,
     NodePoolNodeConfigArgs,
@@ -23,7 +24,6 @@ from pulumi_gcp.container._inputs import (
     NodePoolNodeConfigTaintArgs,
     NodePoolNodeConfigWorkloadMetadataConfigArgs,
 )
-from pulumi_gcp.container.node_pool import NodePool
 
 from components import accelerators
 from components.contract import GpuNodePool, Taint

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp import kms
-from pulumi_gcp.storage._inputs import (
+from pulumi_gcp.storage import (
+    Bucket,
     BucketEncryptionArgs,
     BucketLifecycleRuleActionArgs,
     BucketLifecycleRuleArgs,
     BucketLifecycleRuleConditionArgs,
     BucketVersioningArgs,
+    get_project_service_account_output,
 )
-from pulumi_gcp.storage.bucket import Bucket
-from pulumi_gcp.storage.get_project_service_account import get_project_service_account_output
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import PART_OF_LABEL, child, service_account_member, stateful
