@@ -24,6 +24,9 @@ from pulumi_policy.proxy import UnknownValueError
 
 _URL_WITH_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]+@")
 _SECRET_KEY = re.compile(r"(password|passwd|secret|token|auth)$", re.IGNORECASE)
+# Charts' convention for naming a Secret that already exists (`existingSecret`,
+# `existingConfigSecret`): the value is a Secret's name, which is what the rule asks for.
+_SECRET_REFERENCE = re.compile(r"^existing\w*secret$", re.IGNORECASE)
 
 # The policy engine hands rules its own read-only Mapping/Sequence proxies (not dict/list),
 # and raises UnknownValueError when a rule reads a value only a deploy will know.
@@ -88,7 +91,7 @@ def _helm_credentials(props: Mapping[str, Any]) -> Iterator[str]:
         leaf = re.split(r"[.\[]", path)[-1]
         if _URL_WITH_CREDENTIALS.match(value):
             yield f"values.{path} holds a URL with credentials; Helm stores values in plaintext"
-        elif _SECRET_KEY.search(leaf):
+        elif _SECRET_KEY.search(leaf) and not _SECRET_REFERENCE.match(leaf):
             yield f"values.{path} looks like a credential; name a Kubernetes Secret instead"
 
 

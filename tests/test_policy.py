@@ -144,6 +144,11 @@ BREAKS: dict[str, list[tuple[str, Change, str]]] = {
     HELM: [
         ("literal-password", set_("values.redis.auth", "hunter2"), "values.redis.auth"),
         (
+            "secret-not-named-existing",
+            set_("values.s3", {"configSecret": "hunter2"}),
+            "values.s3.configSecret looks like a credential",
+        ),
+        (
             "url-in-a-list",
             set_("values.extraEnvVars", [{"name": "DB", "value": "postgresql://u:p@h:5432/db"}]),
             "values.extraEnvVars[0].value holds a URL with credentials",
@@ -266,6 +271,10 @@ KEEPS: dict[str, list[tuple[str, Change]]] = {
             ),
         ),
         ("url-without-credentials", set_("values.x", ["redis://cache:6379/15"])),
+        (
+            "existing-secret-names",
+            set_("values.s3", {"existingSecret": "keys", "existingConfigSecret": "s3-config"}),
+        ),
     ],
     EKS: [
         (

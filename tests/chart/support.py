@@ -111,6 +111,15 @@ class StackRender:
             node = node[part]
         return default if node is None else node
 
+    @property
+    def s3_endpoint(self) -> str | None:
+        """The S3-compatible endpoint the stack names, or the SeaweedFS S3 Service the program
+        installs in the data namespace (existing.objectStorage.install); None for AWS S3."""
+        if self.setting("existing.objectStorage.install") is not None:
+            namespace = self.setting("existing.dataNamespace", "model-engine-data")
+            return f"http://seaweedfs-all-in-one.{namespace}.svc.cluster.local:8333"
+        return self.setting("existing.objectStorage.endpointUrl")
+
     @functools.cached_property
     def service_templates(self) -> dict[str, Any]:
         """The server's templates for endpoint resources (ConfigMap

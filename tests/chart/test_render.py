@@ -202,9 +202,11 @@ def test_control_plane_env(s: StackRender) -> None:
             assert env_value(container, "REDIS_HOST") == s.infra["redis_host"] == cache.hostname
             assert env_value(container, "REDIS_PORT") == str(cache.port or 6379)
 
-        # S3-compatible storage: the endpoint the operator named, and only then.
-        endpoint = s.setting("existing.objectStorage.endpointUrl")
+        # S3-compatible storage: the endpoint the operator named or the store the program
+        # installs, and only then; the server's plain boto3 clients get it too.
+        endpoint = s.s3_endpoint
         assert env_value(container, "S3_ENDPOINT_URL") == endpoint, obj.name
+        assert env_value(container, "AWS_ENDPOINT_URL_S3") == endpoint, obj.name
 
         # On AWS every pod assumes the IRSA role through the mounted AWS config file.
         if "aws" in s.values:
@@ -424,7 +426,7 @@ def test_s3_endpoint_reaches_forwarders_and_batch_jobs(
 ) -> None:
     """Only env S3_ENDPOINT_URL points boto3 at S3-compatible storage; extraEnvVars stop at
     the control plane, the chart's s3EndpointUrl reaches forwarders and batch jobs too."""
-    endpoint = s.setting("existing.objectStorage.endpointUrl")
+    endpoint = s.s3_endpoint
     if endpoint and "s3EndpointUrl" not in s.values:
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAP))
     containers = list(_endpoint_containers(s))
