@@ -156,6 +156,13 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
     ("model-engine-chart", "*-warm-up", "the cacher reads the batch image at start"),
     ("*-warm-up", "*-pull-through-*", "the kubelet needs leave to pull through the cache"),
     ("*-warm-up", "*-upstream", "the cache rule must exist before the pull"),
+    (
+        "*-postgres-cluster",
+        "*-postgres-operator",
+        "a Cluster needs CloudNativePG's CRDs and webhook",
+    ),
+    ("*-postgres-cluster", "*-postgres-owner", "initdb reads the owner's Secret"),
+    ("model-engine-chart", "*-data-*", "the migration hook and the pods need the data services"),
 )
 # Waiting for these is never a choice: whatever runs under a role needs its permissions first.
 REQUIRED_DEPENDENCY_TYPES = frozenset(

@@ -380,7 +380,8 @@ class InClusterServices(pulumi.ComponentResource):
                 namespace=cfg.data_namespace,
                 provider=provider,
                 backup_store=_backup_store(cfg, store) if install.backups else None,
-                depends_on=[*depends_on, *(store.ready if store else [])],
+                # Only backups need the store up first; otherwise both install side by side.
+                depends_on=[*depends_on, *(store.ready if store and install.backups else [])],
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -435,10 +435,11 @@ class Postgres(pulumi.ComponentResource):
 
     def _operator(self, name: str, args: PostgresArgs) -> k8s.helm.v3.Release:
         cfg = args.settings
+        # The operator needs nothing of the data namespace: it installs meanwhile.
         namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=cfg.operator_namespace),
-            opts=child_opts(self, args.provider, args.depends_on),
+            opts=child_opts(self, args.provider),
         )
         return pinned_release(
             f"{name}-operator",
@@ -446,7 +447,7 @@ class Postgres(pulumi.ComponentResource):
             release_name=OPERATOR_RELEASE,
             namespace=namespace.metadata.name,
             values=operator_values(cfg),
-            opts=child_opts(self, args.provider, [*args.depends_on, namespace]),
+            opts=child_opts(self, args.provider, [namespace]),
         )
 
     def _backup_secret(

@@ -92,7 +92,10 @@ SERVICE = NAME
 PORT = 5000
 # Kubernetes' default service-node-port-range (kube-apiserver --service-node-port-range).
 NODE_PORT_RANGE = (30000, 32767)
-DEFAULT_NODE_PORT = 30500
+# In the static band (30000-30085 of the default range, KEP-3668) that Kubernetes hands out
+# to automatically allocated NodePorts (the Istio gateway's) only when the rest is used up,
+# so the registry's fixed port does not collide with one allocated first.
+DEFAULT_NODE_PORT = 30050
 # The loopback address the nodes' container runtime pulls from (see the module docstring).
 LOOPBACK = "127.0.0.1"
 CONFIG_DIR = "/etc/distribution"

@@ -105,8 +105,8 @@ def test_prefix_is_the_loopback_nodeport_the_service_exposes() -> None:
 def test_default_prefix_and_service_agree() -> None:
     result = run()
     (port,) = result.one(SERVICE).inputs["spec"]["ports"]
-    assert port["nodePort"] == 30500
-    assert registry.prefix(registry.RegistryInstall()) == "127.0.0.1:30500"
+    assert port["nodePort"] == 30050
+    assert registry.prefix(registry.RegistryInstall()) == "127.0.0.1:30050"
 
 
 def test_the_service_reaches_the_registry_container() -> None:
@@ -272,7 +272,7 @@ def test_children_are_parented_on_the_given_provider_after_upstream() -> None:
     assert result.one(CONFIG_MAP).urn in deployment.dependencies
     (component_obj,) = built
     assert component_obj.ready == [component_obj.deployment, component_obj.service]
-    assert component_obj.prefix == "127.0.0.1:30500"
+    assert component_obj.prefix == "127.0.0.1:30050"
 
 
 # -- bad settings -------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_children_are_parented_on_the_given_provider_after_upstream() -> None:
 
 @pytest.mark.parametrize("port", [8080, 29999, 32768])
 def test_node_port_outside_the_range_is_rejected_with_the_fix(port: int) -> None:
-    with pytest.raises(ValidationError, match=r"30000-32767 .* e\.g\. 30500"):
+    with pytest.raises(ValidationError, match=r"30000-32767 .* e\.g\. 30050"):
         registry.RegistryInstall.model_validate({"nodePort": port})
 
 
