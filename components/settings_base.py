@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -89,6 +89,27 @@ def _quantity(value: Any) -> Any:
 
 StringId = Annotated[str, BeforeValidator(_string_id)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
+
+# A Kubernetes quantity (resource.Quantity): a number with an optional SI or binary suffix.
+_KUBERNETES_QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+# A DNS subdomain (RFC 1123): what Kubernetes accepts as a StorageClass name.
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def kubernetes_quantity(value: str | None) -> str | None:
+    if value is not None and not _KUBERNETES_QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 256Mi or 8Gi")
+    return value
+
+
+def storage_class_name(value: str | None) -> str | None:
+    if value is not None and (len(value) > 253 or not _DNS_SUBDOMAIN.match(value)):
+        raise ValueError(
+            f"{value!r} is not a StorageClass name (lower-case letters, digits, '-' and '.'); "
+            "list the cluster's classes with `kubectl get storageclass`, or leave it unset "
+            "for the default"
+        )
+    return value
 
 
 def dns_label(value: str) -> str:
@@ -177,3 +198,15 @@ class Model(BaseModel):
         populate_by_name=True,
         frozen=True,
     )
+
+
+class ContainerQuantities(Model):
+    """A container's cpu and memory (requests or limits); unset keys are left out."""
+
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+
+    _valid = field_validator("cpu", "memory")(kubernetes_quantity)
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("cpu", self.cpu), ("memory", self.memory)) if v is not None}

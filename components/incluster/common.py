@@ -26,9 +26,11 @@ def pinned_release(
     namespace: pulumi.Input[str],
     values: Mapping[str, Any],
     opts: pulumi.ResourceOptions,
+    protect: bool = False,
 ) -> k8s.helm.v3.Release:
     """A Release of a chart from the one versions table (components/addons/versions.py), at
-    exactly its pinned version; installed atomically so a failed install rolls back."""
+    exactly its pinned version; installed atomically so a failed install rolls back.
+    `protect`: a Release that holds data (its PVCs go with an uninstall unless kept)."""
     pin = versions.CHARTS[chart]
     return k8s.helm.v3.Release(
         resource_name,
@@ -47,7 +49,7 @@ def pinned_release(
             max_history=10,
             create_namespace=False,
         ),
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
 
 

@@ -72,7 +72,14 @@ import pulumi_random as random
 from pydantic import field_validator, model_validator
 
 from components.incluster.common import child_opts, pinned_release, service_host
-from components.settings_base import Model, Quantity, validate_bucket_name
+from components.settings_base import (
+    ContainerQuantities,
+    Model,
+    Quantity,
+    kubernetes_quantity,
+    storage_class_name,
+    validate_bucket_name,
+)
 
 CHART = "seaweedfs"  # key in components/addons/versions.py CHARTS
 RELEASE_NAME = "seaweedfs"
@@ -99,8 +106,6 @@ SECRET_KEY_ENV = "SEAWEEDFS_S3_ADMIN_SECRET_ACCESS_KEY"
 BUCKET_ACTIONS = ("Read", "Write", "List", "Tagging")
 KEEP = {"helm.sh/resource-policy": "keep"}
 
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _BINARY = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
 _BINARY |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 # The master grows 7 volumes of 1000 MB for a new bucket on one node (replication 000,
@@ -108,33 +113,17 @@ _BINARY |= {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei
 MIN_STORAGE_BYTES = 8 * 2**30
 
 
-def _quantity(value: str) -> str:
-    if not _QUANTITY.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 20Gi, 500m or 1")
-    return value
-
-
 def _bytes(quantity: str) -> float:
     number, unit = re.match(r"^([0-9.]+)([A-Za-z]*)$", quantity).groups()  # type: ignore[union-attr]
     return float(number) * _BINARY.get(unit, 1)
-
-
-class StoreQuantities(Model):
-    cpu: Quantity | None = None
-    memory: Quantity | None = None
-
-    @field_validator("cpu", "memory")
-    @classmethod
-    def _check(cls, v: str | None) -> str | None:
-        return None if v is None else _quantity(v)
 
 
 class StoreResources(Model):
     """A key left unset keeps the chart's default (requests 500m / 1Gi, limits 2 / 2Gi).
     Seen running the 4.44 binary: ~525 MiB resident after 60 MiB multipart uploads."""
 
-    requests: StoreQuantities = StoreQuantities(cpu="100m", memory="512Mi")
-    limits: StoreQuantities = StoreQuantities(cpu="2", memory="2Gi")
+    requests: ContainerQuantities = ContainerQuantities(cpu="100m", memory="512Mi")
+    limits: ContainerQuantities = ContainerQuantities(cpu="2", memory="2Gi")
 
 
 class ObjectStoreInstall(Model):
@@ -162,7 +151,7 @@ class ObjectStoreInstall(Model):
     @field_validator("storage_size")
     @classmethod
     def _size(cls, v: str) -> str:
-        _quantity(v)
+        kubernetes_quantity(v)
         if _bytes(v) < MIN_STORAGE_BYTES:
             raise ValueError(
                 f"storageSize {v!r} is too small: SeaweedFS reserves 7 volumes of 1000 MB for a "
@@ -170,15 +159,7 @@ class ObjectStoreInstall(Model):
             )
         return v
 
-    @field_validator("storage_class")
-    @classmethod
-    def _class(cls, v: str | None) -> str | None:
-        if v is not None and not _DNS_SUBDOMAIN.match(v):
-            raise ValueError(
-                f"storageClass {v!r} is not a StorageClass name (lower-case letters, digits, "
-                "'-' and '.'); list them with `kubectl get storageclass`"
-            )
-        return v
+    _class = field_validator("storage_class")(storage_class_name)
 
     @model_validator(mode="after")
     def _distinct(self) -> ObjectStoreInstall:
@@ -215,10 +196,6 @@ def identities_config(buckets: Sequence[str]) -> str:
         "actions": actions,
     }
     return json.dumps({"identities": [identity]}, separators=(",", ":"))
-
-
-def _quantities(q: StoreQuantities) -> dict[str, str]:
-    return {k: v for k, v in (("cpu", q.cpu), ("memory", q.memory)) if v is not None}
 
 
 def chart_values(settings: ObjectStoreInstall, *, protect: bool = True) -> dict[str, Any]:
@@ -266,8 +243,8 @@ def chart_values(settings: ObjectStoreInstall, *, protect: bool = True) -> dict[
             },
             "data": data,
             "resources": {
-                "requests": _quantities(settings.resources.requests),
-                "limits": _quantities(settings.resources.limits),
+                "requests": settings.resources.requests.as_dict(),
+                "limits": settings.resources.limits.as_dict(),
             },
         },
         "networkPolicy": {"enabled": settings.network_policy},
@@ -331,16 +308,14 @@ class ObjectStore(pulumi.ComponentResource):
             },
             opts=child_opts(self, args.provider, args.depends_on),
         )
-        release_opts = child_opts(self, args.provider, [*args.depends_on, self.credentials])
         self.release = pinned_release(
             f"{name}-release",
             CHART,
             release_name=RELEASE_NAME,
             namespace=args.namespace,
             values=chart_values(args.settings, protect=args.protect),
-            opts=pulumi.ResourceOptions.merge(
-                release_opts, pulumi.ResourceOptions(protect=args.protect)
-            ),
+            opts=child_opts(self, args.provider, [*args.depends_on, self.credentials]),
+            protect=args.protect,
         )
         # The Release completes after the Deployment is ready and the post-install hook has
         # created the buckets (Helm waits for hooks; atomic rolls back on failure).

@@ -35,7 +35,14 @@ from pydantic import field_validator
 
 from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
-from components.settings_base import Model, Quantity, deep_merge, dns_label
+from components.settings_base import (
+    Model,
+    Quantity,
+    deep_merge,
+    dns_label,
+    kubernetes_quantity,
+    storage_class_name,
+)
 
 # What the chart gets (components/model_engine/release.py builds the URL from these). Both go
 # unescaped into the database URL, so letters, digits and `_` only (URL_SAFE_CREDENTIAL).
@@ -76,20 +83,12 @@ _CRON_DESCRIPTOR = re.compile(
 )
 # The Cluster CRD's pattern for spec.backup.retentionPolicy.
 _RETENTION = re.compile(r"^[1-9][0-9]*[dwm]$")
-_STORAGE = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 
 
 def host(namespace: str) -> str:
     """The read-write Service CNPG creates for the Cluster: always the current primary."""
     return service_host(f"{CLUSTER_NAME}-rw", namespace)
-
-
-def _storage_quantity(value: str) -> str:
-    if not _STORAGE.match(value):
-        raise ValueError(f"{value!r} is not a storage size; write e.g. 10Gi or 500Mi")
-    return value
 
 
 class PostgresBackups(Model):
@@ -187,20 +186,9 @@ class PostgresInstall(Model):
             )
         return v
 
-    @field_validator("storage_size", "wal_storage_size")
-    @classmethod
-    def _size(cls, v: str | None) -> str | None:
-        return None if v is None else _storage_quantity(v)
+    _size = field_validator("storage_size", "wal_storage_size")(kubernetes_quantity)
 
-    @field_validator("storage_class")
-    @classmethod
-    def _storage_class(cls, v: str | None) -> str | None:
-        if v is not None and not _DNS_SUBDOMAIN.match(v):
-            raise ValueError(
-                f"{v!r} is not a StorageClass name (lower-case letters, digits, '-' and '.'); "
-                "`kubectl get storageclass` lists them, or leave it unset for the default"
-            )
-        return v
+    _class = field_validator("storage_class")(storage_class_name)
 
     _operator_namespace = field_validator("operator_namespace")(dns_label)
 

@@ -70,7 +70,6 @@ push them again.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,7 +81,14 @@ from pydantic import field_validator
 
 from components.addons import versions
 from components.incluster.common import child_opts, service_host
-from components.settings_base import Model, Quantity, dns_label
+from components.settings_base import (
+    ContainerQuantities,
+    Model,
+    Quantity,
+    dns_label,
+    kubernetes_quantity,
+    storage_class_name,
+)
 
 IMAGE = "registry"
 # The Kubernetes name of every object (ConfigMap, PVC, Deployment, Service).
@@ -111,30 +117,14 @@ LABELS: Mapping[str, str] = {
 # The pod template carries the config's hash, so a changed config rolls the pod.
 CONFIG_HASH_ANNOTATION = "model-engine-infra/config-sha256"
 
-_QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-def _quantity(value: str | None) -> str | None:
-    if value is not None and not _QUANTITY.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 256Mi or 8Gi")
-    return value
-
-
-class RegistryQuantities(Model):
-    cpu: Quantity | None = None
-    memory: Quantity | None = None
-
-    _valid = field_validator("cpu", "memory")(_quantity)
-
 
 class RegistryResources(Model):
     """The registry container's requests and limits."""
 
     # It streams blobs between client and disk: little CPU and memory at rest.
-    requests: RegistryQuantities = RegistryQuantities(cpu="100m", memory="128Mi")
+    requests: ContainerQuantities = ContainerQuantities(cpu="100m", memory="128Mi")
     # Bounds its in-memory blob-descriptor cache; None: no limit.
-    limits: RegistryQuantities | None = RegistryQuantities(memory="1Gi")
+    limits: ContainerQuantities | None = ContainerQuantities(memory="1Gi")
 
 
 class RegistryInstall(Model):
@@ -154,7 +144,7 @@ class RegistryInstall(Model):
     delete_enabled: bool = False
     resources: RegistryResources = RegistryResources()
 
-    _size = field_validator("storage_size")(_quantity)
+    _size = field_validator("storage_size")(kubernetes_quantity)
 
     @field_validator("node_port")
     @classmethod
@@ -168,15 +158,7 @@ class RegistryInstall(Model):
             )
         return v
 
-    @field_validator("storage_class")
-    @classmethod
-    def _class(cls, v: str | None) -> str | None:
-        if v is not None and (len(v) > 253 or not _DNS_SUBDOMAIN.match(v)):
-            raise ValueError(
-                f"{v!r} is not a StorageClass name (lower-case letters, digits, '-' and '.'); "
-                "list the cluster's classes with `kubectl get storageclass`"
-            )
-        return v
+    _class = field_validator("storage_class")(storage_class_name)
 
 
 def prefix(settings: RegistryInstall) -> str:

@@ -39,7 +39,6 @@ volumes live on one node: losing that node loses the data. There are no backups.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,7 +48,14 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from components.incluster.common import child_opts, pinned_release, service_host
-from components.settings_base import Model, Quantity, dns_label
+from components.settings_base import (
+    ContainerQuantities,
+    Model,
+    Quantity,
+    dns_label,
+    kubernetes_quantity,
+    storage_class_name,
+)
 
 CHART = "valkey"
 # The Release's name; with fullnameOverride every object the chart names is `valkey...`.
@@ -69,34 +75,18 @@ POD_LABELS: Mapping[str, str] = {
     "app.kubernetes.io/instance": RELEASE_NAME,
 }
 
-# Kubernetes quantity (resource.Quantity): a number with an optional SI/binary suffix.
-_QUANTITY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Mode = Literal["standalone", "replicated", "sentinel"]
-
-
-def _quantity(value: str | None) -> str | None:
-    if value is not None and not _QUANTITY.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m, 2, 256Mi or 8Gi")
-    return value
-
-
-class ValkeyQuantities(Model):
-    cpu: Quantity | None = None
-    memory: Quantity | None = None
-
-    _valid = field_validator("cpu", "memory")(_quantity)
 
 
 class ValkeyResources(Model):
     """The Valkey container's requests and limits (the chart's `resources`)."""
 
     # Enough for the server's queues and cache on a small cluster.
-    requests: ValkeyQuantities = ValkeyQuantities(cpu="100m", memory="256Mi")
+    requests: ContainerQuantities = ContainerQuantities(cpu="100m", memory="256Mi")
     # None: no limit. A memory limit below the data set gets Valkey OOM-killed, and it then
     # reloads from its append-only file (at most ~1 s of writes lost).
-    limits: ValkeyQuantities | None = None
+    limits: ContainerQuantities | None = None
 
 
 class ValkeyPersistence(Model):
@@ -107,17 +97,9 @@ class ValkeyPersistence(Model):
     # None: the cluster's default StorageClass (kind and k3s: local-path, `standard` on kind).
     storage_class: str | None = None
 
-    _size = field_validator("storage_size")(_quantity)
+    _size = field_validator("storage_size")(kubernetes_quantity)
 
-    @field_validator("storage_class")
-    @classmethod
-    def _class(cls, v: str | None) -> str | None:
-        if v is not None and (len(v) > 253 or not _DNS_SUBDOMAIN.match(v)):
-            raise ValueError(
-                f"{v!r} is not a StorageClass name (lower-case letters, digits, '-' and '.'); "
-                "list the cluster's classes with `kubectl get storageclass`"
-            )
-        return v
+    _class = field_validator("storage_class")(storage_class_name)
 
 
 class ValkeyInstall(Model):
@@ -330,16 +312,14 @@ class Valkey(pulumi.ComponentResource):
             spec=network_policy_spec(clients),
             opts=child_opts(self, args.provider, args.depends_on),
         )
-        release_opts = child_opts(self, args.provider, [*args.depends_on, self.network_policy])
         self.release = pinned_release(
             f"{name}-release",
             CHART,
             release_name=RELEASE_NAME,
             namespace=args.namespace,
             values=chart_values(args.settings, protect=args.protect),
-            opts=pulumi.ResourceOptions.merge(
-                release_opts, pulumi.ResourceOptions(protect=args.protect)
-            ),
+            opts=child_opts(self, args.provider, [*args.depends_on, self.network_policy]),
+            protect=args.protect,
         )
         # The Release is atomic and waits for the Valkey pods to be ready (readiness probe).
         self.ready = [self.release, self.network_policy]

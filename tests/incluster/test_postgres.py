@@ -346,8 +346,11 @@ def test_in_tree_backups_need_an_operator_before_1_31() -> None:
     ("settings", "message"),
     [
         ({"instances": 0}, "instances is 0: set 1 for a single primary"),
-        ({"storageSize": "ten gigs"}, "'ten gigs' is not a storage size; write e.g. 10Gi"),
-        ({"walStorageSize": "5GB"}, "'5GB' is not a storage size"),
+        (
+            {"storageSize": "ten gigs"},
+            "'ten gigs' is not a Kubernetes quantity such as 500m, 2, 256Mi or 8Gi",
+        ),
+        ({"walStorageSize": "5GB"}, "'5GB' is not a Kubernetes quantity"),
         ({"storageClass": "Fast_SSD"}, "'Fast_SSD' is not a StorageClass name"),
         ({"backups": {"schedule": "0 3 * * *"}}, "six cron fields with seconds first"),
         ({"backups": {"schedule": "0 0 3 * * * *"}}, "six cron fields"),
