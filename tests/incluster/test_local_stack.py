@@ -283,3 +283,25 @@ def test_bad_local_stack_is_rejected_before_any_resource(
     assert KEY + key in message, message
     assert words in message, message
     assert registered == []
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_the_stacks_protect_reaches_every_stateful_in_cluster_resource(
+    local_config: dict[str, Any], protect: bool
+) -> None:
+    """`protect: false` must let `pulumi destroy` finish: no installed service may keep its
+    own protection; `protect: true` keeps every one of them."""
+    set_path(local_config, "protect", protect)
+    run = run_program(local_config, stack="local")
+    stateful = [
+        run.one("kubernetes:postgresql.cnpg.io/v1:Cluster"),
+        *(
+            r
+            for r in run.of_type("kubernetes:helm.sh/v3:Release")
+            if descends_from(run, r, "model-engine-infra:incluster:Valkey")
+            or descends_from(run, r, "model-engine-infra:incluster:ObjectStore")
+        ),
+        *run.of_type("kubernetes:core/v1:PersistentVolumeClaim"),
+    ]
+    assert len(stateful) >= 4
+    assert {r.name: r.protect for r in stateful} == {r.name: protect for r in stateful}
