@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from components.settings import PROJECT, StackSettings
+from plan.simulator import ProgramRun, RecordedResource
 
 KEY = f"{PROJECT}:"
 
@@ -70,3 +72,42 @@ def add_t4_pool(config: dict[str, Any], balloon_replicas: int) -> None:
         {"name": "t4", "accelerator": "t4", "maxSize": 3, "balloonReplicas": balloon_replicas}
     )
     set_path(config, "gpu.recommendedHardware", {"byGpuMemoryGb": [T4_TIER]})
+
+
+@dataclass
+class StackRun:
+    """An example stack's run against the simulated cloud, with what every cloud's tests read;
+    each cloud's runner (tests/<cloud>/helpers.py) adds its own lookups."""
+
+    run: ProgramRun
+
+    def one(self, typ: str, name: str | None = None) -> RecordedResource:
+        return self.run.one(typ, name)
+
+    def of_type(self, typ: str) -> list[RecordedResource]:
+        return self.run.of_type(typ)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.run.values
+
+    @property
+    def infra(self) -> dict[str, Any]:
+        return self.values["config"]["values"]["infra"]
+
+    @property
+    def launch(self) -> dict[str, Any]:
+        return self.values["config"]["values"]["launch"]
+
+    def upstream(self, resource: RecordedResource) -> set[str]:
+        """URNs of every resource this one waits for, directly, through inputs or parents."""
+        by_urn = {r.urn: r for r in self.run.resources}
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        while todo:
+            urn = todo.pop()
+            if urn in seen or urn not in by_urn:
+                continue
+            seen.add(urn)
+            todo.extend(by_urn[urn].dependencies)
+        return seen

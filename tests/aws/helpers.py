@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan import computed_aws, simulator
-from plan.simulator import ProgramRun, RecordedResource, deferred, helm_values, run_program
+from plan.simulator import deferred, run_program
 from tests.conftest import stack_file
+from tests.helpers import StackRun
 
 STACK = "customer-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
@@ -33,52 +34,20 @@ class Options:
 
 
 @dataclass
-class AwsRun:
-    run: ProgramRun
+class AwsRun(StackRun):
     options: dict[tuple[str, str], Options] = field(default_factory=dict)
 
     # -- lookups ---------------------------------------------------------------------
-    def one(self, typ: str, name: str | None = None) -> RecordedResource:
-        return self.run.one(typ, name)
-
-    def of_type(self, typ: str) -> list[RecordedResource]:
-        return self.run.of_type(typ)
-
     def out(self, typ: str, name: str, attr: str) -> str:
         """The placeholder of a resource output (the resource must exist)."""
         self.one(typ, name)
         return deferred(typ, name, attr)
-
-    @property
-    def values(self) -> dict[str, Any]:
-        return helm_values(self.one(*CHART).inputs)
-
-    @property
-    def infra(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["infra"]
-
-    @property
-    def launch(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["launch"]
 
     def policy(self, role: str) -> dict[str, Any]:
         return json.loads(self.one("aws:iam/rolePolicy:RolePolicy", role).inputs["policy"])
 
     def trust(self, role: str) -> dict[str, Any]:
         return json.loads(self.one("aws:iam/role:Role", role).inputs["assumeRolePolicy"])
-
-    def upstream(self, resource: RecordedResource) -> set[str]:
-        """URNs of every resource this one waits for, directly or through others."""
-        by_urn = {r.urn: r for r in self.run.resources}
-        seen: set[str] = set()
-        todo = list(resource.dependencies)
-        while todo:
-            urn = todo.pop()
-            if urn in seen or urn not in by_urn:
-                continue
-            seen.add(urn)
-            todo.extend(by_urn[urn].dependencies)
-        return seen
 
 
 @contextlib.contextmanager

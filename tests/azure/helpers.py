@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from plan import computed_azure
-from plan.simulator import ProgramRun, RecordedResource, helm_values, run_program
+from plan.simulator import run_program
 from tests.conftest import stack_file
+from tests.helpers import StackRun
 
 STACK = "azure-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
@@ -25,15 +26,7 @@ def azure_config() -> dict[str, Any]:
 
 
 @dataclass
-class AzureRun:
-    run: ProgramRun
-
-    def one(self, typ: str, name: str | None = None) -> RecordedResource:
-        return self.run.one(typ, name)
-
-    def of_type(self, typ: str) -> list[RecordedResource]:
-        return self.run.of_type(typ)
-
+class AzureRun(StackRun):
     def state(self, typ: str, name: str) -> dict[str, Any]:
         """What the (simulated) cloud answered for the resource: inputs and computed outputs."""
         return self.one(typ, name).state
@@ -42,31 +35,6 @@ class AzureRun:
         """The ARM id the (simulated) cloud gave the resource."""
         state = self.state(typ, name)
         return computed_azure.arm_id(state["resourceGroupName"], provider, state["name"])
-
-    @property
-    def values(self) -> dict[str, Any]:
-        return helm_values(self.one(*CHART).inputs)
-
-    @property
-    def infra(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["infra"]
-
-    @property
-    def launch(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["launch"]
-
-    def upstream(self, resource: RecordedResource) -> set[str]:
-        """URNs of every resource this one waits for, directly, through inputs or parents."""
-        by_urn = {r.urn: r for r in self.run.resources}
-        seen: set[str] = set()
-        todo = list(resource.dependencies)
-        while todo:
-            urn = todo.pop()
-            if urn in seen or urn not in by_urn:
-                continue
-            seen.add(urn)
-            todo.extend(by_urn[urn].dependencies)
-        return seen
 
 
 def run_azure(config: dict[str, Any]) -> AzureRun:

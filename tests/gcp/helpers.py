@@ -6,8 +6,9 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from plan.simulator import ProgramRun, RecordedResource, helm_values, run_program
+from plan.simulator import run_program
 from tests.conftest import stack_file
+from tests.helpers import StackRun
 
 STACK = "gcp-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
@@ -29,30 +30,10 @@ def gcp_config() -> dict[str, Any]:
 
 
 @dataclass
-class GcpRun:
-    run: ProgramRun
-
-    def one(self, typ: str, name: str | None = None) -> RecordedResource:
-        return self.run.one(typ, name)
-
-    def of_type(self, typ: str) -> list[RecordedResource]:
-        return self.run.of_type(typ)
-
+class GcpRun(StackRun):
     def state(self, typ: str, name: str, attr: str) -> Any:
         """An output as the (simulated) cloud computed it for that one resource."""
         return self.one(typ, name).state[attr]
-
-    @property
-    def values(self) -> dict[str, Any]:
-        return helm_values(self.one(*CHART).inputs)
-
-    @property
-    def infra(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["infra"]
-
-    @property
-    def launch(self) -> dict[str, Any]:
-        return self.values["config"]["values"]["launch"]
 
     def email(self, account: str) -> str:
         return self.state(ACCOUNT, account, "email")
