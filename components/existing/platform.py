@@ -206,7 +206,8 @@ def facts(settings: StackSettings) -> PlatformFacts:
     cfg = _cfg(settings)
     # boto3 (S3 clients) needs a region even against S3-compatible storage.
     env: dict[str, str] = {"AWS_REGION": cfg.region}
-    endpoint = storage(cfg).endpoint_url
+    objects = storage(cfg)
+    endpoint = objects.endpoint_url
     if endpoint:
         # The server's S3FilesystemGateway (Files API content, batch-job progress, endpoint
         # schemas) builds a plain boto3 client without S3_ENDPOINT_URL; boto3 >= 1.28 takes
@@ -225,7 +226,7 @@ def facts(settings: StackSettings) -> PlatformFacts:
         database=database(cfg),
         cache=cache(cfg),
         broker=Broker(kind=BROKER),
-        storage=storage(cfg),
+        storage=objects,
         identities=Identities(
             control_plane=dict(cfg.service_account_annotations),
             inference=dict(cfg.inference_service_account_annotations),
