@@ -15,9 +15,9 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
+from components.settings import PROJECT
 from plan import sdk_packages
 from plan.sdk_packages import LIGHT, SMALL, SdkPackage
-from components.settings import PROJECT
 from plan.simulator import run_program
 from tests.conftest import ROOT, stack_file
 
