@@ -53,7 +53,6 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
     PlatformOutputs,
-    Taint,
 )
 from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
 from components.settings import PROJECT, SettingsError, StackSettings
@@ -62,7 +61,6 @@ CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 # The GPU nodes' taint; its value lets the autoscaler's node-template tag read true:NoSchedule.
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
 # Tags the server puts on each endpoint queue.
 QUEUE_TAGS = {
     "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",
@@ -190,7 +188,7 @@ def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str:

@@ -52,7 +52,6 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
     PlatformOutputs,
-    Taint,
 )
 from components.contract import (
     Broker as BrokerFacts,
@@ -65,7 +64,6 @@ BROKER = "servicebus"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # Managed Redis serves TLS on 10000.
 REDIS_PORT = 10000
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
 # Pools the program names itself.
 RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
 
@@ -171,7 +169,7 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One AKS user pool per gpu.pools entry; GPUs per node follow the VM size."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str:

@@ -42,7 +42,7 @@ from components.gcp.identity import (
     account_id,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GPU_TAINT, GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import GpuGroup, NodePools, NodePoolsArgs
 from components.gcp.registry import Registry, RegistryArgs, registry_prefix, repository_names
 from components.gcp.storage import (
     Storage,
@@ -143,7 +143,7 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str | None:
