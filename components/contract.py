@@ -241,18 +241,10 @@ class PlatformOutputs:
     # Workload identity for add-ons that call the cloud, keyed by add-on name
     # ("cluster-autoscaler", "keda-operator"): ServiceAccount annotations.
     addon_identities: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
-    # The cloud scales node groups only through a cluster autoscaler (AWS managed groups).
-    needs_cluster_autoscaler: bool = False
-    # Kubernetes minor version ("1.33") when the stack file states it; the cluster
-    # autoscaler must match it.
-    kubernetes_version: str | None = None
     # Annotations that make the ingress gateway's LoadBalancer terminate TLS on port 443
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # The cloud installs the NVIDIA driver and device plugin on GPU nodes itself (GKE); a
-    # second device plugin from the add-ons would fight it.
-    provides_gpu_device_plugin: bool = False
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that
