@@ -39,7 +39,10 @@ def pools(settings: StackSettings) -> list[GpuNodePool]:
 @pytest.fixture
 def values(settings: StackSettings, pools: list[GpuNodePool]) -> Values:
     return derive(
-        existing.preview_facts(settings), settings, pools, SecretRefs(database="model-engine-database")
+        existing.preview_facts(settings),
+        settings,
+        pools,
+        SecretRefs(database="model-engine-database"),
     )
 
 
