@@ -370,3 +370,26 @@ def test_every_example_stack_passes_every_policy(stack_runs: dict[str, ProgramRu
     assert failures == []
     # A rule for a type no example stack creates would pass here forever.
     assert [p for p, n in inspected.items() if n == 0] == []
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "path"),
+    [
+        ("aws:rds/instance:Instance", "backupRetentionPeriod"),
+        ("azure-native:dbforpostgresql:Server", "backup.backupRetentionDays"),
+    ],
+)
+def test_seven_days_of_backups_is_the_boundary(
+    stack_runs: dict[str, ProgramRun], resource_type: str, path: str
+) -> None:
+    """Exactly 7 days passes and 6 fails: the minimum is inclusive."""
+    (rule,) = [r for _, r in rules.RULES.values() if r.resource_type == resource_type]
+    example = _example(stack_runs, resource_type)
+    for days in (6, 7, 8):
+        props = copy.deepcopy(json_format.MessageToDict(example.wire))
+        set_(path, days)(props)
+        found = violations(rule, resource_type, to_wire(props))
+        if days < 7:
+            assert len(found) == 1 and "at least 7 days" in found[0], (days, found)
+        else:
+            assert found == [], (days, found)
