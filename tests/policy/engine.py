@@ -29,7 +29,10 @@ Change = Callable[[Props], None]
 # policy name -> [(case id, change to a compliant example resource, words of THE violation)]
 Breaks = dict[str, list[tuple[str, Change, str]]]
 # policy name -> [(case id, change to a compliant example resource that keeps it compliant)]
-Keeps = dict[str, list[tuple[str, Change]]]
+KeepCases = dict[str, list[tuple[str, Change]]]
+# The conftest's fixtures: THE violation for a BREAKS case, none for a KEEPS case.
+Flags = Callable[[str, Change, str], None]
+Keeps = Callable[[str, Change], None]
 
 
 def engine_args(resource_type: str, wire: struct_pb2.Struct) -> ResourceValidationArgs:
@@ -101,7 +104,7 @@ def break_params(breaks: Breaks) -> list[Any]:
     ]
 
 
-def keep_params(keeps: Keeps) -> list[Any]:
+def keep_params(keeps: KeepCases) -> list[Any]:
     return [
         pytest.param(policy, change, id=f"{policy}-{case}")
         for policy, cases in keeps.items()

@@ -3,21 +3,17 @@ customer-prod example's resources."""
 
 from __future__ import annotations
 
-import pytest
-
 from plan.simulator import ProgramRun
 from policy import aws
 from tests.policy.engine import (
     Breaks,
     Change,
+    Flags,
+    KeepCases,
     Keeps,
-    assert_flags_only,
-    assert_keeps,
     both,
-    break_params,
     engine_args,
     example,
-    keep_params,
     set_,
     unset,
 )
@@ -61,7 +57,7 @@ BREAKS: Breaks = {
     ],
 }
 
-KEEPS: Keeps = {
+KEEPS: KeepCases = {
     "eks-secrets-encrypted-endpoint-restricted": [
         (
             "private-endpoint-only",
@@ -75,18 +71,14 @@ KEEPS: Keeps = {
 }
 
 
-@pytest.mark.parametrize(("policy", "change", "words"), break_params(BREAKS))
 def test_rule_flags_exactly_the_broken_property(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change, words: str
+    flags: Flags, policy: str, change: Change, words: str
 ) -> None:
-    assert_flags_only(stack_runs, aws.RULES[policy][1], change, words)
+    flags(policy, change, words)
 
 
-@pytest.mark.parametrize(("policy", "change"), keep_params(KEEPS))
-def test_rule_accepts_a_compliant_variant(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change
-) -> None:
-    assert_keeps(stack_runs, aws.RULES[policy][1], change)
+def test_rule_accepts_a_compliant_variant(keeps: Keeps, policy: str, change: Change) -> None:
+    keeps(policy, change)
 
 
 def test_secret_values_reach_the_rules_unwrapped(stack_runs: dict[str, ProgramRun]) -> None:

@@ -7,19 +7,9 @@ from typing import Any
 
 import pytest
 
-from plan.simulator import ProgramRun
 from policy import azure
 from policy.common import Rule
-from tests.policy.engine import (
-    Breaks,
-    Change,
-    assert_flags_only,
-    break_params,
-    set_,
-    to_wire,
-    unset,
-    violations,
-)
+from tests.policy.engine import Breaks, Change, Flags, set_, to_wire, unset, violations
 
 BREAKS: Breaks = {
     "azure-postgresql-private-backed-up": [
@@ -72,11 +62,10 @@ BREAKS: Breaks = {
 }
 
 
-@pytest.mark.parametrize(("policy", "change", "words"), break_params(BREAKS))
 def test_rule_flags_exactly_the_broken_property(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change, words: str
+    flags: Flags, policy: str, change: Change, words: str
 ) -> None:
-    assert_flags_only(stack_runs, azure.RULES[policy][1], change, words)
+    flags(policy, change, words)
 
 
 AKS = "azure-native:containerservice:ManagedCluster"

@@ -10,9 +10,8 @@ from policy import gcp
 from tests.policy.engine import (
     Breaks,
     Change,
-    assert_flags_only,
+    Flags,
     both,
-    break_params,
     changed,
     example,
     set_,
@@ -72,11 +71,10 @@ BREAKS: Breaks = {
 }
 
 
-@pytest.mark.parametrize(("policy", "change", "words"), break_params(BREAKS))
 def test_rule_flags_exactly_the_broken_property(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change, words: str
+    flags: Flags, policy: str, change: Change, words: str
 ) -> None:
-    assert_flags_only(stack_runs, gcp.RULES[policy][1], change, words)
+    flags(policy, change, words)
 
 
 @pytest.mark.parametrize(

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from plan.simulator import ProgramRun
-from policy import kubernetes
-from tests.policy.engine import (
-    Breaks,
-    Change,
-    Keeps,
-    assert_flags_only,
-    assert_keeps,
-    break_params,
-    keep_params,
-    set_,
-)
+from tests.policy.engine import Breaks, Change, Flags, KeepCases, Keeps, set_
 
 BREAKS: Breaks = {
     "helm-values-no-credentials": [
@@ -46,7 +34,7 @@ BREAKS: Breaks = {
     ],
 }
 
-KEEPS: Keeps = {
+KEEPS: KeepCases = {
     "helm-values-no-credentials": [
         (
             "secret-names",
@@ -64,15 +52,11 @@ KEEPS: Keeps = {
 }
 
 
-@pytest.mark.parametrize(("policy", "change", "words"), break_params(BREAKS))
 def test_rule_flags_exactly_the_broken_property(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change, words: str
+    flags: Flags, policy: str, change: Change, words: str
 ) -> None:
-    assert_flags_only(stack_runs, kubernetes.RULES[policy][1], change, words)
+    flags(policy, change, words)
 
 
-@pytest.mark.parametrize(("policy", "change"), keep_params(KEEPS))
-def test_rule_accepts_a_compliant_variant(
-    stack_runs: dict[str, ProgramRun], policy: str, change: Change
-) -> None:
-    assert_keeps(stack_runs, kubernetes.RULES[policy][1], change)
+def test_rule_accepts_a_compliant_variant(keeps: Keeps, policy: str, change: Change) -> None:
+    keeps(policy, change)

@@ -3,24 +3,12 @@ rejects the pitfall it was written for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from components.contract import GpuNodePool
-from components.settings import StackSettings
 from tests.helpers import set_path, settings_from
-from tests.model_engine.guards.cases import (
-    INFRA,
-    Case,
-    Values,
-    assert_rejects,
-    broken,
-    by_guard,
-    drop,
-    params,
-    put,
-)
+from tests.model_engine.guards.cases import INFRA, Case, Values, broken, by_guard, drop, put
 
 CASES: dict[str, list[Case]] = {
     "prometheus_for_scale_from_zero": [
@@ -48,11 +36,8 @@ CASES: dict[str, list[Case]] = {
 }
 
 
-@pytest.mark.parametrize(("guard", "case"), params(CASES))
-def test_guard_rejects(
-    values: Values, settings: StackSettings, pools: list[GpuNodePool], guard: str, case: Case
-) -> None:
-    assert_rejects(values, settings, pools, guard, case)
+def test_guard_rejects(rejects: Callable[[str, Case], None], guard: str, case: Case) -> None:
+    rejects(guard, case)
 
 
 def test_scale_from_zero_off_makes_missing_prometheus_a_warning(

@@ -3,18 +3,9 @@ rejects the pitfall it was written for."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
 
-from components.contract import GpuNodePool
-from components.settings import StackSettings
-from tests.model_engine.guards.cases import (
-    LAUNCH,
-    Case,
-    Values,
-    assert_rejects,
-    params,
-    put,
-)
+from tests.model_engine.guards.cases import LAUNCH, Case, put
 
 CASES: dict[str, list[Case]] = {
     "relative_repositories": [
@@ -48,8 +39,5 @@ CASES: dict[str, list[Case]] = {
 }
 
 
-@pytest.mark.parametrize(("guard", "case"), params(CASES))
-def test_guard_rejects(
-    values: Values, settings: StackSettings, pools: list[GpuNodePool], guard: str, case: Case
-) -> None:
-    assert_rejects(values, settings, pools, guard, case)
+def test_guard_rejects(rejects: Callable[[str, Case], None], guard: str, case: Case) -> None:
+    rejects(guard, case)
