@@ -111,3 +111,19 @@ def test_plan_reports_a_render_error_as_a_finding(
     # Off by flag.
     assert main(["--stack", "existing-infra", "--no-render"]) == 0
     assert "## The chart, rendered" not in capsys.readouterr().out
+
+
+def test_fail_on_findings_turns_a_finding_into_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plan import cli
+
+    # The example stack has no finding of its own: give it one, as a guard would log it.
+    real = cli.findings
+    monkeypatch.setattr(cli, "findings", lambda run: [*real(run), "warning: gpu.pools: x"])
+    assert main(["--stack", "existing-infra", "--no-render", "--fail-on-findings"]) == 1
+    assert "warning: gpu.pools: x" in capsys.readouterr().out
+    # Without the flag a finding is reported, not fatal (`make plan` for an operator).
+    assert main(["--stack", "existing-infra", "--no-render"]) == 0
+    monkeypatch.setattr(cli, "findings", real)
+    assert main(["--stack", "existing-infra", "--no-render", "--fail-on-findings"]) == 0
