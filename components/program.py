@@ -17,7 +17,8 @@ from components.addons.addons import prometheus_address as addon_prometheus_addr
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.platform import Platform
-from components.settings import Cloud, StackSettings, load_settings
+from components.settings import Cloud, StackSettings
+from components.settings_loader import load_settings
 
 # Every platform, one object per package (components/platform.py); a new platform is one
 # package and one entry here.

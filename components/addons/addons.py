@@ -34,7 +34,8 @@ from components.addons.nvidia import kind as nvidia_kind
 from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
 from components.contract import GpuNodePool, PlatformOutputs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 # Namespaces every cluster has; never created (or deleted) here.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from components import settings as stack
+from components import settings_loader as stack
 from components.contract import (
     Broker,
     Cache,
@@ -25,7 +25,8 @@ from components.model_engine.chart_facts import (
     URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
-from components.settings import SettingsError, StackSettings
+from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "onprem"
 BROKER = "redis"

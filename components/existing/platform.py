@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import settings as stack
+from components import settings_loader as stack
 from components.contract import (
     Credentials,
     PlatformOutputs,

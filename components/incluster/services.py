@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import settings as stack
+from components import settings_loader as stack
 from components.existing.facts import (
     STORAGE_KEYS,
     _cfg,
