@@ -1,42 +1,42 @@
-"""The end-to-end test's prerequisites: the server's and the tools' virtualenvs (built by
-tests/e2e/install_venvs.sh, which `make e2e` runs) and a machine it can run on."""
+"""The end-to-end test's prerequisites, built by tests/e2e/install_venvs.sh (`make e2e` runs
+it): the server's virtualenv, its byte-compiled source (the image's files), the tools' venv,
+and a machine it can run on (root)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.chart.support import in_ci
 from tests.e2e.sandbox import usable
 
-SERVER_SOURCE = Path(__file__).resolve().parents[2].parent / "shared/reference/model-engine-server"
-SERVER_SOURCE_ENV = "MODEL_ENGINE_SERVER_SOURCE"
+BUILT_BY = "run `make e2e` (tests/e2e/run.sh builds them)"
+
+
+@dataclass(frozen=True)
+class Prerequisites:
+    server_venv: Path
+    tools_venv: Path
+    image: Path  # the server's source at the pinned commit, byte-compiled
 
 
 def need(reason: str | None) -> None:
-    """Skip for `reason`; with CI=true the e2e test must run, so fail instead."""
+    """Skip for `reason`; with E2E_REQUIRED=true (.ci/run) the e2e test must run: fail."""
     if reason is None:
         return
-    if in_ci():
-        pytest.fail(f"the end-to-end test must run in CI: {reason}")
+    if os.environ.get("E2E_REQUIRED") == "true":
+        pytest.fail(f"the end-to-end test must run: {reason}")
     pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
-def server_source() -> Path:
-    path = Path(os.environ.get(SERVER_SOURCE_ENV) or SERVER_SOURCE)
-    need(None if (path / "model_engine_server").is_dir() else
-         f"no server source at {path} (set {SERVER_SOURCE_ENV} to the server's model-engine/ "
-         "folder at the pinned commit)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def venvs() -> tuple[Path, Path]:
-    server, tools = os.environ.get("E2E_SERVER_VENV"), os.environ.get("E2E_TOOLS_VENV")
-    need(None if server and tools else
-         "E2E_SERVER_VENV/E2E_TOOLS_VENV unset: run `make e2e` (it builds them)")
+def prerequisites() -> Prerequisites:
+    names = ("E2E_SERVER_VENV", "E2E_TOOLS_VENV", "E2E_SERVER_IMAGE")
+    unset = [n for n in names if not os.environ.get(n)]
+    need(f"{', '.join(unset)} unset: {BUILT_BY}" if unset else None)
     need(usable())
-    return Path(server or ""), Path(tools or "")
+    server, tools, image = (Path(os.environ[n]) for n in names)
+    need(None if (image / "model_engine_server").is_dir() else f"no server source at {image}")
+    return Prerequisites(server, tools, image)

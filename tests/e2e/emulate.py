@@ -26,11 +26,18 @@ NOT_EMULATED = {
 CHECKPOINT_FILES = {"config.json": "{}", "model.safetensors": "e2e"}
 
 
-def cloud_setup(run: ServerRun, endpoint: str, region: str, plan: dict, env: dict[str, str]) -> None:
+def cloud_setup(
+    run: ServerRun, endpoint: str, region: str, plan: dict, env: dict[str, str]
+) -> None:
     rc = run.box.run(
         "cloud-setup",
-        [f"{run.tools_venv}/bin/python", str(HERE / "cloud_setup.py"), endpoint, region,
-         json.dumps(plan)],
+        [
+            f"{run.tools_venv}/bin/python",
+            str(HERE / "cloud_setup.py"),
+            endpoint,
+            region,
+            json.dumps(plan),
+        ],
         env={"PATH": "/usr/bin:/bin", **env},
         timeout=120,
     )
@@ -47,14 +54,20 @@ def checkpoint_plan(bucket: str, prefix: str) -> list[list[str]]:
 def start_local(run: ServerRun, env: dict[str, str], tmp: Path) -> None:
     """The `existing` platform with everything installed in the cluster."""
     run.postgres = services.start_postgres(run.box, tmp / "postgres", env["ML_INFRA_DATABASE_URL"])
-    services.start_redis(run.box, tmp / "redis", env["REDIS_HOST"], int(env["REDIS_PORT"]),
-                         tls=False, password=None)
+    services.start_redis(
+        run.box, tmp / "redis", env["REDIS_HOST"], int(env["REDIS_PORT"]), tls=False, password=None
+    )
     s3 = urlsplit(env["S3_ENDPOINT_URL"])
     endpoint = services.start_moto(run.box, run.tools_venv, s3.port or 80, name="object-store")
     bucket = run.deployed.infra["s3_bucket"]
     keys = {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    cloud_setup(run, endpoint, env.get("AWS_REGION", "us-east-1"),
-                {"buckets": [bucket], "objects": checkpoint_plan(bucket, "e2e-checkpoint")}, keys)
+    cloud_setup(
+        run,
+        endpoint,
+        env.get("AWS_REGION", "us-east-1"),
+        {"buckets": [bucket], "objects": checkpoint_plan(bucket, "e2e-checkpoint")},
+        keys,
+    )
 
 
 def checkpoint_uri(run: ServerRun) -> str:
@@ -100,17 +113,29 @@ def start_aws(run: ServerRun, env: dict[str, str], tmp: Path) -> None:
     infra = run.deployed.infra
     cache_url = json.loads(program_secrets(run)[run.deployed.launch["cache_redis_aws_secret_name"]])
     url = urlsplit(next(iter(cache_url.values())))
-    services.start_redis(run.box, tmp / "redis", infra["redis_host"], url.port or 6379,
-                         tls=url.scheme == "rediss", password=redis_password(url.geturl()))
+    services.start_redis(
+        run.box,
+        tmp / "redis",
+        infra["redis_host"],
+        url.port or 6379,
+        tls=url.scheme == "rediss",
+        password=redis_password(url.geturl()),
+    )
     port = run.box.free_port()
     endpoint = services.start_moto(run.box, run.tools_venv, port)
     region = infra["default_region"]
     bucket = infra["s3_bucket"]
-    cloud_setup(run, endpoint, region, {
-        "buckets": [bucket],
-        "objects": checkpoint_plan(bucket, "e2e-checkpoint"),
-        "secrets": program_secrets(run),
-    }, {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"})
+    cloud_setup(
+        run,
+        endpoint,
+        region,
+        {
+            "buckets": [bucket],
+            "objects": checkpoint_plan(bucket, "e2e-checkpoint"),
+            "secrets": program_secrets(run),
+        },
+        {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"},
+    )
     run.extra_env.update(pod_identity_env(run, endpoint, region))
     run.aws = (endpoint, region)
 
@@ -119,5 +144,10 @@ def put_image(run: ServerRun, repository: str, tag: str) -> None:
     """Push (the manifest of) an image to the emulated ECR, as the registry's pull-through
     cache or a warm-up would."""
     endpoint, region = run.aws
-    cloud_setup(run, endpoint, region, {"repositories": [repository], "images": [[repository, tag]]},
-                {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"})
+    cloud_setup(
+        run,
+        endpoint,
+        region,
+        {"repositories": [repository], "images": [[repository, tag]]},
+        {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"},
+    )

@@ -15,7 +15,7 @@ import json
 import sys
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -30,12 +30,18 @@ def _record(entry: dict[str, Any]) -> None:
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code,
-            "reason": reason, "message": message}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
 
 
 class Handler(BaseHTTPRequestHandler):
-    def log_message(self, fmt: str, *args: Any) -> None:  # the record file is the log
+    def log_message(self, format: str, *args: Any) -> None:  # the record file is the log
         pass
 
     def _body(self) -> Any:
@@ -61,8 +67,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, STORE[path])
             items = [o for k, o in STORE.items() if k.rsplit("/", 1)[0] == path]
         if items or _is_collection(path):
-            return self._send(200, {"kind": "List", "apiVersion": "v1",
-                                    "metadata": {"resourceVersion": "1"}, "items": items})
+            return self._send(
+                200,
+                {
+                    "kind": "List",
+                    "apiVersion": "v1",
+                    "metadata": {"resourceVersion": "1"},
+                    "items": items,
+                },
+            )
         self._send(404, _status(404, "NotFound", f"{path} not found"))
 
     def do_POST(self) -> None:
@@ -75,8 +88,11 @@ class Handler(BaseHTTPRequestHandler):
             if key in STORE:
                 _record({"verb": "POST", "path": self.path, "code": 409, "body": body})
                 return self._send(409, _status(409, "AlreadyExists", f"{key} already exists"))
-            meta.update(uid=str(uuid.uuid4()), resourceVersion="1",
-                        creationTimestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            meta.update(
+                uid=str(uuid.uuid4()),
+                resourceVersion="1",
+                creationTimestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
             STORE[key] = body
         _record({"verb": "POST", "path": self.path, "code": 201, "body": body})
         self._send(201, body)

@@ -11,6 +11,7 @@ process group; nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -139,8 +140,16 @@ class Sandbox:
         self.procs[name] = proc
         return proc
 
-    def run(self, name: str, argv: list[str], *, env: dict[str, str], timeout: float,
-            cwd: Path | None = None, user: str | None = None) -> int:
+    def run(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        timeout: float,
+        cwd: Path | None = None,
+        user: str | None = None,
+    ) -> int:
         """Run a process to completion (a Job): its exit code; killed after `timeout`."""
         proc = self.start(name, argv, env=env, cwd=cwd, user=user)
         try:
@@ -169,19 +178,13 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group, then SIGKILL what is left after a grace period."""
     if proc.poll() is None:
         _signal_group(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
     _signal_group(proc.pid, signal.SIGKILL)  # children may outlive a leader that exited
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass

@@ -26,7 +26,8 @@ from tests.e2e.sandbox import Sandbox
 
 HERE = Path(__file__).resolve().parent
 MIGRATION_TIMEOUT_S = 300.0
-GATEWAY_READY_TIMEOUT_S = 300.0  # 4 gunicorn workers on 2 busy cores: 45-110 s measured
+# 4 gunicorn workers importing the server: 45-110 s on 2 idle cores, over 5 min at load 13.
+GATEWAY_READY_TIMEOUT_S = 900.0
 HTTP_TIMEOUT_S = 60.0
 USER = "e2e-user"  # without an identity service the gateway trusts any basic-auth user
 
@@ -70,16 +71,27 @@ class ServerRun:
 
     def start_kube(self) -> None:
         port = self.box.free_port()
-        self.box.start("kube-apiserver", ["python3", str(HERE / "kube_recorder.py"), str(port),
-                                          str(self.kube_record)], env={"PATH": "/usr/bin:/bin"})
+        self.box.start(
+            "kube-apiserver",
+            ["python3", str(HERE / "kube_recorder.py"), str(port), str(self.kube_record)],
+            env={"PATH": "/usr/bin:/bin"},
+        )
         services.wait_port(self.box, "kube-apiserver", port)
         kubeconfig = self.fs / "kubeconfig"
-        kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "e2e",
-            "clusters": [{"name": "e2e", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-            "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "e2e"}}],
-            "users": [{"name": "e2e", "user": {"token": "e2e"}}],
-        }))
+        kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "e2e",
+                    "clusters": [
+                        {"name": "e2e", "cluster": {"server": f"http://127.0.0.1:{port}"}}
+                    ],
+                    "contexts": [{"name": "e2e", "context": {"cluster": "e2e", "user": "e2e"}}],
+                    "users": [{"name": "e2e", "user": {"token": "e2e"}}],
+                }
+            )
+        )
         # A pod reaches its API server through in-cluster config; outside a pod the server
         # falls back to a kubeconfig (k8s_endpoint_resource_delegate.maybe_load_kube_config).
         self.extra_env["KUBECONFIG"] = str(kubeconfig)
@@ -106,17 +118,18 @@ class ServerRun:
         out = []
         for line in self.kube_record.read_text().splitlines():
             entry = json.loads(line)
-            if entry["verb"] == "POST" and entry.get("code") == 201:
-                if entry["path"].split("?")[0].rstrip("/").endswith("/" + kind_path):
-                    out.append(entry["body"])
+            created = entry["verb"] == "POST" and entry.get("code") == 201
+            if created and entry["path"].split("?")[0].rstrip("/").endswith("/" + kind_path):
+                out.append(entry["body"])
         return out
 
     # --- the control plane ----------------------------------------------------------------------
 
     def migrate(self) -> int:
         job = self.workload("Job", _migration_job(self.deployed))
-        return self.box.run("migration", job.argv, env=self.env_of(job), cwd=self.cwd,
-                            timeout=MIGRATION_TIMEOUT_S)
+        return self.box.run(
+            "migration", job.argv, env=self.env_of(job), cwd=self.cwd, timeout=MIGRATION_TIMEOUT_S
+        )
 
     @property
     def cwd(self) -> Path:
@@ -126,10 +139,17 @@ class ServerRun:
         gateway = self.workload("Deployment", self.deployed.rendered.release_name)
         obj = self.deployed.rendered.get("Deployment", self.deployed.rendered.release_name)
         self.gateway_port = obj.body["spec"]["template"]["spec"]["containers"][0]["ports"][0][
-            "containerPort"]
+            "containerPort"
+        ]
         if not self.box.port_free(self.gateway_port):
             raise RuntimeError(f"port {self.gateway_port} is taken in the sandbox")
-        self.box.start("gateway", gateway.argv, env=self.env_of(gateway), cwd=self.cwd)
+        # The rendered command, unchanged; gunicorn also reads GUNICORN_CMD_ARGS, and
+        # --preload imports the app once and forks the 4 workers from it instead of importing
+        # it 4 times (the server's import-time logger setup walks the stack per module: on two
+        # cores shared with other work, 4 imports took over 10 minutes). Nothing derived
+        # changes: each worker still serves the same app with the same env and files.
+        env = {**self.env_of(gateway), "GUNICORN_CMD_ARGS": "--preload"}
+        self.box.start("gateway", gateway.argv, env=env, cwd=self.cwd)
 
         def ready() -> bool:
             try:
@@ -138,8 +158,13 @@ class ServerRun:
                 return False
 
         proc = self.box.procs["gateway"]
-        services.wait_until("gateway", ready, GATEWAY_READY_TIMEOUT_S,
-                            lambda: proc.poll() is None, lambda: self.box.log("gateway"))
+        services.wait_until(
+            "gateway",
+            ready,
+            GATEWAY_READY_TIMEOUT_S,
+            lambda: proc.poll() is None,
+            lambda: self.box.log("gateway"),
+        )
 
     def start_builder(self) -> None:
         name = f"{self.deployed.rendered.release_name}-endpoint-builder"
@@ -153,15 +178,20 @@ class ServerRun:
         if auth:
             token = base64.b64encode(f"{USER}:".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
-        status, data = self._http(method, f"http://127.0.0.1:{self.gateway_port}{path}", body,
-                                  headers)
+        status, data = self._http(
+            method, f"http://127.0.0.1:{self.gateway_port}{path}", body, headers
+        )
         return Response(status, data)
 
     def _http(self, method: str, url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
         def call() -> tuple[int, Any]:
             data = None if body is None else json.dumps(body).encode()
-            req = urllib.request.Request(url, data=data, method=method, headers={
-                "Content-Type": "application/json", **headers})
+            req = urllib.request.Request(
+                url,
+                data=data,
+                method=method,
+                headers={"Content-Type": "application/json", **headers},
+            )
             try:
                 with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as resp:
                     return resp.status, _json(resp.read())
@@ -182,8 +212,9 @@ class ServerRun:
                 if proc is not None and proc.poll() is not None:
                     raise RuntimeError(f"the {name} exited:\n{self.box.log(name)[-4000:]}")
             time.sleep(1)
-        raise TimeoutError(f"{what} after {timeout:.0f}s; builder log:\n"
-                           f"{self.box.log('builder')[-4000:]}")
+        raise TimeoutError(
+            f"{what} after {timeout:.0f}s; builder log:\n{self.box.log('builder')[-4000:]}"
+        )
 
 
 def _json(raw: bytes) -> Any:

@@ -22,8 +22,13 @@ from tests.e2e.sandbox import Sandbox
 START_TIMEOUT_S = 60.0
 
 
-def wait_until(what: str, ready: Callable[[], bool], timeout: float, alive: Callable[[], bool],
-               log: Callable[[], str]) -> None:
+def wait_until(
+    what: str,
+    ready: Callable[[], bool],
+    timeout: float,
+    alive: Callable[[], bool],
+    log: Callable[[], str],
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not alive():
@@ -50,10 +55,26 @@ def self_signed_cert(folder: Path, host: str) -> tuple[Path, Path]:
     """A certificate for `host` (the service's derived name); clients that verify need it."""
     key, cert = folder / f"{host}.key", folder / f"{host}.crt"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={host}",
+            "-addext",
+            f"subjectAltName=DNS:{host}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return key, cert
 
@@ -72,9 +93,22 @@ class Postgres:
 
     def psql(self, database: str, sql: str) -> str:
         out = subprocess.run(
-            ["psql", "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres",
-             "-d", database, "-tAc", sql],
-            check=True, capture_output=True, text=True,
+            [
+                "psql",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-tAc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout.strip()
 
@@ -92,13 +126,28 @@ def start_postgres(box: Sandbox, folder: Path, database_url: str) -> Postgres:
         shutil.chown(path, "postgres")
     key.chmod(0o600)
     init = subprocess.run(
-        ["runuser", "-u", "postgres", "--", _pg_bin("initdb"), "-D", str(data), "-U",
-         "postgres", "--auth-local=trust", "--auth-host=reject", "--no-sync"],
-        capture_output=True, text=True, check=False,
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=reject",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if init.returncode != 0:
-        raise RuntimeError(f"initdb failed (the run's folder must be readable by postgres): "
-                           f"{init.stderr[-2000:]}")
+        raise RuntimeError(
+            f"initdb failed (the run's folder must be readable by postgres): {init.stderr[-2000:]}"
+        )
     (data / "pg_hba.conf").write_text(
         "local all postgres trust\n"  # the test's own administration, over the socket
         "hostssl all all 127.0.0.1/32 scram-sha-256\n"  # clients: TLS and a password only
@@ -119,16 +168,22 @@ def start_postgres(box: Sandbox, folder: Path, database_url: str) -> Postgres:
     return pg
 
 
-def start_redis(box: Sandbox, folder: Path, host: str, port: int, tls: bool,
-                password: str | None) -> None:
+def start_redis(
+    box: Sandbox, folder: Path, host: str, port: int, tls: bool, password: str | None
+) -> None:
     """Redis on the derived port; with TLS on that port (and no plain one) when the derived
     URL says rediss://, and with AUTH when the derivation gives a token."""
     folder.mkdir(parents=True)
-    conf = [f"bind 127.0.0.1", f"dir {folder}", "save ''", "appendonly no"]
+    conf = ["bind 127.0.0.1", f"dir {folder}", "save ''", "appendonly no"]
     if tls:
         key, cert = self_signed_cert(folder, host)
-        conf += ["port 0", f"tls-port {port}", f"tls-cert-file {cert}", f"tls-key-file {key}",
-                 "tls-auth-clients no"]
+        conf += [
+            "port 0",
+            f"tls-port {port}",
+            f"tls-cert-file {cert}",
+            f"tls-key-file {key}",
+            "tls-auth-clients no",
+        ]
     else:
         conf += [f"port {port}"]
     if password:
@@ -140,7 +195,10 @@ def start_redis(box: Sandbox, folder: Path, host: str, port: int, tls: bool,
 
 def start_moto(box: Sandbox, tools_venv: Path, port: int, name: str = "moto") -> str:
     """moto's server mode on 127.0.0.1:port (every AWS service on one port); its URL."""
-    box.start(name, [f"{tools_venv}/bin/python", "-m", "moto.server", "-H", "127.0.0.1",
-                     "-p", str(port)], env={"PATH": "/usr/bin:/bin"})
+    box.start(
+        name,
+        [f"{tools_venv}/bin/python", "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={"PATH": "/usr/bin:/bin"},
+    )
     wait_port(box, name, port)
     return f"http://127.0.0.1:{port}"

@@ -8,7 +8,9 @@ service builder, and drive the API. Asserts are on what the server did.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +19,19 @@ from typing import Any
 import pytest
 
 from plan.cli import stack_config
-from tests.helpers import KEY
 from tests.chart.support import example_stacks, require_chart
-from tests.e2e import emulate, workloads
+from tests.e2e import emulate, services, workloads
+from tests.e2e.conftest import Prerequisites
 from tests.e2e.deployed import deploy
 from tests.e2e.emulate import NOT_EMULATED
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.server import ServerRun, derived_host_names
+from tests.helpers import KEY
 
 pytestmark = pytest.mark.e2e
 
 BUILD_TIMEOUT_S = 240.0
+LOG_DIR_ENV = "E2E_LOG_DIR"
 OPERATOR_SECRETS = (
     "its database password is the operator's (a `secure:` stack value the test cannot "
     "decrypt); `local` runs the same `existing` platform with generated credentials"
@@ -54,9 +58,7 @@ STACKS = [
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def run(
-    request: pytest.FixtureRequest, server_source: Path, venvs: tuple[Path, Path]
-) -> Iterator[ServerRun]:
+def run(request: pytest.FixtureRequest, prerequisites: Prerequisites) -> Iterator[ServerRun]:
     """The stack's server, up: migrated, the gateway ready, the builder started."""
     stack = request.param
     deployed = deploy(stack, require_chart())
@@ -64,11 +66,18 @@ def run(
         tmp = Path(tmp_name)
         tmp.chmod(0o755)  # PostgreSQL runs as its own user and reads its folder here
         fs = tmp / "fs"
-        workloads.install_image_fs(fs, server_source)
+        workloads.install_image_fs(fs, prerequisites.image)
         gateway = deployed.rendered.get("Deployment", deployed.rendered.release_name)
         env = workloads.rebuild(deployed, gateway, fs).env
         box = Sandbox(tmp / "sandbox", derived_host_names(deployed, env))
-        run = ServerRun(deployed, box, fs, *venvs, tmp / "kube.jsonl")
+        run = ServerRun(
+            deployed,
+            box,
+            fs,
+            prerequisites.server_venv,
+            prerequisites.tools_venv,
+            tmp / "kube.jsonl",
+        )
         try:
             if platform_of(stack) == "aws":
                 emulate.start_aws(run, env, tmp)
@@ -82,6 +91,8 @@ def run(
             yield run
         finally:
             box.close()
+            if keep := os.environ.get(LOG_DIR_ENV):  # the processes' logs, for a failed run
+                shutil.copytree(box.logs, Path(keep) / stack, dirs_exist_ok=True)
 
 
 def migration_head(server_source: Path) -> tuple[str, int]:
@@ -99,9 +110,9 @@ def migration_head(server_source: Path) -> tuple[str, int]:
     return heads.pop(), len(revisions)
 
 
-def test_migration_applies_every_revision(run: ServerRun, server_source: Path) -> None:
+def test_migration_applies_every_revision(run: ServerRun, prerequisites: Prerequisites) -> None:
     assert run.migration_rc == 0, run.box.log("migration")[-4000:]
-    head, count = migration_head(server_source)
+    head, count = migration_head(prerequisites.image)
     database = run.database_name
     assert run.postgres is not None
     assert run.postgres.psql(database, "SELECT version_num FROM alembic_version") == head
@@ -132,16 +143,30 @@ def bundle_request(name: str) -> dict[str, Any]:
 def test_cpu_endpoint_is_built(run: ServerRun) -> None:
     bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-echo"))
     assert bundle.status == 200, bundle
-    endpoint = run.request("POST", "/v1/model-endpoints", {
-        "name": "e2e-echo", "model_bundle_id": bundle.body["model_bundle_id"],
-        "endpoint_type": "sync", "metadata": {}, "cpus": 0.5, "gpus": 0, "memory": "512Mi",
-        "storage": "1Gi", "min_workers": 1, "max_workers": 1, "per_worker": 1,
-        "labels": {"team": "e2e", "product": "e2e"},
-    })
+    endpoint = run.request(
+        "POST",
+        "/v1/model-endpoints",
+        {
+            "name": "e2e-echo",
+            "model_bundle_id": bundle.body["model_bundle_id"],
+            "endpoint_type": "sync",
+            "metadata": {},
+            "cpus": 0.5,
+            "gpus": 0,
+            "memory": "512Mi",
+            "storage": "1Gi",
+            "min_workers": 1,
+            "max_workers": 1,
+            "per_worker": 1,
+            "labels": {"team": "e2e", "product": "e2e"},
+        },
+    )
     assert endpoint.status == 200, endpoint
-    deployment = run.wait_for("the builder created no Deployment for e2e-echo",
-                              lambda: named(run.kube_objects("deployments"), "e2e-echo"),
-                              BUILD_TIMEOUT_S)
+    deployment = run.wait_for(
+        "the builder created no Deployment for e2e-echo",
+        lambda: named(run.kube_objects("deployments"), "e2e-echo"),
+        BUILD_TIMEOUT_S,
+    )
     launch = run.deployed.launch
     assert deployment["metadata"]["namespace"] == launch["endpoint_namespace"]
 
@@ -151,3 +176,101 @@ def named(objects: list[dict[str, Any]], endpoint: str) -> dict[str, Any] | None
         if endpoint in obj["metadata"]["name"] or endpoint in str(obj["metadata"].get("labels")):
             return obj
     return None
+
+
+def llm_request(run: ServerRun, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "model_name": "e2e-model",
+        "source": "hugging_face",
+        "inference_framework": "vllm",
+        "inference_framework_image_tag": "latest",
+        "endpoint_type": "streaming",
+        "num_shards": 1,
+        "checkpoint_path": emulate.checkpoint_uri(run),
+        "gpus": 1,
+        "gpu_type": "nvidia-ampere-a10",
+        "cpus": 4,
+        "memory": "16Gi",
+        "storage": "50Gi",
+        "nodes_per_worker": 1,
+        "min_workers": 1,
+        "max_workers": 1,
+        "per_worker": 1,
+        "labels": {"team": "e2e", "product": "e2e"},
+        "metadata": {},
+    }
+
+
+def default_vllm_tag(run: ServerRun) -> str:
+    """The vLLM tag a request for "latest" gets: the chart's ConfigMap, from the derived
+    values (the server reads it through the Kubernetes API)."""
+    config_map = run.deployed.rendered.get(
+        "ConfigMap", f"{run.deployed.rendered.release_name}-inference-framework-latest-config"
+    )
+    return str(config_map.body["data"]["vllm"])
+
+
+def vllm_image(run: ServerRun) -> str:
+    prefix = run.deployed.infra["docker_repo_prefix"]
+    return f"{prefix}/{run.deployed.launch['vllm_repository']}:{default_vllm_tag(run)}"
+
+
+def test_llm_endpoint_refused_without_its_image(run: ServerRun) -> None:
+    """Where the server checks the registry (ECR), a missing default-tag image is refused
+    with the server's own error; on-prem registries are not checked (the server assumes)."""
+    if not run.aws[0]:
+        pytest.skip("the on-prem registry is not checked by the server: the image is assumed")
+    response = run.request("POST", "/v1/llm/model-endpoints", llm_request(run, "e2e-llm-none"))
+    assert response.status == 404, response
+    assert "docker image could not be found" in str(response.body), response
+
+
+def test_llm_endpoint_built_with_the_default_tag(run: ServerRun) -> None:
+    if run.aws[0]:
+        emulate.put_image(run, run.deployed.launch["vllm_repository"], default_vllm_tag(run))
+    response = run.request("POST", "/v1/llm/model-endpoints", llm_request(run, "e2e-llm"))
+    assert response.status == 200, response
+    deployment = run.wait_for(
+        "the builder created no Deployment for e2e-llm",
+        lambda: named(run.kube_objects("deployments"), "e2e-llm"),
+        BUILD_TIMEOUT_S,
+    )
+    images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+    assert vllm_image(run) in images, images
+
+
+def test_migration_fails_on_a_database_url_without_tls(
+    prerequisites: Prerequisites, tmp_path: Path
+) -> None:
+    """A derived database URL broken on purpose (TLS off) fails the migration hook with the
+    database's refusal, as it would in the cluster: the e2e can see a bad derivation."""
+    deployed = deploy("local", require_chart())
+    secret = next(
+        r.inputs["stringData"]
+        for r in deployed.run.of_type("kubernetes:core/v1:Secret")
+        if "database_url" in (r.inputs.get("stringData") or {})
+        and r.inputs["metadata"]["namespace"] == deployed.rendered.namespace
+    )
+    assert "sslmode=require" in secret["database_url"]
+    good = secret["database_url"]
+    secret["database_url"] = good.replace("sslmode=require", "sslmode=disable")
+    tmp_path.chmod(0o755)
+    fs = tmp_path / "fs"
+    workloads.install_image_fs(fs, prerequisites.image)
+    box = Sandbox(tmp_path / "sandbox", derived_host_names(deployed, {"DB": good}))
+    try:
+        run = ServerRun(
+            deployed,
+            box,
+            fs,
+            prerequisites.server_venv,
+            prerequisites.tools_venv,
+            tmp_path / "kube.jsonl",
+        )
+        run.postgres = services.start_postgres(box, tmp_path / "postgres", good)
+        assert run.migrate() != 0
+        assert "no pg_hba.conf entry" in box.log("migration"), box.log("migration")[-3000:]
+        assert "no encryption" in box.log("migration")
+    finally:
+        box.close()
