@@ -22,6 +22,8 @@ from typing import Any
 STORE: dict[str, dict[str, Any]] = {}  # collection path + "/" + name -> object
 LOCK = threading.Lock()
 RECORD = ""
+# The version this stand-in answers as: a current Kubernetes release.
+VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}
 
 
 def _record(entry: dict[str, Any]) -> None:
@@ -62,6 +64,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self._path()
         _record({"verb": "GET", "path": self.path})
+        if path == "/version":  # the server picks API versions by it (autoscaling/v2 from 1.26)
+            return self._send(200, VERSION)
         with LOCK:
             if path in STORE:
                 return self._send(200, STORE[path])

@@ -106,10 +106,12 @@ class Postgres:
                 "-tAc",
                 sql,
             ],
-            check=True,
             capture_output=True,
             text=True,
+            check=False,
         )
+        if out.returncode != 0:
+            raise RuntimeError(f"psql {sql!r}: {out.stderr.strip()}")
         return out.stdout.strip()
 
 

@@ -110,12 +110,21 @@ def migration_head(server_source: Path) -> tuple[str, int]:
     return heads.pop(), len(revisions)
 
 
+def alembic_table(server_source: Path) -> str:
+    """The table the server's Alembic environment records its revision in."""
+    env = (server_source / "model_engine_server/db/migrations/alembic/env.py").read_text()
+    found = re.search(r"^ALEMBIC_TABLE_NAME\s*=\s*['\"](\w+)['\"]", env, re.M)
+    assert found, "the server's alembic env.py names no ALEMBIC_TABLE_NAME"
+    return found.group(1)
+
+
 def test_migration_applies_every_revision(run: ServerRun, prerequisites: Prerequisites) -> None:
     assert run.migration_rc == 0, run.box.log("migration")[-4000:]
     head, count = migration_head(prerequisites.image)
     database = run.database_name
     assert run.postgres is not None
-    assert run.postgres.psql(database, "SELECT version_num FROM alembic_version") == head
+    table = alembic_table(prerequisites.image)
+    assert run.postgres.psql(database, f"SELECT version_num FROM public.{table}") == head
     log = run.box.log("migration")
     assert log.count("Running upgrade") == count, log[-4000:]
 
@@ -155,7 +164,7 @@ def test_cpu_endpoint_is_built(run: ServerRun) -> None:
             "gpus": 0,
             "memory": "512Mi",
             "storage": "1Gi",
-            "min_workers": 1,
+            "min_workers": 0,  # scale from zero: the builder makes a KEDA ScaledObject
             "max_workers": 1,
             "per_worker": 1,
             "labels": {"team": "e2e", "product": "e2e"},
