@@ -8,6 +8,7 @@ service builder, and drive the API. Asserts are on what the server did.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.e2e
 
 BUILD_TIMEOUT_S = 240.0
 LOG_DIR_ENV = "E2E_LOG_DIR"
+OBJECTS_TIMEOUT_S = 120.0  # the rest of one build, after its Deployment
 OPERATOR_SECRETS = (
     "its database password is the operator's (a `secure:` stack value the test cannot "
     "decrypt); `local` runs the same `existing` platform with generated credentials"
@@ -76,7 +79,7 @@ def run(request: pytest.FixtureRequest, prerequisites: Prerequisites) -> Iterato
             fs,
             prerequisites.server_venv,
             prerequisites.tools_venv,
-            tmp / "kube.jsonl",
+            tmp / "sandbox" / "logs" / "kube-requests.jsonl",
         )
         try:
             if platform_of(stack) == "aws":
@@ -283,3 +286,55 @@ def test_migration_fails_on_a_database_url_without_tls(
         assert "no encryption" in box.log("migration")
     finally:
         box.close()
+
+
+def cache_url(run: ServerRun) -> str:
+    """The Redis URL the server's endpoint cache and KEDA use, as derived: in the service
+    config on-prem, in the Secrets Manager secret the program writes on AWS."""
+    launch = run.deployed.launch
+    if "cache_redis_aws_secret_name" in launch:
+        secret = emulate.program_secrets(run)[launch["cache_redis_aws_secret_name"]]
+        return str(next(iter(json.loads(secret).values())))
+    return str(launch["cache_redis_onprem_url"])
+
+
+def test_builder_objects_carry_the_derived_configuration(run: ServerRun) -> None:
+    """What the builder asked the Kubernetes API to create for the scale-from-zero CPU
+    endpoint (test_cpu_endpoint_is_built) carries the derived images, service account, env,
+    KEDA trigger and Istio routes."""
+    values, launch = run.deployed.values, run.deployed.launch
+    deployment = named(run.kube_objects("deployments"), "e2e-echo")
+    assert deployment is not None, "no Deployment for e2e-echo (test_cpu_endpoint_is_built)"
+    resource = deployment["metadata"]["name"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccount"] == values["serviceTemplate"]["serviceAccountName"]
+    containers = {c["name"]: c for c in pod["containers"]}
+    forwarder = f"{values['image']['forwarderRepository']}:{values['tag']}"
+    assert containers["http-forwarder"]["image"] == forwarder
+    assert containers["main"]["image"] == "docker.io/hashicorp/http-echo:1.0.0"
+    assert containers["main"].get("envFrom") == values.get("extraPodEnvFrom")
+
+    scaled = run.wait_for(
+        "no KEDA ScaledObject for the scale-from-zero endpoint",
+        lambda: named(run.kube_objects("scaledobjects"), "e2e-echo"),
+        OBJECTS_TIMEOUT_S,
+    )
+    redis = next(t["metadata"] for t in scaled["spec"]["triggers"] if t["type"] == "redis")
+    url = urlsplit(cache_url(run))
+    assert redis["address"] == f"{url.hostname}:{url.port or 6379}"
+    assert redis["databaseIndex"] == url.path.lstrip("/")
+    assert redis["enableTLS"] == ("true" if url.scheme == "rediss" else "false")
+
+    virtual = run.wait_for(
+        "no Istio VirtualService",
+        lambda: named(run.kube_objects("virtualservices"), "e2e-echo"),
+        OBJECTS_TIMEOUT_S,
+    )
+    assert virtual["spec"]["hosts"] == [f"{resource}.{run.deployed.infra['dns_host_domain']}"]
+    assert virtual["spec"]["gateways"] == values["virtualservice"]["gateways"]
+    rule = run.wait_for(
+        "no Istio DestinationRule",
+        lambda: named(run.kube_objects("destinationrules"), "e2e-echo"),
+        OBJECTS_TIMEOUT_S,
+    )
+    assert rule["spec"]["host"].startswith(f"{resource}.{launch['endpoint_namespace']}.svc")
