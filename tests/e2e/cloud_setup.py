@@ -10,6 +10,7 @@ PLAN_JSON: {"buckets": [name], "objects": [[bucket, key, text]],
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -31,7 +32,8 @@ def main() -> None:
         s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
     ecr = session.client("ecr", endpoint_url=endpoint)
     for repository in plan.get("repositories", []):
-        ecr.create_repository(repositoryName=repository)
+        with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
+            ecr.create_repository(repositoryName=repository)
     for repository, tag in plan.get("images", []):
         manifest = {
             "schemaVersion": 2,

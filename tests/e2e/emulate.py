@@ -113,7 +113,7 @@ def start_aws(run: ServerRun, env: dict[str, str], tmp: Path) -> None:
     infra = run.deployed.infra
     cache_url = json.loads(program_secrets(run)[run.deployed.launch["cache_redis_aws_secret_name"]])
     url = urlsplit(next(iter(cache_url.values())))
-    services.start_redis(
+    cert = services.start_redis(
         run.box,
         tmp / "redis",
         infra["redis_host"],
@@ -121,6 +121,8 @@ def start_aws(run: ServerRun, env: dict[str, str], tmp: Path) -> None:
         tls=url.scheme == "rediss",
         password=redis_password(url.geturl()),
     )
+    if cert is not None:
+        run.extra_env["SSL_CERT_FILE"] = str(services.trust_bundle(tmp, [cert]))
     port = run.box.free_port()
     endpoint = services.start_moto(run.box, run.tools_venv, port)
     region = infra["default_region"]
@@ -140,14 +142,11 @@ def start_aws(run: ServerRun, env: dict[str, str], tmp: Path) -> None:
     run.aws = (endpoint, region)
 
 
-def put_image(run: ServerRun, repository: str, tag: str) -> None:
-    """Push (the manifest of) an image to the emulated ECR, as the registry's pull-through
-    cache or a warm-up would."""
+def put_image(run: ServerRun, repository: str, tag: str | None) -> None:
+    """Create the ECR repository and push (the manifest of) an image tag to it, as the
+    registry's pull-through cache or a warm-up would; tag None: the repository only."""
     endpoint, region = run.aws
-    cloud_setup(
-        run,
-        endpoint,
-        region,
-        {"repositories": [repository], "images": [[repository, tag]]},
-        {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"},
-    )
+    images = [[repository, tag]] if tag else []
+    plan = {"repositories": [repository], "images": images}
+    keys = {"AWS_ACCESS_KEY_ID": "deployer", "AWS_SECRET_ACCESS_KEY": "deployer"}
+    cloud_setup(run, endpoint, region, plan, keys)

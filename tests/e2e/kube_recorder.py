@@ -23,7 +23,17 @@ STORE: dict[str, dict[str, Any]] = {}  # collection path + "/" + name -> object
 LOCK = threading.Lock()
 RECORD = ""
 # The version this stand-in answers as: a current Kubernetes release.
-VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}
+VERSION = {
+    "major": "1",
+    "minor": "31",
+    "gitVersion": "v1.31.0",
+    "gitCommit": "0" * 40,
+    "gitTreeState": "clean",
+    "buildDate": "2024-08-13T07:28:49Z",
+    "goVersion": "go1.22.5",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 
 
 def _record(entry: dict[str, Any]) -> None:

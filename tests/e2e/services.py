@@ -172,7 +172,7 @@ def start_postgres(box: Sandbox, folder: Path, database_url: str) -> Postgres:
 
 def start_redis(
     box: Sandbox, folder: Path, host: str, port: int, tls: bool, password: str | None
-) -> None:
+) -> Path | None:
     """Redis on the derived port; with TLS on that port (and no plain one) when the derived
     URL says rediss://, and with AUTH when the derivation gives a token."""
     folder.mkdir(parents=True)
@@ -193,6 +193,17 @@ def start_redis(
     (folder / "redis.conf").write_text("\n".join(conf) + "\n")
     box.start("redis", ["redis-server", str(folder / "redis.conf")], env={})
     wait_port(box, "redis", port)
+    return cert if tls else None
+
+
+def trust_bundle(folder: Path, certificates: list[Path]) -> Path:
+    """The system's CAs plus these certificates: what a client trusts where a managed
+    service's certificate is signed by a public CA (ElastiCache's by Amazon's)."""
+    bundle = folder / "ca-bundle.pem"
+    system = Path("/etc/ssl/certs/ca-certificates.crt")
+    parts = [system.read_text()] if system.exists() else []
+    bundle.write_text("".join(parts + [c.read_text() for c in certificates]))
+    return bundle
 
 
 def start_moto(box: Sandbox, tools_venv: Path, port: int, name: str = "moto") -> str:

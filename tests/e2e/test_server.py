@@ -233,6 +233,9 @@ def test_llm_endpoint_refused_without_its_image(run: ServerRun) -> None:
     with the server's own error; on-prem registries are not checked (the server assumes)."""
     if not run.aws[0]:
         pytest.skip("the on-prem registry is not checked by the server: the image is assumed")
+    # The repository exists (a pull-through cache makes it on first pull), the tag does not:
+    # with no repository at all the server answers 500 (RepositoryNotFoundException escapes).
+    emulate.put_image(run, run.deployed.launch["vllm_repository"], None)
     response = run.request("POST", "/v1/llm/model-endpoints", llm_request(run, "e2e-llm-none"))
     assert response.status == 404, response
     assert "docker image could not be found" in str(response.body), response
