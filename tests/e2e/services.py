@@ -177,6 +177,7 @@ def start_redis(
     URL says rediss://, and with AUTH when the derivation gives a token."""
     folder.mkdir(parents=True)
     conf = ["bind 127.0.0.1", f"dir {folder}", "save ''", "appendonly no"]
+    cert = None
     if tls:
         key, cert = self_signed_cert(folder, host)
         conf += [
@@ -193,7 +194,7 @@ def start_redis(
     (folder / "redis.conf").write_text("\n".join(conf) + "\n")
     box.start("redis", ["redis-server", str(folder / "redis.conf")], env={})
     wait_port(box, "redis", port)
-    return cert if tls else None
+    return cert
 
 
 def trust_bundle(folder: Path, certificates: list[Path]) -> Path:
