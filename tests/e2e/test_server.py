@@ -24,7 +24,7 @@ from plan.cli import stack_config
 from tests.chart.support import example_stacks, require_chart
 from tests.e2e import emulate, services, workloads
 from tests.e2e.conftest import Prerequisites
-from tests.e2e.deployed import deploy
+from tests.e2e.deployed import Deployed, deploy
 from tests.e2e.emulate import NOT_EMULATED
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.server import ServerRun, derived_host_names
@@ -60,6 +60,25 @@ STACKS = [
 ]
 
 
+def new_run(
+    deployed: Deployed,
+    tmp: Path,
+    prerequisites: Prerequisites,
+    hosts_from: dict[str, str] | None = None,
+) -> tuple[ServerRun, dict[str, str]]:
+    """A sandbox for the deployed stack, with the image's files in `tmp`; and the gateway's
+    rebuilt env (its URLs name the hosts the sandbox maps, unless `hosts_from` is given)."""
+    tmp.chmod(0o755)  # PostgreSQL runs as its own user and reads its folder here
+    fs = tmp / "fs"
+    workloads.install_image_fs(fs, prerequisites.image)
+    gateway = deployed.rendered.get("Deployment", deployed.rendered.release_name)
+    env = workloads.rebuild(deployed, gateway, fs).env
+    box = Sandbox(tmp / "sandbox", derived_host_names(deployed, hosts_from or env))
+    record = box.logs / "kube-requests.jsonl"
+    run = ServerRun(deployed, box, fs, prerequisites.server_venv, prerequisites.tools_venv, record)
+    return run, env
+
+
 @pytest.fixture(scope="module", params=STACKS)
 def run(request: pytest.FixtureRequest, prerequisites: Prerequisites) -> Iterator[ServerRun]:
     """The stack's server, up: migrated, the gateway ready, the builder started."""
@@ -67,20 +86,8 @@ def run(request: pytest.FixtureRequest, prerequisites: Prerequisites) -> Iterato
     deployed = deploy(stack, require_chart())
     with tempfile.TemporaryDirectory(prefix=f"e2e-{stack}-") as tmp_name:
         tmp = Path(tmp_name)
-        tmp.chmod(0o755)  # PostgreSQL runs as its own user and reads its folder here
-        fs = tmp / "fs"
-        workloads.install_image_fs(fs, prerequisites.image)
-        gateway = deployed.rendered.get("Deployment", deployed.rendered.release_name)
-        env = workloads.rebuild(deployed, gateway, fs).env
-        box = Sandbox(tmp / "sandbox", derived_host_names(deployed, env))
-        run = ServerRun(
-            deployed,
-            box,
-            fs,
-            prerequisites.server_venv,
-            prerequisites.tools_venv,
-            tmp / "sandbox" / "logs" / "kube-requests.jsonl",
-        )
+        run, env = new_run(deployed, tmp, prerequisites)
+        box = run.box
         try:
             if platform_of(stack) == "aws":
                 emulate.start_aws(run, env, tmp)
@@ -255,9 +262,7 @@ def test_llm_endpoint_built_with_the_default_tag(run: ServerRun) -> None:
     assert vllm_image(run) in images, images
 
 
-def test_migration_fails_on_a_database_url_without_tls(
-    prerequisites: Prerequisites, tmp_path: Path
-) -> None:
+def test_migration_fails_on_a_database_url_without_tls(prerequisites: Prerequisites) -> None:
     """A derived database URL broken on purpose (TLS off) fails the migration hook with the
     database's refusal, as it would in the cluster: the e2e can see a bad derivation."""
     deployed = deploy("local", require_chart())
@@ -270,25 +275,17 @@ def test_migration_fails_on_a_database_url_without_tls(
     assert "sslmode=require" in secret["database_url"]
     good = secret["database_url"]
     secret["database_url"] = good.replace("sslmode=require", "sslmode=disable")
-    tmp_path.chmod(0o755)
-    fs = tmp_path / "fs"
-    workloads.install_image_fs(fs, prerequisites.image)
-    box = Sandbox(tmp_path / "sandbox", derived_host_names(deployed, {"DB": good}))
-    try:
-        run = ServerRun(
-            deployed,
-            box,
-            fs,
-            prerequisites.server_venv,
-            prerequisites.tools_venv,
-            tmp_path / "kube.jsonl",
-        )
-        run.postgres = services.start_postgres(box, tmp_path / "postgres", good)
-        assert run.migrate() != 0
-        assert "no pg_hba.conf entry" in box.log("migration"), box.log("migration")[-3000:]
-        assert "no encryption" in box.log("migration")
-    finally:
-        box.close()
+    # not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as postgres
+    with tempfile.TemporaryDirectory(prefix="e2e-broken-tls-") as tmp_name:
+        tmp = Path(tmp_name)
+        run, _ = new_run(deployed, tmp, prerequisites, hosts_from={"DB": good})
+        try:
+            run.postgres = services.start_postgres(run.box, tmp / "postgres", good)
+            assert run.migrate() != 0
+            log = run.box.log("migration")
+            assert "no pg_hba.conf entry" in log and "no encryption" in log, log[-3000:]
+        finally:
+            run.box.close()
 
 
 def cache_url(run: ServerRun) -> str:
