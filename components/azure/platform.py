@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_random as random
 from pulumi_azure_native import authorization
 
 from components import accelerators, contract
@@ -37,8 +38,10 @@ from components.azure.network import Network, NetworkArgs
 from components.azure.node_pools import CPU_POOL, GpuPoolSpec, NodePools, NodePoolsArgs, pool_name
 from components.azure.registry import Registry, RegistryArgs, repository_names
 from components.azure.storage import (
+    CELERY_RESULTS_CONTAINER,
     Storage,
     StorageArgs,
+    container_scope,
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
@@ -58,7 +61,13 @@ from components.contract import (
     Broker as BrokerFacts,
 )
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import (
+    PROJECT,
+    SettingsError,
+    StackSettings,
+    require_secrets,
+    secret,
+)
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"
@@ -66,6 +75,8 @@ CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # Managed Redis serves TLS on 10000.
 REDIS_PORT = 10000
 GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
+# kv-<environment, 11>-<suffix>: at most 24 characters.
+VAULT_SUFFIX_LENGTH = 8
 # Pools the program names itself.
 RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
 
@@ -88,9 +99,16 @@ class Names:
     suffix: pulumi.Input[str]
     cfg: az.AzureSettings
     environment: str
+    # The vault's own random suffix, kept in the stack's state (see key_vault).
+    vault_suffix: pulumi.Input[str]
 
     @classmethod
-    def of(cls, settings: StackSettings, suffix: pulumi.Input[str]) -> Names:
+    def of(
+        cls,
+        settings: StackSettings,
+        suffix: pulumi.Input[str],
+        vault_suffix: pulumi.Input[str] | None = None,
+    ) -> Names:
         cfg = _cfg(settings)
         base = base_name(settings.environment)
         return cls(
@@ -101,6 +119,7 @@ class Names:
             suffix=suffix,
             cfg=cfg,
             environment=settings.environment,
+            vault_suffix=suffix if vault_suffix is None else vault_suffix,
         )
 
     def _unique(self, fn) -> pulumi.Input[str]:  # type: ignore[no-untyped-def]
@@ -122,10 +141,13 @@ class Names:
 
     @property
     def key_vault(self) -> pulumi.Input[str]:
+        """Purge protection keeps a deleted vault's name taken for its retention (up to 90
+        days), so a name derived only from the environment would block destroy-then-recreate:
+        the suffix is random, drawn once and kept in the stack's state."""
         if self.cfg.key_vault.name:
             return self.cfg.key_vault.name
         env = trim_name(self.environment, 11)
-        return self._unique(lambda s: f"kv-{env}-{s}")
+        return lift(lambda s: f"kv-{env}-{s}", self.vault_suffix)
 
     def dns(self, limit: int) -> pulumi.Input[str]:
         """Redis cluster, Service Bus namespace, PostgreSQL server: DNS labels."""
@@ -167,6 +189,9 @@ def check(settings: StackSettings) -> None:
         )
     if problems:
         raise SettingsError(problems)
+    upstream = _cfg(settings).registry.upstream
+    if upstream is not None and upstream.username is not None:
+        require_secrets(settings, [az.UPSTREAM_TOKEN_KEY])
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
@@ -306,6 +331,44 @@ def inference_subjects(settings: StackSettings) -> dict[str, str]:
     }
 
 
+def control_plane_grants(
+    cfg: az.AzureSettings,
+    namespace_id: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+) -> list[Grant]:
+    """What the server's Azure code calls as the control-plane identity, on the one
+    resource each call is for. No Key Vault role: the chart's Kubernetes Secret sets
+    ML_INFRA_DATABASE_URL, which db/base.py reads before it would ever open Key Vault."""
+    return [
+        # Queues created, updated, deleted, counted (asb_* gateways, kombu, KEDA, autoscaler).
+        Grant("Azure Service Bus Data Owner", namespace_id),
+        # Blob data only in the two containers the server uses: its own (fine-tune
+        # repository, events, weights) and Celery's results (core/celery/abs.py).
+        *(
+            Grant("Storage Blob Data Contributor", container_scope(account_id, c), label=c)
+            for c in (cfg.storage.container, CELERY_RESULTS_CONTAINER)
+        ),
+        # User-delegation SAS (abs_filesystem_gateway): Get User Delegation Key acts on the
+        # account, so this role (that action and nothing else) cannot sit on a container.
+        Grant("Storage Blob Delegator", account_id),
+        # Tag and manifest reads (acr_docker_repository); the cacher crashes without them.
+        Grant("AcrPull", registry_id),
+    ]
+
+
+def inference_grants(cfg: az.AzureSettings, account_id: pulumi.Input[str]) -> list[Grant]:
+    """azcopy in endpoint containers reads checkpoints and fine-tuned weights (the server's
+    container); checkpoints elsewhere need a grant the operator adds."""
+    return [
+        Grant(
+            "Storage Blob Data Reader",
+            container_scope(account_id, cfg.storage.container),
+            label=cfg.storage.container,
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------------------
 # The component
 
@@ -345,7 +408,14 @@ class AzurePlatform(pulumi.ComponentResource):
         suffix = subscription.apply(
             lambda s: unique_suffix(s, resource_group, settings.environment)
         )
-        names = Names.of(settings, suffix)
+        vault_suffix = random.RandomString(
+            f"{name}-vault-suffix",
+            length=VAULT_SUFFIX_LENGTH,
+            special=False,
+            upper=False,
+            opts=sub,
+        )
+        names = Names.of(settings, suffix, vault_suffix.result)
         database_server = names.dns(63)
 
         self.network = Network(
@@ -406,6 +476,20 @@ class AzurePlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        self.vault = Vault(
+            f"{name}-vault",
+            VaultArgs(
+                settings=cfg.key_vault,
+                vault_name=names.key_vault,
+                location=location,
+                resource_group_name=rg,
+                tenant_id=client.tenant_id,
+                private=private,
+                protect=protect,
+                tags=tags,
+            ),
+            opts=sub,
+        )
         self.registry = Registry(
             f"{name}-registry",
             RegistryArgs(
@@ -416,6 +500,9 @@ class AzurePlatform(pulumi.ComponentResource):
                 private=private,
                 protect=protect,
                 tags=tags,
+                subscription_id=subscription,
+                vault=self.vault,
+                upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
             ),
             opts=sub,
         )
@@ -426,20 +513,6 @@ class AzurePlatform(pulumi.ComponentResource):
                 account_name=names.storage_account,
                 location=location,
                 resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
-            ),
-            opts=sub,
-        )
-        self.vault = Vault(
-            f"{name}-vault",
-            VaultArgs(
-                settings=cfg.key_vault,
-                vault_name=names.key_vault,
-                location=location,
-                resource_group_name=rg,
-                tenant_id=client.tenant_id,
                 private=private,
                 protect=protect,
                 tags=tags,
@@ -474,6 +547,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 tenant_id=client.tenant_id,
                 subscription_id=subscription,
                 deployer_object_id=client.object_id,
+                deployer_client_id=client.client_id,
                 zones=cfg.cluster.zones,
                 protect=protect,
                 tags=tags,
@@ -517,13 +591,10 @@ class AzurePlatform(pulumi.ComponentResource):
                 inference_name=names.inference_identity,
                 control_plane_subjects=control_plane_subjects(settings),
                 inference_subjects=inference_subjects(settings),
-                control_plane_grants=[
-                    Grant("Azure Service Bus Data Owner", self.broker.namespace.id),
-                    Grant("Storage Blob Data Contributor", self.storage.account.id),
-                    Grant("Key Vault Secrets User", self.vault.vault.id),
-                    Grant("AcrPull", registry_id),
-                ],
-                inference_grants=[Grant("Storage Blob Data Reader", self.storage.account.id)],
+                control_plane_grants=control_plane_grants(
+                    cfg, self.broker.namespace.id, self.storage.account.id, registry_id
+                ),
+                inference_grants=inference_grants(cfg, self.storage.account.id),
                 tags=tags,
             ),
             opts=sub,
@@ -541,7 +612,13 @@ class AzurePlatform(pulumi.ComponentResource):
         # The add-ons wait only for nodes, pulls and identities (KEDA's federation); the
         # data services and the warm-up Job hold back the chart alone, so the add-ons
         # install while Managed Redis (the slowest) is still being created.
-        depends_on: list[pulumi.Resource] = [self.nodes, self.identity, kubelet_pull]
+        depends_on: list[pulumi.Resource] = [
+            self.nodes,
+            self.identity,
+            kubelet_pull,
+            # The gateway's internal load balancer joins the nodes' subnet.
+            self.cluster.network_grant,
+        ]
         chart_depends_on: list[pulumi.Resource] = [
             self.cache,
             self.storage,
