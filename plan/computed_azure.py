@@ -153,8 +153,8 @@ RESOURCES: dict[str, Rule] = {
             "Microsoft.KeyVault/vaults",
             f"{i.get('vaultName')}/secrets/{i.get('secretName', n)}",
         ),
+        # ARM never returns a secret's value, only where to read it.
         "properties": {
-            **(i.get("properties") or {}),
             "secretUri": f"https://{i.get('vaultName')}.vault.azure.net/secrets/"
             f"{i.get('secretName', n)}",
         },

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 # The calendar's clock (and its test override) is shared with EKS's.
-from components.aws.eks_versions import today
+from components.aws.eks_versions import TODAY_ENV, today
 
-__all__ = ["CALENDAR", "DEFAULT_VERSION", "AksVersion", "in_standard_support", "today"]
+__all__ = [
+    "CALENDAR",
+    "DEFAULT_VERSION",
+    "TODAY_ENV",
+    "AksVersion",
+    "in_standard_support",
+    "today",
+]
 
 
 @dataclass(frozen=True)
