@@ -150,7 +150,7 @@ class Registry(pulumi.ComponentResource):
             opts=child(self),
         )
         principal = credential_set.identity.apply(lambda i: (i.principal_id if i else None) or "")
-        grants = [
+        grants: list[pulumi.Resource] = [
             grant(
                 self,
                 f"{name}-credential-set-reads-{label}",

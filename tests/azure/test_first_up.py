@@ -358,3 +358,22 @@ def test_public_upstream_needs_no_credentials() -> None:
     assert run.of_type("azure-native:containerregistry:CredentialSet") == []
     for rule in run.of_type("azure-native:containerregistry:CacheRule"):
         assert not rule.inputs.get("credentialSetResourceId")
+
+
+def test_system_pool_is_for_aks_and_the_rest_still_has_a_home(prod: AzureRun) -> None:
+    """With the system pool tainted CriticalAddonsOnly, the control plane, the add-ons and
+    CPU endpoints must fit the CPU pool: it carries the chart's nodeSelector and no taint,
+    and no release but the device plugin (a DaemonSet for GPU nodes) tolerates the taint."""
+    import json
+
+    (system,) = prod.one(CLUSTER, "platform-cluster-aks").inputs["agentPoolProfiles"]
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    cpu = prod.one(POOL, "platform-nodes-cpu").inputs
+    assert not cpu.get("nodeTaints")
+    assert prod.values["nodeSelector"].items() <= cpu["nodeLabels"].items()
+    tolerating = {
+        r.name
+        for r in prod.of_type("kubernetes:helm.sh/v3:Release")
+        if "CriticalAddonsOnly" in json.dumps(r.inputs.get("values") or {})
+    }
+    assert tolerating == {"addons-nvidia-device-plugin"}
