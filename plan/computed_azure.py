@@ -49,6 +49,22 @@ def _named(
     return rule
 
 
+def _nested(
+    provider: str, path: tuple[str, str, str], extra: Callable[[str, dict[str, Any]], dict]
+) -> Rule:
+    """A child resource (a vault's secret, a registry's credential set): path is (parent
+    name input, child collection, child name input)."""
+    parent_key, collection, name_key = path
+
+    def rule(resource: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        name = inputs.get(name_key) or resource
+        child = f"{inputs.get(parent_key)}/{collection}/{name}"
+        rid = arm_id(str(inputs.get("resourceGroupName")), provider, child)
+        return {"name": name, "__id": rid, **extra(name, inputs)}
+
+    return rule
+
+
 def _resource_group(resource: str, inputs: dict[str, Any]) -> dict[str, Any]:
     name = inputs.get("resourceGroupName") or resource
     rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
@@ -146,28 +162,21 @@ RESOURCES: dict[str, Rule] = {
             }
         },
     ),
-    "azure-native:keyvault:Secret": lambda n, i: {
-        "name": i.get("secretName", n),
-        "__id": arm_id(
-            str(i.get("resourceGroupName")),
-            "Microsoft.KeyVault/vaults",
-            f"{i.get('vaultName')}/secrets/{i.get('secretName', n)}",
-        ),
+    "azure-native:keyvault:Secret": _nested(
+        "Microsoft.KeyVault/vaults",
+        ("vaultName", "secrets", "secretName"),
         # ARM never returns a secret's value, only where to read it.
-        "properties": {
-            "secretUri": f"https://{i.get('vaultName')}.vault.azure.net/secrets/"
-            f"{i.get('secretName', n)}",
+        lambda n, i: {
+            "properties": {"secretUri": f"https://{i['vaultName']}.vault.azure.net/secrets/{n}"}
         },
-    },
-    "azure-native:containerregistry:CredentialSet": lambda n, i: {
-        "name": i.get("credentialSetName", n),
-        "__id": arm_id(
-            str(i.get("resourceGroupName")),
-            "Microsoft.ContainerRegistry/registries",
-            f"{i.get('registryName')}/credentialSets/{i.get('credentialSetName', n)}",
-        ),
-        "identity": {**(i.get("identity") or {}), "principalId": minted_id("principal", n)},
-    },
+    ),
+    "azure-native:containerregistry:CredentialSet": _nested(
+        "Microsoft.ContainerRegistry/registries",
+        ("registryName", "credentialSets", "credentialSetName"),
+        lambda n, i: {
+            "identity": {**(i.get("identity") or {}), "principalId": minted_id("principal", n)}
+        },
+    ),
     "azure-native:managedidentity:UserAssignedIdentity": _named(
         "Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName", _identity
     ),
