@@ -61,13 +61,9 @@ from components.contract import (
     Broker as BrokerFacts,
 )
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import (
-    PROJECT,
-    SettingsError,
-    StackSettings,
-    require_secrets,
-    secret,
-)
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
+from components.settings_loader import require_secrets, secret
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"

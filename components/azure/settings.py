@@ -43,7 +43,7 @@ AZURE_REGIONS = (
     *("australiacentral", "newzealandnorth", "indonesiacentral", "malaysiawest"),
 )
 _AKS_VERSION = re.compile(r"^1\.(\d+)$")
-# The config secret holding a private upstream's token (components/settings.SECRET_KEYS).
+# The config secret holding a private upstream's token (components/settings_loader.SECRET_KEYS).
 UPSTREAM_TOKEN_KEY = "azureUpstreamToken"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Azure VM size names: Standard_<family><vCPUs><features>[_<accelerator>][_v<n>].
