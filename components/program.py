@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components import fit
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
@@ -22,7 +23,7 @@ from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
-from components.settings import Cloud, StackSettings, load_settings
+from components.settings import PROJECT, Cloud, SettingsError, StackSettings, load_settings
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def check(settings: StackSettings) -> list[Finding]:
     """Everything judged from the stack file alone, before the first resource exists."""
     platform = PLATFORMS[settings.cloud]
     platform.check(settings)
+    misfits = fit.problems(settings, platform.gpu_pools(settings), fit.hardware(settings), PROJECT)
+    if misfits:
+        raise SettingsError(misfits)
     facts = platform.preview_facts(settings)
     addons_check(
         settings,

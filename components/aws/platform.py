@@ -36,7 +36,13 @@ from components.aws.identity import (
     IdentityArgs,
 )
 from components.aws.network import Network, NetworkArgs
-from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.aws.node_pools import (
+    GpuGroup,
+    NodePools,
+    NodePoolsArgs,
+    capacity_problems,
+    zone_subnets,
+)
 from components.aws.registry import Registry, RegistryArgs, repository_names
 from components.aws.storage import (
     Storage,
@@ -144,6 +150,13 @@ def check(settings: StackSettings) -> None:
             absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
             foreign=f"does not carry {pool.accelerator}",
         )
+        problems += capacity_problems(
+            pool.zones,
+            pool.capacity,
+            key,
+            _cfg(settings).region,
+            _cfg(settings).vpc.private_subnet_ids,
+        )
         fitted = accelerators.node_gpus(pool, CLOUD_PROVIDER)
         if fitted is None or pool.balloon_gpus > fitted[1]:
             continue
@@ -190,7 +203,7 @@ def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
+    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER, GPU_TAINT)
 
 
 def kubernetes_version(settings: StackSettings) -> str:
@@ -517,7 +530,13 @@ class AwsPlatform(pulumi.ComponentResource):
                         pool=pool,
                         instance_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         desired_size=p.desired_size if p.desired_size is not None else p.min_size,
-                        disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        subnet_ids=zone_subnets(
+                            p.zones,
+                            self.network.private_subnet_ids,
+                            self.network.private_subnet_zones,
+                        ),
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import fit
 from components import settings as stack
 from components.contract import (
     Broker,
@@ -35,7 +36,7 @@ from components.model_engine.chart_facts import (
     URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
-from components.settings import SettingsError, StackSettings
+from components.settings import GpuPool, SettingsError, StackSettings
 
 CLOUD_PROVIDER = "onprem"
 BROKER = "redis"
@@ -128,9 +129,19 @@ def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
             max_size=p.max_size,
             balloon_replicas=p.balloon_replicas,
             balloon_gpus=p.balloon_gpus,
+            node=_declared(p),
         )
         for p in settings.gpu.pools
     ]
+
+
+def _declared(pool: GpuPool) -> fit.NodeShape | None:
+    """A node's allocatable as the operator declares it; unknown (fit unchecked) without."""
+    declared = pool.node_allocatable
+    if declared is None:
+        return None
+    gpus = pool.gpus_per_node or pool.balloon_gpus
+    return fit.declared_shape(declared.cpu, declared.memory, declared.ephemeral_storage, gpus)
 
 
 def repositories(cfg: ExistingSettings) -> dict[str, str]:

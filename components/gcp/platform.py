@@ -143,7 +143,7 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
+    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER, GPU_TAINT)
 
 
 def kubernetes_version(settings: StackSettings) -> str | None:
