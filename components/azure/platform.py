@@ -34,7 +34,14 @@ from components.azure.common import (
 from components.azure.database import Database, DatabaseArgs
 from components.azure.identity import Grant, Identity, IdentityArgs, subject
 from components.azure.network import Network, NetworkArgs
-from components.azure.node_pools import CPU_POOL, GpuPoolSpec, NodePools, NodePoolsArgs, pool_name
+from components.azure.node_pools import (
+    CPU_POOL,
+    GpuPoolSpec,
+    NodePools,
+    NodePoolsArgs,
+    capacity_problems,
+    pool_name,
+)
 from components.azure.registry import Registry, RegistryArgs, repository_names
 from components.azure.storage import (
     Storage,
@@ -165,6 +172,7 @@ def check(settings: StackSettings) -> None:
             absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
+        problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)
     if problems:
         raise SettingsError(problems)
 
@@ -495,7 +503,9 @@ class AzurePlatform(pulumi.ComponentResource):
                         pool=pool,
                         vm_size=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_count=p.desired_size if p.desired_size is not None else p.min_size,
-                        os_disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        zones=p.zones,
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],

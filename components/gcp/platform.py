@@ -42,7 +42,13 @@ from components.gcp.identity import (
     account_id,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GPU_TAINT, GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import (
+    GPU_TAINT,
+    GpuGroup,
+    NodePools,
+    NodePoolsArgs,
+    capacity_problems,
+)
 from components.gcp.registry import Registry, RegistryArgs, registry_prefix, repository_names
 from components.gcp.storage import (
     Storage,
@@ -116,6 +122,7 @@ def check(settings: StackSettings) -> None:
             ),
             foreign=f"is not a GCP machine type with {pool.accelerator}",
         )
+        problems += capacity_problems(pool.zones, pool.capacity, key, _cfg(settings).region)
     cfg = _cfg(settings)
     if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
         problems.append(
@@ -311,7 +318,9 @@ class GcpPlatform(pulumi.ComponentResource):
                         pool=pool,
                         machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_nodes=1 if (p.desired_size or p.min_size) else 0,
-                        disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        zones=p.zones,
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],
