@@ -530,3 +530,30 @@ def hardware(settings: StackSettings) -> dict[str, list[dict[str, Any]]]:
     from components.model_engine.derive import recommended_hardware
 
     return recommended_hardware(settings, settings.gpu.pools)
+
+
+# A pool of nodes with this many GPUs (p5, A3, ND H100 v5, p4d ...) is one whose capacity a
+# new account rarely gets on demand.
+LARGE_NODE_GPUS = 8
+
+
+def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
+    """Large GPU pools on on-demand or spot capacity: the first endpoint may wait for
+    capacity the region does not have."""
+    found = []
+    for i, pool in enumerate(settings.gpu.pools):
+        if settings.cloud == "existing" or pool.capacity.type not in ("on-demand", "spot"):
+            continue
+        node = accelerators.node_type(pool, settings.cloud)
+        types = pool.spec.instance_types(settings.cloud)
+        if types.get(node, 0) < LARGE_NODE_GPUS:
+            continue
+        found.append(
+            f"{project}:gpu.pools[{i}].capacity: pool {pool.name!r} runs {node} on "
+            f"{pool.capacity.type} capacity with no reservation; the first endpoint that needs "
+            "a node may stay Pending while the autoscaler backs off. Check quota and regional "
+            "availability (README: GPU capacity), or set capacity.type to reservation"
+            f"{', capacity-block' if settings.cloud == 'aws' else ''}"
+            f"{', flex-start' if settings.cloud == 'gcp' else ''}"
+        )
+    return found

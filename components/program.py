@@ -98,6 +98,8 @@ def check(settings: StackSettings) -> list[Finding]:
     misfits = fit.problems(settings, platform.gpu_pools(settings), fit.hardware(settings), PROJECT)
     if misfits:
         raise SettingsError(misfits)
+    for warning in fit.capacity_warnings(settings, PROJECT):
+        pulumi.log.warn(warning)
     facts = platform.preview_facts(settings)
     addons_check(
         settings,

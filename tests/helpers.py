@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, StackSettings, settings_from_config
 from plan.simulator import ProgramRun, RecordedResource
 
 KEY = f"{PROJECT}:"
@@ -46,12 +45,7 @@ def delete_path(config: dict[str, Any], path: str) -> None:
 
 def settings_from(config: dict[str, Any]) -> StackSettings:
     """Validate a stack config map directly (no Pulumi), as load_settings would."""
-    data = {
-        k[len(KEY) :]: json.loads(json.dumps(v))
-        for k, v in config.items()
-        if k.startswith(KEY) and not (isinstance(v, dict) and set(v) == {"secure"})
-    }
-    return StackSettings.model_validate(data)
+    return settings_from_config(config)
 
 
 # A hardware tier for T4 GPUs, as an operator writes it in gpu.recommendedHardware.
