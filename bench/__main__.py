@@ -9,7 +9,10 @@ provisioning estimate's ratio of the whole first `pulumi up` to its unavoidable 
 goal is 1.0: no ordering the program chose lengthens the critical path), and the "SDK s"
 floor: a fresh interpreter importing only the provider-SDK modules that stack's plan loads
 (set up as the program sets them up), which no change to the program's own code can go below
-while the plan runs the real program on these SDKs.
+while the plan runs the real program on these SDKs. The "cold ratio" column is the
+cold-start estimate's weights transfer for the stack's largest hardware tier divided by its
+network-bound floor (weights ÷ the instance's bandwidth; plan/coldstart.py); the goal is at
+most 2, "-" where no pool has a known node type.
 """
 
 from __future__ import annotations
@@ -88,6 +91,21 @@ def sdk_floor(stack: str) -> tuple[float, float]:
     return wall, int(done.stdout.split()[-1]) / 1024
 
 
+def cold_ratio(stack: str) -> str:
+    """The largest tier's weights transfer ÷ its network-bound floor, for the stack's pools."""
+    from components import fit
+    from components.program import PLATFORMS
+    from components.settings import settings_from_config
+    from plan import coldstart
+    from tests.conftest import stack_file
+
+    settings = settings_from_config(stack_file(stack))
+    pools = PLATFORMS[settings.cloud].gpu_pools(settings)
+    rows = coldstart.estimate(settings, pools, fit.hardware(settings))
+    top = coldstart.largest(rows)
+    return "-" if top is None else f"{top.ratio:.1f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=5)
@@ -102,7 +120,7 @@ def main() -> int:
 
     print(
         f"{'stack':<20} {'median s':>9} {'max s':>7} {'peak MB':>8} {'SDK s':>6} {'up ratio':>8}"
-        "  target"
+        f" {'cold ratio':>10}  target"
     )
     worst = True
     for stack in stacks:
@@ -115,7 +133,7 @@ def main() -> int:
         floor = statistics.median(sdk_floor(stack)[0] for _ in range(args.runs))
         print(
             f"{stack:<20} {statistics.median(walls):>9.2f} {max(walls):>7.2f} {peak:>8.0f} "
-            f"{floor:>6.2f} {ratio:>8.2f}  "
+            f"{floor:>6.2f} {ratio:>8.2f} {cold_ratio(stack):>10}  "
             f"{'ok' if ok else 'MISSED'} (<{TARGET_SECONDS:.0f} s, <{TARGET_MB:.0f} MB)"
         )
     return 0 if worst else 1
