@@ -6,7 +6,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import PROJECT, StackSettings, settings_from_config
+from components.settings import PROJECT, StackSettings
+from components.settings_loader import settings_from_config
 from plan.simulator import ProgramRun, RecordedResource
 
 KEY = f"{PROJECT}:"

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import fit
-from components import settings as stack
+from components import settings_loader as stack
 from components.contract import (
     Broker,
     Cache,
@@ -36,7 +36,8 @@ from components.model_engine.chart_facts import (
     URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
-from components.settings import GpuPool, SettingsError, StackSettings
+from components.settings import GpuPool, StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "onprem"
 BROKER = "redis"

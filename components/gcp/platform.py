@@ -15,7 +15,7 @@ import pulumi
 from pulumi_gcp import Provider
 
 from components import accelerators, contract
-from components import settings as stack
+from components import settings_loader as stack
 from components.contract import (
     DEFERRED_MARKER,
     Broker,
@@ -57,7 +57,8 @@ from components.gcp.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "gcp"
 BROKER = "redis"
