@@ -552,7 +552,7 @@ def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
             f"{project}:gpu.pools[{i}].capacity: pool {pool.name!r} runs {node} on "
             f"{pool.capacity.type} capacity with no reservation; the first endpoint that needs "
             "a node may stay Pending while the autoscaler backs off. Check quota and regional "
-            "availability (README: GPU capacity), or set capacity.type to reservation"
+            "availability (README: GPU nodes, Capacity), or set capacity.type to reservation"
             f"{', capacity-block' if settings.cloud == 'aws' else ''}"
             f"{', flex-start' if settings.cloud == 'gcp' else ''}"
         )
