@@ -31,44 +31,8 @@ from components.fit import NodeShape
 from components.settings import PoolCapacity
 
 CPU_POOL = "cpu"
-# AKS taints Spot pools with this; endpoint pods need it among gpu.extraTaintKeys.
-SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
-_CAPACITY_RESERVATION_GROUP = (
-    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/"
-    r"Microsoft\.Compute/capacityReservationGroups/[^/]+"
-)
 # Replace one node at a time without a surge VM: no spare GPU quota needed.
 GPU_UPGRADE = containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
-
-
-def capacity_problems(
-    zones: Sequence[str], capacity: PoolCapacity, key: str, extra_taint_keys: Sequence[str]
-) -> list[str]:
-    """A GPU pool's capacity and zones as AKS can honour them."""
-    problems: list[str] = []
-    if capacity.type in ("capacity-block", "flex-start"):
-        problems.append(
-            f"{key}.capacity.type: {capacity.type} does not exist on Azure; use on-demand, spot "
-            "or reservation (a capacity reservation group)"
-        )
-    if capacity.reservation is not None and not re.fullmatch(
-        _CAPACITY_RESERVATION_GROUP, capacity.reservation
-    ):
-        problems.append(
-            f"{key}.capacity.reservation: name the capacity reservation group by resource id "
-            "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/"
-            "capacityReservationGroups/<name>; `az capacity reservation group list`)"
-        )
-    if capacity.type == "spot" and SPOT_TAINT_KEY not in extra_taint_keys:
-        problems.append(
-            f"{key}.capacity.type: AKS taints Spot pools with {SPOT_TAINT_KEY}=spot; add "
-            f"{SPOT_TAINT_KEY} to model-engine-infra:gpu.extraTaintKeys so endpoint pods "
-            "tolerate it"
-        )
-    bad = [z for z in zones if z not in ("1", "2", "3")]
-    if bad:
-        problems.append(f"{key}.zones: Azure zones are 1, 2 and 3 (got {', '.join(bad)})")
-    return problems
 
 
 def capacity_args(capacity: PoolCapacity) -> dict[str, Any]:

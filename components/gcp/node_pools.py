@@ -16,7 +16,6 @@ says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,8 +43,6 @@ from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child
 from components.settings import PoolCapacity
 
-# The taint GKE adds to GPU nodes; declaring the same one keeps the pool's view and GKE's equal.
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "present")
 # GKE's installer: the newest driver the node version supports.
 GPU_DRIVER_VERSION = "LATEST"
 _EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
@@ -60,34 +57,6 @@ CPU_LABELS = {
 # Replace one node at a time without a surge VM: no spare GPU quota needed.
 GPU_UPGRADE = NodePoolUpgradeSettingsArgs(strategy="SURGE", max_surge=0, max_unavailable=1)
 RESERVATION_KEY = "compute.googleapis.com/reservation-name"
-# A reservation in this project by name, or a shared one as projects/<p>/reservations/<name>.
-_RESERVATION = re.compile(
-    r"^(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
-)
-
-
-def capacity_problems(
-    zones: Sequence[str], capacity: PoolCapacity, key: str, region: str
-) -> list[str]:
-    """A GPU pool's capacity and zones as GKE can honour them."""
-    problems: list[str] = []
-    if capacity.type == "capacity-block":
-        problems.append(
-            f"{key}.capacity.type: Capacity Blocks are AWS's; on GKE use on-demand, spot, "
-            "reservation (a specific Compute Engine reservation) or flex-start (DWS)"
-        )
-    if capacity.reservation is not None and not _RESERVATION.match(capacity.reservation):
-        problems.append(
-            f"{key}.capacity.reservation: {capacity.reservation!r} is not a reservation name "
-            "(or projects/<project>/reservations/<name> for a shared one; `gcloud compute "
-            "reservations list`)"
-        )
-    bad = [z for z in zones if not re.fullmatch(rf"{re.escape(region)}-[a-z]", z)]
-    if bad:
-        problems.append(
-            f"{key}.zones: {', '.join(bad)} are not zones of {region} (e.g. {region}-a)"
-        )
-    return problems
 
 
 def reservation_affinity(

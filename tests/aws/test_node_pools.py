@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components import accelerators
-from components.aws import platform as aws_platform
+from components.aws import facts as aws_facts
 from components.contract import GpuNodePool
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import add_t4_pool, set_path, settings_from
@@ -46,7 +46,7 @@ def test_one_nvidia_group_per_gpu_pool(prod: AwsRun) -> None:
             "node-lifecycle": "normal",
         }
         assert group["taints"] == [
-            {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+            {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
         ]
         assert "diskSize" not in group  # the launch template sizes the disk
     assert a10["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 4}
@@ -61,7 +61,7 @@ def test_gpu_groups_scale_from_zero(prod: AwsRun) -> None:
         f"{CA}/model-engine-customer-prod": "owned",
         f"{TEMPLATE}/label/k8s.amazonaws.com/accelerator": "nvidia-hopper-h100",
         f"{TEMPLATE}/label/node-lifecycle": "normal",
-        f"{TEMPLATE}/taint/nvidia.com/gpu": "true:NoSchedule",
+        f"{TEMPLATE}/taint/nvidia.com/gpu": "present:NoSchedule",
         f"{TEMPLATE}/resources/nvidia.com/gpu": "8",
         # kubelet on p5's 8 x 3.8 TB instance store: nodeadm reserves 1Gi and evicts below
         # 10% free, so the autoscaler must not take the 100 GB root volume as the disk.
@@ -83,7 +83,7 @@ def test_gpu_groups_scale_from_zero(prod: AwsRun) -> None:
 def test_pools_are_returned_as_plain_data_the_chart_uses(prod: AwsRun) -> None:
     from tests.aws.helpers import prod_config
 
-    pools = aws_platform.gpu_pools(settings_from(prod_config()))
+    pools = aws_facts.gpu_pools(settings_from(prod_config()))
     assert all(isinstance(p, GpuNodePool) for p in pools)
     assert [(p.name, p.accelerator, p.gpus_per_node, p.min_size, p.max_size) for p in pools] == [
         ("a10", "a10", 4, 0, 4),
@@ -175,10 +175,10 @@ def test_warm_nodes_exist_before_the_chart_waits_for_balloons(config: dict[str, 
 
 def test_balloons_share_nodes_when_they_fit() -> None:
     # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
-    assert aws_platform.balloon_nodes(4, 1, 4) == 1
-    assert aws_platform.balloon_nodes(5, 1, 4) == 2
-    assert aws_platform.balloon_nodes(2, 8, 8) == 2
-    assert aws_platform.balloon_nodes(0, 1, 4) == 0
+    assert aws_facts.balloon_nodes(4, 1, 4) == 1
+    assert aws_facts.balloon_nodes(5, 1, 4) == 2
+    assert aws_facts.balloon_nodes(2, 8, 8) == 2
+    assert aws_facts.balloon_nodes(0, 1, 4) == 0
 
 
 def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:

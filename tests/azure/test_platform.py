@@ -50,7 +50,7 @@ def test_gpu_pools_carry_the_chart_label_taint_and_scale_from_zero(prod: AzureRu
     assert h100["nodeLabels"][accelerators.ACCELERATOR_LABEL] == "nvidia-hopper-h100"
     for pool in (a100, h100):
         assert pool["nodeLabels"][accelerators.LIFECYCLE_LABEL] == "normal"
-        assert pool["nodeTaints"] == ["nvidia.com/gpu=true:NoSchedule"]
+        assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
         assert pool["enableAutoScaling"] is True
         assert pool["minCount"] == 0
     # The balloons and devices the chart gets select exactly these labels.
