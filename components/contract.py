@@ -246,6 +246,9 @@ class PlatformOutputs:
     # The cloud installs the NVIDIA driver and device plugin on GPU nodes itself (GKE); a
     # second device plugin from the add-ons would fight it.
     provides_gpu_device_plugin: bool = False
+    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>); the
+    # add-ons pull their Docker Hub images through it. None: straight from Docker Hub.
+    docker_hub_mirror: pulumi.Input[str] | None = None
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

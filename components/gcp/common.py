@@ -6,6 +6,7 @@ into every GCP plan.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ T = TypeVar("T")
 
 # Label on every labelled GCP resource (besides the operator's).
 PART_OF_LABEL = {"part-of": "model-engine"}
+# What a Google service agent needs on a customer-managed key.
+KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 # Cloud SQL and Memorystore take 10-40 minutes to create and longer to change tier; GPU
 # node pools wait on capacity.
@@ -31,8 +34,14 @@ def base_name(environment: str) -> str:
 
 
 def trim_name(name: str, limit: int) -> str:
-    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
-    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
+    """`name` within `limit` characters, without a double or trailing hyphen. A name that must
+    be cut ends in a hash of the whole name, so two long environment names that share their
+    first `limit` characters still get different resources (GCP names are per project)."""
+    name = re.sub(r"-+", "-", name).rstrip("-")
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:

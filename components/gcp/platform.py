@@ -1,7 +1,7 @@
 """GcpPlatform: everything model-engine needs on GCP, returned as PlatformOutputs.
 
-node identity -> network -> GKE cluster -> node pools; Cloud SQL and Memorystore wait only
-for private services access; Artifact Registry, GCS and the workload identities start
+The Google APIs first, everything else after them; node identity -> network -> GKE cluster
+-> node pools; Cloud SQL and Memorystore wait only for private services access; Artifact Registry, GCS and the workload identities start
 alongside. Every fact the chart needs comes from a resource output (private IPs, the
 repository's registry URI, service-account emails, the bucket); the stack file holds only
 choices.
@@ -16,6 +16,8 @@ from pulumi_gcp import Provider
 
 from components import accelerators, contract
 from components import settings as stack
+from components.addons import addons, webhooks
+from components.addons.versions import kubernetes_minors
 from components.contract import (
     DEFERRED_MARKER,
     Broker,
@@ -28,7 +30,8 @@ from components.contract import (
     PlatformOutputs,
 )
 from components.gcp import settings as gcp_settings
-from components.gcp.cache import Cache, CacheArgs
+from components.gcp.apis import Apis, ApisArgs, waiting_for
+from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
 from components.gcp.cluster import Cluster, ClusterArgs
 from components.gcp.common import base_name, lift, trim_name
 from components.gcp.database import PORT as POSTGRES_PORT
@@ -117,6 +120,7 @@ def check(settings: StackSettings) -> None:
             foreign=f"is not a GCP machine type with {pool.accelerator}",
         )
     cfg = _cfg(settings)
+    problems += version_problems(settings)
     if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
         problems.append(
             f"{PROJECT}:gcp.cluster.gpuZones: a regional cluster would put every GPU pool in "
@@ -139,6 +143,44 @@ def check(settings: StackSettings) -> None:
     ]
     if problems:
         raise SettingsError(problems)
+
+
+def installed_addons(settings: StackSettings) -> dict[str, list[str]]:
+    """The add-ons the program installs on this cluster (GKE scales nodes and runs the
+    device plugin itself)."""
+    return addons.planned(
+        settings,
+        settings.prometheus_address,
+        needs_cluster_autoscaler=False,
+        provides_gpu_device_plugin=True,
+        has_gpu_pools=bool(settings.gpu.pools),
+    )
+
+
+def version_problems(settings: StackSettings) -> list[str]:
+    """The cluster's minor version is pinned (GKE would otherwise pick the channel's, and move
+    it) and inside what the installed add-ons support."""
+    key = f"{PROJECT}:gcp.cluster.version"
+    supported = kubernetes_minors(list(installed_addons(settings)))
+    version = _cfg(settings).cluster.version
+    if supported is None:
+        return []
+    low, high = supported
+    span = f"1.{low}" if low == high else f"1.{low} to 1.{high}"
+    if version is None:
+        return [
+            f'{key}: set the Kubernetes minor version, e.g. "1.{high}": the add-ons this '
+            f"stack installs support {span} only (components/addons/versions.py), and GKE "
+            "would otherwise create the cluster at its channel's default and upgrade it"
+        ]
+    minor = int(version.split(".")[1])
+    if not low <= minor <= high:
+        return [
+            f"{key}: {version} is outside what the installed add-ons support ({span}); pick "
+            "one in that range (a cluster already newer cannot go back: keep it and pin add-ons "
+            "that support it)"
+        ]
+    return []
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
@@ -236,6 +278,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
 
 class GcpPlatform(pulumi.ComponentResource):
     outputs: PlatformOutputs
+    apis: Apis
     node_identity: NodeIdentity
     network: Network
     cluster: Cluster
@@ -245,6 +288,7 @@ class GcpPlatform(pulumi.ComponentResource):
     registry: Registry
     storage: Storage
     identity: Identity
+    cache_clients: CacheClients
 
     def __init__(
         self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
@@ -261,7 +305,15 @@ class GcpPlatform(pulumi.ComponentResource):
             region=cfg.region,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+        self.apis = Apis(
+            f"{name}-apis",
+            ApisArgs(project=cfg.project),
+            opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+        )
+        # Every resource below, at any depth, waits for the APIs.
+        sub = pulumi.ResourceOptions(
+            parent=self, providers=[provider], transformations=[waiting_for(self.apis.after)]
+        )
 
         self.node_identity = NodeIdentity(
             f"{name}-node-identity",
@@ -277,6 +329,10 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 name=names.network,
                 node_service_account=node_sa,
+                control_plane_cidr=cfg.cluster.master_cidr,
+                control_plane_ports=webhooks.control_plane_ports(
+                    settings, installed_addons(settings)
+                ),
             ),
             opts=sub,
         )
@@ -294,6 +350,9 @@ class GcpPlatform(pulumi.ComponentResource):
                 node_service_account=node_sa,
                 labels=labels,
                 protect=protect,
+                region=cfg.region,
+                environment=settings.environment,
+                maintenance=cfg.maintenance,
             ),
             opts=sub,
         )
@@ -335,6 +394,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 ),
                 labels=labels,
                 protect=protect,
+                maintenance=cfg.maintenance,
             ),
             opts=sub,
         )
@@ -349,6 +409,21 @@ class GcpPlatform(pulumi.ComponentResource):
                 private_services=self.network.private_services,
                 labels=labels,
                 protect=protect,
+                maintenance=cfg.maintenance,
+            ),
+            opts=sub,
+        )
+        ns = settings.namespaces
+        plan = installed_addons(settings)
+        self.cache_clients = CacheClients(
+            f"{name}-cache-clients",
+            CacheClientsArgs(
+                host=self.cache.host,
+                port=self.cache.port,
+                clients=[ns.release, ns.endpoints, *plan.get("keda", [])],
+                provider=self.cluster.provider,
+                # The CRD comes with Dataplane V2; the agents that enforce it run on nodes.
+                after=[self.cluster.cluster, self.nodes.system],
             ),
             opts=sub,
         )
@@ -375,7 +450,6 @@ class GcpPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        ns = settings.namespaces
         self.identity = Identity(
             f"{name}-identity",
             IdentityArgs(
@@ -385,6 +459,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 endpoint_namespace=ns.endpoints,
                 bucket=self.storage.name,
                 repository=self.registry.repository,
+                mirror=self.registry.mirror,
                 node_service_account=node_sa,
                 cluster=self.cluster.cluster,
             ),
@@ -409,12 +484,14 @@ class GcpPlatform(pulumi.ComponentResource):
             facts=facts,
             credentials=Credentials(database_password=self.database.password),
             gpu_pools=pools,
-            # Nodes must exist before Helm waits on pods.
-            depends_on=[self.nodes.system, self.nodes.cpu],
+            # Nodes must exist before Helm waits on pods; no add-on pod runs before the
+            # fence around Redis.
+            depends_on=[self.nodes.system, self.nodes.cpu, self.cache_clients.policy],
             # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
             needs_cluster_autoscaler=False,
             kubernetes_version=kubernetes_version(settings),
             provides_gpu_device_plugin=True,
+            docker_hub_mirror=self.registry.docker_hub_mirror,
         )
         self.register_outputs(
             {

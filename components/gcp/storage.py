@@ -19,12 +19,17 @@ from pulumi_gcp.storage import (
 )
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, child, service_account_member, stateful
+from components.gcp.common import (
+    KMS_ENCRYPTER,
+    PART_OF_LABEL,
+    child,
+    service_account_member,
+    stateful,
+)
 
 CELERY_RESULTS_PREFIX = "tmp/celery/"
 FINE_TUNE_REPOSITORY = "llm-ft-job-repository"
 FINE_TUNED_WEIGHTS = "fine_tuned_weights"
-KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
 def bucket_name(project: str, environment: str) -> str:
