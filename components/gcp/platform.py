@@ -1,10 +1,10 @@
 """GcpPlatform: everything model-engine needs on GCP, returned as PlatformOutputs.
 
 The Google APIs first, everything else after them; node identity -> network -> GKE cluster
--> node pools; Cloud SQL and Memorystore wait only for private services access; Artifact Registry, GCS and the workload identities start
-alongside. Every fact the chart needs comes from a resource output (private IPs, the
-repository's registry URI, service-account emails, the bucket); the stack file holds only
-choices.
+-> node pools; Cloud SQL and Memorystore wait only for private services access; Artifact
+Registry, GCS and the workload identities start alongside. Every fact the chart needs
+comes from a resource output (private IPs, the repository's registry URI, service-account
+emails, the bucket); the stack file holds only choices.
 """
 
 from __future__ import annotations
