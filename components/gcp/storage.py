@@ -25,6 +25,7 @@ from components.gcp.common import (
     child,
     service_account_member,
     stateful,
+    trim_name,
 )
 
 CELERY_RESULTS_PREFIX = "tmp/celery/"
@@ -33,8 +34,9 @@ FINE_TUNED_WEIGHTS = "fine_tuned_weights"
 
 
 def bucket_name(project: str, environment: str) -> str:
-    """Globally unique through the project id; at most 63 characters."""
-    return f"{project}-model-engine-{environment}"[:63].rstrip("-")
+    """Globally unique through the project id; at most 63 characters (a long one ends in a
+    hash of the whole name, so two environments never share a bucket)."""
+    return trim_name(f"{project}-model-engine-{environment}", 63)
 
 
 def fine_tune_repository(bucket: str) -> str:
