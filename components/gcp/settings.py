@@ -57,6 +57,14 @@ REDIS_VERSIONS = ("REDIS_7_2", "REDIS_7_0", "REDIS_6_X")
 KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 
+def validate_kms_key(value: str | None) -> str | None:
+    if value is not None and not KMS_KEY.match(value):
+        raise ValueError(
+            f"{value!r} is not a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K"
+        )
+    return value
+
+
 def _cidr(value: str, what: str, low: int, high: int) -> str:
     try:
         net = ipaddress.IPv4Network(value)
@@ -224,14 +232,7 @@ class Cluster(Model):
     # the cluster's region; unset: the program creates a key ring and key for it.
     secrets_kms_key: str | None = None
 
-    @field_validator("secrets_kms_key")
-    @classmethod
-    def _kms(cls, v: str | None) -> str | None:
-        if v is not None and not KMS_KEY.match(v):
-            raise ValueError(
-                f"{v!r} is not a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K"
-            )
-        return v
+    _kms = field_validator("secrets_kms_key")(validate_kms_key)
 
     @field_validator("name")
     @classmethod
@@ -399,14 +400,7 @@ class Storage(Model):
 
     _bucket = field_validator("bucket_name")(validate_bucket_name)
 
-    @field_validator("kms_key_name")
-    @classmethod
-    def _kms(cls, v: str | None) -> str | None:
-        if v is not None and not KMS_KEY.match(v):
-            raise ValueError(
-                f"{v!r} is not a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K"
-            )
-        return v
+    _kms = field_validator("kms_key_name")(validate_kms_key)
 
 
 class GcpSettings(Model):
