@@ -73,3 +73,17 @@ def test_webhook_ports_follow_the_stack(config: dict) -> None:
     (allow,) = rule["allows"]
     assert "9443" not in allow["ports"]
     assert {"15017", "6443"} <= set(allow["ports"])
+
+
+def test_the_plan_shows_each_guardrail(prod: GcpRun) -> None:
+    from plan import platform_notes
+
+    lines = platform_notes.notes(prod.run)
+    text = "\n".join(lines)
+    assert "APIs enabled first, kept on destroy: " in text and "pubsub" in text
+    assert "firewall model-engine-gcp-prod-webhooks: tcp " in text
+    assert "15017" in text and "from 172.16.0.0/28 to the nodes" in text
+    assert "version 1.35, held by NO_MINOR_UPGRADES" in text
+    assert "datapath ADVANCED_DATAPATH; Secrets ENCRYPTED" in text
+    assert ":6379 only from keda, kube-system, llm-engine, model-engine" in text
+    assert "private services connection: ABANDON on destroy" in text
