@@ -4,7 +4,7 @@ import pulumi
 
 from components.model_engine.guards import GuardError
 from components.program import main
-from components.settings import SettingsError
+from components.settings_base import SettingsError
 
 try:
     main()

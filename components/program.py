@@ -22,7 +22,8 @@ from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
-from components.settings import Cloud, StackSettings, load_settings
+from components.settings import Cloud, StackSettings
+from components.settings_loader import load_settings
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,21 @@
 """StackSettings: every choice an operator makes, typed and validated before anything exists.
 
 The stack file (``stacks/Pulumi.<stack>.yaml``) holds one config key per top-level field
-below, written in camelCase (``model-engine-infra:controlPlane``). ``load_settings`` reads
-them through Pulumi's config, validates them with pydantic and turns every problem into a
-``SettingsError`` whose lines name the key as written in the stack file and say how to fix
-it. Nothing here knows about a cloud SDK; each platform package reads its own block.
+below, written in camelCase (``model-engine-infra:controlPlane``). This module is the schema
+only: ``components.settings_loader`` reads the keys through Pulumi's config and validates
+them against it. Nothing here knows about a cloud SDK; each platform package reads its own
+block.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
 from typing import Any, Literal, get_args
 
-import pulumi
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -33,7 +29,6 @@ from components.gcp.settings import GcpSettings
 from components.settings_base import (
     Model,
     Quantity,
-    SettingsError,
     StringId,
     dns_label,
     label_safe,
@@ -45,24 +40,6 @@ PROJECT = "model-engine-infra"
 # requires the `X` block and no other) and a platform in components/program.py.
 Cloud = Literal["existing", "aws", "azure", "gcp"]
 CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
-
-# Config secrets are read by the platform that needs them, never parsed into StackSettings,
-# so a plaintext copy cannot end up in a model dump or an error message.
-SECRET_KEYS: dict[str, str] = {
-    "databasePassword": "password of the existing PostgreSQL user (existing platform)",
-    "objectStorageAccessKeyId": "access key id for S3-compatible storage (existing platform)",
-    "objectStorageSecretAccessKey": "secret key for S3-compatible storage (existing platform)",
-}
-
-# Keys an operator will reasonably try, refused with the reason instead of "unknown key".
-DELIBERATELY_ABSENT: dict[str, str] = {
-    "redisPassword": (
-        "with cloud `existing` (cloud_provider onprem) the server reads its cache Redis URL "
-        "from a ConfigMap, so a password would be stored there and in the Helm release in "
-        "plaintext; use a Redis reachable without AUTH on a private network, or cloud `aws`, "
-        "whose ElastiCache token reaches the server through Secrets Manager"
-    ),
-}
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -516,134 +493,3 @@ class StackSettings(Model):
     def gateway_urls(self) -> list[str]:
         """Where the API answers: the chart names its VirtualService host model-engine.<d>."""
         return [f"{self.istio.host_prefix}model-engine.{d}" for d in self.host_domains]
-
-
-# ---------------------------------------------------------------------------------------
-# Loading from Pulumi config
-
-
-def _raw_project_config() -> dict[str, str]:
-    """Every `model-engine-infra:*` key the stack file sets, without the prefix."""
-    from pulumi.runtime import config as runtime_config
-
-    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    prefix = f"{PROJECT}:"
-    return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
-
-
-def _parse(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _key(loc: tuple[int | str, ...]) -> str:
-    path = f"{PROJECT}:"
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if i else "") + part
-    return path
-
-
-def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
-    """Known camelCase keys of the model at `loc` (for did-you-mean hints)."""
-    model: Any = StackSettings
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
-        if field is None:
-            return []
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        model = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if model is None:
-            return []
-    return [f.alias or n for n, f in model.model_fields.items()]
-
-
-def _describe(err: Any) -> str:
-    loc = tuple(err["loc"])
-    kind = err["type"]
-    msg = err["msg"]
-    if kind == "extra_forbidden":
-        parent, name = loc[:-1], str(loc[-1])
-        known = _fields_at(parent)
-        near = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean `{near[0]}`?" if near else f"known keys: {', '.join(known)}"
-        return f"{_key(loc)}: unknown key; {hint}"
-    if kind == "missing":
-        return f"{_key(loc)}: required but not set; add it to the stack file"
-    msg = msg.removeprefix("Value error, ")
-    given = err.get("input")
-    shown = "" if isinstance(given, (dict, list)) or given is None else f" (got {given!r})"
-    return f"{_key(loc)}: {msg}{shown}"
-
-
-def load_settings() -> StackSettings:
-    """Read and validate the stack's settings; raise SettingsError with every problem."""
-    from pulumi.runtime import config as runtime_config
-
-    raw = _raw_project_config()
-    problems: list[str] = []
-    data: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in DELIBERATELY_ABSENT:
-            problems.append(f"{PROJECT}:{key}: not supported: {DELIBERATELY_ABSENT[key]}")
-            continue
-        if key in SECRET_KEYS:
-            if not runtime_config.is_config_secret(f"{PROJECT}:{key}"):
-                problems.append(
-                    f"{PROJECT}:{key}: must be a secret; set it with "
-                    f"`pulumi config set --secret {key} <value>`"
-                )
-            continue
-        data[key] = _parse(value)
-    try:
-        settings = StackSettings.model_validate(data)
-    except ValidationError as e:
-        problems.extend(_describe(err) for err in e.errors())
-        raise SettingsError(problems) from None
-    if problems:
-        raise SettingsError(problems)
-    return settings
-
-
-# What the offline plan passes for a `secure:` value it cannot decrypt; checks of a secret's
-# content skip it (the real value is checked by `pulumi preview` and `pulumi up`).
-OFFLINE_SECRET = "[secret]"
-
-
-def secret_plaintext(key: str) -> str | None:
-    """A config secret's value for checks that must run before any resource exists; never
-    to be stored, logged or put in a message."""
-    assert key in SECRET_KEYS, key
-    value = _raw_project_config().get(key)
-    return None if value is None or value == OFFLINE_SECRET else str(value)
-
-
-def secret(key: str) -> pulumi.Output[str] | None:
-    """A config secret as a secret Output, or None when the stack does not set it."""
-    assert key in SECRET_KEYS, key
-    return pulumi.Config(PROJECT).get_secret(key)
-
-
-def require_secrets(settings: StackSettings, keys: list[str]) -> None:
-    """Fail before any resource exists when a platform's required secrets are missing."""
-    raw = _raw_project_config()
-    missing = [k for k in keys if k not in raw]
-    if missing:
-        raise SettingsError(
-            [
-                f"{PROJECT}:{k}: required for cloud {settings.cloud!r} ({SECRET_KEYS[k]}); "
-                f"set it with `pulumi config set --secret {k} <value>`"
-                for k in missing
-            ]
-        )

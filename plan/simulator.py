@@ -29,7 +29,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from components.contract import DEFERRED_MARKER
-from components.settings import OFFLINE_SECRET, PROJECT
+from components.settings import PROJECT
+from components.settings_loader import OFFLINE_SECRET
 from plan import computed
 
 ROOT = Path(__file__).resolve().parent.parent

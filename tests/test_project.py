@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from components import program
-from components.settings import CLOUDS, PROJECT, SECRET_KEYS, StackSettings
+from components.settings import CLOUDS, PROJECT, StackSettings
+from components.settings_loader import SECRET_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,7 +33,8 @@ from components.addons.nvidia import Nvidia
 from components.addons.nvidia import kind as nvidia_kind
 from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
 from components.contract import GpuNodePool, PlatformOutputs
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 # Namespaces every cluster has; never created (or deleted) here.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})

@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 from components.addons import identities
 from components.addons.base import AddonContext, helm_release
 from components.addons.versions import AUTOSCALER_IMAGES
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 # The chart's cloudProvider per platform cloud; auto-discovery is implemented for these.
 CLOUD_PROVIDERS = {"aws": "aws"}

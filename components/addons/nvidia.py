@@ -18,7 +18,8 @@ import pulumi_kubernetes as k8s
 from components import accelerators
 from components.addons.base import AddonContext, helm_release
 from components.contract import GpuNodePool
-from components.settings import SettingsError, StackSettings
+from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 # The MIG manager's layout for nodes without a label: MIG off.
 MIG_DISABLED = "all-disabled"

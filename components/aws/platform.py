@@ -56,7 +56,8 @@ from components.contract import (
     Taint,
 )
 from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "aws"
 BROKER = "sqs"

@@ -58,7 +58,8 @@ from components.contract import (
     Broker as BrokerFacts,
 )
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"

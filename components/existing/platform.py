@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import settings as stack
+from components import settings_loader as stack
 from components.contract import (
     Broker,
     Cache,
@@ -35,7 +35,8 @@ from components.model_engine.chart_facts import (
     URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
-from components.settings import SettingsError, StackSettings
+from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "onprem"
 BROKER = "redis"

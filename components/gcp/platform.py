@@ -15,7 +15,7 @@ import pulumi
 from pulumi_gcp import Provider
 
 from components import accelerators, contract
-from components import settings as stack
+from components import settings_loader as stack
 from components.addons import addons, webhooks
 from components.addons.versions import kubernetes_minors
 from components.contract import (
@@ -54,7 +54,8 @@ from components.gcp.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
-from components.settings import PROJECT, SettingsError, StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "gcp"
 BROKER = "redis"

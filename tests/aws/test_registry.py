@@ -11,7 +11,7 @@ import pytest
 
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, repository_name_problem
 from components.program import check
-from components.settings import SettingsError
+from components.settings_base import SettingsError
 from plan import computed_aws
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import delete_path, set_path, settings_from

@@ -10,6 +10,7 @@ import pytest
 
 from components.contract import GpuNodePool
 from components.model_engine import guards
+from components.model_engine.guards import aws, azure, broker, identity, registry
 from components.settings import StackSettings
 from tests.azure.helpers import AzureRun
 from tests.helpers import settings_from
@@ -78,28 +79,28 @@ def test_redis_host_without_port_is_rejected(
         launch["cache_redis_azure_host"] = launch["cache_redis_azure_host"].rsplit(":", 1)[0]
 
     bad = broken(values, drop_port)
-    found = findings(guards.azure_redis_host, bad, settings, pools)
+    found = findings(azure.azure_redis_host, bad, settings, pools)
     assert "6379" in found["config.values.launch.cache_redis_azure_host"]
     assert "config.values.launch.cache_redis_azure_host" in all_errors(bad, settings, pools)
-    assert findings(guards.azure_redis_host, values, settings, pools) == {}
+    assert findings(azure.azure_redis_host, values, settings, pools) == {}
 
 
 def test_aws_block_on_azure_is_rejected(
     values: Values, settings: StackSettings, pools: list[GpuNodePool]
 ) -> None:
     bad = broken(values, lambda v: v.update(aws={"profileName": "default"}))
-    found = findings(guards.aws_block_off_aws, bad, settings, pools)
+    found = findings(aws.aws_block_off_aws, bad, settings, pools)
     assert "AWS_PROFILE" in found["aws"]
-    assert findings(guards.aws_block_off_aws, values, settings, pools) == {}
+    assert findings(aws.aws_block_off_aws, values, settings, pools) == {}
 
 
 def test_empty_inference_service_account_annotations_are_rejected(
     values: Values, settings: StackSettings, pools: list[GpuNodePool]
 ) -> None:
     bad = broken(values, lambda v: v["serviceTemplate"].update(serviceAccountAnnotations={}))
-    found = findings(guards.inference_service_account, bad, settings, pools)
+    found = findings(identity.inference_service_account, bad, settings, pools)
     assert "only when this map has entries" in found["serviceTemplate.serviceAccountAnnotations"]
-    assert findings(guards.inference_service_account, values, settings, pools) == {}
+    assert findings(identity.inference_service_account, values, settings, pools) == {}
 
 
 @pytest.mark.parametrize("key", ["client_id", "servicebus_namespace", "object_id"])
@@ -107,16 +108,16 @@ def test_missing_azure_value_is_rejected(
     values: Values, settings: StackSettings, pools: list[GpuNodePool], key: str
 ) -> None:
     bad = broken(values, lambda v: v["azure"].pop(key))
-    assert f"azure.{key}" in findings(guards.azure_block, bad, settings, pools)
+    assert f"azure.{key}" in findings(azure.azure_block, bad, settings, pools)
 
 
 def test_azure_without_the_block_or_the_block_off_azure(
     values: Values, settings: StackSettings, pools: list[GpuNodePool]
 ) -> None:
     bad = broken(values, lambda v: v.pop("azure"))
-    assert "workload identity" in findings(guards.azure_block, bad, settings, pools)["azure"]
+    assert "workload identity" in findings(azure.azure_block, bad, settings, pools)["azure"]
     other = broken(values, lambda v: v["config"]["values"]["infra"].update(cloud_provider="gcp"))
-    assert "must not be set" in findings(guards.azure_block, other, settings, pools)["azure"]
+    assert "must not be set" in findings(azure.azure_block, other, settings, pools)["azure"]
 
 
 def test_full_repository_reference_is_rejected_on_acr(
@@ -127,7 +128,7 @@ def test_full_repository_reference_is_rejected_on_acr(
     def full(v: Values) -> None:
         v["config"]["values"]["launch"]["vllm_repository"] = f"{prefix}/vllm"
 
-    found = findings(guards.relative_repositories, broken(values, full), settings, pools)
+    found = findings(registry.relative_repositories, broken(values, full), settings, pools)
     assert "host would appear twice" in found["config.values.launch.vllm_repository"]
 
 
@@ -135,4 +136,4 @@ def test_redis_broker_on_azure_is_rejected(
     values: Values, settings: StackSettings, pools: list[GpuNodePool]
 ) -> None:
     bad = broken(values, lambda v: v.update(celeryBrokerType="redis"))
-    assert "servicebus" in findings(guards.broker_type, bad, settings, pools)["celeryBrokerType"]
+    assert "servicebus" in findings(broker.broker_type, bad, settings, pools)["celeryBrokerType"]

@@ -1,4 +1,5 @@
-"""The Azure policy rules: each flags the unsafe setting it exists for."""
+"""The Azure rules (policy/azure.py): each flags exactly the property it exists for, on the
+azure-prod example's resources, and the unsafe settings it exists for."""
 
 from __future__ import annotations
 
@@ -6,8 +7,66 @@ from typing import Any
 
 import pytest
 
-from policy import rules
-from tests.test_policy import to_wire, violations
+from policy import azure
+from policy.common import Rule
+from tests.policy.engine import Breaks, Change, Flags, set_, to_wire, unset, violations
+
+BREAKS: Breaks = {
+    "azure-postgresql-private-backed-up": [
+        ("public", set_("network.publicNetworkAccess", "Enabled"), "internet"),
+        ("short-backups", set_("backup.backupRetentionDays", 3), "at least 7 days"),
+        ("old-version", set_("version", "14"), "16 or later"),
+    ],
+    "azure-redis-tls": [("tls-1.0", set_("minimumTlsVersion", "1.0"), "TLS 1.2")],
+    "azure-redis-database-entra-only": [
+        ("plaintext", set_("clientProtocol", "Plaintext"), "clientProtocol Encrypted"),
+        ("access-keys", set_("accessKeysAuthentication", "Enabled"), "access keys"),
+        ("cluster", set_("clusteringPolicy", "OSSCluster"), "NoCluster"),
+    ],
+    "azure-storage-private": [
+        ("public-blobs", set_("allowBlobPublicAccess", True), "public blob access"),
+        ("shared-key", set_("allowSharedKeyAccess", True), "shared-key access"),
+        ("tls-1.0", set_("minimumTlsVersion", "TLS1_0"), "TLS 1.2"),
+        ("http", set_("enableHttpsTrafficOnly", False), "HTTPS only"),
+    ],
+    "azure-key-vault-protected": [
+        ("access-policies", set_("properties.enableRbacAuthorization", False), "RBAC"),
+        ("no-soft-delete", set_("properties.enableSoftDelete", False), "soft delete"),
+        ("no-purge-protection", unset("properties.enablePurgeProtection"), "purge protection"),
+    ],
+    "azure-service-bus-entra-only": [
+        ("sas", set_("disableLocalAuth", False), "local (SAS) auth"),
+        ("tls-1.0", set_("minimumTlsVersion", "1.0"), "TLS 1.2"),
+    ],
+    "azure-acr-no-admin-user": [
+        ("admin", set_("adminUserEnabled", True), "admin user"),
+        ("anonymous", set_("anonymousPullEnabled", True), "anonymous pull"),
+    ],
+    "azure-role-assignments-scoped": [
+        ("subscription", set_("scope", "/subscriptions/0000"), "scoped to one resource"),
+    ],
+    "azure-aks-entra-only": [
+        ("local-accounts", set_("disableLocalAccounts", False), "local accounts"),
+        ("no-azure-rbac", set_("aadProfile.enableAzureRBAC", False), "Azure RBAC"),
+        (
+            "no-workload-identity",
+            set_("securityProfile.workloadIdentity.enabled", False),
+            "workload identity",
+        ),
+        (
+            "open-api",
+            set_("apiServerAccessProfile.authorizedIPRanges", ["0.0.0.0/0"]),
+            "whole internet",
+        ),
+    ],
+}
+
+
+def test_rule_flags_exactly_the_broken_property(
+    flags: Flags, policy: str, change: Change, words: str
+) -> None:
+    flags(policy, change, words)
+
 
 AKS = "azure-native:containerservice:ManagedCluster"
 
@@ -16,7 +75,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
     ("validate", "resource_type", "props", "words"),
     [
         (
-            rules.postgres_flexible_is_protected,
+            azure.postgres_flexible_is_protected,
             "azure-native:dbforpostgresql:Server",
             {
                 "network": {"publicNetworkAccess": "Enabled"},
@@ -26,7 +85,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "internet",
         ),
         (
-            rules.postgres_flexible_is_protected,
+            azure.postgres_flexible_is_protected,
             "azure-native:dbforpostgresql:Server",
             {
                 "network": {"publicNetworkAccess": "Disabled"},
@@ -36,7 +95,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "7 days",
         ),
         (
-            rules.postgres_flexible_is_protected,
+            azure.postgres_flexible_is_protected,
             "azure-native:dbforpostgresql:Server",
             {
                 "network": {"publicNetworkAccess": "Disabled"},
@@ -46,13 +105,13 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "16 or later",
         ),
         (
-            rules.managed_redis_is_encrypted,
+            azure.managed_redis_is_encrypted,
             "azure-native:redisenterprise:RedisEnterprise",
             {"minimumTlsVersion": "1.0"},
             "TLS 1.2",
         ),
         (
-            rules.managed_redis_database_is_entra_only,
+            azure.managed_redis_database_is_entra_only,
             "azure-native:redisenterprise:Database",
             {
                 "clientProtocol": "Encrypted",
@@ -62,7 +121,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "access keys",
         ),
         (
-            rules.managed_redis_database_is_entra_only,
+            azure.managed_redis_database_is_entra_only,
             "azure-native:redisenterprise:Database",
             {
                 "clientProtocol": "Encrypted",
@@ -72,7 +131,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "NoCluster",
         ),
         (
-            rules.storage_account_is_private,
+            azure.storage_account_is_private,
             "azure-native:storage:StorageAccount",
             {
                 "allowBlobPublicAccess": False,
@@ -82,7 +141,7 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "shared-key",
         ),
         (
-            rules.storage_account_is_private,
+            azure.storage_account_is_private,
             "azure-native:storage:StorageAccount",
             {
                 "allowBlobPublicAccess": True,
@@ -92,53 +151,53 @@ AKS = "azure-native:containerservice:ManagedCluster"
             "public blob",
         ),
         (
-            rules.key_vault_is_protected,
+            azure.key_vault_is_protected,
             "azure-native:keyvault:Vault",
             {"properties": {"enableRbacAuthorization": True, "enablePurgeProtection": False}},
             "purge protection",
         ),
         (
-            rules.key_vault_is_protected,
+            azure.key_vault_is_protected,
             "azure-native:keyvault:Vault",
             {"properties": {"enablePurgeProtection": True}},
             "RBAC",
         ),
         (
-            rules.service_bus_is_entra_only,
+            azure.service_bus_is_entra_only,
             "azure-native:servicebus:Namespace",
             {"disableLocalAuth": False, "minimumTlsVersion": "1.2"},
             "SAS",
         ),
         (
-            rules.acr_has_no_admin_user,
+            azure.acr_has_no_admin_user,
             "azure-native:containerregistry:Registry",
             {"adminUserEnabled": True},
             "admin user",
         ),
         (
-            rules.role_assignment_is_scoped,
+            azure.role_assignment_is_scoped,
             "azure-native:authorization:RoleAssignment",
             {"scope": "/subscriptions/00000000-1111-2222-3333-444444444444"},
             "one resource",
         ),
         (
-            rules.role_assignment_is_scoped,
+            azure.role_assignment_is_scoped,
             "azure-native:authorization:RoleAssignment",
             {"scope": "/subscriptions/0000/resourceGroups/rg-model-engine"},
             "one resource",
         ),
-        (rules.aks_is_entra_only, AKS, {"disableLocalAccounts": False}, "local accounts"),
+        (azure.aks_is_entra_only, AKS, {"disableLocalAccounts": False}, "local accounts"),
         (
-            rules.aks_is_entra_only,
+            azure.aks_is_entra_only,
             AKS,
             {"apiServerAccessProfile": {"authorizedIPRanges": ["0.0.0.0/0"]}},
             "whole internet",
         ),
-        (rules.aks_is_entra_only, AKS, {}, "workload identity"),
+        (azure.aks_is_entra_only, AKS, {}, "workload identity"),
     ],
 )
 def test_azure_rule_flags_an_unsafe_resource(
-    validate: rules.Rule, resource_type: str, props: dict[str, Any], words: str
+    validate: Rule, resource_type: str, props: dict[str, Any], words: str
 ) -> None:
     found = violations(validate, resource_type, to_wire(props))
     assert any(words in m for m in found), found
@@ -148,14 +207,9 @@ def test_a_safe_resource_group_scope_free_assignment_passes() -> None:
     scope = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/me"
     assert (
         violations(
-            rules.role_assignment_is_scoped,
+            azure.role_assignment_is_scoped,
             "azure-native:authorization:RoleAssignment",
             to_wire({"scope": scope}),
         )
         == []
     )
-
-
-def test_azure_rules_are_in_the_pack() -> None:
-    names = {p.name for p in rules.POLICIES}
-    assert set(rules.AZURE_POLICIES) <= names

@@ -1,0 +1,41 @@
+"""Security rules checked on every `pulumi preview/up --policy-pack policy`.
+
+The program already builds resources this way; the pack is the independent check that a
+later change (or a `chartValues` override) cannot quietly undo it. Each module holds one
+table of rules (kubernetes, aws, azure, gcp), and the pack registers every table the same
+way, each rule mandatory. A rule is a plain callable so the tests call it directly
+(constructing a PolicyPack would start a server). Props use the engine's camelCase names.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+
+from policy import aws, azure, gcp, kubernetes
+from policy.common import Table
+
+TABLES: tuple[Table, ...] = (kubernetes.RULES, aws.RULES, azure.RULES, gcp.RULES)
+
+
+def _merged(tables: tuple[Table, ...]) -> Table:
+    """One table; a policy name defined twice would silently drop a rule, so it raises."""
+    merged: Table = {}
+    for table in tables:
+        clash = merged.keys() & table.keys()
+        if clash:
+            raise ValueError(f"policy names defined twice: {sorted(clash)}")
+        merged.update(table)
+    return merged
+
+
+RULES: Table = _merged(TABLES)
+
+POLICIES: list[Policy] = [
+    ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=rule,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+    for name, (description, rule) in RULES.items()
+]

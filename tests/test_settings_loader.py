@@ -1,0 +1,64 @@
+"""The settings loader (components/settings_loader.py) on the config the engine hands a
+program: the stack file's keys become the same StackSettings the schema validates, and
+config secrets are read without being parsed into the settings.
+
+Every way a bad stack file is rejected, with its message, is in tests/test_bad_stacks.py.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+from pulumi.runtime import config as runtime_config
+
+from components import settings_loader
+from components.settings_base import SettingsError
+from plan.simulator import config_from_stack
+from tests.helpers import KEY, settings_from
+
+T = TypeVar("T")
+
+
+def under_config(config: dict[str, Any], read: Callable[[], T]) -> T:
+    """`read()` as the program runs it, with the stack's config set by the engine."""
+
+    def run() -> T:
+        flat, secret_keys = config_from_stack(config)
+        runtime_config.set_all_config(flat, secret_keys)
+        return read()
+
+    return contextvars.copy_context().run(run)
+
+
+def test_the_example_stack_loads_as_the_schema_validates_it(
+    existing_config: dict[str, Any],
+) -> None:
+    loaded = under_config(existing_config, settings_loader.load_settings)
+    assert loaded == settings_from(existing_config)
+    assert loaded.cloud == "existing"
+
+
+def test_a_secret_the_plan_cannot_decrypt_reads_as_unset(existing_config: dict[str, Any]) -> None:
+    assert KEY + "databasePassword" in existing_config
+    read = under_config(
+        existing_config, lambda: settings_loader.secret_plaintext("databasePassword")
+    )
+    assert read is None
+
+
+def test_a_missing_required_secret_names_the_key_and_the_command(
+    existing_config: dict[str, Any],
+) -> None:
+    del existing_config[KEY + "databasePassword"]
+    settings = settings_from(existing_config)
+    with pytest.raises(SettingsError) as failure:
+        under_config(
+            existing_config,
+            lambda: settings_loader.require_secrets(settings, ["databasePassword"]),
+        )
+    message = str(failure.value)
+    assert "model-engine-infra:databasePassword: required for cloud 'existing'" in message
+    assert "pulumi config set --secret databasePassword" in message
