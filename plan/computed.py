@@ -29,6 +29,18 @@ def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"result": _deferred("random:index/randomPassword:RandomPassword", name, "result")}
 
 
+def _random_string(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A sample of the shape asked for (lower-case letters and digits unless upper or special
+    are on), so names built from it are checked like real ones."""
+    alphabet = "k7m2x9"
+    if inputs.get("upper", True):
+        alphabet += "Q"
+    if inputs.get("special", True):
+        alphabet += "_"
+    length = int(inputs.get("length") or 8)
+    return {"result": (alphabet * length)[:length]}
+
+
 def _k8s_named(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     metadata = dict(inputs.get("metadata") or {})
     metadata.setdefault("name", name)
@@ -49,6 +61,7 @@ def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 RESOURCES: dict[str, ResourceRule] = {
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomString:RandomString": _random_string,
     "random:index/randomId:RandomId": lambda name, inputs: {
         "hex": _deferred("random:index/randomId:RandomId", name, "hex")
     },

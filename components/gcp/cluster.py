@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 from pulumi_gcp import kms, organizations
 from pulumi_gcp.container import Cluster as GkeCluster
 from pulumi_gcp.container import (
@@ -244,10 +245,16 @@ class Cluster(pulumi.ComponentResource):
         if given:
             key_id: pulumi.Output[str] = pulumi.Output.from_input(given)
         else:
+            # A key ring is never deleted, so its name is taken for good: a random suffix
+            # lets a stack destroyed and created again (same environment) make a new one.
+            suffix = random.RandomString(
+                f"{name}-key-ring-suffix", length=6, special=False, upper=False, opts=child(self)
+            )
             ring = kms.KeyRing(
                 f"{name}-key-ring",
-                # Key ring names are permanent in a project (a ring is never deleted).
-                name=trim_name(f"model-engine-{args.environment}", 63),
+                name=suffix.result.apply(
+                    lambda s: f"{trim_name(f'model-engine-{args.environment}', 56)}-{s}"
+                ),
                 location=args.region,
                 project=args.project,
                 opts=child(self, protect=args.protect, retain_on_delete=True),

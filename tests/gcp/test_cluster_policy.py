@@ -127,8 +127,9 @@ def test_without_keda_the_version_is_free(config: dict) -> None:
 def test_secrets_are_encrypted_with_a_key_gke_may_use_first(prod: GcpRun) -> None:
     cluster = prod.one(CLUSTER)
     key = prod.one(KEY)
+    # The ring's name ends in a random suffix (the simulated cloud's sample: k7m2x9).
     key_id = (
-        "projects/customer-llm-prod/locations/us-central1/keyRings/model-engine-gcp-prod/"
+        "projects/customer-llm-prod/locations/us-central1/keyRings/model-engine-gcp-prod-k7m2x9/"
         "cryptoKeys/gke-secrets"
     )
     assert cluster.inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key_id}
@@ -146,6 +147,14 @@ def test_secrets_are_encrypted_with_a_key_gke_may_use_first(prod: GcpRun) -> Non
     # A destroyed key would leave every Secret unreadable: protected like the data.
     for resource in (key, prod.one(RING)):
         assert resource.protect, resource.name
+
+
+def test_a_stack_created_again_gets_a_new_key_ring(prod: GcpRun) -> None:
+    """Key rings are never deleted: a fixed name would fail the next `up` after a destroy."""
+    ring = prod.one(RING)
+    suffix = prod.one("random:index/randomString:RandomString")
+    assert suffix.urn in ring.property_dependencies["name"]
+    assert ring.inputs["name"] == f"model-engine-gcp-prod-{suffix.state['result']}"
 
 
 def test_a_key_of_the_stack_is_used_as_is(config: dict) -> None:
