@@ -6,14 +6,18 @@ into every GCP plan.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import pulumi
 
-T = TypeVar("T")
+# Shared by every cloud package; re-exported for the modules of this one.
+from components.naming import base_name as base_name
+from components.naming import child as child
+from components.naming import lift as lift
+from components.naming import stateful as stateful
+from components.naming import unique_trim
+
+# GCP names are per project: a cut name keeps a hash of the whole, so two environments
+# never share one.
+trim_name = unique_trim
 
 # Label on every labelled GCP resource (besides the operator's).
 PART_OF_LABEL = {"part-of": "model-engine"}
@@ -26,42 +30,6 @@ SQL_TIMEOUTS = pulumi.CustomTimeouts(create="90m", update="120m", delete="60m")
 REDIS_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
 GKE_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
 NODE_POOL_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="120m", delete="60m")
-
-
-def base_name(environment: str) -> str:
-    """The physical name stem of this deployment's GCP resources."""
-    return f"model-engine-{environment}"
-
-
-def trim_name(name: str, limit: int) -> str:
-    """`name` within `limit` characters, without a double or trailing hyphen. A name that must
-    be cut ends in a hash of the whole name, so two long environment names that share their
-    first `limit` characters still get different resources (GCP names are per project)."""
-    name = re.sub(r"-+", "-", name).rstrip("-")
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
-
-
-def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, **kwargs)
-
-
-def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
-    """Options for stateful resources: protected and kept on delete unless the operator opts
-    out with `protect: false`."""
-    return pulumi.ResourceOptions(
-        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
-    )
-
-
-def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
-    """fn(*args) on plain values, or an Output of it when any argument is an Output, so the
-    preview facts and the deployed facts go through the same functions."""
-    if any(isinstance(a, pulumi.Output) for a in args):
-        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
-    return fn(*args)
 
 
 def service_account_member(email: str) -> str:
