@@ -24,6 +24,10 @@ from components.aws.common import (
 PORT = 5432
 # PostgreSQL logs RDS exports to CloudWatch Logs (the group names are RDS's).
 LOG_EXPORTS = ("postgresql", "upgrade")
+# Database Insights' free mode and the retention it includes (RDS User Guide, "Monitoring DB
+# load with Database Insights").
+DATABASE_INSIGHTS_MODE = "standard"
+DATABASE_INSIGHTS_RETENTION_DAYS = 7
 
 
 def log_group_name(identifier: str, log: str) -> str:
@@ -140,9 +144,14 @@ class Database(pulumi.ComponentResource):
             ),
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            # Performance Insights' own console reached end of life on 2026-07-31: Database
+            # Insights (standard mode, no extra charge) replaces it and reads the same 7 days
+            # of database load, which stay encrypted with the platform key. Longer retention
+            # is the advanced mode's (billed) and is left to the operator.
+            database_insights_mode=DATABASE_INSIGHTS_MODE,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,
-            performance_insights_retention_period=cfg.performance_insights_retention_days,
+            performance_insights_retention_period=DATABASE_INSIGHTS_RETENTION_DAYS,
             opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS, depends_on=log_groups),
         )
         self.address = self.instance.address

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components import accelerators, contract
 from components.addons import identities as addon_ids
+from components.aws import eks_versions
 from components.aws import settings as aws_settings
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
@@ -543,6 +544,9 @@ class AwsPlatform(pulumi.ComponentResource):
                     partition=partition,
                     kubernetes_provider=self.cluster.provider,
                     nodes=[self.nodes.system],
+                    addon_version=eks_versions.addon_versions(cfg.cluster.version)[
+                        "aws-ebs-csi-driver"
+                    ],
                 ),
                 opts=sub,
             )
