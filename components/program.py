@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components import operations
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
@@ -121,6 +122,8 @@ def check(settings: StackSettings) -> list[Finding]:
 def main() -> None:
     settings = load_settings()
     check(settings)
+    for finding in operations.findings(settings.cloud, settings.operations.alerts):
+        pulumi.log.warn(finding)
     platform = PLATFORMS[settings.cloud].build("platform", settings)
     addons = ClusterAddons("addons", ClusterAddonsArgs(settings=settings, platform=platform))
     pulumi.export("cluster_name", platform.facts.cluster_name)
