@@ -10,7 +10,7 @@ import dataclasses
 
 import pulumi
 
-from components import aws, azure, existing, fit, gcp
+from components import aws, azure, existing, fit, gcp, operations
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
@@ -56,6 +56,8 @@ def check(settings: StackSettings) -> list[Finding]:
 def main() -> None:
     settings = load_settings()
     check(settings)
+    for finding in operations.findings(settings.cloud, settings.operations.alerts):
+        pulumi.log.warn(finding)
     traits = PLATFORMS[settings.cloud]
     platform = traits.build("platform", settings)
     addons = ClusterAddons(

@@ -26,6 +26,7 @@ from components.aws.settings import AwsSettings
 from components.azure.settings import AzureSettings
 from components.existing.settings import ExistingSettings
 from components.gcp.settings import GcpSettings
+from components.operations import Operations
 from components.settings_base import (
     Model,
     Quantity,
@@ -501,6 +502,8 @@ class StackSettings(Model):
     gcp: GcpSettings | None = None
     # Cluster add-ons the chart needs (Istio, KEDA, Prometheus, ...).
     addons: AddonsSettings = AddonsSettings()
+    # Maintenance windows, alert targets and thresholds (components/operations.py).
+    operations: Operations = Operations()
     # Free-form chart values merged last; guards still apply to the result.
     chart_values: dict[str, Any] = {}
 

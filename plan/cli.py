@@ -23,7 +23,7 @@ import yaml
 
 from components.model_engine import capabilities
 from components.settings import PROJECT
-from plan import coldstart, estimate, platform_notes
+from plan import coldstart, estimate, operations, platform_notes
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
     ROOT,
@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             out.write(f"{key}: {plain(release[key])}\n")
     out.write("\n## Chart values (values known only after deploy name their source)\n")
     out.write(yaml.safe_dump(values, sort_keys=True, width=100))
+    out.write("\n## Operations: alerts and windows\n")
+    out.write("\n".join(operations.lines(run.resources)) + "\n")
     out.write("\n## Findings\n")
     out.write("\n".join(findings(run)) or "none")
     guardrails = platform_notes.notes(run)

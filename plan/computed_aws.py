@@ -148,6 +148,7 @@ RESOURCES: dict[str, Rule] = {
     ),
     "aws:s3/bucket:Bucket": _outputs("aws:s3/bucket:Bucket", "arn", named="bucket"),
     "aws:cloudwatch/logGroup:LogGroup": _outputs("aws:cloudwatch/logGroup:LogGroup", "arn"),
+    "aws:sns/topic:Topic": _outputs("aws:sns/topic:Topic", "arn", named="name"),
     "aws:ec2/launchTemplate:LaunchTemplate": _outputs(
         "aws:ec2/launchTemplate:LaunchTemplate", "arn", "latestVersion"
     ),

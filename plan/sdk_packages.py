@@ -58,6 +58,7 @@ from pathlib import Path
 # ec2 0.8 s, kubernetes core.v1 0.5 s, ..., azure-native privatedns 24 ms).
 LIGHT: dict[str, tuple[str, ...]] = {
     "pulumi_aws": (
+        "sns",  # alerts (not measured; loaded one file at a time)
         "autoscaling",
         "cloudwatch",
         "ec2",
@@ -72,6 +73,7 @@ LIGHT: dict[str, tuple[str, ...]] = {
         "vpc",
     ),
     "pulumi_azure_native": (
+        "monitor",  # alerts (not measured; loaded one file at a time)
         "authorization",
         "containerregistry",
         "containerservice",
@@ -85,6 +87,7 @@ LIGHT: dict[str, tuple[str, ...]] = {
         "storage",
     ),
     "pulumi_gcp": (
+        "monitoring",  # alerts (not measured; loaded one file at a time)
         "artifactregistry",
         "compute",
         "container",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
+from components.aws.alarms import Alarm, AlarmTarget, create_alarms
 from components.aws.common import (
     ELASTICACHE_TIMEOUTS,
     child,
@@ -22,6 +23,7 @@ from components.aws.common import (
     stateful,
 )
 from components.model_engine.chart_facts import CACHE_DB_INDEX
+from components.operations import Maintenance, Thresholds
 
 PORT = 6379
 # ElastiCache delivers these to CloudWatch Logs (engine-log needs Redis 6.2+, the minimum).
@@ -49,6 +51,10 @@ class CacheArgs:
     cache_url_secret_name: str
     keda_secret_name: str
     protect: bool
+    # When the provider may patch and snapshot; defaults from components/operations.py.
+    maintenance: Maintenance = field(default_factory=Maintenance)
+    # Where the cache's alarms and events (failover, failed snapshots) go; None creates none.
+    alarms: AlarmTarget | None = None
 
 
 class Cache(pulumi.ComponentResource):
@@ -117,6 +123,10 @@ class Cache(pulumi.ComponentResource):
                 lambda suffix: f"{args.replication_group_id}-final-{suffix}"
             ),
             auto_minor_version_upgrade=True,
+            maintenance_window=args.maintenance.window.aws(),
+            snapshot_window=args.maintenance.backup_window(),
+            # ElastiCache's own events (SnapshotFailed, failover, node replaced).
+            notification_topic_arn=args.alarms.topic_arn if args.alarms else None,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,
@@ -128,6 +138,15 @@ class Cache(pulumi.ComponentResource):
             ],
             opts=stateful(self, args.protect, custom_timeouts=ELASTICACHE_TIMEOUTS),
         )
+        if args.alarms is not None:
+            create_alarms(
+                self,
+                name,
+                args.replication_group_id,
+                alarms_for_cache(args.replication_group_id, cfg.replicas, args.alarms.thresholds),
+                args.alarms,
+                depends_on=[self.replication_group],
+            )
         self.host = self.replication_group.primary_endpoint_address
         self.port = PORT
 
@@ -180,3 +199,66 @@ class Cache(pulumi.ComponentResource):
             opts=child(self),
         )
         return secret
+
+
+def member_ids(replication_group_id: str, replicas: int) -> list[str]:
+    """The node ids ElastiCache gives a cluster-mode-disabled group: <id>-001 is created
+    first, the replicas follow (CloudWatch's CacheClusterId dimension)."""
+    return [f"{replication_group_id}-{i:03d}" for i in range(1, replicas + 2)]
+
+
+def alarms_for_cache(replication_group_id: str, replicas: int, t: Thresholds) -> list[Alarm]:
+    """Memory, evictions and connections on every node (any node may be the primary after a
+    failover), and replication lag on each node while it is a replica."""
+    ns = "AWS/ElastiCache"
+    alarms: list[Alarm] = []
+    for node in member_ids(replication_group_id, replicas):
+        dims = {"CacheClusterId": node}
+        short = node.removeprefix(f"{replication_group_id}-")
+        alarms += [
+            Alarm(
+                f"memory-{short}",
+                ns,
+                "DatabaseMemoryUsagePercentage",
+                dims,
+                "GreaterThanThreshold",
+                t.cache_memory_percent,
+                "Maximum",
+                f"Redis memory above {t.cache_memory_percent}% on {node}: keys will be evicted",
+            ),
+            Alarm(
+                f"evictions-{short}",
+                ns,
+                "Evictions",
+                dims,
+                "GreaterThanThreshold",
+                t.cache_evictions,
+                "Sum",
+                f"Redis evicted keys on {node}: task state and results may be lost",
+            ),
+            Alarm(
+                f"connections-{short}",
+                ns,
+                "CurrConnections",
+                dims,
+                "GreaterThanThreshold",
+                t.cache_connections,
+                "Maximum",
+                f"More than {t.cache_connections} Redis connections on {node}",
+            ),
+        ]
+        if replicas:
+            alarms.append(
+                Alarm(
+                    f"replication-lag-{short}",
+                    ns,
+                    "ReplicationLag",
+                    dims,
+                    "GreaterThanThreshold",
+                    t.replica_lag_seconds,
+                    "Maximum",
+                    f"{node} lags its primary by over {t.replica_lag_seconds}s: a failover "
+                    "would lose those writes",
+                )
+            )
+    return alarms

@@ -292,6 +292,9 @@ class BlockStorageArgs:
     kubernetes_provider: k8s.Provider
     # The driver's controller needs nodes to become ACTIVE.
     nodes: Sequence[pulumi.Resource]
+    # The add-on build pinned for the cluster's minor (eks_versions.CALENDAR): unpinned, EKS
+    # installs its default build and never moves it, so it would age out unnoticed.
+    addon_version: str
 
 
 class BlockStorage(pulumi.ComponentResource):
@@ -328,6 +331,7 @@ class BlockStorage(pulumi.ComponentResource):
             f"{name}-ebs-csi",
             cluster_name=args.cluster_name,
             addon_name="aws-ebs-csi-driver",
+            addon_version=args.addon_version,
             service_account_role_arn=role.arn,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",

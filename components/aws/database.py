@@ -4,14 +4,15 @@ Multi-AZ by setting, reachable only from the cluster's nodes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
+from components.aws.alarms import Alarm, AlarmTarget, create_alarms
 from components.aws.common import (
     RDS_TIMEOUTS,
     child,
@@ -20,10 +21,15 @@ from components.aws.common import (
     recovery_window,
     stateful,
 )
+from components.operations import Maintenance
 
 PORT = 5432
 # PostgreSQL logs RDS exports to CloudWatch Logs (the group names are RDS's).
 LOG_EXPORTS = ("postgresql", "upgrade")
+# Database Insights' free mode and the retention it includes (RDS User Guide, "Monitoring DB
+# load with Database Insights").
+DATABASE_INSIGHTS_MODE = "standard"
+DATABASE_INSIGHTS_RETENTION_DAYS = 7
 
 
 def log_group_name(identifier: str, log: str) -> str:
@@ -58,6 +64,10 @@ class DatabaseArgs:
     deletion_protection: bool
     # Set to also write the credentials to Secrets Manager (the chart's cloud route).
     secret_name: str | None = None
+    # When the provider may patch and back up; defaults from components/operations.py.
+    maintenance: Maintenance = field(default_factory=Maintenance)
+    # Where the database's alarms and events go; None creates none.
+    alarms: AlarmTarget | None = None
 
 
 class Database(pulumi.ComponentResource):
@@ -139,12 +149,21 @@ class Database(pulumi.ComponentResource):
                 lambda suffix: f"{args.identifier}-final-{suffix}"
             ),
             auto_minor_version_upgrade=True,
+            maintenance_window=args.maintenance.window.aws(),
+            backup_window=args.maintenance.backup_window(),
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            # Performance Insights' own console reached end of life on 2026-07-31: Database
+            # Insights (standard mode, no extra charge) replaces it and reads the same 7 days
+            # of database load, which stay encrypted with the platform key. Longer retention
+            # is the advanced mode's (billed) and is left to the operator.
+            database_insights_mode=DATABASE_INSIGHTS_MODE,
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,
-            performance_insights_retention_period=cfg.performance_insights_retention_days,
+            performance_insights_retention_period=DATABASE_INSIGHTS_RETENTION_DAYS,
             opts=stateful(self, args.protect, custom_timeouts=RDS_TIMEOUTS, depends_on=log_groups),
         )
+        if args.alarms is not None:
+            self._alarm(name, args, args.alarms)
         self.address = self.instance.address
         # An int whatever the engine hands back (mocks return numbers as floats).
         self.port = self.instance.port.apply(int)
@@ -172,3 +191,69 @@ class Database(pulumi.ComponentResource):
                 opts=child(self),
             )
         self.register_outputs({"address": self.address, "port": self.port})
+
+    def _alarm(self, name: str, args: DatabaseArgs, target: AlarmTarget) -> None:
+        """CPU, free storage and connections alarms, and the instance's failure, failover,
+        low-storage, backup and recovery events, all on the stack's topic."""
+        t = target.thresholds
+        dims = {"DBInstanceIdentifier": self.instance.identifier}
+        free_bytes = args.settings.allocated_storage * 2**30 * t.database_free_storage_percent / 100
+        create_alarms(
+            self,
+            name,
+            args.identifier,
+            alarms_for_database(dims, t.database_cpu_percent, free_bytes, t.database_connections),
+            target,
+        )
+        aws.rds.EventSubscription(
+            f"{name}-events",
+            name=f"{args.identifier}-events"[:255],
+            sns_topic=target.topic_arn,
+            source_type="db-instance",
+            source_ids=[self.instance.identifier],
+            event_categories=list(RDS_EVENT_CATEGORIES),
+            opts=child(self),
+        )
+
+
+# RDS event categories that mean data or service is at risk ("Amazon RDS event categories
+# and event messages"); `backup` carries the failed-backup events.
+RDS_EVENT_CATEGORIES = ("failure", "failover", "low storage", "backup", "recovery")
+
+
+def alarms_for_database(
+    dims: Mapping[str, pulumi.Input[str]], cpu_percent: int, free_bytes: float, connections: int
+) -> list[Alarm]:
+    ns = "AWS/RDS"
+    return [
+        Alarm(
+            "cpu",
+            ns,
+            "CPUUtilization",
+            dims,
+            "GreaterThanThreshold",
+            cpu_percent,
+            "Average",
+            f"PostgreSQL CPU above {cpu_percent}%: queries slow, the gateway times out",
+        ),
+        Alarm(
+            "free-storage",
+            ns,
+            "FreeStorageSpace",
+            dims,
+            "LessThanThreshold",
+            free_bytes,
+            "Minimum",
+            "PostgreSQL storage nearly full: writes stop when it is",
+        ),
+        Alarm(
+            "connections",
+            ns,
+            "DatabaseConnections",
+            dims,
+            "GreaterThanThreshold",
+            connections,
+            "Maximum",
+            f"More than {connections} PostgreSQL connections: new ones will be refused",
+        ),
+    ]

@@ -13,8 +13,12 @@ page (EKS release 2026-01-27). EKS creates clusters on versions in standard or e
 support; on the end-of-extended-support date it stops creating them.
 
 Add-on builds: the "latest version" tables of the EKS User Guide pages "Manage CoreDNS",
-"Manage kube-proxy" and "Assign IPs to Pods with the Amazon VPC CNI". Before adding a row,
-check it with `aws eks describe-addon-versions --kubernetes-version 1.NN --addon-name ...`.
+"Manage kube-proxy", "Assign IPs to Pods with the Amazon VPC CNI" and "Amazon EBS CSI
+driver". Refreshed 2026-12: coredns, kube-proxy and aws-ebs-csi-driver builds from a public
+add-on table whose cells were checked with describe-addon-versions (not re-checked against an
+AWS account here); vpc-cni kept at v1.21.1-eksbuild.3 (no newer build found). Before changing
+a row, check it with `aws eks describe-addon-versions --kubernetes-version 1.NN --addon-name
+...`. The support dates of every pin are judged by components/support_calendar.py.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class EksVersion:
     vpc_cni: str
     coredns: str
     kube_proxy: str
+    # The EBS CSI driver build: one release serves every supported minor.
+    ebs_csi: str = "v1.59.0-eksbuild.1"
 
     def creatable(self, day: datetime.date) -> bool:
         return self.released <= day < self.end_of_extended_support
@@ -64,8 +70,8 @@ CALENDAR: Mapping[str, EksVersion] = MappingProxyType(
                 _d("2026-03-23"),
                 _d("2027-03-23"),
                 vpc_cni="v1.20.1-eksbuild.3",
-                coredns="v1.11.4-eksbuild.24",
-                kube_proxy="v1.32.6-eksbuild.13",
+                coredns="v1.11.4-eksbuild.33",
+                kube_proxy="v1.32.13-eksbuild.5",
             ),
             EksVersion(
                 "1.33",
@@ -73,8 +79,8 @@ CALENDAR: Mapping[str, EksVersion] = MappingProxyType(
                 _d("2026-07-29"),
                 _d("2027-07-29"),
                 vpc_cni="v1.20.1-eksbuild.3",
-                coredns="v1.12.4-eksbuild.1",
-                kube_proxy="v1.33.3-eksbuild.11",
+                coredns="v1.12.4-eksbuild.10",
+                kube_proxy="v1.33.10-eksbuild.2",
             ),
             EksVersion(
                 "1.34",
@@ -82,8 +88,8 @@ CALENDAR: Mapping[str, EksVersion] = MappingProxyType(
                 _d("2026-12-02"),
                 _d("2027-12-02"),
                 vpc_cni="v1.21.1-eksbuild.3",
-                coredns="v1.12.4-eksbuild.1",
-                kube_proxy="v1.34.0-eksbuild.5",
+                coredns="v1.12.4-eksbuild.10",
+                kube_proxy="v1.34.6-eksbuild.2",
             ),
             EksVersion(
                 "1.35",
@@ -91,8 +97,8 @@ CALENDAR: Mapping[str, EksVersion] = MappingProxyType(
                 _d("2027-03-27"),
                 _d("2028-03-27"),
                 vpc_cni="v1.21.1-eksbuild.3",
-                coredns="v1.13.2-eksbuild.1",
-                kube_proxy="v1.35.0-eksbuild.2",
+                coredns="v1.13.2-eksbuild.4",
+                kube_proxy="v1.35.3-eksbuild.2",
             ),
         )
     }
@@ -110,4 +116,9 @@ def today() -> datetime.date:
 def addon_versions(minor: str) -> dict[str, str]:
     """EKS add-on name -> the build pinned for this cluster version."""
     v = CALENDAR[minor]
-    return {"vpc-cni": v.vpc_cni, "kube-proxy": v.kube_proxy, "coredns": v.coredns}
+    return {
+        "vpc-cni": v.vpc_cni,
+        "kube-proxy": v.kube_proxy,
+        "coredns": v.coredns,
+        "aws-ebs-csi-driver": v.ebs_csi,
+    }

@@ -13,6 +13,8 @@ import pulumi_aws as aws
 
 from components import accelerators, contract
 from components.addons import identities as addon_ids
+from components.aws import eks_versions
+from components.aws.alarms import AlarmTarget, AlertTopic, AlertTopicArgs
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
     BlockStorage,
@@ -192,6 +194,9 @@ class AwsPlatform(pulumi.ComponentResource):
                     partition=partition,
                     kubernetes_provider=self.cluster.provider,
                     nodes=[self.nodes.system],
+                    addon_version=eks_versions.addon_versions(cfg.cluster.version)[
+                        "aws-ebs-csi-driver"
+                    ],
                 ),
                 opts=sub,
             )
@@ -200,6 +205,18 @@ class AwsPlatform(pulumi.ComponentResource):
             depends_on.append(self.managed_addons.dns([self.nodes.system]))
         nodes_sg = self.cluster.node_security_group_id
         db_cfg = cfg.database
+        ops = settings.operations
+        self.alert_topic = AlertTopic(
+            f"{name}-alerts",
+            AlertTopicArgs(
+                base=base_name(settings.environment),
+                alerts=ops.alerts,
+                partition=partition,
+                account=account,
+            ),
+            opts=sub,
+        )
+        alarms = AlarmTarget(self.alert_topic.arn, ops.alerts.thresholds)
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
@@ -214,6 +231,8 @@ class AwsPlatform(pulumi.ComponentResource):
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
                 secret_name=names.database_secret if db_cfg.use_secrets_manager_route else None,
+                maintenance=ops.maintenance,
+                alarms=alarms,
             ),
             opts=sub,
         )
@@ -229,6 +248,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 cache_url_secret_name=names.cache_url_secret,
                 keda_secret_name=names.keda_secret,
                 protect=protect,
+                maintenance=ops.maintenance,
+                alarms=alarms,
             ),
             opts=sub,
         )

@@ -303,18 +303,8 @@ class Database(Model):
     use_secrets_manager_route: bool = False
     # CloudWatch log groups of the exported PostgreSQL logs.
     log_retention_days: int = 30
-    # Performance Insights data (7 days is the free tier).
-    performance_insights_retention_days: int = 7
 
     _retention = field_validator("log_retention_days")(log_retention)
-
-    @field_validator("performance_insights_retention_days")
-    @classmethod
-    def _pi_retention(cls, v: int) -> int:
-        # RDS: 7, 731, or a multiple of 31 up to 713 (months).
-        if v not in (7, 731) and not (v % 31 == 0 and 31 <= v <= 713):
-            raise ValueError(f"{v}: use 7, 731, or a multiple of 31 up to 713 (months)")
-        return v
 
     @field_validator("instance_class")
     @classmethod

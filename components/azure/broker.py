@@ -12,6 +12,7 @@ import pulumi
 from pulumi_azure_native import servicebus
 
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, broker_rules, metric_alerts
 from components.azure.common import stateful
 
 
@@ -25,6 +26,8 @@ class BrokerArgs:
     private: bool
     protect: bool
     tags: Mapping[str, str]
+    # Where alerts go (None: none).
+    alerts: AlertTarget | None = None
 
 
 class Broker(pulumi.ComponentResource):
@@ -54,4 +57,6 @@ class Broker(pulumi.ComponentResource):
             opts=stateful(self, args.protect),
         )
         self.name = self.namespace.name
+        if args.alerts is not None:
+            metric_alerts(self, name, self.namespace.id, broker_rules(), args.alerts)
         self.register_outputs({"namespace": self.name})

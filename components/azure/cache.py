@@ -16,6 +16,7 @@ import pulumi
 from pulumi_azure_native import redisenterprise
 
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, cache_rules, metric_alerts
 from components.azure.common import LONG_TIMEOUTS, child, stateful
 
 DATABASE = "default"
@@ -32,6 +33,8 @@ class CacheArgs:
     private: bool
     protect: bool
     tags: Mapping[str, str]
+    # Where alerts go (None: none). Azure Managed Redis has no maintenance-window setting.
+    alerts: AlertTarget | None = None
 
 
 class Cache(pulumi.ComponentResource):
@@ -69,6 +72,10 @@ class Cache(pulumi.ComponentResource):
         )
         self.host = self.cluster.host_name.apply(lambda h: h or "")
         self.port = self.database.port.apply(lambda p: int(p or 10000))
+        if args.alerts is not None:
+            metric_alerts(
+                self, name, self.cluster.id, cache_rules(args.alerts.thresholds), args.alerts
+            )
         self.register_outputs({"host": self.host, "port": self.port})
 
     def allow(

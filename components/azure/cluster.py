@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,6 +21,8 @@ from pulumi_azure_native import containerservice
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child, grant, stateful, trim_name
 from components.azure.kubeconfig import after_rbac_applies, decode_kubeconfig, with_login
+from components.azure.maintenance import aks_maintenance
+from components.operations import Maintenance
 
 SYSTEM_POOL = "system"
 # AKS's own add-ons (CoreDNS, metrics-server, konnectivity, the workload-identity webhook,
@@ -66,6 +68,8 @@ class ClusterArgs:
     zones: Sequence[str]
     protect: bool
     tags: Mapping[str, str]
+    # Auto-upgrade channel and the two AKS planned-maintenance schedules.
+    maintenance: Maintenance = field(default_factory=Maintenance)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -119,7 +123,8 @@ class Cluster(pulumi.ComponentResource):
                 authorized_ip_ranges=list(cfg.authorized_ip_ranges) or None,
             ),
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
-                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+                upgrade_channel=args.maintenance.cluster_auto_upgrade,
+                node_os_upgrade_channel="NodeImage",
             ),
             auto_scaler_profile=AUTOSCALER_PROFILE,
             agent_pool_profiles=[
@@ -198,4 +203,5 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=child(self, depends_on=[admin, self.network_grant]),
         )
+        self.maintenance = aks_maintenance(self, name, args, self.cluster.name)
         self.register_outputs({"name": self.name, "oidc_issuer_url": self.oidc_issuer_url})

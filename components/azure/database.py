@@ -9,14 +9,16 @@ breaks) and kept in Key Vault as well (see vault.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql as pg
 
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, database_rules, metric_alerts
 from components.azure.common import LONG_TIMEOUTS, child, stateful
+from components.operations import Maintenance
 
 PORT = 5432
 
@@ -33,6 +35,9 @@ class DatabaseArgs:
     zone_link: pulumi.Resource
     protect: bool
     tags: Mapping[str, str]
+    # When Azure may patch (components/operations.py) and where alerts go (None: none).
+    maintenance: Maintenance = field(default_factory=Maintenance)
+    alerts: AlertTarget | None = None
 
 
 class Database(pulumi.ComponentResource):
@@ -79,6 +84,12 @@ class Database(pulumi.ComponentResource):
             administrator_login=cfg.user,
             administrator_login_password=self.password,
             create_mode="Create",
+            maintenance_window=pg.MaintenanceWindowArgs(
+                custom_window="Enabled",
+                day_of_week=args.maintenance.window.azure_day_of_week(),
+                start_hour=args.maintenance.window.start_hour,
+                start_minute=0,
+            ),
             tags=dict(args.tags),
             opts=stateful(
                 self,
@@ -118,4 +129,8 @@ class Database(pulumi.ComponentResource):
         )
         self.host = self.server.fully_qualified_domain_name.apply(lambda h: h or "")
         self.port = PORT
+        if args.alerts is not None:
+            metric_alerts(
+                self, name, self.server.id, database_rules(args.alerts.thresholds), args.alerts
+            )
         self.register_outputs({"host": self.host, "database": self.database.name})

@@ -17,6 +17,7 @@ from pulumi_azure_native import authorization
 from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.azure import settings as az
+from components.azure.alerts import ActionGroup, ActionGroupArgs, AlertTarget
 from components.azure.broker import Broker, BrokerArgs
 from components.azure.cache import Cache, CacheArgs
 from components.azure.cluster import Cluster, ClusterArgs
@@ -160,6 +161,20 @@ class AzurePlatform(pulumi.ComponentResource):
             opts=sub,
         )
         rg = self.network.resource_group_name
+        ops = settings.operations
+        self.action_group = ActionGroup(
+            f"{name}-alerts",
+            ActionGroupArgs(
+                base=base_name(settings.environment),
+                alerts=ops.alerts,
+                resource_group_name=rg,
+                tags=tags,
+            ),
+            opts=sub,
+        )
+        alerts = AlertTarget(
+            self.action_group.id, ops.alerts.thresholds, rg, base_name(settings.environment)
+        )
 
         # Stateful services first: none of them waits for AKS.
         self.cache = Cache(
@@ -173,6 +188,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 private=private,
                 protect=protect,
                 tags=tags,
+                alerts=alerts,
             ),
             opts=sub,
         )
@@ -188,6 +204,8 @@ class AzurePlatform(pulumi.ComponentResource):
                 zone_link=self.network.postgres_zone_link,
                 protect=protect,
                 tags=tags,
+                maintenance=ops.maintenance,
+                alerts=alerts,
             ),
             opts=sub,
         )
@@ -201,6 +219,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 private=private,
                 protect=protect,
                 tags=tags,
+                alerts=alerts,
             ),
             opts=sub,
         )
@@ -279,6 +298,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 zones=cfg.cluster.zones,
                 protect=protect,
                 tags=tags,
+                maintenance=ops.maintenance,
             ),
             opts=sub,
         )

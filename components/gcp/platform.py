@@ -18,6 +18,7 @@ from components.contract import (
     Credentials,
     PlatformOutputs,
 )
+from components.gcp.alerts import GcpAlerts, GcpAlertsArgs
 from components.gcp.apis import Apis, ApisArgs, waiting_for
 from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
 from components.gcp.cluster import Cluster, ClusterArgs
@@ -44,6 +45,7 @@ from components.gcp.storage import (
     Storage,
     StorageArgs,
 )
+from components.naming import base_name
 from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
@@ -199,6 +201,21 @@ class GcpPlatform(pulumi.ComponentResource):
                 after=[self.cluster.cluster, self.nodes.system],
             ),
             opts=sub,
+        )
+        # Alert policies on the two instances, routed to the stack's channel.
+        GcpAlerts(
+            f"{name}-alerts",
+            GcpAlertsArgs(
+                base=base_name(settings.environment),
+                alerts=settings.operations.alerts,
+                project=cfg.project,
+                region=cfg.region,
+                database_instance=names.database,
+                redis_instance=names.redis,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                sub, pulumi.ResourceOptions(depends_on=[self.database, self.cache])
+            ),
         )
         self.registry = Registry(
             f"{name}-registry",

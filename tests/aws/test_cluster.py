@@ -96,6 +96,8 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(prod: AwsRun) -> N
 def test_new_cluster_gets_a_default_encrypted_storage_class(prod: AwsRun) -> None:
     addon = prod.one("aws:eks/addon:Addon", "platform-block-storage-ebs-csi").inputs
     assert addon["addonName"] == "aws-ebs-csi-driver"
+    # Pinned, like the other add-ons: an unpinned build would age out unnoticed.
+    assert addon["addonVersion"].startswith("v1.") and "eksbuild" in addon["addonVersion"]
     assert addon["serviceAccountRoleArn"] == prod.out(
         "aws:iam/role:Role", "platform-block-storage-ebs-csi", "arn"
     )

@@ -87,11 +87,12 @@ def _addon(run: AwsRun, name: str) -> dict[str, Any]:
 
 def test_core_addons_are_pinned_to_the_clusters_version(prod: AwsRun) -> None:
     versions = {n: _addon(prod, n)["addonVersion"] for n in ("vpc-cni", "kube-proxy", "coredns")}
-    # EKS User Guide add-on tables (and describe-addon-versions) for Kubernetes 1.35.
+    # The builds for Kubernetes 1.35 as refreshed in 2026-12 (components/aws/eks_versions.py
+    # says where each was read).
     assert versions == {
         "vpc-cni": "v1.21.1-eksbuild.3",
-        "kube-proxy": "v1.35.0-eksbuild.2",
-        "coredns": "v1.13.2-eksbuild.1",
+        "kube-proxy": "v1.35.3-eksbuild.2",
+        "coredns": "v1.13.2-eksbuild.4",
     }
     for name in versions:
         assert _addon(prod, name)["clusterName"] == "model-engine-customer-prod"

@@ -1,4 +1,4 @@
-"""Operable data services: Performance Insights, logs that expire, and a Prometheus that
+"""Operable data services: Database Insights, logs that expire, and a Prometheus that
 scrapes often enough for the autoscalers' 2-minute rates."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = ("aws:kms/key:Key", "platform-data-key", "arn")
 
 
-def test_rds_has_performance_insights_with_the_platform_key(prod: AwsRun) -> None:
+def test_rds_has_database_insights_standard_with_the_platform_key(prod: AwsRun) -> None:
     db = prod.one("aws:rds/instance:Instance", "platform-database-postgres").inputs
+    # Performance Insights alone reached end of life on 2026-07-31.
+    assert db["databaseInsightsMode"] == "standard"
     assert db["performanceInsightsEnabled"] is True
     assert db["performanceInsightsKmsKeyId"] == prod.out(*KEY)
     assert db["performanceInsightsRetentionPeriod"] == 7

@@ -1,0 +1,37 @@
+"""Alerts on GCP: one policy per risk, each filtered on the instance the program creates and
+routed to the stack's notification channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.gcp.helpers import GcpRun
+
+POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+
+
+def _filters(run: GcpRun) -> dict[str, str]:
+    return {
+        r.name: r.inputs["conditions"][0]["conditionThreshold"]["filter"]
+        for r in run.of_type(POLICY)
+    }
+
+
+def test_policies_filter_on_the_instances_the_program_creates(prod: GcpRun) -> None:
+    sql: Any = prod.one("gcp:sql/databaseInstance:DatabaseInstance").inputs
+    redis: Any = prod.one("gcp:redis/instance:Instance").inputs
+    filters = _filters(prod)
+    assert len(filters) == 6
+    for name, f in filters.items():
+        if "-database-" in name:
+            assert f'database_id="{sql["project"]}:{sql["name"]}"' in f, name
+        else:
+            assert f'/instances/{redis["name"]}"' in f, name
+
+
+def test_policies_notify_the_stacks_email_channel(prod: GcpRun) -> None:
+    [channel] = prod.of_type("gcp:monitoring/notificationChannel:NotificationChannel")
+    assert channel.inputs["labels"] == {"email_address": "oncall@customer.example.com"}
+    for policy in prod.of_type(POLICY):
+        assert policy.property_dependencies["notificationChannels"] == [channel.urn]
+        assert policy.inputs["conditions"][0]["conditionThreshold"]["duration"] == "600s"

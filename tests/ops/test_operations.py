@@ -1,0 +1,60 @@
+"""Maintenance windows and alert targets: the stack's settings, formatted for each provider."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from components import operations as ops
+
+
+def test_a_window_across_the_end_of_the_week_wraps_to_monday() -> None:
+    w = ops.Window(day="sun", start_hour=22, duration_hours=4)
+    assert w.aws() == "sun:22:00-mon:02:00"
+    assert (0, 1) in w.hours() and (6, 22) in w.hours() and (0, 2) not in w.hours()
+
+
+def test_provider_day_spellings() -> None:
+    # PostgreSQL Flexible Server counts from Sunday = 0; AKS spells the day.
+    assert ops.Window(day="sun").azure_day_of_week() == 0
+    assert ops.Window(day="sat").azure_day_of_week() == 6
+    assert ops.Window(day="wed").aks_day() == "Wednesday"
+
+
+def test_aks_refuses_windows_under_four_hours() -> None:
+    with pytest.raises(ValidationError, match="durationHours"):
+        ops.Window.model_validate({"durationHours": 3})
+
+
+def test_a_daily_backup_may_not_fall_in_the_window_on_any_day() -> None:
+    # The window runs sat 23:00 - sun 03:00: a 01:00 backup lands in it on Sunday.
+    with pytest.raises(ValidationError, match="backupStartHour 1 falls inside"):
+        ops.Maintenance.model_validate(
+            {"window": {"day": "sat", "startHour": 23}, "backupStartHour": 1}
+        )
+
+
+@pytest.mark.parametrize(
+    ("cloud", "alerts", "finding"),
+    [
+        ("aws", {}, True),
+        ("aws", {"emails": ["ops@example.com"]}, False),
+        ("aws", {"snsTopicArn": "arn:aws:sns:us-east-1:123456789012:t"}, False),
+        # Another cloud's target does not count.
+        ("azure", {"snsTopicArn": "arn:aws:sns:us-east-1:123456789012:t"}, True),
+        ("gcp", {"notificationChannel": "projects/p/notificationChannels/1"}, False),
+        ("existing", {}, False),
+    ],
+)
+def test_a_stack_without_an_alert_target_gets_a_finding(
+    cloud: str, alerts: dict[str, object], finding: bool
+) -> None:
+    found = ops.findings(cloud, ops.Alerts.model_validate(alerts))
+    assert bool(found) is finding
+    if finding:
+        assert "operations.alerts.emails" in found[0]
+
+
+def test_an_address_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ValidationError, match="is not an e-mail address"):
+        ops.Alerts.model_validate({"emails": ["oncall"]})
