@@ -20,6 +20,7 @@ from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.existing import platform as existing
+from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.settings import Cloud, StackSettings
@@ -104,18 +105,22 @@ def check(settings: StackSettings) -> list[Finding]:
         platform.kubernetes_version(settings),
         platform.provides_gpu_device_plugin,
     )
+    isolation.check(settings)
     if not settings.chart.install:
         return []
     # The chart gets the add-ons' Prometheus when they install one.
     facts = dataclasses.replace(
         facts, prometheus_address=addon_prometheus_address(settings, facts.prometheus_address)
     )
-    return preflight(
-        settings,
-        facts,
-        platform.gpu_pools(settings),
-        platform.secret_env_keys(settings),
-    )
+    return [
+        *preflight(
+            settings,
+            facts,
+            platform.gpu_pools(settings),
+            platform.secret_env_keys(settings),
+        ),
+        *isolation.findings(settings),
+    ]
 
 
 def main() -> None:
@@ -138,6 +143,24 @@ def main() -> None:
             namespace_depends_on=addons.namespace_dependencies,
         ),
     )
+
+    if settings.isolation.enabled:
+        isolation.Isolation(
+            "isolation",
+            isolation.IsolationArgs(
+                scope=isolation.scope(settings, platform.facts),
+                provider=platform.kubernetes_provider,
+                enforced=isolation.enforces_network_policy(settings),
+                # The namespaces, and the Istio CRDs the mesh objects are instances of.
+                depends_on=[
+                    engine.release_namespace,
+                    engine.endpoint_namespace,
+                    *addons.chart_dependencies,
+                ],
+            ),
+        )
+    for finding in isolation.findings(settings):
+        pulumi.log.warn(f"{finding.path}: {finding.message}")
 
     pulumi.export("namespace", engine.release_namespace.metadata.name)
     pulumi.export("endpoint_namespace", engine.endpoint_namespace.metadata.name)

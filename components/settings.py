@@ -26,6 +26,7 @@ from components.aws.settings import AwsSettings
 from components.azure.settings import AzureSettings
 from components.existing.settings import ExistingSettings
 from components.gcp.settings import GcpSettings
+from components.isolation.settings import Isolation
 from components.settings_base import (
     Model,
     Quantity,
@@ -433,6 +434,7 @@ class StackSettings(Model):
     datadog: Datadog = Datadog()
     logging: Logging = Logging()
     security: Security = Security()
+    isolation: Isolation = Isolation()
     database_client: DatabaseClient = DatabaseClient()
     gateway_service: GatewayService = GatewayService()
     gpu: Gpu = Gpu()

@@ -20,6 +20,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.isolation import matrix
+from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
 from components.settings import PROJECT
 from plan import estimate
@@ -194,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
             "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
         )
+    out.write("\n## Who an endpoint pod can reach\n")
+    out.write("\n".join(isolation_report(run)) + "\n")
     render_failed = False
     if values and not args.no_render:
         out.write("\n\n## The chart, rendered with these values\n")
@@ -205,6 +209,23 @@ def main(argv: list[str] | None = None) -> int:
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
 
     return 1 if render_failed else 0
+
+
+ISOLATION = "model-engine-infra:index:Isolation"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def isolation_report(run: ProgramRun) -> list[str]:
+    """The connectivity matrix, computed from the NetworkPolicies this run registered."""
+    components = run.of_type(ISOLATION)
+    if not components:
+        return ["isolation is off or the chart is not installed: nothing fences endpoint pods"]
+    inputs = components[0].inputs
+    policies = [r.inputs for r in run.of_type(NETWORK_POLICY)]
+    cells = matrix.matrix(
+        isolation_policies.scope_from(inputs["scope"]), bool(inputs["enforced"]), policies
+    )
+    return [matrix.markdown(cells)]
 
 
 def chart_checkout(config: dict[str, Any]) -> Path | None:

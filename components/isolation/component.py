@@ -1,0 +1,169 @@
+"""The one component that emits the isolation objects (policies.py), and the scope they are
+computed from: the validated stack and the platform's facts known before deploy."""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.addons import istio
+from components.addons.addons import installs_prometheus
+from components.contract import PlatformFacts
+from components.incluster.object_store import S3_PORT
+from components.isolation import policies as pol
+from components.model_engine.guards import Finding
+from components.settings import StackSettings
+
+DEFAULT_REDIS_PORT = 6379
+
+
+def _prometheus_namespace(settings: StackSettings, facts: PlatformFacts) -> str | None:
+    """The namespace Prometheus scrapes from: the add-on's, or the one a named in-cluster
+    address (http://<service>.<namespace>.svc...) shows."""
+    if installs_prometheus(settings, facts.prometheus_address):
+        return settings.addons.prometheus.namespace
+    address = settings.prometheus_address or facts.prometheus_address
+    if not isinstance(address, str):
+        return None
+    host = (urllib.parse.urlsplit(address).hostname or "").split(".")
+    return host[1] if len(host) > 2 and host[2] == "svc" else None
+
+
+def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
+    existing = settings.existing if settings.cloud == "existing" else None
+    installs = existing is not None and existing.installs_anything
+    port = facts.cache.port if isinstance(facts.cache.port, int) else DEFAULT_REDIS_PORT
+    auth = settings.isolation.gateway_auth
+    return pol.Scope(
+        cloud_provider=facts.cloud_provider,
+        release_namespace=settings.namespaces.release,
+        endpoint_namespace=settings.namespaces.endpoints,
+        istio=settings.istio.enabled,
+        ingress_gateway=istio.gateway_workload(settings)
+        if istio.installs_gateway(settings)
+        else None,
+        prometheus_namespace=_prometheus_namespace(settings, facts),
+        broker=facts.broker.kind,
+        cache_port=port,
+        data_namespace=existing.data_namespace if existing is not None and installs else None,
+        object_store_port=(
+            S3_PORT if existing is not None and existing.object_storage.install else None
+        ),
+        redis_in_cluster=existing is not None and existing.redis.install is not None,
+        gateway_auth=auth.model_dump() if auth is not None else None,
+    )
+
+
+def enforces_network_policy(settings: StackSettings) -> bool:
+    """Whether the cluster's CNI enforces NetworkPolicy: the VPC CNI's network policy agent
+    (EKS, switched on by components/aws/cluster.py), Cilium (AKS), Dataplane V2 (GKE); on an
+    existing cluster, what the stack says."""
+    if settings.cloud == "existing":
+        return bool(settings.isolation.cni_enforces_network_policy)
+    return True
+
+
+def findings(settings: StackSettings) -> list[Finding]:
+    """What the stack leaves open, for the plan and `pulumi up` to say."""
+    out = []
+    iso = settings.isolation
+    if not iso.enabled:
+        out.append(
+            Finding(
+                "warning",
+                "isolation.enabled",
+                "off: endpoint pods (user code) reach the database, Redis, the control plane and "
+                "each other; turn it on unless something else fences the endpoint namespace",
+            )
+        )
+    elif not enforces_network_policy(settings):
+        out.append(
+            Finding(
+                "warning",
+                "isolation.cniEnforcesNetworkPolicy",
+                "the cluster's CNI is not stated to enforce NetworkPolicy: the endpoint "
+                "namespace's default deny is not enforced, so endpoint pods reach the database, "
+                "Redis, the control plane, other endpoints and the metadata endpoint; use a CNI "
+                "that enforces it (Calico, Cilium) and set isolation.cniEnforcesNetworkPolicy: "
+                "true",
+            )
+        )
+    if iso.gateway_auth is None or not settings.istio.enabled:
+        out.append(
+            Finding(
+                "warning",
+                "isolation.gatewayAuth",
+                "the gateway authenticates nobody: the pinned server accepts any basic-auth user "
+                "name (its fake authentication repository) and ignores identity_service_url; set "
+                "isolation.gatewayAuth {issuer, jwksUri, audiences} (your OIDC issuer, with "
+                "istio.enabled) and keep the gateway internal",
+            )
+        )
+    return out
+
+
+def check(settings: StackSettings) -> None:
+    """Refuse a stack that states the CNI of a cluster the program creates."""
+    from components.settings_base import SettingsError
+
+    iso = settings.isolation
+    if settings.cloud != "existing" and iso.cni_enforces_network_policy is not None:
+        raise SettingsError(
+            [
+                f"model-engine-infra:isolation.cniEnforcesNetworkPolicy: only for cloud "
+                f"existing; the {settings.cloud} cluster the program creates enforces "
+                "NetworkPolicy: remove the key"
+            ]
+        )
+
+
+@dataclass
+class IsolationArgs:
+    scope: pol.Scope
+    provider: k8s.Provider
+    # The cluster's CNI enforces NetworkPolicy (enforces_network_policy).
+    enforced: bool
+    # The namespaces the objects live in, and Istio's CRDs.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+class Isolation(pulumi.ComponentResource):
+    objects: list[k8s.apiextensions.CustomResource]
+
+    def __init__(self, name: str, args: IsolationArgs, opts: pulumi.ResourceOptions | None = None):
+        # The scope travels as the component's inputs: the plan computes the connectivity
+        # matrix from it and the NetworkPolicies this run registered.
+        super().__init__(
+            "model-engine-infra:index:Isolation",
+            name,
+            {"scope": dataclasses.asdict(args.scope), "enforced": args.enforced},
+            opts,
+        )
+        child = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=list(args.depends_on)
+        )
+        manifests = pol.manifests(args.scope)
+        self.objects = [self._emit(name, m, child) for m in manifests]
+        self.register_outputs(
+            {"objects": [f"{m['kind']}/{m['metadata']['name']}" for m in manifests]}
+        )
+
+    @staticmethod
+    def _emit(
+        name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+    ) -> k8s.apiextensions.CustomResource:
+        meta = manifest["metadata"]
+        return k8s.apiextensions.CustomResource(
+            f"{name}-{manifest['kind'].lower()}-{meta['namespace']}-{meta['name']}",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=meta["name"], namespace=meta["namespace"]),
+            spec=manifest["spec"],
+            opts=opts,
+        )
