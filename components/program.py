@@ -158,6 +158,8 @@ def main() -> None:
                     *addons.chart_dependencies,
                 ],
             ),
+            # Beside the Release it fences, under the same component.
+            pulumi.ResourceOptions(parent=engine),
         )
     for finding in isolation.findings(settings):
         pulumi.log.warn(f"{finding.path}: {finding.message}")

@@ -35,7 +35,7 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 RULES: Table = _merged(TABLES)
 
-POLICIES: list[Policy] = [
+RESOURCE_POLICIES: list[Policy] = [
     ResourceValidationPolicy(
         name=name,
         description=description,
@@ -43,7 +43,8 @@ POLICIES: list[Policy] = [
         enforcement_level=EnforcementLevel.MANDATORY,
     )
     for name, (description, rule) in RULES.items()
-] + [
+]
+STACK_POLICIES: list[Policy] = [
     StackValidationPolicy(
         name=name,
         description=description,
@@ -52,3 +53,4 @@ POLICIES: list[Policy] = [
     )
     for name, (description, rule) in isolation.STACK_RULES.items()
 ]
+POLICIES: list[Policy] = [*RESOURCE_POLICIES, *STACK_POLICIES]

@@ -18,7 +18,8 @@ from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
-from components.settings import StackSettings
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
 
 DEFAULT_REDIS_PORT = 6379
 
@@ -94,13 +95,16 @@ def findings(settings: StackSettings) -> list[Finding]:
                 "true",
             )
         )
-    if iso.gateway_auth is None or not settings.istio.enabled:
+    # Unset identityServiceUrl: the identity guard says it (components/model_engine/guards).
+    unauthenticated = iso.gateway_auth is None or not settings.istio.enabled
+    if unauthenticated and settings.identity_service_url:
         out.append(
             Finding(
                 "warning",
                 "isolation.gatewayAuth",
-                "the gateway authenticates nobody: the pinned server accepts any basic-auth user "
-                "name (its fake authentication repository) and ignores identity_service_url; set "
+                "the gateway authenticates nobody although identityServiceUrl is set: the "
+                "pinned server never reads it for authentication and accepts any basic-auth "
+                "user name (its fake authentication repository, api/dependencies.py); set "
                 "isolation.gatewayAuth {issuer, jwksUri, audiences} (your OIDC issuer, with "
                 "istio.enabled) and keep the gateway internal",
             )
@@ -110,17 +114,20 @@ def findings(settings: StackSettings) -> list[Finding]:
 
 def check(settings: StackSettings) -> None:
     """Refuse a stack that states the CNI of a cluster the program creates."""
-    from components.settings_base import SettingsError
-
     iso = settings.isolation
+    problems = []
     if settings.cloud != "existing" and iso.cni_enforces_network_policy is not None:
-        raise SettingsError(
-            [
-                f"model-engine-infra:isolation.cniEnforcesNetworkPolicy: only for cloud "
-                f"existing; the {settings.cloud} cluster the program creates enforces "
-                "NetworkPolicy: remove the key"
-            ]
+        problems.append(
+            f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the "
+            f"{settings.cloud} cluster the program creates enforces NetworkPolicy: remove the key"
         )
+    if iso.gateway_auth is not None and not settings.istio.enabled:
+        problems.append(
+            f"{PROJECT}:isolation.gatewayAuth: Istio enforces it at the gateway's sidecar; set "
+            "istio.enabled: true, or remove gatewayAuth"
+        )
+    if problems:
+        raise SettingsError(problems)
 
 
 @dataclass

@@ -109,12 +109,12 @@ def _targets(scope: pol.Scope) -> list[_Target]:
 
 def _reason(scope: pol.Scope, destination: str) -> str:
     """Why an allowed destination is allowed (UNEXPLAINED when nothing should allow it)."""
-    if destination.startswith("broker (Redis)") or destination == "cache (Redis)":
-        if scope.broker == "redis":
-            return (
-                "the async forwarder's Celery broker is Redis (celeryBrokerType redis); "
-                "only the Redis port"
-            )
+    redis = destination.startswith("broker (Redis)") or destination == "cache (Redis)"
+    if redis and scope.broker == "redis":
+        return (
+            "the async forwarder's Celery broker is Redis (celeryBrokerType redis); "
+            "only the Redis port"
+        )
     if destination.startswith("broker (") and scope.broker != "redis":
         return f"{scope.broker} is a cloud API on the internet: the internet rule"
     if destination == "internet (model weights, cloud APIs)":

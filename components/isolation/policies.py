@@ -60,6 +60,8 @@ DNS_NAMESPACE = "kube-system"
 DNS_LABELS = {"k8s-app": "kube-dns"}  # kube-dns and CoreDNS on EKS, AKS, GKE, kind, k3s
 NAME_LABEL = "kubernetes.io/metadata.name"
 TRUST_DOMAIN = "cluster.local"
+# Where callers put the operator's token when isolation.gatewayAuth is set.
+TOKEN_HEADER = "x-model-engine-token"
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Scope:
 def scope_from(inputs: Mapping[str, Any]) -> Scope:
     """A Scope from its recorded form (a component's inputs: lists for tuples, floats for
     numbers, None left out)."""
-    fields = {f: inputs.get(f) for f in Scope.__dataclass_fields__}
+    fields: dict[str, Any] = {f: inputs.get(f) for f in Scope.__dataclass_fields__}
     gateway = fields["ingress_gateway"]
     return Scope(
         **{
@@ -263,7 +265,10 @@ def gateway_auth_policies(scope: Scope) -> list[dict[str, Any]]:
                         "issuer": auth["issuer"],
                         "jwksUri": auth["jwks_uri"],
                         "audiences": list(auth["audiences"]),
-                        "forwardOriginalToken": True,
+                        # Not Authorization: the server reads a bearer token there as the
+                        # user name, and its clients send basic auth in it.
+                        "fromHeaders": [{"name": TOKEN_HEADER}],
+                        "forwardOriginalToken": False,
                     }
                 ],
             },

@@ -1,0 +1,59 @@
+"""The `isolation` block judged with the stack: a managed cluster's CNI is not the stack's
+to state, and where the stack leaves things open the findings say what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.isolation import component
+from components.settings_base import SettingsError
+from plan.cli import stack_config
+from tests.helpers import settings_from
+
+
+def _settings(stack: str, **isolation: Any) -> Any:
+    config = dict(stack_config(stack))
+    if isolation:
+        config["model-engine-infra:isolation"] = isolation
+    return settings_from(config)
+
+
+def test_cni_setting_is_refused_on_a_cluster_the_program_creates() -> None:
+    with pytest.raises(SettingsError, match=r"isolation\.cniEnforcesNetworkPolicy: only for cloud"):
+        component.check(_settings("customer-prod", cniEnforcesNetworkPolicy=True))
+
+
+def test_an_existing_cluster_without_the_cni_setting_is_named_as_not_isolated() -> None:
+    unset = component.findings(_settings("existing-infra"))
+    assert any(f.path == "isolation.cniEnforcesNetworkPolicy" for f in unset)
+    stated = component.findings(_settings("existing-infra", cniEnforcesNetworkPolicy=True))
+    assert not any(f.path == "isolation.cniEnforcesNetworkPolicy" for f in stated)
+    assert component.enforces_network_policy(
+        _settings("existing-infra", cniEnforcesNetworkPolicy=True)
+    )
+    assert not component.enforces_network_policy(_settings("existing-infra"))
+
+
+def test_managed_clusters_enforce_network_policy() -> None:
+    for stack in ("customer-prod", "azure-prod", "gcp-prod"):
+        assert component.enforces_network_policy(_settings(stack)), stack
+
+
+def test_isolation_off_is_a_finding() -> None:
+    found = component.findings(_settings("customer-prod", enabled=False))
+    assert any(f.path == "isolation.enabled" and "reach the database" in f.message for f in found)
+
+
+def test_identity_service_url_alone_is_named_as_no_authentication() -> None:
+    settings = _settings("existing-infra").model_copy(
+        update={"identity_service_url": "https://id.example"}
+    )
+    [finding] = [f for f in component.findings(settings) if f.path == "isolation.gatewayAuth"]
+    assert "never reads it" in finding.message
+    auth = {"issuer": "https://i.example", "jwksUri": "https://i.example/k", "audiences": ["a"]}
+    with_auth = _settings("existing-infra", gatewayAuth=auth).model_copy(
+        update={"identity_service_url": "https://id.example"}
+    )
+    assert not [f for f in component.findings(with_auth) if f.path == "isolation.gatewayAuth"]
