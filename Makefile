@@ -31,6 +31,13 @@ unit: setup
 
 test: lint typecheck unit
 
+# Static check of .github (workflows and local actions), offline: zizmor's auditor persona,
+# failing on any medium or high finding that has no `zizmor: ignore[...]` with its reason.
+.PHONY: workflows
+test: workflows
+workflows: setup
+	$(BIN)/zizmor --offline --persona auditor --min-severity medium .github/
+
 # Refresh snapshots/ after an intended change to what the example stacks deploy.
 snapshots: setup
 	$(BIN)/python -m plan.snapshots --update

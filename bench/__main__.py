@@ -4,12 +4,16 @@
 
 Each run is a fresh `python -m plan` process, as an operator would start it, so imports
 and interpreter start-up count. Peak memory is the process's maximum resident set size.
-Targets on a 2-core machine: under 3 s and under 300 MB per stack. It also reports the
-provisioning estimate's ratio of the whole first `pulumi up` to its unavoidable chain (the
-goal is 1.0: no ordering the program chose lengthens the critical path), and the "SDK s"
-floor: a fresh interpreter importing only the provider-SDK modules that stack's plan loads
-(set up as the program sets them up), which no change to the program's own code can go below
-while the plan runs the real program on these SDKs.
+
+The budget is on the program, not on the SDKs: each plan run is paired, in the same run and
+right after it, with the "SDK s" floor: a fresh interpreter importing only the provider-SDK
+modules that stack's plan loads (set up as the program sets them up), which no change to the
+program's own code can go below while the plan runs the real program on these SDKs. Both see
+the same machine load, so their ratio holds on a busy 2-core machine where absolute seconds do
+not. Budget: plan / floor (median of the pairs) <= 1.5 and peak memory under 300 MB per stack;
+the absolute seconds are reported, not judged. It also reports the provisioning estimate's
+ratio of the whole first `pulumi up` to its unavoidable chain (the goal is 1.0: no ordering
+the program chose lengthens the critical path).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_SECONDS = 3.0
+# The program's own work (settings, derive, guards, registering resources) may add at most
+# half of what importing the SDKs it uses costs.
+TARGET_RATIO = 1.5
 TARGET_MB = 300.0
 
 # Runs `python -m plan --stack NAME` exactly as an operator does and reports the child's
@@ -74,17 +80,25 @@ print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_m
 """
 
 
-def sdk_floor(stack: str) -> tuple[float, float]:
-    """Seconds and peak MB to import only the provider SDK modules the stack's plan loads."""
+def sdk_modules(stack: str) -> list[str]:
+    """The provider SDK modules the stack's plan loads."""
     loaded = subprocess.run(
         [sys.executable, "-c", LOADED_SDK, stack], cwd=ROOT, capture_output=True, text=True
     )
-    names = loaded.stdout.split()
+    if loaded.returncode != 0:
+        raise SystemExit(f"listing the SDK modules of {stack} failed: {loaded.stderr}")
+    return loaded.stdout.split()
+
+
+def sdk_floor(names: list[str]) -> tuple[float, float]:
+    """Seconds and peak MB to import only these provider SDK modules in a fresh interpreter."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_ONLY, *names], cwd=ROOT, capture_output=True, text=True
     )
     wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"importing the SDK modules failed: {done.stderr}")
     return wall, int(done.stdout.split()[-1]) / 1024
 
 
@@ -101,24 +115,28 @@ def main() -> int:
     from tests.conftest import stack_file
 
     print(
-        f"{'stack':<20} {'median s':>9} {'max s':>7} {'peak MB':>8} {'SDK s':>6} {'up ratio':>8}"
-        "  target"
+        f"{'stack':<20} {'plan s':>7} {'max s':>6} {'SDK s':>6} {'ratio':>6} {'peak MB':>8}"
+        f" {'up ratio':>8}  target"
     )
-    worst = True
+    all_ok = True
     for stack in stacks:
-        samples = [measure(stack) for _ in range(args.runs)]
-        walls = [w for w, _ in samples]
-        peak = max(m for _, m in samples)
-        ok = statistics.median(walls) < TARGET_SECONDS and peak < TARGET_MB
-        worst = worst and ok
-        ratio = estimate(run_program(stack_file(stack), stack=stack).resources).ratio
-        floor = statistics.median(sdk_floor(stack)[0] for _ in range(args.runs))
+        modules = sdk_modules(stack)
+        # One pair per run: the plan, then its floor at once, so a burst of load elsewhere on
+        # the machine weighs on both sides of a ratio rather than on one.
+        pairs = [(measure(stack), sdk_floor(modules)[0]) for _ in range(args.runs)]
+        walls = [plan for (plan, _), _ in pairs]
+        peak = max(mb for (_, mb), _ in pairs)
+        floor = statistics.median(f for _, f in pairs)
+        ratio = statistics.median(plan / f for (plan, _), f in pairs)
+        ok = ratio <= TARGET_RATIO and peak < TARGET_MB
+        all_ok = all_ok and ok
+        up_ratio = estimate(run_program(stack_file(stack), stack=stack).resources).ratio
         print(
-            f"{stack:<20} {statistics.median(walls):>9.2f} {max(walls):>7.2f} {peak:>8.0f} "
-            f"{floor:>6.2f} {ratio:>8.2f}  "
-            f"{'ok' if ok else 'MISSED'} (<{TARGET_SECONDS:.0f} s, <{TARGET_MB:.0f} MB)"
+            f"{stack:<20} {statistics.median(walls):>7.2f} {max(walls):>6.2f} {floor:>6.2f} "
+            f"{ratio:>6.2f} {peak:>8.0f} {up_ratio:>8.2f}  "
+            f"{'ok' if ok else 'MISSED'} (plan/SDK <= {TARGET_RATIO}, <{TARGET_MB:.0f} MB)"
         )
-    return 0 if worst else 1
+    return 0 if all_ok else 1
 
 
 if __name__ == "__main__":

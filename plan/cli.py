@@ -1,11 +1,12 @@
 """Offline plan: what `pulumi up -s NAME` would deploy, with no CLI, cloud or credentials.
 
     python -m plan --stack existing-infra [--values-out FILE] [--json FILE]
+                   [--fail-on-findings [--accept-findings FILE]]
 
 Reads stacks/Pulumi.NAME.yaml as the CLI would (secure values stay `[secret]`), runs the
 program against the simulated cloud and prints the resource tree, the exact chart values
 the Release would get, and the guard findings. A bad stack file exits 1 with the message
-`pulumi up` would print.
+`pulumi up` would print; with --fail-on-findings, so does any finding.
 """
 
 from __future__ import annotations
@@ -154,6 +155,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not render the chart even when a checkout is available",
     )
+    parser.add_argument(
+        "--fail-on-findings",
+        action="store_true",
+        help="exit 1 when the plan has any finding (CI's pull-request previews use it)",
+    )
+    parser.add_argument(
+        "--accept-findings",
+        type=Path,
+        help="with --fail-on-findings: findings reviewed and accepted, one a line as printed "
+        "(a missing file accepts none)",
+    )
     args = parser.parse_args(argv)
 
     config = stack_config(args.stack)
@@ -208,7 +220,22 @@ def main(argv: list[str] | None = None) -> int:
     out.write("\n## Exports\n")
     out.write(yaml.safe_dump(plain(run.exports), sort_keys=True, width=100))
 
-    return 1 if render_failed else 0
+    accepted = accepted_findings(args.accept_findings)
+    unaccepted = [f for f in findings(run) if f not in accepted]
+    if args.fail_on_findings and unaccepted:
+        print(
+            f"error: {len(unaccepted)} finding(s) not accepted:",
+            *unaccepted,
+            sep="\n  ",
+            file=sys.stderr,
+        )
+    return 1 if render_failed or (args.fail_on_findings and unaccepted) else 0
+
+
+def accepted_findings(path: Path | None) -> set[str]:
+    if path is None or not path.exists():
+        return set()
+    return {line for line in path.read_text().splitlines() if line.strip()}
 
 
 ISOLATION = "model-engine-infra:index:Isolation"

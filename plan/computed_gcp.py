@@ -181,6 +181,21 @@ def _custom_role(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"__id": path, "name": path}
 
 
+def _pool_path(inputs: dict[str, Any]) -> str:
+    # IAM names pools by project number, not id (what principal:// members must use).
+    pool = inputs["workloadIdentityPoolId"]
+    return f"projects/{PROJECT_NUMBER}/locations/global/workloadIdentityPools/{pool}"
+
+
+def _identity_pool(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": _pool_path(inputs), "name": _pool_path(inputs), "state": "ACTIVE"}
+
+
+def _identity_pool_provider(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    path = f"{_pool_path(inputs)}/providers/{inputs['workloadIdentityPoolProviderId']}"
+    return {"__id": path, "name": path, "state": "ACTIVE"}
+
+
 def _etag(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"etag": "BwYhRc0dE3o="}
 
@@ -206,6 +221,8 @@ RESOURCES: dict[str, Rule] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": _etag,
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _etag,
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _etag,
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
 }
 
 

@@ -111,3 +111,26 @@ def test_plan_reports_a_render_error_as_a_finding(
     # Off by flag.
     assert main(["--stack", "existing-infra", "--no-render"]) == 0
     assert "## The chart, rendered" not in capsys.readouterr().out
+
+
+def test_fail_on_findings_turns_a_finding_into_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from plan import cli
+
+    # existing-infra has a finding of its own: its onprem registry turns the cacher off.
+    assert main(["--stack", "existing-infra", "--no-render", "--fail-on-findings"]) == 1
+    assert "warning: replicaCount.cacher: 0" in capsys.readouterr().out
+    # Without the flag a finding is reported, not fatal (`make plan` for an operator).
+    assert main(["--stack", "existing-infra", "--no-render"]) == 0
+    # A reviewed finding, listed as printed, no longer fails; another one still does.
+    out = capsys.readouterr().out
+    (accepted := tmp_path / "accepted.txt").write_text(
+        "\n".join(line for line in out.splitlines() if line.startswith("warning:")) + "\n"
+    )
+    flags = ["--no-render", "--fail-on-findings", "--accept-findings", str(accepted)]
+    assert main(["--stack", "existing-infra", *flags]) == 0
+    real = cli.findings
+    monkeypatch.setattr(cli, "findings", lambda run: [*real(run), "warning: gpu.pools: new"])
+    assert main(["--stack", "existing-infra", *flags]) == 1
+    assert "gpu.pools: new" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Small Pulumi projects run once per organization, before the main program's first deploy."""

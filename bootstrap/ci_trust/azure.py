@@ -1,0 +1,106 @@
+"""Azure: two user-assigned managed identities with federated credentials for GitHub's tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import authorization, managedidentity
+
+from bootstrap.ci_trust.github import AZURE_AUDIENCE, ISSUER, Subjects
+from bootstrap.ci_trust.settings import AzureTrust
+
+# Azure built-in role definition ids (the same in every tenant).
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+# Assigns roles but cannot create role definitions or manage anything else: the program
+# assigns roles to the workload identities it creates (AKS, Key Vault, storage, registry).
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+BLOB_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+BLOB_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+# Encrypt and decrypt with the keys of a vault: the azurekeyvault:// secrets provider.
+KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
+
+
+def subscription_of(scope: str) -> str:
+    return "/".join(scope.split("/")[:3])  # "/subscriptions/<id>"
+
+
+@dataclass(frozen=True)
+class AzureTrustArgs:
+    settings: AzureTrust
+    subjects: Subjects
+
+
+class AzureGithubTrust(pulumi.ComponentResource):
+    preview_client_id: pulumi.Output[str]
+    deploy_client_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AzureTrustArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("model-engine-ci-trust:azure:GithubTrust", name, None, opts)
+        s = args.settings
+        preview = self._identity(f"{name}-preview", s, args.subjects.preview)
+        self._grant(f"{name}-preview-read", preview, READER, s.scope, s)
+        self._grant(f"{name}-preview-state", preview, BLOB_READER, s.state_storage_account_id, s)
+        deploy = self._identity(f"{name}-deploy", s, [args.subjects.deploy])
+        self._grant(f"{name}-deploy-up", deploy, CONTRIBUTOR, s.scope, s)
+        self._grant(f"{name}-deploy-rbac", deploy, RBAC_ADMINISTRATOR, s.scope, s)
+        self._grant(f"{name}-deploy-state", deploy, BLOB_CONTRIBUTOR, s.state_storage_account_id, s)
+        if s.secrets_key_vault_id:
+            for role, identity in (("preview", preview), ("deploy", deploy)):
+                self._grant(
+                    f"{name}-{role}-secrets",
+                    identity,
+                    KEY_VAULT_CRYPTO_USER,
+                    s.secrets_key_vault_id,
+                    s,
+                )
+        self.preview_client_id = preview.client_id
+        self.deploy_client_id = deploy.client_id
+        self.register_outputs(
+            {"preview_client_id": preview.client_id, "deploy_client_id": deploy.client_id}
+        )
+
+    def _identity(
+        self, name: str, s: AzureTrust, subjects: Sequence[str]
+    ) -> managedidentity.UserAssignedIdentity:
+        identity = managedidentity.UserAssignedIdentity(
+            name,
+            resource_group_name=s.resource_group,
+            location=s.location,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        previous: pulumi.Resource | None = None
+        for i, subject in enumerate(subjects):
+            # Azure refuses concurrent writes of credentials on one identity: one at a time.
+            previous = managedidentity.FederatedIdentityCredential(
+                f"{name}-github-{i}",
+                resource_group_name=s.resource_group,
+                resource_name_=identity.name,
+                issuer=ISSUER,
+                subject=subject,
+                audiences=[AZURE_AUDIENCE],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
+            )
+        return identity
+
+    def _grant(
+        self,
+        name: str,
+        identity: managedidentity.UserAssignedIdentity,
+        role: str,
+        scope: str,
+        s: AzureTrust,
+    ) -> None:
+        authorization.RoleAssignment(
+            name,
+            principal_id=identity.principal_id,
+            principal_type="ServicePrincipal",
+            role_definition_id=(
+                f"{subscription_of(s.scope)}/providers/Microsoft.Authorization/"
+                f"roleDefinitions/{role}"
+            ),
+            scope=scope,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

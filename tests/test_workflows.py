@@ -1,0 +1,157 @@
+"""The GitHub workflows run as written: what each job may do, which identity it uses, and that
+every stack CI previews and deploys exists. (zizmor checks the rest: `make workflows`.)"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bootstrap.ci_trust.settings import GitHub
+from tests.conftest import ROOT
+
+GITHUB = ROOT / ".github"
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+ACTIONS = sorted((GITHUB / "actions").glob("*/action.yml"))
+# `uses: owner/repo@<40 hex> # vX.Y.Z`: immutable, and a reader sees which release it is.
+PINNED = re.compile(r"^\s*-?\s*uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    # YAML 1.1 reads the key `on` as True.
+    return {("on" if k is True else k): v for k, v in yaml.safe_load(path.read_text()).items()}
+
+
+def steps(path: Path) -> list[dict[str, Any]]:
+    data = load(path)
+    if "runs" in data:
+        return data["runs"]["steps"]
+    return [s for job in data["jobs"].values() for s in job.get("steps", [])]
+
+
+def job(name: str, job_id: str) -> dict[str, Any]:
+    return load(GITHUB / "workflows" / name)["jobs"][job_id]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None:
+    for line in path.read_text().splitlines():
+        if re.match(r"^\s*-?\s*uses: ", line) and "uses: ./" not in line:
+            assert PINNED.match(line), line
+
+
+@pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
+def test_no_checkout_keeps_the_token(path: Path) -> None:
+    for step in steps(path):
+        if str(step.get("uses", "")).startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False, step
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_grant_nothing_by_default_and_jobs_name_what_they_use(path: Path) -> None:
+    data = load(path)
+    assert data["permissions"] == {}
+    for name, spec in data["jobs"].items():
+        assert "permissions" in spec, name
+        assert "write-all" not in str(spec["permissions"]), name
+
+
+def test_the_pinned_chart_is_named_once_and_checked_out_before_the_program_runs() -> None:
+    from components.model_engine.chart_facts import PINNED_COMMIT
+
+    setup = load(GITHUB / "actions" / "setup" / "action.yml")
+    assert setup["inputs"]["llm-engine-commit"]["default"] == PINNED_COMMIT
+    chart = next(s for s in steps(GITHUB / "actions/setup/action.yml") if "with" in s)
+    assert chart["with"]["ref"] == "${{ inputs.llm-engine-commit }}"
+    for path in WORKFLOWS:
+        for job_id, spec in load(path)["jobs"].items():
+            uses = [str(s.get("uses", "")) for s in spec["steps"]]
+            runs_program = [
+                i
+                for i, s in enumerate(spec["steps"])
+                if "make" in str(s.get("run", ""))
+                or "plan" in str(s.get("run", ""))
+                or "pulumi/actions" in uses[i]
+            ]
+            if runs_program:
+                assert "./infra/.github/actions/setup" in uses, (path.name, job_id)
+                assert uses.index("./infra/.github/actions/setup") < runs_program[0]
+
+
+def test_the_stacks_ci_deploys_exist_with_their_cloud() -> None:
+    stacks = json.loads((GITHUB / "stacks.json").read_text())
+    assert stacks
+    for entry in stacks:
+        stack = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{entry['stack']}.yaml").read_text())
+        assert stack["config"]["model-engine-infra:cloud"] == entry["cloud"], entry
+
+
+def login(job_spec: dict[str, Any]) -> dict[str, str]:
+    step = next(
+        s for s in job_spec["steps"] if s.get("uses") == "./infra/.github/actions/cloud-login"
+    )
+    return step["with"]
+
+
+def test_pull_requests_preview_with_the_read_only_identity_and_never_from_a_fork() -> None:
+    preview = job("preview.yml", "preview")
+    assert "environment" not in preview  # its token's subject is then `pull_request`
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert preview["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "pull-requests": "write",
+    }
+    identities = {
+        k: v
+        for k, v in login(preview).items()
+        if "ROLE" in v or "CLIENT" in v or "SERVICE_ACCOUNT" in v
+    }
+    assert identities and all("PREVIEW" in v for v in identities.values()), identities
+    pulumi = next(s for s in preview["steps"] if "pulumi/actions" in str(s.get("uses")))
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["comment-on-pr"] is True
+    runs = " ".join(str(s.get("run", "")) for s in preview["steps"])
+    assert "--fail-on-findings" in runs and "plan.snapshots" in runs
+
+
+def test_deploys_wait_in_the_protected_environment_one_per_stack() -> None:
+    up = job("deploy.yml", "up")
+    # The environment the deploy identity trusts by default (bootstrap/ci_trust).
+    assert up["environment"] == GitHub(repository="o/r").deploy_environment
+    assert up["if"] == "github.ref == 'refs/heads/main'"
+    assert up["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
+    assert up["permissions"] == {"contents": "read", "id-token": "write"}
+    identities = [
+        v for v in login(up).values() if "ROLE" in v or "CLIENT" in v or "SERVICE_ACCOUNT" in v
+    ]
+    assert identities and all("DEPLOY" in v for v in identities), identities
+    pulumi = next(s for s in up["steps"] if "pulumi/actions" in str(s.get("uses")))
+    assert pulumi["with"]["command"] == "up"
+    assert load(GITHUB / "workflows" / "deploy.yml")["on"]["push"] == {"branches": ["main"]}
+
+
+def test_drift_is_checked_on_a_schedule_and_reported() -> None:
+    data = load(GITHUB / "workflows" / "drift.yml")
+    assert data["on"]["schedule"]
+    drift = data["jobs"]["drift"]
+    pulumi = next(s for s in drift["steps"] if "pulumi/actions" in str(s.get("uses")))
+    assert pulumi["with"]["expect-no-changes"] is True
+    report = drift["steps"][-1]
+    assert report["if"] == "failure()" and "gh issue create" in report["run"]
+    assert drift["permissions"]["issues"] == "write"
+    assert all("PREVIEW" in v for v in login(drift).values() if "ROLE" in v)
+
+
+def test_accepted_findings_belong_to_a_previewed_stack() -> None:
+    stacks = {entry["stack"] for entry in json.loads((GITHUB / "stacks.json").read_text())}
+    for path in (GITHUB / "accepted-findings").glob("*.txt"):
+        assert path.stem in stacks, path.name
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        # As the plan prints them: a reviewer accepts a finding, not a pattern.
+        assert lines and all(line.startswith(("warning: ", "error: ")) for line in lines)
