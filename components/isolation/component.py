@@ -12,7 +12,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons import istio
 from components.addons.addons import installs_prometheus
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
@@ -46,9 +45,6 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
         release_namespace=settings.namespaces.release,
         endpoint_namespace=settings.namespaces.endpoints,
         istio=settings.istio.enabled,
-        ingress_gateway=istio.gateway_workload(settings)
-        if istio.installs_gateway(settings)
-        else None,
         prometheus_namespace=_prometheus_namespace(settings, facts),
         broker=facts.broker.kind,
         cache_port=port,
@@ -58,6 +54,7 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
         ),
         redis_in_cluster=existing is not None and existing.redis.install is not None,
         gateway_auth=auth.model_dump() if auth is not None else None,
+        private_egress=tuple((e.cidr, tuple(e.ports)) for e in settings.isolation.private_egress),
     )
 
 
@@ -93,6 +90,18 @@ def findings(settings: StackSettings) -> list[Finding]:
                 "Redis, the control plane, other endpoints and the metadata endpoint; use a CNI "
                 "that enforces it (Calico, Cilium) and set isolation.cniEnforcesNetworkPolicy: "
                 "true",
+            )
+        )
+    existing = settings.existing if settings.cloud == "existing" else None
+    if existing is not None and existing.object_storage.install is None and not iso.private_egress:
+        out.append(
+            Finding(
+                "warning",
+                "isolation.privateEgress",
+                "endpoint pods reach no private address the stack does not name: if "
+                "existing.objectStorage.endpointUrl (model weights, results) resolves to a "
+                "private address, list its CIDR and port, e.g. [{cidr: 10.20.0.0/24, ports: "
+                "[443]}]",
             )
         )
     # Unset identityServiceUrl: the identity guard says it (components/model_engine/guards).

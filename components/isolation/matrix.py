@@ -9,6 +9,7 @@ Service; a public address for cloud APIs and model weights).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +70,19 @@ def _targets(scope: pol.Scope) -> list[_Target]:
         else _Target(f"broker ({scope.broker})", netpol.External(_PUBLIC_IP), HTTPS_PORT)
     )
     metadata_port = 80
+    if scope.object_store_port and scope.data_namespace:
+        store = _Target("object store", _data_pod(scope, ""), scope.object_store_port)
+    elif scope.cloud_provider == "onprem":  # your own store: most likely a private address
+        store = _Target("object store", netpol.External(_PRIVATE_SERVICE_IP), HTTPS_PORT)
+    else:
+        store = _Target("object store", netpol.External(_PUBLIC_IP), HTTPS_PORT)
+    named = [
+        _Target(f"privateEgress {cidr}", netpol.External(_first_host(cidr)), ports[0])
+        for cidr, ports in scope.private_egress
+    ]
     return [
+        store,
+        *named,
         _Target("database", _data_pod(scope, _PRIVATE_SERVICE_IP), POSTGRES_PORT),
         _Target("cache (Redis)", cache, scope.cache_port),
         broker,
@@ -107,8 +120,22 @@ def _targets(scope: pol.Scope) -> list[_Target]:
     ]
 
 
+def _first_host(cidr: str) -> str:
+    network = ipaddress.ip_network(cidr, strict=False)
+    return str(next(network.hosts(), network.network_address))
+
+
 def _reason(scope: pol.Scope, destination: str) -> str:
     """Why an allowed destination is allowed (UNEXPLAINED when nothing should allow it)."""
+    if destination.startswith("privateEgress "):
+        return "named by the stack (isolation.privateEgress)"
+    if destination == "object store":
+        if scope.object_store_port:
+            return "model weights and results in the in-cluster S3 store, its port only"
+        if scope.cloud_provider != "onprem":
+            return "model weights and results: the cloud's object store, on the internet"
+        if scope.private_egress:
+            return "model weights and results: your store's private address, named by the stack"
     redis = destination.startswith("broker (Redis)") or destination == "cache (Redis)"
     if redis and scope.broker == "redis":
         return (

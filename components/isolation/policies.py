@@ -5,9 +5,11 @@ templates (service_template_config_map.yaml) and the forwarders:
 
 - in: the gateway (Deployment `model-engine` in the release namespace, ServiceAccount
   `model-engine`) calls the endpoint's Service, port 80 -> targetPort FORWARDER_PORT (5000, the
-  server's k8s_resource_types.py, for every Service it renders); the Istio ingress gateway
-  routes there too (the endpoints' VirtualService names `default/internal-gateway`);
-  Prometheus scrapes the sidecars' 15020 (merged metrics) and 15090 (Envoy's own).
+  server's k8s_resource_types.py, for every Service it renders), at its in-cluster name
+  (live_sync/streaming_model_endpoint_inference_gateway.py); Prometheus scrapes the sidecars'
+  15020 (merged metrics) and 15090 (Envoy's own). Not the Istio ingress gateway: the
+  per-endpoint VirtualService on `default/internal-gateway` serves the server's LOCAL mode
+  only, and a request through it would reach user code around the gateway's authentication.
 - out: cluster DNS; istiod's xDS and CA (15012; 15017 is istiod's webhook port, which only
   the API server calls); the broker only where it is Redis (the async forwarder's Celery
   broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
@@ -72,8 +74,6 @@ class Scope:
     release_namespace: str
     endpoint_namespace: str
     istio: bool
-    # (namespace, name) of the Istio ingress gateway, when the program installs one.
-    ingress_gateway: tuple[str, str] | None
     prometheus_namespace: str | None
     broker: str  # sqs | servicebus | redis
     cache_port: int
@@ -82,22 +82,26 @@ class Scope:
     object_store_port: int | None = None
     redis_in_cluster: bool = False
     gateway_auth: Mapping[str, Any] | None = None
+    # isolation.privateEgress: (cidr, ports) the stack names.
+    private_egress: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 def scope_from(inputs: Mapping[str, Any]) -> Scope:
     """A Scope from its recorded form (a component's inputs: lists for tuples, floats for
     numbers, None left out)."""
     fields: dict[str, Any] = {f: inputs.get(f) for f in Scope.__dataclass_fields__}
-    gateway = fields["ingress_gateway"]
     return Scope(
         **{
             **fields,
-            "ingress_gateway": (gateway[0], gateway[1]) if gateway else None,
             "cache_port": int(fields["cache_port"]),
             "object_store_port": (
                 int(fields["object_store_port"]) if fields["object_store_port"] else None
             ),
             "redis_in_cluster": bool(fields["redis_in_cluster"]),
+            "private_egress": tuple(
+                (str(cidr), tuple(int(p) for p in ports))
+                for cidr, ports in fields["private_egress"] or ()
+            ),
         }
     )
 
@@ -131,19 +135,8 @@ def gateway_peer(scope: Scope) -> dict[str, Any]:
     }
 
 
-def ingress_gateway_peer(scope: Scope) -> dict[str, Any] | None:
-    if scope.ingress_gateway is None:
-        return None
-    namespace, name = scope.ingress_gateway
-    # The Istio gateway chart labels its pods app: <name>.
-    return {**_ns(namespace), "podSelector": {"matchLabels": {"app": name}}}
-
-
 def endpoint_ingress(scope: Scope) -> dict[str, Any]:
-    callers = [gateway_peer(scope)]
-    if (peer := ingress_gateway_peer(scope)) is not None:
-        callers.append(peer)
-    rules: list[dict[str, Any]] = [{"from": callers, "ports": _ports(FORWARDER_PORT)}]
+    rules: list[dict[str, Any]] = [{"from": [gateway_peer(scope)], "ports": _ports(FORWARDER_PORT)}]
     if scope.istio and scope.prometheus_namespace:
         rules.append(
             {"from": [_ns(scope.prometheus_namespace)], "ports": _ports(*SIDECAR_METRICS_PORTS)}
@@ -195,6 +188,8 @@ def user_code_egress(scope: Scope) -> dict[str, Any]:
     if scope.data_namespace and scope.object_store_port:
         # Model weights and results in the in-cluster S3 store (existing.objectStorage.install).
         rules.append({"to": [_ns(scope.data_namespace)], "ports": _ports(scope.object_store_port)})
+    for cidr, ports in scope.private_egress:
+        rules.append({"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(*ports)})
     return _netpol(
         "user-code-egress",
         scope,
@@ -211,12 +206,8 @@ def principal(namespace: str, service_account: str) -> str:
 
 
 def admitted_principals(scope: Scope) -> list[str]:
-    """Who may call an endpoint pod through the mesh: the gateway, and the Istio ingress
-    gateway (whose chart runs it as a ServiceAccount named after it)."""
-    out = [principal(scope.release_namespace, cf.CONTROL_PLANE_SERVICE_ACCOUNT)]
-    if scope.ingress_gateway is not None:
-        out.append(principal(*scope.ingress_gateway))
-    return out
+    """Who may call an endpoint pod through the mesh: the gateway's pods."""
+    return [principal(scope.release_namespace, cf.CONTROL_PLANE_SERVICE_ACCOUNT)]
 
 
 def mesh_policies(scope: Scope) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import field_validator
 
 from components.settings_base import Model, validate_http_url
@@ -26,6 +28,30 @@ class GatewayAuth(Model):
         return v
 
 
+class PrivateEgress(Model):
+    """A private destination endpoint pods need that the program cannot see (an existing
+    cluster's own object store or Redis on a private address)."""
+
+    cidr: str
+    ports: list[int]
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        try:
+            ipaddress.ip_network(v)
+        except ValueError as e:
+            raise ValueError(f"{v!r} is not a CIDR (e.g. 10.20.0.0/24): {e}") from None
+        return v
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, v: list[int]) -> list[int]:
+        if not v or not all(1 <= p <= 65535 for p in v):
+            raise ValueError("name the ports, 1-65535, e.g. [443]")
+        return v
+
+
 class Isolation(Model):
     # Default deny and the allow-list in the endpoint namespace, STRICT mTLS and the mesh
     # authorization there. Off only for a cluster where something else fences user code.
@@ -36,3 +62,6 @@ class Isolation(Model):
     # ...). Unset or false: the plan says what is not isolated. The managed clouds' clusters
     # enforce it as the program creates them.
     cni_enforces_network_policy: bool | None = None
+    # Private destinations endpoint pods may reach besides what the program knows of (the
+    # private ranges are otherwise denied to them): your object store on a private address.
+    private_egress: list[PrivateEgress] = []

@@ -10,7 +10,7 @@ import pytest
 from components.isolation import matrix
 from components.isolation import policies as pol
 
-ALWAYS = {"internet (model weights, cloud APIs)", "cluster DNS", "istiod"}
+ALWAYS = {"internet (model weights, cloud APIs)", "cluster DNS", "istiod", "object store"}
 ALLOW_LIST = {
     "aws": ALWAYS | {"broker (sqs)"},
     "azure": ALWAYS | {"broker (servicebus)"},
@@ -27,7 +27,6 @@ def scope(cloud: str, **changes: object) -> pol.Scope:
         release_namespace="model-engine",
         endpoint_namespace="llm-engine",
         istio=True,
-        ingress_gateway=("default", "internal-gateway"),
         prometheus_namespace="monitoring",
         broker=BROKER[cloud],
         cache_port=6379,
@@ -59,6 +58,13 @@ def test_external_redis_on_an_existing_cluster_is_reached_on_its_port_only() -> 
     cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
     assert cells["broker (Redis)"].reachable
     assert not cells["database"].reachable  # a private address too, on 5432
+    # Your own object store on a private address: only where the stack names it.
+    assert not cells["object store"].reachable
+    named = dataclasses.replace(s, private_egress=(("10.20.0.0/24", (443,)),))
+    cells = {c.destination: c for c in matrix.matrix(named, enforced=True)}
+    assert cells["privateEgress 10.20.0.0/24"].reachable
+    assert "isolation.privateEgress" in cells["privateEgress 10.20.0.0/24"].why
+    assert not cells["database"].reachable
 
 
 def test_without_istio_no_istiod_and_no_mesh_objects() -> None:
@@ -82,12 +88,13 @@ def test_gateway_and_scrapers_reach_endpoints_other_endpoints_do_not() -> None:
     policies = pol.network_policies(s)
     endpoint = matrix.endpoint_pod(s, "end_x")
     gateway = Pod("model-engine", {"app": "model-engine"})
+    # The Istio ingress gateway's route to an endpoint would go around the gateway's auth.
     ingress = Pod("default", {"app": "internal-gateway"})
     prometheus = Pod("monitoring", {"app": "prometheus"})
     # The gateway's own egress is not fenced; the endpoint's ingress admits it on 5000 only.
     assert allowed(gateway, endpoint, pol.FORWARDER_PORT, policies)
     assert not allowed(gateway, endpoint, 8080, policies)
-    assert allowed(ingress, endpoint, pol.FORWARDER_PORT, policies)
+    assert not allowed(ingress, endpoint, pol.FORWARDER_PORT, policies)
     assert allowed(prometheus, endpoint, 15020, policies)
     assert not allowed(prometheus, endpoint, pol.FORWARDER_PORT, policies)
     assert not allowed(matrix.endpoint_pod(s, "end_y"), endpoint, pol.FORWARDER_PORT, policies)
@@ -96,13 +103,12 @@ def test_gateway_and_scrapers_reach_endpoints_other_endpoints_do_not() -> None:
     assert not allowed(gateway, job, pol.FORWARDER_PORT, policies)
 
 
-def test_mesh_admits_the_gateway_and_the_ingress_gateway_only() -> None:
+def test_mesh_admits_the_gateway_only() -> None:
     peer, authz = pol.mesh_policies(scope("gcp"))
     assert peer["spec"] == {"mtls": {"mode": "STRICT"}}
     [rule] = authz["spec"]["rules"]
     assert rule["from"][0]["source"]["principals"] == [
-        "cluster.local/ns/model-engine/sa/model-engine",
-        "cluster.local/ns/default/sa/internal-gateway",
+        "cluster.local/ns/model-engine/sa/model-engine"
     ]
 
 

@@ -15,8 +15,7 @@ from tests.helpers import settings_from
 
 def _settings(stack: str, **isolation: Any) -> Any:
     config = dict(stack_config(stack))
-    if isolation:
-        config["model-engine-infra:isolation"] = isolation
+    config["model-engine-infra:isolation"] = isolation
     return settings_from(config)
 
 
@@ -57,3 +56,19 @@ def test_identity_service_url_alone_is_named_as_no_authentication() -> None:
         update={"identity_service_url": "https://id.example"}
     )
     assert not [f for f in component.findings(with_auth) if f.path == "isolation.gatewayAuth"]
+
+
+def test_your_own_object_store_needs_its_private_address_named() -> None:
+    assert any(
+        f.path == "isolation.privateEgress" for f in component.findings(_settings("existing-infra"))
+    )
+    named = _settings("existing-infra", privateEgress=[{"cidr": "10.20.0.0/24", "ports": [443]}])
+    assert not any(f.path == "isolation.privateEgress" for f in component.findings(named))
+    egress = component.scope(named, _facts(named)).private_egress
+    assert egress == (("10.20.0.0/24", (443,)),)
+
+
+def _facts(settings: Any) -> Any:
+    from components.program import PLATFORMS
+
+    return PLATFORMS[settings.cloud].preview_facts(settings)
