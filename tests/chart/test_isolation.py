@@ -14,6 +14,7 @@ from components.isolation import matrix, netpol, psa
 from components.isolation import policies as pol
 from plan.cli import ISOLATION, NETWORK_POLICY
 from tests.chart.support import StackRender
+from tests.conftest import ROOT
 
 POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
@@ -165,6 +166,8 @@ def test_the_matrix_from_the_run_has_no_unexplained_yes(stack: StackRender) -> N
     enforced = bool(stack.run.of_type(ISOLATION)[0].inputs["enforced"])
     cells = matrix.matrix(scope, enforced, _policies(stack))
     assert all(c.why and matrix.UNEXPLAINED not in c.why for c in cells if c.reachable)
+    readme = (ROOT / "README.md").read_text()
+    assert matrix.markdown(cells) in readme, "README: refresh the matrices from `python -m plan`"
     # The run's policies and policies.py's agree (the run also holds Valkey's).
     assert [c.by_policy for c in cells] == [
         c.by_policy for c in matrix.matrix(scope, enforced=True)
