@@ -73,7 +73,7 @@ print(" ".join(sorted(
 IMPORT_ONLY = """
 import importlib, resource, sys, time
 start = time.perf_counter()
-import components  # installs components/sdk_packages.py, as the program does
+import plan  # installs plan/sdk_packages.py, as the plan does
 for name in sys.argv[1:]:
     getattr(importlib.import_module(name), "__all__", None)  # a lazy module loads here
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -1,6 +1,3 @@
-"""The program's components. Importing this package first makes the big provider-SDK
-packages load one file at a time (components/sdk_packages.py); it imports no SDK itself."""
-
-from components import sdk_packages
-
-sdk_packages.install()
+"""The program's components. Importing them changes nothing about the provider SDKs: a real
+`pulumi up` runs on the SDKs as shipped. The offline plan, the bench and the tests make the
+big SDK packages load one file at a time first (plan/sdk_packages.py)."""

@@ -34,6 +34,13 @@ class Taint:
     value: str | None = None
 
 
+# The taint on every GPU node pool the program creates. The value is GKE's: GKE puts
+# nvidia.com/gpu=present:NoSchedule on GPU nodes itself, and a pool that declared another value
+# would disagree with its own nodes. Elsewhere any value works: the server's pods tolerate the
+# key with `operator: Exists` (its service templates), and so do the add-ons.
+GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "present")
+
+
 @dataclass(frozen=True)
 class GpuNodePool:
     """A GPU pool the platform provides; known when the program starts (not an Output), so
@@ -63,9 +70,9 @@ class GpuNodePool:
         return labels
 
 
-def cloud_gpu_pools(pools: Sequence[GpuPool], cloud: str, taint: Taint) -> list[GpuNodePool]:
+def cloud_gpu_pools(pools: Sequence[GpuPool], cloud: str) -> list[GpuNodePool]:
     """The pools a cloud platform creates from gpu.pools, one node pool each, tainted with
-    `taint`; GPUs per node follow the node type (instance type, VM size, machine type)."""
+    GPU_TAINT; GPUs per node follow the node type (instance type, VM size, machine type)."""
     return [
         GpuNodePool(
             name=p.name,
@@ -75,7 +82,7 @@ def cloud_gpu_pools(pools: Sequence[GpuPool], cloud: str, taint: Taint) -> list[
             max_size=p.max_size,
             balloon_replicas=p.balloon_replicas,
             balloon_gpus=p.balloon_gpus,
-            taints=(taint,),
+            taints=(GPU_TAINT,),
         )
         for p in pools
     ]
@@ -234,18 +241,10 @@ class PlatformOutputs:
     # Workload identity for add-ons that call the cloud, keyed by add-on name
     # ("cluster-autoscaler", "keda-operator"): ServiceAccount annotations.
     addon_identities: Mapping[str, Mapping[str, pulumi.Input[str]]] = field(default_factory=dict)
-    # The cloud scales node groups only through a cluster autoscaler (AWS managed groups).
-    needs_cluster_autoscaler: bool = False
-    # Kubernetes minor version ("1.33") when the stack file states it; the cluster
-    # autoscaler must match it.
-    kubernetes_version: str | None = None
     # Annotations that make the ingress gateway's LoadBalancer terminate TLS on port 443
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # The cloud installs the NVIDIA driver and device plugin on GPU nodes itself (GKE); a
-    # second device plugin from the add-ons would fight it.
-    provides_gpu_device_plugin: bool = False
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

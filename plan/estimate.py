@@ -242,7 +242,8 @@ class Graph:
         """Dependency URN -> whether the edge is unavoidable."""
         out: dict[str, bool] = {}
         data = {u for deps in r.property_dependencies.values() for u in deps}
-        provider = r.provider.split("::", 1)[0] if r.provider else None
+        # A provider reference is `URN::ID`, and every URN contains `::`: cut at the last.
+        provider = r.provider.rsplit("::", 1)[0] if r.provider else None
         for dep in r.dependencies:
             unavoidable_dep = dep in data
             for urn in self._custom(dep):

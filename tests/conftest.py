@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+# Before any provider SDK loads: the tests run on the plan's start-up shortcut.
+import plan  # noqa: F401  # pyright: ignore[reportUnusedImport]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

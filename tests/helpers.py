@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from components.settings import PROJECT, StackSettings
-from plan.simulator import ProgramRun, RecordedResource
+from plan import simulator
+from plan.simulator import ProgramRun, RecordedResource, run_program
 
 KEY = f"{PROJECT}:"
 
@@ -75,11 +78,46 @@ def add_t4_pool(config: dict[str, Any], balloon_replicas: int) -> None:
 
 
 @dataclass
+class Options:
+    """Resource options the recorded resources do not carry."""
+
+    custom_timeouts: dict[str, str]
+    retain_on_delete: bool
+    ignore_changes: list[str]
+
+
+@contextlib.contextmanager
+def _recording_options(into: dict[tuple[str, str], Options]) -> Iterator[None]:
+    original = simulator.RecordingMonitor.RegisterResource
+
+    def register(self: Any, request: Any) -> Any:
+        timeouts = request.customTimeouts
+        into[(request.type, request.name)] = Options(
+            custom_timeouts={
+                k: getattr(timeouts, k)
+                for k in ("create", "update", "delete")
+                if getattr(timeouts, k)
+            },
+            retain_on_delete=bool(request.retainOnDelete),
+            ignore_changes=list(request.ignoreChanges),
+        )
+        return original(self, request)
+
+    simulator.RecordingMonitor.RegisterResource = register  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        simulator.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
+
+
+@dataclass
 class StackRun:
     """An example stack's run against the simulated cloud, with what every cloud's tests read;
     each cloud's runner (tests/<cloud>/helpers.py) adds its own lookups."""
 
     run: ProgramRun
+    # (type, name) -> the options the resource was registered with.
+    options: dict[tuple[str, str], Options] = field(default_factory=dict)
 
     def one(self, typ: str, name: str | None = None) -> RecordedResource:
         return self.run.one(typ, name)
@@ -99,6 +137,9 @@ class StackRun:
     def launch(self) -> dict[str, Any]:
         return self.values["config"]["values"]["launch"]
 
+    def option(self, typ: str, name: str) -> Options:
+        return self.options[(typ, name)]
+
     def upstream(self, resource: RecordedResource) -> set[str]:
         """URNs of every resource this one waits for, directly, through inputs or parents."""
         by_urn = {r.urn: r for r in self.run.resources}
@@ -111,3 +152,12 @@ class StackRun:
             seen.add(urn)
             todo.extend(by_urn[urn].dependencies)
         return seen
+
+
+def run_stack(config: dict[str, Any], **kwargs: Any) -> StackRun:
+    """Run a stack config map (any cloud) against the simulated cloud, recording the options
+    of every resource; kwargs go to run_program (stack, existing)."""
+    options: dict[tuple[str, str], Options] = {}
+    with _recording_options(options):
+        run = run_program(config, **kwargs)
+    return StackRun(run, options)

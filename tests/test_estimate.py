@@ -3,6 +3,7 @@ chose that lengthen it are findings."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -83,3 +84,24 @@ def test_example_stacks_lose_no_time_to_ordering(stack: str) -> None:
     assert e.findings == ()
     assert e.ratio == pytest.approx(1.0)
     assert e.critical_path[-1].name == "model-engine-chart"
+
+
+def test_a_resource_waits_for_its_provider() -> None:
+    """A provider reference is `URN::ID`; the URN itself holds `::`, so the edge to the
+    provider (a cluster's kubeconfig provider) exists only when cut at the last `::`."""
+    provider_urn = "urn:pulumi:prod::model-engine-infra::pulumi:providers:kubernetes::k8s"
+    provider = res("k8s", "pulumi:providers:kubernetes")
+    provider.urn = provider_urn
+    release = res("model-engine-chart", RELEASE)
+    release.provider = f"{provider_urn}::04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    graph = est.Graph([provider, release])
+    assert graph.edges(release) == {provider_urn: True}
+
+
+def test_managed_redis_takes_its_documented_time() -> None:
+    """Azure Managed Redis is the slowest create of an Azure stack: minutes, not seconds."""
+    low, high, source = est.DURATIONS["azure-native:redisenterprise:RedisEnterprise"]
+    documented = re.search(r"(\d+)-(\d+) minutes", source)
+    assert documented is not None, source
+    assert (low, high) == (int(documented[1]) * 60, int(documented[2]) * 60)
+    assert low >= 10 * 60  # never the seconds of a cache node

@@ -1,4 +1,4 @@
-"""The provider-SDK packages that load one file at a time (components/sdk_packages.py):
+"""The provider-SDK packages that load one file at a time (plan/sdk_packages.py):
 every name resolves to what the SDK's own `__init__` binds, resource references resolve
 through them, and they stay light."""
 
@@ -15,9 +15,9 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components import sdk_packages
-from components.sdk_packages import LIGHT, SMALL, SdkPackage
 from components.settings import PROJECT
+from plan import sdk_packages
+from plan.sdk_packages import LIGHT, SMALL, SdkPackage
 from plan.simulator import run_program
 from tests.conftest import ROOT, stack_file
 
@@ -29,7 +29,7 @@ DESCRIBE = """
 import importlib, json, sys, types
 light = sys.argv[1] == "light"
 if light:
-    import components
+    import plan
 out = {}
 for name in sys.argv[2:]:
     importlib.import_module(name.split(".")[0])
@@ -199,8 +199,8 @@ def test_subpackages_functions_outputs_and_errors_behave_as_before() -> None:
 
 ISOLATED = """
 import sys
-import components
-from components.sdk_packages import LIGHT, SdkPackage
+import plan
+from plan.sdk_packages import LIGHT, SdkPackage
 loaded = [n for n, m in sys.modules.items() if n.split(".")[0] in LIGHT]
 assert all(isinstance(sys.modules[n], SdkPackage) for n in loaded), loaded  # nothing ran
 import pulumi_kubernetes as k8s
@@ -236,3 +236,24 @@ def test_a_package_loaded_before_install_stays_as_it_is() -> None:
     assert not isinstance(aws.sqs, SdkPackage)
     # An installed one is reported, and installing again changes nothing.
     assert set(sdk_packages.install()) == set(PACKAGES)
+
+
+REAL_RUN = """
+import sys
+import components.program
+import components.aws.platform, components.azure.platform, components.gcp.platform
+import pulumi_aws.ec2, pulumi_kubernetes.core.v1
+assert "plan" not in sys.modules and "plan.sdk_packages" not in sys.modules
+shortcut = [n for n, m in sys.modules.items() if type(m).__name__ == "SdkPackage"]
+assert not shortcut, shortcut
+print("ok")
+"""
+
+
+def test_a_real_run_loads_the_sdks_as_shipped() -> None:
+    """What `pulumi up` runs (__main__.py imports components, never plan) leaves every SDK
+    package ordinary: the shortcut is the plan's and the tests', not the deployment's."""
+    done = subprocess.run(
+        [sys.executable, "-c", REAL_RUN], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.existing import platform as existing
+from components.existing import facts as existing
 from components.model_engine import capabilities, guards
 from components.model_engine import chart_facts as cf
 from components.model_engine.derive import SecretRefs, derive
@@ -38,7 +38,7 @@ def run(existing_config: dict[str, Any]) -> ProgramRun:
 
 def _values(settings: StackSettings) -> Values:
     pools = existing.gpu_pools(settings)
-    return derive(existing.facts(settings), settings, pools, SecretRefs(database="db"))
+    return derive(existing.preview_facts(settings), settings, pools, SecretRefs(database="db"))
 
 
 def _guard_errors(values: Values, settings: StackSettings) -> dict[str, str]:
@@ -228,7 +228,7 @@ def test_unsafe_database_password_is_refused_without_echo(
     )
     try:
         with pytest.raises(SettingsError) as e:
-            existing.check_secrets(settings)
+            existing.check(settings)
     finally:
         pulumi.runtime.set_all_config({}, [])
     assert "databasePassword" in str(e.value)
@@ -241,7 +241,7 @@ def test_url_safe_database_password_passes(existing_config: dict[str, Any]) -> N
         {f"{PROJECT}:databasePassword": "Abc.def_ghi~jkl-123"}, [f"{PROJECT}:databasePassword"]
     )
     try:
-        existing.check_secrets(settings)
+        existing.check(settings)
     finally:
         pulumi.runtime.set_all_config({}, [])
 

@@ -34,6 +34,7 @@ from components.addons.nvidia import kind as nvidia_kind
 from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
 from components.contract import GpuNodePool, PlatformOutputs
 from components.isolation import psa
+from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 
@@ -51,6 +52,8 @@ BASELINE = psa.labels("baseline", "restricted")
 class ClusterAddonsArgs:
     settings: StackSettings
     platform: PlatformOutputs
+    # What the platform declares before anything exists (the preflight read the same).
+    traits: Platform
 
 
 def named_prometheus(
@@ -79,17 +82,26 @@ def prometheus_address(
     return named_prometheus(settings, platform_address)
 
 
+def _wanted(enabled: bool | None, component: str, traits: Platform) -> bool:
+    """An add-on the managed cluster may already run: installed unless it does (None), or
+    as the stack says (`check` refuses turning on what the cluster runs)."""
+    if enabled is None:
+        return component not in traits.managed_components
+    return enabled
+
+
 def planned(
     settings: StackSettings,
     platform_prometheus: pulumi.Input[str] | None,
-    needs_cluster_autoscaler: bool = False,
-    provides_gpu_device_plugin: bool = False,
+    traits: Platform,
     has_gpu_pools: bool = True,
 ) -> dict[str, list[str]]:
-    """Add-ons to install -> the namespaces each one puts objects in. A cloud that installs
-    the NVIDIA driver and device plugin itself (GKE) gets neither the device plugin nor the
-    GPU operator: two plugins would both register nvidia.com/gpu. A stack without GPU pools
-    (CPU endpoints only) gets neither: nothing would run them."""
+    """Add-ons to install -> the namespaces each one puts objects in. A cloud that runs a
+    component itself (managed_components: GKE's device plugin, AKS's and GKE's
+    metrics-server) does not get a second one: two device plugins would both register
+    nvidia.com/gpu, and the cluster's addon manager re-creates its own metrics-server over a
+    Helm release's. A stack without GPU pools (CPU endpoints only) gets no device plugin:
+    nothing would run it."""
     a = settings.addons
     plan: dict[str, list[str]] = {}
     if a.istio.enabled:
@@ -100,15 +112,15 @@ def planned(
         plan["prometheus"] = [a.prometheus.namespace]
     if a.prometheus_adapter.enabled:
         plan["prometheus-adapter"] = [a.prometheus_adapter.namespace]
-    if a.nvidia.enabled and has_gpu_pools and not provides_gpu_device_plugin:
+    if _wanted(a.nvidia.enabled, GPU_DEVICE_PLUGIN, traits) and has_gpu_pools:
         plan["nvidia"] = [a.nvidia.namespace]
-    if a.cluster_autoscaler.enabled and needs_cluster_autoscaler:
+    if a.cluster_autoscaler.enabled and traits.needs_cluster_autoscaler:
         plan["cluster-autoscaler"] = [a.cluster_autoscaler.namespace]
     if installs_vpa(settings):
         plan["vpa"] = [a.vpa.namespace]
     if a.lws.enabled:
         plan["lws"] = [a.lws.namespace]
-    if a.metrics_server.enabled:
+    if _wanted(a.metrics_server.enabled, METRICS_SERVER, traits):
         plan["metrics-server"] = [a.metrics_server.namespace]
     return plan
 
@@ -122,24 +134,36 @@ def namespaces_to_create(settings: StackSettings, plan: dict[str, list[str]]) ->
     return [ns for ns in wanted if ns not in existing]
 
 
+# The stack key that turns each add-on a managed cluster may run on or off.
+MANAGEABLE_KEYS = {METRICS_SERVER: "metricsServer", GPU_DEVICE_PLUGIN: "nvidia"}
+
+
+def managed_conflicts(settings: StackSettings, traits: Platform) -> list[str]:
+    """Add-ons the stack turns on although the managed cluster runs them already."""
+    enabled = {
+        METRICS_SERVER: settings.addons.metrics_server.enabled,
+        GPU_DEVICE_PLUGIN: settings.addons.nvidia.enabled,
+    }
+    return [
+        f"{PROJECT}:addons.{MANAGEABLE_KEYS[c]}.enabled: {traits.cloud} runs its own {c} on "
+        "every cluster (its addon manager re-creates it, and Helm refuses objects another "
+        f"owner created); a second one would collide with it. Remove the key (or set it to "
+        "false): the cluster's own serves the model-engine"
+        for c in sorted(traits.managed_components)
+        if enabled[c]
+    ]
+
+
 def check(
     settings: StackSettings,
+    traits: Platform,
     platform_prometheus: pulumi.Input[str] | None,
     gpu_pools: Sequence[GpuNodePool],
-    needs_cluster_autoscaler: bool = False,
-    kubernetes_version: str | None = None,
-    provides_gpu_device_plugin: bool = False,
 ) -> None:
     """Everything about the add-ons that the stack file alone shows to be wrong. The program
     calls it once, before the first resource exists."""
-    plan = planned(
-        settings,
-        platform_prometheus,
-        needs_cluster_autoscaler,
-        provides_gpu_device_plugin,
-        has_gpu_pools=bool(gpu_pools),
-    )
-    problems: list[str] = []
+    plan = planned(settings, platform_prometheus, traits, has_gpu_pools=bool(gpu_pools))
+    problems: list[str] = managed_conflicts(settings, traits)
     ours = {settings.namespaces.release, settings.namespaces.endpoints}
     for addon, names in plan.items():
         for ns in sorted(set(names) & ours):
@@ -167,7 +191,7 @@ def check(
             problems += e.problems
     if "cluster-autoscaler" in plan:
         try:
-            autoscaler_image_tag(settings, kubernetes_version)
+            autoscaler_image_tag(settings, traits.kubernetes_version(settings))
         except SettingsError as e:
             problems += e.problems
     if problems:
@@ -193,12 +217,11 @@ class ClusterAddons(pulumi.ComponentResource):
     ):
         super().__init__("model-engine-infra:addons:ClusterAddons", name, None, opts)
         # The stack was judged by `check` (components/program.py) before any resource existed.
-        settings, platform = args.settings, args.platform
+        settings, platform, traits = args.settings, args.platform, args.traits
         plan = planned(
             settings,
             platform.facts.prometheus_address,
-            platform.needs_cluster_autoscaler,
-            platform.provides_gpu_device_plugin,
+            traits,
             has_gpu_pools=bool(platform.gpu_pools),
         )
 
@@ -217,7 +240,9 @@ class ClusterAddons(pulumi.ComponentResource):
             )
             for ns in namespaces_to_create(settings, plan)
         }
-        ctx = AddonContext(settings=settings, platform=platform, namespaces=self.namespaces)
+        ctx = AddonContext(
+            settings=settings, platform=platform, traits=traits, namespaces=self.namespaces
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         if "istio" in plan:
@@ -263,7 +288,7 @@ class ClusterAddons(pulumi.ComponentResource):
     def _chart_dependencies(
         self, settings: StackSettings, platform: PlatformOutputs
     ) -> list[pulumi.Resource]:
-        """Add-ons whose CRDs the chart renders at install (TEMPLATE_FACTS §4)."""
+        """Add-ons whose CRDs the chart renders at install: the chart's templates use them."""
         deps: list[pulumi.Resource] = []
         # The chart writes its Telemetry and WasmPlugin into istio-system.
         if istio.ISTIO_NAMESPACE in self.namespaces:

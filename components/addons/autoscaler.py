@@ -73,7 +73,9 @@ def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
             "skip-nodes-with-system-pods": False,
         },
     }
-    values["image"] = {"tag": autoscaler_image_tag(ctx.settings, ctx.platform.kubernetes_version)}
+    values["image"] = {
+        "tag": autoscaler_image_tag(ctx.settings, ctx.traits.kubernetes_version(ctx.settings))
+    }
     return values
 
 

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from components.addons import versions
 from components.addons.versions import RELEASE_TIMEOUT
 from components.contract import PlatformOutputs
+from components.platform import Platform
 from components.settings import StackSettings
 from components.settings_base import deep_merge
 
@@ -20,6 +21,7 @@ from components.settings_base import deep_merge
 class AddonContext:
     settings: StackSettings
     platform: PlatformOutputs
+    traits: Platform
     # Namespaces ClusterAddons created, by name; a name missing here already exists.
     namespaces: Mapping[str, k8s.core.v1.Namespace]
 

@@ -120,7 +120,8 @@ class NvidiaAddon(Model):
     """NVIDIA device plugin, or the GPU operator with its MIG manager when a pool uses a MIG
     accelerator (`mode: auto`). `values` apply to whichever chart is installed."""
 
-    enabled: bool = True
+    # None: installed unless the managed cluster runs its own (GKE); true there is refused.
+    enabled: bool | None = None
     mode: Literal["auto", "device-plugin", "gpu-operator"] = "auto"
     namespace: str = "nvidia"
     device_plugin_version: str | None = None
@@ -162,9 +163,12 @@ class LwsAddon(_Addon):
     _ns = field_validator("namespace")(dns_label)
 
 
-class MetricsServerAddon(_Addon):
-    """Turn off where the cluster ships one (GKE, AKS, EKS with the add-on)."""
+class MetricsServerAddon(_Chart):
+    """Installed unless the managed cluster runs its own (AKS, GKE); turn off where another
+    one runs already (an existing cluster, EKS with the add-on)."""
 
+    # None: installed unless the managed cluster runs its own; true there is refused.
+    enabled: bool | None = None
     namespace: str = "kube-system"
 
     _ns = field_validator("namespace")(dns_label)

@@ -406,7 +406,7 @@ class ManagedAddons(pulumi.ComponentResource):
             "vpc-cni",
             service_account_role_arn=self.cni_role.arn,
             depends_on=[attachment],
-            configuration_values=json.dumps(VPC_CNI_CONFIGURATION),
+            configuration_values=json.dumps(VPC_CNI_CONFIGURATION, separators=(",", ":")),
         )
         self.kube_proxy = self._addon("kube-proxy")
         self.register_outputs({"versions": dict(self._versions)})

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-T = TypeVar("T")
+# Shared by every cloud package; re-exported for the modules of this one.
+from components.naming import base_name as base_name
+from components.naming import child as child
+from components.naming import lift as lift
+from components.naming import stateful as stateful
+from components.naming import trim_name as trim_name
 
 # Tags every AWS resource carries (besides the operator's); the provider adds them.
 PART_OF_TAG = "model-engine"
@@ -22,28 +26,6 @@ RDS_TIMEOUTS = pulumi.CustomTimeouts(create="120m", update="180m", delete="120m"
 ELASTICACHE_TIMEOUTS = pulumi.CustomTimeouts(create="120m", update="180m", delete="90m")
 EKS_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
 NODE_GROUP_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="120m", delete="60m")
-
-
-def base_name(environment: str) -> str:
-    """The physical name stem of this deployment's AWS resources."""
-    return f"model-engine-{environment}"
-
-
-def trim_name(name: str, limit: int) -> str:
-    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
-    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
-
-
-def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, **kwargs)
-
-
-def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
-    """Options for stateful resources: protected and kept on delete unless the operator opts
-    out with `protect: false`."""
-    return pulumi.ResourceOptions(
-        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
-    )
 
 
 # Days Secrets Manager keeps a deleted secret. With `protect: false` the operator means to
@@ -59,17 +41,6 @@ def final_snapshot_suffix(parent: pulumi.Resource, name: str) -> pulumi.Output[s
     """A suffix unique to this stack's life: a re-created stack's final snapshot never
     collides with the one its predecessor left behind."""
     return random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child(parent)).hex
-
-
-def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
-    """fn(*args) on plain values, or an Output of it when any argument is an Output.
-
-    The preview facts (placeholders) and the real facts (Outputs) go through the same
-    functions, so what the preview shows is what the deploy computes.
-    """
-    if any(isinstance(a, pulumi.Output) for a in args):
-        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
-    return fn(*args)
 
 
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> str:

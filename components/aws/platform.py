@@ -8,16 +8,11 @@ region, partition); the stack file holds only choices.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators, contract
+from components import accelerators
 from components.addons import identities as addon_ids
-from components.aws import settings as aws_settings
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
     BlockStorage,
@@ -27,387 +22,36 @@ from components.aws.cluster import (
     ManagedAddons,
     ManagedAddonsArgs,
 )
-from components.aws.common import PART_OF_TAG, base_name, lift, policy_document, stateful, trim_name
+from components.aws.common import PART_OF_TAG, base_name, lift, stateful
 from components.aws.database import Database, DatabaseArgs
+from components.aws.facts import (
+    CLOUD_PROVIDER,
+    ROLE_ANNOTATION,
+    FactSources,
+    Names,
+    _cfg,
+    build_facts,
+    data_key_policy,
+    gateway_tls_annotations,
+    gpu_pools,
+    registry_prefix,
+)
 from components.aws.identity import (
-    INFERENCE_SERVICE_ACCOUNT,
-    SQS_ACTIONS,
     Identity,
     IdentityArgs,
 )
 from components.aws.network import Network, NetworkArgs
 from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
-from components.aws.registry import Registry, RegistryArgs, repository_names
+from components.aws.registry import Registry, RegistryArgs
 from components.aws.storage import (
     Storage,
     StorageArgs,
-    fine_tune_repository,
-    fine_tuned_weights_prefix,
 )
 from components.contract import (
-    DEFERRED_MARKER,
-    Broker,
     Credentials,
-    GpuNodePool,
-    Identities,
-    ObjectStorage,
-    PlatformFacts,
     PlatformOutputs,
-    Taint,
 )
-from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
-
-CLOUD_PROVIDER = "aws"
-BROKER = "sqs"
-ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
-# The GPU nodes' taint; its value lets the autoscaler's node-template tag read true:NoSchedule.
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
-# Tags the server puts on each endpoint queue.
-QUEUE_TAGS = {
-    "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",
-    "Spellbook-Serve-Endpoint-Name": "${endpoint_name}",
-    "Spellbook-Serve-Endpoint-Created-By": "${endpoint_created_by}",
-}
-
-
-def _cfg(settings: StackSettings) -> aws_settings.AwsSettings:
-    assert settings.aws is not None, "settings validation requires the aws block"
-    return settings.aws
-
-
-@dataclass(frozen=True)
-class Names:
-    """Physical names, derived from the environment (or the operator's explicit choice)."""
-
-    cluster: str
-    database: str
-    redis: str
-    database_secret: str
-    cache_url_secret: str
-    keda_secret: str
-
-    @classmethod
-    def of(cls, settings: StackSettings) -> Names:
-        cfg = _cfg(settings)
-        base = base_name(settings.environment)
-        return cls(
-            cluster=cfg.cluster.existing_cluster_name or cfg.cluster.name or base,
-            database=trim_name(base, 63),
-            redis=trim_name(base, 40),
-            database_secret=f"{base}/database",
-            cache_url_secret=f"{base}/redis-cache-url",
-            keda_secret=f"{base}/redis-keda",
-        )
-
-
-# ---------------------------------------------------------------------------------------
-# What the stack file alone decides
-
-
-# In-tree AWS load balancer annotations for TLS termination at the NLB (ACM certificate).
-SSL_CERT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
-SSL_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
-
-
-def gateway_tls_annotations(settings: StackSettings) -> dict[str, str]:
-    arn = _cfg(settings).gateway_certificate_arn
-    if arn is None:
-        return {}
-    return {SSL_CERT_ANNOTATION: arn, SSL_PORTS_ANNOTATION: "443"}
-
-
-def check(settings: StackSettings) -> None:
-    """GPU pools must name an instance type that carries their accelerator on AWS; TLS at
-    the gateway and the chart's host prefix agree."""
-    problems: list[str] = []
-    tls = _cfg(settings).gateway_certificate_arn is not None
-    prefix = settings.istio.host_prefix
-    if tls and prefix != "https://":
-        problems.append(
-            f"{PROJECT}:istio.hostPrefix: aws.gatewayCertificateArn terminates TLS at the "
-            f"gateway, so the gateway URLs it exports must be https:// (is {prefix})"
-        )
-    for i, pool in enumerate(settings.gpu.pools):
-        key = f"{PROJECT}:gpu.pools[{i}]"
-        if pool.max_size < 1:
-            problems.append(
-                f"{key}.maxSize: an EKS managed node group needs maxSize of at least 1; set "
-                "maxSize: 1 or more (minSize: 0 already lets the pool idle at zero nodes), or "
-                "remove the pool"
-            )
-        problems += accelerators.pool_problems(
-            pool,
-            CLOUD_PROVIDER,
-            key,
-            "instance type",
-            absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
-            foreign=f"does not carry {pool.accelerator}",
-        )
-        fitted = accelerators.node_gpus(pool, CLOUD_PROVIDER)
-        if fitted is None or pool.balloon_gpus > fitted[1]:
-            continue
-        itype, gpus = fitted
-        needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
-        present = pool.min_size if pool.desired_size is None else pool.desired_size
-        if needed > present:
-            problems.append(
-                f"{key}.minSize: balloonReplicas {pool.balloon_replicas} needs {needed} "
-                f"{itype} node(s) at install, but the pool starts with {present}; the chart's "
-                "Release waits for every balloon pod to run and would wait for GPU capacity "
-                "(and quota) the account may not have, then roll back after its timeout. Set "
-                f"minSize (or desiredSize) to {needed}, or balloonReplicas: 0"
-            )
-    registry = _cfg(settings).registry
-    if settings.chart.install and registry.upstream is None and not registry.images_pushed:
-        problems.append(
-            f"{PROJECT}:aws.registry.upstream: the model-engine cacher reads the newest image of "
-            f"{repository_names(registry)[CACHER_LATEST_TAG_REPOSITORY]} when it starts and "
-            "crash-loops while that repository is empty, so the install would time out. Name the "
-            "registry your inference images come from (aws.registry.upstream, filled through an "
-            "ECR pull-through cache), or create the repositories first (chart.install: false), "
-            "copy the images (`python -m plan` prints the commands), then set "
-            "aws.registry.imagesPushed: true and chart.install: true"
-        )
-    if problems:
-        raise SettingsError(problems)
-
-
-def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
-    """Nodes the balloons of a pool occupy.
-
-    Helm's wait (the Release is atomic, so it always waits) counts a Deployment ready only
-    when its ready replicas reach spec.replicas minus maxUnavailable, and the chart's balloon
-    Deployments keep the default 25% rounded down, i.e. 0 for a few replicas: every balloon
-    pod must run. A balloon on a pool that starts at zero nodes stays Pending until the
-    cluster autoscaler gets a GPU instance, which a new account may have no quota for. So a
-    pool keeps warm only nodes it starts with: the node group, not the Release, then reports
-    a launch failure, with AWS's reason.
-    """
-    per_node = gpus_per_node // balloon_gpus
-    return -(-replicas // per_node) if replicas else 0
-
-
-def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
-    """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
-
-
-def kubernetes_version(settings: StackSettings) -> str:
-    """The cluster's minor version: the one a new cluster is created with, or the one the
-    stack states for an existing cluster (aws.cluster.version)."""
-    return _cfg(settings).cluster.version
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
-
-
-# ---------------------------------------------------------------------------------------
-# Facts: the same functions build them from placeholders (preview) and Outputs (deploy)
-
-
-def data_key_policy(partition: str, account: str) -> str:
-    """The platform key's policy: the account administers and uses it through IAM (the
-    default policy), and EC2 Auto Scaling's service-linked role may use it, which encrypted
-    node root volumes need ("Required AWS KMS key policy for use with encrypted volumes",
-    EC2 Auto Scaling User Guide). The role is matched by aws:PrincipalArn so that the policy
-    is valid in an account where Auto Scaling has not created that role yet."""
-    root = f"arn:{partition}:iam::{account}:root"
-    asg_role = (
-        f"arn:{partition}:iam::{account}:role/aws-service-role/"
-        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    )
-    only_asg = {"StringEquals": {"aws:PrincipalArn": asg_role, "kms:CallerAccount": account}}
-    return policy_document(
-        [
-            {
-                "Sid": "AccountAdministersAndUsesThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "AutoScalingUsesForNodeVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": [
-                    "kms:Decrypt",
-                    "kms:DescribeKey",
-                    "kms:Encrypt",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
-                "Resource": "*",
-                "Condition": only_asg,
-            },
-            {
-                "Sid": "AutoScalingGrantsForNodeVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": "kms:CreateGrant",
-                "Resource": "*",
-                "Condition": {**only_asg, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-        ]
-    )
-
-
-def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
-    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
-
-
-def queue_policy_template(partition: str, region: str, account: str, role_arn: str) -> str:
-    """Policy the server puts on each queue it creates; ${queue_name} is filled per queue."""
-    queue = f"arn:{partition}:sqs:{region}:{account}:" + "${queue_name}"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Id": "__default_policy_ID",
-            "Statement": [
-                {
-                    "Sid": "__owner_statement",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "sqs:*",
-                    "Resource": queue,
-                },
-                {
-                    "Sid": "ModelEngine",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": role_arn},
-                    "Action": list(SQS_ACTIONS),
-                    "Resource": queue,
-                },
-            ],
-        }
-    )
-
-
-def queue_tag_template() -> str:
-    return json.dumps(QUEUE_TAGS)
-
-
-@dataclass(frozen=True)
-class FactSources:
-    """Where each fact comes from: plain placeholders before deploy, Outputs during it."""
-
-    cluster_name: pulumi.Input[str]
-    region: pulumi.Input[str]
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    dns_suffix: pulumi.Input[str]
-    repositories: Mapping[str, pulumi.Input[str]]
-    database_host: pulumi.Input[str]
-    database_port: pulumi.Input[int]
-    database_secret_name: pulumi.Input[str] | None
-    cache_host: pulumi.Input[str]
-    cache_url_secret_name: pulumi.Input[str]
-    keda_secret_name: pulumi.Input[str]
-    bucket: pulumi.Input[str]
-    role_arn: pulumi.Input[str]
-    inference_role_arn: pulumi.Input[str]
-    image_builder_role_arn: pulumi.Input[str]
-
-
-def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
-    db = _cfg(settings).database
-    role = {ROLE_ANNOTATION: src.role_arn}
-    return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
-        cluster_name=src.cluster_name,
-        region=src.region,
-        account_id=src.account_id,
-        registry=contract.Registry(
-            prefix=lift(registry_prefix, src.account_id, src.region, src.dns_suffix),
-            repositories=dict(src.repositories),
-        ),
-        database=contract.Database(
-            host=src.database_host,
-            port=src.database_port,
-            name=db.name,
-            user=db.user,
-            ssl_mode="require",
-            cloud_secret_name=src.database_secret_name,
-        ),
-        cache=contract.Cache(
-            host=src.cache_host,
-            port=6379,
-            tls=True,
-            auth=True,
-            cache_url_secret_name=src.cache_url_secret_name,
-            keda_secret_name=src.keda_secret_name,
-        ),
-        broker=Broker(
-            kind=BROKER,
-            sqs_queue_policy_template=lift(
-                queue_policy_template, src.partition, src.region, src.account_id, src.role_arn
-            ),
-            sqs_queue_tag_template=queue_tag_template(),
-        ),
-        storage=ObjectStorage(
-            bucket=src.bucket,
-            fine_tune_repository=lift(fine_tune_repository, src.bucket),
-            fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
-        ),
-        identities=Identities(
-            control_plane=dict(role),
-            inference={ROLE_ANNOTATION: src.inference_role_arn},
-            inference_service_account=INFERENCE_SERVICE_ACCOUNT,
-            image_builder={ROLE_ANNOTATION: src.image_builder_role_arn},
-            aws_role_arn=src.role_arn,
-        ),
-        prometheus_address=settings.prometheus_address,
-        # Every control-plane pod needs the region (SQS queues, Secrets Manager, ECR).
-        env={"AWS_REGION": src.region},
-    )
-
-
-def _unknown(what: str) -> str:
-    return f"{DEFERRED_MARKER}aws {what}>"
-
-
-def _partition_of(region: str) -> tuple[str, str]:
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    return "aws", "amazonaws.com"
-
-
-def preview_facts(settings: StackSettings) -> PlatformFacts:
-    """The facts before any resource exists: known values plain, the rest placeholders."""
-    cfg = _cfg(settings)
-    names = Names.of(settings)
-    partition, dns_suffix = _partition_of(cfg.region)
-    account = _unknown("account id")
-    bucket = cfg.storage.bucket_name or _unknown("s3 bucket name")
-    return build_facts(
-        settings,
-        FactSources(
-            cluster_name=names.cluster,
-            region=cfg.region,
-            account_id=account,
-            partition=partition,
-            dns_suffix=dns_suffix,
-            repositories=repository_names(cfg.registry),
-            database_host=_unknown("rds address"),
-            database_port=5432,
-            database_secret_name=(
-                names.database_secret if cfg.database.use_secrets_manager_route else None
-            ),
-            cache_host=_unknown("elasticache primary endpoint"),
-            cache_url_secret_name=names.cache_url_secret,
-            keda_secret_name=names.keda_secret,
-            bucket=bucket,
-            role_arn=_unknown("model-engine role arn"),
-            inference_role_arn=_unknown("inference role arn"),
-            image_builder_role_arn=_unknown("image-builder role arn"),
-        ),
-    )
-
+from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
 # The component
@@ -424,10 +68,9 @@ class AwsPlatform(pulumi.ComponentResource):
     storage: Storage
     identity: Identity
 
-    def __init__(
-        self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Platform", name, None, opts)
+        settings = args.settings
         cfg = _cfg(settings)
         names = Names.of(settings)
         protect = settings.protect
@@ -680,9 +323,6 @@ class AwsPlatform(pulumi.ComponentResource):
                     ROLE_ANNOTATION: self.identity.cluster_autoscaler_role.arn
                 },
             },
-            # Managed node groups grow (and start from zero) only through the autoscaler.
-            needs_cluster_autoscaler=True,
-            kubernetes_version=kubernetes_version(settings),
             gateway_tls_annotations=gateway_tls_annotations(settings),
         )
         self.register_outputs(

@@ -18,14 +18,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components import accelerators
 from components.aws import settings as aws_settings
 from components.aws.common import child, policy_document, stateful
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.warm_up import pull_container, warm_up_job
 
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
-# Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
-WARMUP_NAMESPACE = "default"
 
 
 def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:
@@ -197,40 +195,18 @@ class Registry(pulumi.ComponentResource):
             return
         names = repository_names(cfg)
         containers = [
-            k8s.core.v1.ContainerArgs(
-                name=f"{key.removesuffix('_repository').replace('_', '-')}-{i}",
-                image=pulumi.Output.concat(args.registry_host, "/", names[key], ":", tag),
-                # Pulling is the point; the image's own entrypoint never runs.
-                command=["/bin/sh", "-c", "exit 0"],
-                resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "10m", "memory": "16Mi"}
-                ),
+            pull_container(
+                f"{key.removesuffix('_repository').replace('_', '-')}-{i}",
+                pulumi.Output.concat(args.registry_host, "/", names[key], ":", tag),
             )
             for key, tags in sorted(upstream.warm.items())
             for i, tag in enumerate(tags)
         ]
-        job = k8s.batch.v1.Job(
+        job = warm_up_job(
             f"{name}-warm-up",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                namespace=WARMUP_NAMESPACE,
-                labels={"app.kubernetes.io/part-of": "model-engine"},
-            ),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=3,
-                # Large inference images take minutes to pull; a missing tag fails fast.
-                active_deadline_seconds=3600,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="Never",
-                        node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
-                        containers=containers,
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                provider=args.kubernetes_provider,
-                depends_on=[rule, template, *policies, *args.nodes],
-            ),
+            containers,
+            parent=self,
+            provider=args.kubernetes_provider,
+            depends_on=[rule, template, *policies, *args.nodes],
         )
         self.ready.append(job)

@@ -18,7 +18,7 @@ from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
-from components.azure.common import LONG_TIMEOUTS, child, grant, stateful
+from components.azure.common import LONG_TIMEOUTS, child, grant, stateful, trim_name
 
 SYSTEM_POOL = "system"
 AUTOSCALER_PROFILE = containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
@@ -31,6 +31,9 @@ AUTOSCALER_PROFILE = containerservice.ManagedClusterPropertiesAutoScalerProfileA
 
 def decode_kubeconfig(value: str) -> str:
     return base64.b64decode(value).decode()
+
+
+DNS_PREFIX_LIMIT = 54
 
 
 @dataclass
@@ -66,7 +69,8 @@ class Cluster(pulumi.ComponentResource):
             resource_name_=args.name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            dns_prefix=args.name,
+            # The API server's DNS label: 1-54 characters, where the cluster name may have 63.
+            dns_prefix=trim_name(args.name, DNS_PREFIX_LIMIT),
             kubernetes_version=cfg.version,
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cfg.tier),
             identity=containerservice.ManagedClusterIdentityArgs(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import pulumi
 from pulumi_azure_native import authorization
 
-T = TypeVar("T")
+# Shared by every cloud package; re-exported for the modules of this one.
+from components.naming import base_name as base_name
+from components.naming import child as child
+from components.naming import lift as lift
+from components.naming import stateful as stateful
+from components.naming import trim_name as trim_name
 
 PART_OF_TAG = "model-engine"
 
@@ -33,10 +36,6 @@ _ASSIGNMENT_NAMESPACE = uuid.UUID("6f1d3c2e-8b1a-5e0c-9a47-6d2b1f0e4c11")
 LONG_TIMEOUTS = pulumi.CustomTimeouts(create="90m", update="120m", delete="90m")
 
 
-def base_name(environment: str) -> str:
-    return f"model-engine-{environment}"
-
-
 def unique_suffix(subscription_id: str, resource_group: str, environment: str) -> str:
     """Eight hex digits that make globally unique names (storage, registry, vault, ...)
     stable for one deployment and different across subscriptions."""
@@ -46,29 +45,6 @@ def unique_suffix(subscription_id: str, resource_group: str, environment: str) -
 
 def alnum(value: str, limit: int) -> str:
     return re.sub(r"[^a-z0-9]", "", value.lower())[:limit]
-
-
-def trim_name(name: str, limit: int) -> str:
-    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
-    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
-
-
-def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, **kwargs)
-
-
-def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
-    """Stateful resources: protected and kept on delete unless the stack sets protect: false."""
-    return pulumi.ResourceOptions(
-        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
-    )
-
-
-def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
-    """fn(*args) on plain values, or an Output of it when any argument is an Output."""
-    if any(isinstance(a, pulumi.Output) for a in args):
-        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
-    return fn(*args)
 
 
 def role_definition_id(subscription_id: str, role: str) -> str:

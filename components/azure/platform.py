@@ -10,302 +10,48 @@ Every fact the chart needs comes from a resource output or the deployer's client
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import pulumi
 from pulumi_azure_native import authorization
 
-from components import accelerators, contract
+from components import accelerators
 from components.addons import identities as addon_ids
-from components.azure import settings as az
 from components.azure.broker import Broker, BrokerArgs
 from components.azure.cache import Cache, CacheArgs
-from components.azure.cluster import SYSTEM_POOL, Cluster, ClusterArgs
+from components.azure.cluster import Cluster, ClusterArgs
 from components.azure.common import (
     PART_OF_TAG,
-    alnum,
     base_name,
     grant,
-    lift,
     trim_name,
     unique_suffix,
 )
 from components.azure.database import Database, DatabaseArgs
-from components.azure.identity import Grant, Identity, IdentityArgs, subject
+from components.azure.facts import (
+    CLIENT_ID_ANNOTATION,
+    CLOUD_PROVIDER,
+    FactSources,
+    Names,
+    _cfg,
+    build_facts,
+    control_plane_subjects,
+    gpu_pools,
+    inference_subjects,
+    private_services,
+)
+from components.azure.identity import Grant, Identity, IdentityArgs
 from components.azure.network import Network, NetworkArgs
-from components.azure.node_pools import CPU_POOL, GpuPoolSpec, NodePools, NodePoolsArgs, pool_name
-from components.azure.registry import Registry, RegistryArgs, repository_names
+from components.azure.node_pools import GpuPoolSpec, NodePools, NodePoolsArgs
+from components.azure.registry import Registry, RegistryArgs
 from components.azure.storage import (
     Storage,
     StorageArgs,
-    fine_tune_repository,
-    fine_tuned_weights_prefix,
 )
 from components.azure.vault import DATABASE_PASSWORD_SECRET, Vault, VaultArgs
 from components.contract import (
-    DEFERRED_MARKER,
-    AzureFacts,
     Credentials,
-    GpuNodePool,
-    Identities,
-    ObjectStorage,
-    PlatformFacts,
     PlatformOutputs,
-    Taint,
 )
-from components.contract import (
-    Broker as BrokerFacts,
-)
-from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
-
-CLOUD_PROVIDER = "azure"
-BROKER = "servicebus"
-CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
-# Managed Redis serves TLS on 10000.
-REDIS_PORT = 10000
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "true")
-# Pools the program names itself.
-RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
-
-
-def _cfg(settings: StackSettings) -> az.AzureSettings:
-    assert settings.azure is not None, "settings validation requires the azure block"
-    return settings.azure
-
-
-@dataclass(frozen=True)
-class Names:
-    """Physical names. Globally unique ones (DNS names, storage, registry, vault) carry a
-    suffix derived from subscription, resource group and environment; `suffix` is an
-    Output during deploy and a placeholder before it."""
-
-    resource_group: str
-    cluster: str
-    control_plane_identity: str
-    inference_identity: str
-    suffix: pulumi.Input[str]
-    cfg: az.AzureSettings
-    environment: str
-
-    @classmethod
-    def of(cls, settings: StackSettings, suffix: pulumi.Input[str]) -> Names:
-        cfg = _cfg(settings)
-        base = base_name(settings.environment)
-        return cls(
-            resource_group=cfg.resource_group.name or f"rg-{base}",
-            cluster=cfg.cluster.name or trim_name(base, 63),
-            control_plane_identity=f"{base}-control-plane",
-            inference_identity=f"{base}-inference",
-            suffix=suffix,
-            cfg=cfg,
-            environment=settings.environment,
-        )
-
-    def _unique(self, fn) -> pulumi.Input[str]:  # type: ignore[no-untyped-def]
-        return lift(fn, self.suffix)
-
-    @property
-    def storage_account(self) -> pulumi.Input[str]:
-        if self.cfg.storage.account_name:
-            return self.cfg.storage.account_name
-        env = alnum(self.environment, 12)
-        return self._unique(lambda s: f"me{env}{s}")
-
-    @property
-    def registry(self) -> pulumi.Input[str]:
-        if self.cfg.registry.name:
-            return self.cfg.registry.name
-        env = alnum(self.environment, 30)
-        return self._unique(lambda s: f"modelengine{env}{s}")
-
-    @property
-    def key_vault(self) -> pulumi.Input[str]:
-        if self.cfg.key_vault.name:
-            return self.cfg.key_vault.name
-        env = trim_name(self.environment, 11)
-        return self._unique(lambda s: f"kv-{env}-{s}")
-
-    def dns(self, limit: int) -> pulumi.Input[str]:
-        """Redis cluster, Service Bus namespace, PostgreSQL server: DNS labels."""
-        stem = trim_name(base_name(self.environment), limit - 9)
-        return self._unique(lambda s: f"{stem}-{s}")
-
-
-# ---------------------------------------------------------------------------------------
-# What the stack file alone decides
-
-
-def check(settings: StackSettings) -> None:
-    """GPU pools must name a VM size that carries their accelerator on Azure, and fit AKS's
-    pool naming."""
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    for i, pool in enumerate(settings.gpu.pools):
-        key = f"{PROJECT}:gpu.pools[{i}]"
-        aks_name = pool_name(pool.name)
-        if not aks_name or not aks_name[0].isalpha() or aks_name in RESERVED_POOLS:
-            problems.append(
-                f"{key}.name: {pool.name!r} becomes AKS pool {aks_name!r}, which is empty, "
-                f"starts with a digit or is reserved ({', '.join(RESERVED_POOLS)}); start the "
-                "name with a letter and pick another"
-            )
-        elif aks_name in seen:
-            problems.append(
-                f"{key}.name: {pool.name!r} and {seen[aks_name]!r} both become AKS pool "
-                f"{aks_name!r} (letters and digits, 12 at most); make them differ early"
-            )
-        seen[aks_name] = pool.name
-        problems += accelerators.pool_problems(
-            pool,
-            CLOUD_PROVIDER,
-            key,
-            "VM size",
-            absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
-            foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
-        )
-    if problems:
-        raise SettingsError(problems)
-
-
-def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
-    """One AKS user pool per gpu.pools entry; GPUs per node follow the VM size."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER, GPU_TAINT)
-
-
-def kubernetes_version(settings: StackSettings) -> str:
-    return _cfg(settings).cluster.version
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
-
-
-# ---------------------------------------------------------------------------------------
-# Facts: the same function builds them from placeholders (preview) and Outputs (deploy)
-
-
-@dataclass(frozen=True)
-class FactSources:
-    cluster_name: pulumi.Input[str]
-    subscription_id: pulumi.Input[str]
-    login_server: pulumi.Input[str]
-    repositories: Mapping[str, pulumi.Input[str]]
-    database_host: pulumi.Input[str]
-    database_port: pulumi.Input[int]
-    redis_host: pulumi.Input[str]
-    redis_port: pulumi.Input[int]
-    storage_account: pulumi.Input[str]
-    servicebus_namespace: pulumi.Input[str]
-    key_vault: pulumi.Input[str]
-    control_plane_name: pulumi.Input[str]
-    control_plane_client_id: pulumi.Input[str]
-    control_plane_object_id: pulumi.Input[str]
-    inference_client_id: pulumi.Input[str]
-
-
-def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
-    cfg = _cfg(settings)
-    container = cfg.storage.container
-    return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
-        cluster_name=src.cluster_name,
-        region=cfg.location,
-        account_id=src.subscription_id,
-        registry=contract.Registry(prefix=src.login_server, repositories=dict(src.repositories)),
-        database=contract.Database(
-            host=src.database_host,
-            port=src.database_port,
-            name=cfg.database.name,
-            user=cfg.database.user,
-            ssl_mode="require",
-        ),
-        # Entra tokens, not a password: no auth secret.
-        cache=contract.Cache(host=src.redis_host, port=src.redis_port, tls=True, auth=False),
-        broker=BrokerFacts(kind=BROKER),
-        storage=ObjectStorage(
-            # A required infra key the server reads only for S3 paths; the container is the
-            # nearest thing Azure has.
-            bucket=container,
-            fine_tune_repository=fine_tune_repository(container),
-            fine_tuned_weights_prefix=lift(
-                fine_tuned_weights_prefix, src.storage_account, container
-            ),
-        ),
-        # The chart annotates both ServiceAccounts with the client ids from the azure block.
-        identities=Identities(),
-        prometheus_address=settings.prometheus_address,
-        azure=AzureFacts(
-            identity_name=src.control_plane_name,
-            client_id=src.control_plane_client_id,
-            object_id=src.control_plane_object_id,
-            keyvault_name=src.key_vault,
-            abs_account_name=src.storage_account,
-            abs_container_name=container,
-            servicebus_namespace=src.servicebus_namespace,
-            inference_client_id=src.inference_client_id,
-        ),
-    )
-
-
-def _unknown(what: str) -> str:
-    return f"{DEFERRED_MARKER}azure {what}>"
-
-
-def preview_facts(settings: StackSettings) -> PlatformFacts:
-    """The facts before any resource exists: known values plain, the rest placeholders."""
-    names = Names.of(settings, _unknown("name suffix"))
-    return build_facts(
-        settings,
-        FactSources(
-            cluster_name=names.cluster,
-            subscription_id=_unknown("subscription id"),
-            login_server=lift(lambda r: f"{r}.azurecr.io", names.registry),
-            repositories=repository_names(),
-            database_host=_unknown("postgresql fqdn"),
-            database_port=5432,
-            redis_host=_unknown("managed redis host name"),
-            redis_port=REDIS_PORT,
-            storage_account=names.storage_account,
-            servicebus_namespace=names.dns(50),
-            key_vault=names.key_vault,
-            control_plane_name=names.control_plane_identity,
-            control_plane_client_id=_unknown("control-plane client id"),
-            control_plane_object_id=_unknown("control-plane principal id"),
-            inference_client_id=_unknown("inference client id"),
-        ),
-    )
-
-
-def private_services(cfg: az.AzureSettings) -> list[str]:
-    """Services reached through a private endpoint (Service Bus only on Premium)."""
-    if not cfg.network.private_access:
-        return []
-    services = ["redis", "blob", "keyvault", "registry"]
-    if cfg.service_bus.sku == "Premium":
-        services.append("servicebus")
-    return services
-
-
-def control_plane_subjects(settings: StackSettings) -> dict[str, str]:
-    """Federated-credential name -> ServiceAccount subject for the control-plane identity."""
-    ns = settings.namespaces
-    keda = addon_ids.service_accounts(settings.addons)[addon_ids.KEDA_OPERATOR]
-    return {
-        "release-model-engine": subject(ns.release, "model-engine"),
-        # Forwarders run as the inference SA with AZURE_CLIENT_ID = client_id.
-        "endpoints-forwarders": subject(ns.endpoints, INFERENCE_SERVICE_ACCOUNT),
-        "keda-operator": keda.subject,
-    }
-
-
-def inference_subjects(settings: StackSettings) -> dict[str, str]:
-    return {
-        "endpoints-inference": subject(settings.namespaces.endpoints, INFERENCE_SERVICE_ACCOUNT)
-    }
-
+from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
 # The component
@@ -324,10 +70,9 @@ class AzurePlatform(pulumi.ComponentResource):
     vault: Vault
     identity: Identity
 
-    def __init__(
-        self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Platform", name, None, opts)
+        settings = args.settings
         cfg = _cfg(settings)
         protect = settings.protect
         private = cfg.network.private_access
@@ -588,9 +333,6 @@ class AzurePlatform(pulumi.ComponentResource):
             addon_identities={
                 addon_ids.KEDA_OPERATOR: {CLIENT_ID_ANNOTATION: control_plane.client_id},
             },
-            # AKS scales its pools itself (from zero for GPU pools).
-            needs_cluster_autoscaler=False,
-            kubernetes_version=kubernetes_version(settings),
         )
         self.register_outputs(
             {

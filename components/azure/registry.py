@@ -20,13 +20,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerregistry
 
-from components import accelerators
 from components.azure import settings as az
 from components.azure.common import child, stateful, trim_name
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
-
-# Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
-WARMUP_NAMESPACE = "default"
+from components.warm_up import pull_container, warm_up_job
 
 
 def repository_names() -> dict[str, str]:
@@ -113,35 +110,16 @@ class Registry(pulumi.ComponentResource):
         if cfg.upstream is None or not cfg.upstream.warm:
             return None
         containers = [
-            k8s.core.v1.ContainerArgs(
-                name=key.replace("_", "-")[:63],
-                image=pulumi.Output.concat(self.login_server, "/", self.names[key], ":", tag),
-                # Pulling is the point; the image's own entrypoint never runs.
-                command=["/bin/sh", "-c", "exit 0"],
-                resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "10m", "memory": "16Mi"}
-                ),
+            pull_container(
+                key.replace("_", "-")[:63],
+                pulumi.Output.concat(self.login_server, "/", self.names[key], ":", tag),
             )
             for key, tag in sorted(cfg.upstream.warm.items())
         ]
-        return k8s.batch.v1.Job(
+        return warm_up_job(
             f"{name}-warm-up",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                namespace=WARMUP_NAMESPACE,
-                labels={"app.kubernetes.io/part-of": "model-engine"},
-            ),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=3,
-                active_deadline_seconds=3600,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="Never",
-                        node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
-                        containers=containers,
-                    )
-                ),
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=provider, depends_on=[*self.cache_rules, *depends_on]
-            ),
+            containers,
+            parent=self,
+            provider=provider,
+            depends_on=[*self.cache_rules, *depends_on],
         )

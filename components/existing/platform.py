@@ -9,243 +9,30 @@ DNS name. The chart runs with cloud_provider `onprem` and Redis as the Celery br
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import settings_loader as stack
 from components.contract import (
-    Broker,
-    Cache,
     Credentials,
-    Database,
-    GpuNodePool,
-    Identities,
-    ObjectStorage,
-    PlatformFacts,
     PlatformOutputs,
-    Registry,
 )
-from components.existing.settings import ExistingSettings
-from components.incluster import object_store, postgres, registry, valkey
-from components.isolation import psa
-from components.model_engine.chart_facts import (
-    INFERENCE_REPOSITORIES,
-    URL_SAFE_CREDENTIAL,
-    infer_registry_type,
+from components.existing.facts import (
+    STORAGE_KEYS,
+    _cfg,
+    gpu_pools,
+    preview_facts,
 )
-from components.settings import StackSettings
-from components.settings_base import SettingsError
-
-CLOUD_PROVIDER = "onprem"
-BROKER = "redis"
-REQUIRED_SECRETS = ["databasePassword"]
-STORAGE_KEYS = {
-    "objectStorageAccessKeyId": "AWS_ACCESS_KEY_ID",
-    "objectStorageSecretAccessKey": "AWS_SECRET_ACCESS_KEY",
-}
-
-
-def check_secrets(settings: StackSettings) -> None:
-    """Fail before any resource exists when a secret this platform needs is missing or
-    unusable, or set for a service whose credentials the program generates."""
-    cfg = _cfg(settings)
-    if cfg.database.install is not None:
-        _refuse_generated(["databasePassword"], "the in-cluster PostgreSQL's owner password")
-    else:
-        _check_database_password(settings)
-    if cfg.object_storage.install is not None:
-        _refuse_generated(list(STORAGE_KEYS), "the in-cluster object store's keys")
-        return
-    given = [k for k in STORAGE_KEYS if stack.secret(k) is not None]
-    backups = cfg.database.install is not None and cfg.database.install.backups is not None
-    if backups and not given:
-        raise SettingsError(
-            [
-                f"{stack.PROJECT}:objectStorageAccessKeyId: the in-cluster PostgreSQL backs up "
-                "to your object storage (existing.database.install.backups) with a key pair; "
-                "set objectStorageAccessKeyId and objectStorageSecretAccessKey with `pulumi "
-                "config set --secret`, or remove `backups`"
-            ]
-        )
-    if len(given) == 1:
-        missing = next(k for k in STORAGE_KEYS if k not in given)
-        raise SettingsError(
-            [
-                f"{stack.PROJECT}:{missing}: set it too (object storage keys come in a pair), "
-                f"with `pulumi config set --secret {missing} <value>`"
-            ]
-        )
-
-
-def _check_database_password(settings: StackSettings) -> None:
-    stack.require_secrets(settings, REQUIRED_SECRETS)
-    password = stack.secret_plaintext("databasePassword")
-    if password is not None and not re.fullmatch(URL_SAFE_CREDENTIAL, password):
-        # Never echo the value: it is a credential.
-        raise SettingsError(
-            [
-                f"{stack.PROJECT}:databasePassword: uses characters outside letters, digits and "
-                ". _ ~ -; the password goes into the database URL, whose %-escapes break the "
-                "migration's config parser (which then prints the URL). Set a password without "
-                "them on the database user, then `pulumi config set --secret databasePassword`"
-            ]
-        )
-
-
-def _refuse_generated(keys: list[str], what: str) -> None:
-    """A config secret for a credential the program generates would be silently ignored."""
-    set_keys = [k for k in keys if stack.secret(k) is not None]
-    if set_keys:
-        raise SettingsError(
-            [
-                f"{stack.PROJECT}:{k}: not used: the program generates {what}; remove it with "
-                f"`pulumi config rm {k}`"
-                for k in set_keys
-            ]
-        )
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    if _cfg(settings).object_storage.install is not None:
-        return list(STORAGE_KEYS.values())
-    return [env for key, env in STORAGE_KEYS.items() if stack.secret(key) is not None]
-
-
-def _cfg(settings: StackSettings) -> ExistingSettings:
-    assert settings.existing is not None, "settings validation requires the existing block"
-    return settings.existing
-
-
-def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
-    """The operator's existing GPU node pools, as declared in gpu.pools."""
-    return [
-        GpuNodePool(
-            name=p.name,
-            accelerator=p.accelerator,
-            gpus_per_node=p.gpus_per_node or p.balloon_gpus,
-            min_size=p.min_size,
-            max_size=p.max_size,
-            balloon_replicas=p.balloon_replicas,
-            balloon_gpus=p.balloon_gpus,
-        )
-        for p in settings.gpu.pools
-    ]
-
-
-def repositories(cfg: ExistingSettings) -> dict[str, str]:
-    """Names relative to the registry prefix: the operator's, else the chart's own paths."""
-    return {
-        key: cfg.repositories.get(key, default) for key, default in INFERENCE_REPOSITORIES.items()
-    }
-
-
-def registry_prefix(cfg: ExistingSettings) -> str:
-    if cfg.registry is not None:
-        return registry.prefix(cfg.registry.install)
-    assert cfg.registry_prefix is not None, "settings validation requires one of the two"
-    return cfg.registry_prefix
-
-
-def registry_type(cfg: ExistingSettings) -> str:
-    """The operator's choice; by default a cloud registry is what the server infers from the
-    prefix, and any other registry (the in-cluster one included) is `onprem`: the server's
-    generic client checks images with anonymous HTTPS requests, which a private or plain-HTTP
-    registry answers as "not found", so every LLM endpoint create would be refused."""
-    if cfg.registry_type:
-        return cfg.registry_type
-    inferred = infer_registry_type(registry_prefix(cfg))
-    return "onprem" if inferred == "generic" else inferred
-
-
-def database(cfg: ExistingSettings) -> Database:
-    db = cfg.database
-    if db.install is not None:
-        return Database(
-            host=postgres.host(cfg.data_namespace),
-            port=postgres.PORT,
-            name=postgres.DATABASE,
-            user=postgres.OWNER,
-            ssl_mode=postgres.SSL_MODE,
-        )
-    assert db.host is not None and db.user is not None, "validated: host and user are set"
-    return Database(
-        host=db.host,
-        port=db.port or 5432,
-        name=db.name or "llm_engine",
-        user=db.user,
-        ssl_mode=db.ssl_mode or "require",
-    )
-
-
-def cache(cfg: ExistingSettings) -> Cache:
-    if cfg.redis.install is not None:
-        return Cache(host=valkey.host(cfg.data_namespace, cfg.redis.install), port=valkey.PORT)
-    assert cfg.redis.host is not None, "validated: host is set"
-    return Cache(host=cfg.redis.host, port=cfg.redis.port or 6379)
-
-
-def storage(cfg: ExistingSettings) -> ObjectStorage:
-    block = cfg.object_storage
-    if block.install is not None:
-        bucket, endpoint = block.install.bucket, object_store.endpoint_url(cfg.data_namespace)
-    else:
-        assert block.bucket is not None, "validated: bucket is set"
-        bucket, endpoint = block.bucket, block.endpoint_url
-    return ObjectStorage(
-        bucket=bucket,
-        fine_tune_repository=block.fine_tune_repository or f"s3://{bucket}/llm-ft-job-repository",
-        fine_tuned_weights_prefix=block.fine_tuned_weights_prefix
-        or f"s3://{bucket}/fine_tuned_weights",
-        endpoint_url=endpoint,
-    )
-
-
-def facts(settings: StackSettings) -> PlatformFacts:
-    """Everything is known from the stack file, so these are also the preview facts."""
-    cfg = _cfg(settings)
-    # boto3 (S3 clients) needs a region even against S3-compatible storage.
-    env: dict[str, str] = {"AWS_REGION": cfg.region}
-    objects = storage(cfg)
-    endpoint = objects.endpoint_url
-    if endpoint:
-        # The server's S3FilesystemGateway (Files API content, batch-job progress, endpoint
-        # schemas) builds a plain boto3 client without S3_ENDPOINT_URL; boto3 >= 1.28 takes
-        # the endpoint from this variable instead of calling AWS (path-style URLs).
-        env["AWS_ENDPOINT_URL_S3"] = str(endpoint)
-    return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
-        cluster_name=cfg.cluster_name,
-        region=cfg.region,
-        account_id="onprem",
-        registry=Registry(
-            prefix=registry_prefix(cfg),
-            repositories=repositories(cfg),
-            registry_type=registry_type(cfg),
-        ),
-        database=database(cfg),
-        cache=cache(cfg),
-        broker=Broker(kind=BROKER),
-        storage=objects,
-        identities=Identities(
-            control_plane=dict(cfg.service_account_annotations),
-            inference=dict(cfg.inference_service_account_annotations),
-            image_builder=dict(cfg.image_builder_annotations),
-        ),
-        prometheus_address=cfg.prometheus_address or settings.prometheus_address,
-        env=env,
-    )
+from components.incluster.services import InClusterServices, InClusterServicesArgs
+from components.platform import PlatformArgs
 
 
 class ExistingPlatform(pulumi.ComponentResource):
     outputs: PlatformOutputs
 
-    def __init__(
-        self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:existing:Platform", name, None, opts)
+        settings = args.settings
         cfg = _cfg(settings)
         provider = k8s.Provider(
             f"{name}-k8s",
@@ -259,7 +46,7 @@ class ExistingPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         password = services.database_password or stack.secret("databasePassword")
-        assert password is not None, "check_secrets ran before"
+        assert password is not None, "check ran before"
         env_secrets = services.storage_keys or {
             env: value
             for key, env in STORAGE_KEYS.items()
@@ -267,189 +54,10 @@ class ExistingPlatform(pulumi.ComponentResource):
         }
         self.outputs = PlatformOutputs(
             kubernetes_provider=provider,
-            facts=facts(settings),
+            facts=preview_facts(settings),
             credentials=Credentials(database_password=password, env=env_secrets),
             gpu_pools=gpu_pools(settings),
             # The chart's migration hook needs the database; its pods the rest.
             chart_depends_on=services.ready,
         )
         self.register_outputs({"cluster_name": cfg.cluster_name})
-
-
-@dataclass(frozen=True)
-class InClusterServicesArgs:
-    settings: StackSettings
-    provider: k8s.Provider
-
-
-class InClusterServices(pulumi.ComponentResource):
-    """The backing services the stack file asks the program to install, in one namespace."""
-
-    namespace: k8s.core.v1.Namespace | None
-    database_password: pulumi.Output[str] | None
-    # Environment variable -> secret Output, as the chart's secret env expects.
-    storage_keys: dict[str, pulumi.Output[str]]
-    # What the model-engine chart waits for (its migration hook needs the database).
-    ready: list[pulumi.Resource]
-
-    def __init__(
-        self, name: str, args: InClusterServicesArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("model-engine-infra:existing:InClusterServices", name, None, opts)
-        settings = args.settings
-        cfg = _cfg(settings)
-        self.namespace = None
-        self.database_password = None
-        self.storage_keys = {}
-        self.ready = []
-        if not cfg.installs_anything:
-            self.register_outputs({})
-            return
-        self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            # PostgreSQL, Valkey, the object store and the registry use no host access.
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=cfg.data_namespace, labels=psa.labels("baseline", "restricted")
-            ),
-            # Deleting the namespace deletes every volume in it: protected like the data.
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider, protect=settings.protect
-            ),
-        )
-        after_namespace: list[pulumi.Resource] = [self.namespace]
-        store = self._object_store(name, cfg, args.provider, after_namespace, settings.protect)
-        self._database(name, settings, store, args.provider, after_namespace)
-        self._redis(name, settings, args.provider, after_namespace)
-        if cfg.registry is not None:
-            reg = registry.InClusterRegistry(
-                f"{name}-registry",
-                registry.RegistryArgs(
-                    settings=cfg.registry.install,
-                    namespace=cfg.data_namespace,
-                    provider=args.provider,
-                    depends_on=after_namespace,
-                    protect=settings.protect,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            self.ready += reg.ready
-        self.register_outputs({"namespace": cfg.data_namespace})
-
-    def _object_store(
-        self,
-        name: str,
-        cfg: ExistingSettings,
-        provider: k8s.Provider,
-        depends_on: list[pulumi.Resource],
-        protect: bool,
-    ) -> object_store.ObjectStore | None:
-        install = cfg.object_storage.install
-        if install is None:
-            return None
-        store = object_store.ObjectStore(
-            f"{name}-object-store",
-            object_store.ObjectStoreArgs(
-                settings=install,
-                namespace=cfg.data_namespace,
-                provider=provider,
-                depends_on=depends_on,
-                protect=protect,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.storage_keys = {
-            "AWS_ACCESS_KEY_ID": store.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": store.secret_access_key,
-        }
-        self.ready += store.ready
-        return store
-
-    def _database(
-        self,
-        name: str,
-        settings: StackSettings,
-        store: object_store.ObjectStore | None,
-        provider: k8s.Provider,
-        depends_on: list[pulumi.Resource],
-    ) -> None:
-        cfg = _cfg(settings)
-        install = cfg.database.install
-        if install is None:
-            return
-        db = postgres.Postgres(
-            f"{name}-postgres",
-            postgres.PostgresArgs(
-                # A stack with `protect: false` tears everything down, this database included.
-                settings=install.model_copy(
-                    update={"protect": install.protect and settings.protect}
-                ),
-                namespace=cfg.data_namespace,
-                provider=provider,
-                backup_store=_backup_store(cfg, store) if install.backups else None,
-                # Only backups need the store up first; otherwise both install side by side.
-                depends_on=[*depends_on, *(store.ready if store and install.backups else [])],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.database_password = db.password
-        self.ready += db.ready
-
-    def _redis(
-        self,
-        name: str,
-        settings: StackSettings,
-        provider: k8s.Provider,
-        depends_on: list[pulumi.Resource],
-    ) -> None:
-        cfg = _cfg(settings)
-        install = cfg.redis.install
-        if install is None:
-            return
-        cache_server = valkey.Valkey(
-            f"{name}-valkey",
-            valkey.ValkeyArgs(
-                settings=install,
-                namespace=cfg.data_namespace,
-                provider=provider,
-                client_namespaces=redis_clients(settings),
-                depends_on=depends_on,
-                protect=settings.protect,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.ready += cache_server.ready
-
-
-def redis_clients(settings: StackSettings) -> list[str]:
-    """Who connects to Redis: the control plane (gateway, builder, Celery), the endpoint
-    pods' forwarders, and KEDA's Redis scaler. No one else may (it has no AUTH off AWS)."""
-    return [
-        settings.namespaces.release,
-        settings.namespaces.endpoints,
-        settings.addons.keda.namespace,
-    ]
-
-
-def _backup_store(
-    cfg: ExistingSettings, store: object_store.ObjectStore | None
-) -> postgres.BackupStore:
-    """Where CloudNativePG writes base backups and WAL: the in-cluster store, or yours."""
-    if store is not None:
-        assert cfg.object_storage.install is not None
-        return postgres.BackupStore(
-            endpoint_url=object_store.endpoint_url(cfg.data_namespace),
-            bucket=cfg.object_storage.install.bucket,
-            region=cfg.region,
-            access_key_id=store.access_key_id,
-            secret_access_key=store.secret_access_key,
-        )
-    key_id, secret_key = (stack.secret(k) for k in STORAGE_KEYS)
-    assert cfg.object_storage.bucket is not None
-    assert key_id is not None and secret_key is not None, "check_secrets requires the pair"
-    return postgres.BackupStore(
-        endpoint_url=cfg.object_storage.endpoint_url,
-        bucket=cfg.object_storage.bucket,
-        region=cfg.region,
-        access_key_id=key_id,
-        secret_access_key=secret_key,
-    )

@@ -1,1 +1,40 @@
-"""The GCP platform (platform.py), one module per concern."""
+"""The GCP platform (GKE, Cloud SQL, Memorystore, Artifact Registry, GCS).
+
+PLATFORM is what the program knows of it (components/platform.py describes the interface and
+the package's layout); this module imports no provider SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from components.platform import (
+    GPU_DEVICE_PLUGIN,
+    METRICS_SERVER,
+    Platform,
+    PlatformArgs,
+    PlatformComponent,
+    PlatformFactsModule,
+)
+
+
+class Gcp(Platform):
+    cloud = "gcp"
+    cloud_provider = "gcp"
+    # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
+    # GKE runs metrics-server under its addon manager, and installs the NVIDIA driver and
+    # device plugin on GPU nodes itself (node_pools.py asks for the driver): a second device
+    # plugin would also register nvidia.com/gpu.
+    managed_components = frozenset({METRICS_SERVER, GPU_DEVICE_PLUGIN})
+
+    def facts(self) -> PlatformFactsModule:
+        from components.gcp import facts
+
+        return facts
+
+    def component(self) -> Callable[[str, PlatformArgs], PlatformComponent]:
+        from components.gcp.platform import GcpPlatform
+
+        return GcpPlatform
+
+
+PLATFORM = Gcp()

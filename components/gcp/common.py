@@ -6,13 +6,14 @@ into every GCP plan.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import pulumi
 
-T = TypeVar("T")
+# Shared by every cloud package; re-exported for the modules of this one.
+from components.naming import base_name as base_name
+from components.naming import child as child
+from components.naming import lift as lift
+from components.naming import stateful as stateful
+from components.naming import trim_name as trim_name
 
 # Label on every labelled GCP resource (besides the operator's).
 PART_OF_LABEL = {"part-of": "model-engine"}
@@ -23,36 +24,6 @@ SQL_TIMEOUTS = pulumi.CustomTimeouts(create="90m", update="120m", delete="60m")
 REDIS_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
 GKE_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="90m", delete="60m")
 NODE_POOL_TIMEOUTS = pulumi.CustomTimeouts(create="60m", update="120m", delete="60m")
-
-
-def base_name(environment: str) -> str:
-    """The physical name stem of this deployment's GCP resources."""
-    return f"model-engine-{environment}"
-
-
-def trim_name(name: str, limit: int) -> str:
-    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
-    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
-
-
-def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, **kwargs)
-
-
-def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
-    """Options for stateful resources: protected and kept on delete unless the operator opts
-    out with `protect: false`."""
-    return pulumi.ResourceOptions(
-        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
-    )
-
-
-def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
-    """fn(*args) on plain values, or an Output of it when any argument is an Output, so the
-    preview facts and the deployed facts go through the same functions."""
-    if any(isinstance(a, pulumi.Output) for a in args):
-        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
-    return fn(*args)
 
 
 def service_account_member(email: str) -> str:

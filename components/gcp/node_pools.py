@@ -31,8 +31,6 @@ from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child
 
-# The taint GKE adds to GPU nodes; declaring the same one keeps the pool's view and GKE's equal.
-GPU_TAINT = Taint(accelerators.GPU_TAINT_KEY, "NoSchedule", "present")
 # GKE's installer: the newest driver the node version supports.
 GPU_DRIVER_VERSION = "LATEST"
 _EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}

@@ -17,6 +17,7 @@ from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
+from components.platform import Platform
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 
@@ -58,16 +59,15 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
     )
 
 
-def enforces_network_policy(settings: StackSettings) -> bool:
-    """Whether the cluster's CNI enforces NetworkPolicy: the VPC CNI's network policy agent
-    (EKS, switched on by components/aws/cluster.py), Cilium (AKS), Dataplane V2 (GKE); on an
-    existing cluster, what the stack says."""
+def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool:
+    """Whether the cluster's CNI enforces NetworkPolicy: the platform's trait for a cluster
+    the program creates; on an existing cluster, what the stack says."""
     if settings.cloud == "existing":
         return bool(settings.isolation.cni_enforces_network_policy)
-    return True
+    return platform.enforces_network_policy
 
 
-def findings(settings: StackSettings) -> list[Finding]:
+def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
     """What the stack leaves open, for the plan and `pulumi up` to say."""
     out = []
     iso = settings.isolation
@@ -80,11 +80,13 @@ def findings(settings: StackSettings) -> list[Finding]:
                 "each other; turn it on unless something else fences the endpoint namespace",
             )
         )
-    elif not enforces_network_policy(settings):
+    elif not enforces_network_policy(settings, platform):
         out.append(
             Finding(
                 "warning",
-                "isolation.cniEnforcesNetworkPolicy",
+                "isolation.cniEnforcesNetworkPolicy"
+                if settings.cloud == "existing"
+                else f"{settings.cloud}: network policy",
                 "the cluster's CNI is not stated to enforce NetworkPolicy: the endpoint "
                 "namespace's default deny is not enforced, so endpoint pods reach the database, "
                 "Redis, the control plane, other endpoints and the metadata endpoint; use a CNI "

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from components.aws import platform as aws_platform
+from components.aws import facts as aws_facts
 from components.contract import is_deferred
 from components.model_engine.chart_facts import repository_name_problem
 from components.program import check
@@ -56,7 +56,7 @@ def test_stack_file_holds_no_derived_value() -> None:
 
 def test_preview_facts_mark_what_only_a_deploy_knows() -> None:
     settings = settings_from(prod_config())
-    facts = aws_platform.preview_facts(settings)
+    facts = aws_facts.preview_facts(settings)
     assert facts.cloud_provider == "aws" and facts.broker.kind == "sqs"
     assert facts.cache.tls is True and facts.cache.auth is True
     assert facts.cluster_name == "model-engine-customer-prod"
@@ -72,7 +72,7 @@ def test_preview_facts_mark_what_only_a_deploy_knows() -> None:
     # Repository names are the program's own choice, known before deploy (and relative).
     for key, name in facts.registry.repositories.items():
         assert not is_deferred(name) and repository_name_problem(name) is None, key
-    assert aws_platform.secret_env_keys(settings) == []
+    assert aws_facts.secret_env_keys(settings) == []
     # The preflight judges the chart values from them without error.
     findings = check(settings)
     assert not [f for f in findings if f.level == "error"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components import accelerators
-from components.aws import platform as aws_platform
+from components.aws import facts as aws_facts
 from components.contract import GpuNodePool
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import add_t4_pool, set_path, settings_from
@@ -80,7 +80,7 @@ def test_gpu_groups_scale_from_zero(prod: AwsRun) -> None:
 def test_pools_are_returned_as_plain_data_the_chart_uses(prod: AwsRun) -> None:
     from tests.aws.helpers import prod_config
 
-    pools = aws_platform.gpu_pools(settings_from(prod_config()))
+    pools = aws_facts.gpu_pools(settings_from(prod_config()))
     assert all(isinstance(p, GpuNodePool) for p in pools)
     assert [(p.name, p.accelerator, p.gpus_per_node, p.min_size, p.max_size) for p in pools] == [
         ("a10", "a10", 4, 0, 4),
@@ -172,10 +172,10 @@ def test_warm_nodes_exist_before_the_chart_waits_for_balloons(config: dict[str, 
 
 def test_balloons_share_nodes_when_they_fit() -> None:
     # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
-    assert aws_platform.balloon_nodes(4, 1, 4) == 1
-    assert aws_platform.balloon_nodes(5, 1, 4) == 2
-    assert aws_platform.balloon_nodes(2, 8, 8) == 2
-    assert aws_platform.balloon_nodes(0, 1, 4) == 0
+    assert aws_facts.balloon_nodes(4, 1, 4) == 1
+    assert aws_facts.balloon_nodes(5, 1, 4) == 2
+    assert aws_facts.balloon_nodes(2, 8, 8) == 2
+    assert aws_facts.balloon_nodes(0, 1, 4) == 0
 
 
 def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from plan import computed_azure
-from plan.simulator import run_program
 from tests.conftest import stack_file
-from tests.helpers import StackRun
+from tests.helpers import StackRun, run_stack
 
 STACK = "azure-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
@@ -38,4 +37,4 @@ class AzureRun(StackRun):
 
 
 def run_azure(config: dict[str, Any]) -> AzureRun:
-    return AzureRun(run_program(config, stack=STACK))
+    return AzureRun(**vars(run_stack(config, stack=STACK)))

@@ -27,9 +27,9 @@ def settings() -> StackSettings:
 
 @pytest.fixture(scope="module")
 def pools(settings: StackSettings) -> list[GpuNodePool]:
-    from components.azure import platform
+    from components.azure import facts
 
-    return platform.gpu_pools(settings)
+    return facts.gpu_pools(settings)
 
 
 def _ints(node: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from components.existing import platform as existing
+from components.existing import facts as existing
 from components.model_engine import guards
 from components.model_engine.derive import SecretRefs, derive
 from components.model_engine.values import ChartValues
@@ -109,7 +109,7 @@ def valid_values() -> dict[str, Any]:
 
     settings = settings_from(copy.deepcopy(stack_file("existing-infra")))
     pools = existing.gpu_pools(settings)
-    values = derive(existing.facts(settings), settings, pools, SecretRefs(database="db"))
+    values = derive(existing.preview_facts(settings), settings, pools, SecretRefs(database="db"))
     ChartValues.model_validate(values)
     return values
 

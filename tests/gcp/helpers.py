@@ -6,9 +6,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from plan.simulator import run_program
 from tests.conftest import stack_file
-from tests.helpers import StackRun
+from tests.helpers import StackRun, run_stack
 
 STACK = "gcp-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
@@ -40,4 +39,4 @@ class GcpRun(StackRun):
 
 
 def run_gcp(config: dict[str, Any]) -> GcpRun:
-    return GcpRun(run_program(config))
+    return GcpRun(**vars(run_stack(config)))

@@ -79,7 +79,7 @@ def test_other_platforms_do_not_load_the_gcp_resource_modules() -> None:
 
 def test_gcp_stack_loads_only_the_resource_modules_it_uses() -> None:
     code = (
-        "import sys\nfrom components.gcp import platform\n"
+        "import sys\nimport plan\nfrom components.gcp import platform\n"
         "print(len([m for m in sys.modules if m.startswith('pulumi_gcp.compute.')]))"
     )
     out = subprocess.run(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components.isolation import component
+from components.program import PLATFORMS
 from components.settings_base import SettingsError
 from plan.cli import stack_config
 from tests.helpers import settings_from
@@ -25,23 +26,26 @@ def test_cni_setting_is_refused_on_a_cluster_the_program_creates() -> None:
 
 
 def test_an_existing_cluster_without_the_cni_setting_is_named_as_not_isolated() -> None:
-    unset = component.findings(_settings("existing-infra"))
+    unset = _findings(_settings("existing-infra"))
     assert any(f.path == "isolation.cniEnforcesNetworkPolicy" for f in unset)
-    stated = component.findings(_settings("existing-infra", cniEnforcesNetworkPolicy=True))
+    stated = _findings(_settings("existing-infra", cniEnforcesNetworkPolicy=True))
     assert not any(f.path == "isolation.cniEnforcesNetworkPolicy" for f in stated)
-    assert component.enforces_network_policy(
-        _settings("existing-infra", cniEnforcesNetworkPolicy=True)
-    )
-    assert not component.enforces_network_policy(_settings("existing-infra"))
+    existing = PLATFORMS["existing"]
+    stated_settings = _settings("existing-infra", cniEnforcesNetworkPolicy=True)
+    assert component.enforces_network_policy(stated_settings, existing)
+    assert not component.enforces_network_policy(_settings("existing-infra"), existing)
 
 
 def test_managed_clusters_enforce_network_policy() -> None:
-    for stack in ("customer-prod", "azure-prod", "gcp-prod"):
-        assert component.enforces_network_policy(_settings(stack)), stack
+    # GKE: Dataplane V2 comes with the gcp platform's own change.
+    for stack in ("customer-prod", "azure-prod"):
+        assert component.enforces_network_policy(
+            _settings(stack), PLATFORMS[_settings(stack).cloud]
+        ), stack
 
 
 def test_isolation_off_is_a_finding() -> None:
-    found = component.findings(_settings("customer-prod", enabled=False))
+    found = _findings(_settings("customer-prod", enabled=False))
     assert any(f.path == "isolation.enabled" and "reach the database" in f.message for f in found)
 
 
@@ -49,26 +53,26 @@ def test_identity_service_url_alone_is_named_as_no_authentication() -> None:
     settings = _settings("existing-infra").model_copy(
         update={"identity_service_url": "https://id.example"}
     )
-    [finding] = [f for f in component.findings(settings) if f.path == "isolation.gatewayAuth"]
+    [finding] = [f for f in _findings(settings) if f.path == "isolation.gatewayAuth"]
     assert "never reads it" in finding.message
     auth = {"issuer": "https://i.example", "jwksUri": "https://i.example/k", "audiences": ["a"]}
     with_auth = _settings("existing-infra", gatewayAuth=auth).model_copy(
         update={"identity_service_url": "https://id.example"}
     )
-    assert not [f for f in component.findings(with_auth) if f.path == "isolation.gatewayAuth"]
+    assert not [f for f in _findings(with_auth) if f.path == "isolation.gatewayAuth"]
 
 
 def test_your_own_object_store_needs_its_private_address_named() -> None:
-    assert any(
-        f.path == "isolation.privateEgress" for f in component.findings(_settings("existing-infra"))
-    )
+    assert any(f.path == "isolation.privateEgress" for f in _findings(_settings("existing-infra")))
     named = _settings("existing-infra", privateEgress=[{"cidr": "10.20.0.0/24", "ports": [443]}])
-    assert not any(f.path == "isolation.privateEgress" for f in component.findings(named))
+    assert not any(f.path == "isolation.privateEgress" for f in _findings(named))
     egress = component.scope(named, _facts(named)).private_egress
     assert egress == (("10.20.0.0/24", (443,)),)
 
 
 def _facts(settings: Any) -> Any:
-    from components.program import PLATFORMS
-
     return PLATFORMS[settings.cloud].preview_facts(settings)
+
+
+def _findings(settings: Any) -> Any:
+    return component.findings(settings, PLATFORMS[settings.cloud])

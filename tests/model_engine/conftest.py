@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.contract import GpuNodePool
-from components.existing import platform as existing
+from components.existing import facts as existing
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
 from tests.helpers import settings_from
@@ -29,7 +29,10 @@ def pools(settings: StackSettings) -> list[GpuNodePool]:
 @pytest.fixture
 def values(settings: StackSettings, pools: list[GpuNodePool]) -> Values:
     return derive(
-        existing.facts(settings), settings, pools, SecretRefs(database="model-engine-database")
+        existing.preview_facts(settings),
+        settings,
+        pools,
+        SecretRefs(database="model-engine-database"),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from components.contract import GpuNodePool
-from components.existing import platform as existing
+from components.existing import facts as existing
 from components.model_engine import guards
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
@@ -83,7 +83,7 @@ def test_override_finding_points_at_chart_values(
 ) -> None:
     set_path(existing_config, "chartValues", {"celeryBrokerType": "elasticache"})
     settings = settings_from(existing_config)
-    values = derive(existing.facts(settings), settings, pools, SecretRefs(database="db"))
+    values = derive(existing.preview_facts(settings), settings, pools, SecretRefs(database="db"))
     [finding] = by_guard(values, settings, pools)["broker_type"]
     assert finding.path == "celeryBrokerType"
     assert "model-engine-infra:chartValues.celeryBrokerType" in finding.message
@@ -104,7 +104,7 @@ def test_an_override_no_chart_template_reads_is_rejected_and_named(
 ) -> None:
     set_path(existing_config, "chartValues", {"gpuToleration": [{"key": "example.com/dedicated"}]})
     settings = settings_from(existing_config)
-    values = derive(existing.facts(settings), settings, pools, SecretRefs(database="db"))
+    values = derive(existing.preview_facts(settings), settings, pools, SecretRefs(database="db"))
     found = {f.path: f.message for f in guards.check(values, settings, pools) if f.level == "error"}
     assert "no chart template reads it" in found["gpuToleration"]
     assert "model-engine-infra:chartValues.gpuToleration" in found["gpuToleration"]

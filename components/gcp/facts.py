@@ -1,0 +1,212 @@
+"""What the stack file alone decides on gcp, and the facts: the same functions build them from
+placeholders before deploy and from the resources' Outputs (platform.py) during it. Moved out of
+platform.py so the program's preflight never imports the component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components import accelerators, contract
+from components import settings_loader as stack
+from components.contract import (
+    DEFERRED_MARKER,
+    Broker,
+    GcpFacts,
+    GpuNodePool,
+    Identities,
+    ObjectStorage,
+    PlatformFacts,
+)
+from components.gcp import settings as gcp_settings
+from components.gcp.common import base_name, lift, trim_name
+from components.gcp.database import PORT as POSTGRES_PORT
+from components.gcp.identity import (
+    account_email,
+    account_id,
+)
+from components.gcp.registry import registry_prefix, repository_names
+from components.gcp.storage import (
+    bucket_name,
+    fine_tune_repository,
+    fine_tuned_weights_prefix,
+)
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
+
+CLOUD_PROVIDER = "gcp"
+BROKER = "redis"
+REDIS_PORT = 6379
+# Secrets of other platforms that mean nothing here: the Cloud SQL password is generated.
+UNUSED_SECRETS = ("databasePassword", "objectStorageAccessKeyId", "objectStorageSecretAccessKey")
+
+
+def _cfg(settings: StackSettings) -> gcp_settings.GcpSettings:
+    assert settings.gcp is not None, "settings validation requires the gcp block"
+    return settings.gcp
+
+
+@dataclass(frozen=True)
+class Names:
+    """Physical names, derived from the environment (or the operator's explicit choice)."""
+
+    cluster: str
+    network: str
+    database: str
+    redis: str
+    bucket: str
+    control_plane_account: str
+    inference_account: str
+
+    @classmethod
+    def of(cls, settings: StackSettings) -> Names:
+        cfg = _cfg(settings)
+        base = base_name(settings.environment)
+        return cls(
+            cluster=cfg.cluster.name or trim_name(base, 40),
+            # Networks, routers, addresses: 63; Cloud SQL instances: 80 (less the project);
+            # Memorystore instances: 40.
+            network=trim_name(base, 40),
+            database=trim_name(base, 63),
+            redis=trim_name(base, 40),
+            bucket=cfg.storage.bucket_name or bucket_name(cfg.project, settings.environment),
+            control_plane_account=account_id(settings.environment, "ctl"),
+            inference_account=account_id(settings.environment, "inf"),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# What the stack file alone decides
+
+
+def check(settings: StackSettings) -> None:
+    """GPU pools must name a machine type GCP attaches their accelerator to; secrets of other
+    platforms and add-on choices that would fight GKE are refused."""
+    problems: list[str] = []
+    offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(CLOUD_PROVIDER)]
+    for i, pool in enumerate(settings.gpu.pools):
+        key = f"{PROJECT}:gpu.pools[{i}]"
+        problems += accelerators.pool_problems(
+            pool,
+            CLOUD_PROVIDER,
+            key,
+            "machine type",
+            absent=(
+                f"is not offered on GCP (GKE has no machine type with it); use one of "
+                f"{', '.join(offered)}, or run this pool on another cloud"
+            ),
+            foreign=f"is not a GCP machine type with {pool.accelerator}",
+        )
+    cfg = _cfg(settings)
+    if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
+        problems.append(
+            f"{PROJECT}:gcp.cluster.gpuZones: a regional cluster would put every GPU pool in "
+            f"all zones of {cfg.region}, and GKE fails to create a pool in a zone without its "
+            "GPU; list the zones that offer your accelerators (Compute Engine: GPU regions and "
+            "zones), e.g. [" + f"{cfg.region}-a, {cfg.region}-c]"
+        )
+    nvidia = settings.addons.nvidia
+    if nvidia.mode != "auto":
+        problems.append(
+            f"{PROJECT}:addons.nvidia.mode: GKE installs the NVIDIA driver and device plugin "
+            "on GPU nodes and cuts MIG slices itself, so no device plugin or GPU operator is "
+            "installed on GCP (a second one would fight GKE's); remove addons.nvidia.mode"
+        )
+    given = [k for k in UNUSED_SECRETS if stack.secret(k) is not None]
+    problems += [
+        f"{PROJECT}:{k}: not used with cloud 'gcp' (the Cloud SQL password is generated and "
+        f"storage access is Workload Identity); remove it with `pulumi config rm {k}`"
+        for k in given
+    ]
+    if problems:
+        raise SettingsError(problems)
+
+
+def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
+    """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
+    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
+
+
+def kubernetes_version(settings: StackSettings) -> str | None:
+    """The minimum control-plane version the stack asks for; unset: the channel's."""
+    return _cfg(settings).cluster.version
+
+
+def secret_env_keys(settings: StackSettings) -> list[str]:
+    return []
+
+
+# ---------------------------------------------------------------------------------------
+# Facts: the same function builds them from placeholders (preview) and Outputs (deploy)
+
+
+@dataclass(frozen=True)
+class FactSources:
+    cluster_name: pulumi.Input[str]
+    registry_prefix: pulumi.Input[str]
+    database_host: pulumi.Input[str]
+    cache_host: pulumi.Input[str]
+    cache_port: pulumi.Input[int]
+    bucket: pulumi.Input[str]
+    control_plane_email: pulumi.Input[str]
+    inference_email: pulumi.Input[str]
+
+
+def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
+    cfg = _cfg(settings)
+    return PlatformFacts(
+        cloud_provider=CLOUD_PROVIDER,
+        cluster_name=src.cluster_name,
+        region=cfg.region,
+        account_id=cfg.project,
+        registry=contract.Registry(prefix=src.registry_prefix, repositories=repository_names()),
+        database=contract.Database(
+            host=src.database_host,
+            port=POSTGRES_PORT,
+            name=cfg.database.name,
+            user=cfg.database.user,
+            # Cloud SQL requires TLS (ENCRYPTED_ONLY); the server's client does not verify it.
+            ssl_mode="require",
+        ),
+        # No AUTH, no TLS: the forwarders get neither at the pinned server (cache.py).
+        cache=contract.Cache(host=src.cache_host, port=src.cache_port, tls=False, auth=False),
+        broker=Broker(kind=BROKER),
+        storage=ObjectStorage(
+            bucket=src.bucket,
+            fine_tune_repository=lift(fine_tune_repository, src.bucket),
+            fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
+        ),
+        # Workload Identity annotations come from the chart's gcp block (GcpFacts).
+        identities=Identities(),
+        prometheus_address=settings.prometheus_address,
+        gcp=GcpFacts(
+            project_id=cfg.project,
+            control_plane_service_account=src.control_plane_email,
+            inference_service_account=src.inference_email,
+        ),
+    )
+
+
+def _unknown(what: str) -> str:
+    return f"{DEFERRED_MARKER}gcp {what}>"
+
+
+def preview_facts(settings: StackSettings) -> PlatformFacts:
+    """The facts before any resource exists: names and the registry path are known (they are
+    chosen), private IPs are placeholders."""
+    cfg = _cfg(settings)
+    names = Names.of(settings)
+    return build_facts(
+        settings,
+        FactSources(
+            cluster_name=names.cluster,
+            registry_prefix=registry_prefix(cfg.region, cfg.project, cfg.registry.repository_id),
+            database_host=_unknown("cloud sql private ip"),
+            cache_host=_unknown("memorystore host"),
+            cache_port=REDIS_PORT,
+            bucket=names.bucket,
+            control_plane_email=account_email(names.control_plane_account, cfg.project),
+            inference_email=account_email(names.inference_account, cfg.project),
+        ),
+    )

@@ -1,0 +1,45 @@
+"""Names and resource options every cloud package builds the same way; no provider SDK, so
+the SDK-free modules may import it too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pulumi
+
+T = TypeVar("T")
+
+
+def base_name(environment: str) -> str:
+    """The physical name stem of this deployment's cloud resources."""
+    return f"model-engine-{environment}"
+
+
+def trim_name(name: str, limit: int) -> str:
+    """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
+    return re.sub(r"-+", "-", name[:limit]).rstrip("-")
+
+
+def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=parent, **kwargs)
+
+
+def stateful(parent: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
+    """Options for stateful resources: protected and kept on delete unless the operator opts
+    out with `protect: false`."""
+    return pulumi.ResourceOptions(
+        parent=parent, protect=protect, retain_on_delete=protect, **kwargs
+    )
+
+
+def lift(fn: Callable[..., T], *args: Any) -> pulumi.Input[T]:
+    """fn(*args) on plain values, or an Output of it when any argument is an Output.
+
+    The preview facts (placeholders) and the real facts (Outputs) go through the same
+    functions, so what the preview shows is what the deploy computes.
+    """
+    if any(isinstance(a, pulumi.Output) for a in args):
+        return pulumi.Output.all(*args).apply(lambda resolved: fn(*resolved))
+    return fn(*args)

@@ -1,0 +1,55 @@
+"""The registry warm-up Job every cloud with a pull-through cache runs once before the chart
+installs: it pulls the images the server checks for, so the cache holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import accelerators
+
+# Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
+WARMUP_NAMESPACE = "default"
+
+
+def pull_container(name: str, image: pulumi.Input[str]) -> k8s.core.v1.ContainerArgs:
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=image,
+        # Pulling is the point; the image's own entrypoint never runs.
+        command=["/bin/sh", "-c", "exit 0"],
+        resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "10m", "memory": "16Mi"}),
+    )
+
+
+def warm_up_job(
+    resource_name: str,
+    containers: Sequence[k8s.core.v1.ContainerArgs],
+    *,
+    parent: pulumi.Resource,
+    provider: k8s.Provider,
+    depends_on: Sequence[pulumi.Resource],
+) -> k8s.batch.v1.Job:
+    """One Job whose containers each pull one image, on a normal (non-GPU) node."""
+    return k8s.batch.v1.Job(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            namespace=WARMUP_NAMESPACE,
+            labels={"app.kubernetes.io/part-of": "model-engine"},
+        ),
+        spec=k8s.batch.v1.JobSpecArgs(
+            backoff_limit=3,
+            # Large inference images take minutes to pull; a missing tag fails fast.
+            active_deadline_seconds=3600,
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                spec=k8s.core.v1.PodSpecArgs(
+                    restart_policy="Never",
+                    node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
+                    containers=list(containers),
+                )
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+    )

@@ -1,0 +1,375 @@
+"""Conformance: every platform fills the one interface (components/platform.py) and keeps its
+word. Each example stack runs against the simulated cloud once; the checks then read what its
+platform declared before anything existed (traits, preview facts) against what the program
+built (resources, chart values), and run the stack at the longest environment name the stack
+file accepts to hold every generated name to its cloud's limit."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.addons.addons import prometheus_address
+from components.contract import is_deferred
+from components.model_engine.release import render, secret_refs
+from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
+from components.program import PLATFORMS
+from components.settings import CLOUDS, PROJECT, StackSettings
+from plan.simulator import RecordedResource, run_program
+from tests.conftest import ROOT, stack_file
+from tests.helpers import StackRun, run_stack, set_path, settings_from
+
+# Every platform with its example stacks (`local` is the existing platform on k3s).
+STACKS = {
+    "existing-infra": "existing",
+    "local": "existing",
+    "customer-prod": "aws",
+    "azure-prod": "azure",
+    "gcp-prod": "gcp",
+}
+ADDON_COMPONENT = "model-engine-infra:addons:"
+
+
+@dataclass
+class Deployed:
+    stack: str
+    platform: Platform
+    settings: StackSettings
+    run: StackRun
+
+    def installed_addons(self) -> set[str]:
+        return {
+            r.name.removeprefix("addons-")
+            for r in self.run.run.resources
+            if r.type.startswith(ADDON_COMPONENT) and r.name != "addons"
+        }
+
+
+def _run(stack: str, config: dict[str, Any]) -> StackRun:
+    return run_stack(config, stack=stack)
+
+
+@functools.cache
+def example(stack: str) -> Deployed:
+    """An example stack as committed, run once for the whole module."""
+    config = copy.deepcopy(stack_file(stack))
+    settings = settings_from(config)
+    return Deployed(stack, PLATFORMS[settings.cloud], settings, _run(stack, config))
+
+
+@pytest.fixture(params=sorted(STACKS))
+def deployed(request: pytest.FixtureRequest) -> Deployed:
+    return example(request.param)
+
+
+def test_every_cloud_is_one_platform_object_from_its_package() -> None:
+    assert set(PLATFORMS) == set(CLOUDS)
+    assert set(STACKS.values()) == set(CLOUDS)
+    for cloud, platform in PLATFORMS.items():
+        assert platform.cloud == cloud
+        assert type(platform).__module__ == f"components.{cloud}"
+
+
+def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
+    code = (
+        "import sys, components.program\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pulumi_aws', 'pulumi_azure_native', 'pulumi_gcp')"
+        " or m.endswith(('.platform', '.facts')) and m != 'components.platform'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+# -- traits against what `build` made ------------------------------------------------------
+
+
+def _cluster(run: StackRun, typ: str) -> RecordedResource:
+    clusters = run.of_type(typ)
+    assert len(clusters) == 1, [c.name for c in clusters]
+    return clusters[0]
+
+
+def _network_policy(d: Deployed) -> bool:
+    """Whether the cluster the program made enforces NetworkPolicy, from its inputs."""
+    if d.platform.cloud == "azure":
+        cluster = _cluster(d.run, "azure-native:containerservice:ManagedCluster")
+        return bool(cluster.inputs["networkProfile"].get("networkPolicy"))
+    if d.platform.cloud == "gcp":
+        inputs = _cluster(d.run, "gcp:container/cluster:Cluster").inputs
+        return bool(inputs.get("networkPolicy", {}).get("enabled")) or (
+            inputs.get("datapathProvider") == "ADVANCED_DATAPATH"
+        )
+    if d.platform.cloud == "aws":
+        cni = [
+            a for a in d.run.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"
+        ]
+        return any(
+            '"enableNetworkPolicy":"true"' in a.inputs.get("configurationValues", "") for a in cni
+        )
+    return False
+
+
+def _kubernetes_version(d: Deployed) -> str | None:
+    """The version the cluster the program made was asked for."""
+    if d.platform.cloud == "aws":
+        return _cluster(d.run, "aws:eks/cluster:Cluster").inputs["version"]
+    if d.platform.cloud == "azure":
+        cluster = _cluster(d.run, "azure-native:containerservice:ManagedCluster")
+        return cluster.inputs["kubernetesVersion"]
+    if d.platform.cloud == "gcp":
+        return _cluster(d.run, "gcp:container/cluster:Cluster").inputs.get("minMasterVersion")
+    return None
+
+
+def test_traits_are_what_build_made(deployed: Deployed) -> None:
+    d, platform = deployed, deployed.platform
+    assert d.run.infra["cloud_provider"] == platform.cloud_provider
+    assert _kubernetes_version(d) == platform.kubernetes_version(d.settings)
+    assert _network_policy(d) == platform.enforces_network_policy
+    installed = d.installed_addons()
+    assert installed, d.stack
+    # The program installs an autoscaler exactly where the platform says it needs one.
+    assert ("cluster-autoscaler" in installed) == platform.needs_cluster_autoscaler
+    # Nothing the managed cluster runs is installed a second time.
+    assert not installed & platform.managed_components
+    # What it does not run is installed unless the stack turns it off.
+    if d.settings.addons.metrics_server.enabled is None:
+        assert (METRICS_SERVER in installed) == (METRICS_SERVER not in platform.managed_components)
+
+
+def test_gke_runs_the_gpu_device_plugin_and_aks_installs_the_driver() -> None:
+    """The two GPU facts behind the traits, asserted where the pools are made: GKE installs
+    the driver (and with it its device plugin), AKS installs the driver and leaves the
+    device plugin to the add-ons."""
+    assert PLATFORMS["gcp"].managed_components >= {GPU_DEVICE_PLUGIN, METRICS_SERVER}
+    assert GPU_DEVICE_PLUGIN not in PLATFORMS["azure"].managed_components
+    assert METRICS_SERVER in PLATFORMS["azure"].managed_components
+    gcp = example("gcp-prod").run
+    gpu_pools = [p for p in gcp.of_type("gcp:container/nodePool:NodePool") if "gpu" in p.name]
+    assert gpu_pools
+    for pool in gpu_pools:
+        (accelerator,) = pool.inputs["nodeConfig"]["guestAccelerators"]
+        assert accelerator["gpuDriverInstallationConfig"]["gpuDriverVersion"] == "LATEST"
+    azure = example("azure-prod").run
+    gpu_pools = [
+        p
+        for p in azure.of_type("azure-native:containerservice:AgentPool")
+        if p.inputs.get("gpuProfile")
+    ]
+    assert gpu_pools
+    for pool in gpu_pools:
+        # The stack leaves addons.nvidia.installDriver off: AKS installs the driver.
+        assert pool.inputs["gpuProfile"]["driver"] == "Install"
+
+
+@pytest.mark.parametrize(
+    ("cloud", "key"), [("azure", "metricsServer"), ("gcp", "metricsServer"), ("gcp", "nvidia")]
+)
+def test_turning_on_what_the_cluster_runs_is_refused(cloud: str, key: str) -> None:
+    stack = next(s for s, c in STACKS.items() if c == cloud)
+    config = copy.deepcopy(stack_file(stack))
+    set_path(config, f"addons.{key}.enabled", True)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, stack=stack, recorded=registered)
+    message = str(failure.value)
+    assert f"{PROJECT}:addons.{key}.enabled" in message, message
+    assert "runs its own" in message, message
+    assert registered == []
+
+
+# -- preview facts against the deployed ones ------------------------------------------------
+
+
+def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _leaves(v, f"{path}.{k}")
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, tree
+
+
+def test_preview_facts_are_the_deployed_facts_where_known(deployed: Deployed) -> None:
+    """The chart values derived from the preview facts equal the deployed chart values at
+    every leaf known before deploy; the rest are placeholders, and only clouds have them."""
+    d, platform = deployed, deployed.platform
+    facts = platform.preview_facts(d.settings)
+    # As the program's preflight: the chart gets the add-ons' Prometheus when they install one.
+    facts = dataclasses.replace(
+        facts, prometheus_address=prometheus_address(d.settings, facts.prometheus_address)
+    )
+    refs = secret_refs(facts, platform.secret_env_keys(d.settings))
+    preview, _ = render(facts, d.settings, platform.gpu_pools(d.settings), refs)
+    deployed_leaves = dict(_leaves(d.run.values))
+    preview_leaves = dict(_leaves(preview))
+    known = {p: v for p, v in preview_leaves.items() if not is_deferred(v)}
+    placeholders = sorted(p for p, v in preview_leaves.items() if is_deferred(v))
+    assert len(known) > 50
+    mismatched = {
+        p: (v, deployed_leaves.get(p)) for p, v in known.items() if deployed_leaves.get(p) != v
+    }
+    assert not mismatched
+    if platform.cloud == "existing":
+        assert placeholders == []
+    else:
+        assert placeholders, "a cloud knows its endpoints only after deploy"
+        # Each placeholder stands for a value the deployed chart gets at the same place.
+        assert [p for p in placeholders if p not in deployed_leaves] == []
+
+
+def test_azure_preview_cache_port_is_managed_redis_tls_port() -> None:
+    """Azure Managed Redis serves TLS on 10000 (not 6380, Azure Cache for Redis's)."""
+    settings = settings_from(copy.deepcopy(stack_file("azure-prod")))
+    assert PLATFORMS["azure"].preview_facts(settings).cache.port == 10000
+
+
+# -- bad stack blocks ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_a_bad_key_in_the_platform_block_is_named(stack: str) -> None:
+    cloud = STACKS[stack]
+    config = copy.deepcopy(stack_file(stack))
+    set_path(config, f"{cloud}.noSuchKey", 1)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, stack=stack, recorded=registered)
+    assert f"{PROJECT}:{cloud}.noSuchKey" in str(failure.value)
+    assert registered == []
+
+
+# -- names at the longest environment name ------------------------------------------------
+
+# (resource type, name input) -> the most characters the cloud accepts (its documentation).
+LIMITS: dict[str, dict[tuple[str, str], int]] = {
+    "aws": {
+        ("aws:eks/cluster:Cluster", "name"): 100,
+        ("aws:eks/nodeGroup:NodeGroup", "nodeGroupName"): 63,
+        ("aws:rds/instance:Instance", "identifier"): 63,
+        ("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId"): 40,
+        ("aws:iam/role:Role", "name"): 64,
+        ("aws:secretsmanager/secret:Secret", "name"): 512,
+    },
+    "azure": {
+        ("azure-native:resources:ResourceGroup", "resourceGroupName"): 90,
+        ("azure-native:containerservice:ManagedCluster", "resourceName"): 63,
+        ("azure-native:containerservice:ManagedCluster", "dnsPrefix"): 54,
+        # Linux node pools.
+        ("azure-native:containerservice:AgentPool", "agentPoolName"): 12,
+        ("azure-native:storage:StorageAccount", "accountName"): 24,
+        ("azure-native:containerregistry:Registry", "registryName"): 50,
+        ("azure-native:keyvault:Vault", "vaultName"): 24,
+        ("azure-native:servicebus:Namespace", "namespaceName"): 50,
+        ("azure-native:dbforpostgresql:Server", "serverName"): 63,
+        ("azure-native:managedidentity:UserAssignedIdentity", "resourceName"): 128,
+    },
+    "gcp": {
+        ("gcp:container/cluster:Cluster", "name"): 40,
+        ("gcp:container/nodePool:NodePool", "name"): 40,
+        ("gcp:serviceaccount/account:Account", "accountId"): 30,
+        ("gcp:redis/instance:Instance", "name"): 40,
+        ("gcp:storage/bucket:Bucket", "name"): 63,
+        ("gcp:compute/network:Network", "name"): 63,
+        ("gcp:compute/subnetwork:Subnetwork", "name"): 63,
+    },
+    "existing": {},
+}
+# Every cloud's Kubernetes objects.
+KUBERNETES: dict[tuple[str, str], int] = {
+    # Helm stores a release in a Secret named sh.helm.release.v1.<name>.v<n>.
+    ("kubernetes:helm.sh/v3:Release", "name"): 53,
+    ("kubernetes:core/v1:Namespace", "metadata.name"): 63,
+}
+
+
+def longest_environment(config: dict[str, Any]) -> str:
+    """The longest environment name the stack file accepts (the settings decide)."""
+    for length in range(100, 0, -1):
+        candidate = ("e" + "-long" * 20)[:length].rstrip("-")
+        if len(candidate) != length:
+            continue
+        trial = copy.deepcopy(config)
+        set_path(trial, "environment", candidate)
+        try:
+            settings_from(trial)
+        except ValueError:
+            continue
+        return candidate
+    raise AssertionError("no environment name is accepted")
+
+
+def _input(resource: RecordedResource, key: str) -> Any:
+    value: Any = resource.inputs
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_every_generated_name_fits_at_the_longest_environment(stack: str) -> None:
+    cloud = STACKS[stack]
+    config = copy.deepcopy(stack_file(stack))
+    environment = longest_environment(config)
+    assert len(environment) >= 63
+    set_path(config, "environment", environment)
+    run = _run(stack, config)
+    checked = 0
+    too_long: list[str] = []
+    for (typ, key), limit in {**LIMITS[cloud], **KUBERNETES}.items():
+        resources = run.of_type(typ)
+        assert resources, f"{stack} makes no {typ}"
+        # A resource without the input is auto-named from its logical name, which no
+        # environment lengthens.
+        named = [(r.name, v) for r in resources if (v := _input(r, key)) is not None]
+        for name, value in named:
+            assert isinstance(value, str), (name, key)
+            checked += 1
+            if len(value) > limit:
+                too_long.append(f"{typ} {name} {key}={value!r} ({len(value)} > {limit})")
+    assert checked >= len(LIMITS[cloud]) + len(KUBERNETES)
+    assert not too_long
+
+
+# Names that must follow a pattern, not only a length.
+PATTERNS: dict[tuple[str, str], Callable[[str], bool]] = {
+    ("gcp:serviceaccount/account:Account", "accountId"): lambda v: bool(
+        re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", v)
+    ),
+    ("azure-native:containerservice:AgentPool", "agentPoolName"): lambda v: bool(
+        re.fullmatch(r"[a-z][a-z0-9]{0,11}", v)
+    ),
+}
+
+
+def test_long_pool_names_and_environments_keep_the_id_patterns() -> None:
+    """A GPU pool named at the settings' limit and the longest environment: AKS pool names
+    (1-12 lower-case letters and digits) and GCP service-account ids (6-30 characters) are
+    still valid ids."""
+    for stack in ("azure-prod", "gcp-prod"):
+        config = copy.deepcopy(stack_file(stack))
+        set_path(config, "environment", longest_environment(config))
+        set_path(config, "gpu.pools[0].name", "a" + "-pool" * 12)
+        run = _run(stack, config)
+        seen = 0
+        for (typ, key), valid in PATTERNS.items():
+            for r in run.of_type(typ):
+                value = _input(r, key)
+                seen += 1
+                assert isinstance(value, str) and valid(value), (r.name, value)
+        assert seen >= 2
