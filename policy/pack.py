@@ -35,22 +35,16 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 RULES: Table = _merged(TABLES)
 
-RESOURCE_POLICIES: list[Policy] = [
-    ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=rule,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    for name, (description, rule) in RULES.items()
+# Resource rules judge one resource; stack rules (policy/isolation.py) judge the whole stack.
+POLICIES: list[Policy] = [
+    *(
+        ResourceValidationPolicy(
+            name, description, rule, enforcement_level=EnforcementLevel.MANDATORY
+        )
+        for name, (description, rule) in RULES.items()
+    ),
+    *(
+        StackValidationPolicy(name, description, rule, enforcement_level=EnforcementLevel.MANDATORY)
+        for name, (description, rule) in isolation.STACK_RULES.items()
+    ),
 ]
-STACK_POLICIES: list[Policy] = [
-    StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=rule,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    for name, (description, rule) in isolation.STACK_RULES.items()
-]
-POLICIES: list[Policy] = [*RESOURCE_POLICIES, *STACK_POLICIES]
