@@ -147,7 +147,10 @@ def _reason(scope: pol.Scope, destination: str) -> str:
     if destination == "internet (model weights, cloud APIs)":
         return "model weights, the forwarders' object store and queues, cloud identity APIs"
     if destination == "cloud metadata (169.254.169.254)" and scope.cloud_provider == "gcp":
-        return "GKE Workload Identity: the metadata server on 80/988 issues the pod's token"
+        return (
+            "GKE Workload Identity: the GKE metadata server (169.254.169.254:80, "
+            "169.254.169.252:988) issues the pod's token"
+        )
     if destination == "cluster DNS":
         return "every name lookup (kube-dns, port 53)"
     if destination == "istiod" and scope.istio:

@@ -45,8 +45,10 @@ SIDECAR_METRICS_PORTS = (15020, 15090)
 ISTIOD_XDS_PORT = 15012
 DNS_PORT = 53
 METADATA_IP = "169.254.169.254"
-# GKE's metadata server answers Workload Identity on 169.254.169.254:80 and runs on 988.
-GKE_METADATA_PORTS = (80, 988)
+# GKE's metadata server, which Workload Identity needs: what the GKE network policy guide
+# says to allow (Dataplane V2: the metadata address on 80; the server itself on
+# 169.254.169.252:988 from 1.21.0-gke.1000).
+GKE_METADATA = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 # Not the internet: RFC 1918, carrier-grade NAT (GKE and EKS custom networking use it) and
 # link-local (every cloud's instance metadata).
 PRIVATE_RANGES = (
@@ -151,12 +153,10 @@ def endpoint_ingress(scope: Scope) -> dict[str, Any]:
 def _internet(scope: Scope) -> list[dict[str, Any]]:
     rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]}]
     if scope.cloud_provider == "gcp":
-        rules.append(
-            {
-                "to": [{"ipBlock": {"cidr": f"{METADATA_IP}/32"}}],
-                "ports": _ports(*GKE_METADATA_PORTS),
-            }
-        )
+        rules += [
+            {"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(port)}
+            for cidr, port in GKE_METADATA
+        ]
     return rules
 
 
