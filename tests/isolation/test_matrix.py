@@ -128,3 +128,18 @@ def test_gateway_auth_only_with_an_issuer() -> None:
         == authz["spec"]["selector"]
         == {"matchLabels": {"app": "model-engine"}}
     )
+
+
+@pytest.mark.parametrize("cloud", sorted(ALLOW_LIST))
+def test_only_gke_pods_reach_the_metadata_server(cloud: str) -> None:
+    from components.isolation.netpol import External, allowed
+
+    s = scope(cloud)
+    policies = pol.network_policies(s)
+    pod = matrix.endpoint_pod(s)
+    gke = cloud == "gcp"
+    assert allowed(pod, External("169.254.169.254"), 80, policies) is gke
+    assert allowed(pod, External("169.254.169.252"), 988, policies) is gke
+    # Not the rest of the link-local range, nor other ports of the metadata address.
+    assert not allowed(pod, External("169.254.169.254"), 8080, policies)
+    assert not allowed(pod, External("169.254.170.2"), 80, policies)  # ECS-style credentials
