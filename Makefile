@@ -6,7 +6,7 @@ VENV := venv
 BIN := $(VENV)/bin
 STACK ?= existing-infra
 
-.PHONY: setup plan test lint typecheck unit bench snapshots clean
+.PHONY: setup plan test lint typecheck unit e2e bench snapshots clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,13 @@ typecheck: setup
 	$(BIN)/pyright
 
 unit: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not e2e"
 
-test: lint typecheck unit
+# The pinned server run on the derived configuration (tests/e2e/run.sh says what it needs).
+e2e: setup
+	tests/e2e/run.sh $(BIN)
+
+test: lint typecheck unit e2e
 
 # Static check of .github (workflows and local actions), offline: zizmor's auditor persona,
 # failing on any medium or high finding that has no `zizmor: ignore[...]` with its reason.

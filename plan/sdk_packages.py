@@ -88,6 +88,7 @@ LIGHT: dict[str, tuple[str, ...]] = {
         "artifactregistry",
         "compute",
         "container",
+        "iam",  # the CI trust bootstrap's workload identity pool
         "kms",
         "projects",
         "redis",

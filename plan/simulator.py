@@ -241,18 +241,20 @@ def run_program(
     program: Callable[[], None] | None = None,
     recorded: list[RecordedResource] | None = None,
     existing: computed.Existing | None = None,
+    cloud: SimulatedCloud | None = None,
 ) -> ProgramRun:
     """Run the program (default: __main__.py) against the simulated cloud.
 
     `config` is a stack file's `config:` map (keys with or without the project prefix).
     Raises what the program raises (pulumi.RunError for a stack-file mistake). Pass
     `recorded` to see what was registered even when the program fails, and `existing`
-    for what the cloud already holds (an EKS cluster the stack looks up).
+    for what the cloud already holds (an EKS cluster the stack looks up), or a whole `cloud`
+    that answers differently (the end-to-end test's, which fills in what a deploy computes).
     """
     config_map, secret_keys = config_from_stack(config)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(SimulatedCloud(existing))
+    monitor = RecordingMonitor(cloud or SimulatedCloud(existing))
     if recorded is not None:
         monitor.recorded = recorded
     capture_logs = _LogCapture()

@@ -46,7 +46,7 @@ def test_one_nvidia_group_per_gpu_pool(prod: AwsRun) -> None:
             "node-lifecycle": "normal",
         }
         assert group["taints"] == [
-            {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
+            {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
         ]
         assert "diskSize" not in group  # the launch template sizes the disk
     assert a10["scalingConfig"] == {"minSize": 0, "desiredSize": 0, "maxSize": 4}
