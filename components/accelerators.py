@@ -185,7 +185,11 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         80,
         "h100",
         aws_instance_types={"p5.48xlarge": 8},
-        # ND H100 v5 (H100 80GB SXM); NC H100 v5 carries H100 NVL (94GB).
+        # ND H100 v5 (H100 80GB SXM); NC H100 v5 carries H100 NVL (94GB, PCIe). One label
+        # for both on purpose: the server's GpuType enum (domain/entities/gpu_type.py) has
+        # nvidia-hopper-h100 and no NVL member, so a separate label could never be
+        # requested; the memory stays 80 (the smaller), so a tier that fits here fits both.
+        # A stack that must not mix them puts them in different pools.
         azure_vm_sizes={
             "Standard_ND96isr_H100_v5": 8,
             "Standard_NC40ads_H100_v5": 1,

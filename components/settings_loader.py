@@ -24,6 +24,9 @@ SECRET_KEYS: dict[str, str] = {
     "databasePassword": "password of the existing PostgreSQL user (existing platform)",
     "objectStorageAccessKeyId": "access key id for S3-compatible storage (existing platform)",
     "objectStorageSecretAccessKey": "secret key for S3-compatible storage (existing platform)",
+    "azureUpstreamToken": (
+        "token for azure.registry.upstream.username (a private upstream the ACR cache reads)"
+    ),
 }
 
 # Keys an operator will reasonably try, refused with the reason instead of "unknown key".

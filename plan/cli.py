@@ -128,6 +128,13 @@ def release_values(run: ProgramRun) -> dict[str, Any]:
     return helm_values({**release.inputs, "values": values["values"]})
 
 
+def servicebus_sku(run: ProgramRun) -> str | None:
+    """The tier of the Service Bus namespace the program creates (None off Azure)."""
+    for r in run.of_type("azure-native:servicebus:Namespace"):
+        return (r.inputs.get("sku") or {}).get("name")
+    return None
+
+
 def resources_json(run: ProgramRun) -> list[dict[str, Any]]:
     return [
         {
@@ -195,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write("\n".join(findings(run)) or "none")
     if values:
         out.write("\n\n## What the pinned server can do here\n")
-        out.write(capabilities.markdown(capabilities.capabilities(values)) + "\n")
+        rows = capabilities.capabilities(values, servicebus_sku=servicebus_sku(run))
+        out.write(capabilities.markdown(rows) + "\n")
         out.write("\n## Repositories that must hold images\n")
         for repo, when in capabilities.must_hold_images(values):
             out.write(f"- {repo}: {when}\n")

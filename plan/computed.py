@@ -29,6 +29,21 @@ def _random_password(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"result": _deferred("random:index/randomPassword:RandomPassword", name, "result")}
 
 
+def _random_string(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A string of the requested length and alphabet (stable per name): names built from it
+    take their real form."""
+    import hashlib
+
+    alphabet = "abcdefghijklmnopqrstuvwxyz" + ("0123456789" if inputs.get("numeric", True) else "")
+    if inputs.get("upper", True):
+        alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    digest = hashlib.sha256(name.encode()).digest()
+    length = int(inputs.get("length", 16))
+    return {
+        "result": "".join(alphabet[digest[i % len(digest)] % len(alphabet)] for i in range(length))
+    }
+
+
 def _k8s_named(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     metadata = dict(inputs.get("metadata") or {})
     metadata.setdefault("name", name)
@@ -49,6 +64,7 @@ def _helm_release(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 RESOURCES: dict[str, ResourceRule] = {
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomString:RandomString": _random_string,
     "random:index/randomId:RandomId": lambda name, inputs: {
         "hex": _deferred("random:index/randomId:RandomId", name, "hex")
     },

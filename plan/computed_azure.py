@@ -49,6 +49,22 @@ def _named(
     return rule
 
 
+def _nested(
+    provider: str, path: tuple[str, str, str], extra: Callable[[str, dict[str, Any]], dict]
+) -> Rule:
+    """A child resource (a vault's secret, a registry's credential set): path is (parent
+    name input, child collection, child name input)."""
+    parent_key, collection, name_key = path
+
+    def rule(resource: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        name = inputs.get(name_key) or resource
+        child = f"{inputs.get(parent_key)}/{collection}/{name}"
+        rid = arm_id(str(inputs.get("resourceGroupName")), provider, child)
+        return {"name": name, "__id": rid, **extra(name, inputs)}
+
+    return rule
+
+
 def _resource_group(resource: str, inputs: dict[str, Any]) -> dict[str, Any]:
     name = inputs.get("resourceGroupName") or resource
     rid = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}"
@@ -56,8 +72,16 @@ def _resource_group(resource: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    location = inputs.get("location", DEFAULT_LOCATION)
+    prefix = inputs.get("dnsPrefix", name)
     return {
-        "fqdn": f"{name}-dns.hcp.{inputs.get('location', DEFAULT_LOCATION)}.azmk8s.io",
+        "fqdn": f"{prefix}-{minted_id('fqdn', name)[:8]}.hcp.{location}.azmk8s.io",
+        # The system-assigned identity AKS creates (the cloud provider acts as it).
+        "identity": {
+            **(inputs.get("identity") or {}),
+            "principalId": minted_id("cluster-principal", name),
+            "tenantId": TENANT_ID,
+        },
         "oidcIssuerProfile": {
             "enabled": True,
             "issuerURL": (
@@ -138,6 +162,21 @@ RESOURCES: dict[str, Rule] = {
             }
         },
     ),
+    "azure-native:keyvault:Secret": _nested(
+        "Microsoft.KeyVault/vaults",
+        ("vaultName", "secrets", "secretName"),
+        # ARM never returns a secret's value, only where to read it.
+        lambda n, i: {
+            "properties": {"secretUri": f"https://{i['vaultName']}.vault.azure.net/secrets/{n}"}
+        },
+    ),
+    "azure-native:containerregistry:CredentialSet": _nested(
+        "Microsoft.ContainerRegistry/registries",
+        ("registryName", "credentialSets", "credentialSetName"),
+        lambda n, i: {
+            "identity": {**(i.get("identity") or {}), "principalId": minted_id("principal", n)}
+        },
+    ),
     "azure-native:managedidentity:UserAssignedIdentity": _named(
         "Microsoft.ManagedIdentity/userAssignedIdentities", "resourceName", _identity
     ),
@@ -156,24 +195,64 @@ def _client_config(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def kubeconfig(cluster: str) -> str:
-    """What AKS hands an Entra user (format exec: kubelogin gets the token)."""
+# kubelogin's AKS applications (the same in every tenant): the server (token audience) and
+# the public client AKS names for device-code sign-in.
+AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_CLIENT_APP = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+
+
+def kubeconfig(resource_group: str, cluster: str, location: str = DEFAULT_LOCATION) -> str:
+    """What `listClusterUserCredential` with format=exec hands an Entra user: a kubelogin
+    exec in device-code mode (`az aks get-credentials` writes the same file)."""
+    user = f"clusterUser_{resource_group}_{cluster}"
+    server = f"https://{cluster}-{minted_id('fqdn', cluster)[:8]}.hcp.{location}.azmk8s.io:443"
     return (
-        "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: {cluster}\n  cluster:\n"
-        f"    server: https://{cluster}-dns.hcp.{DEFAULT_LOCATION}.azmk8s.io:443\n"
-        f"contexts:\n- name: {cluster}\n  context: {{cluster: {cluster}, user: clusterUser}}\n"
+        "apiVersion: v1\n"
+        "clusters:\n"
+        "- cluster:\n"
+        "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t\n"
+        f"    server: {server}\n"
+        f"  name: {cluster}\n"
+        "contexts:\n"
+        "- context:\n"
+        f"    cluster: {cluster}\n"
+        f"    user: {user}\n"
+        f"  name: {cluster}\n"
         f"current-context: {cluster}\n"
-        "users:\n- name: clusterUser\n  user:\n    exec:\n"
-        "      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n"
-        "      args: [get-token, --login, azurecli, --server-id,\n"
-        "             6dae42f8-4368-4678-94ff-3960e28e3630]\n"
+        "kind: Config\n"
+        "preferences: {}\n"
+        "users:\n"
+        f"- name: {user}\n"
+        "  user:\n"
+        "    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      args:\n"
+        "      - get-token\n"
+        "      - --environment\n"
+        "      - AzurePublicCloud\n"
+        "      - --server-id\n"
+        f"      - {AKS_SERVER_APP}\n"
+        "      - --client-id\n"
+        f"      - {AKS_CLIENT_APP}\n"
+        "      - --tenant-id\n"
+        f"      - {TENANT_ID}\n"
+        "      - --login\n"
+        "      - devicecode\n"
+        "      command: kubelogin\n"
+        "      env: null\n"
+        "      installHint: |2\n"
+        "\n"
+        "        kubelogin is not installed which is required to connect to AAD enabled cluster.\n"
+        "\n"
+        "        To learn more, please go to https://aka.ms/aks/kubelogin\n"
+        "      provideClusterInfo: false\n"
     )
 
 
 def _user_credentials(args: dict[str, Any]) -> dict[str, Any]:
     cluster = str(args.get("resourceName"))
-    value = base64.b64encode(kubeconfig(cluster).encode()).decode()
+    config = kubeconfig(str(args.get("resourceGroupName")), cluster)
+    value = base64.b64encode(config.encode()).decode()
     return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
 
 

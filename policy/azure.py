@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from policy.common import Rule, Table, get
 
 postgres_flexible_is_protected = Rule(
@@ -103,6 +105,45 @@ aks_is_entra_only = Rule(
     },
 )
 
+# Blob data roles (built-in role GUIDs, the same in every subscription; a test keeps them equal
+# to components/azure/common.ROLES): Contributor, Reader, Owner.
+BLOB_DATA_ROLES = (
+    "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+)
+_CONTAINER_SCOPE = "/blobServices/default/containers/"
+
+blob_data_role_is_per_container = Rule(
+    "azure-native:authorization:RoleAssignment",
+    {
+        "a Blob data role must be scoped to one container, not the account": lambda p: (
+            str(p.get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower() not in BLOB_DATA_ROLES
+            or _CONTAINER_SCOPE in str(p.get("scope") or "")
+        ),
+    },
+)
+
+# AKS: dnsPrefix is 1-54 letters, digits and hyphens, alphanumeric at both ends.
+_DNS_PREFIX = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?$")
+_SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+
+aks_is_deployable = Rule(
+    "azure-native:containerservice:ManagedCluster",
+    {
+        "dnsPrefix must be 1-54 letters, digits and hyphens": lambda p: bool(
+            _DNS_PREFIX.match(str(p.get("dnsPrefix") or ""))
+        ),
+        "system pools must be tainted CriticalAddonsOnly=true:NoSchedule (AKS's pods only)": (
+            lambda p: all(
+                _SYSTEM_TAINT in (pool.get("nodeTaints") or [])
+                for pool in p.get("agentPoolProfiles") or []
+                if pool.get("mode") == "System"
+            )
+        ),
+    },
+)
+
 
 RULES: Table = {
     "azure-postgresql-private-backed-up": (
@@ -134,5 +175,13 @@ RULES: Table = {
     "azure-aks-entra-only": (
         "AKS uses Entra ID with Azure RBAC, workload identity, no local accounts.",
         aks_is_entra_only,
+    ),
+    "azure-blob-roles-per-container": (
+        "Blob data roles name one container, never a whole storage account.",
+        blob_data_role_is_per_container,
+    ),
+    "azure-aks-deployable": (
+        "AKS takes the API server name prefix, and its system pool runs only AKS's pods.",
+        aks_is_deployable,
     ),
 }

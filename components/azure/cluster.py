@@ -1,14 +1,16 @@
 """AKS: OIDC issuer and workload identity on, Entra ID with Azure RBAC, no local accounts,
-Azure CNI overlay, a system pool that runs the control plane (`node-lifecycle: normal`).
+Azure CNI overlay, a system pool kept for AKS's own pods (CriticalAddonsOnly taint).
 
-The Kubernetes provider authenticates with the deployer's Entra identity (kubeconfig in
-`exec` format: kubelogin must be on the PATH); the deployer gets the AKS RBAC Cluster Admin
-role on this cluster only.
+The Kubernetes provider authenticates with the deployer's Entra identity: the kubeconfig
+AKS returns (format exec) runs kubelogin in device-code mode, which would wait on a prompt
+nobody sees (and Conditional Access refuses); kubeconfig.py converts it to the stack's
+login mode, and kubelogin must be on the PATH. The deployer gets the AKS RBAC Cluster Admin
+role on this cluster only, and the provider waits until Azure RBAC applies it.
 """
 
 from __future__ import annotations
 
-import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,24 +18,35 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerservice
 
-from components import accelerators
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child, grant, stateful, trim_name
+from components.azure.kubeconfig import after_rbac_applies, decode_kubeconfig, with_login
 
 SYSTEM_POOL = "system"
+# AKS's own add-ons (CoreDNS, metrics-server, konnectivity, the workload-identity webhook,
+# CSI drivers, ...) tolerate this taint; nothing the program or the chart installs does, so
+# endpoints and the add-ons land on the CPU pool and cannot starve kube-system ("Manage
+# system node pools in AKS": CriticalAddonsOnly=true:NoSchedule).
+SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 AUTOSCALER_PROFILE = containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
     # GPU nodes are expensive: give them back soon after endpoints scale to zero.
     scale_down_unneeded_time="10m",
     expander="least-waste",
     balance_similar_node_groups="true",
+    # A GPU node takes longer than the 15-minute default to join: a large VM is allocated,
+    # then the GPU driver and device plugin install before it is Ready. At 15m the
+    # autoscaler would give up on it, delete it and back off the pool. The profile is
+    # cluster-wide in AKS (no per-pool value), so a CPU scale-up failure is noticed later too.
+    max_node_provision_time="30m",
 )
-
-
-def decode_kubeconfig(value: str) -> str:
-    return base64.b64decode(value).decode()
-
-
+# AKS: dnsPrefix is 1-54 letters, digits and hyphens, starting and ending alphanumeric.
 DNS_PREFIX_LIMIT = 54
+
+
+def dns_prefix(cluster_name: str) -> str:
+    """The API server FQDN prefix for a cluster name (which may be 63 long and hold `_`)."""
+    cleaned = re.sub(r"[^A-Za-z0-9-]", "-", cluster_name).strip("-")
+    return trim_name(cleaned, DNS_PREFIX_LIMIT).strip("-") or "aks"
 
 
 @dataclass
@@ -48,6 +61,8 @@ class ClusterArgs:
     subscription_id: pulumi.Input[str]
     # The deployer's object id and kind (User, ServicePrincipal): cluster admin for Pulumi.
     deployer_object_id: pulumi.Input[str]
+    # The deployer's application (client) id: kubelogin's spn mode names it.
+    deployer_client_id: pulumi.Input[str]
     zones: Sequence[str]
     protect: bool
     tags: Mapping[str, str]
@@ -59,6 +74,8 @@ class Cluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     kubelet_object_id: pulumi.Output[str]
     provider: k8s.Provider
+    # Role assignments the Kubernetes side needs before its first call.
+    network_grant: pulumi.Resource
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Cluster", name, None, opts)
@@ -70,7 +87,7 @@ class Cluster(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             location=args.location,
             # The API server's DNS label: 1-54 characters, where the cluster name may have 63.
-            dns_prefix=trim_name(args.name, DNS_PREFIX_LIMIT),
+            dns_prefix=dns_prefix(args.name),
             kubernetes_version=cfg.version,
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=cfg.tier),
             identity=containerservice.ManagedClusterIdentityArgs(
@@ -120,7 +137,7 @@ class Cluster(pulumi.ComponentResource):
                     max_count=system.max_count,
                     availability_zones=list(args.zones) or None,
                     vnet_subnet_id=args.node_subnet_id,
-                    node_labels={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
+                    node_taints=[SYSTEM_POOL_TAINT],
                 )
             ],
             tags=dict(args.tags),
@@ -139,6 +156,19 @@ class Cluster(pulumi.ComponentResource):
         self.kubelet_object_id = self.cluster.identity_profile.apply(
             lambda ids: (ids or {})["kubeletidentity"].object_id or ""
         )
+        # The cluster's identity joins the nodes' subnet for the internal load balancer
+        # (the gateway's Service): `az aks create` grants Network Contributor on a custom
+        # subnet, ARM does not ("Use a managed identity in AKS", "Add role assignment").
+        self.network_grant = grant(
+            self,
+            f"{name}-subnet-network-contributor",
+            role="Network Contributor",
+            scope=args.node_subnet_id,
+            principal_id=self.cluster.identity.apply(
+                lambda i: (i.principal_id if i else None) or ""
+            ),
+            subscription_id=args.subscription_id,
+        )
         admin = grant(
             self,
             f"{name}-deployer-admin",
@@ -146,7 +176,7 @@ class Cluster(pulumi.ComponentResource):
             scope=self.cluster.id,
             principal_id=args.deployer_object_id,
             subscription_id=args.subscription_id,
-            principal_type=args.settings.deployer_principal_type,
+            principal_type=cfg.deployer_principal_type,
         )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
@@ -154,13 +184,18 @@ class Cluster(pulumi.ComponentResource):
             format="exec",
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs.apply(lambda kcs: decode_kubeconfig(kcs[0].value))
+        login = cfg.deployer_login
+        issued = credentials.kubeconfigs.apply(lambda kcs: decode_kubeconfig(kcs[0].value))
+        kubeconfig = pulumi.Output.all(issued, args.deployer_client_id).apply(
+            lambda a: with_login(a[0], login, a[1])
         )
+        # Both grants must be in force before the first Kubernetes call (the add-ons'
+        # gateway Service needs the subnet role; the namespace creates need the admin role).
+        kubeconfig = after_rbac_applies(kubeconfig, [admin, self.network_grant])
         self.provider = k8s.Provider(
             f"{name}-k8s",
-            kubeconfig=kubeconfig,
+            kubeconfig=pulumi.Output.secret(kubeconfig),
             enable_server_side_apply=True,
-            opts=child(self, depends_on=[admin]),
+            opts=child(self, depends_on=[admin, self.network_grant]),
         )
         self.register_outputs({"name": self.name, "oidc_issuer_url": self.oidc_issuer_url})

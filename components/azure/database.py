@@ -90,18 +90,22 @@ class Database(pulumi.ComponentResource):
             ),
         )
         # TLS is on by default; pinned so that nobody turns it off in the portal unseen.
+        # Flexible Server runs one management operation at a time and refuses a second with
+        # ServerIsBusy, so the writes on the server form one chain instead of running in
+        # parallel (each waits for the one before).
+        previous: pulumi.Resource = self.server
         for setting, value in (
             ("require_secure_transport", "ON"),
             ("ssl_min_protocol_version", "TLSv1.2"),
         ):
-            pg.Configuration(
+            previous = pg.Configuration(
                 f"{name}-{setting.replace('_', '-')}",
                 configuration_name=setting,
                 server_name=self.server.name,
                 resource_group_name=args.resource_group_name,
                 value=value,
                 source="user-override",
-                opts=child(self),
+                opts=child(self, depends_on=[previous]),
             )
         self.database = pg.Database(
             f"{name}-db",
@@ -110,7 +114,7 @@ class Database(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             charset="UTF8",
             collation="en_US.utf8",
-            opts=stateful(self, args.protect),
+            opts=stateful(self, args.protect, depends_on=[previous]),
         )
         self.host = self.server.fully_qualified_domain_name.apply(lambda h: h or "")
         self.port = PORT

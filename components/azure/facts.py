@@ -40,12 +40,15 @@ from components.contract import (
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+from components.settings_loader import require_secrets
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # Managed Redis serves TLS on 10000.
 REDIS_PORT = 10000
+# kv-<environment, 11>-<suffix>: at most 24 characters.
+VAULT_SUFFIX_LENGTH = 8
 # Pools the program names itself.
 RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
 
@@ -68,9 +71,16 @@ class Names:
     suffix: pulumi.Input[str]
     cfg: az.AzureSettings
     environment: str
+    # The vault's own random suffix, kept in the stack's state (see key_vault).
+    vault_suffix: pulumi.Input[str]
 
     @classmethod
-    def of(cls, settings: StackSettings, suffix: pulumi.Input[str]) -> Names:
+    def of(
+        cls,
+        settings: StackSettings,
+        suffix: pulumi.Input[str],
+        vault_suffix: pulumi.Input[str] | None = None,
+    ) -> Names:
         cfg = _cfg(settings)
         base = base_name(settings.environment)
         return cls(
@@ -81,6 +91,7 @@ class Names:
             suffix=suffix,
             cfg=cfg,
             environment=settings.environment,
+            vault_suffix=suffix if vault_suffix is None else vault_suffix,
         )
 
     def _unique(self, fn) -> pulumi.Input[str]:  # type: ignore[no-untyped-def]
@@ -102,10 +113,13 @@ class Names:
 
     @property
     def key_vault(self) -> pulumi.Input[str]:
+        """Purge protection keeps a deleted vault's name taken for its retention (up to 90
+        days), so a name derived only from the environment would block destroy-then-recreate:
+        the suffix is random, drawn once and kept in the stack's state."""
         if self.cfg.key_vault.name:
             return self.cfg.key_vault.name
         env = trim_name(self.environment, 11)
-        return self._unique(lambda s: f"kv-{env}-{s}")
+        return lift(lambda s: f"kv-{env}-{s}", self.vault_suffix)
 
     def dns(self, limit: int) -> pulumi.Input[str]:
         """Redis cluster, Service Bus namespace, PostgreSQL server: DNS labels."""
@@ -147,6 +161,9 @@ def check(settings: StackSettings) -> None:
         )
     if problems:
         raise SettingsError(problems)
+    upstream = _cfg(settings).registry.upstream
+    if upstream is not None and upstream.username is not None:
+        require_secrets(settings, [az.UPSTREAM_TOKEN_KEY])
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:

@@ -32,6 +32,8 @@ def subject(namespace: str, name: str) -> str:
 class Grant:
     role: str
     scope: pulumi.Input[str]
+    # Tells two grants of one role apart in the resource name (e.g. the container).
+    label: str = ""
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Identity(pulumi.ComponentResource):
             )
             previous = [fic]
         for g in grants:
-            slug = g.role.lower().replace(" ", "-")
+            slug = g.role.lower().replace(" ", "-") + (f"-{g.label}" if g.label else "")
             grant(
                 self,
                 f"{name}-{slug}",

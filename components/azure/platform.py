@@ -11,10 +11,12 @@ Every fact the chart needs comes from a resource output or the deployer's client
 from __future__ import annotations
 
 import pulumi
+import pulumi_random as random
 from pulumi_azure_native import authorization
 
 from components import accelerators
 from components.addons import identities as addon_ids
+from components.azure import settings as az
 from components.azure.broker import Broker, BrokerArgs
 from components.azure.cache import Cache, CacheArgs
 from components.azure.cluster import Cluster, ClusterArgs
@@ -29,6 +31,7 @@ from components.azure.database import Database, DatabaseArgs
 from components.azure.facts import (
     CLIENT_ID_ANNOTATION,
     CLOUD_PROVIDER,
+    VAULT_SUFFIX_LENGTH,
     FactSources,
     Names,
     _cfg,
@@ -43,8 +46,10 @@ from components.azure.network import Network, NetworkArgs
 from components.azure.node_pools import GpuPoolSpec, NodePools, NodePoolsArgs
 from components.azure.registry import Registry, RegistryArgs
 from components.azure.storage import (
+    CELERY_RESULTS_CONTAINER,
     Storage,
     StorageArgs,
+    container_scope,
 )
 from components.azure.vault import DATABASE_PASSWORD_SECRET, Vault, VaultArgs
 from components.contract import (
@@ -52,6 +57,46 @@ from components.contract import (
     PlatformOutputs,
 )
 from components.platform import PlatformArgs
+from components.settings_loader import secret
+
+
+def control_plane_grants(
+    cfg: az.AzureSettings,
+    namespace_id: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+) -> list[Grant]:
+    """What the server's Azure code calls as the control-plane identity, on the one
+    resource each call is for. No Key Vault role: the chart's Kubernetes Secret sets
+    ML_INFRA_DATABASE_URL, which db/base.py reads before it would ever open Key Vault."""
+    return [
+        # Queues created, updated, deleted, counted (asb_* gateways, kombu, KEDA, autoscaler).
+        Grant("Azure Service Bus Data Owner", namespace_id),
+        # Blob data only in the two containers the server uses: its own (fine-tune
+        # repository, events, weights) and Celery's results (core/celery/abs.py).
+        *(
+            Grant("Storage Blob Data Contributor", container_scope(account_id, c), label=c)
+            for c in (cfg.storage.container, CELERY_RESULTS_CONTAINER)
+        ),
+        # User-delegation SAS (abs_filesystem_gateway): Get User Delegation Key acts on the
+        # account, so this role (that action and nothing else) cannot sit on a container.
+        Grant("Storage Blob Delegator", account_id),
+        # Tag and manifest reads (acr_docker_repository); the cacher crashes without them.
+        Grant("AcrPull", registry_id),
+    ]
+
+
+def inference_grants(cfg: az.AzureSettings, account_id: pulumi.Input[str]) -> list[Grant]:
+    """azcopy in endpoint containers reads checkpoints and fine-tuned weights (the server's
+    container); checkpoints elsewhere need a grant the operator adds."""
+    return [
+        Grant(
+            "Storage Blob Data Reader",
+            container_scope(account_id, cfg.storage.container),
+            label=cfg.storage.container,
+        )
+    ]
+
 
 # ---------------------------------------------------------------------------------------
 # The component
@@ -91,7 +136,14 @@ class AzurePlatform(pulumi.ComponentResource):
         suffix = subscription.apply(
             lambda s: unique_suffix(s, resource_group, settings.environment)
         )
-        names = Names.of(settings, suffix)
+        vault_suffix = random.RandomString(
+            f"{name}-vault-suffix",
+            length=VAULT_SUFFIX_LENGTH,
+            special=False,
+            upper=False,
+            opts=sub,
+        )
+        names = Names.of(settings, suffix, vault_suffix.result)
         database_server = names.dns(63)
 
         self.network = Network(
@@ -152,6 +204,20 @@ class AzurePlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        self.vault = Vault(
+            f"{name}-vault",
+            VaultArgs(
+                settings=cfg.key_vault,
+                vault_name=names.key_vault,
+                location=location,
+                resource_group_name=rg,
+                tenant_id=client.tenant_id,
+                private=private,
+                protect=protect,
+                tags=tags,
+            ),
+            opts=sub,
+        )
         self.registry = Registry(
             f"{name}-registry",
             RegistryArgs(
@@ -162,6 +228,9 @@ class AzurePlatform(pulumi.ComponentResource):
                 private=private,
                 protect=protect,
                 tags=tags,
+                subscription_id=subscription,
+                vault=self.vault,
+                upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
             ),
             opts=sub,
         )
@@ -172,20 +241,6 @@ class AzurePlatform(pulumi.ComponentResource):
                 account_name=names.storage_account,
                 location=location,
                 resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
-            ),
-            opts=sub,
-        )
-        self.vault = Vault(
-            f"{name}-vault",
-            VaultArgs(
-                settings=cfg.key_vault,
-                vault_name=names.key_vault,
-                location=location,
-                resource_group_name=rg,
-                tenant_id=client.tenant_id,
                 private=private,
                 protect=protect,
                 tags=tags,
@@ -220,6 +275,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 tenant_id=client.tenant_id,
                 subscription_id=subscription,
                 deployer_object_id=client.object_id,
+                deployer_client_id=client.client_id,
                 zones=cfg.cluster.zones,
                 protect=protect,
                 tags=tags,
@@ -263,13 +319,10 @@ class AzurePlatform(pulumi.ComponentResource):
                 inference_name=names.inference_identity,
                 control_plane_subjects=control_plane_subjects(settings),
                 inference_subjects=inference_subjects(settings),
-                control_plane_grants=[
-                    Grant("Azure Service Bus Data Owner", self.broker.namespace.id),
-                    Grant("Storage Blob Data Contributor", self.storage.account.id),
-                    Grant("Key Vault Secrets User", self.vault.vault.id),
-                    Grant("AcrPull", registry_id),
-                ],
-                inference_grants=[Grant("Storage Blob Data Reader", self.storage.account.id)],
+                control_plane_grants=control_plane_grants(
+                    cfg, self.broker.namespace.id, self.storage.account.id, registry_id
+                ),
+                inference_grants=inference_grants(cfg, self.storage.account.id),
                 tags=tags,
             ),
             opts=sub,
@@ -287,7 +340,13 @@ class AzurePlatform(pulumi.ComponentResource):
         # The add-ons wait only for nodes, pulls and identities (KEDA's federation); the
         # data services and the warm-up Job hold back the chart alone, so the add-ons
         # install while Managed Redis (the slowest) is still being created.
-        depends_on: list[pulumi.Resource] = [self.nodes, self.identity, kubelet_pull]
+        depends_on: list[pulumi.Resource] = [
+            self.nodes,
+            self.identity,
+            kubelet_pull,
+            # The gateway's internal load balancer joins the nodes' subnet.
+            self.cluster.network_grant,
+        ]
         chart_depends_on: list[pulumi.Resource] = [
             self.cache,
             self.storage,

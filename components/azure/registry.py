@@ -8,7 +8,9 @@ Repository values are bare names under the login server (the chart's default pat
 With `azure.registry.upstream`, ACR artifact-cache rules fill the framework and batch
 repositories from the operator's registry on first pull, and a Job pulls the tags listed in
 `warm` through the cache before the chart installs: the server's image checks
-(get_manifest_properties) see a cached image only after that first pull.
+(get_manifest_properties) see a cached image only after that first pull. A private upstream
+gets an ACR credential set: its user name and token live in the Key Vault, and the credential
+set's own identity may read those two secrets and nothing else.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerregistry
 
 from components.azure import settings as az
-from components.azure.common import child, stateful, trim_name
+from components.azure.common import child, grant, stateful, trim_name
+from components.azure.vault import Vault
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 from components.warm_up import pull_container, warm_up_job
 
@@ -54,6 +57,16 @@ class RegistryArgs:
     private: bool
     protect: bool
     tags: Mapping[str, str]
+    subscription_id: pulumi.Input[str]
+    # Where a private upstream's credentials are kept, and its token (config secret).
+    vault: Vault
+    upstream_token: pulumi.Output[str] | None = None
+
+
+# Key Vault secrets of the upstream's credential set.
+UPSTREAM_USERNAME_SECRET = "registry-upstream-username"
+UPSTREAM_TOKEN_SECRET = "registry-upstream-token"
+CREDENTIAL_SET = "upstream"
 
 
 class Registry(pulumi.ComponentResource):
@@ -61,6 +74,7 @@ class Registry(pulumi.ComponentResource):
     login_server: pulumi.Output[str]
     names: dict[str, str]
     cache_rules: list[containerregistry.CacheRule]
+    credential_set: containerregistry.CredentialSet | None
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Registry", name, None, opts)
@@ -82,6 +96,7 @@ class Registry(pulumi.ComponentResource):
         )
         self.login_server = self.registry.login_server
         self.names = repository_names()
+        self.credential_set, readable = self._credentials(name, args)
         self.cache_rules = [
             containerregistry.CacheRule(
                 f"{name}-cache-{cache_rule_name(key)}",
@@ -90,14 +105,60 @@ class Registry(pulumi.ComponentResource):
                 resource_group_name=args.resource_group_name,
                 source_repository=source,
                 target_repository=self.names[key],
-                credential_set_resource_id=(
-                    cfg.upstream.credential_set_id if cfg.upstream else None
-                ),
-                opts=child(self),
+                credential_set_resource_id=self.credential_set.id if self.credential_set else None,
+                opts=child(self, depends_on=readable),
             )
             for key, source in sorted(cache_sources(cfg).items())
         ]
         self.register_outputs({"login_server": self.login_server, "repositories": dict(self.names)})
+
+    def _credentials(
+        self, name: str, args: RegistryArgs
+    ) -> tuple[containerregistry.CredentialSet | None, list[pulumi.Resource]]:
+        """A credential set for a private upstream, and the grants it needs to be usable."""
+        upstream = args.settings.upstream
+        if upstream is None or upstream.username is None:
+            return None, []
+        assert args.upstream_token is not None, "check() requires the token for a username"
+        username = args.vault.store(
+            f"{name}-upstream-username",
+            UPSTREAM_USERNAME_SECRET,
+            pulumi.Output.from_input(upstream.username),
+        )
+        token = args.vault.store(
+            f"{name}-upstream-token", UPSTREAM_TOKEN_SECRET, args.upstream_token
+        )
+        credential_set = containerregistry.CredentialSet(
+            f"{name}-credential-set",
+            credential_set_name=CREDENTIAL_SET,
+            registry_name=self.registry.name,
+            resource_group_name=args.resource_group_name,
+            login_server=upstream.host,
+            identity=containerregistry.IdentityPropertiesArgs(
+                type=containerregistry.ResourceIdentityType.SYSTEM_ASSIGNED
+            ),
+            auth_credentials=[
+                containerregistry.AuthCredentialArgs(
+                    name=containerregistry.CredentialName.CREDENTIAL1,
+                    username_secret_identifier=username.properties.secret_uri,
+                    password_secret_identifier=token.properties.secret_uri,
+                )
+            ],
+            opts=child(self),
+        )
+        principal = credential_set.identity.apply(lambda i: (i.principal_id if i else None) or "")
+        grants: list[pulumi.Resource] = [
+            grant(
+                self,
+                f"{name}-credential-set-reads-{label}",
+                role="Key Vault Secrets User",
+                scope=secret.id,
+                principal_id=principal,
+                subscription_id=args.subscription_id,
+            )
+            for label, secret in (("username", username), ("token", token))
+        ]
+        return credential_set, grants
 
     def warm_up(
         self,

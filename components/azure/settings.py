@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.azure import aks_versions
 from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
@@ -41,12 +42,9 @@ AZURE_REGIONS = (
     *("japanwest", "koreacentral", "koreasouth", "australiaeast", "australiasoutheast"),
     *("australiacentral", "newzealandnorth", "indonesiacentral", "malaysiawest"),
 )
-# AKS supports a minor version for 12 months after its AKS GA (AKS "Supported Kubernetes
-# versions"). 1.34 went GA in November 2025 and 1.35 in March 2026 (Azure/AKS release
-# 2026-03-05, which also deprecated 1.32 twelve months after its GA), 1.36 in mid-2026: on
-# 2026-11-29 standard support starts at 1.35. Raise this as versions retire.
-MIN_AKS_MINOR = 35
 _AKS_VERSION = re.compile(r"^1\.(\d+)$")
+# The config secret holding a private upstream's token (components/settings_loader.SECRET_KEYS).
+UPSTREAM_TOKEN_KEY = "azureUpstreamToken"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Azure VM size names: Standard_<family><vCPUs><features>[_<accelerator>][_v<n>].
 _VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9_]+$")
@@ -124,9 +122,9 @@ class Network(Model):
 class Cluster(Model):
     # Default: model-engine-<environment>.
     name: str | None = None
-    # A quoted minor version in AKS standard support.
-    version: StringId = f"1.{MIN_AKS_MINOR}"
-    # Entra ID groups whose members get cluster-admin (Azure RBAC for Kubernetes).
+    # A quoted minor version in AKS standard support (aks_versions.CALENDAR).
+    version: StringId = aks_versions.DEFAULT_VERSION
+    # Entra ID groups whose members get cluster-admin (Kubernetes RBAC: effective at once).
     admin_group_object_ids: list[str] = []
     # The API server is public only from these CIDRs; none = private cluster (deploy from
     # inside the VNet).
@@ -139,6 +137,12 @@ class Cluster(Model):
     # Who runs `pulumi up` (Azure CLI or OIDC login): gets AKS RBAC Cluster Admin on this
     # cluster so the program can install the add-ons and the chart.
     deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    # How the Kubernetes provider gets its Entra token (kubelogin login mode; the kubeconfig
+    # AKS returns asks for a device code, which nobody would answer): azurecli (the
+    # deployer's `az login`, also after azure/login in CI), workloadidentity (CI with a
+    # federated token: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE) or spn
+    # (a service principal secret in AAD_SERVICE_PRINCIPAL_CLIENT_SECRET).
+    deployer_login: Literal["azurecli", "workloadidentity", "spn"] = "azurecli"
 
     _valid = field_validator("name")(
         _name(
@@ -151,11 +155,17 @@ class Cluster(Model):
     @field_validator("version")
     @classmethod
     def _version(cls, v: str) -> str:
-        m = _AKS_VERSION.match(v)
-        if not m:
-            raise ValueError(f'{v!r} is not a Kubernetes minor version such as "1.{MIN_AKS_MINOR}"')
-        if int(m.group(1)) < MIN_AKS_MINOR:
-            raise ValueError(f"{v!r} is past AKS standard support; use 1.{MIN_AKS_MINOR} or later")
+        if not _AKS_VERSION.match(v):
+            raise ValueError(
+                f'{v!r} is not a Kubernetes minor version such as "{aks_versions.DEFAULT_VERSION}"'
+            )
+        day = aks_versions.today()
+        supported = aks_versions.in_standard_support(day)
+        if v not in supported:
+            raise ValueError(
+                f"{v!r} is not in AKS standard support on {day} (supported: "
+                f"{', '.join(supported) or 'no version this program knows'}); use one of those"
+            )
         return v
 
     @field_validator("admin_group_object_ids")
@@ -174,6 +184,15 @@ class Cluster(Model):
     @property
     def private(self) -> bool:
         return not self.authorized_ip_ranges
+
+    @model_validator(mode="after")
+    def _login(self) -> Cluster:
+        if self.deployer_login != "azurecli" and self.deployer_principal_type != "ServicePrincipal":
+            raise ValueError(
+                f"deployerLogin {self.deployer_login} signs in as a service principal or "
+                "workload identity; set deployerPrincipalType: ServicePrincipal"
+            )
+        return self
 
 
 class NodePool(Model):
@@ -291,25 +310,23 @@ class Redis(Model):
 
 
 class ServiceBus(Model):
-    # Premium: private endpoint, 100 MB messages (the server asks for 20 MB; on Standard
-    # the update fails and is logged), dedicated capacity.
-    sku: Literal["Standard", "Premium"] = "Standard"
+    # Premium: private endpoint, dedicated capacity, and messages up to 100 MB. The server
+    # sets each async endpoint queue's max message size (20 MB) and lock duration in one
+    # update_queue call (asb_queue_endpoint_resource_delegate.py); Standard caps messages at
+    # 256 KB and refuses the whole update, so the lock stays at its 1-minute default and
+    # tasks running longer are delivered again (capabilities: "servicebus standard").
+    sku: Literal["Standard", "Premium"] = "Premium"
     # Premium messaging units.
     capacity: Literal[1, 2, 4, 8, 16] = 1
 
 
 # Upstream registries ACR artifact cache reads from ("Artifact cache in Azure Container
-# Registry", supported upstreams), and whether a credential set is required.
-CACHE_UPSTREAMS: dict[str, bool] = {
-    "docker.io": False,
-    "mcr.microsoft.com": False,
-    "ghcr.io": False,
-    "quay.io": False,
-    "registry.k8s.io": False,
-    "public.ecr.aws": False,
-    "nvcr.io": False,
-    "gcr.io": False,
-}
+# Registry", supported upstreams). Each serves public and private repositories; a private
+# one needs a credential set (Upstream.username).
+CACHE_UPSTREAMS = (
+    *("docker.io", "mcr.microsoft.com", "ghcr.io", "quay.io", "registry.k8s.io"),
+    *("public.ecr.aws", "nvcr.io", "gcr.io"),
+)
 
 
 class Upstream(Model):
@@ -318,8 +335,13 @@ class Upstream(Model):
 
     # Registry host and optional path, e.g. ghcr.io/acme-ml.
     url: str
-    # An ACR credential set (Key Vault secrets) for private upstreams, as its resource id.
-    credential_set_id: str | None = None
+    # A private upstream (a customer's ghcr.io organisation usually is): the user name the
+    # cache signs in with; its token is the config secret azureUpstreamToken. The program
+    # keeps both in the Key Vault and gives the registry an ACR credential set that reads
+    # them: a cache rule without credentials gets 401 from a private upstream.
+    username: str | None = None
+    # The repositories pull anonymously (public images): no credentials.
+    public: bool = False
     # Chart repository key -> tag pulled through the cache before the chart installs: the
     # server checks framework images exist (get_manifest_properties) before creating an
     # endpoint, which a cache rule answers only after a first pull.
@@ -345,6 +367,12 @@ class Upstream(Model):
                 f"{', '.join(sorted(CACHE_UPSTREAMS))} and other ACRs; copy images from other "
                 "registries yourself (the plan prints the commands) and set "
                 "azure.registry.imagesPushed instead"
+            )
+        if self.public == (self.username is not None):
+            raise ValueError(
+                f"url {self.url!r}: set username (and the config secret "
+                f"{UPSTREAM_TOKEN_KEY}) for a private upstream, or public: true when its "
+                "images pull anonymously; not both"
             )
         unknown = sorted(set(self.warm) - set(PULLED_THROUGH))
         if unknown:
@@ -384,6 +412,12 @@ class Storage(Model):
     )
     # Deleted blobs and containers are recoverable this long.
     soft_delete_days: int = Field(default=14, ge=1, le=365)
+    # Previous versions of overwritten or deleted blobs (versioning is on) are kept this
+    # long, then deleted by the lifecycle policy: without it every overwrite is kept forever.
+    version_retention_days: int = Field(default=30, ge=1, le=3650)
+    # Celery task results (the `celery` container): read when a client polls an async task,
+    # then never again; deleted this long after they were written.
+    results_retention_days: int = Field(default=7, ge=1, le=365)
 
     _account = field_validator("account_name")(
         _name(r"[a-z0-9]{3,24}", "storage account", "3-24 lower-case letters and digits")

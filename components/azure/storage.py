@@ -2,8 +2,10 @@
 result container `celery`.
 
 TLS 1.2+, HTTPS only, no public blob access, shared-key access off (Entra only), encrypted
-at rest, soft delete for blobs and containers, versioning. The server's Celery backend
-creates `celery` on first use; it is created here so the identity never needs to.
+at rest, soft delete for blobs and containers, versioning bounded by a lifecycle policy
+(previous versions expire; Celery results expire). The server's Celery backend creates
+`celery` on first use (it tolerates ResourceExistsError); it is created here so that the
+lifecycle rule and the container-scoped grants have something to name.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ FINE_TUNE_REPOSITORY = "hosted-model-inference/llm-ft-job-repository"
 FINE_TUNED_WEIGHTS = "hosted-model-inference/fine_tuned_weights"
 
 
+def container_scope(account_id: pulumi.Input[str], container: str) -> pulumi.Output[str]:
+    """The ARM id of a blob container: the narrowest scope a Blob data role takes."""
+    return pulumi.Output.concat(account_id, "/blobServices/default/containers/", container)
+
+
 def fine_tune_repository(container: str) -> str:
     """`azure://CONTAINER/key`: the form the server's ABS fine-tune repository parses."""
     return f"azure://{container}/{FINE_TUNE_REPOSITORY}"
@@ -32,6 +39,49 @@ def fine_tune_repository(container: str) -> str:
 def fine_tuned_weights_prefix(account: str, container: str) -> str:
     """Only the https form yields the account (the azure:// form gives https://None...)."""
     return f"https://{account}.blob.core.windows.net/{container}/{FINE_TUNED_WEIGHTS}"
+
+
+def lifecycle_policy(cfg: az.Storage) -> storage.ManagementPolicySchemaArgs:
+    """Bound the account's growth: results expire, previous versions expire."""
+    block_blobs = ["blockBlob"]
+    return storage.ManagementPolicySchemaArgs(
+        rules=[
+            storage.ManagementPolicyRuleArgs(
+                name="expire-celery-results",
+                type="Lifecycle",
+                enabled=True,
+                definition=storage.ManagementPolicyDefinitionArgs(
+                    filters=storage.ManagementPolicyFilterArgs(
+                        blob_types=block_blobs,
+                        # A prefix starts with the container name.
+                        prefix_match=[f"{CELERY_RESULTS_CONTAINER}/"],
+                    ),
+                    actions=storage.ManagementPolicyActionArgs(
+                        base_blob=storage.ManagementPolicyBaseBlobArgs(
+                            delete=storage.DateAfterModificationArgs(
+                                days_after_modification_greater_than=cfg.results_retention_days
+                            )
+                        ),
+                    ),
+                ),
+            ),
+            storage.ManagementPolicyRuleArgs(
+                name="expire-previous-versions",
+                type="Lifecycle",
+                enabled=True,
+                definition=storage.ManagementPolicyDefinitionArgs(
+                    filters=storage.ManagementPolicyFilterArgs(blob_types=block_blobs),
+                    actions=storage.ManagementPolicyActionArgs(
+                        version=storage.ManagementPolicyVersionArgs(
+                            delete=storage.DateAfterCreationArgs(
+                                days_after_creation_greater_than=cfg.version_retention_days
+                            )
+                        ),
+                    ),
+                ),
+            ),
+        ]
+    )
 
 
 @dataclass
@@ -50,6 +100,7 @@ class Storage(pulumi.ComponentResource):
     name: pulumi.Output[str]
     container: storage.BlobContainer
     results_container: storage.BlobContainer
+    lifecycle: storage.ManagementPolicy
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Storage", name, None, opts)
@@ -106,6 +157,15 @@ class Storage(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             public_access=storage.PublicAccess.NONE,
             opts=stateful(self, args.protect),
+        )
+        self.lifecycle = storage.ManagementPolicy(
+            f"{name}-lifecycle",
+            account_name=self.account.name,
+            resource_group_name=args.resource_group_name,
+            # The only name a storage account's lifecycle policy may have.
+            management_policy_name="default",
+            policy=lifecycle_policy(cfg),
+            opts=child(self),
         )
         self.register_outputs(
             {"account": self.name, "containers": [cfg.container, CELERY_RESULTS_CONTAINER]}

@@ -70,7 +70,30 @@ def _no_gpus() -> list[Capability]:
     ]
 
 
-def _async(broker: str, cloud: str = "") -> list[Capability]:
+def _servicebus_standard() -> list[Capability]:
+    """Service Bus Standard under the server's async queues (asb_queue_endpoint_resource_
+    delegate.py sets max message size 20 MB and the lock duration in one update_queue call;
+    Standard caps messages at 256 KB and refuses the whole update, which is only logged)."""
+    why = (
+        "on Service Bus Standard the server's update_queue (20 MB messages, Premium only) is "
+        "refused, so the lock duration it sets in the same call never applies: a task that "
+        "runs longer than the 1-minute default lock is delivered again, and a request over "
+        "256 KB is refused"
+    )
+    return [
+        Capability(
+            "Async endpoints",
+            "partly",
+            why,
+            "use azure.serviceBus.sku Premium, or keep async tasks under a minute",
+        ),
+        Capability("Async endpoint autoscaling", "yes", "the celery autoscaler reads servicebus"),
+    ]
+
+
+def _async(broker: str, cloud: str = "", servicebus_sku: str | None = None) -> list[Capability]:
+    if broker == "servicebus" and servicebus_sku == "Standard":
+        return _servicebus_standard()
     builder = (
         "; the builder also creates their queues with its SQS delegate (tasks_v1.py)"
         if cloud == "gcp"
@@ -278,7 +301,11 @@ API_AUTHENTICATION = Capability(
 )
 
 
-def capabilities(values: Mapping[str, Any]) -> list[Capability]:
+def capabilities(
+    values: Mapping[str, Any], *, servicebus_sku: str | None = None
+) -> list[Capability]:
+    """`servicebus_sku`: the tier of the Service Bus namespace the stack creates (not a chart
+    value, yet it decides what async endpoints can do)."""
     infra = values["config"]["values"]["infra"]
     registry = cf.infra_registry_type(infra)
     replicas = (values.get("replicaCount") or {}).get("cacher")
@@ -286,7 +313,7 @@ def capabilities(values: Mapping[str, Any]) -> list[Capability]:
     cloud = str(infra.get("cloud_provider"))
     return [
         *([_endpoints(registry)] if has_gpu_tiers(values) else _no_gpus()),
-        *_async(str(values.get("celeryBrokerType")), cloud),
+        *_async(str(values.get("celeryBrokerType")), cloud, servicebus_sku),
         _scale_from_zero(values),
         _azure_cacher() if azure and replicas else _cacher(registry, replicas),
         _image_builds(registry, str(infra.get("default_region")), cloud),

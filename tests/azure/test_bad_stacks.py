@@ -19,6 +19,13 @@ def setting(path: str, value: Any) -> Edit:
     return lambda c: set_path(c, path, value)
 
 
+def drop(where: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Edit:
+    def apply(c: dict[str, Any]) -> None:
+        del where(c)[key]
+
+    return apply
+
+
 def secure(key: str) -> Edit:
     def apply(c: dict[str, Any]) -> None:
         c[KEY + key] = "plaintext-value"
@@ -100,7 +107,43 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "aks-version-retired",
         setting("azure.cluster.version", "1.31"),
         "azure.cluster.version",
-        "past AKS standard support",
+        "not in AKS standard support on 2026-11-29 (supported: 1.34, 1.35, 1.36)",
+    ),
+    (
+        "aks-version-not-yet-offered",
+        setting("azure.cluster.version", "1.37"),
+        "azure.cluster.version",
+        "not in AKS standard support",
+    ),
+    (
+        "ci-login-as-a-user",
+        setting("azure.cluster.deployerLogin", "workloadidentity"),
+        "azure.cluster",
+        "deployerPrincipalType: ServicePrincipal",
+    ),
+    (
+        "upstream-private-without-username",
+        drop(lambda c: c[KEY + "azure"]["registry"]["upstream"], "username"),
+        "azure.registry.upstream",
+        "set username",
+    ),
+    (
+        "upstream-public-and-username",
+        setting("azure.registry.upstream.public", True),
+        "azure.registry.upstream",
+        "not both",
+    ),
+    (
+        "upstream-token-missing",
+        drop(lambda c: c, KEY + "azureUpstreamToken"),
+        "azureUpstreamToken",
+        "pulumi config set --secret azureUpstreamToken",
+    ),
+    (
+        "upstream-token-in-plaintext",
+        secure("azureUpstreamToken"),
+        "azureUpstreamToken",
+        "must be a secret",
     ),
     (
         "api-open-to-internet",

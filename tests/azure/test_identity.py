@@ -50,21 +50,27 @@ def test_federated_credentials_on_one_identity_are_written_one_at_a_time(prod: A
     assert len(waits) == len(control) - 1
 
 
-def _grants(prod: AzureRun) -> dict[tuple[str, str], str]:
-    """(principal, role GUID) -> scope."""
-    out = {}
-    for r in prod.of_type(ROLE):
-        role = r.inputs["roleDefinitionId"].rsplit("/", 1)[1]
-        out[(r.inputs["principalId"], role)] = r.inputs["scope"]
-    return out
+def _grants(prod: AzureRun) -> set[tuple[str, str, str]]:
+    """(principal, role GUID, scope) of every role assignment."""
+    return {
+        (
+            r.inputs["principalId"],
+            r.inputs["roleDefinitionId"].rsplit("/", 1)[1],
+            r.inputs["scope"],
+        )
+        for r in prod.of_type(ROLE)
+    }
 
 
 def test_each_role_is_scoped_to_the_one_resource_it_is_for(prod: AzureRun) -> None:
     control = prod.state(IDENTITY, "platform-identity-control-plane")["principalId"]
     inference = prod.state(IDENTITY, "platform-identity-inference")["principalId"]
-    kubelet = prod.state(CLUSTER, "platform-cluster-aks")["identityProfile"]["kubeletidentity"][
-        "objectId"
-    ]
+    aks = prod.state(CLUSTER, "platform-cluster-aks")
+    kubelet = aks["identityProfile"]["kubeletidentity"]["objectId"]
+    cluster = aks["identity"]["principalId"]
+    credential_set = prod.state(
+        "azure-native:containerregistry:CredentialSet", "platform-registry-credential-set"
+    )["identity"]["principalId"]
     sb = prod.arm_id(
         "azure-native:servicebus:Namespace",
         "platform-broker-servicebus",
@@ -75,30 +81,54 @@ def test_each_role_is_scoped_to_the_one_resource_it_is_for(prod: AzureRun) -> No
         "platform-storage-account",
         "Microsoft.Storage/storageAccounts",
     )
-    vault = prod.arm_id(
-        "azure-native:keyvault:Vault", "platform-vault-kv", "Microsoft.KeyVault/vaults"
-    )
+    server_container = f"{account}/blobServices/default/containers/model-engine"
+    results_container = f"{account}/blobServices/default/containers/celery"
     acr = prod.arm_id(
         "azure-native:containerregistry:Registry",
         "platform-registry-acr",
         "Microsoft.ContainerRegistry/registries",
     )
-    grants = _grants(prod)
+    vnet = prod.arm_id(
+        "azure-native:network:VirtualNetwork",
+        "platform-network-vnet",
+        "Microsoft.Network/virtualNetworks",
+    )
     expected = {
-        (control, "Azure Service Bus Data Owner"): sb,
-        (control, "Storage Blob Data Contributor"): account,
-        (control, "Key Vault Secrets User"): vault,
-        (control, "AcrPull"): acr,
-        (inference, "Storage Blob Data Reader"): account,
-        (kubelet, "AcrPull"): acr,
+        (control, "Azure Service Bus Data Owner", sb),
+        # Blob data in the server's two containers only, never the whole account.
+        (control, "Storage Blob Data Contributor", server_container),
+        (control, "Storage Blob Data Contributor", results_container),
+        # User-delegation keys are an account-level action (and all this role allows).
+        (control, "Storage Blob Delegator", account),
+        (control, "AcrPull", acr),
+        (inference, "Storage Blob Data Reader", server_container),
+        (kubelet, "AcrPull", acr),
+        # The cloud provider puts the gateway's internal load balancer in the node subnet.
+        (cluster, "Network Contributor", f"{vnet}/subnets/nodes"),
     }
-    for (principal, role), scope in expected.items():
-        assert grants.get((principal, ROLES[role])) == scope, role
+    grants = _grants(prod)
+    want = {(p, ROLES[r], scope) for p, r, scope in expected}
+    assert want <= grants, want - grants
     # Nothing else for the workload identities; the deployer's only grant is on the cluster.
-    workload = {control, inference, kubelet}
-    assert {k for k in grants if k[0] in workload} == {(p, ROLES[r]) for p, r in expected}
-    for scope in grants.values():
+    workload = {control, inference, kubelet, cluster}
+    assert {g for g in grants if g[0] in workload} == want
+    # The credential set reads its two secrets, not the vault.
+    reads = {g for g in grants if g[0] == credential_set}
+    assert {g[1] for g in reads} == {ROLES["Key Vault Secrets User"]}
+    assert {g[2].rsplit("/secrets/", 1)[1] for g in reads} == {
+        "registry-upstream-username",
+        "registry-upstream-token",
+    }, reads
+    for _, _, scope in grants:
         assert "/providers/" in scope, scope
+
+
+def test_server_reads_its_database_url_from_the_kubernetes_secret(prod: AzureRun) -> None:
+    """Why the control plane holds no Key Vault role: db/base.py reads ML_INFRA_DATABASE_URL
+    (the chart sets it from kubernetesDatabaseSecretName) before it would open Key Vault."""
+    secrets = prod.values["secrets"]
+    assert secrets.get("kubernetesDatabaseSecretName")
+    assert not secrets.get("cloudDatabaseSecretName")
 
 
 def test_role_assignment_names_are_guids_that_survive_a_rerun(prod: AzureRun) -> None:

@@ -28,10 +28,12 @@ def test_cluster_has_workload_identity_and_entra_rbac(prod: AzureRun) -> None:
     assert aks["aadProfile"]["managed"] is True
     assert aks["aadProfile"]["enableAzureRBAC"] is True
     assert aks["disableLocalAccounts"] is True
-    assert aks["kubernetesVersion"] == "1.35"
+    assert aks["kubernetesVersion"] == "1.36"
     (system,) = aks["agentPoolProfiles"]
     assert system["mode"] == "System"
-    assert system["nodeLabels"] == {accelerators.LIFECYCLE_LABEL: "normal"}
+    # Kept for AKS's own pods: nothing the chart or the add-ons run selects or tolerates it.
+    assert system["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert "nodeLabels" not in system
 
 
 def test_cpu_pool_is_labelled_for_the_cpu_image_cache(prod: AzureRun) -> None:
@@ -50,7 +52,7 @@ def test_gpu_pools_carry_the_chart_label_taint_and_scale_from_zero(prod: AzureRu
     assert h100["nodeLabels"][accelerators.ACCELERATOR_LABEL] == "nvidia-hopper-h100"
     for pool in (a100, h100):
         assert pool["nodeLabels"][accelerators.LIFECYCLE_LABEL] == "normal"
-        assert pool["nodeTaints"] == ["nvidia.com/gpu=true:NoSchedule"]
+        assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
         assert pool["enableAutoScaling"] is True
         assert pool["minCount"] == 0
     # The balloons and devices the chart gets select exactly these labels.
@@ -153,15 +155,15 @@ def test_private_endpoints_and_zones_for_the_private_services(prod: AzureRun) ->
         "privatelink.azurecr.io",
     } <= zones
     assert any(z.endswith(".private.postgres.database.azure.com") for z in zones)
-    # Standard Service Bus has no private endpoint: no zone for it.
-    assert "privatelink.servicebus.windows.net" not in zones
+    # Premium Service Bus (the example) has a private endpoint too.
+    assert "privatelink.servicebus.windows.net" in zones
     groups = {
         g
         for r in prod.of_type("azure-native:network:PrivateEndpoint")
         for c in r.inputs["privateLinkServiceConnections"]
         for g in c["groupIds"]
     }
-    assert groups == {"redisEnterprise", "blob", "vault", "registry"}
+    assert groups == {"redisEnterprise", "blob", "vault", "registry", "namespace"}
 
 
 def _upstream_types(prod: AzureRun, typ: str, name: str) -> set[str]:
@@ -212,16 +214,16 @@ def test_existing_resource_group_is_used_not_created() -> None:
     assert server.inputs["resourceGroupName"] == "rg-shared"
 
 
-def test_premium_service_bus_gets_a_private_endpoint() -> None:
+def test_standard_service_bus_has_no_private_endpoint() -> None:
     config = azure_config()
-    config["model-engine-infra:azure"]["serviceBus"] = {"sku": "Premium", "capacity": 1}
+    config["model-engine-infra:azure"]["serviceBus"] = {"sku": "Standard"}
     run = run_azure(config)
     sb = run.one("azure-native:servicebus:Namespace", "platform-broker-servicebus").inputs
-    assert sb["publicNetworkAccess"] == "Disabled"
+    assert sb["publicNetworkAccess"] == "Enabled"
     zones = {
         r.inputs["privateZoneName"] for r in run.of_type("azure-native:privatedns:PrivateZone")
     }
-    assert "privatelink.servicebus.windows.net" in zones
+    assert "privatelink.servicebus.windows.net" not in zones
 
 
 def test_without_private_access_no_endpoints_and_public_services() -> None:

@@ -59,7 +59,37 @@ BREAKS: Breaks = {
             "whole internet",
         ),
     ],
+    "azure-blob-roles-per-container": [
+        (
+            "blob-role-off-a-container",
+            set_(
+                "roleDefinitionId",
+                "/subscriptions/0/providers/Microsoft.Authorization/roleDefinitions/"
+                "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+            ),
+            "one container",
+        ),
+    ],
+    "azure-aks-deployable": [
+        ("dns-prefix-underscore", set_("dnsPrefix", "model_engine"), "dnsPrefix"),
+        ("dns-prefix-too-long", set_("dnsPrefix", "a" * 55), "dnsPrefix"),
+        (
+            "system-pool-untainted",
+            set_("agentPoolProfiles", [{"name": "system", "mode": "System"}]),
+            "CriticalAddonsOnly",
+        ),
+    ],
 }
+
+
+def test_blob_roles_match_the_program_roles() -> None:
+    from components.azure.common import ROLES
+
+    assert set(azure.BLOB_DATA_ROLES) == {
+        ROLES["Storage Blob Data Contributor"],
+        ROLES["Storage Blob Data Reader"],
+        "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",  # Storage Blob Data Owner, unused here
+    }
 
 
 def test_rule_flags_exactly_the_broken_property(
