@@ -55,8 +55,25 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
         ),
         redis_in_cluster=existing is not None and existing.redis.install is not None,
         gateway_auth=auth.model_dump() if auth is not None else None,
-        private_egress=tuple((e.cidr, tuple(e.ports)) for e in settings.isolation.private_egress),
+        private_egress=(
+            *((e.cidr, tuple(e.ports)) for e in settings.isolation.private_egress),
+            *_azure_private_endpoints(settings),
+        ),
     )
+
+
+# Blob (HTTPS) and Service Bus (AMQP over TLS, or HTTPS): what endpoint containers and
+# forwarders use there; not Redis (10000), which only the control plane uses on Azure.
+AZURE_PRIVATE_ENDPOINT_PORTS = (443, 5671)
+
+
+def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Azure's Blob and Service Bus answer on private endpoints in the VNet's endpoints subnet
+    (azure.network.privateAccess): model weights, results and the async queues are there."""
+    azure = settings.azure if settings.cloud == "azure" else None
+    if azure is None or not azure.network.private_access:
+        return ()
+    return ((azure.network.subnets["endpoints"], AZURE_PRIVATE_ENDPOINT_PORTS),)
 
 
 def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool:

@@ -72,6 +72,9 @@ def _targets(scope: pol.Scope) -> list[_Target]:
     metadata_port = 80
     if scope.object_store_port and scope.data_namespace:
         store = _Target("object store", _data_pod(scope, ""), scope.object_store_port)
+    elif scope.cloud_provider == "azure" and scope.private_egress:  # Blob's private endpoint
+        address = _first_host(scope.private_egress[-1][0])
+        store = _Target("object store", netpol.External(address), HTTPS_PORT)
     elif scope.cloud_provider == "onprem":  # your own store: most likely a private address
         store = _Target("object store", netpol.External(_PRIVATE_SERVICE_IP), HTTPS_PORT)
     else:
@@ -127,11 +130,15 @@ def _first_host(cidr: str) -> str:
 
 def _reason(scope: pol.Scope, destination: str) -> str:
     """Why an allowed destination is allowed (UNEXPLAINED when nothing should allow it)."""
+    if destination.startswith("privateEgress ") and scope.cloud_provider == "azure":
+        return "Blob and Service Bus private endpoints (azure.network.privateAccess), 443/5671"
     if destination.startswith("privateEgress "):
         return "named by the stack (isolation.privateEgress)"
     if destination == "object store":
         if scope.object_store_port:
             return "model weights and results in the in-cluster S3 store, its port only"
+        if scope.cloud_provider == "azure" and scope.private_egress:
+            return "model weights and results: Blob's private endpoint"
         if scope.cloud_provider != "onprem":
             return "model weights and results: the cloud's object store, on the internet"
         if scope.private_egress:

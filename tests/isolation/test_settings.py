@@ -76,3 +76,20 @@ def _facts(settings: Any) -> Any:
 
 def _findings(settings: Any) -> Any:
     return component.findings(settings, PLATFORMS[settings.cloud])
+
+
+def test_azure_user_code_reaches_blob_and_service_bus_private_endpoints_not_redis() -> None:
+    from components.isolation import matrix
+    from components.isolation.netpol import External, allowed
+    from components.isolation.policies import network_policies
+
+    settings = _settings("azure-prod")
+    scope = component.scope(settings, _facts(settings))
+    subnet = settings.azure.network.subnets["endpoints"]
+    assert scope.private_egress == ((subnet, (443, 5671)),)
+    policies, pod = network_policies(scope), matrix.endpoint_pod(scope)
+    address = subnet.rsplit(".", 2)[0] + ".255.4" if subnet.endswith("255.0/24") else None
+    assert address is not None
+    assert allowed(pod, External(address), 443, policies)
+    assert allowed(pod, External(address), 5671, policies)
+    assert not allowed(pod, External(address), 10000, policies)  # Managed Redis
