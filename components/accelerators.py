@@ -106,22 +106,24 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         "nvidia-tesla-t4",
         16,
         "t4",
+        # The first (default) type of each cloud is the smallest that holds a balloon pod
+        # (28Gi, 4 CPU): the xlarge, NC4as and n1-standard-8 sizes have too little memory.
         aws_instance_types={
-            "g4dn.xlarge": 1,
             "g4dn.2xlarge": 1,
+            "g4dn.xlarge": 1,
             "g4dn.12xlarge": 4,
             "g4dn.metal": 8,
         },
         azure_vm_sizes={
-            "Standard_NC4as_T4_v3": 1,
             "Standard_NC8as_T4_v3": 1,
+            "Standard_NC4as_T4_v3": 1,
             "Standard_NC16as_T4_v3": 1,
             "Standard_NC64as_T4_v3": 4,
         },
         gcp_machine_types={
+            "n1-standard-16": ("nvidia-tesla-t4", 2),
             "n1-standard-8": ("nvidia-tesla-t4", 1),
             "n1-standard-4": ("nvidia-tesla-t4", 1),
-            "n1-standard-16": ("nvidia-tesla-t4", 2),
             "n1-standard-32": ("nvidia-tesla-t4", 4),
         },
     ),

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import accelerators
+from components import accelerators, fit
 
 if TYPE_CHECKING:
-    from components.settings import GpuPool
+    from components.settings import StackSettings
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class GpuNodePool:
     balloon_replicas: int = 0
     balloon_gpus: int = 1
     taints: tuple[Taint, ...] = (Taint(accelerators.GPU_TAINT_KEY, "NoSchedule"),)
+    # One node's allocatable and the disk its kubelet uses; None: unknown (an existing
+    # cluster whose pool declares no nodeAllocatable), so fit goes unchecked.
+    node: fit.NodeShape | None = None
 
     @property
     def spec(self) -> accelerators.Accelerator:
@@ -70,22 +73,37 @@ class GpuNodePool:
         return labels
 
 
-def cloud_gpu_pools(pools: Sequence[GpuPool], cloud: str) -> list[GpuNodePool]:
+def cloud_gpu_pools(settings: StackSettings, cloud: str) -> list[GpuNodePool]:
     """The pools a cloud platform creates from gpu.pools, one node pool each, tainted with
-    GPU_TAINT; GPUs per node follow the node type (instance type, VM size, machine type)."""
-    return [
-        GpuNodePool(
-            name=p.name,
-            accelerator=p.accelerator,
-            gpus_per_node=p.spec.gpus_per_node(cloud, accelerators.node_type(p, cloud)),
-            min_size=p.min_size,
-            max_size=p.max_size,
-            balloon_replicas=p.balloon_replicas,
-            balloon_gpus=p.balloon_gpus,
-            taints=(GPU_TAINT,),
+    GPU_TAINT; GPUs per node and each node's allocatable follow the node type (instance type,
+    VM size, machine type) and the disk its kubelet gets (components/fit.py)."""
+    hardware = fit.hardware(settings)
+    pools = []
+    for p in settings.gpu.pools:
+        node = accelerators.node_type(p, cloud)
+        gpus = p.spec.gpus_per_node(cloud, node)
+        pools.append(
+            GpuNodePool(
+                name=p.name,
+                accelerator=p.accelerator,
+                gpus_per_node=gpus,
+                min_size=p.min_size,
+                max_size=p.max_size,
+                balloon_replicas=p.balloon_replicas,
+                balloon_gpus=p.balloon_gpus,
+                taints=(GPU_TAINT,),
+                node=fit.pool_shape(cloud, p, gpus, hardware),
+            )
         )
-        for p in pools
-    ]
+    return pools
+
+
+def known_shape(pool: GpuNodePool) -> fit.NodeShape:
+    """A cloud pool's node shape; the node catalog covers every type the accelerator catalog
+    offers (tests/test_fit.py), so a missing row is a catalog gap, not a stack mistake."""
+    if pool.node is None:
+        raise KeyError(f"components/instances.py has no row for the node type of pool {pool.name}")
+    return pool.node
 
 
 @dataclass(frozen=True)

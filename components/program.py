@@ -10,7 +10,7 @@ import dataclasses
 
 import pulumi
 
-from components import aws, azure, existing, gcp
+from components import aws, azure, existing, fit, gcp
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
@@ -18,7 +18,8 @@ from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.platform import Platform
-from components.settings import Cloud, StackSettings
+from components.settings import PROJECT, Cloud, StackSettings
+from components.settings_base import SettingsError
 from components.settings_loader import load_settings
 
 # Every platform, one object per package (components/platform.py); a new platform is one
@@ -32,6 +33,11 @@ def check(settings: StackSettings) -> list[Finding]:
     """Everything judged from the stack file alone, before the first resource exists."""
     platform = PLATFORMS[settings.cloud]
     platform.check(settings)
+    misfits = fit.problems(settings, platform.gpu_pools(settings), fit.hardware(settings), PROJECT)
+    if misfits:
+        raise SettingsError(misfits)
+    for warning in fit.capacity_warnings(settings, PROJECT):
+        pulumi.log.warn(warning)
     facts = platform.preview_facts(settings)
     addons_check(settings, platform, facts.prometheus_address, platform.gpu_pools(settings))
     isolation.check(settings)

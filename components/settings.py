@@ -32,6 +32,7 @@ from components.settings_base import (
     Quantity,
     StringId,
     dns_label,
+    kubernetes_quantity,
     label_safe,
     validate_http_url,
 )
@@ -337,6 +338,47 @@ class RecommendedHardware(Model):
     by_model_name: list[ModelHardware] = []
 
 
+class NodeAllocatable(Model):
+    """A node's status.allocatable as `kubectl get node <node> -o yaml` shows it (existing
+    clusters: the program cannot know the node type's reservations there)."""
+
+    cpu: Quantity
+    memory: Quantity
+    ephemeral_storage: Quantity
+
+    _quantities = field_validator("cpu", "memory", "ephemeral_storage")(kubernetes_quantity)
+
+
+CapacityType = Literal["on-demand", "spot", "reservation", "capacity-block", "flex-start"]
+
+
+class PoolCapacity(Model):
+    """Where a GPU pool's nodes come from. `reservation` names what to consume: an AWS
+    On-Demand Capacity Reservation (cr-...) or Capacity Block id, a GCE reservation name, or
+    an Azure capacity reservation group's resource id. `capacity-block` is AWS's Capacity
+    Blocks for ML, `flex-start` GKE's Dynamic Workload Scheduler; each platform refuses the
+    types its cloud lacks."""
+
+    type: CapacityType = "on-demand"
+    reservation: str | None = None
+
+    @model_validator(mode="after")
+    def _reservation(self) -> PoolCapacity:
+        needs = self.type in ("reservation", "capacity-block")
+        if needs and not self.reservation:
+            raise ValueError(
+                f"capacity type {self.type} consumes a reservation; name it in "
+                "capacity.reservation (AWS cr-... id, GCE reservation name, Azure capacity "
+                "reservation group id)"
+            )
+        if not needs and self.reservation:
+            raise ValueError(
+                f"capacity.reservation is only read with type reservation or capacity-block "
+                f"(type is {self.type}); set type: reservation or remove it"
+            )
+        return self
+
+
 class GpuPool(Model):
     name: str
     accelerator: str
@@ -351,7 +393,18 @@ class GpuPool(Model):
     balloon_gpus: int = Field(default=1, ge=1)
     # Schedulable nvidia.com/gpu per node; on a cloud it follows from the instance type.
     gpus_per_node: int | None = Field(default=None, ge=1)
-    disk_size_gb: int = Field(default=200, ge=50)
+    # Root disk; default: sized so the largest hardware tier of the accelerator and the
+    # cached images fit (components/fit.py). Unused for kubelet data on local disk.
+    disk_size_gb: int | None = Field(default=None, ge=50)
+    # Put kubelet and containerd on the node type's local disk where it has one big enough
+    # (AWS instance-store NVMe, AKS temporary disk, GCE bundled Local SSD).
+    local_disk: bool = True
+    # Where nodes come from, and which zones they may start in (default: every zone of the
+    # cluster's network).
+    capacity: PoolCapacity = PoolCapacity()
+    zones: list[str] = []
+    # Existing clusters only: one node's allocatable, so the plan can check fit.
+    node_allocatable: NodeAllocatable | None = None
 
     _name = field_validator("name")(dns_label)
 
@@ -484,6 +537,26 @@ class StackSettings(Model):
             if self.cloud != cloud and block is not None:
                 raise ValueError(
                     f"the `{cloud}` block is set but cloud is {self.cloud!r}; remove one"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _pool_keys_for_cloud(self) -> StackSettings:
+        """nodeAllocatable is what an existing cluster's nodes tell; capacity and zones are
+        what a cloud's node pools are created with."""
+        for i, pool in enumerate(self.gpu.pools):
+            key = f"{PROJECT}:gpu.pools[{i}]"
+            if self.cloud != "existing" and pool.node_allocatable is not None:
+                raise ValueError(
+                    f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "
+                    "type's allocatable (components/instances.py); remove it"
+                )
+            if self.cloud == "existing" and (
+                pool.capacity != PoolCapacity() or pool.zones or pool.disk_size_gb is not None
+            ):
+                raise ValueError(
+                    f"{key}: capacity, zones and diskSizeGb shape node pools the program "
+                    "creates; an existing cluster's pools are yours, remove them"
                 )
         return self
 

@@ -105,6 +105,18 @@ def _describe(err: Any) -> str:
     return f"{_key(loc)}: {msg}{shown}"
 
 
+def settings_from_config(config: dict[str, Any]) -> StackSettings:
+    """Validate a stack file's `config:` map directly (no Pulumi engine), as load_settings
+    would; secure values are left out (they never become settings)."""
+    prefix = f"{PROJECT}:"
+    data = {
+        k[len(prefix) :]: json.loads(json.dumps(v))
+        for k, v in config.items()
+        if k.startswith(prefix) and not (isinstance(v, dict) and set(v) == {"secure"})
+    }
+    return StackSettings.model_validate(data)
+
+
 def load_settings() -> StackSettings:
     """Read and validate the stack's settings; raise SettingsError with every problem."""
     from pulumi.runtime import config as runtime_config

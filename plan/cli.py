@@ -25,7 +25,7 @@ from components.isolation import matrix
 from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
 from components.settings import PROJECT
-from plan import estimate
+from plan import coldstart, estimate
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
     ROOT,
@@ -223,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         out.write("\n\n## The chart, rendered with these values\n")
         lines, render_failed = render_report(config, values, release)
         out.write("\n".join(lines) + "\n")
+    out.write("\n\n## GPU pools: does every pod fit a node\n")
+    out.write("\n".join(data_plane(config)) + "\n")
     out.write("\n\n## How long the first `pulumi up` takes\n")
     out.write("\n".join(estimate.report(estimate.estimate(run.resources))) + "\n")
     out.write("\n## Exports\n")
@@ -261,6 +263,22 @@ def isolation_report(run: ProgramRun) -> list[str]:
         isolation_policies.scope_from(inputs["scope"]), bool(inputs["enforced"]), policies
     )
     return [matrix.markdown(cells)]
+
+
+def data_plane(config: dict[str, Any]) -> list[str]:
+    """Per GPU pool: one node's allocatable, the largest tier and how many fit a node; then
+    the cold-start estimate per tier."""
+    from components import fit
+    from components.program import PLATFORMS
+    from components.settings_loader import settings_from_config
+
+    settings = settings_from_config(config)
+    pools = PLATFORMS[settings.cloud].gpu_pools(settings)
+    hardware = fit.hardware(settings)
+    lines = fit.table(settings, pools, hardware) or ["no GPU pools"]
+    lines += ["", "## Cold start per hardware tier (node, image, weights)"]
+    lines += coldstart.report(coldstart.estimate(settings, pools, hardware))
+    return lines
 
 
 def chart_checkout(config: dict[str, Any]) -> Path | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from components.settings import PROJECT, StackSettings
+from components.settings_loader import settings_from_config
 from plan import simulator
 from plan.simulator import ProgramRun, RecordedResource, run_program
 
@@ -49,12 +49,7 @@ def delete_path(config: dict[str, Any], path: str) -> None:
 
 def settings_from(config: dict[str, Any]) -> StackSettings:
     """Validate a stack config map directly (no Pulumi), as load_settings would."""
-    data = {
-        k[len(KEY) :]: json.loads(json.dumps(v))
-        for k, v in config.items()
-        if k.startswith(KEY) and not (isinstance(v, dict) and set(v) == {"secure"})
-    }
-    return StackSettings.model_validate(data)
+    return settings_from_config(config)
 
 
 # A hardware tier for T4 GPUs, as an operator writes it in gpu.recommendedHardware.

@@ -5,7 +5,8 @@ platform.py so the program's preflight never imports the component."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -31,7 +32,7 @@ from components.contract import (
     PlatformFacts,
 )
 from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "aws"
@@ -118,6 +119,13 @@ def check(settings: StackSettings) -> None:
             absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
             foreign=f"does not carry {pool.accelerator}",
         )
+        problems += capacity_problems(
+            pool.zones,
+            pool.capacity,
+            key,
+            _cfg(settings).region,
+            _cfg(settings).vpc.private_subnet_ids,
+        )
         fitted = accelerators.node_gpus(pool, CLOUD_PROVIDER)
         if fitted is None or pool.balloon_gpus > fitted[1]:
             continue
@@ -147,6 +155,61 @@ def check(settings: StackSettings) -> None:
         raise SettingsError(problems)
 
 
+def capacity_problems(
+    zones: Sequence[str],
+    capacity: PoolCapacity,
+    key: str,
+    region: str,
+    existing_subnets: Sequence[str],
+) -> list[str]:
+    """A GPU pool's capacity and zones as EKS can honour them: the reservation id shapes
+    ODCRs and Capacity Blocks share, zones that are this region's, subnets that are the
+    cluster's."""
+    problems: list[str] = []
+    if capacity.type == "flex-start":
+        problems.append(
+            f"{key}.capacity.type: flex-start is GKE's Dynamic Workload Scheduler; on AWS use "
+            "on-demand, spot, reservation (an On-Demand Capacity Reservation) or "
+            "capacity-block (Capacity Blocks for ML)"
+        )
+    if capacity.reservation is not None and not re.fullmatch(
+        r"cr-[0-9a-f]{17}", capacity.reservation
+    ):
+        problems.append(
+            f"{key}.capacity.reservation: {capacity.reservation!r} is not a capacity "
+            "reservation id (cr- and 17 hex digits: `aws ec2 describe-capacity-reservations`)"
+        )
+    subnets = [z for z in zones if z.startswith("subnet-")]
+    if subnets and len(subnets) != len(zones):
+        problems.append(f"{key}.zones: list either availability zones or subnet ids, not both")
+    elif subnets:
+        foreign = [s for s in subnets if s not in existing_subnets]
+        if foreign:
+            problems.append(
+                f"{key}.zones: {', '.join(foreign)} are not among aws.vpc.privateSubnetIds; "
+                "a GPU group launches in the cluster's private subnets (on a new VPC, name "
+                "availability zones instead)"
+            )
+    else:
+        alien = [z for z in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", z)]
+        if alien:
+            problems.append(
+                f"{key}.zones: {', '.join(alien)} are not availability zones of {region} "
+                f"(e.g. {region}a)"
+            )
+        if zones and existing_subnets:
+            problems.append(
+                f"{key}.zones: with an existing VPC, name the pool's subnets (ids from "
+                "aws.vpc.privateSubnetIds) rather than zones"
+            )
+    if capacity.type == "capacity-block" and not zones:
+        problems.append(
+            f"{key}.zones: a Capacity Block lives in one availability zone; name it (or its "
+            "subnet) so the group launches only there"
+        )
+    return problems
+
+
 def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
     """Nodes the balloons of a pool occupy.
 
@@ -164,7 +227,7 @@ def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str:

@@ -33,6 +33,8 @@ class NetworkArgs:
 class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
+    # The availability zone of each private subnet (new VPC only; empty for an existing one).
+    private_subnet_zones: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
@@ -44,6 +46,7 @@ class Network(pulumi.ComponentResource):
             assert cfg.vpc_id is not None
             self.vpc_id = pulumi.Output.from_input(cfg.vpc_id)
             self.private_subnet_ids = [pulumi.Output.from_input(s) for s in cfg.private_subnet_ids]
+            self.private_subnet_zones = []
             self.public_subnet_ids = []
         self.register_outputs(
             {"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids}
@@ -185,4 +188,5 @@ class Network(pulumi.ComponentResource):
         )
         self.vpc_id = vpc.id
         self.private_subnet_ids = [s.id for s in private]
+        self.private_subnet_zones = [s.availability_zone for s in private]
         self.public_subnet_ids = [s.id for s in public]

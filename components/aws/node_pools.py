@@ -6,10 +6,20 @@ the platform KMS key (the key policy lets the Auto Scaling service-linked role u
 platform.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
 limit of 1, so a pod on the pod network cannot reach IMDS and read the node role's
 credentials (EKS User Guide, "Restrict access to the instance profile assigned to the worker
-node"). With a launch template EKS takes the disk size from the template, not `diskSize`."""
+node"). With a launch template EKS takes the disk size from the template, not `diskSize`.
+
+GPU groups put the kubelet and containerd where images and weights land fastest: on an
+instance type with instance-store NVMe, nodeadm assembles the devices into a RAID0 array
+(NodeConfig `spec.instance.localStorage.strategy: RAID0`, in the launch template's MIME
+multipart user data, which EKS merges with its own NodeConfig); otherwise on a gp3 root
+volume sized for the largest hardware tier with its throughput provisioned. They upgrade in
+place (update strategy MINIMAL, one node unavailable at a time) so a version or AMI bump
+needs no spare GPU capacity, and they draw from on-demand, spot, an On-Demand Capacity
+Reservation or a Capacity Block as the pool says."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +27,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators
+from components import accelerators, instances
 from components.aws import settings as aws_settings
 from components.aws.common import (
     NODE_GROUP_TIMEOUTS,
@@ -27,6 +37,8 @@ from components.aws.common import (
     service_trust,
 )
 from components.contract import GpuNodePool, Taint
+from components.fit import GIB, NodeShape
+from components.settings import PoolCapacity
 
 GPU_AMI = "AL2023_x86_64_NVIDIA"
 AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler"
@@ -47,6 +59,55 @@ _EKS_EFFECT = {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 _EKS_EFFECT["PreferNoSchedule"] = "PREFER_NO_SCHEDULE"
 
 
+# nodeadm's NodeConfig that moves kubelet and containerd onto the instance-store NVMe devices
+# (RAID0 over all of them), as a MIME part EKS merges with the NodeConfig it generates.
+MIME_BOUNDARY = "MODELENGINE"
+LOCAL_STORAGE_NODECONFIG = """---
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  instance:
+    localStorage:
+      strategy: RAID0
+"""
+# EKS capacity types per the pool's capacity.type; reservations are on-demand capacity
+# targeted through the launch template.
+CAPACITY_TYPES = {
+    "on-demand": "ON_DEMAND",
+    "spot": "SPOT",
+    "reservation": "ON_DEMAND",
+    "capacity-block": "CAPACITY_BLOCK",
+}
+
+
+def local_storage_user_data() -> str:
+    """The launch template's user data (base64, as EC2 wants it)."""
+    mime = (
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{MIME_BOUNDARY}"\n\n'
+        f"--{MIME_BOUNDARY}\n"
+        "Content-Type: application/node.eks.aws\n\n"
+        f"{LOCAL_STORAGE_NODECONFIG}\n"
+        f"--{MIME_BOUNDARY}--\n"
+    )
+    return base64.b64encode(mime.encode()).decode()
+
+
+def reservation_target(
+    capacity: PoolCapacity,
+) -> aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs | None:
+    """Launch into the named ODCR or Capacity Block (and only there: `targeted`)."""
+    if capacity.reservation is None:
+        return None
+    return aws.ec2.LaunchTemplateCapacityReservationSpecificationArgs(
+        capacity_reservation_target=(
+            aws.ec2.LaunchTemplateCapacityReservationSpecificationCapacityReservationTargetArgs(
+                capacity_reservation_id=capacity.reservation
+            )
+        )
+    )
+
+
 def ami_type(instance_types: Sequence[str]) -> str:
     arch = {aws_settings.architecture(t) for t in instance_types}
     return "AL2023_ARM_64_STANDARD" if arch == {"arm64"} else "AL2023_x86_64_STANDARD"
@@ -57,26 +118,48 @@ def autoscaler_tags(
     labels: Mapping[str, str],
     taints: Sequence[Taint] = (),
     gpus: int = 0,
+    ephemeral_gib: int = 0,
 ) -> dict[str, str]:
     """Auto-discovery tags plus the node-template tags that let the cluster autoscaler
-    build a node from nothing: its labels, taints and GPU count."""
+    build a node from nothing: its labels, taints, GPU count and ephemeral storage."""
     tags = {
         f"{AUTOSCALER_PREFIX}/enabled": "true",
         f"{AUTOSCALER_PREFIX}/{cluster_name}": "owned",
     }
-    tags.update(node_template_tags(labels, taints, gpus))
+    tags.update(node_template_tags(labels, taints, gpus, ephemeral_gib))
     return tags
 
 
 def node_template_tags(
-    labels: Mapping[str, str], taints: Sequence[Taint] = (), gpus: int = 0
+    labels: Mapping[str, str],
+    taints: Sequence[Taint] = (),
+    gpus: int = 0,
+    ephemeral_gib: int = 0,
 ) -> dict[str, str]:
+    """`ephemeral_gib`: the node's allocatable ephemeral storage. Without the tag the
+    autoscaler takes the launch template's root volume as the node's disk, so a pod asking
+    for more than that (on a node whose kubelet lives on instance-store NVMe) would never
+    trigger a scale-up from zero."""
     tags = {f"{AUTOSCALER_PREFIX}/node-template/label/{k}": v for k, v in labels.items()}
     for t in taints:
         tags[f"{AUTOSCALER_PREFIX}/node-template/taint/{t.key}"] = f"{t.value or ''}:{t.effect}"
     if gpus:
         tags[f"{AUTOSCALER_PREFIX}/node-template/resources/{accelerators.GPU_RESOURCE}"] = str(gpus)
+    if ephemeral_gib:
+        tags[f"{AUTOSCALER_PREFIX}/node-template/resources/ephemeral-storage"] = (
+            f"{ephemeral_gib}Gi"
+        )
     return tags
+
+
+def update_config(gpu: bool) -> aws.eks.NodeGroupUpdateConfigArgs:
+    """GPU groups replace one node at a time without launching extra ones first (MINIMAL:
+    terminate, then launch), so an upgrade needs no spare GPU quota; EKS's DEFAULT strategy
+    adds up to twice the number of zones in new nodes before draining. CPU groups keep the
+    faster surge."""
+    if gpu:
+        return aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1, update_strategy="MINIMAL")
+    return aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33)
 
 
 def _asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
@@ -91,7 +174,11 @@ class GpuGroup:
     pool: GpuNodePool
     instance_type: str
     desired_size: int
-    disk_size_gb: int
+    # The node's allocatable and where its kubelet lives (components/fit.py).
+    shape: NodeShape
+    capacity: PoolCapacity = field(default_factory=PoolCapacity)
+    # The private subnets of the pool's zones; None: every private subnet.
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
 
 
 @dataclass
@@ -161,10 +248,10 @@ class NodePools(pulumi.ComponentResource):
                 instance_types=[g.instance_type],
                 ami=GPU_AMI,
                 sizes=(g.pool.min_size, g.desired_size, g.pool.max_size),
-                disk=g.disk_size_gb,
+                disk=g.shape.root_disk_gb,
                 labels=g.pool.node_labels,
                 taints=g.pool.taints,
-                gpus=g.pool.gpus_per_node,
+                gpu=g,
             )
             for g in args.gpu_groups
         }
@@ -185,10 +272,15 @@ class NodePools(pulumi.ComponentResource):
         disk: int,
         labels: Mapping[str, str],
         taints: Sequence[Taint] = (),
-        gpus: int = 0,
+        gpu: GpuGroup | None = None,
     ) -> aws.eks.NodeGroup:
         args = self._args
         min_size, desired, max_size = sizes
+        shape = gpu.shape if gpu else None
+        capacity = gpu.capacity if gpu else PoolCapacity()
+        # A GPU node whose kubelet data is on the root volume writes images and weights
+        # there: provision gp3 beyond its 125 MiB/s baseline.
+        fast_root = shape is not None and not shape.local_disk
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             description=f"{name}: encrypted gp3 root volume, IMDSv2 with hop limit 1",
@@ -198,6 +290,8 @@ class NodePools(pulumi.ComponentResource):
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                         volume_size=disk,
                         volume_type="gp3",
+                        throughput=instances.GP3_GPU_THROUGHPUT_MIBPS if fast_root else None,
+                        iops=instances.GP3_GPU_IOPS if fast_root else None,
                         encrypted="true",
                         kms_key_id=args.volume_kms_key_arn,
                         delete_on_termination="true",
@@ -209,17 +303,28 @@ class NodePools(pulumi.ComponentResource):
                 http_tokens="required",
                 http_put_response_hop_limit=METADATA_HOP_LIMIT,
             ),
+            user_data=local_storage_user_data() if shape and shape.local_disk else None,
+            capacity_reservation_specification=reservation_target(capacity),
+            instance_market_options=(
+                aws.ec2.LaunchTemplateInstanceMarketOptionsArgs(market_type="capacity-block")
+                if capacity.type == "capacity-block"
+                else None
+            ),
             update_default_version=True,
             opts=child(self),
         )
+        gpus = gpu.pool.gpus_per_node if gpu else 0
+        ephemeral = int(shape.allocatable.storage_mi // GIB) if shape else 0
         group = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster,
             node_role_arn=self.role.arn,
-            subnet_ids=list(args.subnet_ids),
+            subnet_ids=(
+                gpu.subnet_ids if gpu and gpu.subnet_ids is not None else list(args.subnet_ids)
+            ),
             version=args.kubernetes_version,
             ami_type=ami,
-            capacity_type="ON_DEMAND",
+            capacity_type=CAPACITY_TYPES[capacity.type],
             instance_types=list(instance_types),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
@@ -227,13 +332,13 @@ class NodePools(pulumi.ComponentResource):
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=min_size, desired_size=desired, max_size=max_size
             ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            update_config=update_config(gpu is not None),
             labels=dict(labels),
             taints=[
                 aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=_EKS_EFFECT[t.effect])
                 for t in taints
             ],
-            tags=autoscaler_tags(args.cluster_name, labels, taints, gpus),
+            tags=autoscaler_tags(args.cluster_name, labels, taints, gpus, ephemeral),
             opts=child(
                 self,
                 depends_on=[*self._attachments, *args.depends_on],
@@ -245,7 +350,7 @@ class NodePools(pulumi.ComponentResource):
         # Node group tags stay on the EKS object; the autoscaler reads the Auto Scaling
         # group's, so the node-template tags go there too (scale from zero).
         asg = group.resources.apply(_asg_name)
-        for key, value in sorted(node_template_tags(labels, taints, gpus).items()):
+        for key, value in sorted(node_template_tags(labels, taints, gpus, ephemeral).items()):
             slug = re.sub(r"[^a-z0-9]+", "-", key.split("/node-template/")[1].lower())
             aws.autoscaling.Tag(
                 f"{name}-asg-{slug}",
@@ -254,3 +359,20 @@ class NodePools(pulumi.ComponentResource):
                 opts=child(self),
             )
         return group
+
+
+def zone_subnets(
+    zones: Sequence[str],
+    subnet_ids: Sequence[pulumi.Output[str]],
+    subnet_zones: Sequence[pulumi.Output[str]],
+) -> pulumi.Input[Sequence[pulumi.Input[str]]] | None:
+    """The private subnets a GPU group may launch in: the pool's `zones` as subnet ids, or
+    the program's private subnets in those availability zones; None: all of them."""
+    if not zones:
+        return None
+    if all(z.startswith("subnet-") for z in zones):
+        return list(zones)
+    wanted = set(zones)
+    return pulumi.Output.all(list(subnet_ids), list(subnet_zones)).apply(
+        lambda pair: [i for i, z in zip(pair[0], pair[1], strict=True) if z in wanted]
+    )

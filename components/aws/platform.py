@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators
+from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
@@ -41,7 +41,7 @@ from components.aws.identity import (
     IdentityArgs,
 )
 from components.aws.network import Network, NetworkArgs
-from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs, zone_subnets
 from components.aws.registry import Registry, RegistryArgs
 from components.aws.storage import (
     Storage,
@@ -161,7 +161,13 @@ class AwsPlatform(pulumi.ComponentResource):
                         pool=pool,
                         instance_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         desired_size=p.desired_size if p.desired_size is not None else p.min_size,
-                        disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        subnet_ids=zone_subnets(
+                            p.zones,
+                            self.network.private_subnet_ids,
+                            self.network.private_subnet_zones,
+                        ),
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],

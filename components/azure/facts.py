@@ -4,7 +4,8 @@ platform.py so the program's preflight never imports the component."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -38,7 +39,7 @@ from components.contract import (
     Broker as BrokerFacts,
 )
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import require_secrets
 
@@ -131,6 +132,44 @@ class Names:
 # What the stack file alone decides
 
 
+# AKS taints Spot pools with this; endpoint pods need it among gpu.extraTaintKeys.
+SPOT_TAINT_KEY = "kubernetes.azure.com/scalesetpriority"
+_CAPACITY_RESERVATION_GROUP = (
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.Compute/capacityReservationGroups/[^/]+"
+)
+
+
+def capacity_problems(
+    zones: Sequence[str], capacity: PoolCapacity, key: str, extra_taint_keys: Sequence[str]
+) -> list[str]:
+    """A GPU pool's capacity and zones as AKS can honour them."""
+    problems: list[str] = []
+    if capacity.type in ("capacity-block", "flex-start"):
+        problems.append(
+            f"{key}.capacity.type: {capacity.type} does not exist on Azure; use on-demand, spot "
+            "or reservation (a capacity reservation group)"
+        )
+    if capacity.reservation is not None and not re.fullmatch(
+        _CAPACITY_RESERVATION_GROUP, capacity.reservation
+    ):
+        problems.append(
+            f"{key}.capacity.reservation: name the capacity reservation group by resource id "
+            "(/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/"
+            "capacityReservationGroups/<name>; `az capacity reservation group list`)"
+        )
+    if capacity.type == "spot" and SPOT_TAINT_KEY not in extra_taint_keys:
+        problems.append(
+            f"{key}.capacity.type: AKS taints Spot pools with {SPOT_TAINT_KEY}=spot; add "
+            f"{SPOT_TAINT_KEY} to model-engine-infra:gpu.extraTaintKeys so endpoint pods "
+            "tolerate it"
+        )
+    bad = [z for z in zones if z not in ("1", "2", "3")]
+    if bad:
+        problems.append(f"{key}.zones: Azure zones are 1, 2 and 3 (got {', '.join(bad)})")
+    return problems
+
+
 def check(settings: StackSettings) -> None:
     """GPU pools must name a VM size that carries their accelerator on Azure, and fit AKS's
     pool naming."""
@@ -159,6 +198,7 @@ def check(settings: StackSettings) -> None:
             absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
+        problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)
     if problems:
         raise SettingsError(problems)
     upstream = _cfg(settings).registry.upstream
@@ -168,7 +208,7 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One AKS user pool per gpu.pools entry; GPUs per node follow the VM size."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str:

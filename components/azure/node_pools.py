@@ -4,13 +4,21 @@ GPU pools carry the accelerator label the chart selects on (on every cloud
 `k8s.amazonaws.com/accelerator`), `node-lifecycle: normal`, the MIG layout label where the
 catalog cuts GPUs, and the `nvidia.com/gpu` taint. AKS's own cluster autoscaler scales
 every pool, from zero for GPU pools, so no cluster-autoscaler add-on runs on Azure.
+
+A GPU pool puts the kubelet, emptyDir volumes and the container runtime's data on the VM's
+temporary disk (kubeletDiskType Temporary) when that disk holds the largest hardware tier
+(components/fit.py); otherwise on a managed Premium SSD OS disk sized for it. GPU pools
+upgrade in place, one node at a time and without a surge node (maxSurge 0, maxUnavailable
+1), so an upgrade needs no spare GPU quota; they run on regular VMs, Spot VMs or a capacity
+reservation group as the pool says.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import containerservice
@@ -19,8 +27,25 @@ from components import accelerators
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child
 from components.contract import GpuNodePool
+from components.fit import NodeShape
+from components.settings import PoolCapacity
 
 CPU_POOL = "cpu"
+# Replace one node at a time without a surge VM: no spare GPU quota needed.
+GPU_UPGRADE = containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
+
+
+def capacity_args(capacity: PoolCapacity) -> dict[str, Any]:
+    if capacity.type == "spot":
+        # Delete: evicted VMs go away, so the autoscaler can ask for new ones.
+        return {
+            "scale_set_priority": "Spot",
+            "scale_set_eviction_policy": "Delete",
+            "spot_max_price": -1,
+        }
+    if capacity.type == "reservation":
+        return {"capacity_reservation_group_id": capacity.reservation}
+    return {}
 
 
 def pool_name(name: str) -> str:
@@ -39,7 +64,10 @@ class GpuPoolSpec:
     pool: GpuNodePool
     vm_size: str
     initial_count: int
-    os_disk_size_gb: int
+    # The node's allocatable and where its kubelet lives (components/fit.py).
+    shape: NodeShape
+    capacity: PoolCapacity = field(default_factory=PoolCapacity)
+    zones: Sequence[str] = ()
 
 
 @dataclass
@@ -104,11 +132,16 @@ class NodePools(pulumi.ComponentResource):
                 os_sku="Ubuntu",
                 orchestrator_version=args.kubernetes_version,
                 vm_size=spec.vm_size,
-                os_disk_size_gb=spec.os_disk_size_gb,
+                os_disk_size_gb=spec.shape.root_disk_gb,
+                # Managed: an ephemeral OS disk would have to fit the VM's cache or temp disk.
+                os_disk_type="Managed",
+                kubelet_disk_type="Temporary" if spec.shape.local_disk else "OS",
+                upgrade_settings=GPU_UPGRADE,
                 enable_auto_scaling=True,
                 count=spec.initial_count,
                 min_count=pool.min_size,
                 max_count=pool.max_size,
+                availability_zones=list(spec.zones) or None,
                 vnet_subnet_id=args.node_subnet_id,
                 node_labels=pool.node_labels,
                 node_taints=taint_strings(pool),
@@ -117,5 +150,6 @@ class NodePools(pulumi.ComponentResource):
                 ),
                 tags=dict(args.tags),
                 opts=pool_opts,
+                **capacity_args(spec.capacity),
             )
         self.register_outputs({"gpu_pools": sorted(self.gpu)})

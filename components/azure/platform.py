@@ -14,7 +14,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import authorization
 
-from components import accelerators
+from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.azure import settings as az
 from components.azure.broker import Broker, BrokerArgs
@@ -297,7 +297,9 @@ class AzurePlatform(pulumi.ComponentResource):
                         pool=pool,
                         vm_size=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_count=p.desired_size if p.desired_size is not None else p.min_size,
-                        os_disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        zones=p.zones,
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],

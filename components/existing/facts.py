@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from components import fit
 from components import settings_loader as stack
 from components.contract import (
     Broker,
@@ -25,7 +26,7 @@ from components.model_engine.chart_facts import (
     URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
-from components.settings import StackSettings
+from components.settings import GpuPool, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "onprem"
@@ -119,9 +120,19 @@ def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
             max_size=p.max_size,
             balloon_replicas=p.balloon_replicas,
             balloon_gpus=p.balloon_gpus,
+            node=_declared(p),
         )
         for p in settings.gpu.pools
     ]
+
+
+def _declared(pool: GpuPool) -> fit.NodeShape | None:
+    """A node's allocatable as the operator declares it; unknown (fit unchecked) without."""
+    declared = pool.node_allocatable
+    if declared is None:
+        return None
+    gpus = pool.gpus_per_node or pool.balloon_gpus
+    return fit.declared_shape(declared.cpu, declared.memory, declared.ephemeral_storage, gpus)
 
 
 def repositories(cfg: ExistingSettings) -> dict[str, str]:

@@ -4,6 +4,8 @@ platform.py so the program's preflight never imports the component."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -32,7 +34,7 @@ from components.gcp.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "gcp"
@@ -80,6 +82,36 @@ class Names:
 # What the stack file alone decides
 
 
+# A reservation in this project by name, or a shared one as projects/<p>/reservations/<name>.
+_RESERVATION = re.compile(
+    r"^(projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/reservations/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+)
+
+
+def capacity_problems(
+    zones: Sequence[str], capacity: PoolCapacity, key: str, region: str
+) -> list[str]:
+    """A GPU pool's capacity and zones as GKE can honour them."""
+    problems: list[str] = []
+    if capacity.type == "capacity-block":
+        problems.append(
+            f"{key}.capacity.type: Capacity Blocks are AWS's; on GKE use on-demand, spot, "
+            "reservation (a specific Compute Engine reservation) or flex-start (DWS)"
+        )
+    if capacity.reservation is not None and not _RESERVATION.match(capacity.reservation):
+        problems.append(
+            f"{key}.capacity.reservation: {capacity.reservation!r} is not a reservation name "
+            "(or projects/<project>/reservations/<name> for a shared one; `gcloud compute "
+            "reservations list`)"
+        )
+    bad = [z for z in zones if not re.fullmatch(rf"{re.escape(region)}-[a-z]", z)]
+    if bad:
+        problems.append(
+            f"{key}.zones: {', '.join(bad)} are not zones of {region} (e.g. {region}-a)"
+        )
+    return problems
+
+
 def check(settings: StackSettings) -> None:
     """GPU pools must name a machine type GCP attaches their accelerator to; secrets of other
     platforms and add-on choices that would fight GKE are refused."""
@@ -98,6 +130,7 @@ def check(settings: StackSettings) -> None:
             ),
             foreign=f"is not a GCP machine type with {pool.accelerator}",
         )
+        problems += capacity_problems(pool.zones, pool.capacity, key, _cfg(settings).region)
     cfg = _cfg(settings)
     if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
         problems.append(
@@ -125,7 +158,7 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
-    return contract.cloud_gpu_pools(settings.gpu.pools, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
 
 
 def kubernetes_version(settings: StackSettings) -> str | None:

@@ -5,12 +5,19 @@ GPU pools carry the label the chart selects on (`k8s.amazonaws.com/accelerator`,
 cloud), `node-lifecycle: normal`, the `nvidia.com/gpu` taint GKE itself puts on GPU nodes,
 and GKE's driver installation; GKE also runs the device plugin, and cuts MIG slices itself
 (`gpu_partition_size`), so the add-ons install neither.
+
+A GPU pool whose machine type comes with Local SSD (A2 Ultra, A3) puts the kubelet and the
+container runtime on it (ephemeral_storage_local_ssd_config); others get a pd-balanced boot
+disk sized for the largest hardware tier, whose throughput grows with its size. GPU pools
+upgrade in place, one node at a time without a surge node (max_surge 0, max_unavailable 1),
+and run on on-demand VMs, Spot VMs, a specific reservation or DWS flex-start as the pool
+says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_gcp.container import (
@@ -18,18 +25,23 @@ from pulumi_gcp.container import (
     NodePoolAutoscalingArgs,
     NodePoolManagementArgs,
     NodePoolNodeConfigArgs,
+    NodePoolNodeConfigEphemeralStorageLocalSsdConfigArgs,
     NodePoolNodeConfigGuestAcceleratorArgs,
     NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs,
+    NodePoolNodeConfigReservationAffinityArgs,
     NodePoolNodeConfigShieldedInstanceConfigArgs,
     NodePoolNodeConfigTaintArgs,
     NodePoolNodeConfigWorkloadMetadataConfigArgs,
+    NodePoolUpgradeSettingsArgs,
 )
 
-from components import accelerators
+from components import accelerators, instances
 from components.contract import GpuNodePool, Taint
+from components.fit import NodeShape
 from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child
+from components.settings import PoolCapacity
 
 # GKE's installer: the newest driver the node version supports.
 GPU_DRIVER_VERSION = "LATEST"
@@ -42,6 +54,26 @@ CPU_LABELS = {
 }
 
 
+# Replace one node at a time without a surge VM: no spare GPU quota needed.
+GPU_UPGRADE = NodePoolUpgradeSettingsArgs(strategy="SURGE", max_surge=0, max_unavailable=1)
+RESERVATION_KEY = "compute.googleapis.com/reservation-name"
+
+
+def reservation_affinity(
+    capacity: PoolCapacity,
+) -> NodePoolNodeConfigReservationAffinityArgs | None:
+    """Consume the named reservation; flex-start nodes come from none."""
+    if capacity.type == "reservation":
+        return NodePoolNodeConfigReservationAffinityArgs(
+            consume_reservation_type="SPECIFIC_RESERVATION",
+            key=RESERVATION_KEY,
+            values=[capacity.reservation or ""],
+        )
+    if capacity.type == "flex-start":
+        return NodePoolNodeConfigReservationAffinityArgs(consume_reservation_type="NO_RESERVATION")
+    return None
+
+
 def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
     """The pool's node labels without the GPU operator's MIG label: GKE partitions itself."""
     return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
@@ -52,7 +84,11 @@ class GpuGroup:
     pool: GpuNodePool
     machine_type: str
     initial_nodes: int
-    disk_size_gb: int
+    # The node's allocatable and where its kubelet lives (components/fit.py).
+    shape: NodeShape
+    capacity: PoolCapacity = field(default_factory=PoolCapacity)
+    # The pool's zones; empty: the cluster's gpuZones.
+    zones: Sequence[str] = ()
 
 
 @dataclass
@@ -65,6 +101,12 @@ class NodePoolsArgs:
     gpu_groups: Sequence[GpuGroup]
     gpu_zones: Sequence[str]
     labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class GpuNodeConfig:
+    local_ssds: int
+    capacity: PoolCapacity
 
 
 class NodePools(pulumi.ComponentResource):
@@ -111,21 +153,24 @@ class NodePools(pulumi.ComponentResource):
                 ),
                 gpu_partition_size=spec.mig_profile,
             )
+            node = instances.node_type("gcp", group.machine_type)
+            local_ssds = node.disks if node and group.shape.local_disk else 0
             self.gpu[pool.name] = self._pool(
                 name,
                 f"gpu-{pool.name}",
                 args,
                 group.machine_type,
-                group.disk_size_gb,
+                group.shape.root_disk_gb,
                 pool.min_size,
                 pool.max_size,
                 gpu_labels(pool),
                 initial=group.initial_nodes,
                 taints=pool.taints,
                 accelerator=accelerator,
-                zones=args.gpu_zones,
+                zones=group.zones or args.gpu_zones,
                 # GPUs are scarce: take whichever zone has capacity.
                 location_policy="ANY",
+                gpu=GpuNodeConfig(local_ssds, group.capacity),
             )
         self.register_outputs({"gpu_pools": sorted(self.gpu)})
 
@@ -145,7 +190,16 @@ class NodePools(pulumi.ComponentResource):
         accelerator: NodePoolNodeConfigGuestAcceleratorArgs | None = None,
         zones: Sequence[str] = (),
         location_policy: str = "BALANCED",
+        gpu: GpuNodeConfig | None = None,
     ) -> NodePool:
+        capacity = gpu.capacity if gpu is not None else PoolCapacity()
+        local_ssd = (
+            NodePoolNodeConfigEphemeralStorageLocalSsdConfigArgs(local_ssd_count=gpu.local_ssds)
+            if gpu is not None and gpu.local_ssds
+            else None
+        )
+        # Flex-start nodes live at most seven days and are not repaired in place.
+        repair = capacity.type != "flex-start"
         return NodePool(
             f"{name}-{pool}",
             name=pool,
@@ -160,7 +214,8 @@ class NodePools(pulumi.ComponentResource):
                 total_max_node_count=max_nodes,
                 location_policy=location_policy,
             ),
-            management=NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
+            management=NodePoolManagementArgs(auto_repair=repair, auto_upgrade=True),
+            upgrade_settings=GPU_UPGRADE if gpu is not None else None,
             node_config=NodePoolNodeConfigArgs(
                 machine_type=machine_type,
                 disk_size_gb=disk_size_gb,
@@ -183,6 +238,10 @@ class NodePools(pulumi.ComponentResource):
                 shielded_instance_config=NodePoolNodeConfigShieldedInstanceConfigArgs(
                     enable_secure_boot=True, enable_integrity_monitoring=True
                 ),
+                spot=True if capacity.type == "spot" else None,
+                flex_start=True if capacity.type == "flex-start" else None,
+                reservation_affinity=reservation_affinity(capacity),
+                ephemeral_storage_local_ssd_config=local_ssd,
             ),
             opts=child(
                 self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_gcp import Provider
 
-from components import accelerators
+from components import accelerators, contract
 from components.contract import (
     Credentials,
     PlatformOutputs,
@@ -123,7 +123,9 @@ class GcpPlatform(pulumi.ComponentResource):
                         pool=pool,
                         machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
                         initial_nodes=1 if (p.desired_size or p.min_size) else 0,
-                        disk_size_gb=p.disk_size_gb,
+                        shape=contract.known_shape(pool),
+                        capacity=p.capacity,
+                        zones=p.zones,
                     )
                     for pool, p in zip(pools, settings.gpu.pools, strict=True)
                 ],

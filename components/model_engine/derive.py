@@ -14,7 +14,7 @@ from typing import Any
 from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
 from components.model_engine import chart_facts as cf
-from components.settings import HardwareTier, ModelHardware, StackSettings
+from components.settings import GpuPool, HardwareTier, ModelHardware, StackSettings
 from components.settings_base import deep_merge
 
 # Nothing may follow a DB index: the server reads the DB from the URL's last path segment.
@@ -166,7 +166,7 @@ def image_cache_devices(
 
 
 def recommended_hardware(
-    settings: StackSettings, pools: Sequence[GpuNodePool]
+    settings: StackSettings, pools: Sequence[GpuNodePool | GpuPool]
 ) -> dict[str, list[dict[str, Any]]]:
     chosen = settings.gpu.recommended_hardware
     if chosen is not None:

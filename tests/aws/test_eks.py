@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components import fit
 from components.aws import eks_versions
 from plan import computed_aws
 from plan.simulator import deferred
@@ -164,7 +165,9 @@ def _template_of(run: AwsRun, group: str) -> dict[str, Any]:
     return template.inputs
 
 
-@pytest.mark.parametrize(("group", "disk"), [("system", 100), ("cpu", 200), ("gpu-h100", 200)])
+@pytest.mark.parametrize(
+    ("group", "disk"), [("system", 100), ("cpu", 200), ("gpu-h100", fit.OS_ONLY_ROOT_GB)]
+)
 def test_root_volumes_are_encrypted_gp3_with_the_platform_key(
     prod: AwsRun, group: str, disk: int
 ) -> None:

@@ -61,8 +61,11 @@ def test_gpu_groups_scale_from_zero(prod: AwsRun) -> None:
         f"{CA}/model-engine-customer-prod": "owned",
         f"{TEMPLATE}/label/k8s.amazonaws.com/accelerator": "nvidia-hopper-h100",
         f"{TEMPLATE}/label/node-lifecycle": "normal",
-        f"{TEMPLATE}/taint/nvidia.com/gpu": "true:NoSchedule",
+        f"{TEMPLATE}/taint/nvidia.com/gpu": "present:NoSchedule",
         f"{TEMPLATE}/resources/nvidia.com/gpu": "8",
+        # kubelet on p5's 8 x 3.8 TB instance store: nodeadm reserves 1Gi and evicts below
+        # 10% free, so the autoscaler must not take the 100 GB root volume as the disk.
+        f"{TEMPLATE}/resources/ephemeral-storage": f"{int(30400e9 / 2**30 * 0.9 - 1)}Gi",
     }
     # The autoscaler reads the Auto Scaling group's tags: the node-template ones go there.
     asg = prod.out(NODE_GROUP, "platform-nodes-gpu-h100", "autoscalingGroups[0].name")

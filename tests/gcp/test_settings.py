@@ -60,13 +60,13 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "gpu-machine-wrong-accelerator",
         setting("gpu.pools[0].instanceType", "a3-highgpu-8g"),
         "gpu.pools[0].instanceType",
-        "not a GCP machine type with t4; use one of n1-standard-8",
+        "not a GCP machine type with t4; use one of n1-standard-16",
     ),
     (
         "gpu-count-disagrees",
-        setting("gpu.pools[0].gpusPerNode", 2),
+        setting("gpu.pools[0].gpusPerNode", 1),
         "gpu.pools[0].gpusPerNode",
-        "n1-standard-8 exposes 1",
+        "n1-standard-16 exposes 2",
     ),
     (
         "cloud-sql-tier",

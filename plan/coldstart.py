@@ -1,0 +1,148 @@
+"""How long the first request to a new endpoint waits, per hardware tier: a node from zero,
+the inference image, then the weights, and which of network, disk or object store bounds it.
+
+Every rate comes from one table: the node catalog (components/instances.py: each type's
+network bandwidth, its local disk, the root disk's throughput as the node pools provision
+it) and RATES below. The bench reports, per example, the weights transfer of its largest
+tier against the network-bound floor (weights ÷ the instance's bandwidth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components import accelerators, instances
+from components.contract import GpuNodePool
+from components.settings import StackSettings
+
+# name -> (value, source). Seconds, GB and Gbps as named.
+RATES: Mapping[str, tuple[float, str]] = {
+    "aws_node_s": (
+        300,
+        "EC2 GPU instance launch, NVIDIA AL2023 AMI boot and nodeadm join: commonly 3-5 minutes",
+    ),
+    "azure_node_s": (420, "AKS GPU node scale-up with driver set-up: commonly 5-8 minutes"),
+    "gcp_node_s": (360, "GKE GPU node scale-up with GKE's driver installer: commonly 5-6 minutes"),
+    "image_compressed_gb": (10, "vllm/vllm-openai 0.10.x on Docker Hub: about 10 GB compressed"),
+    "image_unpacked_gb": (20, "the same image unpacked by containerd: about twice that"),
+    # S3 performance guidelines: "up to 100 Gb/s" between one EC2 instance and S3.
+    "aws_object_store_gbps": (
+        100,
+        "docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html",
+    ),
+}
+NODE_SECONDS = {"aws": "aws_node_s", "azure": "azure_node_s", "gcp": "gcp_node_s"}
+OBJECT_STORE_GBPS = {"aws": "aws_object_store_gbps"}
+
+
+def rate(name: str) -> float:
+    return RATES[name][0]
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    pool: str
+    tier: str
+    weights_gb: float
+    node_s: float
+    image_s: float
+    weights_s: float
+    bottleneck: str
+    # weights ÷ the instance's network bandwidth: no disk or store could beat it.
+    floor_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.node_s + self.image_s + self.weights_s
+
+    @property
+    def ratio(self) -> float:
+        """The weights transfer against its network-bound floor."""
+        return self.weights_s / self.floor_s if self.floor_s else 0.0
+
+
+def _weights_gb(row: Mapping[str, Any], gpu_memory_gb: int) -> float:
+    """A byGpuMemoryGb tier serves models whose weights fit its GPU memory bound; a model row
+    is bounded by its GPUs' memory."""
+    if "gpu_memory_le" in row:
+        return float(row["gpu_memory_le"])
+    return float(row["gpus"]) * gpu_memory_gb
+
+
+def disk_mbps(cloud: str, pool: GpuNodePool) -> float:
+    shape = pool.node
+    assert shape is not None
+    node = instances.node_type(cloud, shape.node_type)
+    assert node is not None
+    if shape.local_disk:
+        return instances.local_disk_mbps(cloud, node)
+    return instances.root_disk_mbps(cloud, shape.root_disk_gb, provisioned=True)
+
+
+def estimate(
+    settings: StackSettings,
+    pools: Sequence[GpuNodePool],
+    hardware: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> list[ColdStart]:
+    """One row per (pool, tier of its GPU); pools whose node is unknown are skipped."""
+    cloud = settings.cloud
+    out: list[ColdStart] = []
+    for pool in pools:
+        if pool.node is None or cloud not in NODE_SECONDS:
+            continue
+        node = instances.node_type(cloud, pool.node.node_type)
+        assert node is not None
+        net_mbps = node.network_gbps * 1000 / 8
+        store = OBJECT_STORE_GBPS.get(cloud)
+        store_mbps = rate(store) * 1000 / 8 if store else float("inf")
+        write_mbps = disk_mbps(cloud, pool)
+        gpu_memory = accelerators.CATALOG[pool.accelerator].gpu_memory_gb
+        label = pool.spec.label_value
+        rows = [
+            (f"byGpuMemoryGb[{i}]", r)
+            for i, r in enumerate(hardware.get("byGpuMemoryGb", []))
+            if r["gpu_type"] == label
+        ] + [(r["name"], r) for r in hardware.get("byModelName", []) if r["gpu_type"] == label]
+        for name, row in rows:
+            weights = _weights_gb(row, gpu_memory)
+            limits = {"network": net_mbps, "object store": store_mbps, "disk": write_mbps}
+            bottleneck = min(limits, key=lambda k: limits[k])
+            image_s = (
+                rate("image_compressed_gb") * 1000 / min(net_mbps, write_mbps)
+                + rate("image_unpacked_gb") * 1000 / write_mbps
+            )
+            out.append(
+                ColdStart(
+                    pool=pool.name,
+                    tier=name,
+                    weights_gb=weights,
+                    node_s=rate(NODE_SECONDS[cloud]),
+                    image_s=image_s,
+                    weights_s=weights * 1000 / limits[bottleneck],
+                    bottleneck=bottleneck,
+                    floor_s=weights * 1000 / net_mbps,
+                )
+            )
+    return out
+
+
+def largest(rows: Sequence[ColdStart]) -> ColdStart | None:
+    return max(rows, key=lambda r: (r.weights_gb, r.total_s), default=None)
+
+
+def report(rows: Sequence[ColdStart]) -> list[str]:
+    if not rows:
+        return ["no GPU pool with a known node type"]
+    lines = [
+        f"{'pool':<10} {'tier':<28} {'weights GB':>10} {'node s':>7} {'image s':>8} "
+        f"{'weights s':>9} {'total':>7}  bottleneck (weights ÷ floor)"
+    ]
+    for r in rows:
+        lines.append(
+            f"{r.pool:<10} {r.tier:<28} {r.weights_gb:>10.0f} {r.node_s:>7.0f} {r.image_s:>8.0f} "
+            f"{r.weights_s:>9.0f} {r.total_s / 60:>5.1f}m  {r.bottleneck} ({r.ratio:.1f}x)"
+        )
+    lines.append("rates: components/instances.py (network, disks) and plan/coldstart.py RATES")
+    return lines

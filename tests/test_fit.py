@@ -1,0 +1,396 @@
+"""The fit model: every pod the chart and the server put on a GPU pool fits one node, or the
+stack is refused before any resource exists.
+
+Expected numbers come from the clouds' documentation (worked examples, tables), written out
+here, not read back from components/fit.py's constants.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import accelerators, fit, instances
+from components.program import PLATFORMS
+from plan import coldstart
+from plan.simulator import RecordedResource, run_program
+from tests.conftest import stack_file
+from tests.helpers import KEY, set_path, settings_from
+
+AWS, AZURE, GCP = "customer-prod", "azure-prod", "gcp-prod"
+
+
+def config_of(stack: str) -> dict[str, Any]:
+    return copy.deepcopy(stack_file(stack))
+
+
+def refused(config: dict[str, Any]) -> str:
+    """Run the program as `pulumi up` would; it must fail before registering anything."""
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    assert registered == [], [r.name for r in registered]
+    return str(failure.value)
+
+
+def misfits(config: dict[str, Any]) -> list[str]:
+    settings = settings_from(config)
+    pools = PLATFORMS[settings.cloud].gpu_pools(settings)
+    return fit.problems(settings, pools, fit.hardware(settings), "model-engine-infra")
+
+
+# --- the catalog ------------------------------------------------------------------------
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_every_gpu_node_type_has_a_catalog_row(cloud: str) -> None:
+    """A type the accelerator catalog offers but the node catalog lacks could not be fitted."""
+    offered = {t for a in accelerators.CATALOG.values() for t in a.instance_types(cloud)}
+    assert offered, cloud
+    assert offered <= set(instances.CATALOG[cloud]), offered - set(instances.CATALOG[cloud])
+
+
+def test_catalog_rows_match_the_published_specs() -> None:
+    # Spot checks against the vendors' pages: p5.48xlarge 192 vCPU, 2 TiB, 8 x 3.84 TB NVMe,
+    # 3200 Gbps; ND96isr_H100_v5 96 vCPU, 1900 GiB; a3-highgpu-8g 208 vCPU, 1872 GB, 6 TB SSD.
+    p5 = instances.AWS["p5.48xlarge"]
+    assert (p5.vcpus, p5.memory_gib, p5.local_disk_gb, p5.disks) == (192, 2048, 30400, 8)
+    nd = instances.AZURE["Standard_ND96isr_H100_v5"]
+    assert (nd.vcpus, nd.memory_gib) == (96, 1900)
+    a3 = instances.GCP["a3-highgpu-8g"]
+    assert (a3.vcpus, a3.memory_gib, a3.local_disk_gb, a3.disks) == (208, 1872, 6000, 16)
+
+
+# --- the clouds' reservations, against their documented examples -------------------------
+def test_gke_memory_reservation_matches_the_documented_tiers() -> None:
+    # 150 GiB: 25% of 4 + 20% of 4 + 10% of 8 + 6% of 112 + 2% of 22 = 9.76 GiB, plus the
+    # 100 MiB eviction threshold (GKE "Plan node sizes").
+    node = instances.NodeType(vcpus=4, memory_gib=150, local_disk_gb=0, network_gbps=10)
+    memory = fit.reserved("gcp", node, 100, 0).memory_mi
+    assert memory == pytest.approx(9.76 * 1024 + 100, abs=1)
+
+
+def test_eks_memory_reservation_follows_max_pods() -> None:
+    # nodeadm: 11 MiB per pod + 255 MiB; g4dn.xlarge takes 29 pods -> 574 MiB, + 100 Mi.
+    memory = fit.reserved("aws", instances.AWS["g4dn.xlarge"], 100, 0).memory_mi
+    assert memory == 574 + 100
+
+
+@pytest.mark.parametrize(
+    ("cores", "millicores"), [(1, 60), (2, 100), (4, 140), (8, 180), (64, 740)]
+)
+def test_aks_cpu_reservation_matches_microsofts_table(cores: int, millicores: int) -> None:
+    assert fit.aks_cpu_reserved_m(cores) == millicores
+
+
+def test_aks_memory_reservation_is_capped_at_a_quarter() -> None:
+    # AKS 1.29+: the lesser of 20 MB x 250 pods + 50 MB and 25% of memory; 8 GiB -> 2 GiB,
+    # plus the 100Mi eviction threshold.
+    node = instances.NodeType(vcpus=2, memory_gib=8, local_disk_gb=0, network_gbps=1)
+    assert fit.reserved("azure", node, 100, 0).memory_mi == 2048 + 100
+
+
+def test_gke_cpu_reservation_matches_the_documented_tiers() -> None:
+    # 6% + 1% + 2 x 0.5% + 4 x 0.25% of a core = 90m on 8 cores.
+    node = instances.NodeType(vcpus=8, memory_gib=30, local_disk_gb=0, network_gbps=16)
+    assert fit.reserved("gcp", node, 100, 0).cpu_m == 90
+
+
+def test_n1_standard_8_leaves_about_26_gib() -> None:
+    """The issue's figure: a T4 node on n1-standard-8 offers about 26 GiB, less than the
+    balloon's 28Gi."""
+    shape = fit.allocatable("gcp", instances.GCP["n1-standard-8"], 1, 200)
+    assert 25.5 < shape.memory_mi / 1024 < 26.5
+
+
+# --- misfits refused before any resource --------------------------------------------------
+def test_balloon_on_g5_xlarge_is_refused() -> None:
+    config = config_of(AWS)
+    set_path(config, "gpu.pools[0].instanceType", "g5.xlarge")
+    set_path(config, "gpu.pools[0].balloonReplicas", 1)
+    set_path(config, "gpu.pools[0].minSize", 1)
+    message = refused(config)
+    assert f"{KEY}gpu.pools[0]" in message
+    assert "balloon" in message and "'a10'" in message and "g5.xlarge" in message
+    assert "28.0Gi memory requested" in message  # what is short
+    assert "larger instanceType" in message  # the fix
+
+
+def test_t4_balloon_on_n1_standard_8_is_refused() -> None:
+    config = config_of(GCP)
+    set_path(config, "gpu.pools[0].instanceType", "n1-standard-8")
+    message = refused(config)
+    assert f"{KEY}gpu.pools[0]" in message
+    assert "balloon" in message and "n1-standard-8" in message
+    assert "28.0Gi memory requested" in message
+
+
+def test_tiers_on_local_nvme_are_accepted() -> None:
+    """The 900Gi H100 tier and the deepseek rows need more than any default root disk; on
+    p5's instance-store NVMe they fit, one pod per node."""
+    config = config_of(AWS)
+    assert misfits(config) == []
+    settings = settings_from(config)
+    [_, h100] = PLATFORMS["aws"].gpu_pools(settings)
+    assert h100.node is not None and h100.node.local_disk
+    assert h100.node.allocatable.storage_mi / 1024 > 900
+    lines = fit.table(settings, [h100], fit.hardware(settings))
+    assert "instance-store NVMe (RAID0) 30400 GB" in lines[0]
+    assert "gpu_memory_le 1280" in lines[1] and "1 per node" in lines[1]
+
+
+def test_a_tier_larger_than_the_declared_root_disk_is_refused() -> None:
+    config = config_of(AWS)
+    set_path(config, "gpu.pools[1].localDisk", False)
+    set_path(config, "gpu.pools[1].diskSizeGb", 200)
+    [problem, *_] = misfits(config)
+    assert problem.startswith(f"{KEY}gpu.recommendedHardware: the tier byGpuMemoryGb[4]")
+    assert "ephemeral-storage requested" in problem and "'h100' (p5.48xlarge)" in problem
+
+
+def test_without_local_disk_the_root_is_sized_for_the_largest_tier() -> None:
+    config = config_of(AWS)
+    set_path(config, "gpu.pools[1].localDisk", False)
+    assert misfits(config) == []
+    [_, h100] = PLATFORMS["aws"].gpu_pools(settings_from(config))
+    assert h100.node is not None and not h100.node.local_disk
+    # 900Gi tier + forwarder + 80Gi of images within 90% of the disk, less 1Gi.
+    assert h100.node.root_disk_gb * 1e9 / 2**30 * 0.9 - 1 >= 900 + 80
+    assert h100.node.root_disk_gb < 1200
+
+
+@pytest.mark.parametrize(("cpus", "fits"), [(93, True), (94, False)])
+def test_the_forwarder_and_sidecar_count_against_the_node(cpus: int, fits: bool) -> None:
+    """ND96isr_H100_v5: 96 cores less AKS's 1060m (140m + 10m per core above 4) and the
+    400m DaemonSet budget leave 94.54; a tier of 94 CPUs plus the forwarder's 1 and the
+    sidecar's 0.1 does not fit, 93 does."""
+    config = config_of(AZURE)
+    tiers = config[KEY + "gpu"]["recommendedHardware"]["byGpuMemoryGb"]
+    tiers[-1]["cpus"] = cpus
+    problems = misfits(config)
+    if fits:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert "byGpuMemoryGb[3]" in problem and "95.1 CPU requested" in problem
+
+
+def test_every_example_plans_with_no_misfit() -> None:
+    for stack in ("customer-prod", "azure-prod", "gcp-prod", "existing-infra", "local"):
+        assert misfits(config_of(stack)) == [], stack
+
+
+# --- existing clusters ------------------------------------------------------------------
+def test_existing_pool_without_allocatable_is_unchecked() -> None:
+    config = config_of("existing-infra")
+    del config[KEY + "gpu"]["pools"][0]["nodeAllocatable"]
+    settings = settings_from(config)
+    pools = PLATFORMS["existing"].gpu_pools(settings)
+    lines = fit.table(settings, pools, fit.hardware(settings))
+    assert lines[0] == (
+        "- a10: fit unchecked (declare the node's allocatable in gpu.pools[].nodeAllocatable)"
+    )
+    assert misfits(config) == []
+
+
+def test_existing_pool_with_small_allocatable_is_refused() -> None:
+    config = config_of("existing-infra")
+    set_path(
+        config,
+        "gpu.pools[0].nodeAllocatable",
+        {"cpu": "15", "memory": "60Gi", "ephemeralStorage": "200Gi"},
+    )
+    problems = misfits(config)
+    assert any("byGpuMemoryGb[2]" in p and "'a10' (declared)" in p for p in problems), problems
+
+
+def test_node_allocatable_is_refused_on_a_cloud() -> None:
+    config = config_of(AWS)
+    set_path(
+        config,
+        "gpu.pools[0].nodeAllocatable",
+        {"cpu": "47", "memory": "180Gi", "ephemeralStorage": "3000Gi"},
+    )
+    with pytest.raises(Exception, match="nodeAllocatable: on cloud aws"):
+        settings_from(config)
+
+
+# --- capacity -----------------------------------------------------------------------------
+def test_capacity_reservation_needs_a_name() -> None:
+    config = config_of(AWS)
+    set_path(config, "gpu.pools[1].capacity", {"type": "reservation"})
+    with pytest.raises(Exception, match="consumes a reservation"):
+        settings_from(config)
+
+
+@pytest.mark.parametrize(
+    ("stack", "capacity", "zones", "words"),
+    [
+        (AWS, {"type": "flex-start"}, [], "flex-start is GKE's"),
+        (
+            AWS,
+            {"type": "reservation", "reservation": "my-odcr"},
+            [],
+            "not a capacity reservation id",
+        ),
+        (
+            AWS,
+            {"type": "capacity-block", "reservation": "cr-0123456789abcdef0"},
+            [],
+            "one availability zone",
+        ),
+        (AWS, {"type": "on-demand"}, ["eu-west-1a"], "not availability zones of us-west-2"),
+        (GCP, {"type": "capacity-block", "reservation": "x"}, [], "Capacity Blocks are AWS's"),
+        (GCP, {"type": "on-demand"}, ["us-east1-b"], "not zones of us-central1"),
+        (AZURE, {"type": "spot"}, [], "gpu.extraTaintKeys"),
+        (AZURE, {"type": "reservation", "reservation": "crg"}, [], "capacity reservation group"),
+    ],
+)
+def test_capacity_the_cloud_lacks_is_refused_before_any_resource(
+    stack: str, capacity: dict[str, Any], zones: list[str], words: str
+) -> None:
+    config = config_of(stack)
+    set_path(config, "gpu.pools[1].capacity", capacity)
+    set_path(config, "gpu.pools[1].zones", zones)
+    message = refused(config)
+    assert f"{KEY}gpu.pools[1]" in message and words in message, message
+
+
+def test_large_pool_without_reservation_warns_and_with_one_does_not() -> None:
+    config = config_of(AWS)
+    settings = settings_from(config)
+    [warning] = fit.capacity_warnings(settings, "model-engine-infra")
+    assert "gpu.pools[1].capacity" in warning and "p5.48xlarge" in warning
+    set_path(
+        config,
+        "gpu.pools[1].capacity",
+        {"type": "reservation", "reservation": "cr-0123456789abcdef0"},
+    )
+    assert fit.capacity_warnings(settings_from(config), "model-engine-infra") == []
+
+
+# --- cold start ---------------------------------------------------------------------------
+def test_gp3_baseline_writes_140_gib_in_about_19_minutes() -> None:
+    """The issue's figure for a root volume left at gp3's baseline."""
+    seconds = 140 * 2**30 / 1e6 / instances.root_disk_mbps("aws", 500, provisioned=False)
+    assert 18 * 60 < seconds < 20 * 60
+
+
+def test_cold_start_names_a_bottleneck_per_tier() -> None:
+    config = config_of(GCP)
+    settings = settings_from(config)
+    pools = PLATFORMS["gcp"].gpu_pools(settings)
+    rows = coldstart.estimate(settings, pools, fit.hardware(settings))
+    by_pool = {(r.pool, r.tier): r for r in rows}
+    t4 = by_pool[("t4", "byGpuMemoryGb[0]")]
+    # 16 GB of weights through a 320 GB pd-balanced disk (0.28 MB/s per GB): disk-bound.
+    assert t4.bottleneck == "disk"
+    assert t4.weights_s == pytest.approx(16_000 / (0.28 * 320), rel=0.01)
+    # The floor: 16 GB over n1-standard-16's 32 Gbps.
+    assert t4.floor_s == pytest.approx(16 * 8 / 32, rel=0.01)
+    h100 = by_pool[("h100", "byGpuMemoryGb[3]")]
+    assert h100.bottleneck == "disk" and h100.total_s < t4.total_s + 10 * 60
+
+
+# --- the node pools ------------------------------------------------------------------------
+def _inputs(run: Any, typ: str, name: str) -> dict[str, Any]:
+    return run.one(typ, name).inputs
+
+
+def test_eks_gpu_group_raids_local_nvme_and_upgrades_in_place() -> None:
+    run = run_program(config_of(AWS))
+    lt = _inputs(run, "aws:ec2/launchTemplate:LaunchTemplate", "platform-nodes-gpu-h100-lt")
+    user_data = base64.b64decode(lt["userData"]).decode()
+    assert "Content-Type: application/node.eks.aws" in user_data
+    assert "kind: NodeConfig" in user_data and "strategy: RAID0" in user_data
+    group = _inputs(run, "aws:eks/nodeGroup:NodeGroup", "platform-nodes-gpu-h100")
+    assert group["updateConfig"] == {"maxUnavailable": 1, "updateStrategy": "MINIMAL"}
+    cpu = _inputs(run, "aws:eks/nodeGroup:NodeGroup", "platform-nodes-cpu")
+    assert cpu["updateConfig"] == {"maxUnavailablePercentage": 33}
+
+
+def test_eks_root_volume_without_local_disk_is_sized_and_provisioned() -> None:
+    config = config_of(AWS)
+    set_path(config, "gpu.pools[1].localDisk", False)
+    set_path(config, "gpu.pools[1].capacity", {"type": "spot"})
+    set_path(config, "gpu.pools[1].zones", ["us-west-2a"])
+    run = run_program(config)
+    lt = _inputs(run, "aws:ec2/launchTemplate:LaunchTemplate", "platform-nodes-gpu-h100-lt")
+    assert "userData" not in lt
+    [root] = lt["blockDeviceMappings"]
+    assert root["ebs"]["throughput"] == 1000 and root["ebs"]["iops"] == 4000
+    assert root["ebs"]["volumeSize"] > 1000
+    group = _inputs(run, "aws:eks/nodeGroup:NodeGroup", "platform-nodes-gpu-h100")
+    assert group["capacityType"] == "SPOT"
+    # One zone of three: the private subnet the simulated VPC put there.
+    assert len(group["subnetIds"]) == 1
+
+
+def test_eks_capacity_block_targets_the_reservation() -> None:
+    config = config_of(AWS)
+    set_path(
+        config,
+        "gpu.pools[1].capacity",
+        {"type": "capacity-block", "reservation": "cr-0123456789abcdef0"},
+    )
+    set_path(config, "gpu.pools[1].zones", ["us-west-2b"])
+    run = run_program(config)
+    lt = _inputs(run, "aws:ec2/launchTemplate:LaunchTemplate", "platform-nodes-gpu-h100-lt")
+    assert lt["instanceMarketOptions"] == {"marketType": "capacity-block"}
+    target = lt["capacityReservationSpecification"]["capacityReservationTarget"]
+    assert target == {"capacityReservationId": "cr-0123456789abcdef0"}
+    group = _inputs(run, "aws:eks/nodeGroup:NodeGroup", "platform-nodes-gpu-h100")
+    assert group["capacityType"] == "CAPACITY_BLOCK"
+
+
+def test_aks_gpu_pools_upgrade_without_surge_and_use_the_temp_disk_when_it_fits() -> None:
+    config = config_of(AZURE)
+    pools = config[KEY + "gpu"]["pools"]
+    pools.append({"name": "t4", "accelerator": "t4", "maxSize": 2})
+    tiers = config[KEY + "gpu"]["recommendedHardware"]["byGpuMemoryGb"]
+    tiers.insert(
+        0,
+        {
+            "gpu_memory_le": 16,
+            "cpus": 4,
+            "gpus": 1,
+            "memory": "24Gi",
+            "storage": "100Gi",
+            "gpu_type": "t4",
+        },
+    )
+    set_path(
+        config,
+        "gpu.pools[1].capacity",
+        {
+            "type": "reservation",
+            "reservation": "/subscriptions/3f2504e0-4f89-41d3-9a0c-0305e82c3301/resourceGroups/"
+            "gpu/providers/Microsoft.Compute/capacityReservationGroups/h100",
+        },
+    )
+    run = run_program(config)
+    agent = "azure-native:containerservice:AgentPool"
+    t4 = _inputs(run, agent, "platform-nodes-gpu-t4")
+    assert t4["vmSize"] == "Standard_NC8as_T4_v3"  # the default holds a balloon
+    assert t4["kubeletDiskType"] == "Temporary"  # 360 GB temp disk holds 100Gi + images
+    h100 = _inputs(run, agent, "platform-nodes-gpu-h100")
+    assert h100["kubeletDiskType"] == "OS" and h100["osDiskType"] == "Managed"
+    assert h100["upgradeSettings"] == {"maxSurge": "0", "maxUnavailable": "1"}
+    assert h100["capacityReservationGroupID"].endswith("/capacityReservationGroups/h100")
+
+
+def test_gke_gpu_pools_use_local_ssd_and_upgrade_without_surge() -> None:
+    config = config_of(GCP)
+    set_path(config, "gpu.pools[1].capacity", {"type": "flex-start"})
+    run = run_program(config)
+    pool = "gcp:container/nodePool:NodePool"
+    h100 = _inputs(run, pool, "platform-nodes-gpu-h100")
+    assert h100["nodeConfig"]["ephemeralStorageLocalSsdConfig"] == {"localSsdCount": 16}
+    assert h100["upgradeSettings"] == {"strategy": "SURGE", "maxSurge": 0, "maxUnavailable": 1}
+    assert h100["nodeConfig"]["flexStart"] is True
+    assert h100["nodeConfig"]["reservationAffinity"] == {"consumeReservationType": "NO_RESERVATION"}
+    t4 = _inputs(run, pool, "platform-nodes-gpu-t4")
+    assert "ephemeralStorageLocalSsdConfig" not in t4["nodeConfig"]
+    assert t4["nodeConfig"]["diskSizeGb"] >= 200  # sized for the 80Gi tier and the images
