@@ -263,6 +263,9 @@ class PlatformOutputs:
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>); the
+    # add-ons pull their Docker Hub images through it. None: straight from Docker Hub.
+    docker_hub_mirror: pulumi.Input[str] | None = None
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

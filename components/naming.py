@@ -3,6 +3,7 @@ the SDK-free modules may import it too."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -20,6 +21,17 @@ def base_name(environment: str) -> str:
 def trim_name(name: str, limit: int) -> str:
     """Cut a hyphenated name to `limit` characters without a trailing or double hyphen."""
     return re.sub(r"-+", "-", name[:limit]).rstrip("-")
+
+
+def unique_trim(name: str, limit: int) -> str:
+    """`name` within `limit` characters, without a double or trailing hyphen. A name that must
+    be cut ends in a hash of the whole name, so two long environment names that share their
+    first `limit` characters still get different resources."""
+    name = re.sub(r"-+", "-", name).rstrip("-")
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 
 def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:

@@ -25,7 +25,7 @@ from components.isolation import matrix
 from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
 from components.settings import PROJECT
-from plan import coldstart, estimate
+from plan import coldstart, estimate, platform_notes
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
     ROOT,
@@ -200,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     out.write(yaml.safe_dump(values, sort_keys=True, width=100))
     out.write("\n## Findings\n")
     out.write("\n".join(findings(run)) or "none")
+    guardrails = platform_notes.notes(run)
+    if guardrails:
+        out.write("\n\n## Cloud guardrails\n")
+        out.write("\n".join(guardrails))
     if values:
         out.write("\n\n## What the pinned server can do here\n")
         rows = capabilities.capabilities(values, servicebus_sku=servicebus_sku(run))

@@ -200,6 +200,19 @@ def _etag(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"etag": "BwYhRc0dE3o="}
 
 
+def _service(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"{_project(inputs)}/{inputs.get('service')}"}
+
+
+def _key_ring(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    path = f"projects/{_project(inputs)}/locations/{inputs.get('location')}/keyRings/"
+    return {"__id": path + _name(name, inputs)}
+
+
+def _crypto_key(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"__id": f"{inputs.get('keyRing')}/cryptoKeys/{_name(name, inputs)}"}
+
+
 RESOURCES: dict[str, Rule] = {
     "pulumi:providers:gcp": _provider,
     "gcp:compute/network:Network": _network,
@@ -221,6 +234,9 @@ RESOURCES: dict[str, Rule] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": _etag,
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _etag,
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _etag,
+    "gcp:projects/service:Service": _service,
+    "gcp:kms/keyRing:KeyRing": _key_ring,
+    "gcp:kms/cryptoKey:CryptoKey": _crypto_key,
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _identity_pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _identity_pool_provider,
 }
@@ -236,6 +252,12 @@ def _storage_agent(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _get_project(args: dict[str, Any]) -> dict[str, Any]:
+    project = args.get("projectId") or _state["project"]
+    return {"projectId": project, "number": PROJECT_NUMBER, "id": f"projects/{project}"}
+
+
 CALLS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _storage_agent,
+    "gcp:organizations/getProject:getProject": _get_project,
 }

@@ -103,6 +103,11 @@ DURATIONS: Mapping[str, tuple[int, int, str]] = {
         "private services access peering: 1-5 minutes",
     ),
     "gcp:compute/routerNat:RouterNat": (10, 60, "Cloud NAT: under a minute"),
+    "gcp:projects/service:Service": (
+        20,
+        180,
+        "Service Usage: enabling an API is a long-running operation, usually under a minute",
+    ),
     # In-cluster services (the `existing` platform's `install` choices).
     "kubernetes:postgresql.cnpg.io/v1:Cluster": (
         60,
@@ -170,6 +175,9 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
     ),
     ("*-postgres-cluster", "*-postgres-owner", "initdb reads the owner's Secret"),
     ("model-engine-chart", "*-data-*", "the migration hook and the pods need the data services"),
+    ("*", "*-apis-*", "a Google API must be enabled before its first resource is created"),
+    ("*-gke", "*-secrets-key-gke", "GKE checks that its agent may use the Secrets key at create"),
+    ("*", "*-cache-clients-policy", "no pod starts before the fence around the AUTH-less Redis"),
 )
 # Waiting for these is never a choice: whatever runs under a role needs its permissions first.
 REQUIRED_DEPENDENCY_TYPES = frozenset(

@@ -106,6 +106,22 @@ gke_is_private = Rule(
 )
 
 
+# The cluster's Secrets hold the database URLs; Memorystore has no AUTH, so only enforced
+# network policy keeps it to its clients (components/gcp/cache.py).
+gke_secrets_encrypted_policy_enforced = Rule(
+    "gcp:container/cluster:Cluster",
+    {
+        "Secrets must be encrypted with a Cloud KMS key (databaseEncryption)": lambda p: (
+            get(p, "databaseEncryption.state") == "ENCRYPTED"
+            and bool(get(p, "databaseEncryption.keyName"))
+        ),
+        "network policy must be enforced (Dataplane V2)": lambda p: (
+            p.get("datapathProvider") == "ADVANCED_DATAPATH"
+            or get(p, "networkPolicy.enabled") is True
+        ),
+    },
+)
+
 RULES: Table = {
     "cloudsql-private-tls-backed-up": (
         "Cloud SQL has no public IP, requires TLS, keeps backups with PITR.",
@@ -126,5 +142,9 @@ RULES: Table = {
     "gcp-iam-not-public": (
         "No IAM grant to allUsers or allAuthenticatedUsers.",
         gcp_iam_is_not_public,
+    ),
+    "gke-secrets-encrypted-policy-enforced": (
+        "GKE encrypts Secrets with a Cloud KMS key and enforces network policy.",
+        gke_secrets_encrypted_policy_enforced,
     ),
 }

@@ -25,6 +25,8 @@ ISTIO_NAMESPACE = "istio-system"
 # The gateway the server's endpoint VirtualServices name (service_template_config_map.yaml).
 ENDPOINT_GATEWAY = "default/internal-gateway"
 GATEWAY_API_VERSION = "networking.istio.io/v1"
+# Istio's releases on Docker Hub: docker.io/istio/{pilot,proxyv2}.
+DOCKER_HUB_PATH = "istio"
 HTTP_PORT = 80
 
 # Annotations that keep the gateway's LoadBalancer Service inside the network, per cloud.
@@ -115,6 +117,22 @@ def gateway_values(
     }
 
 
+def istiod_values(docker_hub_mirror: pulumi.Input[str] | None) -> dict[str, Any]:
+    # Sidecars advertise merged Envoy + app metrics through prometheus.io annotations, which
+    # the Prometheus add-on scrapes (istio.io default, kept explicit because the
+    # request-concurrency metric depends on it).
+    values: dict[str, Any] = {"meshConfig": {"enablePrometheusMerge": True}}
+    if docker_hub_mirror is not None:
+        # istiod's image and every injected proxy (the gateway's too: its image is `auto`,
+        # filled in by the injector) come from global.hub.
+        values["global"] = {
+            "hub": pulumi.Output.from_input(docker_hub_mirror).apply(
+                lambda mirror: f"{mirror}/{DOCKER_HUB_PATH}"
+            )
+        }
+    return values
+
+
 def gateway_spec(workload_name: str) -> dict[str, Any]:
     # Any host: VirtualServices pick theirs (the control plane's hosts, and one per endpoint
     # under the DNS domain); the gateway is internal, its Service says so.
@@ -162,10 +180,7 @@ class Istio(pulumi.ComponentResource):
                 parent=self,
                 release_name="istiod",
                 namespace=ISTIO_NAMESPACE,
-                # Sidecars advertise merged Envoy + app metrics through prometheus.io
-                # annotations, which the Prometheus add-on scrapes (istio.io default, kept
-                # explicit because the request-concurrency metric depends on it).
-                values={"meshConfig": {"enablePrometheusMerge": True}},
+                values=istiod_values(ctx.platform.docker_hub_mirror),
                 overrides=cfg.values,
                 version=cfg.version,
                 depends_on=[self.base],

@@ -8,7 +8,7 @@ that tag (the ``source`` column), taking the newest release that is not a pre-re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -158,3 +158,23 @@ IMAGES: Mapping[str, str] = MappingProxyType(
 AUTOSCALER_IMAGES: Mapping[str, str] = MappingProxyType(
     {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2", "1.36": "v1.36.1"}
 )
+
+
+# Kubernetes minor versions (1.N -> N) each pinned add-on supports, from its own
+# compatibility table; a platform that chooses the cluster's version keeps it inside the
+# range of the add-ons it installs. An add-on missing here states no range.
+KUBERNETES_MINORS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {
+        # keda.sh/docs/2.20/operate/cluster: "Kubernetes Compatibility", KEDA v2.20: 1.33-1.35.
+        "keda": (33, 35),
+    }
+)
+
+
+def kubernetes_minors(addons: Sequence[str]) -> tuple[int, int] | None:
+    """The minor versions every add-on in `addons` supports: (lowest, highest), or None when
+    none of them states a range."""
+    ranges = [KUBERNETES_MINORS[a] for a in addons if a in KUBERNETES_MINORS]
+    if not ranges:
+        return None
+    return max(r[0] for r in ranges), min(r[1] for r in ranges)

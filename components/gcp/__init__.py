@@ -25,6 +25,8 @@ class Gcp(Platform):
     # device plugin on GPU nodes itself (node_pools.py asks for the driver): a second device
     # plugin would also register nvidia.com/gpu.
     managed_components = frozenset({METRICS_SERVER, GPU_DEVICE_PLUGIN})
+    # Dataplane V2 (cluster.py) enforces NetworkPolicy and the Cilium policies.
+    enforces_network_policy = True
 
     def facts(self) -> PlatformFactsModule:
         from components.gcp import facts

@@ -1,5 +1,14 @@
 """GKE Standard: private nodes, Workload Identity, a release channel, no default node pool,
-and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no stored token)."""
+and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no stored token).
+
+- Dataplane V2 (Cilium): NetworkPolicy is enforced, and CiliumClusterwideNetworkPolicy is
+  on for the policy that keeps Memorystore to its clients (cache.py).
+- Upgrades: the cluster is created at the stack's minor version and a NO_MINOR_UPGRADES
+  exclusion holds it there until that minor's end of support (the pinned add-ons support a
+  few minors only); patches land in the weekly maintenance window.
+- Secrets (the database URLs among them) are encrypted at the application layer with a
+  Cloud KMS key, which GKE's service agent may use before the cluster is created.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +17,18 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import pulumi_random as random
+from pulumi_gcp import kms, organizations
 from pulumi_gcp.container import Cluster as GkeCluster
 from pulumi_gcp.container import (
     ClusterAddonsConfigArgs,
     ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs,
+    ClusterDatabaseEncryptionArgs,
     ClusterIpAllocationPolicyArgs,
+    ClusterMaintenancePolicyArgs,
+    ClusterMaintenancePolicyMaintenanceExclusionArgs,
+    ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs,
+    ClusterMaintenancePolicyRecurringWindowArgs,
     ClusterMasterAuthorizedNetworksConfigArgs,
     ClusterMasterAuthorizedNetworksConfigCidrBlockArgs,
     ClusterNodeConfigArgs,
@@ -24,11 +40,40 @@ from pulumi_gcp.container import (
 )
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import GKE_TIMEOUTS, PART_OF_LABEL, child
+from components.gcp.common import GKE_TIMEOUTS, KMS_ENCRYPTER, PART_OF_LABEL, child, trim_name
 
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 # Pods see only the GKE metadata server, which hands out their Workload Identity.
 WORKLOAD_METADATA = "GKE_METADATA"
+# Dataplane V2: eBPF datapath that enforces NetworkPolicy (no Calico add-on).
+DATAPATH = "ADVANCED_DATAPATH"
+# Minor upgrades wait until the pinned minor's end of support (module docstring). The
+# exclusion needs a start; any instant before the cluster exists will do.
+MINOR_UPGRADE_HOLD = "NO_MINOR_UPGRADES"
+MINOR_UPGRADE_HOLD_START = "2026-12-01T00:00:00Z"
+UNTIL_END_OF_SUPPORT = "UNTIL_END_OF_SUPPORT"
+SECRETS_KEY = "gke-secrets"
+# Google's recommendation for symmetric keys; old versions keep decrypting.
+SECRETS_KEY_ROTATION = f"{90 * 86400}s"
+
+
+def gke_service_agent(project_number: str) -> str:
+    """The GKE service agent: it encrypts and decrypts Secrets with the cluster's key."""
+    return f"serviceAccount:service-{project_number}@container-engine-robot.iam.gserviceaccount.com"
+
+
+def recurring_window(
+    window: gcp_settings.Maintenance,
+) -> ClusterMaintenancePolicyRecurringWindowArgs:
+    """The weekly window as GKE takes it: a first occurrence (any past week; GKE uses only
+    its time of day and length) and an RRULE."""
+    start = f"2026-01-01T{window.start_hour_utc:02d}:00:00Z"
+    end_hour = window.start_hour_utc + window.hours
+    end_day = 1 + end_hour // 24
+    end = f"2026-01-{end_day:02d}T{end_hour % 24:02d}:00:00Z"
+    return ClusterMaintenancePolicyRecurringWindowArgs(
+        start_time=start, end_time=end, recurrence=f"FREQ=WEEKLY;BYDAY={','.join(window.days)}"
+    )
 
 
 def workload_pool(project: str) -> str:
@@ -85,6 +130,9 @@ class ClusterArgs:
     node_service_account: pulumi.Input[str]
     labels: dict[str, str]
     protect: bool
+    region: str
+    environment: str
+    maintenance: gcp_settings.Maintenance
 
 
 class Cluster(pulumi.ComponentResource):
@@ -92,10 +140,13 @@ class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     provider: k8s.Provider
 
+    secrets_key: pulumi.Output[str]
+
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:gcp:Cluster", name, None, opts)
         cfg = args.settings
         authorized = cfg.master_authorized_networks
+        self.secrets_key, key_grant = self._secrets_key(name, args)
         self.cluster = GkeCluster(
             f"{name}-gke",
             name=args.name,
@@ -123,6 +174,25 @@ class Cluster(pulumi.ComponentResource):
             ),
             release_channel=ClusterReleaseChannelArgs(channel=cfg.release_channel),
             min_master_version=cfg.version,
+            maintenance_policy=ClusterMaintenancePolicyArgs(
+                recurring_window=recurring_window(args.maintenance),
+                maintenance_exclusions=[
+                    ClusterMaintenancePolicyMaintenanceExclusionArgs(
+                        exclusion_name="hold-minor-version",
+                        start_time=MINOR_UPGRADE_HOLD_START,
+                        exclusion_options=(
+                            ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
+                                scope=MINOR_UPGRADE_HOLD, end_time_behavior=UNTIL_END_OF_SUPPORT
+                            )
+                        ),
+                    )
+                ],
+            ),
+            datapath_provider=DATAPATH,
+            enable_cilium_clusterwide_network_policy=True,
+            database_encryption=ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=self.secrets_key
+            ),
             workload_identity_config=ClusterWorkloadIdentityConfigArgs(
                 workload_pool=workload_pool(args.project)
             ),
@@ -150,7 +220,8 @@ class Cluster(pulumi.ComponentResource):
             ),
             resource_labels={**PART_OF_LABEL, **args.labels},
             deletion_protection=args.protect,
-            opts=child(self, custom_timeouts=GKE_TIMEOUTS),
+            # GKE checks that its service agent may use the key when it creates the cluster.
+            opts=child(self, custom_timeouts=GKE_TIMEOUTS, depends_on=[key_grant]),
         )
         self.name = self.cluster.name
         config = pulumi.Output.all(
@@ -164,3 +235,48 @@ class Cluster(pulumi.ComponentResource):
             opts=child(self),
         )
         self.register_outputs({"name": self.name, "endpoint": self.cluster.endpoint})
+
+    def _secrets_key(
+        self, name: str, args: ClusterArgs
+    ) -> tuple[pulumi.Output[str], kms.CryptoKeyIAMMember]:
+        """The stack's key, or a key ring and key made here (protected like the data: a
+        destroyed key leaves the Secrets unreadable), and the GKE agent's grant on it."""
+        given = args.settings.secrets_kms_key
+        if given:
+            key_id: pulumi.Output[str] = pulumi.Output.from_input(given)
+        else:
+            # A key ring is never deleted, so its name is taken for good: a random suffix
+            # lets a stack destroyed and created again (same environment) make a new one.
+            suffix = random.RandomString(
+                f"{name}-key-ring-suffix", length=6, special=False, upper=False, opts=child(self)
+            )
+            ring = kms.KeyRing(
+                f"{name}-key-ring",
+                name=suffix.result.apply(
+                    lambda s: f"{trim_name(f'model-engine-{args.environment}', 56)}-{s}"
+                ),
+                location=args.region,
+                project=args.project,
+                opts=child(self, protect=args.protect, retain_on_delete=True),
+            )
+            key = kms.CryptoKey(
+                f"{name}-secrets-key",
+                name=SECRETS_KEY,
+                key_ring=ring.id,
+                purpose="ENCRYPT_DECRYPT",
+                rotation_period=SECRETS_KEY_ROTATION,
+                labels={**PART_OF_LABEL, **args.labels},
+                opts=child(self, protect=args.protect, retain_on_delete=True),
+            )
+            key_id = key.id
+        project = organizations.get_project_output(
+            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        grant = kms.CryptoKeyIAMMember(
+            f"{name}-secrets-key-gke",
+            crypto_key_id=key_id,
+            role=KMS_ENCRYPTER,
+            member=project.number.apply(gke_service_agent),
+            opts=child(self),
+        )
+        return key_id, grant

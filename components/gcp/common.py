@@ -13,10 +13,16 @@ from components.naming import base_name as base_name
 from components.naming import child as child
 from components.naming import lift as lift
 from components.naming import stateful as stateful
-from components.naming import trim_name as trim_name
+from components.naming import unique_trim
+
+# GCP names are per project: a cut name keeps a hash of the whole, so two environments
+# never share one.
+trim_name = unique_trim
 
 # Label on every labelled GCP resource (besides the operator's).
 PART_OF_LABEL = {"part-of": "model-engine"}
+# What a Google service agent needs on a customer-managed key.
+KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 # Cloud SQL and Memorystore take 10-40 minutes to create and longer to change tier; GPU
 # node pools wait on capacity.

@@ -36,6 +36,7 @@ class DatabaseArgs:
     deletion_protection: bool
     labels: dict[str, str]
     protect: bool
+    maintenance: gcp_settings.Maintenance
 
 
 class Database(pulumi.ComponentResource):
@@ -78,8 +79,11 @@ class Database(pulumi.ComponentResource):
                         )
                     ),
                 ),
+                # The stack's weekly window; "stable": updates arrive after the preview track.
                 maintenance_window=sql.DatabaseInstanceSettingsMaintenanceWindowArgs(
-                    day=7, hour=4, update_track="stable"
+                    day=args.maintenance.first_day_number,
+                    hour=args.maintenance.start_hour_utc,
+                    update_track="stable",
                 ),
                 user_labels={**PART_OF_LABEL, **args.labels},
             ),

@@ -12,6 +12,8 @@ import pulumi
 
 from components import accelerators, contract
 from components import settings_loader as stack
+from components.addons import addons
+from components.addons.versions import kubernetes_minors
 from components.contract import (
     DEFERRED_MARKER,
     Broker,
@@ -132,6 +134,7 @@ def check(settings: StackSettings) -> None:
         )
         problems += capacity_problems(pool.zones, pool.capacity, key, _cfg(settings).region)
     cfg = _cfg(settings)
+    problems += version_problems(settings)
     if settings.gpu.pools and cfg.cluster.zone is None and not cfg.cluster.gpu_zones:
         problems.append(
             f"{PROJECT}:gcp.cluster.gpuZones: a regional cluster would put every GPU pool in "
@@ -154,6 +157,42 @@ def check(settings: StackSettings) -> None:
     ]
     if problems:
         raise SettingsError(problems)
+
+
+def installed_addons(settings: StackSettings) -> dict[str, list[str]]:
+    """The add-ons the program installs on this cluster (GKE runs its own metrics-server and
+    device plugin and scales the nodes itself)."""
+    from components.gcp import PLATFORM
+
+    return addons.planned(
+        settings, settings.prometheus_address, PLATFORM, has_gpu_pools=bool(settings.gpu.pools)
+    )
+
+
+def version_problems(settings: StackSettings) -> list[str]:
+    """The cluster's minor version is pinned (GKE would otherwise pick the channel's, and move
+    it) and inside what the installed add-ons support."""
+    key = f"{PROJECT}:gcp.cluster.version"
+    supported = kubernetes_minors(list(installed_addons(settings)))
+    version = _cfg(settings).cluster.version
+    if supported is None:
+        return []
+    low, high = supported
+    span = f"1.{low}" if low == high else f"1.{low} to 1.{high}"
+    if version is None:
+        return [
+            f'{key}: set the Kubernetes minor version, e.g. "1.{high}": the add-ons this '
+            f"stack installs support {span} only (components/addons/versions.py), and GKE "
+            "would otherwise create the cluster at its channel's default and upgrade it"
+        ]
+    minor = int(version.split(".")[1])
+    if not low <= minor <= high:
+        return [
+            f"{key}: {version} is outside what the installed add-ons support ({span}); pick "
+            "one in that range (a cluster already newer cannot go back: keep it and pin add-ons "
+            "that support it)"
+        ]
+    return []
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:

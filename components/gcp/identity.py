@@ -1,10 +1,17 @@
 """Google service accounts and their least IAM, from what the pinned server calls.
 
-- Nodes: write logs and metrics, read images from this stack's repository (kubelet pulls).
+- Nodes: GKE's predefined roles/container.defaultNodeServiceAccount (logs, metrics,
+  autoscaler metadata: what GKE's node agents need, nothing more), read images from this
+  stack's repository and the Docker Hub mirror (kubelet pulls).
 - Control plane (gateway, builder, cacher, migration; ServiceAccount `model-engine` in the
   release namespace): objects of the bucket, read the repository (image checks), and delete
   Pub/Sub topics and subscriptions (every endpoint delete calls the Pub/Sub delegate; the
-  create path is never reached on GCP because the builder uses its SQS delegate).
+  create path is never reached on GCP because the builder uses its SQS delegate). That grant
+  is project-wide on purpose: IAM Conditions on resource names are not evaluated for Pub/Sub
+  (pubsub.googleapis.com is not among the services that support resource attributes, only
+  pubsublite is), so a `resource.name.startsWith(...)` condition would never match and
+  every endpoint delete would fail with PERMISSION_DENIED. The custom role carries the two
+  delete permissions only.
 - Inference (ServiceAccount `model-engine` in the endpoint namespace; endpoint pods, batch
   jobs): read the bucket (`gcloud storage rsync` of checkpoints).
 Each Workload Identity binding names exactly one Kubernetes ServiceAccount.
@@ -22,13 +29,10 @@ from pulumi_gcp.storage import BucketIAMMember
 from components.gcp.common import child, service_account_member, trim_name, workload_identity_member
 from components.model_engine import chart_facts as cf
 
-# Project roles of the nodes' service account: what GKE's node agents write (GKE hardening
-# guide: "Use least privilege Google service accounts").
-NODE_PROJECT_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-)
+# Project roles of the nodes' service account: GKE's own minimal role for node service
+# accounts (GKE hardening guide: "Use least privilege Google service accounts"), which
+# replaces the legacy logWriter/metricWriter/monitoring.viewer trio.
+NODE_PROJECT_ROLES = ("roles/container.defaultNodeServiceAccount",)
 REGISTRY_READER = "roles/artifactregistry.reader"
 CONTROL_PLANE_BUCKET_ROLE = "roles/storage.objectAdmin"
 INFERENCE_BUCKET_ROLE = "roles/storage.objectViewer"
@@ -49,8 +53,9 @@ def account_email(account: str, project: str) -> str:
 
 
 def custom_role_id(environment: str) -> str:
-    """Custom role ids are [a-zA-Z0-9_.], 3-64 characters."""
-    return ("modelEngineQueueCleanup_" + environment.replace("-", "_"))[:64]
+    """Custom role ids are [a-zA-Z0-9_.], 3-64 characters; a long environment is cut with a
+    hash of the whole id, so two environments never share a role."""
+    return trim_name("modelEngineQueueCleanup-" + environment, 64).replace("-", "_")
 
 
 @dataclass
@@ -95,6 +100,8 @@ class IdentityArgs:
     endpoint_namespace: str
     bucket: pulumi.Input[str]
     repository: artifactregistry.Repository
+    # The Docker Hub mirror the nodes also pull from, if any.
+    mirror: artifactregistry.Repository | None
     node_service_account: pulumi.Input[str]
     # The identity pool PROJECT.svc.id.goog exists once the cluster has Workload Identity.
     cluster: pulumi.Resource
@@ -161,16 +168,18 @@ class Identity(pulumi.ComponentResource):
             member=inference_member,
             opts=child(self),
         )
-        repo = args.repository
-        for key, member in (
-            ("control-plane", control_member),
-            (
-                "nodes",
-                pulumi.Output.from_input(args.node_service_account).apply(service_account_member),
-            ),
-        ):
+        node_member = pulumi.Output.from_input(args.node_service_account).apply(
+            service_account_member
+        )
+        readers = [
+            ("control-plane-registry", args.repository, control_member),
+            ("nodes-registry", args.repository, node_member),
+        ]
+        if args.mirror is not None:
+            readers.append(("nodes-dockerhub", args.mirror, node_member))
+        for key, repo, member in readers:
             artifactregistry.RepositoryIamMember(
-                f"{name}-{key}-registry",
+                f"{name}-{key}",
                 project=repo.project,
                 location=repo.location,
                 repository=repo.name,

@@ -5,6 +5,13 @@ an existing network and subnet.
 Firewall: Memorystore accepts plain, unauthenticated connections (the server's forwarders
 get neither AUTH nor TLS at the pinned commit), so only the GKE nodes' service account may
 open connections to the private services range; every other VM in the network is denied.
+The control plane of a private cluster reaches the nodes on 443 and 10250 only (GKE's own
+rule); a second rule opens the ports of the add-ons' webhooks and aggregated APIs from its
+range (components/addons/webhooks.py).
+
+The private services connection is abandoned, not deleted, on destroy: Cloud SQL and
+Memorystore (retained when protected) still use it, and Service Networking refuses to
+delete a connection with producers on it, which would leave `pulumi destroy` failing.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from components.gcp import settings as gcp_settings
 from components.gcp.common import child
 
 PRIVATE_SERVICES = "servicenetworking.googleapis.com"
+# servicenetworking.Connection on destroy: leave the peering (module docstring).
+PRIVATE_SERVICES_DELETION = "ABANDON"
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 
@@ -52,6 +61,9 @@ class NetworkArgs:
     name: str
     # The GKE nodes' service account: the only source allowed to reach Cloud SQL and Redis.
     node_service_account: pulumi.Input[str]
+    # The control plane's range (masterIpv4CidrBlock) and the node ports it must reach.
+    control_plane_cidr: str
+    control_plane_ports: list[int]
 
 
 class Network(pulumi.ComponentResource):
@@ -151,6 +163,7 @@ class Network(pulumi.ComponentResource):
                     network=network_for_psa,
                     service=PRIVATE_SERVICES,
                     reserved_peering_ranges=[reserved.name],
+                    deletion_policy=PRIVATE_SERVICES_DELETION,
                     opts=child(self),
                 )
             )
@@ -183,4 +196,22 @@ class Network(pulumi.ComponentResource):
             description="PostgreSQL and Redis (no AUTH, no TLS) from nothing but the GKE nodes",
             opts=child(self),
         )
+        if args.control_plane_ports:
+            Firewall(
+                f"{name}-webhooks",
+                name=f"{args.name}-webhooks",
+                network=network_for_psa,
+                project=args.project,
+                direction="INGRESS",
+                priority=1000,
+                source_ranges=[args.control_plane_cidr],
+                target_service_accounts=[args.node_service_account],
+                allows=[
+                    FirewallAllowArgs(
+                        protocol="tcp", ports=[str(p) for p in args.control_plane_ports]
+                    )
+                ],
+                description="Add-on webhooks and aggregated APIs, from the GKE control plane",
+                opts=child(self),
+            )
         self.register_outputs({"network_id": self.network_id, "subnetwork_id": self.subnetwork_id})

@@ -40,13 +40,22 @@ from components.contract import GpuNodePool, Taint
 from components.fit import NodeShape
 from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
-from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child
+from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child, trim_name
 from components.settings import PoolCapacity
 
 # GKE's installer: the newest driver the node version supports.
 GPU_DRIVER_VERSION = "LATEST"
 _EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}
 _EFFECTS["NoExecute"] = "NO_EXECUTE"
+# GKE node pool names: at most 40 characters.
+POOL_NAME_LIMIT = 40
+
+
+def pool_name(pool: str) -> str:
+    """The GKE name of a pool (`system`, `cpu`, `gpu-<stack pool name>`)."""
+    return trim_name(pool, POOL_NAME_LIMIT)
+
+
 SYSTEM_LABELS = {accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL}
 CPU_LABELS = {
     accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL,
@@ -202,7 +211,7 @@ class NodePools(pulumi.ComponentResource):
         repair = capacity.type != "flex-start"
         return NodePool(
             f"{name}-{pool}",
-            name=pool,
+            name=pool_name(pool),
             cluster=args.cluster,
             project=args.project,
             location=args.location,

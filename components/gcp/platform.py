@@ -1,10 +1,10 @@
 """GcpPlatform: everything model-engine needs on GCP, returned as PlatformOutputs.
 
-node identity -> network -> GKE cluster -> node pools; Cloud SQL and Memorystore wait only
-for private services access; Artifact Registry, GCS and the workload identities start
-alongside. Every fact the chart needs comes from a resource output (private IPs, the
-repository's registry URI, service-account emails, the bucket); the stack file holds only
-choices.
+The Google APIs first, everything else after them; node identity -> network -> GKE cluster
+-> node pools; Cloud SQL and Memorystore wait only for private services access; Artifact
+Registry, GCS and the workload identities start alongside. Every fact the chart needs
+comes from a resource output (private IPs, the repository's registry URI, service-account
+emails, the bucket); the stack file holds only choices.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import pulumi
 from pulumi_gcp import Provider
 
 from components import accelerators, contract
+from components.addons import webhooks
 from components.contract import (
     Credentials,
     PlatformOutputs,
 )
-from components.gcp.cache import Cache, CacheArgs
+from components.gcp.apis import Apis, ApisArgs, waiting_for
+from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
 from components.gcp.cluster import Cluster, ClusterArgs
 from components.gcp.database import Database, DatabaseArgs
 from components.gcp.facts import (
@@ -27,6 +29,7 @@ from components.gcp.facts import (
     _cfg,
     build_facts,
     gpu_pools,
+    installed_addons,
 )
 from components.gcp.identity import (
     Identity,
@@ -49,6 +52,7 @@ from components.platform import PlatformArgs
 
 class GcpPlatform(pulumi.ComponentResource):
     outputs: PlatformOutputs
+    apis: Apis
     node_identity: NodeIdentity
     network: Network
     cluster: Cluster
@@ -58,6 +62,7 @@ class GcpPlatform(pulumi.ComponentResource):
     registry: Registry
     storage: Storage
     identity: Identity
+    cache_clients: CacheClients
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:gcp:Platform", name, None, opts)
@@ -73,7 +78,16 @@ class GcpPlatform(pulumi.ComponentResource):
             region=cfg.region,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+        self.apis = Apis(
+            f"{name}-apis",
+            ApisArgs(project=cfg.project),
+            opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+        )
+        # Every resource below, at any depth, waits for the APIs.
+        sub = pulumi.ResourceOptions(
+            parent=self, providers=[provider], transformations=[waiting_for(self.apis.after)]
+        )
+        plan = installed_addons(settings)
 
         self.node_identity = NodeIdentity(
             f"{name}-node-identity",
@@ -89,6 +103,8 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 name=names.network,
                 node_service_account=node_sa,
+                control_plane_cidr=cfg.cluster.master_cidr,
+                control_plane_ports=webhooks.control_plane_ports(settings, plan),
             ),
             opts=sub,
         )
@@ -106,6 +122,9 @@ class GcpPlatform(pulumi.ComponentResource):
                 node_service_account=node_sa,
                 labels=labels,
                 protect=protect,
+                region=cfg.region,
+                environment=settings.environment,
+                maintenance=cfg.maintenance,
             ),
             opts=sub,
         )
@@ -149,6 +168,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 ),
                 labels=labels,
                 protect=protect,
+                maintenance=cfg.maintenance,
             ),
             opts=sub,
         )
@@ -163,6 +183,20 @@ class GcpPlatform(pulumi.ComponentResource):
                 private_services=self.network.private_services,
                 labels=labels,
                 protect=protect,
+                maintenance=cfg.maintenance,
+            ),
+            opts=sub,
+        )
+        ns = settings.namespaces
+        self.cache_clients = CacheClients(
+            f"{name}-cache-clients",
+            CacheClientsArgs(
+                host=self.cache.host,
+                port=self.cache.port,
+                clients=[ns.release, ns.endpoints, *plan.get("keda", [])],
+                provider=self.cluster.provider,
+                # The CRD comes with Dataplane V2; the agents that enforce it run on nodes.
+                after=[self.cluster.cluster, self.nodes.system],
             ),
             opts=sub,
         )
@@ -189,7 +223,6 @@ class GcpPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        ns = settings.namespaces
         self.identity = Identity(
             f"{name}-identity",
             IdentityArgs(
@@ -199,6 +232,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 endpoint_namespace=ns.endpoints,
                 bucket=self.storage.name,
                 repository=self.registry.repository,
+                mirror=self.registry.mirror,
                 node_service_account=node_sa,
                 cluster=self.cluster.cluster,
             ),
@@ -223,8 +257,10 @@ class GcpPlatform(pulumi.ComponentResource):
             facts=facts,
             credentials=Credentials(database_password=self.database.password),
             gpu_pools=pools,
-            # Nodes must exist before Helm waits on pods.
-            depends_on=[self.nodes.system, self.nodes.cpu],
+            # Nodes must exist before Helm waits on pods; no add-on pod runs before the
+            # fence around Redis.
+            depends_on=[self.nodes.system, self.nodes.cpu, self.cache_clients.policy],
+            docker_hub_mirror=self.registry.docker_hub_mirror,
         )
         self.register_outputs(
             {

@@ -12,6 +12,11 @@ there). A remote repository (Docker Hub or another upstream) does not fit: its p
 the upstream paths, nested by nature (`vllm/vllm-openai`), and it holds a tag only after the
 first pull, so the server's existence check fails before anyone pulled.
 
+Public images the add-ons pull from Docker Hub (Istio's proxy on every new GPU node) go
+through a second, remote repository instead: Artifact Registry pulls them once from Docker
+Hub and serves the cached copy to the nodes (read with the nodes' own identity), so a
+scale-up does not hit Docker Hub's anonymous pull limit through Cloud NAT.
+
 The cacher is safe on an empty repository here: GAR's newest-tag lookup turns every error
 into DockerRepositoryNotFoundException, which the cacher catches, so it starts and skips
 pre-pulling the batch image (unlike ECR, where an empty repository crash-loops it).
@@ -25,10 +30,18 @@ import pulumi
 from pulumi_gcp import artifactregistry
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, stateful
+from components.gcp.common import PART_OF_LABEL, child, stateful, trim_name
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 
 DOCKER_HOST_SUFFIX = "-docker.pkg.dev"
+MIRROR_SUFFIX = "dockerhub"
+# Cached Docker Hub layers nobody pulled for this long are dropped (Hub still has them).
+MIRROR_EXPIRY_DAYS = 30
+
+
+def mirror_id(repository_id: str) -> str:
+    """The remote repository's id: the repository's, suffixed (at most 63 characters)."""
+    return f"{trim_name(repository_id, 63 - len(MIRROR_SUFFIX) - 1)}-{MIRROR_SUFFIX}"
 
 
 def flat(path: str) -> str:
@@ -59,6 +72,9 @@ class Registry(pulumi.ComponentResource):
     # LOC-docker.pkg.dev/PROJECT/REPO, from the repository itself.
     prefix: pulumi.Output[str]
     names: dict[str, str]
+    # The Docker Hub mirror (None when the stack turns it off) and its image prefix.
+    mirror: artifactregistry.Repository | None
+    docker_hub_mirror: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:gcp:Registry", name, None, opts)
@@ -88,4 +104,38 @@ class Registry(pulumi.ComponentResource):
         )
         self.prefix = self.repository.registry_uri
         self.names = repository_names()
-        self.register_outputs({"prefix": self.prefix})
+        self.mirror = self._mirror(name, args) if cfg.docker_hub_mirror else None
+        self.docker_hub_mirror = self.mirror.registry_uri if self.mirror else None
+        self.register_outputs({"prefix": self.prefix, "docker_hub_mirror": self.docker_hub_mirror})
+
+    def _mirror(self, name: str, args: RegistryArgs) -> artifactregistry.Repository:
+        # A cache: nothing in it is lost with it, so it is neither protected nor retained.
+        return artifactregistry.Repository(
+            f"{name}-dockerhub",
+            repository_id=mirror_id(args.settings.repository_id),
+            project=args.project,
+            location=args.region,
+            format="DOCKER",
+            mode="REMOTE_REPOSITORY",
+            description="Docker Hub, cached for the cluster's public images",
+            remote_repository_config=artifactregistry.RepositoryRemoteRepositoryConfigArgs(
+                description="Docker Hub",
+                docker_repository=(
+                    artifactregistry.RepositoryRemoteRepositoryConfigDockerRepositoryArgs(
+                        public_repository="DOCKER_HUB"
+                    )
+                ),
+            ),
+            cleanup_policies=[
+                artifactregistry.RepositoryCleanupPolicyArgs(
+                    id="expire-cached",
+                    action="DELETE",
+                    condition=artifactregistry.RepositoryCleanupPolicyConditionArgs(
+                        tag_state="ANY", older_than=f"{MIRROR_EXPIRY_DAYS * 86400}s"
+                    ),
+                )
+            ],
+            cleanup_policy_dry_run=False,
+            labels={**PART_OF_LABEL, **args.labels},
+            opts=child(self),
+        )

@@ -57,6 +57,14 @@ REDIS_VERSIONS = ("REDIS_7_2", "REDIS_7_0", "REDIS_6_X")
 KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 
+def validate_kms_key(value: str | None) -> str | None:
+    if value is not None and not KMS_KEY.match(value):
+        raise ValueError(
+            f"{value!r} is not a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K"
+        )
+    return value
+
+
 def _cidr(value: str, what: str, low: int, high: int) -> str:
     try:
         net = ipaddress.IPv4Network(value)
@@ -152,6 +160,56 @@ class Network(Model):
         return self.existing_network is None
 
 
+_DAYS = {"MO": "MONDAY", "TU": "TUESDAY", "WE": "WEDNESDAY", "TH": "THURSDAY"}
+_DAYS |= {"FR": "FRIDAY", "SA": "SATURDAY", "SU": "SUNDAY"}
+# GKE wants at least 48 hours of maintenance availability in any 32 days, in windows of at
+# least 4 hours (Maintenance windows and exclusions).
+MIN_WINDOW_HOURS = 4
+MIN_HOURS_PER_32_DAYS = 48
+
+
+class Maintenance(Model):
+    """When Google may upgrade or patch: GKE (control plane and nodes), Memorystore and Cloud
+    SQL share one weekly window, in UTC. GKE minor upgrades are held back altogether
+    (cluster.version)."""
+
+    # Two-letter days (MO ... SU); Memorystore and Cloud SQL use the first one.
+    days: list[str] = ["SA", "SU"]
+    start_hour_utc: int = Field(default=2, ge=0, le=23)
+    hours: int = Field(default=6, ge=MIN_WINDOW_HOURS, le=24)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[str]) -> list[str]:
+        unknown = [d for d in v if d not in _DAYS]
+        if not v or unknown or len(set(v)) != len(v):
+            raise ValueError(
+                f"maintenance days {v}: list distinct two-letter days from {', '.join(_DAYS)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _enough(self) -> Maintenance:
+        per_32_days = self.hours * len(self.days) * 32 / 7
+        if per_32_days < MIN_HOURS_PER_32_DAYS:
+            raise ValueError(
+                f"maintenance: {len(self.days)} day(s) x {self.hours} h gives GKE about "
+                f"{per_32_days:.0f} h in 32 days; it requires {MIN_HOURS_PER_32_DAYS}. Add days "
+                "or hours"
+            )
+        return self
+
+    @property
+    def first_day(self) -> str:
+        """The first day's full name (MONDAY ...), as Memorystore spells it."""
+        return _DAYS[self.days[0]]
+
+    @property
+    def first_day_number(self) -> int:
+        """The first day as Cloud SQL numbers it: 1 (Monday) to 7 (Sunday)."""
+        return list(_DAYS).index(self.days[0]) + 1
+
+
 class Cluster(Model):
     """A GKE Standard cluster with private nodes and Workload Identity."""
 
@@ -160,7 +218,9 @@ class Cluster(Model):
     # Set: a zonal cluster in this zone (cheaper, no control-plane HA); unset: regional.
     zone: str | None = None
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "REGULAR"
-    # Minimum control-plane minor version (quoted); unset: the channel's default.
+    # The Kubernetes minor version (quoted), e.g. "1.35": the cluster is created at it and
+    # GKE's minor upgrades are excluded until its end of support, because the pinned add-ons
+    # support only some minors (components/addons/versions.py KUBERNETES_MINORS). Required.
     version: StringId | None = None
     # /28 for the control plane's private endpoint.
     master_cidr: str = "172.16.0.0/28"
@@ -168,6 +228,11 @@ class Cluster(Model):
     master_authorized_networks: list[str] = []
     # GPU pools' zones (GPUs are zonal); unset: the cluster's zones.
     gpu_zones: list[str] = []
+    # Cloud KMS key that encrypts the cluster's Secrets (application-layer encryption), in
+    # the cluster's region; unset: the program creates a key ring and key for it.
+    secrets_kms_key: str | None = None
+
+    _kms = field_validator("secrets_kms_key")(validate_kms_key)
 
     @field_validator("name")
     @classmethod
@@ -307,6 +372,9 @@ class Redis(Model):
 class Registry(Model):
     # Artifact Registry repository id: docker_repo_prefix is LOC-docker.pkg.dev/PROJECT/<id>.
     repository_id: str = "model-engine"
+    # A remote repository that caches Docker Hub, which the add-ons pull through (Istio's
+    # proxy on every new node), instead of pulling anonymously through Cloud NAT.
+    docker_hub_mirror: bool = True
     # Untagged image versions are deleted after this many days.
     untagged_expiry_days: int = Field(default=14, ge=1)
 
@@ -332,14 +400,7 @@ class Storage(Model):
 
     _bucket = field_validator("bucket_name")(validate_bucket_name)
 
-    @field_validator("kms_key_name")
-    @classmethod
-    def _kms(cls, v: str | None) -> str | None:
-        if v is not None and not KMS_KEY.match(v):
-            raise ValueError(
-                f"{v!r} is not a Cloud KMS key name: projects/P/locations/L/keyRings/R/cryptoKeys/K"
-            )
-        return v
+    _kms = field_validator("kms_key_name")(validate_kms_key)
 
 
 class GcpSettings(Model):
@@ -352,6 +413,7 @@ class GcpSettings(Model):
     redis: Redis = Redis()
     registry: Registry = Registry()
     storage: Storage = Storage()
+    maintenance: Maintenance = Maintenance()
     # Labels on every labelled GCP resource, besides the program's own.
     labels: dict[str, str] = {}
 
@@ -397,6 +459,11 @@ class GcpSettings(Model):
         ):
             raise ValueError(
                 f"cluster.gpuZones: a zonal cluster has nodes only in {self.cluster.zone}"
+            )
+        key = self.cluster.secrets_kms_key
+        if key and f"/locations/{self.region}/" not in key:
+            raise ValueError(
+                f"cluster.secretsKmsKey: GKE needs the key in the cluster's region {self.region}"
             )
         return self
 

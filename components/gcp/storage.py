@@ -19,17 +19,24 @@ from pulumi_gcp.storage import (
 )
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, child, service_account_member, stateful
+from components.gcp.common import (
+    KMS_ENCRYPTER,
+    PART_OF_LABEL,
+    child,
+    service_account_member,
+    stateful,
+    trim_name,
+)
 
 CELERY_RESULTS_PREFIX = "tmp/celery/"
 FINE_TUNE_REPOSITORY = "llm-ft-job-repository"
 FINE_TUNED_WEIGHTS = "fine_tuned_weights"
-KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
 
 def bucket_name(project: str, environment: str) -> str:
-    """Globally unique through the project id; at most 63 characters."""
-    return f"{project}-model-engine-{environment}"[:63].rstrip("-")
+    """Globally unique through the project id; at most 63 characters (a long one ends in a
+    hash of the whole name, so two environments never share a bucket)."""
+    return trim_name(f"{project}-model-engine-{environment}", 63)
 
 
 def fine_tune_repository(bucket: str) -> str:

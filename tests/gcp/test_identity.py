@@ -3,7 +3,6 @@ and IAM is scoped to the bucket, the repository or (Pub/Sub delete only) a custo
 
 from __future__ import annotations
 
-from components.gcp import identity
 from components.model_engine import chart_facts as cf
 from tests.gcp.helpers import BUCKET, PROJECT_ID, REPOSITORY, GcpRun
 
@@ -68,13 +67,21 @@ def test_bucket_access_is_scoped_to_the_bucket(prod: GcpRun) -> None:
     }
 
 
-def test_registry_read_is_scoped_to_the_repository(prod: GcpRun) -> None:
+def test_registry_read_is_scoped_to_the_repository_and_the_mirror(prod: GcpRun) -> None:
     repo = prod.one(REPOSITORY, "platform-registry-docker")
+    mirror = prod.one(REPOSITORY, "platform-registry-dockerhub")
     grants = {
         (r.inputs["repository"], r.inputs["location"], r.inputs["role"], r.inputs["member"])
         for r in prod.of_type(REPO_IAM)
     }
     assert grants == {
+        # The kubelet pulls Istio's images through the Docker Hub mirror.
+        (
+            mirror.state["name"],
+            "us-central1",
+            "roles/artifactregistry.reader",
+            _sa(prod, "platform-node-identity-account"),
+        ),
         (
             repo.state["name"],
             "us-central1",
@@ -99,7 +106,8 @@ def test_project_roles_are_only_node_telemetry_and_queue_cleanup(prod: GcpRun) -
     grants = {(r.inputs["role"], r.inputs["member"]) for r in prod.of_type(PROJECT_IAM)}
     node = _sa(prod, "platform-node-identity-account")
     assert grants == {
-        *((r, node) for r in identity.NODE_PROJECT_ROLES),
+        # GKE's minimal node role, not the legacy logWriter/metricWriter/viewer trio.
+        ("roles/container.defaultNodeServiceAccount", node),
         (role.state["name"], _sa(prod, "platform-identity-control-plane")),
     }
     # No broad role anywhere: no editor/owner, no project-wide storage, registry or Pub/Sub.
@@ -130,3 +138,20 @@ def test_nodes_run_as_their_own_service_account(prod: GcpRun) -> None:
         assert pool.inputs["nodeConfig"]["workloadMetadataConfig"]["mode"] == "GKE_METADATA"
     cluster = prod.one("gcp:container/cluster:Cluster")
     assert cluster.inputs["nodeConfig"]["serviceAccount"] == node
+
+
+def test_queue_cleanup_is_unconditional_because_pubsub_ignores_resource_names(
+    prod: GcpRun,
+) -> None:
+    """IAM Conditions on resource.name are not evaluated for pubsub.googleapis.com (only
+    pubsublite is listed among the services with resource attributes): a name-prefix
+    condition would never match and every endpoint delete would fail. The grant is narrowed
+    by its permissions instead: the two deletes the server calls."""
+    (grant,) = [
+        r for r in prod.of_type(PROJECT_IAM) if r.inputs["role"] == prod.one(ROLE).state["name"]
+    ]
+    assert "condition" not in grant.inputs
+    assert sorted(prod.one(ROLE).inputs["permissions"]) == [
+        "pubsub.subscriptions.delete",
+        "pubsub.topics.delete",
+    ]

@@ -53,8 +53,13 @@ def test_existing_network_is_used_as_is(config: dict) -> None:
     )
     sql = run.one("gcp:sql/databaseInstance:DatabaseInstance").inputs
     assert sql["settings"]["ipConfiguration"]["privateNetwork"] == cluster["network"]
-    # The firewall that keeps Redis to the nodes is still there.
-    assert len(run.of_type("gcp:compute/firewall:Firewall")) == 2
+    # The firewall that keeps Redis to the nodes and the control plane's webhook rule are
+    # still there.
+    assert {f.name for f in run.of_type("gcp:compute/firewall:Firewall")} == {
+        "platform-network-data-from-nodes",
+        "platform-network-data-from-others",
+        "platform-network-webhooks",
+    }
 
 
 def test_existing_network_without_private_services_access_gets_it(config: dict) -> None:

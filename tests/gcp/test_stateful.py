@@ -97,7 +97,7 @@ def test_cmek_is_granted_to_the_storage_agent_first(config: dict) -> None:
     run = run_gcp(config)
     bucket = run.one(BUCKET)
     assert bucket.inputs["encryption"] == {"defaultKmsKeyName": key}
-    grant = run.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    grant = run.one("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "platform-storage-kms")
     assert grant.inputs["cryptoKeyId"] == key
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant.inputs["member"].endswith("@gs-project-accounts.iam.gserviceaccount.com")
@@ -105,7 +105,7 @@ def test_cmek_is_granted_to_the_storage_agent_first(config: dict) -> None:
 
 
 def test_registry_is_protected_and_cleans_untagged(prod: GcpRun) -> None:
-    repo = prod.one(REPOSITORY)
+    repo = prod.one(REPOSITORY, "platform-registry-docker")
     assert repo.inputs["format"] == "DOCKER"
     assert repo.inputs["mode"] == "STANDARD_REPOSITORY"
     [policy] = repo.inputs["cleanupPolicies"]
@@ -113,10 +113,34 @@ def test_registry_is_protected_and_cleans_untagged(prod: GcpRun) -> None:
     assert repo.protect
 
 
+def test_docker_hub_is_mirrored_and_istio_pulls_through_it(prod: GcpRun) -> None:
+    mirror = prod.one(REPOSITORY, "platform-registry-dockerhub")
+    assert (mirror.inputs["format"], mirror.inputs["mode"]) == ("DOCKER", "REMOTE_REPOSITORY")
+    remote = mirror.inputs["remoteRepositoryConfig"]
+    assert remote["dockerRepository"] == {"publicRepository": "DOCKER_HUB"}
+    assert mirror.inputs["repositoryId"] == "model-engine-dockerhub"
+    assert mirror.inputs["location"] == "us-central1"
+    # A cache: losing it loses nothing.
+    assert not mirror.protect
+    istiod = prod.one("kubernetes:helm.sh/v3:Release", "addons-istio-istiod")
+    uri = mirror.state["registryUri"]
+    assert uri == "us-central1-docker.pkg.dev/customer-llm-prod/model-engine-dockerhub"
+    assert istiod.inputs["values"]["global"]["hub"] == f"{uri}/istio"
+
+
+def test_the_mirror_can_be_turned_off(config: dict) -> None:
+    set_path(config, "gcp.registry.dockerHubMirror", False)
+    run = run_gcp(config)
+    assert [r.name for r in run.of_type(REPOSITORY)] == ["platform-registry-docker"]
+    istiod = run.one("kubernetes:helm.sh/v3:Release", "addons-istio-istiod")
+    assert "global" not in istiod.inputs["values"]
+
+
 def test_protect_false_lets_everything_go(config: dict) -> None:
     set_path(config, "protect", False)
     run = run_gcp(config)
-    for typ in (SQL, REDIS, BUCKET, REPOSITORY):
-        assert not run.one(typ).protect, typ
+    for typ, name in ((SQL, None), (REDIS, None), (BUCKET, None)):
+        assert not run.one(typ, name).protect, typ
+    assert not run.one(REPOSITORY, "platform-registry-docker").protect
     assert run.one(SQL).inputs["deletionProtection"] is False
     assert run.one("gcp:container/cluster:Cluster").inputs["deletionProtection"] is False

@@ -64,6 +64,11 @@ BREAKS: Breaks = {
             "whole internet",
         ),
     ],
+    "gke-secrets-encrypted-policy-enforced": [
+        ("plain-secrets", unset("databaseEncryption"), "Secrets must be encrypted"),
+        ("no-key", unset("databaseEncryption.keyName"), "Cloud KMS key"),
+        ("iptables", set_("datapathProvider", "LEGACY_DATAPATH"), "network policy"),
+    ],
     "gcp-iam-not-public": [
         ("all-users", set_("member", "allUsers"), "to allUsers"),
         ("all-authenticated-users", set_("member", "allAuthenticatedUsers"), "allAuthenticated"),

@@ -1,0 +1,89 @@
+"""What a first `pulumi up` on a fresh project hits: the Google APIs are off, and a private
+cluster's control plane reaches only 443 and 10250 on the nodes."""
+
+from __future__ import annotations
+
+from components.gcp.apis import SERVICES
+from tests.gcp.helpers import CLUSTER, GcpRun, run_gcp
+from tests.helpers import set_path
+
+SERVICE = "gcp:projects/service:Service"
+FIREWALL = "gcp:compute/firewall:Firewall"
+WEBHOOKS = "platform-network-webhooks"
+
+
+def test_the_apis_the_stack_and_the_server_call_are_enabled_and_kept(prod: GcpRun) -> None:
+    enabled = {r.inputs["service"] for r in prod.of_type(SERVICE)}
+    # The server's endpoint deletes call Pub/Sub; the rest are the resources' own APIs.
+    assert {
+        "pubsub.googleapis.com",
+        "container.googleapis.com",
+        "compute.googleapis.com",
+        "sqladmin.googleapis.com",
+        "redis.googleapis.com",
+        "servicenetworking.googleapis.com",
+        "artifactregistry.googleapis.com",
+        "storage.googleapis.com",
+        "iam.googleapis.com",
+        "cloudkms.googleapis.com",
+    } <= enabled
+    assert len(enabled) == len(SERVICES)
+    for service in prod.of_type(SERVICE):
+        assert service.inputs["disableOnDestroy"] is False, service.name
+        assert service.inputs["project"] == "customer-llm-prod"
+
+
+def test_every_other_cloud_resource_waits_for_the_apis(prod: GcpRun) -> None:
+    apis = {r.urn for r in prod.of_type(SERVICE)}
+    waiting = [
+        r
+        for r in prod.run.resources
+        if r.custom and r.type.startswith("gcp:") and r.type != SERVICE
+    ]
+    # Kubernetes objects reach the cluster through its provider, which waits for it.
+    waiting.append(prod.one("pulumi:providers:kubernetes", "platform-cluster-k8s"))
+    assert len(waiting) > 30
+    for resource in waiting:
+        assert apis <= prod.upstream(resource), resource.name
+
+
+def test_control_plane_reaches_the_addon_webhooks_on_the_nodes(prod: GcpRun) -> None:
+    rule = prod.one(FIREWALL, WEBHOOKS).inputs
+    assert rule["direction"] == "INGRESS"
+    # The control plane's /28 (masterIpv4CidrBlock), to the nodes' service account.
+    cluster = prod.one(CLUSTER).inputs
+    assert rule["sourceRanges"] == [cluster["privateClusterConfig"]["masterIpv4CidrBlock"]]
+    assert rule["sourceRanges"] == ["172.16.0.0/28"]
+    assert rule["targetServiceAccounts"] == [prod.email("platform-node-identity-account")]
+    (allow,) = rule["allows"]
+    assert allow["protocol"] == "tcp"
+    # istiod's injector, KEDA's and the adapter's metrics APIs, KEDA's and LWS's webhooks.
+    assert {"15017", "6443", "9443"} <= set(allow["ports"])
+    assert set(allow["ports"]) <= {"15017", "6443", "9443", "10250"}
+
+
+def test_webhook_ports_follow_the_stack(config: dict) -> None:
+    set_path(config, "gcp.cluster.masterCidr", "172.31.255.0/28")
+    set_path(config, "addons.lws", {"enabled": False})
+    set_path(config, "addons.keda", {"enabled": False})
+    set_path(config, "gcp.cluster.version", "1.36")
+    run = run_gcp(config)
+    rule = run.one(FIREWALL, WEBHOOKS).inputs
+    assert rule["sourceRanges"] == ["172.31.255.0/28"]
+    (allow,) = rule["allows"]
+    assert "9443" not in allow["ports"]
+    assert {"15017", "6443"} <= set(allow["ports"])
+
+
+def test_the_plan_shows_each_guardrail(prod: GcpRun) -> None:
+    from plan import platform_notes
+
+    lines = platform_notes.notes(prod.run)
+    text = "\n".join(lines)
+    assert "APIs enabled first, kept on destroy: " in text and "pubsub" in text
+    assert "firewall model-engine-gcp-prod-webhooks: tcp " in text
+    assert "15017" in text and "from 172.16.0.0/28 to the nodes" in text
+    assert "version 1.35, held by NO_MINOR_UPGRADES" in text
+    assert "datapath ADVANCED_DATAPATH; Secrets ENCRYPTED" in text
+    assert ":6379 only from keda, kube-system, llm-engine, model-engine" in text
+    assert "private services connection: ABANDON on destroy" in text
