@@ -37,8 +37,7 @@ def test_an_existing_cluster_without_the_cni_setting_is_named_as_not_isolated() 
 
 
 def test_managed_clusters_enforce_network_policy() -> None:
-    # GKE: Dataplane V2 comes with the gcp platform's own change.
-    for stack in ("customer-prod", "azure-prod"):
+    for stack in ("customer-prod", "azure-prod", "gcp-prod"):
         assert component.enforces_network_policy(
             _settings(stack), PLATFORMS[_settings(stack).cloud]
         ), stack
