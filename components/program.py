@@ -14,6 +14,7 @@ from components import aws, azure, existing, fit, gcp, operations
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
+from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.platform import Platform
@@ -39,18 +40,22 @@ def check(settings: StackSettings) -> list[Finding]:
         pulumi.log.warn(warning)
     facts = platform.preview_facts(settings)
     addons_check(settings, platform, facts.prometheus_address, platform.gpu_pools(settings))
+    isolation.check(settings)
     if not settings.chart.install:
         return []
     # The chart gets the add-ons' Prometheus when they install one.
     facts = dataclasses.replace(
         facts, prometheus_address=addon_prometheus_address(settings, facts.prometheus_address)
     )
-    return preflight(
-        settings,
-        facts,
-        platform.gpu_pools(settings),
-        platform.secret_env_keys(settings),
-    )
+    return [
+        *preflight(
+            settings,
+            facts,
+            platform.gpu_pools(settings),
+            platform.secret_env_keys(settings),
+        ),
+        *isolation.findings(settings, platform),
+    ]
 
 
 def main() -> None:
@@ -78,6 +83,26 @@ def main() -> None:
             namespace_depends_on=addons.namespace_dependencies,
         ),
     )
+
+    if settings.isolation.enabled:
+        isolation.Isolation(
+            "isolation",
+            isolation.IsolationArgs(
+                scope=isolation.scope(settings, platform.facts),
+                provider=platform.kubernetes_provider,
+                enforced=isolation.enforces_network_policy(settings, traits),
+                # The namespaces, and the Istio CRDs the mesh objects are instances of.
+                depends_on=[
+                    engine.release_namespace,
+                    engine.endpoint_namespace,
+                    *addons.chart_dependencies,
+                ],
+            ),
+            # Beside the Release it fences, under the same component.
+            pulumi.ResourceOptions(parent=engine),
+        )
+    for finding in isolation.findings(settings, traits):
+        pulumi.log.warn(f"{finding.path}: {finding.message}")
 
     pulumi.export("namespace", engine.release_namespace.metadata.name)
     pulumi.export("endpoint_namespace", engine.endpoint_namespace.metadata.name)

@@ -26,6 +26,7 @@ from components.aws.settings import AwsSettings
 from components.azure.settings import AzureSettings
 from components.existing.settings import ExistingSettings
 from components.gcp.settings import GcpSettings
+from components.isolation.settings import Isolation
 from components.operations import Operations
 from components.settings_base import (
     Model,
@@ -487,6 +488,7 @@ class StackSettings(Model):
     datadog: Datadog = Datadog()
     logging: Logging = Logging()
     security: Security = Security()
+    isolation: Isolation = Isolation()
     database_client: DatabaseClient = DatabaseClient()
     gateway_service: GatewayService = GatewayService()
     gpu: Gpu = Gpu()

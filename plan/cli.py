@@ -21,6 +21,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.isolation import matrix
+from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
 from components.settings import PROJECT
 from plan import coldstart, estimate, operations, platform_notes
@@ -220,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
             "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
         )
+    out.write("\n## Who an endpoint pod can reach\n")
+    out.write("\n".join(isolation_report(run)) + "\n")
     render_failed = False
     if values and not args.no_render:
         out.write("\n\n## The chart, rendered with these values\n")
@@ -248,6 +252,23 @@ def accepted_findings(path: Path | None) -> set[str]:
     if path is None or not path.exists():
         return set()
     return {line for line in path.read_text().splitlines() if line.strip()}
+
+
+ISOLATION = "model-engine-infra:index:Isolation"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def isolation_report(run: ProgramRun) -> list[str]:
+    """The connectivity matrix, computed from the NetworkPolicies this run registered."""
+    components = run.of_type(ISOLATION)
+    if not components:
+        return ["isolation is off or the chart is not installed: nothing fences endpoint pods"]
+    inputs = components[0].inputs
+    policies = [r.inputs for r in run.of_type(NETWORK_POLICY)]
+    cells = matrix.matrix(
+        isolation_policies.scope_from(inputs["scope"]), bool(inputs["enforced"]), policies
+    )
+    return [matrix.markdown(cells)]
 
 
 def data_plane(config: dict[str, Any]) -> list[str]:

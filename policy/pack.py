@@ -9,9 +9,14 @@ way, each rule mandatory. A rule is a plain callable so the tests call it direct
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, Policy, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
-from policy import aws, azure, gcp, kubernetes
+from policy import aws, azure, gcp, isolation, kubernetes
 from policy.common import Table
 
 TABLES: tuple[Table, ...] = (kubernetes.RULES, aws.RULES, azure.RULES, gcp.RULES)
@@ -30,12 +35,16 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 RULES: Table = _merged(TABLES)
 
+# Resource rules judge one resource; stack rules (policy/isolation.py) judge the whole stack.
 POLICIES: list[Policy] = [
-    ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=rule,
-        enforcement_level=EnforcementLevel.MANDATORY,
-    )
-    for name, (description, rule) in RULES.items()
+    *(
+        ResourceValidationPolicy(
+            name, description, rule, enforcement_level=EnforcementLevel.MANDATORY
+        )
+        for name, (description, rule) in RULES.items()
+    ),
+    *(
+        StackValidationPolicy(name, description, rule, enforcement_level=EnforcementLevel.MANDATORY)
+        for name, (description, rule) in isolation.STACK_RULES.items()
+    ),
 ]

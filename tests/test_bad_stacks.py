@@ -226,6 +226,40 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "http:// or https:// URL",
     ),
     (
+        "gateway-auth-without-istio",
+        both(
+            setting("istio.enabled", False),
+            setting(
+                "isolation.gatewayAuth",
+                {
+                    "issuer": "https://id.example",
+                    "jwksUri": "https://id.example/k",
+                    "audiences": ["a"],
+                },
+            ),
+        ),
+        "isolation.gatewayAuth",
+        "istio.enabled: true",
+    ),
+    (
+        "gateway-auth-jwks-not-a-url",
+        setting(
+            "isolation.gatewayAuth",
+            {"issuer": "https://id.example", "jwksUri": "id.example/k", "audiences": ["a"]},
+        ),
+        "isolation.gatewayAuth.jwksUri",
+        "http:// or https:// URL",
+    ),
+    (
+        "gateway-auth-no-audience",
+        setting(
+            "isolation.gatewayAuth",
+            {"issuer": "https://id.example", "jwksUri": "https://id.example/k", "audiences": []},
+        ),
+        "isolation.gatewayAuth.audiences",
+        "at least one audience",
+    ),
+    (
         "redis-password",
         setting("redisPassword", {"secure": "v1:x"}),
         "redisPassword",

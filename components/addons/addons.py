@@ -33,6 +33,7 @@ from components.addons.nvidia import Nvidia
 from components.addons.nvidia import kind as nvidia_kind
 from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
 from components.contract import GpuNodePool, PlatformOutputs
+from components.isolation import psa
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
@@ -42,6 +43,9 @@ SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-no
 # Namespaces whose add-ons run privileged DaemonSets (device plugin / GPU operator,
 # node-exporter); labelled so that Pod Security admission, where enforced, admits them.
 PRIVILEGED = {"pod-security.kubernetes.io/enforce": "privileged"}
+# The other add-ons run controllers that use no host namespace, path or capability
+# (components/isolation/psa.py).
+BASELINE = psa.labels("baseline", "restricted")
 
 
 @dataclass(frozen=True)
@@ -229,7 +233,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     name=ns,
                     labels={
                         "app.kubernetes.io/part-of": "model-engine-addons",
-                        **(PRIVILEGED if ns in privileged else {}),
+                        **(PRIVILEGED if ns in privileged else BASELINE),
                     },
                 ),
                 opts=pulumi.ResourceOptions(parent=self, provider=platform.kubernetes_provider),

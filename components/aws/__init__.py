@@ -15,9 +15,10 @@ class Aws(Platform):
     cloud_provider = "aws"
     # Managed node groups grow (and start from zero) only through the cluster autoscaler.
     needs_cluster_autoscaler = True
-    # EKS runs neither metrics-server nor a GPU device plugin unless asked to, and the VPC CNI
-    # enforces NetworkPolicy only with its network policy agent, which the cluster does not
-    # switch on.
+    # EKS runs neither metrics-server nor a GPU device plugin unless asked to.
+    # The VPC CNI enforces NetworkPolicy with its network policy agent, which the cluster's
+    # vpc-cni add-on switches on (cluster.py VPC_CNI_CONFIGURATION).
+    enforces_network_policy = True
 
     def facts(self) -> PlatformFactsModule:
         from components.aws import facts

@@ -355,6 +355,10 @@ class BlockStorage(pulumi.ComponentResource):
 
 VPC_CNI_SERVICE_ACCOUNT = ("kube-system", "aws-node")
 CNI_POLICY = "AmazonEKS_CNI_Policy"
+# The VPC CNI's network policy agent (in aws-node since v1.14; every pinned version is newer)
+# enforces NetworkPolicy only when switched on: the endpoint namespace's default deny
+# (components/isolation) depends on it. The add-on's schema takes the value as a string.
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 
 @dataclass
@@ -403,7 +407,10 @@ class ManagedAddons(pulumi.ComponentResource):
             opts=child(self),
         )
         self.vpc_cni = self._addon(
-            "vpc-cni", service_account_role_arn=self.cni_role.arn, depends_on=[attachment]
+            "vpc-cni",
+            service_account_role_arn=self.cni_role.arn,
+            depends_on=[attachment],
+            configuration_values=json.dumps(VPC_CNI_CONFIGURATION, separators=(",", ":")),
         )
         self.kube_proxy = self._addon("kube-proxy")
         self.register_outputs({"versions": dict(self._versions)})
@@ -422,6 +429,7 @@ class ManagedAddons(pulumi.ComponentResource):
         *,
         service_account_role_arn: pulumi.Input[str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        configuration_values: str | None = None,
     ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
@@ -429,6 +437,7 @@ class ManagedAddons(pulumi.ComponentResource):
             addon_name=addon,
             addon_version=self._versions[addon],
             service_account_role_arn=service_account_role_arn,
+            configuration_values=configuration_values,
             # EKS installed self-managed copies with the cluster: the managed add-on takes
             # them over.
             resolve_conflicts_on_create="OVERWRITE",

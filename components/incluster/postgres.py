@@ -35,6 +35,7 @@ from pydantic import field_validator
 
 from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
+from components.isolation import psa
 from components.settings_base import (
     Model,
     Quantity,
@@ -426,7 +427,9 @@ class Postgres(pulumi.ComponentResource):
         # The operator needs nothing of the data namespace: it installs meanwhile.
         namespace = k8s.core.v1.Namespace(
             f"{name}-operator-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=cfg.operator_namespace),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=cfg.operator_namespace, labels=psa.labels("baseline", "restricted")
+            ),
             opts=child_opts(self, args.provider),
         )
         return pinned_release(

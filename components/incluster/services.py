@@ -16,6 +16,7 @@ from components.existing.facts import (
 )
 from components.existing.settings import ExistingSettings
 from components.incluster import object_store, postgres, registry, valkey
+from components.isolation import psa
 from components.settings import StackSettings
 
 
@@ -50,7 +51,10 @@ class InClusterServices(pulumi.ComponentResource):
             return
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=cfg.data_namespace),
+            # PostgreSQL, Valkey, the object store and the registry use no host access.
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=cfg.data_namespace, labels=psa.labels("baseline", "restricted")
+            ),
             # Deleting the namespace deletes every volume in it: protected like the data.
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.provider, protect=settings.protect

@@ -19,6 +19,7 @@ import yaml
 
 from components import contract
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
+from components.isolation import psa
 from components.model_engine import chart_facts as cf
 from components.model_engine import guards
 from components.model_engine.derive import SecretRefs, derive
@@ -122,6 +123,8 @@ class ModelEngine(pulumi.ComponentResource):
         labels = {"app.kubernetes.io/part-of": "model-engine"}
         if settings.istio.enabled:
             labels["istio-injection"] = "enabled"
+        # The strictest Pod Security level their pods pass (components/isolation/psa.py).
+        labels |= psa.model_engine_namespace(settings.istio.enabled)
         # On `pulumi destroy` a namespace goes before what it depends on, and Pulumi waits
         # until it is gone: the endpoints' pods, PersistentVolumeClaims (the EBS CSI driver
         # must still run to delete their volumes) and KEDA objects (KEDA must still run to

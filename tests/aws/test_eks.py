@@ -121,6 +121,14 @@ def test_the_cni_has_its_own_role_not_the_nodes(prod: AwsRun) -> None:
     assert attached == {cni_policy: prod.out(ROLE, "platform-eks-addons-vpc-cni", "name")}
 
 
+def test_the_cni_enforces_network_policy(prod: AwsRun) -> None:
+    """The network policy agent runs only when the add-on's configuration asks for it, as a
+    string (the add-on's configuration schema); the others keep their defaults."""
+    cni = _addon(prod, "vpc-cni")
+    assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert "configurationValues" not in _addon(prod, "kube-proxy")
+
+
 def test_nodes_start_after_the_cni_and_dns_after_the_nodes(prod: AwsRun) -> None:
     cni = prod.one(ADDON, "platform-eks-addons-vpc-cni").urn
     proxy = prod.one(ADDON, "platform-eks-addons-kube-proxy").urn

@@ -44,6 +44,9 @@ def identity_service(ctx: Context) -> Iterator[Finding]:
         yield warning(
             ctx,
             "config.values.infra.identity_service_url",
-            "unset: the API accepts any basic-auth user name (no authentication); set "
-            f"{PROJECT}:identityServiceUrl or keep the gateway private",
+            "unset: the API accepts any basic-auth user name (no authentication); the pinned "
+            "server would not use it either (SKIP_AUTH is computed from it and read nowhere; "
+            "every request goes through the fake authentication repository, "
+            f"api/dependencies.py): set {PROJECT}:isolation.gatewayAuth and keep the gateway "
+            "private",
         )

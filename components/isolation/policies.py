@@ -1,0 +1,285 @@
+"""Every isolation object as plain data (camelCase manifests), from the stack alone.
+
+The allow-list is what the server's endpoint pods need, read from the chart's service
+templates (service_template_config_map.yaml) and the forwarders:
+
+- in: the gateway (Deployment `model-engine` in the release namespace, ServiceAccount
+  `model-engine`) calls the endpoint's Service, port 80 -> targetPort FORWARDER_PORT (5000, the
+  server's k8s_resource_types.py, for every Service it renders), at its in-cluster name
+  (live_sync/streaming_model_endpoint_inference_gateway.py); Prometheus scrapes the sidecars'
+  15020 (merged metrics) and 15090 (Envoy's own). Not the Istio ingress gateway: the
+  per-endpoint VirtualService on `default/internal-gateway` serves the server's LOCAL mode
+  only, and a request through it would reach user code around the gateway's authentication.
+- out: cluster DNS; istiod's xDS and CA (15012; 15017 is istiod's webhook port, which only
+  the API server calls); the broker only where it is Redis (the async forwarder's Celery
+  broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
+  APIs on the internet; on GKE the metadata server, which Workload Identity needs.
+- denied: the database, the control plane's and other namespaces, other endpoints, the
+  in-cluster Kubernetes API (no endpoint pod calls it: the forwarders and user containers
+  run without a Kubernetes client), private ranges, and the cloud metadata endpoint
+  elsewhere (EKS IRSA and Azure workload identity read a projected token, not IMDS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.model_engine import chart_facts as cf
+
+# The label the server's templates put on every pod that runs user code (endpoints, batch
+# jobs, the image cache): baseTemplateLabels in the chart's _helpers.tpl.
+USER_CODE_LABEL = "use_scale_launch_endpoint_network_policy"
+USER_CODE_SELECTOR: dict[str, Any] = {"matchLabels": {USER_CODE_LABEL: "true"}}
+# serviceTemplateLabels: endpoint pods only (jobs carry launch_job_id instead).
+ENDPOINT_SELECTOR: dict[str, Any] = {
+    "matchLabels": {USER_CODE_LABEL: "true"},
+    "matchExpressions": [{"key": "endpoint_id", "operator": "Exists"}],
+}
+# The server's Services for endpoints target this port (k8s_resource_types.py).
+FORWARDER_PORT = 5000
+# istio-proxy: merged Prometheus metrics and Envoy's own stats (Prometheus scrapes both;
+# neither is captured by the inbound listener, so mTLS and authorization do not apply).
+SIDECAR_METRICS_PORTS = (15020, 15090)
+ISTIOD_XDS_PORT = 15012
+DNS_PORT = 53
+METADATA_IP = "169.254.169.254"
+# GKE's metadata server, which Workload Identity needs: what the GKE network policy guide
+# says to allow (Dataplane V2: the metadata address on 80; the server itself on
+# 169.254.169.252:988 from 1.21.0-gke.1000).
+GKE_METADATA = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
+# Not the internet: RFC 1918, carrier-grade NAT (GKE and EKS custom networking use it) and
+# link-local (every cloud's instance metadata).
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+)
+ISTIO_NAMESPACE = "istio-system"
+ISTIOD_LABELS = {"app": "istiod"}
+DNS_NAMESPACE = "kube-system"
+DNS_LABELS = {"k8s-app": "kube-dns"}  # kube-dns and CoreDNS on EKS, AKS, GKE, kind, k3s
+NAME_LABEL = "kubernetes.io/metadata.name"
+TRUST_DOMAIN = "cluster.local"
+# Where callers put the operator's token when isolation.gatewayAuth is set.
+TOKEN_HEADER = "x-model-engine-token"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the policies depend on, resolved before deploy."""
+
+    cloud_provider: str  # aws | azure | gcp | onprem
+    release_namespace: str
+    endpoint_namespace: str
+    istio: bool
+    prometheus_namespace: str | None
+    broker: str  # sqs | servicebus | redis
+    cache_port: int
+    # The namespace of the in-cluster services (existing.*.install), when any runs there.
+    data_namespace: str | None = None
+    object_store_port: int | None = None
+    redis_in_cluster: bool = False
+    gateway_auth: Mapping[str, Any] | None = None
+    # isolation.privateEgress: (cidr, ports) the stack names.
+    private_egress: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+def scope_from(inputs: Mapping[str, Any]) -> Scope:
+    """A Scope from its recorded form (a component's inputs: lists for tuples, floats for
+    numbers, None left out)."""
+    fields: dict[str, Any] = {f: inputs.get(f) for f in Scope.__dataclass_fields__}
+    return Scope(
+        **{
+            **fields,
+            "cache_port": int(fields["cache_port"]),
+            "object_store_port": (
+                int(fields["object_store_port"]) if fields["object_store_port"] else None
+            ),
+            "redis_in_cluster": bool(fields["redis_in_cluster"]),
+            "private_egress": tuple(
+                (str(cidr), tuple(int(p) for p in ports))
+                for cidr, ports in fields["private_egress"] or ()
+            ),
+        }
+    )
+
+
+def _ns(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {NAME_LABEL: name}}}
+
+
+def _ports(*ports: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def _netpol(name: str, scope: Scope, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": scope.endpoint_namespace},
+        "spec": spec,
+    }
+
+
+def default_deny(scope: Scope) -> dict[str, Any]:
+    """Every pod in the endpoint namespace: nothing in, nothing out, unless allowed below."""
+    return _netpol("default-deny", scope, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+
+
+def gateway_peer(scope: Scope) -> dict[str, Any]:
+    return {
+        **_ns(scope.release_namespace),
+        "podSelector": {"matchLabels": {"app": cf.CONTROL_PLANE_SERVICE_ACCOUNT}},
+    }
+
+
+def endpoint_ingress(scope: Scope) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = [{"from": [gateway_peer(scope)], "ports": _ports(FORWARDER_PORT)}]
+    if scope.istio and scope.prometheus_namespace:
+        rules.append(
+            {"from": [_ns(scope.prometheus_namespace)], "ports": _ports(*SIDECAR_METRICS_PORTS)}
+        )
+    return _netpol(
+        "endpoint-ingress",
+        scope,
+        {"podSelector": ENDPOINT_SELECTOR, "policyTypes": ["Ingress"], "ingress": rules},
+    )
+
+
+def _internet(scope: Scope) -> list[dict[str, Any]]:
+    rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]}]
+    if scope.cloud_provider == "gcp":
+        rules += [
+            {"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(port)}
+            for cidr, port in GKE_METADATA
+        ]
+    return rules
+
+
+def _broker(scope: Scope) -> list[dict[str, Any]]:
+    """The async forwarder's Celery broker when it is Redis (SQS and Service Bus are on the
+    internet). A cloud Redis has a private address the plan cannot know: the private ranges,
+    on the Redis port only."""
+    if scope.broker != "redis":
+        return []
+    if scope.redis_in_cluster and scope.data_namespace:
+        return [{"to": [_ns(scope.data_namespace)], "ports": _ports(scope.cache_port)}]
+    private = [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_RANGES[:4]]
+    return [{"to": private, "ports": _ports(scope.cache_port)}]
+
+
+def user_code_egress(scope: Scope) -> dict[str, Any]:
+    dns = {
+        "to": [{**_ns(DNS_NAMESPACE), "podSelector": {"matchLabels": DNS_LABELS}}],
+        "ports": _ports(DNS_PORT, protocol="UDP") + _ports(DNS_PORT),
+    }
+    rules: list[dict[str, Any]] = [dns, *_internet(scope), *_broker(scope)]
+    if scope.istio:
+        rules.append(
+            {
+                "to": [{**_ns(ISTIO_NAMESPACE), "podSelector": {"matchLabels": ISTIOD_LABELS}}],
+                "ports": _ports(ISTIOD_XDS_PORT),
+            }
+        )
+    if scope.data_namespace and scope.object_store_port:
+        # Model weights and results in the in-cluster S3 store (existing.objectStorage.install).
+        rules.append({"to": [_ns(scope.data_namespace)], "ports": _ports(scope.object_store_port)})
+    for cidr, ports in scope.private_egress:
+        rules.append({"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(*ports)})
+    return _netpol(
+        "user-code-egress",
+        scope,
+        {"podSelector": USER_CODE_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
+    )
+
+
+def network_policies(scope: Scope) -> list[dict[str, Any]]:
+    return [default_deny(scope), endpoint_ingress(scope), user_code_egress(scope)]
+
+
+def principal(namespace: str, service_account: str) -> str:
+    return f"{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"
+
+
+def admitted_principals(scope: Scope) -> list[str]:
+    """Who may call an endpoint pod through the mesh: the gateway's pods."""
+    return [principal(scope.release_namespace, cf.CONTROL_PLANE_SERVICE_ACCOUNT)]
+
+
+def mesh_policies(scope: Scope) -> list[dict[str, Any]]:
+    """STRICT mTLS in the endpoint namespace and an ALLOW list of the callers' identities.
+    Prometheus scrapes ports the inbound listener does not capture (SIDECAR_METRICS_PORTS),
+    so it needs no identity here."""
+    if not scope.istio:
+        return []
+    ns = scope.endpoint_namespace
+    return [
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": "strict", "namespace": ns},
+            "spec": {"mtls": {"mode": "STRICT"}},
+        },
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "gateway-only", "namespace": ns},
+            "spec": {
+                "action": "ALLOW",
+                "rules": [{"from": [{"source": {"principals": admitted_principals(scope)}}]}],
+            },
+        },
+    ]
+
+
+def gateway_auth_policies(scope: Scope) -> list[dict[str, Any]]:
+    """The operator's OIDC issuer in front of the gateway's pods: a request without a valid
+    token from it is refused before the server (which accepts any basic-auth user) sees it."""
+    auth = scope.gateway_auth
+    if not scope.istio or auth is None:
+        return []
+    selector = {"matchLabels": {"app": cf.CONTROL_PLANE_SERVICE_ACCOUNT}}
+    ns = scope.release_namespace
+    return [
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "RequestAuthentication",
+            "metadata": {"name": "gateway-oidc", "namespace": ns},
+            "spec": {
+                "selector": selector,
+                "jwtRules": [
+                    {
+                        "issuer": auth["issuer"],
+                        "jwksUri": auth["jwks_uri"],
+                        "audiences": list(auth["audiences"]),
+                        # Not Authorization: the server reads a bearer token there as the
+                        # user name, and its clients send basic auth in it.
+                        "fromHeaders": [{"name": TOKEN_HEADER}],
+                        "forwardOriginalToken": False,
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "gateway-require-token", "namespace": ns},
+            "spec": {
+                "selector": selector,
+                "action": "ALLOW",
+                "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}],
+            },
+        },
+    ]
+
+
+def manifests(scope: Scope) -> list[dict[str, Any]]:
+    return [*network_policies(scope), *mesh_policies(scope), *gateway_auth_policies(scope)]
+
+
+def by_kind(objects: Sequence[Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
