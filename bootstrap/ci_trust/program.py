@@ -22,6 +22,7 @@ def main() -> None:
         aws = AwsGithubTrust("ci-trust", AwsTrustArgs(settings.aws, subjects))
         pulumi.export("awsPreviewRoleArn", aws.preview_role_arn)
         pulumi.export("awsDeployRoleArn", aws.deploy_role_arn)
+        pulumi.export("awsPermissionsBoundaryArn", aws.permissions_boundary_arn)
     if settings.azure:
         from bootstrap.ci_trust.azure import AzureGithubTrust, AzureTrustArgs
 

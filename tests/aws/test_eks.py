@@ -223,3 +223,33 @@ def test_named_admins_get_access_entries(config: dict[str, Any]) -> None:
         "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
     )
     assert association.inputs["accessScope"] == {"type": "cluster"}
+
+
+def test_ci_preview_role_reads_the_cluster(config: dict[str, Any]) -> None:
+    admin = "arn:aws:iam::123456789012:role/ci-deploy"
+    viewer = "arn:aws:iam::123456789012:role/ci-preview"
+    set_path(config, "aws.cluster.adminPrincipalArns", [admin])
+    set_path(config, "aws.cluster.viewerPrincipalArns", [viewer])
+    run = run_aws(config)
+    policies = {
+        a.inputs["principalArn"]: a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    assert policies == {admin: "AmazonEKSClusterAdminPolicy", viewer: "AmazonEKSViewPolicy"}
+    entries = {e.inputs["principalArn"] for e in run.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {admin, viewer}
+
+
+def test_every_role_carries_the_permissions_boundary(config: dict[str, Any]) -> None:
+    boundary = "arn:aws:iam::123456789012:policy/model-engine-ci-boundary"
+    set_path(config, "aws.permissionsBoundaryArn", boundary)
+    roles = run_aws(config).of_type(ROLE)
+    assert len(roles) > 5
+    assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == {
+        r.name: boundary for r in roles
+    }
+
+
+def test_no_boundary_unless_the_stack_names_one(config: dict[str, Any]) -> None:
+    roles = run_aws(config).of_type(ROLE)
+    assert roles and not [r.name for r in roles if r.inputs.get("permissionsBoundary")]
