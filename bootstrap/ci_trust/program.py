@@ -29,6 +29,7 @@ def main() -> None:
         azure = AzureGithubTrust("ci-trust", AzureTrustArgs(settings.azure, subjects))
         pulumi.export("azurePreviewClientId", azure.preview_client_id)
         pulumi.export("azureDeployClientId", azure.deploy_client_id)
+        pulumi.export("azureDeployPrincipalId", azure.deploy_principal_id)
     if settings.gcp:
         from bootstrap.ci_trust.gcp import GcpGithubTrust, GcpTrustArgs
 

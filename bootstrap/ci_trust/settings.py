@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components.settings_base import Model, SettingsError
 
@@ -118,6 +118,9 @@ class AzureTrust(Model):
 class GcpTrust(Model):
     project: str
     state_bucket: str
+    # The `environment` of each stack CI deploys into the project: the deploy identity may
+    # grant each one's queue-cleanup custom role, and no other custom role.
+    environments: list[str] = Field(min_length=1)
     secrets_key: str | None = None
 
     @field_validator("state_bucket")

@@ -51,6 +51,14 @@ def with_(path: str, value: Any) -> dict[str, Any]:
             "github.deployEnvironment: 'prod*' must be a plain name",
         ),
         (
+            "github.previewEnvironment",
+            "prod-approved",
+            "github: previewEnvironment, driftEnvironment and deployEnvironment must differ",
+        ),
+        ("github.defaultBranch", "main", "github.defaultBranch: unknown key"),
+        ("gcp.environments", None, "gcp.environments: required but not set"),
+        ("gcp.environments", [], "gcp.environments: List should have at least 1 item"),
+        (
             "aws.secretsKeyArn",
             "alias/pulumi",
             "aws.secretsKeyArn: 'alias/pulumi' is not a KMS key ARN",
