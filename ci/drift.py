@@ -109,7 +109,7 @@ def run_preview(stack: str, cwd: str) -> tuple[int, str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="The nightly drift check of one stack.")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--cwd", default=".")
     parser.add_argument("--out", default=os.environ.get("RUNNER_TEMP", "."))

@@ -146,7 +146,7 @@ def test_drift_is_checked_on_a_schedule_and_both_drift_and_failure_are_reported(
     drift = data["jobs"]["drift"]
     assert drift["environment"] == GitHub(repository="o/r").drift_environment
     check = next(s for s in drift["steps"] if s.get("id") == "check")
-    assert 'venv/bin/python -m ci.drift --stack "$STACK"' == check["run"]
+    assert check["run"] == 'venv/bin/python -m ci.drift --stack "$STACK"'
     report = drift["steps"][-1]
     # Runs when an earlier step failed too, and fails the job unless the verdict is clean.
     assert report["if"] == "always()"

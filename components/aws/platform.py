@@ -94,11 +94,11 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        boundary = [with_permissions_boundary(cfg.permissions_boundary_arn)]
+        boundary = cfg.permissions_boundary_arn
         sub = pulumi.ResourceOptions(
             parent=self,
             providers=[provider],
-            transformations=boundary if cfg.permissions_boundary_arn else None,
+            transformations=[with_permissions_boundary(boundary)] if boundary else None,
         )
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
         account = aws.get_caller_identity_output(opts=invoke).account_id
