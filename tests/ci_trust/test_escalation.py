@@ -103,9 +103,12 @@ def test_roles_are_created_and_given_policies_only_within_the_boundary(
 
 
 def test_the_boundary_never_comes_off(deploy: dict[str, Any]) -> None:
-    assert not allowed(
-        deploy, "iam:DeleteRolePermissionsBoundary", PROGRAM_ROLE, **{PART_OF: "model-engine"}
-    )
+    # An explicit Deny: it holds even if someone later attaches a broad IAM policy too.
+    broad = {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}
+    broader = {"Statement": [*deploy["Statement"], broad]}
+    context = {PART_OF: "model-engine"}
+    assert not allowed(broader, "iam:DeleteRolePermissionsBoundary", PROGRAM_ROLE, **context)
+    assert allowed(broader, "iam:DeleteRole", PROGRAM_ROLE, **context)
 
 
 @pytest.mark.parametrize("action", ["iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:TagRole"])
