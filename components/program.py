@@ -17,6 +17,7 @@ from components.addons.addons import prometheus_address as addon_prometheus_addr
 from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
+from components.naming import PLATFORM_COMPONENT
 from components.platform import Platform
 from components.settings import PROJECT, Cloud, StackSettings
 from components.settings_base import SettingsError
@@ -64,7 +65,7 @@ def main() -> None:
     for finding in operations.findings(settings.cloud, settings.operations.alerts):
         pulumi.log.warn(finding)
     traits = PLATFORMS[settings.cloud]
-    platform = traits.build("platform", settings)
+    platform = traits.build(PLATFORM_COMPONENT, settings)
     addons = ClusterAddons(
         "addons", ClusterAddonsArgs(settings=settings, platform=platform, traits=traits)
     )

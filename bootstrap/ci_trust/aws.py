@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from bootstrap.ci_trust.github import AWS_AUDIENCE, ISSUER, Subjects
 from bootstrap.ci_trust.settings import AwsTrust
-from components.aws.common import PART_OF_TAG
+from components.naming import PLATFORM_COMPONENT
 
 # What `pulumi up` of the main program creates on AWS (components/aws), one IAM service prefix
 # each: VPC and launch templates, EKS, RDS, ElastiCache, ECR, S3, KMS, Secrets Manager,
@@ -57,6 +57,8 @@ BOUNDARY_SERVICES = (
     "ssmmessages",
 )
 BOUNDARY_NAME = "model-engine-ci-boundary"
+# The roles the program creates: named after the platform component (any account, partition).
+PROGRAM_ROLES = f"arn:*:iam::*:role/{PLATFORM_COMPONENT}-*"
 # IAM writes that carry a permissions boundary (iam:PermissionsBoundary is their condition key):
 # allowed only with ours, so no role the deploy role creates or edits can exceed it.
 BOUNDED_ROLE_ACTIONS = (
@@ -67,9 +69,10 @@ BOUNDED_ROLE_ACTIONS = (
     "iam:PutRolePolicy",
     "iam:DeleteRolePolicy",
 )
-# IAM writes without that condition key: allowed only on roles tagged as the program's (the
-# provider's default tag), and the tag itself cannot be put on another role.
-TAGGED_ROLE_ACTIONS = (
+# Other writes of a role: only on the program's roles (by name). Tag-on-create needs TagRole.
+# Limit: a role of another tool whose name starts with the same prefix is within reach too;
+# keep the prefix to this program (best: an account of its own).
+NAMED_ROLE_ACTIONS = (
     "iam:DeleteRole",
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
@@ -77,7 +80,6 @@ TAGGED_ROLE_ACTIONS = (
     "iam:TagRole",
     "iam:UntagRole",
 )
-PART_OF_KEY = "app.kubernetes.io/part-of"
 
 
 def trust_policy(oidc_provider_arn: str, subjects: Sequence[str]) -> dict[str, Any]:
@@ -148,7 +150,6 @@ def deploy_policy(settings: AwsTrust, boundary_arn: str, deploy_role_arn: str) -
     """`pulumi up` of the program: its services in the region, and IAM only as far as the
     roles it creates stay inside the boundary (no way to a role with more than the deploy
     role has: iam:PassRole only of the program's roles, and to the services that use them)."""
-    program_role = {"StringEquals": {f"aws:ResourceTag/{PART_OF_KEY}": PART_OF_TAG}}
     statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
@@ -166,24 +167,14 @@ def deploy_policy(settings: AwsTrust, boundary_arn: str, deploy_role_arn: str) -
             "Sid": "RolesWithinTheBoundary",
             "Effect": "Allow",
             "Action": list(BOUNDED_ROLE_ACTIONS),
-            "Resource": "*",
+            "Resource": PROGRAM_ROLES,
             "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}},
         },
         {
             "Sid": "OnlyTheProgramsRoles",
             "Effect": "Allow",
-            "Action": list(TAGGED_ROLE_ACTIONS),
-            "Resource": "*",
-            "Condition": program_role,
-        },
-        {
-            # The role's tag is what "the program's" means above: never onto another role
-            # (TagRole on an untagged role fails the condition above), and never off.
-            "Sid": "KeepThePartOfTag",
-            "Effect": "Deny",
-            "Action": ["iam:UntagRole"],
-            "Resource": "*",
-            "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": [PART_OF_KEY]}},
+            "Action": list(NAMED_ROLE_ACTIONS),
+            "Resource": PROGRAM_ROLES,
         },
         {
             "Sid": "NeverUnbounded",
@@ -200,7 +191,7 @@ def deploy_policy(settings: AwsTrust, boundary_arn: str, deploy_role_arn: str) -
                 "iam:DeletePolicyVersion",
                 "iam:SetDefaultPolicyVersion",
                 *BOUNDED_ROLE_ACTIONS,
-                *TAGGED_ROLE_ACTIONS,
+                *NAMED_ROLE_ACTIONS,
             ],
             "Resource": [boundary_arn, deploy_role_arn],
         },
@@ -208,11 +199,11 @@ def deploy_policy(settings: AwsTrust, boundary_arn: str, deploy_role_arn: str) -
             "Sid": "PassOnlyTheProgramsRoles",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": "*",
+            "Resource": PROGRAM_ROLES,
             "Condition": {
                 "StringEquals": {
-                    **program_role["StringEquals"],
-                    # The cluster role to EKS, the node role to EC2 (node groups).
+                    # The cluster role, the node role (managed node groups) and the add-ons'
+                    # IRSA roles to EKS; the node role to EC2.
                     "iam:PassedToService": ["eks.amazonaws.com", "ec2.amazonaws.com"],
                 },
             },
