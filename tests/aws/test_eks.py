@@ -250,6 +250,21 @@ def test_every_role_carries_the_permissions_boundary(config: dict[str, Any]) -> 
     }
 
 
+def test_ci_deploy_role_reaches_every_role_the_program_creates(config: dict[str, Any]) -> None:
+    # Roles are auto-named "<logical name>-<7 hex>": the deploy role's IAM statements
+    # (bootstrap/ci_trust) must match each, or CI could not create it.
+    from fnmatch import fnmatchcase
+
+    from bootstrap.ci_trust.aws import PROGRAM_ROLES
+
+    roles = run_aws(config).of_type(ROLE)
+    assert roles
+    for role in roles:
+        assert not role.inputs.get("name"), role.name  # auto-named from the logical name
+        arn = f"arn:aws:iam::123456789012:role/{role.name}-1a2b3c4"
+        assert fnmatchcase(arn, PROGRAM_ROLES), role.name
+
+
 def test_no_boundary_unless_the_stack_names_one(config: dict[str, Any]) -> None:
     roles = run_aws(config).of_type(ROLE)
     assert roles and not [r.name for r in roles if r.inputs.get("permissionsBoundary")]
