@@ -265,6 +265,31 @@ def test_ci_deploy_role_reaches_every_role_the_program_creates(config: dict[str,
         assert fnmatchcase(arn, PROGRAM_ROLES), role.name
 
 
+def test_the_ci_boundary_allows_what_the_programs_roles_do(config: dict[str, Any]) -> None:
+    # A role inside bootstrap/ci_trust's boundary can do only what both allow: every action
+    # of the program's own role policies must be inside it, or that workload breaks under CI.
+    from bootstrap.ci_trust.aws import boundary_policy
+    from bootstrap.ci_trust.settings import AwsTrust
+    from tests.ci_trust.test_escalation import allowed
+
+    region = config["model-engine-infra:aws"]["region"]
+    boundary = boundary_policy(AwsTrust(region=region, state_bucket="state"))
+    actions = {
+        action
+        for policy in run_aws(config).of_type("aws:iam/rolePolicy:RolePolicy")
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    }
+    assert len(actions) > 10
+    outside = sorted(
+        a for a in actions if not allowed(boundary, a, **{"aws:RequestedRegion": region})
+    )
+    assert not outside
+
+
 def test_no_boundary_unless_the_stack_names_one(config: dict[str, Any]) -> None:
     roles = run_aws(config).of_type(ROLE)
     assert roles and not [r.name for r in roles if r.inputs.get("permissionsBoundary")]
