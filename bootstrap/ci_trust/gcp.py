@@ -11,7 +11,15 @@ from pulumi_gcp import iam, kms, projects, serviceaccount, storage
 
 from bootstrap.ci_trust.github import ISSUER, Subjects
 from bootstrap.ci_trust.settings import GcpTrust
-from components.gcp.identity import NODE_PROJECT_ROLES, WORKLOAD_IDENTITY_USER, custom_role_id
+from components.gcp.common import KMS_ENCRYPTER
+from components.gcp.identity import (
+    CONTROL_PLANE_BUCKET_ROLE,
+    INFERENCE_BUCKET_ROLE,
+    NODE_PROJECT_ROLES,
+    REGISTRY_READER,
+    WORKLOAD_IDENTITY_USER,
+    custom_role_id,
+)
 
 # The token's claims the conditions and principals can use.
 ATTRIBUTE_MAPPING = {
@@ -29,19 +37,30 @@ PREVIEW_PROJECT_ROLES = ("roles/viewer", "roles/container.viewer")
 # objects, RBAC included, of the clusters (container.admin).
 DEPLOY_PROJECT_ROLES = ("roles/editor", "roles/container.admin")
 # Setting IAM policies, only for the roles the program grants ("Set limits on granting roles":
-# IAM Conditions on iam.googleapis.com/modifiedGrantsByRole): project policies and service
-# accounts' policies. Other permissions of these roles see an empty list and pass.
+# IAM Conditions on iam.googleapis.com/modifiedGrantsByRole): the project's, and those of the
+# service accounts, buckets, KMS keys and Artifact Registry repositories the program grants
+# on (editor sets no IAM policy). Other permissions of these roles see an empty list and pass.
 DEPLOY_IAM_ADMIN_ROLES = (
     "roles/resourcemanager.projectIamAdmin",
     "roles/iam.serviceAccountAdmin",
+    "roles/storage.admin",
+    "roles/cloudkms.admin",
+    "roles/artifactregistry.admin",
 )
 
 
 def grantable_roles(project: str, environments: Sequence[str]) -> list[str]:
-    """The roles the program grants on the project and on service accounts
-    (components/gcp/identity.py), the queue-cleanup custom role once per environment."""
+    """The roles the program grants (components/gcp): on the project, service accounts,
+    buckets, KMS keys and registries, and the queue-cleanup custom role of each environment."""
     custom = [f"projects/{project}/roles/{custom_role_id(env)}" for env in environments]
-    return sorted({*NODE_PROJECT_ROLES, WORKLOAD_IDENTITY_USER, *custom})
+    on_resources = (
+        WORKLOAD_IDENTITY_USER,
+        CONTROL_PLANE_BUCKET_ROLE,
+        INFERENCE_BUCKET_ROLE,
+        KMS_ENCRYPTER,
+        REGISTRY_READER,
+    )
+    return sorted({*NODE_PROJECT_ROLES, *on_resources, *custom})
 
 
 def limited_grants_expression(roles: Sequence[str]) -> str:

@@ -328,16 +328,26 @@ def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
         for r in run.of_type("gcp:projects/iAMMember:IAMMember")
         if r.inputs["member"] == member and r.inputs["role"].startswith("roles/")
     }
-    iam_admin = {"roles/resourcemanager.projectIamAdmin", "roles/iam.serviceAccountAdmin"}
+    iam_admin = {
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/iam.serviceAccountAdmin",
+        "roles/storage.admin",
+        "roles/cloudkms.admin",
+        "roles/artifactregistry.admin",
+    }
     assert iam_admin <= set(admins)
     expected = (
         "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(["
         "'projects/acme-ml/roles/modelEngineQueueCleanup_gcp_prod', "
-        "'roles/container.defaultNodeServiceAccount', 'roles/iam.workloadIdentityUser'])"
+        "'roles/artifactregistry.reader', 'roles/cloudkms.cryptoKeyEncrypterDecrypter', "
+        "'roles/container.defaultNodeServiceAccount', 'roles/iam.workloadIdentityUser', "
+        "'roles/storage.objectAdmin', 'roles/storage.objectViewer'])"
     )
     for role in iam_admin:
         condition = admins[role]
         assert condition and condition["expression"] == expected, role
+    # Unconditioned, only roles that set no IAM policy.
+    assert {r for r, c in admins.items() if not c} == {"roles/editor", "roles/container.admin"}
     assert "roles/owner" not in admins and "roles/iam.securityAdmin" not in admins
 
 
