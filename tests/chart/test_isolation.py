@@ -95,7 +95,9 @@ def test_the_gateway_pods_are_the_admitted_caller(stack: StackRender) -> None:
     endpoint = matrix.endpoint_pod(scope)
     assert netpol.allowed(pod, endpoint, pol.FORWARDER_PORT, _policies(stack))
     account = gateway["spec"]["template"]["spec"]["serviceAccountName"]
-    assert pol.principal(stack.release_namespace, account) in pol.admitted_principals(scope)
+    assert pol.principal(scope.trust_domain, stack.release_namespace, account) in (
+        pol.admitted_principals(scope)
+    )
 
 
 def test_gateway_auth_selects_the_gateway_pods(stack: StackRender) -> None:
