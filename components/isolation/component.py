@@ -255,7 +255,11 @@ class Isolation(pulumi.ComponentResource):
         # matrix from it and the NetworkPolicies this run registered.
         # `enabled` and `disabledBecause` are both inputs and outputs: the policy pack's stack
         # rule reads a component's outputs, the plan its inputs.
-        state = {"enabled": args.enabled, "disabledBecause": args.disabled_because}
+        state = {
+            "enabled": args.enabled,
+            "disabledBecause": args.disabled_because,
+            "endpointNamespace": args.scope.endpoint_namespace,
+        }
         super().__init__(
             "model-engine-infra:index:Isolation",
             name,
@@ -272,7 +276,6 @@ class Isolation(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "objects": [f"{m['kind']}/{m['metadata']['name']}" for m in manifests],
-                "endpointNamespace": args.scope.endpoint_namespace,
                 **state,
             }
         )

@@ -186,3 +186,26 @@ def test_bad_isolation_blocks_fail_before_any_resource_naming_the_key(
     assert f"model-engine-infra:isolation.{key}" in str(failure.value)
     assert words in str(failure.value)
     assert registered == []
+
+
+def test_isolation_off_keeps_the_gateways_authentication_and_says_why() -> None:
+    from plan.cli import isolation_report
+    from plan.simulator import run_program
+
+    config = dict(stack_config("customer-prod"))
+    reason = "our service mesh's own tenant fence"
+    config["model-engine-infra:isolation"] = {
+        **config["model-engine-infra:isolation"],
+        "enabled": False,
+        "disabledBecause": reason,
+    }
+    run = run_program(config)
+    kinds = sorted(
+        r.inputs["kind"] for r in run.resources if r.type.startswith("kubernetes:security.istio")
+    )
+    assert kinds == ["AuthorizationPolicy", "RequestAuthentication"]
+    assert not run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    [line] = isolation_report(run)
+    assert reason in line
+    [finding] = [f for f in _findings(settings_from(config)) if f.path == "isolation.enabled"]
+    assert reason in finding.message
