@@ -21,7 +21,7 @@ POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 def _scope(stack: StackRender) -> pol.Scope:
     components = stack.run.of_type(ISOLATION)
-    if not components:
+    if not components or components[0].inputs.get("enabled") is False:
         pytest.skip(f"{stack.stack}: isolation off")
     return pol.scope_from(components[0].inputs["scope"])
 
@@ -184,7 +184,7 @@ def test_cron_trigger_pods_reach_the_rendered_gateway_as_the_admitted_identity(
     stack: StackRender,
 ) -> None:
     scope = _scope(stack)
-    [(key, template)] = _templates(stack, "cron-trigger")
+    [(_, template)] = _templates(stack, "cron-trigger")
     labels = template["metadata"]["labels"]
     # Not user code: the user-code egress does not select it, its own policy does.
     assert netpol.selects(pol.cron_trigger_egress(scope)["spec"]["podSelector"], labels)
