@@ -45,8 +45,12 @@ GATEWAY_PORT = 5000
 # endpoint namespace whose pods carry launch_trigger_id and not the user-code label, run the
 # chart's curl image as the namespace's `default` ServiceAccount (the template names none) and
 # POST /v1/docker-image-batch-jobs to GATEWAY_URL, the gateway's in-cluster Service.
+# Never a user-code pod, whatever labels it carries: user code must not reach the gateway.
 CRON_TRIGGER_SELECTOR: dict[str, Any] = {
-    "matchExpressions": [{"key": "launch_trigger_id", "operator": "Exists"}]
+    "matchExpressions": [
+        {"key": "launch_trigger_id", "operator": "Exists"},
+        {"key": USER_CODE_LABEL, "operator": "DoesNotExist"},
+    ]
 }
 CRON_TRIGGER_SERVICE_ACCOUNT = "default"
 CRON_TRIGGER_PATH = "/v1/docker-image-batch-jobs"

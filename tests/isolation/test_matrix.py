@@ -169,3 +169,6 @@ def test_cron_triggers_reach_the_gateway_and_nothing_else() -> None:
     assert not allowed(trigger, matrix.endpoint_pod(s), pol.FORWARDER_PORT, policies)
     assert not allowed(trigger, External("52.216.8.10"), 443, policies)
     assert not allowed(trigger, External("10.20.0.5"), 5432, policies)
+    # User code carrying the trigger's label too still does not reach the gateway.
+    disguised = Pod("llm-engine", {**trigger.labels, pol.USER_CODE_LABEL: "true"})
+    assert not allowed(disguised, gateway, 5000, policies)
