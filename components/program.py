@@ -85,23 +85,26 @@ def main() -> None:
         ),
     )
 
-    if settings.isolation.enabled:
-        isolation.Isolation(
-            "isolation",
-            isolation.IsolationArgs(
-                scope=isolation.scope(settings, platform.facts),
-                provider=platform.kubernetes_provider,
-                enforced=isolation.enforces_network_policy(settings, traits),
-                # The namespaces, and the Istio CRDs the mesh objects are instances of.
-                depends_on=[
-                    engine.release_namespace,
-                    engine.endpoint_namespace,
-                    *addons.chart_dependencies,
-                ],
-            ),
-            # Beside the Release it fences, under the same component.
-            pulumi.ResourceOptions(parent=engine),
-        )
+    # Also with isolation.enabled: false: the gateway's authentication, and the record of why
+    # (the plan and the policy pack read it).
+    isolation.Isolation(
+        "isolation",
+        isolation.IsolationArgs(
+            scope=isolation.scope(settings, platform.facts),
+            provider=platform.kubernetes_provider,
+            enforced=isolation.enforces_network_policy(settings, traits),
+            enabled=settings.isolation.enabled,
+            disabled_because=settings.isolation.disabled_because,
+            # The namespaces, and the Istio CRDs the mesh objects are instances of.
+            depends_on=[
+                engine.release_namespace,
+                engine.endpoint_namespace,
+                *addons.chart_dependencies,
+            ],
+        ),
+        # Beside the Release it fences, under the same component.
+        pulumi.ResourceOptions(parent=engine),
+    )
     for finding in isolation.findings(settings, traits):
         pulumi.log.warn(f"{finding.path}: {finding.message}")
 

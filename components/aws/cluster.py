@@ -371,7 +371,15 @@ CNI_POLICY = "AmazonEKS_CNI_Policy"
 # The VPC CNI's network policy agent (in aws-node since v1.14; every pinned version is newer)
 # enforces NetworkPolicy only when switched on: the endpoint namespace's default deny
 # (components/isolation) depends on it. The add-on's schema takes the value as a string.
-VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
+# Standard mode, stated so a changed default cannot move it: a new pod's traffic is allowed
+# until its policies are programmed (the window the README's User code isolation names).
+# Strict mode would deny it, but cluster-wide: every pod in every namespace (CoreDNS, the
+# add-ons, the control plane) would then need a policy for each destination, which the
+# program does not write for namespaces it does not own.
+VPC_CNI_CONFIGURATION = {
+    "enableNetworkPolicy": "true",
+    "env": {"NETWORK_POLICY_ENFORCING_MODE": "standard"},
+}
 
 
 @dataclass

@@ -123,9 +123,14 @@ def test_the_cni_has_its_own_role_not_the_nodes(prod: AwsRun) -> None:
 
 def test_the_cni_enforces_network_policy(prod: AwsRun) -> None:
     """The network policy agent runs only when the add-on's configuration asks for it, as a
-    string (the add-on's configuration schema); the others keep their defaults."""
+    string (the add-on's configuration schema), in standard mode as aws-node's environment
+    states it (strict mode would deny every pod of the cluster at start, CoreDNS's too, until
+    a policy allows it); the others keep their defaults."""
     cni = _addon(prod, "vpc-cni")
-    assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(cni["configurationValues"]) == {
+        "enableNetworkPolicy": "true",
+        "env": {"NETWORK_POLICY_ENFORCING_MODE": "standard"},
+    }
     assert "configurationValues" not in _addon(prod, "kube-proxy")
 
 
