@@ -325,6 +325,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 ],
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
+                after=self.cluster.maintenance,
             ),
             opts=sub,
         )
