@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy import aws, azure, gcp, isolation, kubernetes
+from policy import aws, azure, gcp, isolation, kubernetes, waits
 from policy.common import Table
 
 TABLES: tuple[Table, ...] = (kubernetes.RULES, aws.RULES, azure.RULES, gcp.RULES)
@@ -35,7 +35,11 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 RULES: Table = _merged(TABLES)
 
-# Resource rules judge one resource; stack rules (policy/isolation.py) judge the whole stack.
+# Stack rules judge the whole stack (policy/isolation.py) or resource options beside the
+# props (policy/waits.py).
+STACK_RULES = {**isolation.STACK_RULES, **waits.STACK_RULES}
+
+# Resource rules judge one resource; stack rules judge the whole stack.
 POLICIES: list[Policy] = [
     *(
         ResourceValidationPolicy(
@@ -45,6 +49,6 @@ POLICIES: list[Policy] = [
     ),
     *(
         StackValidationPolicy(name, description, rule, enforcement_level=EnforcementLevel.MANDATORY)
-        for name, (description, rule) in isolation.STACK_RULES.items()
+        for name, (description, rule) in STACK_RULES.items()
     ),
 ]
