@@ -31,7 +31,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from components import waits
 from components.addons import versions
@@ -152,7 +152,7 @@ class PostgresInstall(Model):
 
     # 1 = a single primary; more = streaming replicas with automatic failover. At most the
     # number the Cluster's Ready wait is budgeted for (components/waits.py).
-    instances: int = Field(default=1, ge=1, le=waits.POSTGRES_MAX_INSTANCES)
+    instances: int = 1
     storage_size: Quantity = "10Gi"
     # Unset: the cluster's default StorageClass.
     storage_class: str | None = None
@@ -186,6 +186,11 @@ class PostgresInstall(Model):
             raise ValueError(
                 f"instances is {v}: set 1 for a single primary, or more for a primary with "
                 "streaming replicas (3 tolerates the loss of one node)"
+            )
+        if v > waits.POSTGRES_MAX_INSTANCES:
+            raise ValueError(
+                f"instances is {v}: the Cluster's Ready wait is budgeted for at most "
+                f"{waits.POSTGRES_MAX_INSTANCES} (components/waits.py); set 3 or fewer"
             )
         return v
 
