@@ -127,6 +127,47 @@ def test_t4_balloon_on_n1_standard_8_is_refused() -> None:
     assert "28.0Gi memory requested" in message
 
 
+@pytest.mark.parametrize(
+    ("stack", "pool", "node"),
+    [(AWS, 0, "g5.12xlarge"), (AZURE, 0, "Standard_NC24ads_A100_v4"), (GCP, 0, "n1-standard-16")],
+)
+def test_balloon_on_a_pool_that_starts_empty_is_refused(stack: str, pool: int, node: str) -> None:
+    """The atomic Release would wait for a GPU node the autoscaler may never get."""
+    config = config_of(stack)
+    set_path(config, f"gpu.pools[{pool}].balloonReplicas", 1)
+    set_path(config, f"gpu.pools[{pool}].minSize", 0)
+    message = refused(config)
+    assert f"{KEY}gpu.pools[{pool}].minSize" in message
+    assert f"needs 1 {node} node(s) at install" in message and "starts with 0" in message
+    assert "Set minSize (or desiredSize) to 1" in message  # the fix
+
+
+def test_balloon_on_a_pool_that_starts_with_its_nodes_is_accepted() -> None:
+    config = config_of(AWS)
+    # g5.12xlarge has 4 A10s: two 2-GPU balloons a node, so three need two nodes.
+    set_path(config, "gpu.pools[0].balloonReplicas", 3)
+    set_path(config, "gpu.pools[0].balloonGpus", 2)
+    set_path(config, "gpu.pools[0].desiredSize", 2)
+    settings = settings_from(config)
+    assert fit.balloon_start_problems(settings, "p") == []
+    set_path(config, "gpu.pools[0].desiredSize", 1)
+    [message] = fit.balloon_start_problems(settings_from(config), "p")
+    assert "needs 2 g5.12xlarge node(s)" in message and "starts with 1" in message
+
+
+def test_balloons_share_nodes_when_they_fit() -> None:
+    # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
+    assert fit.balloon_nodes(4, 1, 4) == 1
+    assert fit.balloon_nodes(5, 1, 4) == 2
+    assert fit.balloon_nodes(2, 8, 8) == 2
+    assert fit.balloon_nodes(0, 1, 4) == 0
+
+
+@pytest.mark.parametrize("stack", [AWS, AZURE, GCP])
+def test_example_balloons_start_on_their_pools_nodes(stack: str) -> None:
+    assert misfits(config_of(stack)) == []
+
+
 def test_tiers_on_local_nvme_are_accepted() -> None:
     """The 900Gi H100 tier and the deepseek rows need more than any default root disk; on
     p5's instance-store NVMe they fit, one pod per node."""
