@@ -155,6 +155,16 @@ def test_balloon_on_a_pool_that_starts_with_its_nodes_is_accepted() -> None:
     assert "needs 2 g5.12xlarge node(s)" in message and "starts with 1" in message
 
 
+def test_gke_pools_start_with_their_minimum_across_zones() -> None:
+    """GKE's initialNodeCount is per zone: two zones and minSize 3 need two a zone."""
+    config = config_of(GCP)
+    set_path(config, "gpu.pools[0].minSize", 3)
+    set_path(config, "gpu.pools[0].balloonReplicas", 3)
+    pool = _inputs(run_program(config), "gcp:container/nodePool:NodePool", "platform-nodes-gpu-t4")
+    assert pool["initialNodeCount"] * len(pool["nodeLocations"]) >= 3
+    assert pool["initialNodeCount"] == 2 and len(pool["nodeLocations"]) == 2
+
+
 def test_balloons_share_nodes_when_they_fit() -> None:
     # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
     assert fit.balloon_nodes(4, 1, 4) == 1
