@@ -37,6 +37,11 @@ def warm_up_job(
     on a normal (non-GPU) node. pulumi-kubernetes would fail the Job after its default 10
     minutes; its deadline and timeout come from the images' worst case (components/waits.py).
     The pod tolerates no taint, so it never lands on (or scales up) a tainted GPU node."""
+    if len(repositories) != len(containers):
+        raise ValueError(
+            f"warm-up {resource_name}: {len(containers)} containers but {len(repositories)} "
+            "repositories; name one repository per pulled image so its timeout counts it"
+        )
     budget = waits.warm_up(repositories)
     return k8s.batch.v1.Job(
         resource_name,

@@ -124,3 +124,21 @@ def test_more_postgres_instances_than_the_wait_allows_are_refused() -> None:
 def test_the_aks_kubeconfig_waits_out_rbac_propagation() -> None:
     assert kubeconfig.RBAC_PROPAGATION > waits.RBAC_PROPAGATION_WORST
     assert waits.RBAC_PROPAGATION_WORST.total_seconds() >= 5 * 60
+
+
+def test_the_warm_up_counts_one_repository_per_image() -> None:
+    """The timeout is computed from the repositories; a container it does not count would
+    make the budget too short."""
+
+    from components.warm_up import pull_container, warm_up_job
+
+    containers = [pull_container("a", "x/vllm:1"), pull_container("b", "x/tgi:1")]
+    with pytest.raises(ValueError, match="2 containers but 1 repositories"):
+        warm_up_job(
+            "w",
+            containers,
+            parent=None,  # type: ignore[arg-type]
+            provider=None,  # type: ignore[arg-type]
+            depends_on=[],
+            repositories=["vllm_repository"],
+        )
