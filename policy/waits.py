@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ReportViolation, StackValidationArgs
+from pulumi_policy import EnforcementLevel, ReportViolation, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from policy.common import get
@@ -62,5 +62,6 @@ STACK_RULES = {
     "jobs-outlast-their-deadline": (
         "Every Job the deployment waits for has a create timeout longer than its deadline.",
         jobs_outlast_their_deadline,
+        EnforcementLevel.MANDATORY,
     ),
 }
