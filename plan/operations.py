@@ -1,5 +1,6 @@
-"""The plan's operations section: each alert the stack creates and each maintenance window it
-sets, read from the recorded resources (what would be deployed, not what the settings say)."""
+"""The plan's operations section: each alert the stack creates, each maintenance window it
+sets, and the order a Kubernetes minor bump takes, read from the recorded resources and their
+dependency graph (what would be deployed, not what the settings say)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,66 @@ WINDOW_INPUTS = {
 }
 
 
+# A Kubernetes minor bump, in the order the clouds require: each stage's resources must wait
+# for (depend on, directly or not) the stages before it, since Pulumi updates a resource only
+# after everything it depends on. AKS and GKE upgrade their managed add-ons (addon profiles,
+# GKE add-ons) with the control plane itself; EKS's are resources of their own.
+UPGRADE_STAGES: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "control plane",
+        frozenset(
+            {
+                "aws:eks/cluster:Cluster",
+                "azure-native:containerservice:ManagedCluster",
+                "gcp:container/cluster:Cluster",
+            }
+        ),
+    ),
+    ("managed add-ons", frozenset({"aws:eks/addon:Addon"})),
+    (
+        "node pools",
+        frozenset(
+            {
+                "aws:eks/nodeGroup:NodeGroup",
+                "azure-native:containerservice:AgentPool",
+                "gcp:container/nodePool:NodePool",
+            }
+        ),
+    ),
+    ("chart's dependants", frozenset({"kubernetes:helm.sh/v3:Release"})),
+)
+
+
+def upstream(resources: list[RecordedResource], resource: RecordedResource) -> set[str]:
+    """URNs of every resource this one waits for, directly, through inputs or parents."""
+    by_urn = {r.urn: r for r in resources}
+    seen: set[str] = set()
+    todo = list(resource.dependencies)
+    while todo:
+        urn = todo.pop()
+        if urn in seen or urn not in by_urn:
+            continue
+        seen.add(urn)
+        todo.extend(by_urn[urn].dependencies)
+    return seen
+
+
+def upgrade_order(resources: list[RecordedResource]) -> list[tuple[str, list[str], list[str]]]:
+    """(stage, its resources, the resources out of order) per stage the stack has. A
+    resource is out of order when it waits for no resource of an earlier stage present."""
+    stages = [(stage, [r for r in resources if r.type in types]) for stage, types in UPGRADE_STAGES]
+    stages = [(stage, members) for stage, members in stages if members]
+    out = []
+    for i, (stage, members) in enumerate(stages):
+        late = []
+        for r in members:
+            up = upstream(resources, r)
+            if any(not {e.urn for e in earlier} & up for _, earlier in stages[:i]):
+                late.append(r.name)
+        out.append((stage, [r.name for r in members], late))
+    return out
+
+
 def _rule_names(inputs: dict[str, Any]) -> list[str]:
     groups = inputs.get("spec", {}).get("groups", [])
     return [r["alert"] for g in groups for r in g.get("rules", []) if "alert" in r]
@@ -47,4 +108,12 @@ def lines(resources: list[RecordedResource]) -> list[str]:
         + "; ".join(f"{k}={r.inputs[k]}" for k in WINDOW_INPUTS[r.type] if k in r.inputs)
         for r in windows
     ] or ["none"]
+    out.append("### Kubernetes minor upgrade order (from the dependency graph)")
+    order = upgrade_order(resources)
+    if not order or order[0][0] != UPGRADE_STAGES[0][0]:
+        out.append("the cluster is yours: upgrade it (and its nodes) first, then `pulumi up`")
+        return out
+    for i, (stage, names, late) in enumerate(upgrade_order(resources), 1):
+        out.append(f"{i}. {stage}: {', '.join(names)}")
+        out += [f"   - OUT OF ORDER: {name} waits for no earlier stage" for name in late]
     return out

@@ -135,6 +135,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-nodes",
             NodePoolsArgs(
                 cluster=self.cluster.name,
+                version=self.cluster.cluster.master_version,
                 project=cfg.project,
                 location=cfg.location,
                 settings=cfg.node_pools,
