@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
+from components.addons.alert_rules import ALERT_RULES_CONFIGMAP, RULES_FILE
 from plan.simulator import RecordedResource
 
 # Resource type -> how its alert is named in the plan.
@@ -97,10 +100,30 @@ def _rule_names(inputs: dict[str, Any]) -> list[str]:
     return [r["alert"] for g in groups for r in g.get("rules", []) if "alert" in r]
 
 
+def prometheus_rules(r: RecordedResource) -> list[str] | None:
+    """Alert names of model-engine's Prometheus rules the resource carries: the prometheus
+    Release's rules file, or the ConfigMap written for a Prometheus the stack brings."""
+    if r.type == "kubernetes:helm.sh/v3:Release":
+        rules = r.inputs.get("values", {}).get("serverFiles", {}).get(RULES_FILE)
+    elif r.type == "kubernetes:core/v1:ConfigMap" and (
+        r.inputs.get("metadata", {}).get("name") == ALERT_RULES_CONFIGMAP
+    ):
+        rules = yaml.safe_load(r.inputs.get("data", {}).get(RULES_FILE, "") or "{}")
+    else:
+        return None
+    if not rules:
+        return None
+    return [rule["alert"] for g in rules.get("groups", []) for rule in g.get("rules", [])]
+
+
 def lines(resources: list[RecordedResource]) -> list[str]:
     out = ["### Alerts"]
     alerts = [r for r in resources if r.type in ALERT_TYPES]
     out += [f"- {r.name}: {ALERT_TYPES[r.type](r.inputs)}" for r in alerts] or ["none"]
+    for r in resources:
+        names = prometheus_rules(r)
+        if names:
+            out.append(f"- {r.name}: Prometheus rules: {', '.join(names)}")
     out.append("### Maintenance and backup windows")
     windows = [r for r in resources if r.type in WINDOW_INPUTS]
     out += [

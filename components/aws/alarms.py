@@ -73,6 +73,8 @@ class AlertTopic(pulumi.ComponentResource):
     with the stack's e-mail subscriptions."""
 
     arn: pulumi.Output[str]
+    # The topic's own KMS key; None for a topic the stack names (its key is the owner's).
+    key_arn: pulumi.Output[str] | None = None
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:AlertTopic", name, None, opts)
@@ -93,6 +95,7 @@ class AlertTopic(pulumi.ComponentResource):
                 opts=child(self),
             )
             self.arn = topic.arn
+            self.key_arn = key.arn
         for i, address in enumerate(args.alerts.emails):
             # Each address confirms the subscription from the e-mail AWS sends it.
             aws.sns.TopicSubscription(

@@ -306,6 +306,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 repository_arns=[r.arn for r in self.registry.repositories.values()],
                 cluster_name=names.cluster,
                 addon_service_accounts=addon_ids.service_accounts(settings.addons),
+                alert_topic_arn=self.alert_topic.arn,
+                alert_topic_key_arn=self.alert_topic.key_arn,
             ),
             opts=sub,
         )
@@ -349,7 +351,9 @@ class AwsPlatform(pulumi.ComponentResource):
                 addon_ids.CLUSTER_AUTOSCALER: {
                     ROLE_ANNOTATION: self.identity.cluster_autoscaler_role.arn
                 },
+                addon_ids.ALERTMANAGER: {ROLE_ANNOTATION: self.identity.alertmanager_role.arn},
             },
+            alert_sns_topic_arn=self.alert_topic.arn,
             gateway_tls_annotations=gateway_tls_annotations(settings),
         )
         self.register_outputs(
