@@ -14,8 +14,11 @@ from plan.simulator import RecordedResource
 # Resource type -> how its alert is named in the plan.
 ALERT_TYPES = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: (
-        f"{i.get('metricName')} {i.get('comparisonOperator')} {i.get('threshold')}"
+        f"{i.get('metricName') or i.get('alarmDescription')} {i.get('comparisonOperator')} "
+        f"{i.get('threshold')}"
     ),
+    "aws:cloudwatch/eventRule:EventRule": lambda i: f"EventBridge: {i.get('description')}",
+    "azure-native:monitor:ActivityLogAlert": lambda i: f"activity log: {i.get('description')}",
     "aws:rds/eventSubscription:EventSubscription": lambda i: (
         "RDS events: " + ", ".join(i.get("eventCategories", []))
     ),

@@ -8,13 +8,21 @@ region, partition); the stack file holds only choices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
 from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.aws import eks_versions
-from components.aws.alarms import AlarmTarget, AlertTopic, AlertTopicArgs
+from components.aws.alarms import (
+    AlarmTarget,
+    AlertTopic,
+    AlertTopicArgs,
+    PlatformAlarms,
+    PlatformAlarmsArgs,
+)
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
     BlockStorage,
@@ -57,6 +65,12 @@ from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
 # The component
+
+
+def asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    """The Auto Scaling group EKS made for a managed node group."""
+    groups = resources[0].autoscaling_groups or []
+    return (groups[0].name if groups else None) or ""
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -217,6 +231,19 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=sub,
         )
         alarms = AlarmTarget(self.alert_topic.arn, ops.alerts.thresholds)
+        PlatformAlarms(
+            f"{name}-platform-alarms",
+            PlatformAlarmsArgs(
+                base=base_name(settings.environment),
+                target=alarms,
+                account=account,
+                owns_topic=not ops.alerts.sns_topic_arn,
+                gpu_groups={
+                    pool: group.resources.apply(asg_name) for pool, group in self.nodes.gpu.items()
+                },
+            ),
+            opts=sub,
+        )
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(

@@ -25,6 +25,7 @@ from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, activity_alerts, node_pool_rules
 from components.azure.common import LONG_TIMEOUTS, child
 from components.contract import GpuNodePool
 from components.fit import NodeShape
@@ -82,6 +83,11 @@ class NodePoolsArgs:
     # The GPU operator installs drivers itself: AKS must not (addons.nvidia.installDriver).
     aks_installs_gpu_driver: bool
     tags: Mapping[str, str]
+    # Alerts on pools that cannot grow: failed agent-pool writes under the cluster's resource
+    # group, failed scale-set writes under the node resource group (ARM ids).
+    alerts: AlertTarget | None = None
+    cluster_group_id: pulumi.Input[str] = ""
+    node_group_id: pulumi.Input[str] = ""
 
 
 class NodePools(pulumi.ComponentResource):
@@ -151,5 +157,12 @@ class NodePools(pulumi.ComponentResource):
                 tags=dict(args.tags),
                 opts=pool_opts,
                 **capacity_args(spec.capacity),
+            )
+        if args.alerts is not None:
+            activity_alerts(
+                self,
+                name,
+                node_pool_rules(args.cluster_group_id, args.node_group_id),
+                args.alerts,
             )
         self.register_outputs({"gpu_pools": sorted(self.gpu)})

@@ -213,6 +213,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 database_instance=names.database,
                 redis_instance=names.redis,
+                cluster=names.cluster,
             ),
             opts=pulumi.ResourceOptions.merge(
                 sub, pulumi.ResourceOptions(depends_on=[self.database, self.cache])
