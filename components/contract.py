@@ -266,6 +266,9 @@ class PlatformOutputs:
     # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>); the
     # add-ons pull their Docker Hub images through it. None: straight from Docker Hub.
     docker_hub_mirror: pulumi.Input[str] | None = None
+    # Where Alertmanager publishes model-engine's alerts: the stack's SNS topic (AWS, with the
+    # `alertmanager` identity in addon_identities). None: the webhook secret only.
+    alert_sns_topic_arn: pulumi.Input[str] | None = None
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that
