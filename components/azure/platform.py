@@ -387,7 +387,8 @@ class AzurePlatform(pulumi.ComponentResource):
             f"{name}-registry",
             cfg.registry,
             self.cluster.provider,
-            [kubelet_pull, self.nodes.cpu],
+            pull_grants=[kubelet_pull],
+            depends_on=[self.nodes.cpu],
         )
         if warm is not None:
             chart_depends_on.append(warm)

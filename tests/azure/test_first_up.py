@@ -176,6 +176,20 @@ def test_kubeconfig_waits_for_both_cluster_role_assignments(prod: AzureRun) -> N
     )
 
 
+def test_warm_up_pulls_wait_for_the_pull_and_credential_role_assignments(prod: AzureRun) -> None:
+    # The first pull through ACR uses the kubelet's AcrPull and the credential set's reads
+    # of the upstream secrets; the Job's images wait until those have propagated.
+    job = prod.one("kubernetes:batch/v1:Job", "platform-registry-warm-up")
+    waited_on = set(job.property_dependencies["spec"])
+    pull = prod.one(ROLE, "platform-kubelet-acr-pull")
+    reads = [
+        prod.one(ROLE, f"platform-registry-credential-set-reads-{label}")
+        for label in ("username", "token")
+    ]
+    assert {pull.urn, *(r.urn for r in reads)} <= waited_on
+    assert reads[0].inputs["principalId"] == reads[1].inputs["principalId"] != ""
+
+
 NOW = datetime.datetime(2026, 12, 5, 9, 0, tzinfo=datetime.UTC)
 
 
