@@ -19,6 +19,14 @@ def setting(path: str, value: Any) -> Edit:
     return lambda c: set_path(c, path, value)
 
 
+def both(*edits: Edit) -> Edit:
+    def apply(c: dict[str, Any]) -> None:
+        for edit in edits:
+            edit(c)
+
+    return apply
+
+
 def drop(where: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Edit:
     def apply(c: dict[str, Any]) -> None:
         del where(c)[key]
@@ -117,9 +125,21 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     (
         "ci-login-as-a-user",
-        setting("azure.cluster.deployerLogin", "workloadidentity"),
+        both(
+            setting("azure.cluster.deployerLogin", "workloadidentity"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
         "azure.cluster",
         "deployerPrincipalType: ServicePrincipal",
+    ),
+    (
+        "application-id-of-a-user",
+        both(
+            setting("azure.cluster.deployerClientId", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
+        "azure.cluster",
+        "deployerClientId names an application",
     ),
     (
         "ci-deployer-without-its-type",

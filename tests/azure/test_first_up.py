@@ -154,9 +154,29 @@ def test_a_named_deployer_is_the_cluster_admin_whoever_runs_the_program() -> Non
 
 
 def test_without_a_named_deployer_the_runner_is_the_cluster_admin(prod: AzureRun) -> None:
-    assert prod.one(ROLE, DEPLOYER_ADMIN).inputs["principalId"] == (
-        computed_azure.DEPLOYER_OBJECT_ID
-    )
+    admin = prod.one(ROLE, DEPLOYER_ADMIN).inputs
+    assert admin["principalId"] == computed_azure.DEPLOYER_OBJECT_ID
+    # Nothing names a service principal: a person's `az login`.
+    assert admin["principalType"] == "User"
+
+
+@pytest.mark.parametrize(
+    ("cluster", "principal_type"),
+    [
+        ({"deployerLogin": "workloadidentity"}, "ServicePrincipal"),
+        ({"deployerLogin": "spn", "deployerClientId": CI_DEPLOY_CLIENT}, "ServicePrincipal"),
+        # azure/login in CI with the deploy identity's application id named.
+        ({"deployerClientId": CI_DEPLOY_CLIENT}, "ServicePrincipal"),
+        ({"deployerPrincipalType": "User"}, "User"),
+    ],
+)
+def test_the_admin_grant_names_the_type_the_login_signs_in_as(
+    cluster: dict[str, str], principal_type: str
+) -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["cluster"].update(cluster)
+    admin = run_azure(config).one(ROLE, DEPLOYER_ADMIN).inputs
+    assert admin["principalType"] == principal_type
 
 
 def test_a_kubeconfig_without_kubelogin_is_refused() -> None:
