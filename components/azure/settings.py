@@ -266,9 +266,12 @@ class NodePool(Model):
 
 
 class NodePools(Model):
-    # The control plane, add-ons and the celery autoscaler (label node-lifecycle: normal).
+    # AKS's own pods only: tainted CriticalAddonsOnly and unlabelled, so nothing of
+    # model-engine lands here (the chart's celery autoscaler tolerates the taint but selects
+    # node-lifecycle: normal).
     system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
-    # CPU endpoints and the `cpu` image cache (label cpu-only: "true").
+    # The control plane (gateway, endpoint builder, cacher), the add-ons, CPU endpoints and
+    # the `cpu` image cache (labels node-lifecycle: normal, cpu-only: "true").
     cpu: NodePool = NodePool(vm_size="Standard_E16ds_v5", min_count=1, max_count=10)
 
     @field_validator("system")
