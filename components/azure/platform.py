@@ -237,6 +237,30 @@ class AzurePlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        # ACR's artifact cache reads a private upstream's user name and token through the
+        # credential set's identity, from Microsoft's network, not the VNet, and Key Vault's
+        # trusted services admit ACR only for customer-managed keys ("Virtual network service
+        # endpoints for Azure Key Vault", Trusted services: services not listed do not bypass
+        # the firewall). A vault that refuses public traffic would refuse the cache, so those
+        # two secrets get a vault of their own that takes it; RBAC still lets only the
+        # credential set's identity read them.
+        upstream_vault = self.vault
+        upstream = cfg.registry.upstream
+        if private and upstream is not None and upstream.username is not None:
+            upstream_vault = Vault(
+                f"{name}-upstream-vault",
+                VaultArgs(
+                    settings=cfg.key_vault,
+                    vault_name=names.upstream_vault,
+                    location=location,
+                    resource_group_name=rg,
+                    tenant_id=client.tenant_id,
+                    private=False,
+                    protect=protect,
+                    tags=tags,
+                ),
+                opts=sub,
+            )
         self.registry = Registry(
             f"{name}-registry",
             RegistryArgs(
@@ -248,7 +272,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 protect=protect,
                 tags=tags,
                 subscription_id=subscription,
-                vault=self.vault,
+                vault=upstream_vault,
                 upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
             ),
             opts=sub,

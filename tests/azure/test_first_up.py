@@ -307,6 +307,11 @@ RULES = {
         "vaultName",
     ): r"[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]",
     (
+        "azure-native:keyvault:Vault",
+        "platform-upstream-vault-kv",
+        "vaultName",
+    ): r"[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]",
+    (
         "azure-native:storage:StorageAccount",
         "platform-storage-account",
         "accountName",
@@ -412,11 +417,13 @@ def test_private_upstream_pulls_with_a_credential_set(prod: AzureRun) -> None:
     assert cs.inputs["loginServer"] == "ghcr.io"
     assert cs.inputs["identity"]["type"] == "SystemAssigned"
     (cred,) = cs.inputs["authCredentials"]
-    vault = prod.one("azure-native:keyvault:Vault", "platform-vault-kv").inputs["vaultName"]
+    vault = prod.one("azure-native:keyvault:Vault", "platform-upstream-vault-kv").inputs
     assert cred["usernameSecretIdentifier"] == (
-        f"https://{vault}.vault.azure.net/secrets/registry-upstream-username"
+        f"https://{vault['vaultName']}.vault.azure.net/secrets/registry-upstream-username"
     )
-    assert cred["passwordSecretIdentifier"].endswith("/secrets/registry-upstream-token")
+    assert cred["passwordSecretIdentifier"] == (
+        f"https://{vault['vaultName']}.vault.azure.net/secrets/registry-upstream-token"
+    )
     token = prod.one("azure-native:keyvault:Secret", "platform-registry-upstream-token")
     assert "properties.value" in token.secret_inputs or "properties" in token.secret_inputs
     reads = [r for r in prod.of_type(ROLE) if r.name.startswith("platform-registry-credential")]
@@ -426,6 +433,37 @@ def test_private_upstream_pulls_with_a_credential_set(prod: AzureRun) -> None:
         assert rule.inputs["credentialSetResourceId"].endswith("/credentialSets/upstream")
         # The first pull must find the secrets readable.
         assert {r.urn for r in reads} <= set(rule.dependencies)
+
+
+def test_acr_reads_upstream_credentials_from_a_vault_it_can_reach(prod: AzureRun) -> None:
+    # ACR is a Key Vault trusted service only for customer-managed keys: its artifact cache
+    # cannot pass a vault that refuses public traffic, so with privateAccess the credential
+    # set reads a vault of its own that takes it, and holds nothing else.
+    main = prod.one("azure-native:keyvault:Vault", "platform-vault-kv").inputs
+    upstream = prod.one("azure-native:keyvault:Vault", "platform-upstream-vault-kv").inputs
+    assert main["properties"]["publicNetworkAccess"] == "Disabled"
+    assert upstream["properties"]["publicNetworkAccess"] == "Enabled"
+    assert upstream["properties"]["networkAcls"]["defaultAction"] == "Allow"
+    assert upstream["properties"]["enableRbacAuthorization"] is True
+    held = {
+        r.inputs["secretName"]
+        for r in prod.of_type("azure-native:keyvault:Secret")
+        if r.inputs["vaultName"] == upstream["vaultName"]
+    }
+    assert held == {"registry-upstream-username", "registry-upstream-token"}
+
+
+def test_without_private_access_the_one_vault_serves_acr() -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["network"]["privateAccess"] = False
+    run = run_azure(config)
+    (vault,) = run.of_type("azure-native:keyvault:Vault")
+    (cred,) = run.one(
+        "azure-native:containerregistry:CredentialSet", "platform-registry-credential-set"
+    ).inputs["authCredentials"]
+    assert cred["passwordSecretIdentifier"].startswith(
+        f"https://{vault.inputs['vaultName']}.vault.azure.net/"
+    )
 
 
 def test_public_upstream_needs_no_credentials() -> None:
