@@ -9,8 +9,9 @@ With `azure.registry.upstream`, ACR artifact-cache rules fill the framework and 
 repositories from the operator's registry on first pull, and a Job pulls the tags listed in
 `warm` through the cache before the chart installs: the server's image checks
 (get_manifest_properties) see a cached image only after that first pull. A private upstream
-gets an ACR credential set: its user name and token live in the Key Vault, and the credential
-set's own identity may read those two secrets and nothing else.
+gets an ACR credential set: its user name and token live in a Key Vault ACR can reach (`vault`,
+chosen in platform.py), and the credential set's own identity may read those two secrets and
+nothing else.
 """
 
 from __future__ import annotations
