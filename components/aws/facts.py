@@ -31,13 +31,13 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
 )
-from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
+from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY, IRSA_ROLE_ANNOTATION
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
-ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+ROLE_ANNOTATION = IRSA_ROLE_ANNOTATION
 # Tags the server puts on each endpoint queue.
 QUEUE_TAGS = {
     "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",

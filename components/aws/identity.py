@@ -4,15 +4,10 @@ each with the least privilege the code needs.
 
 Inference pods run user-supplied containers, so they get a role of their own, on their own
 ServiceAccount (INFERENCE_SERVICE_ACCOUNT), with only what the endpoint's forwarder and
-model need. The chart's AWS config file (aws.configMap, mounted in both namespaces) names
-one role, the control plane's, under profile `default`, and every endpoint container runs
-with AWS_PROFILE=default. The pods still act as the inference role: the EKS pod identity
-webhook injects AWS_ROLE_ARN (the ServiceAccount's role) and AWS_WEB_IDENTITY_TOKEN_FILE,
-and the SDKs prefer those environment variables over the profile's role_arn (botocore
-credentials.py AssumeRoleWithWebIdentityProvider._get_config reads the environment first;
-the Go SDKs take the environment's web identity unless a profile is set in code). A user
-container that reads the config file and asks STS for the control-plane role is refused:
-that role's trust names only the control plane's ServiceAccounts."""
+model need. The AWS config file the endpoint pods mount names that role under the profile
+the server opens by name for them (components/model_engine/aws_config.py). A user container
+that reads the file and asks STS for the control-plane role is refused: that role's trust
+names only the control plane's ServiceAccounts."""
 
 from __future__ import annotations
 

@@ -200,6 +200,8 @@ SERVICE_ACCOUNT_HOOK = MappingProxyType(
     {"helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "-2"}
 )
 AWS_CONFIG_MOUNT_PATH = "/opt/.aws/config"
+# The IRSA annotation; the chart's AWS config file takes its role from the control plane's.
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 CONTROL_PLANE_SERVICE_ACCOUNT = "model-engine"
 INFERENCE_SERVICE_ACCOUNT = "model-engine"
 IMAGE_BUILDER_SERVICE_ACCOUNT = "kaniko"

@@ -13,6 +13,7 @@ from typing import Any
 
 from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
+from components.model_engine import aws_config
 from components.model_engine import chart_facts as cf
 from components.settings import GpuPool, HardwareTier, ModelHardware, StackSettings
 from components.settings_base import deep_merge
@@ -367,19 +368,23 @@ def derive(
         "spellbook": {"enabled": False},
         "config": {"values": {"infra": infra, "launch": launch}},
     }
-    # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS.
+    # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS. Its
+    # file names the control-plane role; the endpoint namespace gets the program's own file
+    # under the same name, with the inference role's profile (components/model_engine/
+    # aws_config.py), which the server's inference profile selects.
     if facts.cloud_provider == "aws":
         values["aws"] = {
             "configMap": {
-                "name": "default-config",
+                "name": aws_config.CONFIG_MAP_NAME,
                 "create": True,
                 "mountPath": cf.AWS_CONFIG_MOUNT_PATH,
-                "namespaces": [ns.release, ns.endpoints],
+                "namespaces": [ns.release],
             },
-            "profileName": "default",
+            "profileName": aws_config.CONTROL_PLANE_PROFILE,
             # Without it the chart renders an empty S3_WRITE_AWS_PROFILE env value.
-            "s3WriteProfileName": "default",
+            "s3WriteProfileName": aws_config.CONTROL_PLANE_PROFILE,
         }
+        infra["profile_ml_inference_worker"] = aws_config.INFERENCE_PROFILE
     # Azure: the chart switches on a non-empty `azure` block, the server on cloud_provider;
     # both come from the same facts. The chart annotates both ServiceAccounts with the
     # client ids and labels every pod for the workload-identity webhook.

@@ -20,8 +20,8 @@ import yaml
 from components import contract
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.isolation import psa
+from components.model_engine import aws_config, guards
 from components.model_engine import chart_facts as cf
-from components.model_engine import guards
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
 
@@ -107,6 +107,7 @@ class ModelEngine(pulumi.ComponentResource):
     endpoint_namespace: k8s.core.v1.Namespace
     secrets: list[k8s.core.v1.Secret]
     image_builder_account: k8s.core.v1.ServiceAccount
+    aws_config: k8s.core.v1.ConfigMap | None
     values: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -186,6 +187,8 @@ class ModelEngine(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
+        self.aws_config = self._endpoint_aws_config(name, facts, k8s_opts)
+
         pools = list(platform.gpu_pools)
 
         def values_for(f: PlatformFacts) -> dict[str, Any]:
@@ -236,6 +239,7 @@ class ModelEngine(pulumi.ComponentResource):
                 depends_on=[
                     *namespaces,
                     *self.secrets,
+                    *([self.aws_config] if self.aws_config else []),
                     *platform.depends_on,
                     *platform.chart_depends_on,
                     *args.depends_on,
@@ -248,6 +252,29 @@ class ModelEngine(pulumi.ComponentResource):
                 "namespace": self.release_namespace.metadata.name,
                 "endpoint_namespace": self.endpoint_namespace.metadata.name,
             }
+        )
+
+    def _endpoint_aws_config(
+        self, name: str, facts: PlatformFacts, opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.ConfigMap | None:
+        """On AWS, the endpoint namespace's AWS config file: the chart's writes only the
+        control-plane role (components/model_engine/aws_config.py says why)."""
+        if facts.cloud_provider != "aws":
+            return None
+        ids = facts.identities
+        config = pulumi.Output.all(
+            ids.control_plane.get(cf.IRSA_ROLE_ANNOTATION, ""),
+            ids.inference.get(cf.IRSA_ROLE_ANNOTATION, ""),
+        ).apply(lambda arns: aws_config.endpoint_config(arns[0], arns[1]))
+        return k8s.core.v1.ConfigMap(
+            f"{name}-endpoint-aws-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=aws_config.CONFIG_MAP_NAME,
+                namespace=self.endpoint_namespace.metadata.name,
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            data={aws_config.CONFIG_KEY: config},
+            opts=opts,
         )
 
     def _secret_in_each(

@@ -9,6 +9,8 @@ program's own constants.
 from __future__ import annotations
 
 import collections
+import configparser
+import json
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -234,13 +236,107 @@ def _assert_aws_profile(s: StackRender, obj: K8sObject, container: dict[str, Any
         assert env[var].get("value") in profiles, (obj.name, var)
 
 
+def config_maps_in(s: StackRender, namespace: str) -> dict[str, dict[str, str]]:
+    """name -> data of every ConfigMap in the namespace: the chart's and the program's."""
+    found = {
+        o.name: o.body.get("data") or {}
+        for o in s.rendered.of_kind("ConfigMap")
+        if o.namespace == namespace
+    }
+    for r in s.run.of_type("kubernetes:core/v1:ConfigMap"):
+        meta = r.inputs["metadata"]
+        if meta.get("namespace") == namespace:
+            assert meta["name"] not in found, f"the chart and the program both write {meta}"
+            found[meta["name"]] = r.inputs.get("data") or {}
+    return found
+
+
 def test_aws_config_map_in_each_namespace_pods_run_in(s: StackRender) -> None:
     if "aws" not in s.values:
         assert not any(o.name == "default-config" for o in s.rendered.of_kind("ConfigMap"))
+        assert "default-config" not in config_maps_in(s, s.endpoint_namespace)
         return
     name = s.values["aws"]["configMap"]["name"]
     for namespace in (s.release_namespace, s.endpoint_namespace):
-        s.rendered.get("ConfigMap", name, namespace)
+        assert name in config_maps_in(s, namespace), namespace
+
+
+def _profiles(text: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    return {
+        section.removeprefix("profile "): dict(parser[section]) for section in parser.sections()
+    }
+
+
+def _trusted_subjects(s: StackRender, role_arn: str) -> list[str]:
+    """The ServiceAccounts the IAM role with this ARN trusts (its web-identity condition)."""
+    [role] = [r for r in s.run.of_type("aws:iam/role:Role") if r.state.get("arn") == role_arn]
+    subjects: list[str] = []
+    for statement in json.loads(role.inputs["assumeRolePolicy"])["Statement"]:
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", role.name
+        for key, value in statement["Condition"]["StringEquals"].items():
+            if key.endswith(":sub"):
+                subjects += value if isinstance(value, list) else [value]
+    return subjects
+
+
+def _opened_profiles(key: str, container: dict[str, Any], infra: dict[str, Any]) -> list[str]:
+    """The profiles the server's code opens by name (core/aws/roles.py session(profile)) in
+    this container of an endpoint-namespace template."""
+    inference = infra.get("profile_ml_inference_worker", "default")  # core/config.py default
+    if key.startswith("docker-image-batch-job"):
+        # The chart gives these AWS_PROFILE=aws.profileName, read from the environment only
+        # (the inference role from the webhook's AWS_ROLE_ARN); no server code opens it.
+        return []
+    if key == "batch-job-orchestration-job.yaml":
+        # live_batch_job_orchestration_service.py: aws_profile=profile_ml_worker.
+        return [infra.get("profile_ml_worker", "default")]
+    if not isinstance(container.get("env"), list):
+        # ${MAIN_ENV}: the server adds AWS_PROFILE=aws_role (k8s_resource_types.py), the
+        # inference profile (get_aws_role_for_user), which service_requests.py and
+        # async_inference/celery.py open.
+        return [inference]
+    profile = env_value(container, "AWS_PROFILE")
+    if profile == "PLACEHOLDER_AWS_ROLE":  # ${AWS_ROLE}: the inference profile again
+        profile = inference
+    opened = [] if profile is None else [profile]
+    if container["name"] == "celery-forwarder":
+        # celery_forwarder.py: celery_app(aws_role=profile_ml_inference_worker) -> the S3
+        # result backend's session(profile).
+        opened.append(inference)
+    return opened
+
+
+def test_endpoint_pods_open_a_profile_their_account_may_assume(s: StackRender) -> None:
+    """Issue 18 item 9. A profile opened by name makes botocore take role_arn from the mounted
+    file, not the pod identity webhook's AWS_ROLE_ARN (an explicit profile disables the
+    environment). Every profile the server opens in the endpoint namespace must name a role
+    whose trust admits the pod's ServiceAccount, or async results are lost."""
+    if "aws" not in s.values:
+        return
+    infra = yaml.safe_load(
+        s.rendered.get("ConfigMap", SERVICE_CONFIG).body["data"]["infra_service_config"]
+    )
+    namespace = s.endpoint_namespace
+    config_maps = config_maps_in(s, namespace)
+    opened: set[tuple[str, str]] = set()
+    for key, template in s.service_templates.items():
+        if template.get("kind") not in ("Deployment", "Job"):
+            continue
+        spec = pod_spec(template)
+        account = spec.get("serviceAccount") or spec.get("serviceAccountName")
+        subject = f"system:serviceaccount:{namespace}:{account}"
+        [volume] = [v for v in spec["volumes"] if v["name"] == "config-volume"]
+        profiles = _profiles(config_maps[volume["configMap"]["name"]]["config"])
+        for container in spec["containers"]:
+            for name in _opened_profiles(key, container, infra):
+                assert name in profiles, (key, container["name"], name, sorted(profiles))
+                role = profiles[name]["role_arn"]
+                assert subject in _trusted_subjects(s, role), (key, container["name"], name)
+                opened.add((key, container["name"]))
+    # The async forwarder is among them.
+    assert ("deployment-runnable-image-async-gpu.yaml", "celery-forwarder") in opened
 
 
 # -- identities and hook order ------------------------------------------------------------
