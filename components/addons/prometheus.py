@@ -36,7 +36,8 @@ REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
 
 def server_address(namespace: str) -> str:
     """In-cluster URL of the Prometheus server the add-on installs."""
-    return f"http://{SERVER_SERVICE}.{namespace}.svc.cluster.local:{SERVER_PORT}"
+    # <service>.<namespace>.svc: the cluster domain is not always cluster.local.
+    return f"http://{SERVER_SERVICE}.{namespace}.svc:{SERVER_PORT}"
 
 
 # Envoy's own metrics endpoint on istio-proxy containers (port `http-envoy-prom`), as

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components.model_engine import chart_facts as cf
+from components.naming import service_namespace
 
 Works = Literal["yes", "no", "partly"]
 
@@ -256,7 +257,7 @@ def _signed_urls(cloud: str, s3_endpoint: str | None = None) -> list[Capability]
     S3-compatible stores: the server presigns with a plain boto3 client (SigV2 at its pinned
     botocore), against the endpoint AWS_ENDPOINT_URL_S3 gives it."""
     feature = "Download URLs (Files API, model download)"
-    if s3_endpoint and ".svc.cluster.local" in s3_endpoint:
+    if s3_endpoint and service_namespace(s3_endpoint):
         return [
             Capability(
                 feature,

@@ -222,8 +222,8 @@ def test_standalone_components_are_off_and_network_policy_on(
 
 
 def test_endpoint_url_names_the_all_in_one_service() -> None:
-    assert endpoint_url("data") == "http://seaweedfs-all-in-one.data.svc.cluster.local:8333"
-    assert endpoint_url("store") == "http://seaweedfs-all-in-one.store.svc.cluster.local:8333"
+    assert endpoint_url("data") == "http://seaweedfs-all-in-one.data.svc:8333"
+    assert endpoint_url("store") == "http://seaweedfs-all-in-one.store.svc:8333"
 
 
 @pytest.mark.parametrize(

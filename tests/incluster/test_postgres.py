@@ -254,8 +254,8 @@ def test_host_is_the_read_write_service_cnpg_creates() -> None:
     cluster_name = r.one(CLUSTER).inputs["metadata"]["name"]
     # CNPG names the primary's Service `<cluster>-rw` (api/v1/cluster_funcs.go
     # GetServiceReadWriteName) on port 5432 (pkg/postgres/configuration.go ServerPort).
-    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc.cluster.local"
-    assert postgres.host("data") == "model-engine-postgres-rw.data.svc.cluster.local"
+    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc"
+    assert postgres.host("data") == "model-engine-postgres-rw.data.svc"
     assert postgres.PORT == 5432
     assert built["pg"].host == postgres.host(NAMESPACE)
 

@@ -127,9 +127,9 @@ def test_in_cluster_address_names_the_rendered_service() -> None:
     service = result.one(SERVICE)
     meta = service.inputs["metadata"]
     (port,) = service.inputs["spec"]["ports"]
-    expected = f"{meta['name']}.{meta['namespace']}.svc.cluster.local:{int(port['port'])}"
+    expected = f"{meta['name']}.{meta['namespace']}.svc:{int(port['port'])}"
     assert registry.in_cluster_address("images") == expected
-    assert expected == "registry.images.svc.cluster.local:5000"
+    assert expected == "registry.images.svc:5000"
 
 
 def test_prefix_is_a_registry_prefix_the_platform_accepts() -> None:
