@@ -140,10 +140,13 @@ class PostgresBackups(Model):
 
 class PostgresResources(Model):
     """Requests and limits of each PostgreSQL pod. CNPG recommends memory request = limit
-    (Guaranteed QoS) so that the OOM killer does not pick PostgreSQL first."""
+    so that the OOM killer does not pick PostgreSQL first. Without any, the pod is
+    BestEffort: scheduled onto a full node and evicted first under memory pressure.
+    The defaults carry the server's pools (CNPG's 128MB shared_buffers plus a few dozen
+    connections) on a small cluster; a setting replaces its whole map."""
 
-    requests: dict[Literal["cpu", "memory"], Quantity] = {}
-    limits: dict[Literal["cpu", "memory"], Quantity] = {}
+    requests: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "250m", "memory": "1Gi"}
+    limits: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "1", "memory": "1Gi"}
 
 
 class PostgresInstall(Model):

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
+from components import fit
 from components.addons import versions
 from components.incluster import postgres
 from components.incluster.postgres import (
@@ -195,6 +196,13 @@ def test_cluster_defaults_fit_a_small_cluster() -> None:
     assert "backup" not in spec
     assert "walStorage" not in spec
     assert r.of_type(SCHEDULED_BACKUP) == []
+    # Requests and limits (issue 18 item 10): not BestEffort, memory request = limit as CNPG
+    # recommends, and small enough for a small cluster's node.
+    resources = spec["resources"]
+    assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+    assert resources["requests"]["memory"] == resources["limits"]["memory"]
+    assert fit.millicores(resources["requests"]["cpu"]) <= 500
+    assert fit.mebibytes(resources["limits"]["memory"]) <= 2048
 
 
 def test_cluster_settings_reach_the_spec() -> None:
