@@ -127,6 +127,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 environment=settings.environment,
                 maintenance=cfg.maintenance,
+                apis=self.apis.after,
             ),
             opts=sub,
         )
@@ -237,6 +238,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 labels=labels,
                 protect=protect,
+                apis=self.apis.after,
             ),
             opts=sub,
         )
