@@ -27,6 +27,7 @@ from components.gcp import settings as gcp_settings
 from components.gcp.common import base_name, lift, trim_name
 from components.gcp.database import PORT as POSTGRES_PORT
 from components.gcp.identity import (
+    INFERENCE_SERVICE_ACCOUNT,
     account_email,
     account_id,
 )
@@ -249,8 +250,9 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
             fine_tune_repository=lift(fine_tune_repository, src.bucket),
             fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
         ),
-        # Workload Identity annotations come from the chart's gcp block (GcpFacts).
-        identities=Identities(),
+        # Workload Identity annotations come from the chart's gcp block (GcpFacts); the
+        # inference pods get a ServiceAccount of their own (components/gcp/identity.py).
+        identities=Identities(inference_service_account=INFERENCE_SERVICE_ACCOUNT),
         prometheus_address=settings.prometheus_address,
         gcp=GcpFacts(
             project_id=cfg.project,

@@ -624,3 +624,54 @@ def test_gateway_answers_at_the_exported_urls(s: StackRender) -> None:
         return
     (service,) = services
     assert set(service.body["spec"]["hosts"]) == hosts
+
+
+def _gsa_permissions(s: StackRender, email: str) -> set[str]:
+    """The custom-role permissions the project grants this Google service account."""
+    roles = {
+        r.state.get("name"): set(r.inputs.get("permissions") or [])
+        for r in s.run.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
+    member = f"serviceAccount:{email}"
+    return {
+        p
+        for r in s.run.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == member
+        for p in roles.get(r.inputs["role"], set())
+    }
+
+
+def test_gcp_batch_job_cleanup_may_delete_its_queue_and_user_code_may_not(
+    s: StackRender,
+) -> None:
+    """Issue 21 (c). The batch-job orchestration Job deletes its endpoint when done, and on GCP
+    that calls delete_subscription and delete_topic (gcp_pubsub_queue_endpoint_resource_
+    delegate.delete_queue; a failure leaves both behind). The Google identity of the account
+    the Job runs as must hold both; the endpoint pods' (user code) holds no Pub/Sub right."""
+    if "gcp" not in s.values:
+        return
+    namespace = s.endpoint_namespace
+    bindings = {
+        r.inputs["member"]: r.inputs["serviceAccountId"]
+        for r in s.run.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+        if r.inputs["role"] == "roles/iam.workloadIdentityUser"
+    }
+    accounts = {
+        r.state["name"]: r.state["email"]
+        for r in s.run.of_type("gcp:serviceaccount/account:Account")
+    }
+
+    def identity(template: str) -> str:
+        spec = pod_spec(s.service_templates[template])
+        ksa = spec.get("serviceAccount") or spec.get("serviceAccountName")
+        annotated = s.rendered.get("ServiceAccount", ksa, namespace).annotations
+        email = annotated["iam.gke.io/gcp-service-account"]
+        pool = f"{s.values['gcp']['project_id']}.svc.id.goog"
+        assert accounts[bindings[f"serviceAccount:{pool}[{namespace}/{ksa}]"]] == email
+        return email
+
+    cleanup = {"pubsub.subscriptions.delete", "pubsub.topics.delete"}
+    assert cleanup <= _gsa_permissions(s, identity("batch-job-orchestration-job.yaml"))
+    for template in ("deployment-runnable-image-async-gpu.yaml", "docker-image-batch-job-gpu.yaml"):
+        granted = _gsa_permissions(s, identity(template))
+        assert not {p for p in granted if p.startswith("pubsub.")}, template
