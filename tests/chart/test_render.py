@@ -663,7 +663,7 @@ def test_gcp_batch_job_cleanup_may_delete_its_queue_and_user_code_may_not(
 
     def identity(template: str) -> str:
         spec = pod_spec(s.service_templates[template])
-        ksa = spec.get("serviceAccount") or spec.get("serviceAccountName")
+        ksa = str(spec.get("serviceAccount") or spec.get("serviceAccountName"))
         annotated = s.rendered.get("ServiceAccount", ksa, namespace).annotations
         email = annotated["iam.gke.io/gcp-service-account"]
         pool = f"{s.values['gcp']['project_id']}.svc.id.goog"
