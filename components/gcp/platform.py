@@ -263,6 +263,7 @@ class GcpPlatform(pulumi.ComponentResource):
             FactSources(
                 cluster_name=self.cluster.name,
                 registry_prefix=self.registry.prefix,
+                docker_hub_mirror=self.registry.docker_hub_mirror,
                 database_host=self.database.host,
                 cache_host=self.cache.host,
                 cache_port=self.cache.port,
@@ -279,7 +280,6 @@ class GcpPlatform(pulumi.ComponentResource):
             # Nodes must exist before Helm waits on pods; no add-on pod runs before the
             # fence around Redis.
             depends_on=[self.nodes.system, self.nodes.cpu, self.cache_clients.policy],
-            docker_hub_mirror=self.registry.docker_hub_mirror,
         )
         self.register_outputs(
             {

@@ -200,6 +200,10 @@ SERVICE_ACCOUNT_HOOK = MappingProxyType(
     {"helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "-2"}
 )
 AWS_CONFIG_MOUNT_PATH = "/opt/.aws/config"
+# utilityImages.curl, the chart's default (values.yaml): a Docker Hub image (docker.io/
+# curlimages/curl) run by the cron-trigger Jobs the server creates.
+CURL_REPOSITORY = "curlimages/curl"
+CURL_TAG = "7.72.0"
 # The IRSA annotation; the chart's AWS config file takes its role from the control plane's.
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 CONTROL_PLANE_SERVICE_ACCOUNT = "model-engine"

@@ -419,6 +419,13 @@ def derive(
         values["redisHost"] = facts.cache.host
         values["redisPort"] = str(facts.cache.port)
         values["celeryResultBackend"] = result_backend_url(facts)
+    # The chart's one Docker Hub utility image goes through the platform's mirror, like the
+    # add-ons' (the other utility images come from public.ecr.aws).
+    mirror = facts.registry.docker_hub_mirror
+    if mirror:
+        values["utilityImages"] = {
+            "curl": {"repository": f"{mirror}/{cf.CURL_REPOSITORY}", "tag": cf.CURL_TAG}
+        }
     if settings.security.celery_enable_sha256 is not None:
         values["celery_enable_sha256"] = settings.security.celery_enable_sha256
     if settings.logging.debug_mode is not None:

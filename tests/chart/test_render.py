@@ -675,3 +675,39 @@ def test_gcp_batch_job_cleanup_may_delete_its_queue_and_user_code_may_not(
     for template in ("deployment-runnable-image-async-gpu.yaml", "docker-image-batch-job-gpu.yaml"):
         granted = _gsa_permissions(s, identity(template))
         assert not {p for p in granted if p.startswith("pubsub.")}, template
+
+
+def _images(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["image"]] if isinstance(node.get("image"), str) else []
+        return found + [i for v in node.values() for i in _images(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in _images(v)]
+    return []
+
+
+def _from_docker_hub(image: str) -> bool:
+    first = image.split("/")[0]
+    return first == "docker.io" or "/" not in image or not ("." in first or ":" in first)
+
+
+def test_chart_utility_images_are_the_charts_defaults(s: StackRender, chart: Path) -> None:
+    """What derive routes through a mirror is the image the chart would pull otherwise."""
+    default = chart_yaml(chart, "values.yaml")["utilityImages"]["curl"]
+    curl = (s.values.get("utilityImages") or {}).get("curl")
+    if curl is None:
+        return
+    assert curl["repository"].endswith(f"/{default['repository']}")
+    assert curl["tag"] == default["tag"]
+
+
+def test_no_docker_hub_image_bypasses_the_mirror(s: StackRender) -> None:
+    """Issue 21 (d): on GCP the nodes pull Docker Hub images through the Artifact Registry
+    mirror (Docker Hub's anonymous pull limit); the cron-trigger Jobs' curl was the one
+    image of the chart and the server's templates that still named Docker Hub."""
+    if s.stack != "gcp-prod":
+        return
+    images = _images([o.body for o in s.rendered.objects]) + _images(s.service_templates)
+    named = [i for i in images if "PLACEHOLDER" not in i.split(":")[0]]
+    assert any("curl" in i for i in named)
+    assert not [i for i in named if _from_docker_hub(i)]
