@@ -21,14 +21,31 @@ ALERT_TYPES = {
         "Prometheus rules: " + ", ".join(_rule_names(i))
     ),
 }
-# Resource type -> the inputs that hold its maintenance or backup window.
+# Resource type -> the inputs (dotted paths for nested ones) that hold its maintenance or
+# backup window.
 WINDOW_INPUTS = {
     "aws:rds/instance:Instance": ("maintenanceWindow", "backupWindow"),
     "aws:elasticache/replicationGroup:ReplicationGroup": ("maintenanceWindow", "snapshotWindow"),
     "azure-native:dbforpostgresql:Server": ("maintenanceWindow",),
     "azure-native:containerservice:MaintenanceConfiguration": ("configName", "maintenanceWindow"),
     "azure-native:containerservice:ManagedCluster": ("autoUpgradeProfile",),
+    "gcp:container/cluster:Cluster": ("maintenancePolicy.recurringWindow",),
+    "gcp:sql/databaseInstance:DatabaseInstance": (
+        "settings.maintenanceWindow",
+        "settings.backupConfiguration.startTime",
+    ),
+    "gcp:redis/instance:Instance": ("maintenancePolicy.weeklyMaintenanceWindows",),
 }
+_MISSING = object()
+
+
+def _at(inputs: dict[str, Any], path: str) -> Any:
+    node: Any = inputs
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
 
 
 def _rule_names(inputs: dict[str, Any]) -> list[str]:
@@ -41,10 +58,14 @@ def lines(resources: list[RecordedResource]) -> list[str]:
     alerts = [r for r in resources if r.type in ALERT_TYPES]
     out += [f"- {r.name}: {ALERT_TYPES[r.type](r.inputs)}" for r in alerts] or ["none"]
     out.append("### Maintenance and backup windows")
-    windows = [r for r in resources if r.type in WINDOW_INPUTS]
+    found = [
+        (r, [(k, _at(r.inputs, k)) for k in WINDOW_INPUTS[r.type]])
+        for r in resources
+        if r.type in WINDOW_INPUTS
+    ]
     out += [
-        f"- {r.name}: "
-        + "; ".join(f"{k}={r.inputs[k]}" for k in WINDOW_INPUTS[r.type] if k in r.inputs)
-        for r in windows
+        f"- {r.name}: " + "; ".join(f"{k}={v}" for k, v in pairs if v is not _MISSING)
+        for r, pairs in found
+        if any(v is not _MISSING for _, v in pairs)
     ] or ["none"]
     return out
