@@ -77,6 +77,9 @@ LLM_FRAMEWORK_REPOSITORIES = (
     "lightllm_repository",
     "tensorrt_llm_repository",
 )
+# Repositories whose images come from the operator (not the server's builder): the tags an
+# operator warms or pushes are named per one of these keys.
+TAGGED_REPOSITORIES = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
 
 # infra.docker_registry_type, else inferred from docker_repo_prefix (core/config.py
 # infer_registry_type). Any other value selects the generic OCI client.

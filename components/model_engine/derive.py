@@ -14,6 +14,7 @@ from typing import Any
 from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
 from components.model_engine import chart_facts as cf
+from components.model_engine import image_tags
 from components.settings import GpuPool, HardwareTier, ModelHardware, StackSettings
 from components.settings_base import deep_merge
 
@@ -346,6 +347,11 @@ def derive(
         },
         "imageCache": {"devices": image_cache_devices(settings, pools, cacher)},
         "triton": {"image": {"repository": settings.triton.repository, "tag": settings.triton.tag}},
+        # The tags a create without inference_framework_image_tag resolves to: ones the
+        # registry holds, never the chart's "latest".
+        "inferenceFramework": image_tags.inference_framework(
+            image_tags.provided_tags(facts, settings)
+        ),
         "celeryBrokerType": broker.kind,
         "redis": {
             "enableTLS": facts.cache.tls,
