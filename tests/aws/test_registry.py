@@ -210,5 +210,8 @@ def test_the_server_catches_only_image_not_found() -> None:
     """Why the repositories must exist: the server's check (core/docker/ecr.py) turns only
     ImageNotFoundException into "not found"; a missing repository escapes as a 500."""
     source = server_file("core/docker/ecr.py")
-    assert "except client.exceptions.ImageNotFoundException:" in source
-    assert "RepositoryNotFoundException" not in source
+    check = source[source.index("def batch_image_exists(") :]
+    check = check[: check.index("\ndef ")]
+    assert "client.describe_images(" in check
+    assert "except client.exceptions.ImageNotFoundException:" in check
+    assert "RepositoryNotFoundException" not in check
