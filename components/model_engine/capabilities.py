@@ -178,6 +178,17 @@ def _image_builds(registry: str, region: str, cloud: str) -> Capability:
             "ImagePullBackOff (live_endpoint_builder_service.py, onprem_docker_repository.py)",
             "build images in CI, push them, and create endpoints from runnable-image bundles",
         )
+    if cloud == "gcp":
+        # The builder picks its registry client by cloud, not by registry type.
+        return Capability(
+            feature,
+            "no",
+            "on gcp the builder runs ECRDockerRepository and S3FilesystemGateway "
+            "(service_builder/tasks_v1.py), not Artifact Registry: it checks and builds images "
+            "through ECR and S3, which this project does not have",
+            "build images in CI, push them to Artifact Registry, and create endpoints from "
+            "runnable-image bundles",
+        )
     if registry != "ecr":
         return Capability(
             feature,
@@ -259,7 +270,17 @@ def _storage(values: Mapping[str, Any]) -> Capability:
             "grant the inference service account roles/storage.objectCreator where your jobs write",
         )
     if values.get("aws"):
-        return Capability(feature, "yes", "job pods use the IRSA role")
+        prefixes = " and ".join(cf.INFERENCE_WRITE_PREFIXES)
+        return Capability(
+            feature,
+            "partly",
+            "batch and fine-tune job pods run as the inference ServiceAccount "
+            "(serviceTemplate.serviceAccountName, the chart's docker-image-batch-job template) "
+            f"and its IRSA role, which writes to the bucket only under {prefixes}: a batch job "
+            "whose output_data_path is elsewhere fails with AccessDenied",
+            f"write batch outputs under s3://<bucket>/{cf.INFERENCE_WRITE_PREFIXES[0]}, or "
+            "grant the inference role s3:PutObject where your jobs write",
+        )
     if values.get("extraPodEnvFrom"):
         return Capability(
             feature,

@@ -141,7 +141,8 @@ def image_cache_devices(
 ) -> list[dict[str, Any]]:
     """One device per accelerator: its DaemonSet selects every node with that label,
     whichever pool it belongs to. The devices pre-pull what the cacher writes to Redis:
-    nothing to do without it."""
+    nothing to do without it. Accelerators the cacher gives its fixed list of images that
+    do not exist (cf.FIXED_PREPULL_DEVICES) get no device: their endpoints pull on start."""
     if not settings.gpu.image_cache or not cacher:
         return []
     devices: list[dict[str, Any]] = [
@@ -151,6 +152,8 @@ def image_cache_devices(
     for p in pools:
         if p.spec.image_cache_device is None:
             continue  # the chart has no device name for this accelerator
+        if p.spec.image_cache_device in cf.FIXED_PREPULL_DEVICES:
+            continue
         device = seen.get(p.spec.image_cache_device)
         if device is None:
             device = {
