@@ -350,11 +350,6 @@ def derive(
         },
         "imageCache": {"devices": image_cache_devices(settings, pools, cacher)},
         "triton": {"image": {"repository": settings.triton.repository, "tag": settings.triton.tag}},
-        # The tags a create without inference_framework_image_tag resolves to: ones the
-        # registry holds, never the chart's "latest".
-        "inferenceFramework": image_tags.inference_framework(
-            image_tags.provided_tags(facts, settings)
-        ),
         "celeryBrokerType": broker.kind,
         "redis": {
             "enableTLS": facts.cache.tls,
@@ -376,6 +371,11 @@ def derive(
         "spellbook": {"enabled": False},
         "config": {"values": {"infra": infra, "launch": launch}},
     }
+    # The tags a create without inference_framework_image_tag resolves to: ones the registry
+    # holds, never the chart's "latest" (none known: the chart's defaults stand).
+    defaults = image_tags.inference_framework(image_tags.provided_tags(facts, settings))
+    if defaults:
+        values["inferenceFramework"] = defaults
     # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS.
     if facts.cloud_provider == "aws":
         values["aws"] = {
