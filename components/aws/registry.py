@@ -232,6 +232,10 @@ class Registry(pulumi.ComponentResource):
             f"{name}-{slug}",
             name=repository,
             image_tag_mutability="MUTABLE",
+            # Cached images are scanned like every other repository's (the policy pack's rule).
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
             # As the creation template gives the repositories the cache creates.
             encryption_configurations=[
                 aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")

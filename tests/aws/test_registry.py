@@ -193,6 +193,7 @@ def test_frameworks_nothing_warms_get_an_empty_repository_under_the_cache(prod: 
     assert set(cached) == {f"model-engine-upstream/customer-ml/{p}" for p in unwarmed}
     for repo in cached.values():
         assert prod.options[(REPO, repo.name)].retain_on_delete  # warming it later keeps it
+        assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
         assert repo.inputs.get("forceDelete") is False
     for key in ("tgi_repository", "sglang_repository"):
         assert prod.launch[key] in cached  # the name the server checks
