@@ -61,10 +61,7 @@ INFERENCE_SQS_ACTIONS = (
     "sqs:GetQueueUrl",
     "sqs:ReceiveMessage",
 )
-# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
-# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
-# weights fine-tune jobs produce (fine_tuned_weights/).
-INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
+INFERENCE_WRITE_PREFIXES = cf.INFERENCE_WRITE_PREFIXES
 ECR_READ_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:DescribeImages",

@@ -22,9 +22,10 @@ from components.addons.alert_rules import ALERT_RULES_CONFIGMAP, RULES_FILE
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.isolation import psa
 from components.model_engine import chart_facts as cf
-from components.model_engine import guards
+from components.model_engine import guards, image_tags
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 DATABASE_SECRET = "model-engine-database"
 REDIS_AUTH_SECRET = "model-engine-redis-auth"
@@ -62,6 +63,9 @@ def preflight(
 ) -> list[guards.Finding]:
     """Judge the values from what is known before any resource exists (the platform's
     preview facts); unknown outputs are placeholders the guards skip."""
+    missing_tags = image_tags.problems(facts, settings, bool(pools))
+    if missing_tags:
+        raise SettingsError(missing_tags)
     refs = secret_refs(facts, secret_env_keys)
     return render(facts, settings, pools, refs)[1]
 
