@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from components.settings_base import Model, SettingsError
 
@@ -97,10 +97,27 @@ class AzureTrust(Model):
 
     @field_validator("scope")
     @classmethod
-    def _scope(cls, value: str) -> str:
+    def _scope(cls, value: str, info: ValidationInfo) -> str:
         if not _AZURE_SCOPE.match(value):
             raise ValueError(
                 f"{value!r} is not /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>"
+            )
+        # The deploy identity is Contributor on the scope: were its own group inside it, it
+        # could add a federated credential (any subject, a pull request's) to itself or to
+        # the preview identity. Azure RBAC has no "not scopes", so the scope is one group
+        # (the main stack's, created beforehand), and the identities live in another.
+        group = value.partition("/resourceGroups/")[2]
+        if not group:
+            raise ValueError(
+                f"{value!r} is a whole subscription, which holds resourceGroup (where the CI "
+                "identities live, so the deploy identity could widen its own trust): give "
+                "the resource group the stacks deploy into, /subscriptions/<id>/resourceGroups/"
+                "<name> (create it first; main stack: azure.resourceGroup.existing: true)"
+            )
+        if group.lower() == str(info.data.get("resource_group", "")).lower():
+            raise ValueError(
+                f"{value!r} holds resourceGroup {group!r}, where the CI identities live (the "
+                "deploy identity could widen its own trust): keep the identities in another group"
             )
         return value
 

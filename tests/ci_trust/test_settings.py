@@ -66,6 +66,18 @@ def with_(path: str, value: Any) -> dict[str, Any]:
         ("aws.stateBuckt", "x", "aws.stateBuckt: unknown key"),
         ("azure.scope", "model-engine", "azure.scope: 'model-engine' is not /subscriptions/<id>"),
         (
+            "azure.scope",
+            "/subscriptions/11111111-2222-3333-4444-555555555555",
+            "azure.scope: '/subscriptions/11111111-2222-3333-4444-555555555555' is a whole "
+            "subscription, which holds resourceGroup",
+        ),
+        (
+            "azure.scope",
+            "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/CI-Identities",
+            "azure.scope: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/"
+            "CI-Identities' holds resourceGroup 'CI-Identities', where the CI identities live",
+        ),
+        (
             "azure.stateStorageAccountId",
             "acmestate",
             "azure.stateStorageAccountId: 'acmestate' is not a storage account id",

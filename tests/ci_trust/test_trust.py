@@ -249,6 +249,33 @@ def test_azure_deploy_assigns_only_the_programs_roles_to_service_principals(
     assert others == [rbac]
 
 
+def test_azure_deploy_can_assign_no_role_to_ci_identities(run: ProgramRun) -> None:
+    rbac = assignment(run, "ci-trust-deploy", RBAC_ADMINISTRATOR)
+    write = rbac["condition"].split(") AND ((")[0]
+    ci = sorted(
+        named(run, "azure-native:managedidentity:UserAssignedIdentity", i).state["principalId"]
+        for i in ("ci-trust-preview", "ci-trust-deploy")
+    )
+    assert len(set(ci)) == 2
+    excluded = re.search(
+        r"@Request\[Microsoft\.Authorization/roleAssignments:PrincipalId\] "
+        r"ForAnyOfAllValues:GuidNotEquals \{([^}]*)\}",
+        write,
+    )
+    # Neither itself nor the preview identity (a pull request's): "equals none of them".
+    assert excluded and sorted(g.strip() for g in excluded.group(1).split(",")) == ci
+
+
+def test_azure_deploy_reaches_nothing_in_the_ci_identities_group(run: ProgramRun) -> None:
+    """Contributor there would let it add a federated credential (any subject) to itself."""
+    uai = named(run, "azure-native:managedidentity:UserAssignedIdentity", "ci-trust-deploy")
+    group = f"{SUBSCRIPTION}/resourceGroups/{uai.inputs['resourceGroupName']}/".lower()
+    for scope in role_ids(run, "ci-trust-deploy").values():
+        assert not group.startswith(scope.lower().rstrip("/") + "/"), scope
+    for cred in credentials(run, "ci-trust-deploy"):
+        assert cred.inputs["resourceGroupName"] == uai.inputs["resourceGroupName"]
+
+
 # --- GCP ---------------------------------------------------------------------------------
 
 
