@@ -134,11 +134,26 @@ class AzureTrust(Model):
 
 class GcpTrust(Model):
     project: str
+    # Where the pool and the two service accounts live: a project of their own, apart from
+    # `project`, where the deploy identity administers service accounts and IAM policies (in
+    # one project it could let any principal impersonate its own account).
+    identity_project: str
     state_bucket: str
     # The `environment` of each stack CI deploys into the project: the deploy identity may
     # grant each one's queue-cleanup custom role, and no other custom role.
     environments: list[str] = Field(min_length=1)
     secrets_key: str | None = None
+
+    @field_validator("identity_project")
+    @classmethod
+    def _apart(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("project"):
+            raise ValueError(
+                f"{value!r} is `project`, where the deploy identity administers service "
+                "accounts and IAM: it could widen its own trust there; give the CI "
+                "identities a project of their own"
+            )
+        return value
 
     @field_validator("state_bucket")
     @classmethod

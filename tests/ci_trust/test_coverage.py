@@ -134,3 +134,60 @@ def test_the_aws_deploy_role_reaches_the_types_being_added(
     assert not allowed(
         aws_deploy, f"{aws_service(typ)}:Put", "*", **{"aws:RequestedRegion": "eu-west-1"}
     )
+
+
+# --- GCP ---------------------------------------------------------------------------------
+
+# The `gcp:` module (or module/resource) -> the predefined role whose permissions create it
+# (Google's "IAM basic and predefined roles reference").
+GCP_TYPE_ROLE = {
+    "artifactregistry": "roles/artifactregistry.admin",
+    "compute/firewall": "roles/compute.securityAdmin",
+    "compute": "roles/compute.networkAdmin",
+    "container": "roles/container.admin",
+    "kms": "roles/cloudkms.admin",
+    "monitoring/alertPolicy": "roles/monitoring.alertPolicyEditor",
+    "monitoring/notificationChannel": "roles/monitoring.notificationChannelEditor",
+    # Created by a project owner's first `up` (README); CI's runs read it.
+    "projects/iAMCustomRole": "roles/iam.roleViewer",
+    "projects/iAMMember": "roles/resourcemanager.projectIamAdmin",
+    "projects/service": "roles/serviceusage.serviceUsageAdmin",
+    "redis": "roles/redis.admin",
+    "serviceaccount": "roles/iam.serviceAccountAdmin",
+    "servicenetworking": "roles/servicenetworking.networksAdmin",
+    "sql": "roles/cloudsql.admin",
+    "storage": "roles/storage.admin",
+}
+# A node pool runs as the program's node service account: creating it needs actAs on it.
+GCP_ACT_AS = {"gcp:container/nodePool:NodePool", "gcp:container/cluster:Cluster"}
+
+
+def gcp_role(typ: str) -> str:
+    """gcp:compute/firewall:Firewall -> roles/compute.securityAdmin."""
+    module, resource = typ.split(":")[1].split("/")
+    role = GCP_TYPE_ROLE.get(f"{module}/{resource}") or GCP_TYPE_ROLE.get(module)
+    assert role, f"{typ}: which predefined role creates it? add it to this test's table"
+    return role
+
+
+def test_there_is_a_gcp_example_stack() -> None:
+    assert "gcp-prod" in stacks_on("gcp")
+
+
+@pytest.mark.parametrize("stack", stacks_on("gcp"))
+def test_the_gcp_deploy_account_holds_a_role_for_every_resource_type_of_the_plan(
+    stack: str, trust_run: ProgramRun
+) -> None:
+    member = named(trust_run, "gcp:serviceaccount/account:Account", "ci-trust-deploy")
+    granted = {
+        r.inputs["role"]
+        for r in trust_run.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == member.state["member"]
+    }
+    types = planned_types(stack, "gcp:")
+    assert "gcp:redis/instance:Instance" in types  # the plan is the whole program
+    needed = {typ: {gcp_role(typ)} for typ in types}
+    for typ in GCP_ACT_AS & types:
+        needed[typ].add("roles/iam.serviceAccountUser")
+    missing = {typ: sorted(roles - granted) for typ, roles in needed.items() if roles - granted}
+    assert not missing, f"the deploy account cannot create: {missing}"

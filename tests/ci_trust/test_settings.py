@@ -57,6 +57,12 @@ def with_(path: str, value: Any) -> dict[str, Any]:
         ),
         ("github.defaultBranch", "main", "github.defaultBranch: unknown key"),
         ("gcp.environments", None, "gcp.environments: required but not set"),
+        ("gcp.identityProject", None, "gcp.identityProject: required but not set"),
+        (
+            "gcp.identityProject",
+            "acme-ml",
+            "gcp.identityProject: 'acme-ml' is `project`, where the deploy identity administers",
+        ),
         ("gcp.environments", [], "gcp.environments: List should have at least 1 item"),
         (
             "aws.secretsKeyArn",
