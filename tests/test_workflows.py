@@ -210,3 +210,12 @@ def test_gcp_jobs_get_gke_gcloud_auth_plugin_after_authenticating() -> None:
     setup = cloud_steps("gcp")[1]
     components = [c.strip() for c in setup["with"]["install_components"].split(",")]
     assert "gke-gcloud-auth-plugin" in components
+
+
+def test_ci_installs_the_pulumi_cli_of_the_pinned_sdk() -> None:
+    # The CLI and the Python SDK are released together; a newer CLI than the program was
+    # tested with could preview differently from a deployer's laptop (`make setup`).
+    pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
+    assert pinned
+    (cli,) = [s for s in steps(GITHUB / "actions/setup/action.yml") if uses(s) == "pulumi/actions"]
+    assert cli["with"]["pulumi-version"] == pinned.group(1)
