@@ -39,7 +39,12 @@ from components.gcp.identity import (
     NodeIdentityArgs,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import (
+    GpuGroup,
+    NodePools,
+    NodePoolsArgs,
+    initial_nodes_per_zone,
+)
 from components.gcp.registry import Registry, RegistryArgs
 from components.gcp.storage import (
     Storage,
@@ -135,6 +140,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-nodes",
             NodePoolsArgs(
                 cluster=self.cluster.name,
+                version=self.cluster.cluster.master_version,
                 project=cfg.project,
                 location=cfg.location,
                 settings=cfg.node_pools,
@@ -143,7 +149,10 @@ class GcpPlatform(pulumi.ComponentResource):
                     GpuGroup(
                         pool=pool,
                         machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_nodes=1 if (p.desired_size or p.min_size) else 0,
+                        initial_nodes=initial_nodes_per_zone(
+                            p.desired_size or p.min_size,
+                            len(p.zones or cfg.cluster.gpu_zones) or 1,
+                        ),
                         shape=contract.known_shape(pool),
                         capacity=p.capacity,
                         zones=p.zones,
@@ -212,6 +221,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 database_instance=names.database,
                 redis_instance=names.redis,
+                cluster=names.cluster,
             ),
             opts=pulumi.ResourceOptions.merge(
                 sub, pulumi.ResourceOptions(depends_on=[self.database, self.cache])
