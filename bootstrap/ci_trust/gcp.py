@@ -52,6 +52,7 @@ DEPLOY_PROJECT_ROLES = (
     # actAs, for the node pools that run as the program's node service account. The CI
     # identities live in another project (identityProject), out of its reach.
     "roles/iam.serviceAccountUser",
+    "roles/logging.configWriter",  # the logs-based metrics the alerts read
     "roles/monitoring.alertPolicyEditor",
     "roles/monitoring.notificationChannelEditor",
     "roles/redis.admin",

@@ -146,6 +146,7 @@ GCP_TYPE_ROLE = {
     "compute": "roles/compute.networkAdmin",
     "container": "roles/container.admin",
     "kms": "roles/cloudkms.admin",
+    "logging/metric": "roles/logging.configWriter",
     "monitoring/alertPolicy": "roles/monitoring.alertPolicyEditor",
     "monitoring/notificationChannel": "roles/monitoring.notificationChannelEditor",
     # Created by a project owner's first `up` (README); CI's runs read it.
