@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import authorization
@@ -17,6 +19,26 @@ from components.naming import stateful as stateful
 from components.naming import trim_name as trim_name
 
 PART_OF_TAG = "model-engine"
+
+
+@dataclass
+class PlacedArgs:
+    """Where an Azure resource lives and how it is kept: the fields every stateful child's
+    Args shares."""
+
+    location: str
+    resource_group_name: pulumi.Input[str]
+    protect: bool
+    tags: Mapping[str, str]
+
+
+@dataclass
+class ServiceArgs(PlacedArgs):
+    """A service reachable over a private endpoint."""
+
+    # Private endpoint: public network access off.
+    private: bool
+
 
 # Built-in role definitions (Azure RBAC "Azure built-in roles"); the same GUID in every
 # subscription.

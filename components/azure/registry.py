@@ -15,7 +15,7 @@ set's own identity may read those two secrets and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerregistry
 
 from components.azure import settings as az
-from components.azure.common import child, grant, stateful, trim_name
+from components.azure.common import ServiceArgs, child, grant, stateful, trim_name
 from components.azure.vault import Vault
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 from components.warm_up import pull_container, warm_up_job
@@ -49,14 +49,9 @@ def cache_rule_name(key: str) -> str:
 
 
 @dataclass
-class RegistryArgs:
+class RegistryArgs(ServiceArgs):
     settings: az.Registry
     registry_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
     subscription_id: pulumi.Input[str]
     # Where a private upstream's credentials are kept, and its token (config secret).
     vault: Vault

@@ -12,7 +12,7 @@ import pulumi_random as random
 from pulumi_gcp import sql
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, child, stateful
+from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, PlacedArgs, child, stateful
 
 PORT = 5432
 # Cloud SQL refuses unencrypted connections (clients use sslmode=require).
@@ -26,16 +26,12 @@ def edition(tier: str) -> str:
 
 
 @dataclass
-class DatabaseArgs:
+class DatabaseArgs(PlacedArgs):
     settings: gcp_settings.Database
     name: str
-    project: str
-    region: str
     network: pulumi.Input[str]
     private_services: list[pulumi.Resource]
     deletion_protection: bool
-    labels: dict[str, str]
-    protect: bool
     maintenance: gcp_settings.Maintenance
 
 

@@ -30,7 +30,7 @@ import pulumi
 from pulumi_gcp import artifactregistry
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, child, stateful, trim_name
+from components.gcp.common import PART_OF_LABEL, PlacedArgs, child, stateful, trim_name
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 
 DOCKER_HOST_SUFFIX = "-docker.pkg.dev"
@@ -59,12 +59,8 @@ def registry_prefix(location: str, project: str, repository_id: str) -> str:
 
 
 @dataclass
-class RegistryArgs:
+class RegistryArgs(PlacedArgs):
     settings: gcp_settings.Registry
-    project: str
-    region: str
-    labels: dict[str, str]
-    protect: bool
 
 
 class Registry(pulumi.ComponentResource):

@@ -22,6 +22,7 @@ from components.gcp import settings as gcp_settings
 from components.gcp.common import (
     KMS_ENCRYPTER,
     PART_OF_LABEL,
+    PlacedArgs,
     child,
     service_account_member,
     stateful,
@@ -48,13 +49,9 @@ def fine_tuned_weights_prefix(bucket: str) -> str:
 
 
 @dataclass
-class StorageArgs:
+class StorageArgs(PlacedArgs):
     settings: gcp_settings.Storage
     name: str
-    project: str
-    region: str
-    labels: dict[str, str]
-    protect: bool
 
 
 class Storage(pulumi.ComponentResource):
