@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators, contract
+from components import contract
 from components.addons import identities as addon_ids
 from components.aws import eks_versions
 from components.aws.alarms import AlarmTarget, AlertTopic, AlertTopicArgs
@@ -43,7 +43,7 @@ from components.aws.identity import (
     IdentityArgs,
 )
 from components.aws.network import Network, NetworkArgs
-from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs, zone_subnets
+from components.aws.node_pools import NodePools, NodePoolsArgs
 from components.aws.registry import Registry, RegistryArgs
 from components.aws.storage import (
     Storage,
@@ -158,21 +158,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 volume_kms_key_arn=data_key.arn,
                 cni_policy_on_nodes=self.managed_addons is None,
                 depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
-                gpu_groups=[
-                    GpuGroup(
-                        pool=pool,
-                        instance_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        desired_size=p.desired_size if p.desired_size is not None else p.min_size,
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        subnet_ids=zone_subnets(
-                            p.zones,
-                            self.network.private_subnet_ids,
-                            self.network.private_subnet_zones,
-                        ),
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                subnet_zones=self.network.private_subnet_zones,
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
             ),
             opts=sub,
         )

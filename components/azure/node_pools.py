@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,8 +26,7 @@ from pulumi_azure_native import containerservice
 from components import accelerators
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child
-from components.contract import GpuNodePool
-from components.fit import NodeShape
+from components.contract import GpuNodePool, GpuPoolSpec
 from components.settings import PoolCapacity
 
 CPU_POOL = "cpu"
@@ -57,17 +56,6 @@ def taint_strings(pool: GpuNodePool) -> list[str]:
     return [
         f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}" for t in pool.taints
     ]
-
-
-@dataclass(frozen=True)
-class GpuPoolSpec:
-    pool: GpuNodePool
-    vm_size: str
-    initial_count: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    zones: Sequence[str] = ()
 
 
 @dataclass
@@ -131,7 +119,7 @@ class NodePools(pulumi.ComponentResource):
                 # Ubuntu: AKS's GPU driver images and the GPU operator support it.
                 os_sku="Ubuntu",
                 orchestrator_version=args.kubernetes_version,
-                vm_size=spec.vm_size,
+                vm_size=spec.node_type,
                 os_disk_size_gb=spec.shape.root_disk_gb,
                 # Managed: an ephemeral OS disk would have to fit the VM's cache or temp disk.
                 os_disk_type="Managed",

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import authorization
 
-from components import accelerators, contract
+from components import contract
 from components.addons import identities as addon_ids
 from components.azure import settings as az
 from components.azure.alerts import ActionGroup, ActionGroupArgs, AlertTarget
@@ -44,7 +44,7 @@ from components.azure.facts import (
 )
 from components.azure.identity import Grant, Identity, IdentityArgs
 from components.azure.network import Network, NetworkArgs
-from components.azure.node_pools import GpuPoolSpec, NodePools, NodePoolsArgs
+from components.azure.node_pools import NodePools, NodePoolsArgs
 from components.azure.registry import Registry, RegistryArgs
 from components.azure.storage import (
     CELERY_RESULTS_CONTAINER,
@@ -312,17 +312,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 kubernetes_version=cfg.cluster.version,
                 cpu=cfg.node_pools.cpu,
                 zones=cfg.cluster.zones,
-                gpu_pools=[
-                    GpuPoolSpec(
-                        pool=pool,
-                        vm_size=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_count=p.desired_size if p.desired_size is not None else p.min_size,
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        zones=p.zones,
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
             ),

@@ -17,7 +17,7 @@ says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp.container import (
@@ -36,8 +36,7 @@ from pulumi_gcp.container import (
 )
 
 from components import accelerators, instances
-from components.contract import GpuNodePool, Taint
-from components.fit import NodeShape
+from components.contract import GpuNodePool, GpuPoolSpec, Taint
 from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child, trim_name
@@ -88,18 +87,6 @@ def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
     return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
 
 
-@dataclass(frozen=True)
-class GpuGroup:
-    pool: GpuNodePool
-    machine_type: str
-    initial_nodes: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    # The pool's zones; empty: the cluster's gpuZones.
-    zones: Sequence[str] = ()
-
-
 @dataclass
 class NodePoolsArgs:
     cluster: pulumi.Input[str]
@@ -107,7 +94,7 @@ class NodePoolsArgs:
     location: str
     settings: gcp_settings.NodePools
     service_account: pulumi.Input[str]
-    gpu_groups: Sequence[GpuGroup]
+    gpu_pools: Sequence[GpuPoolSpec]
     gpu_zones: Sequence[str]
     labels: dict[str, str]
 
@@ -149,12 +136,12 @@ class NodePools(pulumi.ComponentResource):
             initial=1 if cfg.cpu.min_nodes else 0,
         )
         self.gpu = {}
-        for group in args.gpu_groups:
+        for group in args.gpu_pools:
             pool = group.pool
             spec = pool.spec
             accelerator = NodePoolNodeConfigGuestAcceleratorArgs(
-                type=spec.gcp_accelerator_type(group.machine_type),
-                count=spec.instance_types("gcp")[group.machine_type],
+                type=spec.gcp_accelerator_type(group.node_type),
+                count=spec.instance_types("gcp")[group.node_type],
                 gpu_driver_installation_config=(
                     NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
                         gpu_driver_version=GPU_DRIVER_VERSION
@@ -162,18 +149,19 @@ class NodePools(pulumi.ComponentResource):
                 ),
                 gpu_partition_size=spec.mig_profile,
             )
-            node = instances.node_type("gcp", group.machine_type)
+            node = instances.node_type("gcp", group.node_type)
             local_ssds = node.disks if node and group.shape.local_disk else 0
             self.gpu[pool.name] = self._pool(
                 name,
                 f"gpu-{pool.name}",
                 args,
-                group.machine_type,
+                group.node_type,
                 group.shape.root_disk_gb,
                 pool.min_size,
                 pool.max_size,
                 gpu_labels(pool),
-                initial=group.initial_nodes,
+                # GKE's count is per zone: one node in each when the pool starts with any.
+                initial=1 if group.initial_count else 0,
                 taints=pool.taints,
                 accelerator=accelerator,
                 zones=group.zones or args.gpu_zones,

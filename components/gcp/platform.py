@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_gcp import Provider
 
-from components import accelerators, contract
+from components import contract
 from components.addons import webhooks
 from components.contract import (
     Credentials,
@@ -39,7 +39,7 @@ from components.gcp.identity import (
     NodeIdentityArgs,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import NodePools, NodePoolsArgs
 from components.gcp.registry import Registry, RegistryArgs
 from components.gcp.storage import (
     Storage,
@@ -139,17 +139,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 location=cfg.location,
                 settings=cfg.node_pools,
                 service_account=node_sa,
-                gpu_groups=[
-                    GpuGroup(
-                        pool=pool,
-                        machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_nodes=1 if (p.desired_size or p.min_size) else 0,
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        zones=p.zones,
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
                 gpu_zones=cfg.cluster.gpu_zones,
                 labels=labels,
             ),
