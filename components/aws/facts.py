@@ -18,7 +18,7 @@ from components.aws.identity import (
     INFERENCE_SERVICE_ACCOUNT,
     SQS_ACTIONS,
 )
-from components.aws.registry import repository_names
+from components.aws.registry import registry_prefix, repository_names
 from components.aws.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
@@ -289,10 +289,6 @@ def data_key_policy(partition: str, account: str) -> str:
             },
         ]
     )
-
-
-def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
-    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
 
 
 def queue_policy_template(partition: str, region: str, account: str, role_arn: str) -> str:

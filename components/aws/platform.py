@@ -36,7 +36,6 @@ from components.aws.facts import (
     data_key_policy,
     gateway_tls_annotations,
     gpu_pools,
-    registry_prefix,
 )
 from components.aws.identity import (
     Identity,
@@ -44,7 +43,7 @@ from components.aws.identity import (
 )
 from components.aws.network import Network, NetworkArgs
 from components.aws.node_pools import NodePools, NodePoolsArgs
-from components.aws.registry import Registry, RegistryArgs
+from components.aws.registry import Registry, RegistryArgs, registry_prefix
 from components.aws.storage import (
     Storage,
     StorageArgs,

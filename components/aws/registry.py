@@ -26,6 +26,11 @@ from components.warm_up import pull_container, warm_up_job
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
 
 
+def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
+    """The account's registry host, the chart's docker_repo_prefix (before and after deploy)."""
+    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
+
+
 def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:
     """Chart keys whose repositories the pull-through cache fills (none without upstream)."""
     return aws_settings.PULLED_THROUGH if cfg.upstream else ()

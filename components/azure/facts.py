@@ -22,7 +22,7 @@ from components.azure.common import (
 )
 from components.azure.identity import subject
 from components.azure.node_pools import CPU_POOL, pool_name
-from components.azure.registry import repository_names
+from components.azure.registry import registry_prefix, repository_names
 from components.azure.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
@@ -298,7 +298,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
         FactSources(
             cluster_name=names.cluster,
             subscription_id=_unknown("subscription id"),
-            login_server=lift(lambda r: f"{r}.azurecr.io", names.registry),
+            login_server=lift(registry_prefix, names.registry),
             repositories=repository_names(),
             database_host=_unknown("postgresql fqdn"),
             database_port=5432,

@@ -29,6 +29,12 @@ from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 from components.warm_up import pull_container, warm_up_job
 
 
+def registry_prefix(registry_name: str) -> str:
+    """The registry's login server, the chart's docker_repo_prefix, as ACR forms it; once the
+    registry exists the component reads it from the resource."""
+    return f"{registry_name}.azurecr.io"
+
+
 def repository_names() -> dict[str, str]:
     """Chart launch key -> repository name under the login server (the chart's paths)."""
     return dict(INFERENCE_REPOSITORIES)

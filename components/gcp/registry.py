@@ -54,7 +54,9 @@ def repository_names() -> dict[str, str]:
 
 
 def registry_prefix(location: str, project: str, repository_id: str) -> str:
-    """What the server parses as LOC-docker.pkg.dev/PROJECT/REPO (gar_docker_repository.py)."""
+    """What the server parses as LOC-docker.pkg.dev/PROJECT/REPO (gar_docker_repository.py):
+    the chart's docker_repo_prefix before deploy; once the repository exists the component
+    reads it from the resource (registry_uri)."""
     return f"{location}{DOCKER_HOST_SUFFIX}/{project}/{repository_id}"
 
 
