@@ -3,7 +3,7 @@ group per GPU pool, each tagged so the cluster autoscaler can scale it from zero
 
 Every group launches from its own launch template: the root volume is gp3, encrypted with
 the platform KMS key (the key policy lets the Auto Scaling service-linked role use it, see
-platform.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
+identity.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
 limit of 1, so a pod on the pod network cannot reach IMDS and read the node role's
 credentials (EKS User Guide, "Restrict access to the instance profile assigned to the worker
 node"). With a launch template EKS takes the disk size from the template, not `diskSize`.

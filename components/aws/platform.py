@@ -33,13 +33,13 @@ from components.aws.facts import (
     Names,
     _cfg,
     build_facts,
-    data_key_policy,
     gateway_tls_annotations,
     gpu_pools,
 )
 from components.aws.identity import (
     Identity,
     IdentityArgs,
+    data_key_policy,
 )
 from components.aws.network import Network, NetworkArgs
 from components.aws.node_pools import NodePools, NodePoolsArgs

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import pulumi
 
 from components import accelerators, contract
-from components.addons import identities as addon_ids
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
 from components.azure.common import (
@@ -20,7 +19,6 @@ from components.azure.common import (
     lift,
     trim_name,
 )
-from components.azure.identity import subject
 from components.azure.node_pools import CPU_POOL, pool_name
 from components.azure.registry import registry_prefix, repository_names
 from components.azure.storage import (
@@ -38,7 +36,6 @@ from components.contract import (
 from components.contract import (
     Broker as BrokerFacts,
 )
-from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import require_secrets
@@ -323,21 +320,3 @@ def private_services(cfg: az.AzureSettings) -> list[str]:
     if cfg.service_bus.sku == "Premium":
         services.append("servicebus")
     return services
-
-
-def control_plane_subjects(settings: StackSettings) -> dict[str, str]:
-    """Federated-credential name -> ServiceAccount subject for the control-plane identity."""
-    ns = settings.namespaces
-    keda = addon_ids.service_accounts(settings.addons)[addon_ids.KEDA_OPERATOR]
-    return {
-        "release-model-engine": subject(ns.release, "model-engine"),
-        # Forwarders run as the inference SA with AZURE_CLIENT_ID = client_id.
-        "endpoints-forwarders": subject(ns.endpoints, INFERENCE_SERVICE_ACCOUNT),
-        "keda-operator": keda.subject,
-    }
-
-
-def inference_subjects(settings: StackSettings) -> dict[str, str]:
-    return {
-        "endpoints-inference": subject(settings.namespaces.endpoints, INFERENCE_SERVICE_ACCOUNT)
-    }

@@ -37,12 +37,16 @@ from components.azure.facts import (
     Names,
     _cfg,
     build_facts,
-    control_plane_subjects,
     gpu_pools,
-    inference_subjects,
     private_services,
 )
-from components.azure.identity import Grant, Identity, IdentityArgs
+from components.azure.identity import (
+    Grant,
+    Identity,
+    IdentityArgs,
+    control_plane_subjects,
+    inference_subjects,
+)
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pools import NodePools, NodePoolsArgs
 from components.azure.registry import Registry, RegistryArgs
