@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import accelerators, fit
 
 if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+
     from components.settings import PoolCapacity, StackSettings
 
 

@@ -93,6 +93,23 @@ def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
     assert out.stdout.strip() == "[]"
 
 
+PROVIDER_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_kubernetes")
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+def test_facts_import_no_provider_sdk(cloud: str) -> None:
+    """A platform's facts.py (what the preflight and the plan read) loads no provider SDK,
+    neither directly nor through the SDK-free helpers it takes from the component modules."""
+    code = (
+        f"import sys, components.{cloud}.facts\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {PROVIDER_SDKS!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 # -- traits against what `build` made ------------------------------------------------------
 
 

@@ -14,13 +14,18 @@ so both measure concurrency.
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, helm_release
 from components.model_engine.chart_facts import CONCURRENCY_METRIC
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 SERVER_SERVICE = "prometheus-server"
 # The autoscalers read rates over 2-minute windows (the server's KEDA query and the adapter

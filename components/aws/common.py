@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_random as random
 
 # Shared by every cloud package; re-exported for the modules of this one.
 from components.naming import base_name as base_name
@@ -16,6 +14,14 @@ from components.naming import child as child
 from components.naming import lift as lift
 from components.naming import stateful as stateful
 from components.naming import trim_name as trim_name
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+    import pulumi_random as random
+else:
+    aws = lazy("pulumi_aws")
+    random = lazy("pulumi_random")
 
 # Tags every AWS resource carries (besides the operator's); the provider adds them.
 PART_OF_TAG = "model-engine"

@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_aws as aws
 
 from components.addons import identities as addon_ids
 from components.addons.identities import ServiceAccountRef
@@ -34,6 +33,12 @@ from components.aws.common import (
     service_account_subject,
 )
 from components.model_engine import chart_facts as cf
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+else:
+    aws = lazy("pulumi_aws")
 
 # What the server does with SQS (endpoint queues and the builder queue); nothing else.
 SQS_ACTIONS = (

@@ -13,15 +13,22 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.aws import settings as aws_settings
 from components.aws.common import child, policy_document, stateful
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+else:
+    aws = lazy("pulumi_aws")
+    k8s = lazy("pulumi_kubernetes")
 
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
 

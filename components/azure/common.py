@@ -7,9 +7,9 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import authorization
 
 # Shared by every cloud package; re-exported for the modules of this one.
 from components.naming import base_name as base_name
@@ -17,6 +17,12 @@ from components.naming import child as child
 from components.naming import lift as lift
 from components.naming import stateful as stateful
 from components.naming import trim_name as trim_name
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import authorization
+else:
+    authorization = lazy("pulumi_azure_native.authorization")
 
 PART_OF_TAG = "model-engine"
 

@@ -17,14 +17,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import managedidentity
 
 from components.addons import identities as addon_ids
 from components.azure.common import child, grant
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
+from components.sdk import lazy
 
 if TYPE_CHECKING:
     from components.settings import StackSettings
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import managedidentity
+else:
+    managedidentity = lazy("pulumi_azure_native.managedidentity")
 
 # The audience AKS workload identity tokens carry.
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"

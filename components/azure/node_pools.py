@@ -18,20 +18,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child
 from components.contract import GpuNodePool, GpuPoolSpec
+from components.sdk import lazy
 from components.settings import PoolCapacity
 
+if TYPE_CHECKING:
+    from pulumi_azure_native import containerservice
+else:
+    containerservice = lazy("pulumi_azure_native.containerservice")
+
 CPU_POOL = "cpu"
-# Replace one node at a time without a surge VM: no spare GPU quota needed.
-GPU_UPGRADE = containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
+
+
+def gpu_upgrade() -> containerservice.AgentPoolUpgradeSettingsArgs:
+    """Replace one node at a time without a surge VM: no spare GPU quota needed."""
+    return containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
 
 
 def capacity_args(capacity: PoolCapacity) -> dict[str, Any]:
@@ -124,7 +132,7 @@ class NodePools(pulumi.ComponentResource):
                 # Managed: an ephemeral OS disk would have to fit the VM's cache or temp disk.
                 os_disk_type="Managed",
                 kubelet_disk_type="Temporary" if spec.shape.local_disk else "OS",
-                upgrade_settings=GPU_UPGRADE,
+                upgrade_settings=gpu_upgrade(),
                 enable_auto_scaling=True,
                 count=spec.initial_count,
                 min_count=pool.min_size,

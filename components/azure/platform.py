@@ -23,6 +23,7 @@ from components.azure.cache import Cache, CacheArgs
 from components.azure.cluster import Cluster, ClusterArgs
 from components.azure.common import (
     PART_OF_TAG,
+    ServiceArgs,
     base_name,
     grant,
     trim_name,
@@ -165,6 +166,16 @@ class AzurePlatform(pulumi.ComponentResource):
             opts=sub,
         )
         rg = self.network.resource_group_name
+        # Where every stateful child lives and how it is kept (their Args' shared base).
+        service = vars(
+            ServiceArgs(
+                location=location,
+                resource_group_name=rg,
+                protect=protect,
+                tags=tags,
+                private=private,
+            )
+        )
         ops = settings.operations
         self.action_group = ActionGroup(
             f"{name}-alerts",
@@ -187,11 +198,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 settings=cfg.redis,
                 # Managed Redis: the name and the region together make at most 63 characters.
                 cluster_name=names.dns(min(60, 62 - len(location))),
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 alerts=alerts,
             ),
             opts=sub,
@@ -218,11 +225,7 @@ class AzurePlatform(pulumi.ComponentResource):
             BrokerArgs(
                 settings=cfg.service_bus,
                 namespace_name=names.dns(50),
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 alerts=alerts,
             ),
             opts=sub,
@@ -232,12 +235,8 @@ class AzurePlatform(pulumi.ComponentResource):
             VaultArgs(
                 settings=cfg.key_vault,
                 vault_name=names.key_vault,
-                location=location,
-                resource_group_name=rg,
                 tenant_id=client.tenant_id,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
             ),
             opts=sub,
         )
@@ -246,11 +245,7 @@ class AzurePlatform(pulumi.ComponentResource):
             RegistryArgs(
                 settings=cfg.registry,
                 registry_name=names.registry,
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 subscription_id=subscription,
                 vault=self.vault,
                 upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
@@ -262,11 +257,7 @@ class AzurePlatform(pulumi.ComponentResource):
             StorageArgs(
                 settings=cfg.storage,
                 account_name=names.storage_account,
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
             ),
             opts=sub,
         )

@@ -17,16 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pulumi_azure_native import containerregistry
 
 from components.azure import settings as az
 from components.azure.common import ServiceArgs, child, grant, stateful, trim_name
 from components.azure.vault import Vault
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    from pulumi_azure_native import containerregistry
+else:
+    k8s = lazy("pulumi_kubernetes")
+    containerregistry = lazy("pulumi_azure_native.containerregistry")
 
 
 def registry_prefix(registry_name: str) -> str:

@@ -11,12 +11,18 @@ lifecycle rule and the container-scoped grants have something to name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import storage
 
 from components.azure import settings as az
 from components.azure.common import ServiceArgs, child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import storage
+else:
+    storage = lazy("pulumi_azure_native.storage")
 
 # Celery's default result container (celery/app/defaults.py azureblockblob_container_name):
 # the server's ABS backend writes results there, not to abs_container_name.

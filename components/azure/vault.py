@@ -6,12 +6,18 @@ the generated credentials (the PostgreSQL password); the chart names the vault
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import keyvault
 
 from components.azure import settings as az
 from components.azure.common import ServiceArgs, child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import keyvault
+else:
+    keyvault = lazy("pulumi_azure_native.keyvault")
 
 DATABASE_PASSWORD_SECRET = "database-password"
 

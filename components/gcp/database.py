@@ -6,13 +6,20 @@ reaches the server only through the Kubernetes Secret route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_random as random
-from pulumi_gcp import sql
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, PlacedArgs, child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_random as random
+    from pulumi_gcp import sql
+else:
+    random = lazy("pulumi_random")
+    sql = lazy("pulumi_gcp.sql")
 
 PORT = 5432
 # Cloud SQL refuses unencrypted connections (clients use sslmode=require).

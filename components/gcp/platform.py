@@ -22,6 +22,7 @@ from components.gcp.alerts import GcpAlerts, GcpAlertsArgs
 from components.gcp.apis import Apis, ApisArgs, waiting_for
 from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
 from components.gcp.cluster import Cluster, ClusterArgs
+from components.gcp.common import PlacedArgs
 from components.gcp.database import Database, DatabaseArgs
 from components.gcp.facts import (
     CLOUD_PROVIDER,
@@ -73,6 +74,10 @@ class GcpPlatform(pulumi.ComponentResource):
         names = Names.of(settings)
         protect = settings.protect
         labels = {"environment": settings.environment, **cfg.labels}
+        # Where every stateful child lives and how it is kept (their Args' shared base).
+        placed = vars(
+            PlacedArgs(project=cfg.project, region=cfg.region, labels=labels, protect=protect)
+        )
         # Everything lives in the stack's project and region: the provider says so once.
         provider = Provider(
             f"{name}-gcp",
@@ -149,17 +154,14 @@ class GcpPlatform(pulumi.ComponentResource):
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
+                **placed,
                 settings=db_cfg,
                 name=names.database,
-                project=cfg.project,
-                region=cfg.region,
                 network=self.network.network_id,
                 private_services=self.network.private_services,
                 deletion_protection=(
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
-                labels=labels,
-                protect=protect,
                 maintenance=cfg.maintenance,
             ),
             opts=sub,
@@ -167,14 +169,11 @@ class GcpPlatform(pulumi.ComponentResource):
         self.cache = Cache(
             f"{name}-cache",
             CacheArgs(
+                **placed,
                 settings=cfg.redis,
                 name=names.redis,
-                project=cfg.project,
-                region=cfg.region,
                 network=self.network.network_id,
                 private_services=self.network.private_services,
-                labels=labels,
-                protect=protect,
                 maintenance=cfg.maintenance,
             ),
             opts=sub,
@@ -211,10 +210,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-registry",
             RegistryArgs(
                 settings=cfg.registry,
-                project=cfg.project,
-                region=cfg.region,
-                labels=labels,
-                protect=protect,
+                **placed,
             ),
             opts=sub,
         )
@@ -223,10 +219,7 @@ class GcpPlatform(pulumi.ComponentResource):
             StorageArgs(
                 settings=cfg.storage,
                 name=names.bucket,
-                project=cfg.project,
-                region=cfg.region,
-                labels=labels,
-                protect=protect,
+                **placed,
             ),
             opts=sub,
         )

@@ -25,13 +25,19 @@ pre-pulling the batch image (unlike ECR, where an empty repository crash-loops i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import artifactregistry
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import PART_OF_LABEL, PlacedArgs, child, stateful, trim_name
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_gcp import artifactregistry
+else:
+    artifactregistry = lazy("pulumi_gcp.artifactregistry")
 
 DOCKER_HOST_SUFFIX = "-docker.pkg.dev"
 MIRROR_SUFFIX = "dockerhub"

@@ -7,10 +7,9 @@ import dataclasses
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
 from components.contract import PlatformFacts
@@ -18,8 +17,14 @@ from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
 from components.platform import Platform
+from components.sdk import lazy
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 DEFAULT_REDIS_PORT = 6379
 
