@@ -94,7 +94,9 @@ def test_aks_installs_the_gpu_driver_unless_the_gpu_operator_does() -> None:
 
 def test_stateful_resources_are_protected(prod: AzureRun) -> None:
     for typ in STATEFUL:
-        for r in prod.of_type(typ):
+        found = prod.of_type(typ)
+        assert found
+        for r in found:
             assert r.protect, (typ, r.name)
 
 
