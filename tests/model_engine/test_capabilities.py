@@ -90,9 +90,10 @@ def test_aws_builds_images_with_kaniko_and_names_the_region_caveat() -> None:
 def test_scale_from_zero_needs_prometheus_and_a_readable_redis_password() -> None:
     values = _values("onprem", "onprem", broker="redis")
     assert _rows(values)[SCALE_FROM_ZERO].works == "yes"
-    values["redis"] = {"enableAuth": True}
+    redis: dict[str, Any] = {"enableAuth": True}
+    values["redis"] = redis
     assert _rows(values)[SCALE_FROM_ZERO].works == "no"
-    values["redis"]["kedaSecretName"] = "keda-redis"
+    redis["kedaSecretName"] = "keda-redis"
     assert _rows(values)[SCALE_FROM_ZERO].works == "yes"
     del values["config"]["values"]["infra"]["prometheus_server_address"]
     assert _rows(values)[SCALE_FROM_ZERO].works == "no"
