@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -25,6 +26,20 @@ else:
 
 # Tags every AWS resource carries (besides the operator's); the provider adds them.
 PART_OF_TAG = "model-engine"
+
+
+@dataclass
+class PrivateDataArgs:
+    """Where a data service (RDS, ElastiCache) lives and how it is kept: the fields their
+    Args share."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    # The security group of the cluster's nodes: the only source allowed in.
+    client_security_group_id: pulumi.Input[str]
+    protect: bool
+
 
 # Custom timeouts where AWS is slow: Multi-AZ RDS and ElastiCache take 20-60 minutes to
 # create and longer to modify; p5/p4d node groups wait on capacity.

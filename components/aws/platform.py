@@ -24,7 +24,7 @@ from components.aws.cluster import (
     ManagedAddons,
     ManagedAddonsArgs,
 )
-from components.aws.common import PART_OF_TAG, base_name, lift, stateful
+from components.aws.common import PART_OF_TAG, PrivateDataArgs, base_name, lift, stateful
 from components.aws.database import Database, DatabaseArgs
 from components.aws.facts import (
     CLOUD_PROVIDER,
@@ -189,7 +189,16 @@ class AwsPlatform(pulumi.ComponentResource):
             depends_on.append(self.block_storage.storage_class)
         if self.managed_addons is not None:
             depends_on.append(self.managed_addons.dns([self.nodes.system]))
-        nodes_sg = self.cluster.node_security_group_id
+        # Where RDS and ElastiCache live and how they are kept (their Args' shared base).
+        data_placement = vars(
+            PrivateDataArgs(
+                vpc_id=self.network.vpc_id,
+                subnet_ids=private,
+                kms_key_arn=data_key.arn,
+                client_security_group_id=self.cluster.node_security_group_id,
+                protect=protect,
+            )
+        )
         db_cfg = cfg.database
         ops = settings.operations
         self.alert_topic = AlertTopic(
@@ -208,11 +217,7 @@ class AwsPlatform(pulumi.ComponentResource):
             DatabaseArgs(
                 settings=db_cfg,
                 identifier=names.database,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=private,
-                kms_key_arn=data_key.arn,
-                client_security_group_id=nodes_sg,
-                protect=protect,
+                **data_placement,
                 deletion_protection=(
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
@@ -227,13 +232,9 @@ class AwsPlatform(pulumi.ComponentResource):
             CacheArgs(
                 settings=cfg.redis,
                 replication_group_id=names.redis,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=private,
-                kms_key_arn=data_key.arn,
-                client_security_group_id=nodes_sg,
+                **data_placement,
                 cache_url_secret_name=names.cache_url_secret,
                 keda_secret_name=names.keda_secret,
-                protect=protect,
                 maintenance=ops.maintenance,
                 alarms=alarms,
             ),
