@@ -3,8 +3,10 @@
 The program already builds resources this way; the pack is the independent check that a
 later change (or a `chartValues` override) cannot quietly undo it. Each module holds one
 table of rules (kubernetes, aws, azure, gcp), and the pack registers every table the same
-way, each rule mandatory. A rule is a plain callable so the tests call it directly
-(constructing a PolicyPack would start a server). Props use the engine's camelCase names.
+way, each rule mandatory; the stack rules (policy/isolation.py) carry their own level (one
+only advises: isolation turned off on purpose). A rule is a plain callable so the tests call
+it directly (constructing a PolicyPack would start a server). Props use the engine's
+camelCase names.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ POLICIES: list[Policy] = [
         for name, (description, rule) in RULES.items()
     ),
     *(
-        StackValidationPolicy(name, description, rule, enforcement_level=EnforcementLevel.MANDATORY)
-        for name, (description, rule) in isolation.STACK_RULES.items()
+        StackValidationPolicy(name, description, rule, enforcement_level=level)
+        for name, (description, rule, level) in isolation.STACK_RULES.items()
     ),
 ]

@@ -24,7 +24,14 @@ from components.aws.cluster import (
     ManagedAddons,
     ManagedAddonsArgs,
 )
-from components.aws.common import PART_OF_TAG, PrivateDataArgs, base_name, lift, stateful
+from components.aws.common import (
+    PART_OF_TAG,
+    PrivateDataArgs,
+    base_name,
+    lift,
+    stateful,
+    with_permissions_boundary,
+)
 from components.aws.database import Database, DatabaseArgs
 from components.aws.facts import (
     CLOUD_PROVIDER,
@@ -87,7 +94,12 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+        boundary = cfg.permissions_boundary_arn
+        sub = pulumi.ResourceOptions(
+            parent=self,
+            providers=[provider],
+            transformations=[with_permissions_boundary(boundary)] if boundary else None,
+        )
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
