@@ -146,6 +146,15 @@ def resources_json(run: ProgramRun) -> list[dict[str, Any]]:
             "provider": r.provider,
             "protect": r.protect,
             "dependencies": r.dependencies,
+            # Every resource option a review or the policy pack needs, under the engine's names.
+            "options": {
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+                "customTimeouts": r.custom_timeouts,
+                "dependsOn": r.dependencies,
+                "ignoreChanges": r.ignore_changes,
+                "deleteBeforeReplace": r.delete_before_replace,
+            },
             "secretInputs": r.secret_inputs,
             "inputs": redact(r.inputs, r.secret_inputs),
         }

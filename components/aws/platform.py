@@ -175,7 +175,7 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=sub,
         )
         # The chart waits for the nodes its pods need: the system and CPU groups, and each
-        # GPU group that starts with the nodes its balloons run on (see balloon_nodes).
+        # GPU group that starts with the nodes its balloons run on (fit.balloon_start_problems).
         depends_on: list[pulumi.Resource] = [
             self.nodes.system,
             self.nodes.cpu,

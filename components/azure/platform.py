@@ -310,6 +310,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
+                after=self.cluster.maintenance,
             ),
             opts=sub,
         )

@@ -87,6 +87,15 @@ def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
     return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
 
 
+def initial_nodes_per_zone(start: int, zones: int) -> int:
+    """GKE's initial_node_count counts nodes in each of the pool's zones, and a pool created
+    below its minimum is not promised to reach it before anything waits. So the pool starts with
+    enough nodes per zone that all of them together hold `start` (minSize or desiredSize):
+    the nodes its balloons need exist when the chart's Release waits for them
+    (components/fit.py, balloon_start_problems)."""
+    return -(-start // max(zones, 1))
+
+
 @dataclass
 class NodePoolsArgs:
     cluster: pulumi.Input[str]
@@ -151,6 +160,7 @@ class NodePools(pulumi.ComponentResource):
             )
             node = instances.node_type("gcp", group.node_type)
             local_ssds = node.disks if node and group.shape.local_disk else 0
+            zones = group.zones or args.gpu_zones
             self.gpu[pool.name] = self._pool(
                 name,
                 f"gpu-{pool.name}",
@@ -160,11 +170,10 @@ class NodePools(pulumi.ComponentResource):
                 pool.min_size,
                 pool.max_size,
                 gpu_labels(pool),
-                # GKE's count is per zone: one node in each when the pool starts with any.
-                initial=1 if group.initial_count else 0,
+                initial=initial_nodes_per_zone(group.initial_count, len(zones) or 1),
                 taints=pool.taints,
                 accelerator=accelerator,
-                zones=group.zones or args.gpu_zones,
+                zones=zones,
                 # GPUs are scarce: take whichever zone has capacity.
                 location_policy="ANY",
                 gpu=GpuNodeConfig(local_ssds, group.capacity),

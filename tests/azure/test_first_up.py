@@ -54,6 +54,24 @@ def test_writes_on_the_postgres_server_form_one_chain(prod: AzureRun) -> None:
             assert a.urn in prod.upstream(b) or b.urn in prod.upstream(a), (a.name, b.name)
 
 
+def test_writes_on_the_managed_cluster_form_one_chain(prod: AzureRun) -> None:
+    # AKS refuses a second agent-pool or cluster write while one runs (409 Conflict).
+    writes = [
+        r
+        for r in prod.run.resources
+        if r.type
+        in (
+            "azure-native:containerservice:AgentPool",
+            "azure-native:containerservice:MaintenanceConfiguration",
+        )
+    ]
+    assert len([w for w in writes if w.type.endswith(":AgentPool")]) == 3
+    assert len(writes) >= 4
+    for i, a in enumerate(writes):
+        for b in writes[i + 1 :]:
+            assert a.urn in prod.upstream(b) or b.urn in prod.upstream(a), (a.name, b.name)
+
+
 # --- 4. a kubeconfig without a person at the keyboard --------------------------------------
 
 
