@@ -237,6 +237,16 @@ class FactSources:
     image_builder_role_arn: pulumi.Input[str]
 
 
+def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
+    """The tags the warm-up Job pulls through the cache before the chart installs."""
+    upstream = _cfg(settings).registry.upstream
+    return {} if upstream is None else {k: tuple(v) for k, v in upstream.warm.items()}
+
+
+# The stack key listing them, for the errors that ask for a tag.
+WARMED_TAGS_KEY = "aws.registry.upstream.warm"
+
+
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     db = _cfg(settings).database
     role = {ROLE_ANNOTATION: src.role_arn}
@@ -248,6 +258,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         registry=contract.Registry(
             prefix=lift(registry_prefix, src.account_id, src.region, src.dns_suffix),
             repositories=dict(src.repositories),
+            warmed_tags=warmed_tags(settings),
+            warmed_tags_key=WARMED_TAGS_KEY,
         ),
         database=contract.Database(
             host=src.database_host,

@@ -67,10 +67,7 @@ INFERENCE_SQS_ACTIONS = (
     "sqs:GetQueueUrl",
     "sqs:ReceiveMessage",
 )
-# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
-# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
-# weights fine-tune jobs produce (fine_tuned_weights/).
-INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
+INFERENCE_WRITE_PREFIXES = cf.INFERENCE_WRITE_PREFIXES
 ECR_READ_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:DescribeImages",
@@ -271,6 +268,24 @@ def keda_policy(secret_arn: str, kms_key_arn: str) -> str:
     )
 
 
+def alertmanager_policy(topic_arn: str, topic_key_arn: str | None) -> str:
+    """Alertmanager publishes model-engine's alerts to the stack's topic; an encrypted
+    topic needs its key for the data key SNS encrypts the message with."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn}
+    ]
+    if topic_key_arn:
+        statements.append(
+            {
+                "Sid": "TopicKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": topic_key_arn,
+            }
+        )
+    return policy_document(statements)
+
+
 @dataclass
 class IdentityArgs:
     oidc_provider_arn: pulumi.Input[str]
@@ -290,6 +305,9 @@ class IdentityArgs:
     cluster_name: str
     # The add-ons' ServiceAccounts (from the stack's `addons` block), by add-on key.
     addon_service_accounts: Mapping[str, ServiceAccountRef]
+    # The stack's alert topic (and its key when this program made it) for Alertmanager.
+    alert_topic_arn: pulumi.Input[str]
+    alert_topic_key_arn: pulumi.Input[str] | None = None
 
 
 class Identity(pulumi.ComponentResource):
@@ -364,8 +382,18 @@ class Identity(pulumi.ComponentResource):
             [addons[addon_ids.CLUSTER_AUTOSCALER].subject],
             cluster_autoscaler_policy(args.cluster_name),
         )
+        self.alertmanager_role = self._role(
+            f"{name}-alertmanager",
+            "Alertmanager: model-engine alerts to the stack's SNS topic (IRSA)",
+            args,
+            [addons[addon_ids.ALERTMANAGER].subject],
+            pulumi.Output.all(args.alert_topic_arn, args.alert_topic_key_arn).apply(
+                lambda a: alertmanager_policy(a[0], a[1])
+            ),
+        )
         self.register_outputs(
             {
+                "alertmanager_role_arn": self.alertmanager_role.arn,
                 "model_engine_role_arn": self.model_engine_role.arn,
                 "inference_role_arn": self.inference_role.arn,
                 "image_builder_role_arn": self.image_builder_role.arn,

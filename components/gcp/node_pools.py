@@ -99,6 +99,10 @@ def initial_nodes_per_zone(start: int, zones: int) -> int:
 @dataclass
 class NodePoolsArgs:
     cluster: pulumi.Input[str]
+    # The control plane's version: the pools follow it, and only once it has moved. A minor
+    # bump otherwise leaves the nodes behind, since the cluster's NO_MINOR_UPGRADES exclusion
+    # holds node auto-upgrades to the old minor too (auto-upgrade still brings the patches).
+    version: pulumi.Input[str]
     project: str
     location: str
     settings: gcp_settings.NodePools
@@ -210,6 +214,7 @@ class NodePools(pulumi.ComponentResource):
             f"{name}-{pool}",
             name=pool_name(pool),
             cluster=args.cluster,
+            version=args.version,
             project=args.project,
             location=args.location,
             node_locations=list(zones) or None,

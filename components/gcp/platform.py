@@ -140,6 +140,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-nodes",
             NodePoolsArgs(
                 cluster=self.cluster.name,
+                version=self.cluster.cluster.master_version,
                 project=cfg.project,
                 location=cfg.location,
                 settings=cfg.node_pools,
@@ -201,6 +202,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 database_instance=names.database,
                 redis_instance=names.redis,
+                cluster=names.cluster,
             ),
             opts=pulumi.ResourceOptions.merge(
                 sub, pulumi.ResourceOptions(depends_on=[self.database, self.cache])

@@ -14,6 +14,7 @@ from typing import Any
 from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
 from components.model_engine import chart_facts as cf
+from components.model_engine import image_tags
 from components.settings import GpuPool, HardwareTier, ModelHardware, StackSettings
 from components.settings_base import deep_merge
 
@@ -140,7 +141,8 @@ def image_cache_devices(
 ) -> list[dict[str, Any]]:
     """One device per accelerator: its DaemonSet selects every node with that label,
     whichever pool it belongs to. The devices pre-pull what the cacher writes to Redis:
-    nothing to do without it."""
+    nothing to do without it. Accelerators the cacher gives its fixed list of images that
+    do not exist (cf.FIXED_PREPULL_DEVICES) get no device: their endpoints pull on start."""
     if not settings.gpu.image_cache or not cacher:
         return []
     devices: list[dict[str, Any]] = [
@@ -150,6 +152,8 @@ def image_cache_devices(
     for p in pools:
         if p.spec.image_cache_device is None:
             continue  # the chart has no device name for this accelerator
+        if p.spec.image_cache_device in cf.FIXED_PREPULL_DEVICES:
+            continue
         device = seen.get(p.spec.image_cache_device)
         if device is None:
             device = {
@@ -367,6 +371,11 @@ def derive(
         "spellbook": {"enabled": False},
         "config": {"values": {"infra": infra, "launch": launch}},
     }
+    # The tags a create without inference_framework_image_tag resolves to: ones the registry
+    # holds, never the chart's "latest" (none known: the chart's defaults stand).
+    defaults = image_tags.inference_framework(image_tags.provided_tags(facts, settings))
+    if defaults:
+        values["inferenceFramework"] = defaults
     # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS.
     if facts.cloud_provider == "aws":
         values["aws"] = {

@@ -18,12 +18,14 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import contract
+from components.addons.alert_rules import ALERT_RULES_CONFIGMAP, RULES_FILE
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.isolation import psa
 from components.model_engine import chart_facts as cf
-from components.model_engine import guards
+from components.model_engine import guards, image_tags
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 DATABASE_SECRET = "model-engine-database"
 REDIS_AUTH_SECRET = "model-engine-redis-auth"
@@ -61,6 +63,9 @@ def preflight(
 ) -> list[guards.Finding]:
     """Judge the values from what is known before any resource exists (the platform's
     preview facts); unknown outputs are placeholders the guards skip."""
+    missing_tags = image_tags.problems(facts, settings, bool(pools))
+    if missing_tags:
+        raise SettingsError(missing_tags)
     refs = secret_refs(facts, secret_env_keys)
     return render(facts, settings, pools, refs)[1]
 
@@ -99,6 +104,9 @@ class ModelEngineArgs:
     prometheus_address: pulumi.Input[str] | None = None
     # Controllers that must outlive the namespaces (KEDA: finalizers of ScaledObjects).
     namespace_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    # model-engine's alert rules for a Prometheus the stack brings (the add-ons install
+    # none): written to a ConfigMap in the release namespace for its operator to load.
+    alert_rules: Mapping[str, Any] | None = None
 
 
 class ModelEngine(pulumi.ComponentResource):
@@ -145,6 +153,17 @@ class ModelEngine(pulumi.ComponentResource):
             opts=ns_opts,
         )
         namespaces = [self.release_namespace, self.endpoint_namespace]
+        if args.alert_rules is not None:
+            k8s.core.v1.ConfigMap(
+                f"{name}-alert-rules",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=ALERT_RULES_CONFIGMAP,
+                    namespace=self.release_namespace.metadata.name,
+                    labels={"app.kubernetes.io/part-of": "model-engine"},
+                ),
+                data={RULES_FILE: yaml.safe_dump(dict(args.alert_rules), sort_keys=False)},
+                opts=k8s_opts,
+            )
 
         facts = platform.facts
         if args.prometheus_address is not None:

@@ -309,3 +309,27 @@ def test_the_stacks_protect_reaches_every_stateful_in_cluster_resource(
     ]
     assert len(stateful) >= 4
     assert {r.name: r.protect for r in stateful} == {r.name: protect for r in stateful}
+
+
+def test_a_restore_onto_its_own_archive_is_refused_naming_the_key(
+    local_config: dict[str, Any],
+) -> None:
+    set_path(local_config, "existing.database.install.backups", {})
+    set_path(local_config, "existing.database.install.restore", {})
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(local_config, stack="local", recorded=registered)
+    message = str(failure.value)
+    assert f"{KEY}existing.database.install: " in message, message
+    assert "set backups.path to a new folder" in message
+    assert registered == []
+
+
+def test_a_restore_reaches_the_cluster_the_local_stack_installs(
+    local_config: dict[str, Any],
+) -> None:
+    set_path(local_config, "existing.database.install.backups", {"path": "pg-restored"})
+    set_path(local_config, "existing.database.install.restore", {"path": "pg"})
+    run = run_program(local_config, stack="local")
+    spec = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
+    assert spec["bootstrap"]["recovery"]["source"] == spec["externalClusters"][0]["name"]

@@ -49,10 +49,29 @@ def test_a_daily_backup_may_not_fall_in_the_window_on_any_day() -> None:
 def test_a_stack_without_an_alert_target_gets_a_finding(
     cloud: str, alerts: dict[str, object], finding: bool
 ) -> None:
-    found = ops.findings(cloud, ops.Alerts.model_validate(alerts))
+    found = ops.findings(cloud, ops.Alerts.model_validate(alerts), alert_webhook=True)
     assert bool(found) is finding
     if finding:
         assert "operations.alerts.emails" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "webhook", "finding"),
+    [
+        # Alertmanager publishes to the SNS topic itself.
+        ("aws", False, False),
+        ("azure", False, True),
+        ("gcp", False, True),
+        ("existing", False, True),
+        ("gcp", True, False),
+    ],
+)
+def test_prometheus_alerts_without_a_route_get_a_finding(
+    cloud: str, webhook: bool, finding: bool
+) -> None:
+    alerts = ops.Alerts.model_validate({"emails": ["ops@example.com"]})
+    found = [f for f in ops.findings(cloud, alerts, webhook) if f.startswith("alertWebhookUrl")]
+    assert bool(found) is finding
 
 
 def test_an_address_that_is_not_one_is_refused() -> None:
