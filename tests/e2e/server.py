@@ -132,11 +132,14 @@ class ServerRun:
         if status != 201:
             raise RuntimeError(f"the Kubernetes stand-in refused {obj.kind} {obj.name}: {status}")
 
+    def kube_requests(self) -> list[dict[str, Any]]:
+        """Every request the stand-in answered, in order (verb, path, code, body)."""
+        return [json.loads(line) for line in self.kube_record.read_text().splitlines()]
+
     def kube_objects(self, kind_path: str) -> list[dict[str, Any]]:
         """Objects the server created, e.g. kind_path='deployments'."""
         out = []
-        for line in self.kube_record.read_text().splitlines():
-            entry = json.loads(line)
+        for entry in self.kube_requests():
             created = entry["verb"] == "POST" and entry.get("code") == 201
             if created and entry["path"].split("?")[0].rstrip("/").endswith("/" + kind_path):
                 out.append(entry["body"])

@@ -372,14 +372,13 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
     assert annotations.get("celery.scaleml.autoscaler/broker") == env["BROKER_NAME"], annotations
     queue = annotations["celery.scaleml.autoscaler/queue"]
 
-    def ready() -> bool:
-        got = run.request("GET", "/v1/model-endpoints?name=e2e-async")
-        return got.status == 200 and got.body["model_endpoints"][0]["status"] == "READY"
+    endpoint_id = deployment["metadata"]["labels"]["endpoint_id"]
+
+    def ready() -> bool:  # the build done: the record names the queue tasks go to
+        got = run.request("GET", f"/v1/model-endpoints/{endpoint_id}")
+        return got.status == 200 and got.body["status"] == "READY"
 
     run.wait_for("e2e-async never became READY", ready, OBJECTS_TIMEOUT_S)
-    endpoint_id = run.request("GET", "/v1/model-endpoints?name=e2e-async").body["model_endpoints"][
-        0
-    ]["id"]
     task = run.request(
         "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
     )
@@ -397,6 +396,9 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
     )
     log = run.box.log("celery-autoscaler")
     assert re.search(rf"SQS \S*{re.escape(queue)}\S* total: .* queue size 1", log), log[-3000:]
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+    patches = [e["body"] for e in run.kube_requests() if e["verb"] == "PATCH" and e["path"] == path]
+    assert [p["spec"]["replicas"] for p in patches] == [1], patches
     run.box.stop("celery-autoscaler")
 
 
@@ -485,7 +487,11 @@ def test_builder_fails_on_a_cache_database_index_out_of_range(
     assert endpoint.status == 200, endpoint
     run.wait_for(
         "the broken builder reported no Redis error",
-        lambda: "DB index is out of range" in run.box.log("builder-cache-index"),
+        # Celery's report of the build task, with the Redis client's error
+        lambda: (
+            "raised unexpected: ResponseError('DB index is out of range')"
+            in run.box.log("builder-cache-index")
+        ),
         BUILD_TIMEOUT_S,
         watch=("builder-cache-index",),
     )
