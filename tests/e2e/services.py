@@ -51,11 +51,15 @@ def wait_port(box: Sandbox, name: str, port: int, timeout: float = START_TIMEOUT
     wait_until(name, open_, timeout, lambda: proc.poll() is None, lambda: box.log(name))
 
 
-def require_free(box: Sandbox, name: str, port: int) -> None:
-    """Refuse to start `name` on a port something already answers on: waiting for the port
-    would then see the other process, not this one."""
-    if not box.port_free(port):
-        raise RuntimeError(f"{name}: port {port} is already taken in the sandbox")
+def require_free(box: Sandbox, name: str, port: int, grace: float = 15.0) -> None:
+    """Refuse to start `name` on a port something else answers on (waiting for the port
+    would then see the other process, not this one); a process stopped just before may take
+    a moment to let go of it (`grace`)."""
+    deadline = time.monotonic() + grace
+    while not box.port_free(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: port {port} is already taken in the sandbox")
+        time.sleep(0.5)
 
 
 def self_signed_cert(folder: Path, host: str) -> tuple[Path, Path]:

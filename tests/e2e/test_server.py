@@ -374,11 +374,11 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
 
     endpoint_id = deployment["metadata"]["labels"]["endpoint_id"]
 
-    def ready() -> bool:  # the build done: the record names the queue tasks go to
+    def recorded() -> bool:  # the build done: the record names the queue tasks go to
         got = run.request("GET", f"/v1/model-endpoints/{endpoint_id}")
-        return got.status == 200 and got.body["status"] == "READY"
+        return got.status == 200 and got.body["destination"] == queue
 
-    run.wait_for("e2e-async never became READY", ready, OBJECTS_TIMEOUT_S)
+    run.wait_for(f"e2e-async's record never named its queue {queue}", recorded, BUILD_TIMEOUT_S)
     task = run.request(
         "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
     )
