@@ -236,9 +236,9 @@ class ServerRun:
                 if proc is not None and proc.poll() is not None:
                     raise RuntimeError(f"the {name} exited:\n{self.box.log(name)[-4000:]}")
             time.sleep(1)
-        raise TimeoutError(
-            f"{what} after {timeout:.0f}s; builder log:\n{self.box.log('builder')[-4000:]}"
-        )
+        last = watch[-1]  # the process the wait is about
+        log = self.box.log(last)[-4000:]
+        raise TimeoutError(f"{what} after {timeout:.0f}s; {last} log:\n{log}")
 
 
 def _json(raw: bytes) -> Any:
