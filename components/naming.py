@@ -12,6 +12,11 @@ import pulumi
 
 T = TypeVar("T")
 
+# The platform component's name: every resource the program names after its parent (IAM roles
+# included, "platform-cluster-role-1a2b3c4") starts with it. CI's AWS deploy role may touch
+# only roles so named (bootstrap/ci_trust).
+PLATFORM_COMPONENT = "platform"
+
 
 def base_name(environment: str) -> str:
     """The physical name stem of this deployment's cloud resources."""

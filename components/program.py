@@ -17,6 +17,7 @@ from components.addons.addons import prometheus_address as addon_prometheus_addr
 from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
+from components.naming import PLATFORM_COMPONENT
 from components.platform import Platform
 from components.settings import PROJECT, Cloud, StackSettings
 from components.settings_base import SettingsError
@@ -64,7 +65,7 @@ def main() -> None:
     for finding in operations.findings(settings.cloud, settings.operations.alerts):
         pulumi.log.warn(finding)
     traits = PLATFORMS[settings.cloud]
-    platform = traits.build("platform", settings)
+    platform = traits.build(PLATFORM_COMPONENT, settings)
     addons = ClusterAddons(
         "addons", ClusterAddonsArgs(settings=settings, platform=platform, traits=traits)
     )
@@ -84,23 +85,26 @@ def main() -> None:
         ),
     )
 
-    if settings.isolation.enabled:
-        isolation.Isolation(
-            "isolation",
-            isolation.IsolationArgs(
-                scope=isolation.scope(settings, platform.facts),
-                provider=platform.kubernetes_provider,
-                enforced=isolation.enforces_network_policy(settings, traits),
-                # The namespaces, and the Istio CRDs the mesh objects are instances of.
-                depends_on=[
-                    engine.release_namespace,
-                    engine.endpoint_namespace,
-                    *addons.chart_dependencies,
-                ],
-            ),
-            # Beside the Release it fences, under the same component.
-            pulumi.ResourceOptions(parent=engine),
-        )
+    # Also with isolation.enabled: false: the gateway's authentication, and the record of why
+    # (the plan and the policy pack read it).
+    isolation.Isolation(
+        "isolation",
+        isolation.IsolationArgs(
+            scope=isolation.scope(settings, platform.facts),
+            provider=platform.kubernetes_provider,
+            enforced=isolation.enforces_network_policy(settings, traits),
+            enabled=settings.isolation.enabled,
+            disabled_because=settings.isolation.disabled_because,
+            # The namespaces, and the Istio CRDs the mesh objects are instances of.
+            depends_on=[
+                engine.release_namespace,
+                engine.endpoint_namespace,
+                *addons.chart_dependencies,
+            ],
+        ),
+        # Beside the Release it fences, under the same component.
+        pulumi.ResourceOptions(parent=engine),
+    )
     for finding in isolation.findings(settings, traits):
         pulumi.log.warn(f"{finding.path}: {finding.message}")
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from components import accelerators
+from components import accelerators, waits
 from components.addons.settings import AddonsSettings
 from components.aws.settings import AwsSettings
 from components.azure.settings import AzureSettings
@@ -74,8 +74,10 @@ class ChartSource(Model):
     version: str | None = None
     release_name: str = "model-engine"
     # The migration hook alone may take its full 600 s deadline before the deployments
-    # start rolling, so leave room for both.
-    timeout_seconds: int = Field(default=1800, ge=900)
+    # start rolling, so leave room for both (worst case: components/waits.py).
+    timeout_seconds: int = Field(
+        default=waits.MODEL_ENGINE_RELEASE_TIMEOUT_S, ge=waits.MODEL_ENGINE_RELEASE_MIN_TIMEOUT_S
+    )
     max_history: int = Field(default=10, ge=1)
     # false: provision the platform and add-ons only (e.g. to fill registries first).
     install: bool = True

@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.isolation import capabilities as isolation_rows
 from components.isolation import matrix
 from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
@@ -145,6 +146,15 @@ def resources_json(run: ProgramRun) -> list[dict[str, Any]]:
             "provider": r.provider,
             "protect": r.protect,
             "dependencies": r.dependencies,
+            # Every resource option a review or the policy pack needs, under the engine's names.
+            "options": {
+                "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
+                "customTimeouts": r.custom_timeouts,
+                "dependsOn": r.dependencies,
+                "ignoreChanges": r.ignore_changes,
+                "deleteBeforeReplace": r.delete_before_replace,
+            },
             "secretInputs": r.secret_inputs,
             "inputs": redact(r.inputs, r.secret_inputs),
         }
@@ -209,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if values:
         out.write("\n\n## What the pinned server can do here\n")
         rows = capabilities.capabilities(values, servicebus_sku=servicebus_sku(run))
+        rows += isolation_capabilities(run)
         out.write(capabilities.markdown(rows) + "\n")
         out.write("\n## Repositories that must hold images\n")
         for repo, when in capabilities.must_hold_images(values):
@@ -258,12 +269,31 @@ ISOLATION = "model-engine-infra:index:Isolation"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 
 
+def isolation_capabilities(run: ProgramRun) -> list[capabilities.Capability]:
+    """The capability rows isolation decides, from the Isolation component this run
+    registered (components/isolation/capabilities.py)."""
+    components = run.of_type(ISOLATION)
+    if not components:
+        return []
+    inputs = components[0].inputs
+    return isolation_rows.rows(
+        isolation_policies.scope_from(inputs["scope"]),
+        enabled=inputs.get("enabled") is not False,
+        enforced=bool(inputs["enforced"]),
+    )
+
+
 def isolation_report(run: ProgramRun) -> list[str]:
     """The connectivity matrix, computed from the NetworkPolicies this run registered."""
     components = run.of_type(ISOLATION)
     if not components:
-        return ["isolation is off or the chart is not installed: nothing fences endpoint pods"]
+        return ["the chart is not installed: nothing fences endpoint pods"]
     inputs = components[0].inputs
+    if inputs.get("enabled") is False:
+        return [
+            "isolation.enabled: false: the program fences nothing; what fences endpoint pods "
+            f"instead, as the stack says (isolation.disabledBecause): {inputs['disabledBecause']}"
+        ]
     policies = [r.inputs for r in run.of_type(NETWORK_POLICY)]
     cells = matrix.matrix(
         isolation_policies.scope_from(inputs["scope"]), bool(inputs["enforced"]), policies

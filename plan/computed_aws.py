@@ -123,6 +123,7 @@ RESOURCES: dict[str, Rule] = {
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "arn"
     ),
     "aws:iam/role:Role": _outputs("aws:iam/role:Role", "arn", "uniqueId", named="name"),
+    "aws:iam/policy:Policy": _outputs("aws:iam/policy:Policy", "arn", "policyId", named="name"),
     "aws:kms/key:Key": _outputs("aws:kms/key:Key", "arn", "keyId"),
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/subnetGroup:SubnetGroup": _outputs(

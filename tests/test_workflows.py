@@ -99,7 +99,9 @@ def login(job_spec: dict[str, Any]) -> dict[str, str]:
 
 def test_pull_requests_preview_with_the_read_only_identity_and_never_from_a_fork() -> None:
     preview = job("preview.yml", "preview")
-    assert "environment" not in preview  # its token's subject is then `pull_request`
+    # The preview identity trusts this environment's subject only (bootstrap/ci_trust): a job
+    # outside it gets the `pull_request` subject, which no identity trusts.
+    assert preview["environment"] == GitHub(repository="o/r").preview_environment
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert preview["permissions"] == {
         "contents": "read",
@@ -136,16 +138,37 @@ def test_deploys_wait_in_the_protected_environment_one_per_stack() -> None:
     assert load(GITHUB / "workflows" / "deploy.yml")["on"]["push"] == {"branches": ["main"]}
 
 
-def test_drift_is_checked_on_a_schedule_and_reported() -> None:
+def test_drift_is_checked_on_a_schedule_and_both_drift_and_failure_are_reported() -> None:
+    from ci.drift import DRIFT, FAILED, title
+
     data = load(GITHUB / "workflows" / "drift.yml")
     assert data["on"]["schedule"]
     drift = data["jobs"]["drift"]
-    pulumi = next(s for s in drift["steps"] if "pulumi/actions" in str(s.get("uses")))
-    assert pulumi["with"]["expect-no-changes"] is True
+    assert drift["environment"] == GitHub(repository="o/r").drift_environment
+    check = next(s for s in drift["steps"] if s.get("id") == "check")
+    assert check["run"] == 'venv/bin/python -m ci.drift --stack "$STACK"'
     report = drift["steps"][-1]
-    assert report["if"] == "failure()" and "gh issue create" in report["run"]
+    # Runs when an earlier step failed too, and fails the job unless the verdict is clean.
+    assert report["if"] == "always()"
+    script = report["run"]
+    assert script.splitlines()[0] == 'if [ "$VERDICT" = clean ]; then'
+    assert script.rstrip().endswith("exit 1")
+    assert report["env"]["VERDICT"] == "${{ steps.check.outputs.verdict }}"
+    assert report["env"]["TITLE"] == "${{ steps.check.outputs.title }}"
+    # No verdict (the check never ran): the failed check's own issue, as ci.drift names it.
+    assert f'TITLE="{title(FAILED, "$STACK")}"' in script
+    assert title(DRIFT, "$STACK") != title(FAILED, "$STACK")
+    assert "gh issue create" in script and "gh issue comment" in script
     assert drift["permissions"]["issues"] == "write"
     assert all("PREVIEW" in v for v in login(drift).values() if "ROLE" in v)
+
+
+def test_jobs_with_credentials_run_in_an_environment() -> None:
+    # The identities trust environment subjects only; a job outside one would get no token.
+    for path in WORKFLOWS:
+        for job_id, spec in load(path)["jobs"].items():
+            if (spec.get("permissions") or {}).get("id-token") == "write":
+                assert spec.get("environment"), (path.name, job_id)
 
 
 def test_accepted_findings_belong_to_a_previewed_stack() -> None:

@@ -11,6 +11,15 @@ from pulumi_gcp import iam, kms, projects, serviceaccount, storage
 
 from bootstrap.ci_trust.github import ISSUER, Subjects
 from bootstrap.ci_trust.settings import GcpTrust
+from components.gcp.common import KMS_ENCRYPTER
+from components.gcp.identity import (
+    CONTROL_PLANE_BUCKET_ROLE,
+    INFERENCE_BUCKET_ROLE,
+    NODE_PROJECT_ROLES,
+    REGISTRY_READER,
+    WORKLOAD_IDENTITY_USER,
+    custom_role_id,
+)
 
 # The token's claims the conditions and principals can use.
 ATTRIBUTE_MAPPING = {
@@ -20,15 +29,43 @@ ATTRIBUTE_MAPPING = {
     "attribute.event_name": "assertion.event_name",
     "attribute.environment": "assertion.environment",
 }
-PREVIEW_PROJECT_ROLES = ("roles/viewer",)
+# Read the project, and the Kubernetes objects of its clusters (Secrets excepted): what a
+# `pulumi preview` of a stack with a Kubernetes provider reads.
+PREVIEW_PROJECT_ROLES = ("roles/viewer", "roles/container.viewer")
 # What `pulumi up` of components/gcp needs: create the network, GKE, Cloud SQL, Memorystore,
-# Artifact Registry, buckets, KMS keys and service accounts (editor), and bind the roles
-# the program grants to its workload identities (project and service-account IAM).
-DEPLOY_PROJECT_ROLES = (
-    "roles/editor",
+# Artifact Registry, buckets, KMS keys and service accounts (editor), and the Kubernetes
+# objects, RBAC included, of the clusters (container.admin).
+DEPLOY_PROJECT_ROLES = ("roles/editor", "roles/container.admin")
+# Setting IAM policies, only for the roles the program grants ("Set limits on granting roles":
+# IAM Conditions on iam.googleapis.com/modifiedGrantsByRole): the project's, and those of the
+# service accounts, buckets, KMS keys and Artifact Registry repositories the program grants
+# on (editor sets no IAM policy). Other permissions of these roles see an empty list and pass.
+DEPLOY_IAM_ADMIN_ROLES = (
     "roles/resourcemanager.projectIamAdmin",
     "roles/iam.serviceAccountAdmin",
+    "roles/storage.admin",
+    "roles/cloudkms.admin",
+    "roles/artifactregistry.admin",
 )
+
+
+def grantable_roles(project: str, environments: Sequence[str]) -> list[str]:
+    """The roles the program grants (components/gcp): on the project, service accounts,
+    buckets, KMS keys and registries, and the queue-cleanup custom role of each environment."""
+    custom = [f"projects/{project}/roles/{custom_role_id(env)}" for env in environments]
+    on_resources = (
+        WORKLOAD_IDENTITY_USER,
+        CONTROL_PLANE_BUCKET_ROLE,
+        INFERENCE_BUCKET_ROLE,
+        KMS_ENCRYPTER,
+        REGISTRY_READER,
+    )
+    return sorted({*NODE_PROJECT_ROLES, *on_resources, *custom})
+
+
+def limited_grants_expression(roles: Sequence[str]) -> str:
+    listed = ", ".join(f"'{role}'" for role in roles)
+    return f"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{listed}])"
 
 
 def attribute_condition(repository: str) -> str:
@@ -92,6 +129,20 @@ class GcpGithubTrust(pulumi.ComponentResource):
             ("roles/storage.objectAdmin", "roles/cloudkms.cryptoKeyEncrypterDecrypter"),
             s,
         )
+        limited = projects.IAMMemberConditionArgs(
+            title="only the roles model-engine grants",
+            description="bootstrap/ci_trust: the deploy identity cannot grant other roles",
+            expression=limited_grants_expression(grantable_roles(s.project, s.environments)),
+        )
+        for role in DEPLOY_IAM_ADMIN_ROLES:
+            projects.IAMMember(
+                f"{name}-deploy-{role.rsplit('/', 1)[-1].replace('.', '-')}",
+                project=s.project,
+                role=role,
+                member=deploy.member,
+                condition=limited,
+                opts=child,
+            )
         self.workload_identity_provider = provider.name
         self.preview_service_account = preview.email
         self.deploy_service_account = deploy.email

@@ -1,9 +1,12 @@
 """What GitHub's OIDC tokens say, in one place: the issuer and the subjects each identity
 trusts. GitHub writes the `sub` claim as `repo:OWNER/REPO:` followed by
 `environment:NAME` for a job that names an environment, `pull_request` for a job of a
-pull_request event, else `ref:refs/heads/BRANCH`. A pull request from a fork gets no token at
-all (GitHub gives fork pull_request runs no `id-token: write`), so no identity here is
-reachable from a fork."""
+pull_request event, else `ref:refs/heads/BRANCH`.
+
+Every subject trusted here names an environment, so a token is only ever handed out under an
+environment's protection rules: `pull_request` (any branch anyone with push access wrote) and
+`ref:...` subjects are trusted by no identity. A pull request from a fork gets no token at all
+(GitHub gives fork pull_request runs no `id-token: write`)."""
 
 from __future__ import annotations
 
@@ -19,8 +22,9 @@ AZURE_AUDIENCE = "api://AzureADTokenExchange"
 
 @dataclass(frozen=True)
 class Subjects:
-    # Read-only: any pull request of the repository, and the default branch's runs (the
-    # scheduled drift check runs there, without an environment).
+    # Read-only, and able to decrypt the stack secrets (`pulumi preview` must: pulumi/pulumi
+    # #12289): pull-request previews a maintainer approved (environment `preview`, required
+    # reviewers) and the nightly drift check (environment `drift`, default branch only).
     preview: tuple[str, ...]
     # Read-write: only jobs that run in the protected environment (required reviewers,
     # deployment branches limited to the default branch).
@@ -30,6 +34,9 @@ class Subjects:
 def subjects(github: GitHub) -> Subjects:
     repo = f"repo:{github.repository}"
     return Subjects(
-        preview=(f"{repo}:pull_request", f"{repo}:ref:refs/heads/{github.default_branch}"),
+        preview=(
+            f"{repo}:environment:{github.preview_environment}",
+            f"{repo}:environment:{github.drift_environment}",
+        ),
         deploy=f"{repo}:environment:{github.deploy_environment}",
     )

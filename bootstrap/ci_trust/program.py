@@ -22,12 +22,14 @@ def main() -> None:
         aws = AwsGithubTrust("ci-trust", AwsTrustArgs(settings.aws, subjects))
         pulumi.export("awsPreviewRoleArn", aws.preview_role_arn)
         pulumi.export("awsDeployRoleArn", aws.deploy_role_arn)
+        pulumi.export("awsPermissionsBoundaryArn", aws.permissions_boundary_arn)
     if settings.azure:
         from bootstrap.ci_trust.azure import AzureGithubTrust, AzureTrustArgs
 
         azure = AzureGithubTrust("ci-trust", AzureTrustArgs(settings.azure, subjects))
         pulumi.export("azurePreviewClientId", azure.preview_client_id)
         pulumi.export("azureDeployClientId", azure.deploy_client_id)
+        pulumi.export("azureDeployPrincipalId", azure.deploy_principal_id)
     if settings.gcp:
         from bootstrap.ci_trust.gcp import GcpGithubTrust, GcpTrustArgs
 

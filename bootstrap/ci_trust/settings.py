@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from components.settings_base import Model, SettingsError
 
@@ -27,7 +27,12 @@ _AZURE_STORAGE = re.compile(
 
 class GitHub(Model):
     repository: str
-    default_branch: str = "main"
+    # The three GitHub environments whose jobs get a token (the `sub` claim names the
+    # environment): a pull request's preview (required reviewers approve each run), the
+    # nightly drift check (deployment branches: the default branch only) and deploys
+    # (required reviewers, default branch only).
+    preview_environment: str = "preview"
+    drift_environment: str = "drift"
     deploy_environment: str = "production"
 
     @field_validator("repository")
@@ -37,7 +42,7 @@ class GitHub(Model):
             raise ValueError(f"{value!r} is not owner/name, e.g. acme/model-engine-infra")
         return value
 
-    @field_validator("default_branch", "deploy_environment")
+    @field_validator("preview_environment", "drift_environment", "deploy_environment")
     @classmethod
     def _no_wildcard(cls, value: str) -> str:
         # The subjects are matched exactly (Azure and GCP have no wildcards): a pattern here
@@ -45,6 +50,17 @@ class GitHub(Model):
         if not value or any(c in value for c in "*?:"):
             raise ValueError(f"{value!r} must be a plain name (no '*', '?' or ':')")
         return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> GitHub:
+        # One environment for two roles would hand the deploy identity to a preview job.
+        names = [self.preview_environment, self.drift_environment, self.deploy_environment]
+        if len(set(names)) != 3:
+            raise ValueError(
+                "previewEnvironment, driftEnvironment and deployEnvironment must differ "
+                f"(got {', '.join(names)})"
+            )
+        return self
 
 
 class AwsTrust(Model):
@@ -102,6 +118,9 @@ class AzureTrust(Model):
 class GcpTrust(Model):
     project: str
     state_bucket: str
+    # The `environment` of each stack CI deploys into the project: the deploy identity may
+    # grant each one's queue-cleanup custom role, and no other custom role.
+    environments: list[str] = Field(min_length=1)
     secrets_key: str | None = None
 
     @field_validator("state_bucket")

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from components import waits
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -24,8 +26,8 @@ class Chart:
 
 
 # Seconds Helm may take per install or upgrade of any pinned chart (images on fresh nodes,
-# load balancers).
-RELEASE_TIMEOUT = 900
+# load balancers): its worst case is stated in components/waits.py.
+RELEASE_TIMEOUT = waits.ADDON_RELEASE_TIMEOUT_S
 
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"

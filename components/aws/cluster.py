@@ -28,6 +28,8 @@ from components.settings import PROJECT
 from components.settings_base import SettingsError
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# Read-only on every namespace's objects, Secrets excepted: what a `pulumi preview` reads.
+CLUSTER_VIEW_POLICY = "AmazonEKSViewPolicy"
 AUTHENTICATION_MODE = "API"
 EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
@@ -222,24 +224,12 @@ class Cluster(pulumi.ComponentResource):
             client_id_lists=["sts.amazonaws.com"],
             opts=child(self),
         )
-        for i, principal in enumerate(cfg.admin_principal_arns):
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}",
-                cluster_name=cluster.name,
-                principal_arn=principal,
-                opts=child(self),
-            )
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}",
-                cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=lift(
-                    lambda p: f"arn:{p}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                    args.partition,
-                ),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child(self),
-            )
+        for kind, principals, policy in (
+            ("admin", cfg.admin_principal_arns, CLUSTER_ADMIN_POLICY),
+            ("viewer", cfg.viewer_principal_arns, CLUSTER_VIEW_POLICY),
+        ):
+            for i, principal in enumerate(principals):
+                self._access(f"{name}-{kind}-{i}", cluster.name, principal, policy, args)
         self.eks = cluster
         self.name = cluster.name
         self.version = cluster.version
@@ -249,6 +239,29 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_provider_arn = oidc.arn
         self.node_security_group_id = cluster.vpc_config.apply(
             lambda v: v.cluster_security_group_id or ""
+        )
+
+    def _access(
+        self,
+        name: str,
+        cluster_name: pulumi.Input[str],
+        principal: str,
+        policy: str,
+        args: ClusterArgs,
+    ) -> None:
+        """An EKS access entry for one IAM principal, with one access policy cluster-wide."""
+        entry = aws.eks.AccessEntry(
+            name, cluster_name=cluster_name, principal_arn=principal, opts=child(self)
+        )
+        aws.eks.AccessPolicyAssociation(
+            name,
+            cluster_name=cluster_name,
+            principal_arn=entry.principal_arn,
+            policy_arn=lift(
+                lambda p: f"arn:{p}:eks::aws:cluster-access-policy/{policy}", args.partition
+            ),
+            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            opts=child(self),
         )
 
     def _existing(self, args: ClusterArgs) -> None:
@@ -358,7 +371,15 @@ CNI_POLICY = "AmazonEKS_CNI_Policy"
 # The VPC CNI's network policy agent (in aws-node since v1.14; every pinned version is newer)
 # enforces NetworkPolicy only when switched on: the endpoint namespace's default deny
 # (components/isolation) depends on it. The add-on's schema takes the value as a string.
-VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
+# Standard mode, stated so a changed default cannot move it: a new pod's traffic is allowed
+# until its policies are programmed (the window the README's User code isolation names).
+# Strict mode would deny it, but cluster-wide: every pod in every namespace (CoreDNS, the
+# add-ons, the control plane) would then need a policy for each destination, which the
+# program does not write for namespaces it does not own.
+VPC_CNI_CONFIGURATION = {
+    "enableNetworkPolicy": "true",
+    "env": {"NETWORK_POLICY_ENFORCING_MODE": "standard"},
+}
 
 
 @dataclass

@@ -43,6 +43,24 @@ def final_snapshot_suffix(parent: pulumi.Resource, name: str) -> pulumi.Output[s
     return random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child(parent)).hex
 
 
+ROLE_TYPE = "aws:iam/role:Role"
+
+
+def with_permissions_boundary(arn: str) -> pulumi.ResourceTransformation:
+    """A transformation (inherited by every descendant) that gives each IAM role the
+    permissions boundary: one place, so no role the program adds can be created without it
+    (CI's deploy role may create roles only with it, bootstrap/ci_trust)."""
+
+    def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        if args.type_ != ROLE_TYPE:
+            return pulumi.ResourceTransformationResult(args.props, args.opts)
+        return pulumi.ResourceTransformationResult(
+            {**args.props, "permissions_boundary": arn}, args.opts
+        )
+
+    return transform
+
+
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, indent=2)
 

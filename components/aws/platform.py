@@ -24,7 +24,13 @@ from components.aws.cluster import (
     ManagedAddons,
     ManagedAddonsArgs,
 )
-from components.aws.common import PART_OF_TAG, base_name, lift, stateful
+from components.aws.common import (
+    PART_OF_TAG,
+    base_name,
+    lift,
+    stateful,
+    with_permissions_boundary,
+)
 from components.aws.database import Database, DatabaseArgs
 from components.aws.facts import (
     CLOUD_PROVIDER,
@@ -88,7 +94,12 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        sub = pulumi.ResourceOptions(parent=self, providers=[provider])
+        boundary = cfg.permissions_boundary_arn
+        sub = pulumi.ResourceOptions(
+            parent=self,
+            providers=[provider],
+            transformations=[with_permissions_boundary(boundary)] if boundary else None,
+        )
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=provider)
         account = aws.get_caller_identity_output(opts=invoke).account_id
         region = aws.get_region_output(opts=invoke).region
@@ -177,7 +188,7 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=sub,
         )
         # The chart waits for the nodes its pods need: the system and CPU groups, and each
-        # GPU group that starts with the nodes its balloons run on (see balloon_nodes).
+        # GPU group that starts with the nodes its balloons run on (fit.balloon_start_problems).
         depends_on: list[pulumi.Resource] = [
             self.nodes.system,
             self.nodes.cpu,

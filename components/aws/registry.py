@@ -208,5 +208,6 @@ class Registry(pulumi.ComponentResource):
             parent=self,
             provider=args.kubernetes_provider,
             depends_on=[rule, template, *policies, *args.nodes],
+            repositories=[key for key, tags in sorted(upstream.warm.items()) for _ in tags],
         )
         self.ready.append(job)

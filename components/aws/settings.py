@@ -41,6 +41,7 @@ AWS_REGIONS = (
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _IAM_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/.+$")
+_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
 _EKS_VERSION = re.compile(r"^1\.(\d+)$")
 # Older minors are past EKS extended support: no cluster runs them any more.
@@ -151,6 +152,9 @@ class Cluster(Model):
     log_retention_days: int = 90
     # IAM roles or users that get cluster-admin (EKS access entries), besides the deployer.
     admin_principal_arns: list[str] = []
+    # IAM roles or users that may read the cluster (AmazonEKSViewPolicy): CI's preview role,
+    # whose `pulumi preview` reads the Kubernetes objects.
+    viewer_principal_arns: list[str] = []
     existing_cluster_name: str | None = None
 
     @field_validator("name", "existing_cluster_name")
@@ -186,13 +190,26 @@ class Cluster(Model):
             raise ValueError("log types repeat")
         return sorted(v, key=_ALL_LOG_TYPES.index)
 
-    @field_validator("admin_principal_arns")
+    @field_validator("admin_principal_arns", "viewer_principal_arns")
     @classmethod
     def _admins(cls, v: list[str]) -> list[str]:
         bad = [a for a in v if not _IAM_ARN.match(a)]
         if bad:
             raise ValueError(f"not IAM role or user ARNs: {', '.join(bad)}")
+        if len(set(v)) != len(v):
+            raise ValueError("a principal is listed twice")
         return v
+
+    @model_validator(mode="after")
+    def _admin_or_viewer(self) -> Cluster:
+        # EKS has one access entry per principal: it cannot be both.
+        both = sorted(set(self.admin_principal_arns) & set(self.viewer_principal_arns))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is in both adminPrincipalArns and viewerPrincipalArns; "
+                "keep it in one"
+            )
+        return self
 
     @model_validator(mode="after")
     def _existing(self) -> Cluster:
@@ -539,6 +556,18 @@ class AwsSettings(Model):
     # Private CA for an internal domain) covering model-engine.<domain> and *.<domain>. The
     # gateway's NLB terminates TLS on 443 with it; set istio.hostPrefix: https:// with it.
     gateway_certificate_arn: str | None = None
+    # The permissions boundary every IAM role of the program carries: CI's deploy role may
+    # create roles only with it (bootstrap/ci_trust exports it as awsPermissionsBoundaryArn).
+    permissions_boundary_arn: str | None = None
+
+    @field_validator("permissions_boundary_arn")
+    @classmethod
+    def _boundary(cls, v: str | None) -> str | None:
+        if v is not None and not _POLICY_ARN.match(v):
+            raise ValueError(
+                f"{v!r} is not an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)"
+            )
+        return v
 
     @field_validator("region")
     @classmethod

@@ -41,14 +41,18 @@ def aks_maintenance(
     # With the channel off there is nothing for the auto-upgrade schedule to bound.
     if m.cluster_auto_upgrade != "none":
         schedules.insert(0, (AUTO_UPGRADE_SCHEDULE, m.window, "auto-upgrade"))
-    return [
-        containerservice.MaintenanceConfiguration(
-            f"{name}-maintenance-{suffix}",
-            config_name=config,
-            resource_name_=cluster_name,
-            resource_group_name=args.resource_group_name,
-            maintenance_window=_window(window),
-            opts=child(parent),
+    # Writes on the managed cluster run one at a time: each schedule waits for the one before
+    # it, and the node pools wait for the last (NodePools depends on these).
+    configs: list[containerservice.MaintenanceConfiguration] = []
+    for config, window, suffix in schedules:
+        configs.append(
+            containerservice.MaintenanceConfiguration(
+                f"{name}-maintenance-{suffix}",
+                config_name=config,
+                resource_name_=cluster_name,
+                resource_group_name=args.resource_group_name,
+                maintenance_window=_window(window),
+                opts=child(parent, depends_on=configs[-1:]),
+            )
         )
-        for config, window, suffix in schedules
-    ]
+    return configs

@@ -82,6 +82,9 @@ class NodePoolsArgs:
     # The GPU operator installs drivers itself: AKS must not (addons.nvidia.installDriver).
     aks_installs_gpu_driver: bool
     tags: Mapping[str, str]
+    # Writes on the same cluster that must finish before the first pool (AKS takes one at a
+    # time): the maintenance schedules.
+    after: Sequence[pulumi.Resource] = ()
 
 
 class NodePools(pulumi.ComponentResource):
@@ -90,8 +93,17 @@ class NodePools(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:NodePools", name, None, opts)
-        # Counts move with the autoscaler; Pulumi must not reset them.
-        pool_opts = child(self, custom_timeouts=LONG_TIMEOUTS, ignore_changes=["count"])
+
+        # AKS accepts one agent-pool write per cluster at a time (a second gets 409
+        # "Another agentpool operation ... is in progress"; Azure's own Terraform module
+        # serialises them for that reason, Azure/terraform-azurerm-avm-res-containerservice-
+        # managedcluster#160), so each pool waits for the one before it. Counts move with the
+        # autoscaler; Pulumi must not reset them.
+        def pool_opts(after: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+            return child(
+                self, custom_timeouts=LONG_TIMEOUTS, ignore_changes=["count"], depends_on=after
+            )
+
         self.cpu = containerservice.AgentPool(
             f"{name}-{CPU_POOL}",
             agent_pool_name=CPU_POOL,
@@ -115,9 +127,10 @@ class NodePools(pulumi.ComponentResource):
                 accelerators.CPU_ONLY_LABEL: "true",
             },
             tags=dict(args.tags),
-            opts=pool_opts,
+            opts=pool_opts(list(args.after)),
         )
         self.gpu = {}
+        previous: containerservice.AgentPool = self.cpu
         for spec in args.gpu_pools:
             pool = spec.pool
             self.gpu[pool.name] = containerservice.AgentPool(
@@ -149,7 +162,8 @@ class NodePools(pulumi.ComponentResource):
                     driver="Install" if args.aks_installs_gpu_driver else "None"
                 ),
                 tags=dict(args.tags),
-                opts=pool_opts,
+                opts=pool_opts([previous]),
                 **capacity_args(spec.capacity),
             )
+            previous = self.gpu[pool.name]
         self.register_outputs({"gpu_pools": sorted(self.gpu)})

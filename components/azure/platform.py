@@ -293,8 +293,8 @@ class AzurePlatform(pulumi.ComponentResource):
                 node_subnet_id=self.network.node_subnet_id,
                 tenant_id=client.tenant_id,
                 subscription_id=subscription,
-                deployer_object_id=client.object_id,
-                deployer_client_id=client.client_id,
+                deployer_object_id=cfg.cluster.deployer_object_id or client.object_id,
+                deployer_client_id=cfg.cluster.deployer_client_id or client.client_id,
                 zones=cfg.cluster.zones,
                 protect=protect,
                 tags=tags,
@@ -325,6 +325,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 ],
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
+                after=self.cluster.maintenance,
             ),
             opts=sub,
         )

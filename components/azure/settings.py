@@ -143,6 +143,12 @@ class Cluster(Model):
     # federated token: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE) or spn
     # (a service principal secret in AAD_SERVICE_PRINCIPAL_CLIENT_SECRET).
     deployer_login: Literal["azurecli", "workloadidentity", "spn"] = "azurecli"
+    # The deployer by id instead of whoever runs the program: set to CI's deploy identity
+    # (bootstrap/ci_trust exports azureDeployPrincipalId and azureDeployClientId), so that a
+    # preview or drift check run as another identity does not move the cluster-admin grant.
+    deployer_object_id: str | None = None
+    # Its application (client) id: kubelogin's spn mode names it.
+    deployer_client_id: str | None = None
 
     _valid = field_validator("name")(
         _name(
@@ -176,6 +182,13 @@ class Cluster(Model):
             raise ValueError(f"not Entra object ids (GUIDs): {', '.join(bad)}")
         return v
 
+    @field_validator("deployer_object_id", "deployer_client_id")
+    @classmethod
+    def _ids(cls, v: str | None) -> str | None:
+        if v is not None and not _GUID.match(v):
+            raise ValueError(f"{v!r} is not an Entra id (a GUID)")
+        return v
+
     @field_validator("authorized_ip_ranges")
     @classmethod
     def _ranges(cls, v: list[str]) -> list[str]:
@@ -191,6 +204,18 @@ class Cluster(Model):
             raise ValueError(
                 f"deployerLogin {self.deployer_login} signs in as a service principal or "
                 "workload identity; set deployerPrincipalType: ServicePrincipal"
+            )
+        if self.deployer_object_id and "deployer_principal_type" not in self.model_fields_set:
+            # Azure refuses a role assignment whose principal type is wrong; guessing "User"
+            # for CI's identity would fail at the first up.
+            raise ValueError(
+                "deployerObjectId names the deployer: set deployerPrincipalType too "
+                "(ServicePrincipal for CI's deploy identity)"
+            )
+        if self.deployer_login == "spn" and self.deployer_object_id and not self.deployer_client_id:
+            raise ValueError(
+                "deployerLogin spn with deployerObjectId: set deployerClientId (the same "
+                "identity's application id) for kubelogin"
             )
         return self
 

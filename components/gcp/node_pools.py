@@ -88,10 +88,20 @@ def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
     return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
 
 
+def initial_nodes_per_zone(start: int, zones: int) -> int:
+    """GKE's initial_node_count counts nodes in each of the pool's zones, and a pool created
+    below its minimum is not promised to reach it before anything waits. So the pool starts with
+    enough nodes per zone that all of them together hold `start` (minSize or desiredSize):
+    the nodes its balloons need exist when the chart's Release waits for them
+    (components/fit.py, balloon_start_problems)."""
+    return -(-start // max(zones, 1))
+
+
 @dataclass(frozen=True)
 class GpuGroup:
     pool: GpuNodePool
     machine_type: str
+    # Per zone (GKE's initial_node_count).
     initial_nodes: int
     # The node's allocatable and where its kubelet lives (components/fit.py).
     shape: NodeShape

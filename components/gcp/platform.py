@@ -39,7 +39,12 @@ from components.gcp.identity import (
     NodeIdentityArgs,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import (
+    GpuGroup,
+    NodePools,
+    NodePoolsArgs,
+    initial_nodes_per_zone,
+)
 from components.gcp.registry import Registry, RegistryArgs
 from components.gcp.storage import (
     Storage,
@@ -143,7 +148,10 @@ class GcpPlatform(pulumi.ComponentResource):
                     GpuGroup(
                         pool=pool,
                         machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_nodes=1 if (p.desired_size or p.min_size) else 0,
+                        initial_nodes=initial_nodes_per_zone(
+                            p.desired_size or p.min_size,
+                            len(p.zones or cfg.cluster.gpu_zones) or 1,
+                        ),
                         shape=contract.known_shape(pool),
                         capacity=p.capacity,
                         zones=p.zones,

@@ -33,6 +33,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import field_validator
 
+from components import waits
 from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
 from components.isolation import psa
@@ -71,8 +72,8 @@ API_VERSION = "postgresql.cnpg.io/v1"
 # cluster_types.go ConditionClusterReady); the chart's migration hook needs exactly that.
 WAIT_FOR_READY = "condition=Ready"
 # The provider's default wait is 10 minutes (provider/pkg/await/await.go); a fresh node pulls
-# the PostgreSQL image and each replica clones the primary, so allow more.
-READY_TIMEOUT_SECONDS = 1800
+# the PostgreSQL image and each replica clones the primary: worst case in components/waits.py.
+READY_TIMEOUT_SECONDS = waits.POSTGRES_READY_TIMEOUT_S
 
 # robfig/cron v1.2.0, which CNPG's ScheduledBackup uses (`cron.Parse`), reads six fields with
 # seconds first and also accepts five, read as seconds..month: a crontab-style `0 3 * * *`
@@ -149,7 +150,8 @@ class PostgresResources(Model):
 class PostgresInstall(Model):
     """`existing.database.install`: PostgreSQL run in the cluster by CloudNativePG."""
 
-    # 1 = a single primary; more = streaming replicas with automatic failover.
+    # 1 = a single primary; more = streaming replicas with automatic failover. At most the
+    # number the Cluster's Ready wait is budgeted for (components/waits.py).
     instances: int = 1
     storage_size: Quantity = "10Gi"
     # Unset: the cluster's default StorageClass.
@@ -184,6 +186,11 @@ class PostgresInstall(Model):
             raise ValueError(
                 f"instances is {v}: set 1 for a single primary, or more for a primary with "
                 "streaming replicas (3 tolerates the loss of one node)"
+            )
+        if v > waits.POSTGRES_MAX_INSTANCES:
+            raise ValueError(
+                f"instances is {v}: the Cluster's Ready wait is budgeted for at most "
+                f"{waits.POSTGRES_MAX_INSTANCES} (components/waits.py); set 3 or fewer"
             )
         return v
 

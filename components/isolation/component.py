@@ -13,6 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
+from components.addons.istio import ISTIO_NAMESPACE
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
@@ -22,6 +23,28 @@ from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 
 DEFAULT_REDIS_PORT = 6379
+# Istio's own default (meshConfig.trustDomain), which the add-on keeps unless its values set one.
+ISTIO_DEFAULT_TRUST_DOMAIN = "cluster.local"
+
+
+def installs_istiod(settings: StackSettings) -> bool:
+    return settings.istio.enabled and settings.addons.istio.enabled
+
+
+def installed_trust_domain(settings: StackSettings) -> str:
+    """The trust domain of the istiod the add-on installs (its values may set one)."""
+    mesh = settings.addons.istio.values.get("meshConfig") or {}
+    value = mesh.get("trustDomain") if isinstance(mesh, dict) else None
+    return str(value) if value else ISTIO_DEFAULT_TRUST_DOMAIN
+
+
+def mesh_identity(settings: StackSettings) -> tuple[str, str]:
+    """(istiod's namespace, the trust domain): the stack's, else what the program installs."""
+    iso = settings.isolation
+    return (
+        iso.istiod_namespace or ISTIO_NAMESPACE,
+        iso.trust_domain or installed_trust_domain(settings),
+    )
 
 
 def _prometheus_namespace(settings: StackSettings, facts: PlatformFacts) -> str | None:
@@ -41,6 +64,7 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
     installs = existing is not None and existing.installs_anything
     port = facts.cache.port if isinstance(facts.cache.port, int) else DEFAULT_REDIS_PORT
     auth = settings.isolation.gateway_auth
+    istiod_namespace, trust_domain = mesh_identity(settings)
     return pol.Scope(
         cloud_provider=facts.cloud_provider,
         release_namespace=settings.namespaces.release,
@@ -49,6 +73,8 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
         prometheus_namespace=_prometheus_namespace(settings, facts),
         broker=facts.broker.kind,
         cache_port=port,
+        istiod_namespace=istiod_namespace,
+        trust_domain=trust_domain,
         data_namespace=existing.data_namespace if existing is not None and installs else None,
         object_store_port=(
             S3_PORT if existing is not None and existing.object_storage.install else None
@@ -94,7 +120,8 @@ def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
                 "warning",
                 "isolation.enabled",
                 "off: endpoint pods (user code) reach the database, Redis, the control plane and "
-                "each other; turn it on unless something else fences the endpoint namespace",
+                f"each other unless what you named fences them (disabledBecause: "
+                f"{iso.disabled_because!r}); the policy pack's default-deny rule only advises",
             )
         )
     elif not enforces_network_policy(settings, platform):
@@ -123,6 +150,19 @@ def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
                 "[443]}]",
             )
         )
+    own_mesh = settings.istio.enabled and not installs_istiod(settings)
+    if iso.enabled and own_mesh and (iso.istiod_namespace is None or iso.trust_domain is None):
+        namespace, domain = mesh_identity(settings)
+        out.append(
+            Finding(
+                "warning",
+                "isolation.istiodNamespace",
+                f"your cluster's own Istio (addons.istio.enabled: false) is assumed to run "
+                f"istiod in {namespace} with trust domain {domain}: state "
+                "isolation.istiodNamespace and isolation.trustDomain, or endpoint sidecars may "
+                "not reach istiod and the mesh may admit no caller",
+            )
+        )
     # Unset identityServiceUrl: the identity guard says it (components/model_engine/guards).
     unauthenticated = iso.gateway_auth is None or not settings.istio.enabled
     if unauthenticated and settings.identity_service_url:
@@ -149,13 +189,48 @@ def check(settings: StackSettings) -> None:
             f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the "
             f"{settings.cloud} cluster the program creates enforces NetworkPolicy: remove the key"
         )
+    if not iso.enabled and not (iso.disabled_because or "").strip():
+        problems.append(
+            f"{PROJECT}:isolation.disabledBecause: isolation.enabled: false leaves user code "
+            "unfenced; say what fences the endpoint namespace instead (e.g. 'Calico "
+            "GlobalNetworkPolicy tenant-fence'), or remove enabled: false"
+        )
+    if iso.enabled and iso.disabled_because is not None:
+        problems.append(
+            f"{PROJECT}:isolation.disabledBecause: only with isolation.enabled: false; "
+            "remove the key"
+        )
     if iso.gateway_auth is not None and not settings.istio.enabled:
         problems.append(
             f"{PROJECT}:isolation.gatewayAuth: Istio enforces it at the gateway's sidecar; set "
             "istio.enabled: true, or remove gatewayAuth"
         )
+    problems += _mesh_problems(settings)
     if problems:
         raise SettingsError(problems)
+
+
+def _mesh_problems(settings: StackSettings) -> list[str]:
+    """The istiod the program installs runs in istio-system with its own trust domain: a
+    stack naming others would fence the sidecars off istiod or admit principals no pod has."""
+    iso = settings.isolation
+    if not installs_istiod(settings):
+        return []
+    problems = []
+    if iso.istiod_namespace is not None and iso.istiod_namespace != ISTIO_NAMESPACE:
+        problems.append(
+            f"{PROJECT}:isolation.istiodNamespace: the program installs istiod in "
+            f"{ISTIO_NAMESPACE} (addons.istio.enabled); remove the key, or set "
+            "addons.istio.enabled: false to use your cluster's own Istio"
+        )
+    installed = installed_trust_domain(settings)
+    if iso.trust_domain is not None and iso.trust_domain != installed:
+        problems.append(
+            f"{PROJECT}:isolation.trustDomain: the istiod the program installs uses trust "
+            f"domain {installed} (addons.istio.values.meshConfig.trustDomain); remove the key "
+            "or set the same value in both"
+        )
+    return problems
 
 
 @dataclass
@@ -164,6 +239,10 @@ class IsolationArgs:
     provider: k8s.Provider
     # The cluster's CNI enforces NetworkPolicy (enforces_network_policy).
     enforced: bool
+    # isolation.enabled: false emits no network or mesh policy (the gateway's authentication
+    # stays) and records why, for the plan and the policy pack.
+    enabled: bool = True
+    disabled_because: str | None = None
     # The namespaces the objects live in, and Istio's CRDs.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -174,19 +253,31 @@ class Isolation(pulumi.ComponentResource):
     def __init__(self, name: str, args: IsolationArgs, opts: pulumi.ResourceOptions | None = None):
         # The scope travels as the component's inputs: the plan computes the connectivity
         # matrix from it and the NetworkPolicies this run registered.
+        # `enabled` and `disabledBecause` are both inputs and outputs: the policy pack's stack
+        # rule reads a component's outputs, the plan its inputs.
+        state = {
+            "enabled": args.enabled,
+            "disabledBecause": args.disabled_because,
+            "endpointNamespace": args.scope.endpoint_namespace,
+        }
         super().__init__(
             "model-engine-infra:index:Isolation",
             name,
-            {"scope": dataclasses.asdict(args.scope), "enforced": args.enforced},
+            {"scope": dataclasses.asdict(args.scope), "enforced": args.enforced, **state},
             opts,
         )
         child = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=list(args.depends_on)
         )
-        manifests = pol.manifests(args.scope)
+        manifests = (
+            pol.manifests(args.scope) if args.enabled else pol.gateway_auth_policies(args.scope)
+        )
         self.objects = [self._emit(name, m, child) for m in manifests]
         self.register_outputs(
-            {"objects": [f"{m['kind']}/{m['metadata']['name']}" for m in manifests]}
+            {
+                "objects": [f"{m['kind']}/{m['metadata']['name']}" for m in manifests],
+                **state,
+            }
         )
 
     @staticmethod

@@ -117,7 +117,7 @@ def _targets(scope: pol.Scope) -> list[_Target]:
         ),
         _Target(
             "istiod",
-            netpol.Pod(pol.ISTIO_NAMESPACE, dict(pol.ISTIOD_LABELS)),
+            netpol.Pod(scope.istiod_namespace, dict(pol.ISTIOD_LABELS)),
             pol.ISTIOD_XDS_PORT,
         ),
     ]

@@ -6,6 +6,17 @@ documentation's examples use: label selectors (matchLabels, matchExpressions), n
 and pod selectors together or alone, ipBlock with except, ports with protocol and endPort,
 policyTypes and their defaults. A connection is allowed when the source's egress and the
 destination's ingress both allow it; a pod no policy of a direction selects is open in it.
+
+The empty cases, as the API reference (NetworkPolicySpec, NetworkPolicyIngressRule) says:
+- `from`/`to` empty or missing: the rule matches every source/destination;
+- `ports` empty or missing: every port;
+- a peer with neither ipBlock nor a selector: refused by the API server ("must specify a
+  peer"), so refused here; ipBlock beside a selector likewise;
+- `namespaceSelector: {}`: every namespace; `podSelector: {}` alone: every pod of the
+  policy's namespace;
+- `ingress`/`egress` missing or empty while policyTypes names the direction: the selected
+  pods are isolated in it and nothing is allowed;
+- `policyTypes` missing or empty: Ingress, plus Egress when `egress` has a rule.
 Named ports are not modelled (the program uses numbers). Traffic from the pod's own node
 (kubelet probes) is always allowed by the spec and not modelled.
 """
@@ -72,6 +83,11 @@ def peer_matches(
     policy_namespace: str,
     namespace_labels: Mapping[str, Mapping[str, str]],
 ) -> bool:
+    selectors = "namespaceSelector" in peer or "podSelector" in peer
+    if "ipBlock" in peer and selectors:
+        raise ValueError(f"a peer sets ipBlock beside a selector, which the API refuses: {peer}")
+    if "ipBlock" not in peer and not selectors:
+        raise ValueError(f"a peer must name ipBlock, namespaceSelector or podSelector: {peer}")
     if "ipBlock" in peer:
         return _in_block(peer["ipBlock"], other.ip)
     if not isinstance(other, Pod):
@@ -105,7 +121,9 @@ def port_matches(ports: Sequence[Mapping[str, Any]] | None, port: int, protocol:
 
 
 def policy_types(spec: Mapping[str, Any]) -> list[str]:
-    if "policyTypes" in spec:
+    """The API server's default when none is given (SetDefaults_NetworkPolicy: an empty list
+    counts as none)."""
+    if spec.get("policyTypes"):
         return list(spec["policyTypes"])
     return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
 
@@ -131,7 +149,8 @@ def _allowed_one_way(
         isolated = True
         for rule in spec.get(rules_key) or []:
             peers = rule.get(peers_key)
-            if peers is not None and not any(
+            # Empty or missing: every peer.
+            if peers and not any(
                 peer_matches(p, other, namespace, namespace_labels) for p in peers
             ):
                 continue

@@ -39,6 +39,21 @@ ENDPOINT_SELECTOR: dict[str, Any] = {
 }
 # The server's Services for endpoints target this port (k8s_resource_types.py).
 FORWARDER_PORT = 5000
+# The gateway container's `http` port, which its Service targets (gateway_deployment.yaml).
+GATEWAY_PORT = 5000
+# Cron triggers (the server's cron-trigger.yaml, live_cron_job_gateway.py): a CronJob in the
+# endpoint namespace whose pods carry launch_trigger_id and not the user-code label, run the
+# chart's curl image as the namespace's `default` ServiceAccount (the template names none) and
+# POST /v1/docker-image-batch-jobs to GATEWAY_URL, the gateway's in-cluster Service.
+# Never a user-code pod, whatever labels it carries: user code must not reach the gateway.
+CRON_TRIGGER_SELECTOR: dict[str, Any] = {
+    "matchExpressions": [
+        {"key": "launch_trigger_id", "operator": "Exists"},
+        {"key": USER_CODE_LABEL, "operator": "DoesNotExist"},
+    ]
+}
+CRON_TRIGGER_SERVICE_ACCOUNT = "default"
+CRON_TRIGGER_PATH = "/v1/docker-image-batch-jobs"
 # istio-proxy: merged Prometheus metrics and Envoy's own stats (Prometheus scrapes both;
 # neither is captured by the inbound listener, so mTLS and authorization do not apply).
 SIDECAR_METRICS_PORTS = (15020, 15090)
@@ -58,12 +73,12 @@ PRIVATE_RANGES = (
     "100.64.0.0/10",
     "169.254.0.0/16",
 )
-ISTIO_NAMESPACE = "istio-system"
+# istiod's pods in the Istio chart and in the managed meshes that run it in-cluster (AKS's
+# add-on); its namespace and the trust domain are the stack's (Scope).
 ISTIOD_LABELS = {"app": "istiod"}
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = {"k8s-app": "kube-dns"}  # kube-dns and CoreDNS on EKS, AKS, GKE, kind, k3s
 NAME_LABEL = "kubernetes.io/metadata.name"
-TRUST_DOMAIN = "cluster.local"
 # Where callers put the operator's token when isolation.gatewayAuth is set.
 TOKEN_HEADER = "x-model-engine-token"
 
@@ -79,6 +94,9 @@ class Scope:
     prometheus_namespace: str | None
     broker: str  # sqs | servicebus | redis
     cache_port: int
+    # Where istiod runs and the mesh's trust domain (isolation.istiodNamespace, trustDomain).
+    istiod_namespace: str
+    trust_domain: str
     # The namespace of the in-cluster services (existing.*.install), when any runs there.
     data_namespace: str | None = None
     object_store_port: int | None = None
@@ -172,19 +190,22 @@ def _broker(scope: Scope) -> list[dict[str, Any]]:
     return [{"to": private, "ports": _ports(scope.cache_port)}]
 
 
-def user_code_egress(scope: Scope) -> dict[str, Any]:
-    dns = {
+def _dns() -> dict[str, Any]:
+    return {
         "to": [{**_ns(DNS_NAMESPACE), "podSelector": {"matchLabels": DNS_LABELS}}],
         "ports": _ports(DNS_PORT, protocol="UDP") + _ports(DNS_PORT),
     }
-    rules: list[dict[str, Any]] = [dns, *_internet(scope), *_broker(scope)]
-    if scope.istio:
-        rules.append(
-            {
-                "to": [{**_ns(ISTIO_NAMESPACE), "podSelector": {"matchLabels": ISTIOD_LABELS}}],
-                "ports": _ports(ISTIOD_XDS_PORT),
-            }
-        )
+
+
+def _istiod(scope: Scope) -> list[dict[str, Any]]:
+    if not scope.istio:
+        return []
+    peer = {**_ns(scope.istiod_namespace), "podSelector": {"matchLabels": ISTIOD_LABELS}}
+    return [{"to": [peer], "ports": _ports(ISTIOD_XDS_PORT)}]
+
+
+def user_code_egress(scope: Scope) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = [_dns(), *_internet(scope), *_broker(scope), *_istiod(scope)]
     if scope.data_namespace and scope.object_store_port:
         # Model weights and results in the in-cluster S3 store (existing.objectStorage.install).
         rules.append({"to": [_ns(scope.data_namespace)], "ports": _ports(scope.object_store_port)})
@@ -197,17 +218,38 @@ def user_code_egress(scope: Scope) -> dict[str, Any]:
     )
 
 
+def cron_trigger_egress(scope: Scope) -> dict[str, Any]:
+    """A cron trigger's pod calls the gateway and nothing else (its sidecar: istiod)."""
+    rules = [
+        _dns(),
+        *_istiod(scope),
+        {"to": [gateway_peer(scope)], "ports": _ports(GATEWAY_PORT)},
+    ]
+    return _netpol(
+        "cron-trigger-egress",
+        scope,
+        {"podSelector": CRON_TRIGGER_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
+    )
+
+
 def network_policies(scope: Scope) -> list[dict[str, Any]]:
-    return [default_deny(scope), endpoint_ingress(scope), user_code_egress(scope)]
+    return [
+        default_deny(scope),
+        endpoint_ingress(scope),
+        user_code_egress(scope),
+        cron_trigger_egress(scope),
+    ]
 
 
-def principal(namespace: str, service_account: str) -> str:
-    return f"{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"
+def principal(trust_domain: str, namespace: str, service_account: str) -> str:
+    return f"{trust_domain}/ns/{namespace}/sa/{service_account}"
 
 
 def admitted_principals(scope: Scope) -> list[str]:
     """Who may call an endpoint pod through the mesh: the gateway's pods."""
-    return [principal(scope.release_namespace, cf.CONTROL_PLANE_SERVICE_ACCOUNT)]
+    return [
+        principal(scope.trust_domain, scope.release_namespace, cf.CONTROL_PLANE_SERVICE_ACCOUNT)
+    ]
 
 
 def mesh_policies(scope: Scope) -> list[dict[str, Any]]:
@@ -271,10 +313,22 @@ def gateway_auth_policies(scope: Scope) -> list[dict[str, Any]]:
             "spec": {
                 "selector": selector,
                 "action": "ALLOW",
-                "rules": [{"from": [{"source": {"requestPrincipals": ["*"]}}]}],
+                "rules": [
+                    {"from": [{"source": {"requestPrincipals": ["*"]}}]},
+                    # Cron triggers send basic auth only: their identity admits them to the
+                    # one call they make (a token-holding caller created the trigger).
+                    {
+                        "from": [{"source": {"principals": [cron_trigger_principal(scope)]}}],
+                        "to": [{"operation": {"methods": ["POST"], "paths": [CRON_TRIGGER_PATH]}}],
+                    },
+                ],
             },
         },
     ]
+
+
+def cron_trigger_principal(scope: Scope) -> str:
+    return principal(scope.trust_domain, scope.endpoint_namespace, CRON_TRIGGER_SERVICE_ACCOUNT)
 
 
 def manifests(scope: Scope) -> list[dict[str, Any]]:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pydantic import field_validator
 
-from components.settings_base import Model, validate_http_url
+from components.settings_base import Model, dns_label, validate_http_url
+
+# A SPIFFE trust domain as Istio writes it in principals: lower-case letters, digits, '.',
+# '-' and '_', no '/' (it is the first segment of `<trustDomain>/ns/<ns>/sa/<sa>`).
+_TRUST_DOMAIN = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 
 class GatewayAuth(Model):
@@ -65,3 +70,27 @@ class Isolation(Model):
     # Private destinations endpoint pods may reach besides what the program knows of (the
     # private ranges are otherwise denied to them): your object store on a private address.
     private_egress: list[PrivateEgress] = []
+    # The cluster's own Istio (addons.istio.enabled: false): the namespace its istiod runs in
+    # (endpoint pods' sidecars reach it on 15012) and its trust domain (the principals the
+    # AuthorizationPolicies name). Unset: what the program installs (istio-system, and
+    # addons.istio.values.meshConfig.trustDomain or cluster.local).
+    istiod_namespace: str | None = None
+    trust_domain: str | None = None
+    # Required with `enabled: false`: what fences the endpoint namespace instead (the plan
+    # reports it; the policy pack's default-deny rule then only advises).
+    disabled_because: str | None = None
+
+    @field_validator("istiod_namespace")
+    @classmethod
+    def _istiod_namespace(cls, v: str | None) -> str | None:
+        return v if v is None else dns_label(v)
+
+    @field_validator("trust_domain")
+    @classmethod
+    def _trust_domain(cls, v: str | None) -> str | None:
+        if v is not None and not _TRUST_DOMAIN.match(v):
+            raise ValueError(
+                f"{v!r} is not a trust domain: lower-case letters, digits, '.', '-' and '_', "
+                "e.g. cluster.local or my-project.svc.id.goog"
+            )
+        return v

@@ -289,18 +289,6 @@ def _signed_urls(cloud: str, s3_endpoint: str | None = None) -> list[Capability]
     ]
 
 
-# The same on every platform: the server's own authentication (api/dependencies.py).
-API_AUTHENTICATION = Capability(
-    "Authentication of API callers",
-    "no",
-    "every request goes through the server's fake authentication repository "
-    "(api/dependencies.py): any basic-auth user name is accepted and becomes the caller's user "
-    "id; identity_service_url is never read for it",
-    "set isolation.gatewayAuth: the gateway then admits only tokens of your OIDC issuer "
-    "(header x-model-engine-token); callers still name their user id in basic auth",
-)
-
-
 def capabilities(
     values: Mapping[str, Any], *, servicebus_sku: str | None = None
 ) -> list[Capability]:
@@ -320,7 +308,7 @@ def capabilities(
         _storage(values),
         *(_azure_only() if azure else []),
         *_signed_urls(cloud, values.get("s3EndpointUrl")),
-        API_AUTHENTICATION,
+        # Authentication and what isolation cuts off: components/isolation/capabilities.py.
     ]
 
 

@@ -173,14 +173,6 @@ def test_warm_nodes_exist_before_the_chart_waits_for_balloons(config: dict[str, 
     assert run.one(NODE_GROUP, "platform-nodes-gpu-h100").urn in run.upstream(chart)
 
 
-def test_balloons_share_nodes_when_they_fit() -> None:
-    # g5.12xlarge has 4 A10s: four 1-GPU balloons fit on one node, five need two.
-    assert aws_facts.balloon_nodes(4, 1, 4) == 1
-    assert aws_facts.balloon_nodes(5, 1, 4) == 2
-    assert aws_facts.balloon_nodes(2, 8, 8) == 2
-    assert aws_facts.balloon_nodes(0, 1, 4) == 0
-
-
 def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:
     """Two A10 pools: two node groups in the cloud, one balloon and one cache device for the
     chart (both keyed by accelerator), and the A10 tiers once."""

@@ -163,6 +163,30 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "at least 1",
     ),
     (
+        "cluster-viewer-not-an-arn",
+        setting("aws.cluster.viewerPrincipalArns", ["ci-preview"]),
+        "aws.cluster.viewerPrincipalArns",
+        "not IAM role or user ARNs: ci-preview",
+    ),
+    (
+        "cluster-admin-and-viewer",
+        setting(
+            "aws.cluster",
+            {
+                "adminPrincipalArns": ["arn:aws:iam::123456789012:role/ci"],
+                "viewerPrincipalArns": ["arn:aws:iam::123456789012:role/ci"],
+            },
+        ),
+        "aws.cluster",
+        "in both adminPrincipalArns and viewerPrincipalArns",
+    ),
+    (
+        "permissions-boundary-not-a-policy",
+        setting("aws.permissionsBoundaryArn", "arn:aws:iam::123456789012:role/ci"),
+        "aws.permissionsBoundaryArn",
+        "is not an IAM policy ARN",
+    ),
+    (
         "gpu-count-disagrees",
         setting("gpu.pools[0].gpusPerNode", 1),
         "gpu.pools[0].gpusPerNode",

@@ -122,6 +122,18 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "deployerPrincipalType: ServicePrincipal",
     ),
     (
+        "ci-deployer-without-its-type",
+        setting("azure.cluster.deployerObjectId", "3f2504e0-4f89-41d3-9a0c-0305e82c3301"),
+        "azure.cluster",
+        "set deployerPrincipalType too",
+    ),
+    (
+        "ci-deployer-not-a-guid",
+        setting("azure.cluster.deployerObjectId", "ci-deploy"),
+        "azure.cluster.deployerObjectId",
+        "is not an Entra id",
+    ),
+    (
         "upstream-private-without-username",
         drop(lambda c: c[KEY + "azure"]["registry"]["upstream"], "username"),
         "azure.registry.upstream",

@@ -52,6 +52,24 @@ def test_writes_on_the_postgres_server_form_one_chain(prod: AzureRun) -> None:
             assert a.urn in prod.upstream(b) or b.urn in prod.upstream(a), (a.name, b.name)
 
 
+def test_writes_on_the_managed_cluster_form_one_chain(prod: AzureRun) -> None:
+    # AKS refuses a second agent-pool or cluster write while one runs (409 Conflict).
+    writes = [
+        r
+        for r in prod.run.resources
+        if r.type
+        in (
+            "azure-native:containerservice:AgentPool",
+            "azure-native:containerservice:MaintenanceConfiguration",
+        )
+    ]
+    assert len([w for w in writes if w.type.endswith(":AgentPool")]) == 3
+    assert len(writes) >= 4
+    for i, a in enumerate(writes):
+        for b in writes[i + 1 :]:
+            assert a.urn in prod.upstream(b) or b.urn in prod.upstream(a), (a.name, b.name)
+
+
 # --- 4. a kubeconfig without a person at the keyboard --------------------------------------
 
 
@@ -111,6 +129,34 @@ def test_ci_kubeconfig_with_a_service_principal_names_it_and_the_tenant() -> Non
     assert args[args.index("--client-id") + 1] == client
     assert args[args.index("--tenant-id") + 1] == computed_azure.TENANT_ID
     assert "devicecode" not in args and computed_azure.AKS_CLIENT_APP not in args
+
+
+CI_DEPLOY = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+CI_DEPLOY_CLIENT = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def test_a_named_deployer_is_the_cluster_admin_whoever_runs_the_program() -> None:
+    # A preview or drift check run as the preview identity must not move this grant to it.
+    config = azure_config()
+    cluster = config["model-engine-infra:azure"]["cluster"]
+    cluster.update(
+        deployerObjectId=CI_DEPLOY,
+        deployerClientId=CI_DEPLOY_CLIENT,
+        deployerPrincipalType="ServicePrincipal",
+        deployerLogin="spn",
+    )
+    run = run_azure(config)
+    admin = run.one(ROLE, DEPLOYER_ADMIN).inputs
+    assert admin["principalId"] == CI_DEPLOY
+    assert admin["principalType"] == "ServicePrincipal"
+    args = _exec(_provider_kubeconfig(run))["args"]
+    assert args[args.index("--client-id") + 1] == CI_DEPLOY_CLIENT
+
+
+def test_without_a_named_deployer_the_runner_is_the_cluster_admin(prod: AzureRun) -> None:
+    assert prod.one(ROLE, DEPLOYER_ADMIN).inputs["principalId"] == (
+        computed_azure.DEPLOYER_OBJECT_ID
+    )
 
 
 def test_a_kubeconfig_without_kubelogin_is_refused() -> None:

@@ -21,7 +21,7 @@ POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 def _scope(stack: StackRender) -> pol.Scope:
     components = stack.run.of_type(ISOLATION)
-    if not components:
+    if not components or components[0].inputs.get("enabled") is False:
         pytest.skip(f"{stack.stack}: isolation off")
     return pol.scope_from(components[0].inputs["scope"])
 
@@ -95,7 +95,9 @@ def test_the_gateway_pods_are_the_admitted_caller(stack: StackRender) -> None:
     endpoint = matrix.endpoint_pod(scope)
     assert netpol.allowed(pod, endpoint, pol.FORWARDER_PORT, _policies(stack))
     account = gateway["spec"]["template"]["spec"]["serviceAccountName"]
-    assert pol.principal(stack.release_namespace, account) in pol.admitted_principals(scope)
+    assert pol.principal(scope.trust_domain, stack.release_namespace, account) in (
+        pol.admitted_principals(scope)
+    )
 
 
 def test_gateway_auth_selects_the_gateway_pods(stack: StackRender) -> None:
@@ -172,3 +174,68 @@ def test_the_matrix_from_the_run_has_no_unexplained_yes(stack: StackRender) -> N
     assert [c.by_policy for c in cells] == [
         c.by_policy for c in matrix.matrix(scope, enforced=True)
     ]
+
+
+def _templates(stack: StackRender, prefix: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(k, t) for k, t in _template_pods(stack) if k.startswith(prefix)]
+
+
+def test_cron_trigger_pods_reach_the_rendered_gateway_as_the_admitted_identity(
+    stack: StackRender,
+) -> None:
+    scope = _scope(stack)
+    [(_, template)] = _templates(stack, "cron-trigger")
+    labels = template["metadata"]["labels"]
+    # Not user code: the user-code egress does not select it, its own policy does.
+    assert netpol.selects(pol.cron_trigger_egress(scope)["spec"]["podSelector"], labels)
+    assert not netpol.selects(pol.USER_CODE_SELECTOR, labels)
+    trigger = netpol.Pod(stack.endpoint_namespace, labels)
+    gateway = _gateway(stack)
+    pod = netpol.Pod(stack.release_namespace, gateway["spec"]["template"]["metadata"]["labels"])
+    [port] = [
+        p["containerPort"]
+        for c in gateway["spec"]["template"]["spec"]["containers"]
+        for p in c.get("ports") or []
+        if p.get("name") == "http"
+    ]
+    assert netpol.allowed(trigger, pod, port, _policies(stack))
+    # It names no account: the namespace's default, whose principal gatewayAuth admits.
+    spec = template["spec"]
+    assert not (spec.get("serviceAccountName") or spec.get("serviceAccount"))
+    auth = {"issuer": "https://id.example", "jwks_uri": "https://id.example/k", "audiences": ["a"]}
+    objects = pol.gateway_auth_policies(pol.Scope(**{**scope.__dict__, "gateway_auth": auth}))
+    if scope.istio:
+        rules = objects[1]["spec"]["rules"]
+        principal = pol.principal(scope.trust_domain, stack.endpoint_namespace, "default")
+        assert any(principal in r["from"][0]["source"].get("principals", []) for r in rules)
+
+
+def test_the_batch_orchestrator_has_no_label_user_batch_jobs_lack(stack: StackRender) -> None:
+    """Why /v1/batch-jobs stops under isolation: the orchestrator (server code that needs the
+    database) carries the labels of user-code batch jobs and none of its own, so no selector
+    can admit it without admitting user code."""
+    [(_, orchestrator)] = _templates(stack, "batch-job-orchestration-job")
+    user_jobs = _templates(stack, "docker-image-batch-job-")
+    assert user_jobs
+    own = set(orchestrator["metadata"]["labels"].items())
+    for _, job in user_jobs:
+        assert own <= set(job["metadata"]["labels"].items())
+    _scope(stack)
+    pod = netpol.Pod(stack.endpoint_namespace, orchestrator["metadata"]["labels"])
+    # The database (a private address, or the in-cluster one) on its port: denied.
+    assert not netpol.allowed(pod, netpol.External("10.20.0.5"), 5432, _policies(stack))
+
+
+def test_multinode_leaders_and_workers_cannot_reach_each_other(stack: StackRender) -> None:
+    """Why multinode endpoints stop under isolation: the worker joins the leader's Ray head
+    (6379, then Ray's and NCCL's dynamic ports); both carry only per-endpoint labels
+    (app: <resource name>), which no static policy can pair up."""
+    pods = _templates(stack, "leader-worker-set-")
+    leader = next(t for k, t in pods if k.endswith("leader"))
+    worker = next(t for k, t in pods if k.endswith("worker"))
+    assert leader["metadata"]["labels"]["role"] == "leader"
+    assert worker["metadata"]["labels"]["role"] == "worker"
+    ns = stack.endpoint_namespace
+    src = netpol.Pod(ns, worker["metadata"]["labels"])
+    dst = netpol.Pod(ns, leader["metadata"]["labels"])
+    assert not netpol.allowed(src, dst, 6379, _policies(stack))

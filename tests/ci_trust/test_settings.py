@@ -51,6 +51,14 @@ def with_(path: str, value: Any) -> dict[str, Any]:
             "github.deployEnvironment: 'prod*' must be a plain name",
         ),
         (
+            "github.previewEnvironment",
+            "prod-approved",
+            "github: previewEnvironment, driftEnvironment and deployEnvironment must differ",
+        ),
+        ("github.defaultBranch", "main", "github.defaultBranch: unknown key"),
+        ("gcp.environments", None, "gcp.environments: required but not set"),
+        ("gcp.environments", [], "gcp.environments: List should have at least 1 item"),
+        (
             "aws.secretsKeyArn",
             "alias/pulumi",
             "aws.secretsKeyArn: 'alias/pulumi' is not a KMS key ARN",
@@ -79,3 +87,16 @@ def test_no_cloud_at_all_says_which_keys_to_set() -> None:
     message, _ = problems({"github": CONFIG["github"]})
     assert f"no cloud to trust: set at least one of {PROJECT}:aws" in message
     assert "Traceback" not in message
+
+
+def test_the_example_stack_file_is_valid() -> None:
+    import yaml
+
+    from bootstrap.ci_trust.settings import parse
+    from tests.conftest import ROOT
+
+    raw = yaml.safe_load((ROOT / "bootstrap/ci_trust/Pulumi.example.yaml").read_text())
+    prefix = f"{PROJECT}:"
+    settings = parse({k.removeprefix(prefix): v for k, v in raw["config"].items()})
+    assert settings.aws and settings.azure and settings.gcp
+    assert settings.github.preview_environment == "preview"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
@@ -28,12 +29,19 @@ CONFIG: dict[str, Any] = {
         "scope": f"{SUBSCRIPTION}/resourceGroups/model-engine",
         "stateStorageAccountId": STORAGE,
     },
-    "gcp": {"project": "acme-ml", "stateBucket": "acme-state"},
+    "gcp": {"project": "acme-ml", "stateBucket": "acme-state", "environments": ["gcp-prod"]},
 }
 # Written out, not built from bootstrap/ci_trust/github.py: these are GitHub's formats.
-PR = f"repo:{REPO}:pull_request"
-MAIN = f"repo:{REPO}:ref:refs/heads/main"
+PREVIEW = f"repo:{REPO}:environment:preview"
+DRIFT = f"repo:{REPO}:environment:drift"
 DEPLOY = f"repo:{REPO}:environment:prod-approved"
+# What a job of any pushed branch gets without an environment: trusted by no identity.
+UNPROTECTED = (
+    f"repo:{REPO}:pull_request",
+    f"repo:{REPO}:ref:refs/heads/main",
+    f"repo:{REPO}:ref:refs/heads/feature",
+    f"repo:{REPO}:environment:production",  # not this stack's deploy environment
+)
 
 
 def trust(config: dict[str, Any] | None = None) -> ProgramRun:
@@ -58,7 +66,7 @@ def assume_policy(run: ProgramRun, role: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("role", "subjects"), [("ci-trust-preview", [PR, MAIN]), ("ci-trust-deploy", [DEPLOY])]
+    ("role", "subjects"), [("ci-trust-preview", [PREVIEW, DRIFT]), ("ci-trust-deploy", [DEPLOY])]
 )
 def test_aws_roles_trust_exactly_their_github_subjects(
     run: ProgramRun, role: str, subjects: list[str]
@@ -76,10 +84,12 @@ def test_aws_roles_trust_exactly_their_github_subjects(
     assert sorted(cond["token.actions.githubusercontent.com:sub"]) == sorted(subjects)
 
 
-def test_aws_no_pull_request_or_branch_may_assume_the_deploy_role(run: ProgramRun) -> None:
-    subs = assume_policy(run, "ci-trust-deploy")["Statement"][0]["Condition"]["StringEquals"]
+@pytest.mark.parametrize("role", ["ci-trust-preview", "ci-trust-deploy"])
+def test_aws_no_job_outside_an_environment_may_assume_a_role(run: ProgramRun, role: str) -> None:
+    subs = assume_policy(run, role)["Statement"][0]["Condition"]["StringEquals"]
     allowed = subs["token.actions.githubusercontent.com:sub"]
-    assert PR not in allowed and MAIN not in allowed
+    assert not set(UNPROTECTED) & set(allowed)
+    assert (DEPLOY in allowed) == (role == "ci-trust-deploy")
 
 
 def test_aws_preview_reads_but_never_writes_or_reads_data(run: ProgramRun) -> None:
@@ -139,7 +149,8 @@ def credentials(run: ProgramRun, identity: str) -> list[RecordedResource]:
 
 
 @pytest.mark.parametrize(
-    ("identity", "subjects"), [("ci-trust-preview", [PR, MAIN]), ("ci-trust-deploy", [DEPLOY])]
+    ("identity", "subjects"),
+    [("ci-trust-preview", [PREVIEW, DRIFT]), ("ci-trust-deploy", [DEPLOY])],
 )
 def test_azure_identities_federate_exactly_their_github_subjects(
     run: ProgramRun, identity: str, subjects: list[str]
@@ -163,20 +174,79 @@ def role_ids(run: ProgramRun, identity: str) -> dict[str, str]:
     }
 
 
-def test_azure_preview_reads_the_scope_and_the_state_only(run: ProgramRun) -> None:
+SCOPE = f"{SUBSCRIPTION}/resourceGroups/model-engine"
+AKS_CLUSTER_USER = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+AKS_RBAC_READER = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+
+
+def test_azure_preview_reads_the_scope_its_clusters_and_the_state(run: ProgramRun) -> None:
     assert role_ids(run, "ci-trust-preview") == {
-        "acdd72a7-3385-48ef-bd42-f606fba81ae7": f"{SUBSCRIPTION}/resourceGroups/model-engine",
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7": SCOPE,  # Reader
+        AKS_CLUSTER_USER: SCOPE,  # the kubeconfig of any cluster in the scope
+        AKS_RBAC_READER: SCOPE,  # its objects, Secrets excepted
         "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": STORAGE,  # Storage Blob Data Reader
     }
 
 
-def test_azure_deploy_writes_the_scope_and_the_state(run: ProgramRun) -> None:
-    scope = f"{SUBSCRIPTION}/resourceGroups/model-engine"
+def test_azure_deploy_writes_the_scope_its_clusters_and_the_state(run: ProgramRun) -> None:
     assert role_ids(run, "ci-trust-deploy") == {
-        "b24988ac-6180-42a0-ab88-20f7382dd24c": scope,  # Contributor
-        "f58310d9-a9f6-439a-9e8d-f62e7b41a168": scope,  # Role Based Access Control Admin
+        "b24988ac-6180-42a0-ab88-20f7382dd24c": SCOPE,  # Contributor
+        RBAC_ADMINISTRATOR: SCOPE,
+        AKS_RBAC_CLUSTER_ADMIN: SCOPE,
         "ba92f5b4-2d11-453d-a403-e96b0029c9fe": STORAGE,  # Storage Blob Data Contributor
     }
+
+
+def assignment(run: ProgramRun, identity: str, role: str) -> dict[str, Any]:
+    principal = named(run, "azure-native:managedidentity:UserAssignedIdentity", identity)
+    return next(
+        r.inputs
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["principalId"] == principal.state["principalId"]
+        and r.inputs["roleDefinitionId"].endswith(role)
+    )
+
+
+def test_azure_deploy_assigns_only_the_programs_roles_to_service_principals(
+    run: ProgramRun,
+) -> None:
+    rbac = assignment(run, "ci-trust-deploy", RBAC_ADMINISTRATOR)
+    assert rbac["conditionVersion"] == "2.0"
+    condition = rbac["condition"]
+    write, delete = condition.split(") AND ((")
+    assert "roleAssignments/write" in write and "roleAssignments/delete" in delete
+    for clause in (write, delete):
+        allowed = re.search(r"GuidEquals \{([^}]*)\}", clause)
+        assert allowed, clause
+        guids = {g.strip() for g in allowed.group(1).split(",")}
+        # The program's grants (components/azure): AcrPull, Network Contributor, AKS admin.
+        assert {
+            "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+            "4d97b98b-1d4f-4787-a291-c67834d212e7",
+            AKS_RBAC_CLUSTER_ADMIN,
+        } <= guids
+        # Never Owner, User Access Administrator, RBAC Administrator or Contributor.
+        assert not guids & {
+            "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+            "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+            RBAC_ADMINISTRATOR,
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        }
+    assert "@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId]" in write
+    assert "@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId]" in delete
+    assert (
+        "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] "
+        "ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}"
+    ) in write
+    # No other role of either identity carries a condition, nor needs one.
+    others = [
+        r.inputs
+        for r in run.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs.get("condition")
+    ]
+    assert others == [rbac]
 
 
 # --- GCP ---------------------------------------------------------------------------------
@@ -189,8 +259,31 @@ def test_gcp_pool_accepts_only_this_repository(run: ProgramRun) -> None:
     assert provider.inputs["attributeMapping"]["google.subject"] == "assertion.sub"
 
 
+def test_no_identity_trusts_a_job_outside_an_environment(run: ProgramRun) -> None:
+    trusted = [
+        *(
+            s
+            for role in ("ci-trust-preview", "ci-trust-deploy")
+            for s in assume_policy(run, role)["Statement"][0]["Condition"]["StringEquals"][
+                "token.actions.githubusercontent.com:sub"
+            ]
+        ),
+        *(
+            c.inputs["subject"]
+            for c in run.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+        ),
+        *(
+            m.inputs["member"].rsplit("/subject/", 1)[-1]
+            for m in run.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+        ),
+    ]
+    assert len(trusted) == 9
+    assert all(":environment:" in subject for subject in trusted), trusted
+    assert not set(UNPROTECTED) & set(trusted)
+
+
 @pytest.mark.parametrize(
-    ("account", "subjects"), [("ci-trust-preview", [PR, MAIN]), ("ci-trust-deploy", [DEPLOY])]
+    ("account", "subjects"), [("ci-trust-preview", [PREVIEW, DRIFT]), ("ci-trust-deploy", [DEPLOY])]
 )
 def test_gcp_service_accounts_are_impersonated_by_exactly_their_subjects(
     run: ProgramRun, account: str, subjects: list[str]
@@ -218,14 +311,44 @@ def project_roles(run: ProgramRun, account: str) -> set[str]:
 
 
 def test_gcp_preview_views_and_deploy_edits(run: ProgramRun) -> None:
-    assert project_roles(run, "ci-trust-preview") == {"roles/viewer"}
-    assert "roles/editor" in project_roles(run, "ci-trust-deploy")
+    assert project_roles(run, "ci-trust-preview") == {"roles/viewer", "roles/container.viewer"}
+    assert {"roles/editor", "roles/container.admin"} <= project_roles(run, "ci-trust-deploy")
     state = {
         r.inputs["member"]: r.inputs["role"]
         for r in run.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
     }
     preview = named(run, "gcp:serviceaccount/account:Account", "ci-trust-preview").state
     assert state[preview["member"]] == "roles/storage.objectViewer"
+
+
+def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
+    member = named(run, "gcp:serviceaccount/account:Account", "ci-trust-deploy").state["member"]
+    admins = {
+        r.inputs["role"]: r.inputs.get("condition")
+        for r in run.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == member and r.inputs["role"].startswith("roles/")
+    }
+    iam_admin = {
+        "roles/resourcemanager.projectIamAdmin",
+        "roles/iam.serviceAccountAdmin",
+        "roles/storage.admin",
+        "roles/cloudkms.admin",
+        "roles/artifactregistry.admin",
+    }
+    assert iam_admin <= set(admins)
+    expected = (
+        "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(["
+        "'projects/acme-ml/roles/modelEngineQueueCleanup_gcp_prod', "
+        "'roles/artifactregistry.reader', 'roles/cloudkms.cryptoKeyEncrypterDecrypter', "
+        "'roles/container.defaultNodeServiceAccount', 'roles/iam.workloadIdentityUser', "
+        "'roles/storage.objectAdmin', 'roles/storage.objectViewer'])"
+    )
+    for role in iam_admin:
+        condition = admins[role]
+        assert condition and condition["expression"] == expected, role
+    # Unconditioned, only roles that set no IAM policy.
+    assert {r for r, c in admins.items() if not c} == {"roles/editor", "roles/container.admin"}
+    assert "roles/owner" not in admins and "roles/iam.securityAdmin" not in admins
 
 
 # --- Every cloud -------------------------------------------------------------------------
@@ -239,12 +362,14 @@ def test_every_resource_is_a_child_of_its_cloud_component(run: ProgramRun) -> No
             assert r.parent in components, r.name
 
 
-def test_exports_name_what_the_workflows_need(run: ProgramRun) -> None:
+def test_exports_name_what_the_workflows_and_the_main_stacks_need(run: ProgramRun) -> None:
     assert set(run.exports) == {
         "awsPreviewRoleArn",
         "awsDeployRoleArn",
+        "awsPermissionsBoundaryArn",  # aws.permissionsBoundaryArn
         "azurePreviewClientId",
         "azureDeployClientId",
+        "azureDeployPrincipalId",  # azure.cluster.deployerObjectId
         "gcpWorkloadIdentityProvider",
         "gcpPreviewServiceAccount",
         "gcpDeployServiceAccount",

@@ -30,6 +30,8 @@ def scope(cloud: str, **changes: object) -> pol.Scope:
         prometheus_namespace="monitoring",
         broker=BROKER[cloud],
         cache_port=6379,
+        istiod_namespace="istio-system",
+        trust_domain="cluster.local",
         data_namespace="model-engine-data" if cloud == "onprem" else None,
         object_store_port=8333 if cloud == "onprem" else None,
         redis_in_cluster=cloud == "onprem",
@@ -122,7 +124,13 @@ def test_gateway_auth_only_with_an_issuer() -> None:
     req, authz = pol.gateway_auth_policies(scope("aws", gateway_auth=auth))
     [rule] = req["spec"]["jwtRules"]
     assert rule["issuer"] == "https://id.example.com" and rule["audiences"] == ["me"]
-    assert authz["spec"]["rules"] == [{"from": [{"source": {"requestPrincipals": ["*"]}}]}]
+    token, cron = authz["spec"]["rules"]
+    assert token == {"from": [{"source": {"requestPrincipals": ["*"]}}]}
+    # Cron triggers' pods (the endpoint namespace's default account) for their one call.
+    assert cron["from"] == [{"source": {"principals": ["cluster.local/ns/llm-engine/sa/default"]}}]
+    assert cron["to"] == [
+        {"operation": {"methods": ["POST"], "paths": ["/v1/docker-image-batch-jobs"]}}
+    ]
     assert (
         req["spec"]["selector"]
         == authz["spec"]["selector"]
@@ -143,3 +151,24 @@ def test_only_gke_pods_reach_the_metadata_server(cloud: str) -> None:
     # Not the rest of the link-local range, nor other ports of the metadata address.
     assert not allowed(pod, External("169.254.169.254"), 8080, policies)
     assert not allowed(pod, External("169.254.170.2"), 80, policies)  # ECS-style credentials
+
+
+def test_cron_triggers_reach_the_gateway_and_nothing_else() -> None:
+    from components.isolation.netpol import External, Pod, allowed
+
+    s = scope("aws")
+    policies = pol.network_policies(s)
+    trigger = Pod("llm-engine", {"launch_trigger_id": "trig_x", "owner": "u"})
+    gateway = Pod("model-engine", {"app": "model-engine"})
+    assert allowed(trigger, gateway, 5000, policies)
+    assert allowed(
+        trigger, Pod("kube-system", {"k8s-app": "kube-dns"}), 53, policies, protocol="UDP"
+    )
+    assert allowed(trigger, Pod("istio-system", {"app": "istiod"}), 15012, policies)
+    assert not allowed(trigger, Pod("model-engine", {"app": "model-engine-cacher"}), 5000, policies)
+    assert not allowed(trigger, matrix.endpoint_pod(s), pol.FORWARDER_PORT, policies)
+    assert not allowed(trigger, External("52.216.8.10"), 443, policies)
+    assert not allowed(trigger, External("10.20.0.5"), 5432, policies)
+    # User code carrying the trigger's label too still does not reach the gateway.
+    disguised = Pod("llm-engine", {**trigger.labels, pol.USER_CODE_LABEL: "true"})
+    assert not allowed(disguised, gateway, 5000, policies)

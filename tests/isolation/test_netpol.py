@@ -169,3 +169,67 @@ def test_namespace_by_its_automatic_name_label() -> None:
 )
 def test_match_expressions(expr: dict[str, Any], labels: dict[str, str], expected: bool) -> None:
     assert selects({"matchExpressions": [expr]}, labels) is expected
+
+
+# -- the empty cases (API reference: NetworkPolicySpec, NetworkPolicyIngressRule/EgressRule)
+
+A, B = Pod("default", {"app": "a"}), Pod("default", {"app": "b"})
+OUTSIDE = External("203.0.113.9")
+
+
+def test_allow_all_ingress_and_egress_are_a_rule_with_nothing_in_it() -> None:
+    # The page's "allow-all-ingress" and "allow-all-egress": a rule `{}` (no from/to, no
+    # ports) matches every peer on every port.
+    allow_in = _policy({"podSelector": {}, "ingress": [{}], "policyTypes": ["Ingress"]})
+    allow_out = _policy({"podSelector": {}, "egress": [{}], "policyTypes": ["Egress"]})
+    assert allowed(Pod("elsewhere"), B, 1234, [allow_in])
+    assert allowed(A, OUTSIDE, 4321, [allow_out])
+
+
+def test_an_empty_from_or_to_list_matches_every_peer() -> None:
+    # "If this field is empty or missing, this rule matches all sources/destinations."
+    ingress = _policy({"podSelector": {}, "ingress": [{"from": [], "ports": [{"port": 80}]}]})
+    egress = _policy(
+        {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [], "ports": []}]}
+    )
+    assert allowed(Pod("elsewhere"), B, 80, [ingress])
+    assert allowed(OUTSIDE, B, 80, [ingress])
+    assert not allowed(OUTSIDE, B, 81, [ingress])  # its ports still apply
+    assert allowed(A, OUTSIDE, 9, [egress])  # and an empty ports list is every port
+
+
+def test_a_peer_with_nothing_in_it_is_refused_as_the_api_refuses_it() -> None:
+    for peer in ({}, {"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}):
+        policy = _policy({"podSelector": {}, "ingress": [{"from": [peer]}]})
+        with pytest.raises(ValueError, match="peer"):
+            allowed(A, B, 80, [policy])
+
+
+def test_empty_selectors_in_a_peer() -> None:
+    every_ns = _policy({"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {}}]}]})
+    own_ns = _policy({"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]})
+    assert allowed(Pod("elsewhere"), B, 80, [every_ns])
+    assert not allowed(OUTSIDE, B, 80, [every_ns])  # pods only, not ipBlocks
+    assert allowed(A, B, 80, [own_ns])
+    assert not allowed(Pod("elsewhere"), B, 80, [own_ns])
+
+
+def test_a_named_direction_without_rules_denies_it_and_leaves_the_other() -> None:
+    # The page's "default-deny-egress": policyTypes Egress, no egress rules.
+    deny_out = _policy({"podSelector": {}, "policyTypes": ["Egress"]})
+    assert not allowed(A, OUTSIDE, 443, [deny_out])
+    assert allowed(OUTSIDE, A, 80, [deny_out])  # ingress: no policy isolates it
+    empty = _policy({"podSelector": {}, "policyTypes": ["Egress"], "egress": []})
+    assert not allowed(A, OUTSIDE, 443, [empty])
+
+
+def test_policy_types_default_from_the_rules() -> None:
+    # No policyTypes (or an empty list): Ingress, plus Egress when `egress` has a rule.
+    with_egress = {"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}]}
+    for spec in (with_egress, {**with_egress, "policyTypes": []}):
+        policy = _policy(spec)
+        assert not allowed(A, OUTSIDE, 443, [policy])  # egress isolated
+        assert not allowed(OUTSIDE, A, 80, [policy])  # ingress isolated, no rule
+    empty_egress = _policy({"podSelector": {}, "egress": []})
+    assert allowed(A, OUTSIDE, 443, [empty_egress])  # an empty egress list: Ingress only
+    assert not allowed(OUTSIDE, A, 80, [empty_egress])

@@ -92,3 +92,120 @@ def test_azure_user_code_reaches_blob_and_service_bus_private_endpoints_not_redi
     assert allowed(pod, External(address), 443, policies)
     assert allowed(pod, External(address), 5671, policies)
     assert not allowed(pod, External(address), 10000, policies)  # Managed Redis
+
+
+# -- the cluster's own Istio: istiod's namespace and the trust domain are the stack's
+
+
+def _own_istio(**isolation: Any) -> Any:
+    return _settings("existing-infra", **isolation)
+
+
+def test_the_mesh_identity_of_your_own_istio_reaches_every_object() -> None:
+    from components.isolation import matrix
+    from components.isolation import policies as pol
+    from components.isolation.netpol import Pod, allowed
+
+    settings = _own_istio(istiodNamespace="aks-istio-system", trustDomain="corp.example")
+    scope = component.scope(settings, _facts(settings))
+    policies = pol.network_policies(scope)
+    sidecar = matrix.endpoint_pod(scope)
+    istiod = {"app": "istiod"}
+    assert allowed(sidecar, Pod("aks-istio-system", istiod), pol.ISTIOD_XDS_PORT, policies)
+    assert not allowed(sidecar, Pod("istio-system", istiod), pol.ISTIOD_XDS_PORT, policies)
+    [_, authz] = pol.mesh_policies(scope)
+    release = settings.namespaces.release
+    assert authz["spec"]["rules"][0]["from"][0]["source"]["principals"] == [
+        f"corp.example/ns/{release}/sa/model-engine"
+    ]
+    cells = {c.destination: c for c in matrix.matrix(scope, enforced=True)}
+    assert cells["istiod"].reachable
+
+
+def test_unset_they_are_what_the_program_installs() -> None:
+    settings = _settings("customer-prod")
+    scope = component.scope(settings, _facts(settings))
+    assert (scope.istiod_namespace, scope.trust_domain) == ("istio-system", "cluster.local")
+    values = {"meshConfig": {"trustDomain": "prod.example"}}
+    config = dict(stack_config("customer-prod"))
+    config["model-engine-infra:addons"] = {"istio": {"values": values}}
+    custom = settings_from(config)
+    assert component.scope(custom, _facts(custom)).trust_domain == "prod.example"
+
+
+def test_your_own_istio_without_them_is_a_finding() -> None:
+    assert any(f.path == "isolation.istiodNamespace" for f in _findings(_own_istio()))
+    stated = _own_istio(istiodNamespace="istio-system", trustDomain="cluster.local")
+    assert not any(f.path == "isolation.istiodNamespace" for f in _findings(stated))
+
+
+@pytest.mark.parametrize(
+    ("isolation", "key"),
+    [
+        ({"istiodNamespace": "mesh"}, "isolation.istiodNamespace"),
+        ({"trustDomain": "corp.example"}, "isolation.trustDomain"),
+    ],
+)
+def test_they_must_match_the_istiod_the_program_installs(
+    isolation: dict[str, str], key: str
+) -> None:
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        component.check(_settings("customer-prod", **isolation))
+    # The values the program installs are accepted as stated.
+    component.check(
+        _settings("customer-prod", istiodNamespace="istio-system", trustDomain="cluster.local")
+    )
+
+
+@pytest.mark.parametrize(
+    ("isolation", "key", "words"),
+    [
+        ({"istiodNamespace": "Istio_System"}, "istiodNamespace", "not a valid Kubernetes name"),
+        ({"trustDomain": "spiffe://cluster.local"}, "trustDomain", "not a trust domain"),
+        ({"trustDomain": "a/b"}, "trustDomain", "not a trust domain"),
+        ({"enabled": False}, "disabledBecause", "what fences"),
+        ({"enabled": False, "disabledBecause": " "}, "disabledBecause", "what fences"),
+    ],
+)
+def test_bad_isolation_blocks_fail_before_any_resource_naming_the_key(
+    isolation: dict[str, Any], key: str, words: str
+) -> None:
+    """Through the real program, as `pulumi up` runs it."""
+    import pulumi
+
+    from plan.simulator import RecordedResource, run_program
+
+    config = dict(stack_config("existing-infra"))
+    config["model-engine-infra:isolation"] = {
+        **config["model-engine-infra:isolation"],
+        **isolation,
+    }
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    assert f"model-engine-infra:isolation.{key}" in str(failure.value)
+    assert words in str(failure.value)
+    assert registered == []
+
+
+def test_isolation_off_keeps_the_gateways_authentication_and_says_why() -> None:
+    from plan.cli import isolation_report
+    from plan.simulator import run_program
+
+    config = dict(stack_config("customer-prod"))
+    reason = "our service mesh's own tenant fence"
+    config["model-engine-infra:isolation"] = {
+        **config["model-engine-infra:isolation"],
+        "enabled": False,
+        "disabledBecause": reason,
+    }
+    run = run_program(config)
+    kinds = sorted(
+        r.inputs["kind"] for r in run.resources if r.type.startswith("kubernetes:security.istio")
+    )
+    assert kinds == ["AuthorizationPolicy", "RequestAuthentication"]
+    assert not run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    [line] = isolation_report(run)
+    assert reason in line
+    [finding] = [f for f in _findings(settings_from(config)) if f.path == "isolation.enabled"]
+    assert reason in finding.message

@@ -15,7 +15,7 @@ from tests.policy.engine import engine_args, to_wire
 RELEASE = "model-engine-chart"
 
 
-JUDGED = (isolation.RELEASE, isolation.NETWORK_POLICY)
+JUDGED = (isolation.RELEASE, isolation.NETWORK_POLICY, isolation.ISOLATION)
 
 
 def _props(typ: str, inputs: dict[str, Any]) -> Any:
@@ -84,3 +84,45 @@ def test_the_pack_calls_it_as_a_stack_policy(stack_runs: dict[str, ProgramRun]) 
     args = StackValidationArgs([_Resource(t, p) for t, p in kept])  # type: ignore[list-item]
     isolation.endpoint_namespace_default_deny(args, lambda m, _urn: reported.append(m))
     assert len(reported) == 1
+
+
+REASON = "Calico GlobalNetworkPolicy tenant-fence"
+
+
+@pytest.fixture(scope="module")
+def turned_off() -> ProgramRun:
+    from plan.cli import stack_config
+    from plan.simulator import run_program
+
+    config = dict(stack_config("existing-infra"))
+    config["model-engine-infra:isolation"] = {"enabled": False, "disabledBecause": REASON}
+    return run_program(config)
+
+
+def test_isolation_turned_off_on_purpose_only_advises(turned_off: ProgramRun) -> None:
+    resources = _resources(turned_off)
+    assert not any(t == isolation.NETWORK_POLICY for t, _ in resources)
+    assert list(isolation.missing_default_deny(resources)) == []
+    [advice] = isolation.isolation_off_messages(resources)
+    assert REASON in advice and "isolation.enabled: false" in advice
+    level = isolation.STACK_RULES["endpoint-namespace-isolation-off"][2]
+    assert level.value == "advisory"
+
+
+def test_without_the_reason_the_mandatory_rule_still_fails(turned_off: ProgramRun) -> None:
+    for reason in (None, "  "):
+        resources = []
+        for r in turned_off.resources:
+            inputs = copy.deepcopy(r.inputs)
+            if r.type == isolation.ISOLATION:
+                inputs["disabledBecause"] = reason
+            if r.type in JUDGED:
+                resources.append((r.type, _props(r.type, inputs)))
+        [violation] = isolation.missing_default_deny(resources)
+        assert "has no default-deny NetworkPolicy" in violation
+        assert list(isolation.isolation_off_messages(resources)) == []
+
+
+def test_an_enabled_stack_gets_no_advice(stack_runs: dict[str, ProgramRun]) -> None:
+    for name, run in _engine_stacks(stack_runs).items():
+        assert list(isolation.isolation_off_messages(_resources(run))) == [], name

@@ -1,0 +1,1 @@
+"""Small programs the GitHub workflows run (stdlib only; tested in tests/ci)."""
