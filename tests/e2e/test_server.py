@@ -29,7 +29,7 @@ from tests.e2e.conftest import Prerequisites
 from tests.e2e.deployed import Deployed, deploy
 from tests.e2e.emulate import NOT_EMULATED
 from tests.e2e.sandbox import Sandbox
-from tests.e2e.server import ServerRun, derived_host_names, migration_job
+from tests.e2e.server import Response, ServerRun, derived_host_names, migration_job
 from tests.helpers import KEY
 
 pytestmark = pytest.mark.e2e
@@ -160,26 +160,32 @@ def bundle_request(name: str) -> dict[str, Any]:
     }
 
 
+def cpu_endpoint_request(
+    name: str, bundle: Response, endpoint_type: str, min_workers: int
+) -> dict[str, Any]:
+    """A small CPU endpoint of the echo bundle; min_workers 0 scales from zero (KEDA for a
+    sync endpoint, the celery autoscaler for an async one)."""
+    return {
+        "name": name,
+        "model_bundle_id": bundle.body["model_bundle_id"],
+        "endpoint_type": endpoint_type,
+        "metadata": {},
+        "cpus": 0.5,
+        "gpus": 0,
+        "memory": "512Mi",
+        "storage": "1Gi",
+        "min_workers": min_workers,
+        "max_workers": 1,
+        "per_worker": 1,
+        "labels": {"team": "e2e", "product": "e2e"},
+    }
+
+
 def test_cpu_endpoint_is_built(run: ServerRun) -> None:
     bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-echo"))
     assert bundle.status == 200, bundle
     endpoint = run.request(
-        "POST",
-        "/v1/model-endpoints",
-        {
-            "name": "e2e-echo",
-            "model_bundle_id": bundle.body["model_bundle_id"],
-            "endpoint_type": "sync",
-            "metadata": {},
-            "cpus": 0.5,
-            "gpus": 0,
-            "memory": "512Mi",
-            "storage": "1Gi",
-            "min_workers": 0,  # scale from zero: the builder makes a KEDA ScaledObject
-            "max_workers": 1,
-            "per_worker": 1,
-            "labels": {"team": "e2e", "product": "e2e"},
-        },
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-echo", bundle, "sync", 0)
     )
     assert endpoint.status == 200, endpoint
     deployment = run.wait_for(
@@ -343,22 +349,7 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
     bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-async"))
     assert bundle.status == 200, bundle
     endpoint = run.request(
-        "POST",
-        "/v1/model-endpoints",
-        {
-            "name": "e2e-async",
-            "model_bundle_id": bundle.body["model_bundle_id"],
-            "endpoint_type": "async",
-            "metadata": {},
-            "cpus": 0.5,
-            "gpus": 0,
-            "memory": "512Mi",
-            "storage": "1Gi",
-            "min_workers": 0,
-            "max_workers": 1,
-            "per_worker": 1,
-            "labels": {"team": "e2e", "product": "e2e"},
-        },
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-async", bundle, "async", 0)
     )
     assert endpoint.status == 200, endpoint
     deployment = run.wait_for(
@@ -467,22 +458,7 @@ def test_builder_fails_on_a_cache_database_index_out_of_range(
     bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-cache-index"))
     assert bundle.status == 200, bundle
     endpoint = run.request(
-        "POST",
-        "/v1/model-endpoints",
-        {
-            "name": "e2e-cache-index",
-            "model_bundle_id": bundle.body["model_bundle_id"],
-            "endpoint_type": "sync",
-            "metadata": {},
-            "cpus": 0.5,
-            "gpus": 0,
-            "memory": "512Mi",
-            "storage": "1Gi",
-            "min_workers": 1,
-            "max_workers": 1,
-            "per_worker": 1,
-            "labels": {"team": "e2e", "product": "e2e"},
-        },
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-cache-index", bundle, "sync", 1)
     )
     assert endpoint.status == 200, endpoint
     run.wait_for(
