@@ -66,7 +66,7 @@ class ServerRun:
             self.server_venv,
             self.tools_venv,
             self.kube_record,
-            extra_env={**self.extra_env, "KUBECONFIG": str(self.fs / "kubeconfig")},
+            extra_env=dict(self.extra_env),  # the kubeconfig, the pod identity, the CA bundle
             kube_port=self.kube_port,
             postgres=self.postgres,
             aws=self.aws,
