@@ -8,6 +8,7 @@ from typing import Any
 
 from components.settings import PROJECT, StackSettings
 from components.settings_loader import settings_from_config
+from plan import operations
 from plan.simulator import ProgramRun, RecordedResource, run_program
 
 KEY = f"{PROJECT}:"
@@ -110,16 +111,7 @@ class StackRun:
 
     def upstream(self, resource: RecordedResource) -> set[str]:
         """URNs of every resource this one waits for, directly, through inputs or parents."""
-        by_urn = {r.urn: r for r in self.run.resources}
-        seen: set[str] = set()
-        todo = list(resource.dependencies)
-        while todo:
-            urn = todo.pop()
-            if urn in seen or urn not in by_urn:
-                continue
-            seen.add(urn)
-            todo.extend(by_urn[urn].dependencies)
-        return seen
+        return operations.upstream(self.run.resources, resource)
 
 
 def run_stack(config: dict[str, Any], **kwargs: Any) -> StackRun:

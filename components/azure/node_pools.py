@@ -17,22 +17,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, activity_alerts, node_pool_rules
 from components.azure.common import LONG_TIMEOUTS, child
-from components.contract import GpuNodePool
-from components.fit import NodeShape
+from components.contract import GpuNodePool, GpuPoolSpec
+from components.sdk import lazy
 from components.settings import PoolCapacity
 
+if TYPE_CHECKING:
+    from pulumi_azure_native import containerservice
+else:
+    containerservice = lazy("pulumi_azure_native.containerservice")
+
 CPU_POOL = "cpu"
-# Replace one node at a time without a surge VM: no spare GPU quota needed.
-GPU_UPGRADE = containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
+
+
+def gpu_upgrade() -> containerservice.AgentPoolUpgradeSettingsArgs:
+    """Replace one node at a time without a surge VM: no spare GPU quota needed."""
+    return containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
 
 
 def capacity_args(capacity: PoolCapacity) -> dict[str, Any]:
@@ -59,17 +67,6 @@ def taint_strings(pool: GpuNodePool) -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
-class GpuPoolSpec:
-    pool: GpuNodePool
-    vm_size: str
-    initial_count: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    zones: Sequence[str] = ()
-
-
 @dataclass
 class NodePoolsArgs:
     cluster_name: pulumi.Input[str]
@@ -85,6 +82,11 @@ class NodePoolsArgs:
     # Writes on the same cluster that must finish before the first pool (AKS takes one at a
     # time): the maintenance schedules.
     after: Sequence[pulumi.Resource] = ()
+    # Alerts on pools that cannot grow: failed agent-pool writes under the cluster's resource
+    # group, failed scale-set writes under the node resource group (ARM ids).
+    alerts: AlertTarget | None = None
+    cluster_group_id: pulumi.Input[str] = ""
+    node_group_id: pulumi.Input[str] = ""
 
 
 class NodePools(pulumi.ComponentResource):
@@ -144,12 +146,12 @@ class NodePools(pulumi.ComponentResource):
                 # Ubuntu: AKS's GPU driver images and the GPU operator support it.
                 os_sku="Ubuntu",
                 orchestrator_version=args.kubernetes_version,
-                vm_size=spec.vm_size,
+                vm_size=spec.node_type,
                 os_disk_size_gb=spec.shape.root_disk_gb,
                 # Managed: an ephemeral OS disk would have to fit the VM's cache or temp disk.
                 os_disk_type="Managed",
                 kubelet_disk_type="Temporary" if spec.shape.local_disk else "OS",
-                upgrade_settings=GPU_UPGRADE,
+                upgrade_settings=gpu_upgrade(),
                 enable_auto_scaling=True,
                 count=spec.initial_count,
                 min_count=pool.min_size,
@@ -166,4 +168,11 @@ class NodePools(pulumi.ComponentResource):
                 **capacity_args(spec.capacity),
             )
             previous = self.gpu[pool.name]
+        if args.alerts is not None:
+            activity_alerts(
+                self,
+                name,
+                node_pool_rules(args.cluster_group_id, args.node_group_id),
+                args.alerts,
+            )
         self.register_outputs({"gpu_pools": sorted(self.gpu)})

@@ -6,13 +6,21 @@ reaches the server only through the Kubernetes Secret route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_random as random
-from pulumi_gcp import sql
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, child, stateful
+from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, PlacedArgs, child, stateful
+from components.restore import utc
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_random as random
+    from pulumi_gcp import sql
+else:
+    random = lazy("pulumi_random")
+    sql = lazy("pulumi_gcp.sql")
 
 PORT = 5432
 # Cloud SQL refuses unencrypted connections (clients use sslmode=require).
@@ -25,17 +33,25 @@ def edition(tier: str) -> str:
     return "ENTERPRISE_PLUS" if tier.startswith("db-perf-optimized-") else "ENTERPRISE"
 
 
+def clone_args(
+    restore: gcp_settings.DatabaseRestore | None,
+) -> sql.DatabaseInstanceCloneArgs | None:
+    """The instance as a clone of another at a point in time, or None for a new one."""
+    if restore is None:
+        return None
+    return sql.DatabaseInstanceCloneArgs(
+        source_instance_name=restore.source_instance,
+        point_in_time=utc(restore.point_in_time) if restore.point_in_time else None,
+    )
+
+
 @dataclass
-class DatabaseArgs:
+class DatabaseArgs(PlacedArgs):
     settings: gcp_settings.Database
     name: str
-    project: str
-    region: str
     network: pulumi.Input[str]
     private_services: list[pulumi.Resource]
     deletion_protection: bool
-    labels: dict[str, str]
-    protect: bool
     maintenance: gcp_settings.Maintenance
 
 
@@ -54,6 +70,7 @@ class Database(pulumi.ComponentResource):
             region=args.region,
             database_version=f"POSTGRES_{cfg.version}",
             deletion_protection=args.deletion_protection,
+            clone=clone_args(cfg.restore),
             settings=sql.DatabaseInstanceSettingsArgs(
                 tier=cfg.tier,
                 edition=edition(cfg.tier),
@@ -94,13 +111,15 @@ class Database(pulumi.ComponentResource):
                 custom_timeouts=SQL_TIMEOUTS,
             ),
         )
-        sql.Database(
-            f"{name}-database",
-            name=cfg.name,
-            instance=self.instance.name,
-            project=args.project,
-            opts=stateful(self, args.protect),
-        )
+        if cfg.restore is None:
+            # A clone brings the source's databases (creating it again would fail).
+            sql.Database(
+                f"{name}-database",
+                name=cfg.name,
+                instance=self.instance.name,
+                project=args.project,
+                opts=stateful(self, args.protect),
+            )
         password = random.RandomPassword(
             f"{name}-password",
             length=32,

@@ -26,17 +26,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from components import waits
 from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
 from components.isolation import psa
+from components.restore import optional_point_in_time
+from components.sdk import lazy
 from components.settings_base import (
     Model,
     Quantity,
@@ -45,6 +45,13 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+else:
+    k8s = lazy("pulumi_kubernetes")
+    random = lazy("pulumi_random")
 
 # What the chart gets (components/model_engine/release.py builds the URL from these). Both go
 # unescaped into the database URL, so letters, digits and `_` only (URL_SAFE_CREDENTIAL).
@@ -139,12 +146,40 @@ class PostgresBackups(Model):
         return v
 
 
+class PostgresRestore(Model):
+    """`existing.database.install.restore`: bootstrap the Cluster by recovery from the base
+    backups and archived WAL another Cluster wrote to the platform's object store
+    (components/restore.py: once, at creation). The model-engine database and owner come
+    from the backup; CNPG sets the owner's password from the stack's Secret."""
+
+    # The folder the source archived to (its backups.path) and its Cluster name (barman's
+    # serverName: <path>/<serverName>/{base,wals}).
+    path: str = "postgres"
+    server_name: str = CLUSTER_NAME
+    # RFC 3339 (2026-11-30T08:15:00Z); unset: replay to the end of the archived WAL.
+    target_time: str | None = None
+
+    _when = field_validator("target_time")(optional_point_in_time)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not _PREFIX.match(v):
+            raise ValueError(f"{v!r} is not a folder such as postgres or backups/postgres")
+        return v
+
+    _server = field_validator("server_name")(dns_label)
+
+
 class PostgresResources(Model):
     """Requests and limits of each PostgreSQL pod. CNPG recommends memory request = limit
-    (Guaranteed QoS) so that the OOM killer does not pick PostgreSQL first."""
+    so that the OOM killer does not pick PostgreSQL first. Without any, the pod is
+    BestEffort: scheduled onto a full node and evicted first under memory pressure.
+    The defaults carry the server's pools (CNPG's 128MB shared_buffers plus a few dozen
+    connections) on a small cluster; a setting replaces its whole map."""
 
-    requests: dict[Literal["cpu", "memory"], Quantity] = {}
-    limits: dict[Literal["cpu", "memory"], Quantity] = {}
+    requests: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "250m", "memory": "1Gi"}
+    limits: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "1", "memory": "1Gi"}
 
 
 class PostgresInstall(Model):
@@ -169,6 +204,8 @@ class PostgresInstall(Model):
     # the major version: CNPG does not upgrade a major version in place by image change alone.
     image: str | None = None
     backups: PostgresBackups | None = None
+    # Create the Cluster from another's backups in the object store instead of empty.
+    restore: PostgresRestore | None = None
     # Kept out of `pulumi destroy` and protected from replacement; false to tear down.
     protect: bool = True
     # false when the cluster already runs CloudNativePG (its webhooks and CRDs are
@@ -199,6 +236,25 @@ class PostgresInstall(Model):
     _class = field_validator("storage_class")(storage_class_name)
 
     _operator_namespace = field_validator("operator_namespace")(dns_label)
+
+    @model_validator(mode="after")
+    def _restore_needs_a_new_archive(self) -> PostgresInstall:
+        r = self.restore
+        if r is None:
+            return self
+        if self.backups is None:
+            raise ValueError(
+                "restore reads the object store the backups block configures; add "
+                "backups (with a path other than restore.path) to restore"
+            )
+        if (r.path.strip("/"), r.server_name) == (self.backups.path.strip("/"), CLUSTER_NAME):
+            raise ValueError(
+                f"restore.path and backups.path are both {r.path!r}: the restored Cluster "
+                "would archive its WAL over the backups it restores from (CloudNativePG "
+                "refuses a non-empty archive); set backups.path to a new folder, e.g. "
+                f"{r.path}-restored"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -275,13 +331,7 @@ def cluster_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[s
         # an up-to-date replica first when there is one.
         "primaryUpdateStrategy": "unsupervised",
         "primaryUpdateMethod": "switchover" if settings.instances > 1 else "restart",
-        "bootstrap": {
-            "initdb": {
-                "database": DATABASE,
-                "owner": OWNER,
-                "secret": {"name": OWNER_SECRET},
-            }
-        },
+        **bootstrap_spec(settings, store),
         "storage": storage,
         "postgresql": {
             # CNPG's default rule is `host all all all scram-sha-256`, i.e. plain TCP too;
@@ -320,6 +370,31 @@ def cluster_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[s
                 {"name": "AWS_RESPONSE_CHECKSUM_VALIDATION", "value": "when_required"},
             ]
     return spec
+
+
+RESTORE_SOURCE = "origin"
+
+
+def bootstrap_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[str, Any]:
+    """spec.bootstrap (and spec.externalClusters for a recovery): initdb with the
+    model-engine database and owner, or recovery from the source's backups."""
+    owner = {"database": DATABASE, "owner": OWNER, "secret": {"name": OWNER_SECRET}}
+    r = settings.restore
+    if r is None or store is None:
+        return {"bootstrap": {"initdb": owner}}
+    recovery: dict[str, Any] = {"source": RESTORE_SOURCE, **owner}
+    if r.target_time:
+        recovery["recoveryTarget"] = {"targetTime": r.target_time}
+    source = backup_spec(PostgresBackups(path=r.path), store)["barmanObjectStore"]
+    return {
+        "bootstrap": {"recovery": recovery},
+        "externalClusters": [
+            {
+                "name": RESTORE_SOURCE,
+                "barmanObjectStore": {**source, "serverName": r.server_name},
+            }
+        ],
+    }
 
 
 def scheduled_backup_spec(settings: PostgresBackups) -> dict[str, Any]:
