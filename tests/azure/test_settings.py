@@ -11,20 +11,13 @@ import pytest
 from plan.simulator import RecordedResource, run_program
 from tests.azure.helpers import azure_config
 from tests.helpers import KEY, set_path
+from tests.test_bad_stacks import both
 
 Edit = Callable[[dict[str, Any]], None]
 
 
 def setting(path: str, value: Any) -> Edit:
     return lambda c: set_path(c, path, value)
-
-
-def both(*edits: Edit) -> Edit:
-    def apply(c: dict[str, Any]) -> None:
-        for edit in edits:
-            edit(c)
-
-    return apply
 
 
 def drop(where: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Edit:
