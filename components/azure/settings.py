@@ -154,6 +154,10 @@ class Cluster(Model):
     deployer_object_id: str | None = None
     # Its application (client) id: kubelogin's spn mode names it.
     deployer_client_id: str | None = None
+    # The deployer already holds AKS RBAC Cluster Admin on the clusters of its scope: true for
+    # CI's deploy identity (bootstrap/ci_trust grants it there, and refuses it any role
+    # assignment naming itself), so the program does not assign it (Azure would answer 403).
+    deployer_holds_admin: bool = False
 
     _valid = field_validator("name")(
         _name(
