@@ -198,6 +198,19 @@ def _resources(settings: StackSettings) -> dict[str, Any]:
     return out
 
 
+def _control_plane_account_namespaces(facts: PlatformFacts, settings: StackSettings) -> list[str]:
+    """Namespaces besides the release's where the chart creates the control plane's account,
+    which its ClusterRoleBinding binds to cluster-admin. The batch-job orchestrator
+    (/v1/batch-jobs) runs as it in the endpoint namespace when inference pods have their own
+    account; with isolation that orchestrator is cut off anyway (its capability row), so no
+    cluster-admin token is created in the namespace user code runs in."""
+    if settings.isolation.enabled:
+        return []
+    if facts.identities.inference_service_account == cf.CONTROL_PLANE_SERVICE_ACCOUNT:
+        return []
+    return [settings.namespaces.endpoints]
+
+
 def _k8s_dump(model: Any) -> dict[str, Any] | None:
     return None if model is None else model.model_dump(by_alias=True, exclude_none=True)
 
@@ -275,13 +288,7 @@ def derive(
         "db": {"runDbMigrationScript": True, "runDbInitScript": False},
         "serviceAccount": {
             "annotations": {**facts.identities.control_plane, **hook},
-            # When inference pods have their own account, the control plane's account must
-            # exist in the endpoint namespace too (batch-job orchestration runs there).
-            "namespaces": (
-                [ns.endpoints]
-                if facts.identities.inference_service_account != cf.CONTROL_PLANE_SERVICE_ACCOUNT
-                else []
-            ),
+            "namespaces": _control_plane_account_namespaces(facts, settings),
         },
         "imageBuilderServiceAccount": {
             "create": True,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from plan import computed_aws
-from tests.aws.helpers import ROLE_ANNOTATION, AwsRun
+from tests.aws.helpers import ROLE_ANNOTATION, AwsRun, run_aws
+from tests.helpers import set_path
 
 # What getCallerIdentity answers, and the stack's region.
 ACCOUNT, REGION = computed_aws.account_id(), "us-west-2"
@@ -103,13 +104,23 @@ def test_chart_annotations_name_the_roles(prod: AwsRun) -> None:
     inference = prod.out(ROLE, "platform-identity-inference", "arn")
     assert values["serviceTemplate"]["serviceAccountAnnotations"][ROLE_ANNOTATION] == inference
     assert values["serviceTemplate"]["serviceAccountName"] == "model-engine-inference"
-    # The control plane's account also exists in the endpoint namespace (batch-job
-    # orchestration runs there); the inference pods never use it.
-    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
+    # With isolation the control plane's account (cluster-admin) is not created in the
+    # endpoint namespace: the batch-job orchestration that ran as it there is cut off anyway.
+    assert values["serviceAccount"]["namespaces"] == []
     assert values["imageBuilderServiceAccount"]["annotations"] == {ROLE_ANNOTATION: builder}
     config_map = values["aws"]["configMap"]
     assert config_map["create"] is True and config_map["mountPath"] == "/opt/.aws/config"
     assert set(config_map["namespaces"]) == {"model-engine", "llm-engine"}
+
+
+def test_without_isolation_the_batch_orchestrator_account_exists_in_the_endpoint_namespace(
+    config: dict[str, Any],
+) -> None:
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    values = run_aws(config).values
+    # The orchestration (/v1/batch-jobs) runs as the control plane's account there; the
+    # inference pods never use it.
+    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
 
 
 def test_addons_that_call_aws_get_their_own_roles(prod: AwsRun) -> None:

@@ -132,6 +132,50 @@ def test_endpoint_pods_run_as_an_account_no_binding_names(stack: StackRender) ->
     assert (stack.endpoint_namespace, account) not in bound
 
 
+# Kubernetes' built-in user-facing ClusterRoles with write rights (`view` has none); the chart's
+# binding names `cluster-admin`.
+BUILTIN_WRITE_ROLES = {"cluster-admin", "admin", "edit"}
+WRITE_VERBS = {"*", "create", "update", "patch", "delete", "deletecollection", "bind", "escalate"}
+
+
+def _writes(stack: StackRender, kind: str, name: str) -> bool:
+    if kind == "ClusterRole" and name in BUILTIN_WRITE_ROLES:
+        return True
+    roles = [o for o in stack.rendered.of_kind(kind) if o.name == name]
+    # A role the chart does not render and Kubernetes does not ship: assume the worst.
+    return not roles or any(
+        WRITE_VERBS & set(rule.get("verbs") or []) or "impersonate" in (rule.get("verbs") or [])
+        for role in roles
+        for rule in role.body.get("rules") or []
+    )
+
+
+def test_no_account_in_the_endpoint_namespace_is_bound_to_write_rights(
+    stack: StackRender,
+) -> None:
+    """With isolation no subject in the namespace user code runs in holds write rights: the
+    chart binds cluster-admin to the control plane's account in every namespace it creates it
+    in, and the endpoint namespace is not among them (the batch-job orchestrator that ran as it
+    there is cut off by the isolation anyway)."""
+    _scope(stack)
+    ns = stack.endpoint_namespace
+    for kind in ("ClusterRoleBinding", "RoleBinding"):
+        for o in stack.rendered.of_kind(kind):
+            ref = o.body["roleRef"]
+            for s in o.body.get("subjects") or []:
+                in_ns = (
+                    s["kind"] == "ServiceAccount" and s.get("namespace", o.namespace) == ns
+                ) or (
+                    s["kind"] == "Group"
+                    and s["name"] in (f"system:serviceaccounts:{ns}", "system:serviceaccounts")
+                )
+                assert not (in_ns and _writes(stack, ref["kind"], ref["name"])), (o.name, s)
+    # The chart still binds its control plane's account (the check above is not vacuous).
+    [binding] = stack.rendered.of_kind("ClusterRoleBinding")
+    assert binding.body["roleRef"]["name"] in BUILTIN_WRITE_ROLES
+    assert {s["namespace"] for s in binding.body["subjects"]} == {stack.release_namespace}
+
+
 def test_rendered_pods_pass_baseline(stack: StackRender) -> None:
     """Everything but istio-init (which the injector adds) passes `baseline`: so the
     namespaces enforce it where there is no injection, and warn at it where there is."""
