@@ -25,6 +25,7 @@ _PUBLIC_IP = "52.216.8.10"  # an S3 / cloud API / Hugging Face address
 POSTGRES_PORT = 5432
 PROMETHEUS_PORT = 9090
 HTTPS_PORT = 443
+AZURE_WIRESERVER = f"Azure WireServer ({pol.AZURE_WIRESERVER_IP})"
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,11 @@ def _targets(scope: pol.Scope) -> list[_Target]:
         ),
         _Target(
             "cloud metadata (169.254.169.254)", netpol.External(pol.METADATA_IP), metadata_port
+        ),
+        *(
+            [_Target(AZURE_WIRESERVER, netpol.External(pol.AZURE_WIRESERVER_IP), 80)]
+            if scope.cloud_provider == "azure"
+            else []
         ),
         _Target("internet (model weights, cloud APIs)", netpol.External(_PUBLIC_IP), HTTPS_PORT),
         _Target(

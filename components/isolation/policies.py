@@ -16,8 +16,9 @@ templates (service_template_config_map.yaml) and the forwarders:
   APIs on the internet; on GKE the metadata server, which Workload Identity needs.
 - denied: the database, the control plane's and other namespaces, other endpoints, the
   in-cluster Kubernetes API (no endpoint pod calls it: the forwarders and user containers
-  run without a Kubernetes client), private ranges, and the cloud metadata endpoint
-  elsewhere (EKS IRSA and Azure workload identity read a projected token, not IMDS).
+  run without a Kubernetes client), private ranges, the cloud metadata endpoint elsewhere
+  (EKS IRSA and Azure workload identity read a projected token, not IMDS) and Azure's
+  WireServer.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ PRIVATE_RANGES = (
     "100.64.0.0/10",
     "169.254.0.0/16",
 )
+# Azure's WireServer (and its DNS resolver): a public address every VM reaches, which serves
+# the VM agent's extension settings and certificates; user code has no business there
+# ("What is IP address 168.63.129.16", Azure Virtual Network docs).
+AZURE_WIRESERVER_IP = "168.63.129.16"
 # istiod's pods in the Istio chart and in the managed meshes that run it in-cluster (AKS's
 # add-on); its namespace and the trust domain are the stack's (Scope).
 ISTIOD_LABELS = {"app": "istiod"}
@@ -168,8 +173,15 @@ def endpoint_ingress(scope: Scope) -> dict[str, Any]:
     )
 
 
+def _internet_except(scope: Scope) -> list[str]:
+    """What the internet rule leaves out: the private ranges, and on Azure the WireServer,
+    a public address that is the platform's, not the internet's."""
+    wireserver = [f"{AZURE_WIRESERVER_IP}/32"] if scope.cloud_provider == "azure" else []
+    return [*PRIVATE_RANGES, *wireserver]
+
+
 def _internet(scope: Scope) -> list[dict[str, Any]]:
-    rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]}]
+    rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _internet_except(scope)}}]}]
     if scope.cloud_provider == "gcp":
         rules += [
             {"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(port)}

@@ -172,3 +172,23 @@ def test_cron_triggers_reach_the_gateway_and_nothing_else() -> None:
     # User code carrying the trigger's label too still does not reach the gateway.
     disguised = Pod("llm-engine", {**trigger.labels, pol.USER_CODE_LABEL: "true"})
     assert not allowed(disguised, gateway, 5000, policies)
+
+
+@pytest.mark.parametrize("cloud", sorted(ALLOW_LIST))
+def test_azure_pods_do_not_reach_the_wireserver(cloud: str) -> None:
+    """168.63.129.16 is a public address (the internet rule would admit it) that serves the
+    Azure VM agent's settings and certificates (80 and 32526)."""
+    from components.isolation.netpol import External, allowed
+
+    s = scope(cloud)
+    policies = pol.network_policies(s)
+    pod = matrix.endpoint_pod(s)
+    for port in (80, 443, 32526):
+        assert allowed(pod, External("168.63.129.16"), port, policies) is (cloud != "azure")
+    # Not a wider hole: its neighbours are internet addresses like any other.
+    assert allowed(pod, External("168.63.129.17"), 443, policies)
+    rows = {c.destination: c.reachable for c in matrix.matrix(s, enforced=True)}
+    if cloud == "azure":
+        assert rows["Azure WireServer (168.63.129.16)"] is False
+    else:
+        assert "Azure WireServer (168.63.129.16)" not in rows
