@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
+from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
@@ -94,12 +95,14 @@ AZURE_PRIVATE_ENDPOINT_PORTS = (443, 5671)
 
 
 def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """Azure's Blob and Service Bus answer on private endpoints in the VNet's endpoints subnet
-    (azure.network.privateAccess): model weights, results and the async queues are there."""
+    """Azure's Blob and (Premium) Service Bus answer on private endpoints in the VNet's
+    user-code subnet (azure.network.privateAccess): model weights, results and the async
+    queues are there, and nothing else is (Key Vault, the registry and Redis are in the
+    other private-endpoint subnet)."""
     azure = settings.azure if settings.cloud == "azure" else None
     if azure is None or not azure.network.private_access:
         return ()
-    return ((azure.network.subnets["endpoints"], AZURE_PRIVATE_ENDPOINT_PORTS),)
+    return ((azure.network.subnets[USER_CODE_ENDPOINTS_SUBNET], AZURE_PRIVATE_ENDPOINT_PORTS),)
 
 
 def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool:

@@ -3,6 +3,8 @@ to state, and where the stack leaves things open the findings say what."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from typing import Any
 
 import pytest
@@ -84,11 +86,14 @@ def test_azure_user_code_reaches_blob_and_service_bus_private_endpoints_not_redi
 
     settings = _settings("azure-prod")
     scope = component.scope(settings, _facts(settings))
-    subnet = settings.azure.network.subnets["endpoints"]
+    subnet = settings.azure.network.subnets["user-code-endpoints"]
     assert scope.private_egress == ((subnet, (443, 5671)),)
     policies, pod = network_policies(scope), matrix.endpoint_pod(scope)
-    address = subnet.rsplit(".", 2)[0] + ".255.4" if subnet.endswith("255.0/24") else None
-    assert address is not None
+    # Azure gives a subnet's private endpoints addresses from .4 on.
+    address = str(ipaddress.ip_network(subnet).network_address + 4)
+    # Not the other private endpoints' subnet (Key Vault, the registry, Redis).
+    other = str(ipaddress.ip_network(settings.azure.network.subnets["endpoints"])[4])
+    assert not allowed(pod, External(other), 443, policies)
     assert allowed(pod, External(address), 443, policies)
     assert allowed(pod, External(address), 5671, policies)
     assert not allowed(pod, External(address), 10000, policies)  # Managed Redis
