@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
+from components.azure.facts import private_services
 from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
@@ -66,6 +67,7 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
     port = facts.cache.port if isinstance(facts.cache.port, int) else DEFAULT_REDIS_PORT
     auth = settings.isolation.gateway_auth
     istiod_namespace, trust_domain = mesh_identity(settings)
+    azure = settings.azure if settings.cloud == "azure" else None
     return pol.Scope(
         cloud_provider=facts.cloud_provider,
         release_namespace=settings.namespaces.release,
@@ -86,6 +88,8 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
             *((e.cidr, tuple(e.ports)) for e in settings.isolation.private_egress),
             *_azure_private_endpoints(settings),
         ),
+        cache_public=azure is not None and not azure.network.private_access,
+        broker_private=azure is not None and "servicebus" in private_services(azure),
     )
 
 

@@ -25,6 +25,7 @@ _PUBLIC_IP = "52.216.8.10"  # an S3 / cloud API / Hugging Face address
 POSTGRES_PORT = 5432
 PROMETHEUS_PORT = 9090
 HTTPS_PORT = 443
+AMQPS_PORT = 5671
 AZURE_WIRESERVER = f"Azure WireServer ({pol.AZURE_WIRESERVER_IP})"
 
 
@@ -63,13 +64,15 @@ def _targets(scope: pol.Scope) -> list[_Target]:
     cache = (
         _data_pod(scope, _PRIVATE_SERVICE_IP)
         if scope.redis_in_cluster
-        else netpol.External(_PRIVATE_SERVICE_IP)
+        else netpol.External(_PUBLIC_IP if scope.cache_public else _PRIVATE_SERVICE_IP)
     )
-    broker: _Target = (
-        _Target("broker (Redis)", cache, scope.cache_port)
-        if scope.broker == "redis"
-        else _Target(f"broker ({scope.broker})", netpol.External(_PUBLIC_IP), HTTPS_PORT)
-    )
+    if scope.broker == "redis":
+        broker = _Target("broker (Redis)", cache, scope.cache_port)
+    elif scope.broker_private:  # Service Bus's private endpoint, AMQP over TLS
+        address = _first_host(scope.private_egress[-1][0])
+        broker = _Target(f"broker ({scope.broker})", netpol.External(address), AMQPS_PORT)
+    else:
+        broker = _Target(f"broker ({scope.broker})", netpol.External(_PUBLIC_IP), HTTPS_PORT)
     metadata_port = 80
     if scope.object_store_port and scope.data_namespace:
         store = _Target("object store", _data_pod(scope, ""), scope.object_store_port)
@@ -155,8 +158,16 @@ def _reason(scope: pol.Scope, destination: str) -> str:
             "the async forwarder's Celery broker is Redis (celeryBrokerType redis); "
             "only the Redis port"
         )
+    if destination.startswith("broker (") and scope.broker_private:
+        return f"{scope.broker}'s private endpoint (Premium, azure.network.privateAccess), 5671"
     if destination.startswith("broker (") and scope.broker != "redis":
         return f"{scope.broker} is a cloud API on the internet: the internet rule"
+    if destination == "cache (Redis)" and scope.cache_public:
+        return (
+            "Managed Redis on its public endpoint (azure.network.privateAccess: false): the "
+            "internet rule; it admits the control-plane identity's Entra token, which user "
+            "code can obtain (README, azure: What user code can reach)"
+        )
     if destination == "internet (model weights, cloud APIs)":
         return "model weights, the forwarders' object store and queues, cloud identity APIs"
     if destination == "cloud metadata (169.254.169.254)" and scope.cloud_provider == "gcp":

@@ -109,6 +109,11 @@ class Scope:
     gateway_auth: Mapping[str, Any] | None = None
     # isolation.privateEgress: (cidr, ports) the stack names.
     private_egress: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # Where the cloud's services answer (for the matrix: the policies do not change): the
+    # cache on a public endpoint (Azure without privateAccess), the broker on a private
+    # endpoint among private_egress (Azure Premium Service Bus with privateAccess).
+    cache_public: bool = False
+    broker_private: bool = False
 
 
 def scope_from(inputs: Mapping[str, Any]) -> Scope:
@@ -123,6 +128,8 @@ def scope_from(inputs: Mapping[str, Any]) -> Scope:
                 int(fields["object_store_port"]) if fields["object_store_port"] else None
             ),
             "redis_in_cluster": bool(fields["redis_in_cluster"]),
+            "cache_public": bool(fields["cache_public"]),
+            "broker_private": bool(fields["broker_private"]),
             "private_egress": tuple(
                 (str(cidr), tuple(int(p) for p in ports))
                 for cidr, ports in fields["private_egress"] or ()

@@ -192,3 +192,25 @@ def test_azure_pods_do_not_reach_the_wireserver(cloud: str) -> None:
         assert rows["Azure WireServer (168.63.129.16)"] is False
     else:
         assert "Azure WireServer (168.63.129.16)" not in rows
+
+
+def test_azure_without_private_access_the_matrix_shows_redis_on_the_internet() -> None:
+    """Managed Redis's public endpoint is an internet address: the internet rule admits it,
+    and the matrix must not say "no" by standing a private address in for it."""
+    cells = {c.destination: c for c in matrix.matrix(scope("azure"), enforced=True)}
+    assert cells["cache (Redis)"].reachable is False
+    cells = {c.destination: c for c in matrix.matrix(scope("azure", cache_public=True), True)}
+    assert cells["cache (Redis)"].reachable is True
+    assert "privateAccess: false" in cells["cache (Redis)"].why
+
+
+def test_azure_premium_service_bus_is_reached_on_its_private_endpoint() -> None:
+    subnet = "10.60.253.0/24"
+    s = scope("azure", broker_private=True, private_egress=((subnet, (443, 5671)),))
+    cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
+    assert cells["broker (servicebus)"].reachable is True
+    assert "private endpoint" in cells["broker (servicebus)"].why
+    # Computed from the policies: without AMQP's port admitted there, the row says so.
+    s = scope("azure", broker_private=True, private_egress=((subnet, (443,)),))
+    cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
+    assert cells["broker (servicebus)"].reachable is False
