@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.model_engine import chart_facts as cf
+from components.settings_base import PRIVATE_NETWORKS
 
 # The label the server's templates put on every pod that runs user code (endpoints, batch
 # jobs, the image cache): baseTemplateLabels in the chart's _helpers.tpl.
@@ -67,13 +68,7 @@ METADATA_IP = "169.254.169.254"
 GKE_METADATA = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 # Not the internet: RFC 1918, carrier-grade NAT (GKE and EKS custom networking use it) and
 # link-local (every cloud's instance metadata).
-PRIVATE_RANGES = (
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "169.254.0.0/16",
-)
+PRIVATE_RANGES = (*PRIVATE_NETWORKS, "169.254.0.0/16")
 # Azure's WireServer (and its DNS resolver): a public address every VM reaches, which serves
 # the VM agent's extension settings and certificates; user code has no business there
 # ("What is IP address 168.63.129.16", Azure Virtual Network docs).
@@ -205,7 +200,7 @@ def _broker(scope: Scope) -> list[dict[str, Any]]:
         return []
     if scope.redis_in_cluster and scope.data_namespace:
         return [{"to": [_ns(scope.data_namespace)], "ports": _ports(scope.cache_port)}]
-    private = [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_RANGES[:4]]
+    private = [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_NETWORKS]
     return [{"to": private, "ports": _ports(scope.cache_port)}]
 
 
