@@ -44,6 +44,8 @@ class _Target:
     peer: netpol.Peer
     port: int
     protocol: str = "TCP"
+    # From an async endpoint pod (the Redis broker's only clients among user code).
+    from_async: bool = False
 
 
 def endpoint_pod(scope: pol.Scope, endpoint_id: str = "end_a") -> netpol.Pod:
@@ -52,6 +54,12 @@ def endpoint_pod(scope: pol.Scope, endpoint_id: str = "end_a") -> netpol.Pod:
         scope.endpoint_namespace,
         {pol.USER_CODE_LABEL: "true", "endpoint_id": endpoint_id, "app": f"launch-{endpoint_id}"},
     )
+
+
+def async_endpoint_pod(scope: pol.Scope, endpoint_id: str = "end_a") -> netpol.Pod:
+    """An async endpoint pod as the server's async templates label it (no sidecar)."""
+    pod = endpoint_pod(scope, endpoint_id)
+    return netpol.Pod(pod.namespace, {**pod.labels, "sidecar.istio.io/inject": "false"})
 
 
 def _data_pod(scope: pol.Scope, ip: str) -> netpol.Peer:
@@ -67,7 +75,7 @@ def _targets(scope: pol.Scope) -> list[_Target]:
         else netpol.External(_PUBLIC_IP if scope.cache_public else _PRIVATE_SERVICE_IP)
     )
     if scope.broker == "redis":
-        broker = _Target("broker (Redis)", cache, scope.cache_port)
+        broker = _Target("broker (Redis)", cache, scope.cache_port, from_async=True)
     elif scope.broker_private:  # Service Bus's private endpoint, AMQP over TLS
         address = _first_host(scope.private_egress[-1][0])
         broker = _Target(f"broker ({scope.broker})", netpol.External(address), AMQPS_PORT)
@@ -91,7 +99,7 @@ def _targets(scope: pol.Scope) -> list[_Target]:
         store,
         *named,
         _Target("database", _data_pod(scope, _PRIVATE_SERVICE_IP), POSTGRES_PORT),
-        _Target("cache (Redis)", cache, scope.cache_port),
+        _Target("cache (Redis)", cache, scope.cache_port, from_async=scope.broker == "redis"),
         broker,
         _Target(
             "Prometheus",
@@ -140,7 +148,10 @@ def _first_host(cidr: str) -> str:
 def _reason(scope: pol.Scope, destination: str) -> str:
     """Why an allowed destination is allowed (UNEXPLAINED when nothing should allow it)."""
     if destination.startswith("privateEgress ") and scope.cloud_provider == "azure":
-        return "Blob and Service Bus private endpoints (azure.network.privateAccess), 443/5671"
+        return (
+            "the subnet of the Blob and Service Bus private endpoints, nothing else in it "
+            "(azure.network.privateAccess), 443/5671"
+        )
     if destination.startswith("privateEgress "):
         return "named by the stack (isolation.privateEgress)"
     if destination == "object store":
@@ -155,8 +166,8 @@ def _reason(scope: pol.Scope, destination: str) -> str:
     redis = destination.startswith("broker (Redis)") or destination == "cache (Redis)"
     if redis and scope.broker == "redis":
         return (
-            "the async forwarder's Celery broker is Redis (celeryBrokerType redis); "
-            "only the Redis port"
+            "async endpoint pods only: the async forwarder's Celery broker is Redis "
+            "(celeryBrokerType redis); only the Redis port"
         )
     if destination.startswith("broker (") and scope.broker_private:
         return f"{scope.broker}'s private endpoint (Premium, azure.network.privateAccess), 5671"
@@ -189,9 +200,9 @@ def matrix(
     default: the ones policies.py makes for the scope)."""
     if objects is None:
         objects = pol.network_policies(scope)
-    src = endpoint_pod(scope)
     cells = []
     for target in _targets(scope):
+        src = async_endpoint_pod(scope) if target.from_async else endpoint_pod(scope)
         ok = netpol.allowed(src, target.peer, target.port, objects, protocol=target.protocol)
         why = _reason(scope, target.name) if ok else ""
         if not enforced:

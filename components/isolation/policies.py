@@ -11,8 +11,8 @@ templates (service_template_config_map.yaml) and the forwarders:
   per-endpoint VirtualService on `default/internal-gateway` serves the server's LOCAL mode
   only, and a request through it would reach user code around the gateway's authentication.
 - out: cluster DNS; istiod's xDS and CA (15012; 15017 is istiod's webhook port, which only
-  the API server calls); the broker only where it is Redis (the async forwarder's Celery
-  broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
+  the API server calls); the broker only where it is Redis and only for async endpoint pods
+  (the async forwarder's Celery broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
   APIs on the internet; on GKE the metadata server, which Workload Identity needs.
 - denied: the database, the control plane's and other namespaces, other endpoints, the
   in-cluster Kubernetes API (no endpoint pod calls it: the forwarders and user containers
@@ -38,6 +38,16 @@ USER_CODE_SELECTOR: dict[str, Any] = {"matchLabels": {USER_CODE_LABEL: "true"}}
 ENDPOINT_SELECTOR: dict[str, Any] = {
     "matchLabels": {USER_CODE_LABEL: "true"},
     "matchExpressions": [{"key": "endpoint_id", "operator": "Exists"}],
+}
+# Async endpoint pods only: the server's async templates (deployment-*-async-*) run them
+# without a sidecar (`sidecar.istio.io/inject: "false"`, a label sync and streaming pods lack);
+# multinode (LeaderWorkerSet) pods carry it too, with a `role`, and are not async.
+ASYNC_ENDPOINT_SELECTOR: dict[str, Any] = {
+    "matchLabels": {USER_CODE_LABEL: "true", "sidecar.istio.io/inject": "false"},
+    "matchExpressions": [
+        {"key": "endpoint_id", "operator": "Exists"},
+        {"key": "role", "operator": "DoesNotExist"},
+    ],
 }
 # The server's Services for endpoints target this port (k8s_resource_types.py).
 FORWARDER_PORT = 5000
@@ -219,7 +229,7 @@ def _istiod(scope: Scope) -> list[dict[str, Any]]:
 
 
 def user_code_egress(scope: Scope) -> dict[str, Any]:
-    rules: list[dict[str, Any]] = [_dns(), *_internet(scope), *_broker(scope), *_istiod(scope)]
+    rules: list[dict[str, Any]] = [_dns(), *_internet(scope), *_istiod(scope)]
     if scope.data_namespace and scope.object_store_port:
         # Model weights and results in the in-cluster S3 store (existing.objectStorage.install).
         rules.append({"to": [_ns(scope.data_namespace)], "ports": _ports(scope.object_store_port)})
@@ -229,6 +239,19 @@ def user_code_egress(scope: Scope) -> dict[str, Any]:
         "user-code-egress",
         scope,
         {"podSelector": USER_CODE_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
+    )
+
+
+def async_broker_egress(scope: Scope) -> dict[str, Any] | None:
+    """The Redis broker for the async forwarders only (Memorystore has no AUTH: every pod
+    that reaches it reads every endpoint's queue)."""
+    rules = _broker(scope)
+    if not rules:
+        return None
+    return _netpol(
+        "async-broker-egress",
+        scope,
+        {"podSelector": ASYNC_ENDPOINT_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
     )
 
 
@@ -247,10 +270,12 @@ def cron_trigger_egress(scope: Scope) -> dict[str, Any]:
 
 
 def network_policies(scope: Scope) -> list[dict[str, Any]]:
+    broker = async_broker_egress(scope)
     return [
         default_deny(scope),
         endpoint_ingress(scope),
         user_code_egress(scope),
+        *([broker] if broker else []),
         cron_trigger_egress(scope),
     ]
 

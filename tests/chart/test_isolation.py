@@ -67,6 +67,24 @@ def test_endpoint_policies_select_every_endpoint_pod_the_templates_make(
         assert netpol.selects(egress, labels), key
 
 
+def test_the_broker_rule_selects_the_async_endpoint_pods_and_no_other(stack: StackRender) -> None:
+    """Redis (the async forwarders' broker; Memorystore has no AUTH) is for async endpoint
+    pods only: not sync or streaming ones, multinode pods or batch jobs."""
+    scope = _scope(stack)
+    selector = pol.ASYNC_ENDPOINT_SELECTOR
+    pods = list(_template_pods(stack))
+    is_async = [k for k, _ in pods if k.startswith("deployment-") and "-async-" in k]
+    assert len(is_async) >= 2  # cpu and gpu, runnable-image and triton
+    for key, template in pods:
+        labels = template["metadata"]["labels"]
+        assert netpol.selects(selector, labels) is (key in is_async), key
+    policy = pol.async_broker_egress(scope)
+    assert (policy is not None) is (scope.broker == "redis")
+    if policy is not None:
+        assert policy["spec"]["podSelector"] == selector
+        assert policy in _policies(stack)
+
+
 def test_job_pods_get_the_user_code_egress_and_no_endpoint_ingress(stack: StackRender) -> None:
     scope = _scope(stack)
     ingress = pol.endpoint_ingress(scope)["spec"]["podSelector"]

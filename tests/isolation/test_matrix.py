@@ -214,3 +214,19 @@ def test_azure_premium_service_bus_is_reached_on_its_private_endpoint() -> None:
     s = scope("azure", broker_private=True, private_egress=((subnet, (443,)),))
     cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
     assert cells["broker (servicebus)"].reachable is False
+
+
+def test_only_async_endpoint_pods_reach_the_redis_broker() -> None:
+    from components.isolation.netpol import External, Pod, allowed
+
+    s = scope("gcp")
+    policies = pol.network_policies(s)
+    redis = External("10.20.0.5")
+    assert allowed(matrix.async_endpoint_pod(s), redis, 6379, policies)
+    assert not allowed(matrix.endpoint_pod(s), redis, 6379, policies)  # sync, streaming
+    job = Pod("llm-engine", {pol.USER_CODE_LABEL: "true", "launch_job_id": "job_x"})
+    assert not allowed(job, redis, 6379, policies)
+    job = Pod("llm-engine", {**job.labels, "sidecar.istio.io/inject": "false"})
+    assert not allowed(job, redis, 6379, policies)
+    leader = Pod("llm-engine", {**matrix.async_endpoint_pod(s).labels, "role": "leader"})
+    assert not allowed(leader, redis, 6379, policies)
