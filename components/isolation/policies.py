@@ -83,11 +83,18 @@ PRIVATE_RANGES = (*PRIVATE_NETWORKS, "169.254.0.0/16")
 # the VM agent's extension settings and certificates; user code has no business there
 # ("What is IP address 168.63.129.16", Azure Virtual Network docs).
 AZURE_WIRESERVER_IP = "168.63.129.16"
-# istiod's pods in the Istio chart and in the managed meshes that run it in-cluster (AKS's
-# add-on); its namespace and the trust domain are the stack's (Scope).
+# istiod's pods in the Istio chart (istio/istio manifests/charts/istio-control/
+# istio-discovery/templates/deployment.yaml: the pod template's `app: istiod`, whatever the
+# revision; tests/isolation/test_istio_chart.py checks the rendered chart) and in the managed
+# meshes that run it in-cluster (AKS's add-on); its namespace and the trust domain are the
+# stack's (Scope).
 ISTIOD_LABELS = {"app": "istiod"}
 DNS_NAMESPACE = "kube-system"
-DNS_LABELS = {"k8s-app": "kube-dns"}  # kube-dns and CoreDNS on EKS, AKS, GKE, kind, k3s
+# The cluster DNS pods' label: CoreDNS's Deployment keeps kube-dns's `k8s-app: kube-dns`
+# (kubernetes/kubernetes cluster/addons/dns/coredns/coredns.yaml.base, and the managed
+# CoreDNS of EKS, AKS, GKE's kube-dns, kind and k3s); the clusters' add-ons are not charts the
+# program renders, so no test renders them.
+DNS_LABELS = {"k8s-app": "kube-dns"}
 NAME_LABEL = "kubernetes.io/metadata.name"
 # Where callers put the operator's token when isolation.gatewayAuth is set.
 TOKEN_HEADER = "x-model-engine-token"
