@@ -21,6 +21,15 @@ from components.model_engine import chart_facts as cf
 UNEXPLAINED = "UNEXPLAINED"
 _PRIVATE_SERVICE_IP = "10.20.0.5"  # a VPC address: RDS, Cloud SQL, Azure Flexible Server, Redis
 _KUBERNETES_SERVICE_IP = "10.96.0.1"
+_NODE_IP = "10.20.1.10"  # the pod's own node, in the nodes' subnet
+KUBELET_PORT = 10250
+# The EKS network policy agent allows all traffic to and from the pod's node IP whatever the
+# policies say (aws/aws-network-policy-agent#65, for the kubelet's probes). Cilium (AKS) and
+# Dataplane V2 (GKE) do not match the node by ipBlock, so the default deny holds there.
+_AWS_NODE = (
+    "the VPC CNI's network policy agent always allows the pod's node IP: the kubelet "
+    "(authenticated) and host-network pods' ports"
+)
 _PUBLIC_IP = "52.216.8.10"  # an S3 / cloud API / Hugging Face address
 POSTGRES_PORT = 5432
 PROMETHEUS_PORT = 9090
@@ -46,6 +55,8 @@ class _Target:
     protocol: str = "TCP"
     # From an async endpoint pod (the Redis broker's only clients among user code).
     from_async: bool = False
+    # Why the CNI admits it whatever the policies say ("" when it follows them).
+    cni_allows: str = ""
 
 
 def endpoint_pod(scope: pol.Scope, endpoint_id: str = "end_a") -> netpol.Pod:
@@ -116,6 +127,12 @@ def _targets(scope: pol.Scope) -> list[_Target]:
             "Kubernetes API (in-cluster Service)",
             netpol.External(_KUBERNETES_SERVICE_IP),
             HTTPS_PORT,
+        ),
+        _Target(
+            "node (kubelet, host-network pods)",
+            netpol.External(_NODE_IP),
+            KUBELET_PORT,
+            cni_allows=_AWS_NODE if scope.cloud_provider == "aws" else "",
         ),
         _Target(
             "cloud metadata (169.254.169.254)", netpol.External(pol.METADATA_IP), metadata_port
@@ -204,10 +221,10 @@ def matrix(
     for target in _targets(scope):
         src = async_endpoint_pod(scope) if target.from_async else endpoint_pod(scope)
         ok = netpol.allowed(src, target.peer, target.port, objects, protocol=target.protocol)
-        why = _reason(scope, target.name) if ok else ""
+        why = _reason(scope, target.name) if ok else target.cni_allows
         if not enforced:
             why = "the CNI does not enforce NetworkPolicy" + (f" (and: {why})" if why else "")
-        cells.append(Cell(target.name, ok or not enforced, why, ok))
+        cells.append(Cell(target.name, ok or not enforced or bool(target.cni_allows), why, ok))
     return cells
 
 

@@ -12,7 +12,8 @@ from components.isolation import policies as pol
 
 ALWAYS = {"internet (model weights, cloud APIs)", "cluster DNS", "istiod", "object store"}
 ALLOW_LIST = {
-    "aws": ALWAYS | {"broker (sqs)"},
+    # The VPC CNI's policy agent always allows the pod's node IP (aws-network-policy-agent#65).
+    "aws": ALWAYS | {"broker (sqs)", "node (kubelet, host-network pods)"},
     "azure": ALWAYS | {"broker (servicebus)"},
     # Memorystore is the Celery broker; Workload Identity needs the metadata server.
     "gcp": ALWAYS | {"broker (Redis)", "cache (Redis)", "cloud metadata (169.254.169.254)"},
@@ -230,3 +231,15 @@ def test_only_async_endpoint_pods_reach_the_redis_broker() -> None:
     assert not allowed(job, redis, 6379, policies)
     leader = Pod("llm-engine", {**matrix.async_endpoint_pod(s).labels, "role": "leader"})
     assert not allowed(leader, redis, 6379, policies)
+
+
+@pytest.mark.parametrize("cloud", sorted(ALLOW_LIST))
+def test_the_node_is_denied_by_the_policies_and_reachable_only_through_the_eks_agent(
+    cloud: str,
+) -> None:
+    [node] = [
+        c for c in matrix.matrix(scope(cloud), enforced=True) if c.destination.startswith("node")
+    ]
+    assert node.by_policy is False
+    assert node.reachable is (cloud == "aws")
+    assert ("always allows the pod's node IP" in node.why) is (cloud == "aws")
