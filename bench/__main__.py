@@ -15,8 +15,8 @@ the absolute seconds are reported, not judged. It also reports the provisioning 
 ratio of the whole first `pulumi up` to its unavoidable chain (the goal is 1.0: no ordering
 the program chose lengthens the critical path), and the "cold ratio": the cold-start
 estimate's weights transfer for the stack's largest hardware tier divided by its
-network-bound floor (weights ÷ the instance's bandwidth; plan/coldstart.py); the goal is at
-most 2, "-" where no pool has a known node type.
+network-bound floor (weights ÷ the bandwidth a pod's downloads can use; plan/coldstart.py);
+the goal is at most 2, "-" where no pool has a known node type.
 """
 
 from __future__ import annotations

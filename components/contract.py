@@ -117,6 +117,15 @@ class Registry:
     # infra.docker_registry_type when the server's inference from the prefix is not wanted
     # (e.g. "onprem" to skip image checks against a private registry).
     registry_type: str | None = None
+    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>): the
+    # add-ons and the chart's utility images pull their Docker Hub images through it. None:
+    # straight from Docker Hub.
+    docker_hub_mirror: pulumi.Input[str] | None = None
+    # Chart launch key -> the tags the platform puts in that repository before the chart
+    # installs (a pull-through cache's warm-up), and the stack key that lists them.
+    # components/model_engine/image_tags.py derives the default framework tags from them.
+    warmed_tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    warmed_tags_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,9 +272,9 @@ class PlatformOutputs:
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>); the
-    # add-ons pull their Docker Hub images through it. None: straight from Docker Hub.
-    docker_hub_mirror: pulumi.Input[str] | None = None
+    # Where Alertmanager publishes model-engine's alerts: the stack's SNS topic (AWS, with the
+    # `alertmanager` identity in addon_identities). None: the webhook secret only.
+    alert_sns_topic_arn: pulumi.Input[str] | None = None
 
 
 # A value the simulated cloud (plan/, tests) cannot know before deploy is a string that

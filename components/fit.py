@@ -400,6 +400,48 @@ def _index(settings: StackSettings, name: str) -> int:
     return next(i for i, p in enumerate(settings.gpu.pools) if p.name == name)
 
 
+def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
+    """Nodes the balloons of a pool occupy (as many balloons share a node as its GPUs hold)."""
+    per_node = gpus_per_node // balloon_gpus
+    return -(-replicas // per_node) if replicas else 0
+
+
+def balloon_start_problems(settings: StackSettings, project: str) -> list[str]:
+    """Balloons only on nodes their pool starts with, on every cloud the program builds.
+
+    Helm's wait (the model-engine Release is atomic, so it always waits) counts a Deployment
+    ready only when its ready replicas reach spec.replicas minus maxUnavailable, and the
+    chart's balloon Deployments keep the default 25% rounded down, i.e. 0 for a few replicas:
+    every balloon pod must run. A balloon on a pool that starts with too few nodes stays
+    Pending until the cluster autoscaler gets a GPU node, which the account or subscription
+    may have no quota or capacity for: the Release would wait on GPU capacity, time out and
+    roll back. So a pool keeps warm only the nodes it starts with (minSize, or desiredSize
+    where the cloud takes one): the node group or pool, not the Release, then reports a
+    failed launch, with the cloud's reason. Existing clusters: the program does not size
+    their pools, so the operator's nodes are taken as there."""
+    if settings.cloud == "existing":
+        return []
+    found: list[str] = []
+    for i, pool in enumerate(settings.gpu.pools):
+        fitted = accelerators.node_gpus(pool, settings.cloud)
+        # No node type, or a balloon wider than a node: the pool checks say so.
+        if not pool.balloon_replicas or fitted is None or pool.balloon_gpus > fitted[1]:
+            continue
+        node, gpus = fitted
+        needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
+        present = pool.min_size if pool.desired_size is None else pool.desired_size
+        if needed > present:
+            found.append(
+                f"{project}:gpu.pools[{i}].minSize: balloonReplicas {pool.balloon_replicas} "
+                f"needs {needed} {node} node(s) at install, but pool {pool.name!r} starts with "
+                f"{present}; the chart's Release waits for every balloon pod to run and would "
+                "wait for GPU capacity (and quota) the account may not have, then roll back "
+                f"after its timeout. Set minSize (or desiredSize) to {needed}, or "
+                "balloonReplicas: 0"
+            )
+    return found
+
+
 def problems(
     settings: StackSettings,
     pools: Sequence[GpuNodePool],
@@ -407,12 +449,13 @@ def problems(
     project: str,
 ) -> list[str]:
     """A message per pod that fits no node: a tier must fit some pool of its accelerator
-    (the autoscaler grows the one that fits), a balloon the pool that keeps it warm."""
+    (the autoscaler grows the one that fits), a balloon the pool that keeps it warm, on a
+    node the pool starts with."""
     fits = pool_fits(settings, pools, hardware)
     by_label: dict[str, list[tuple[GpuNodePool, PoolFit]]] = {}
     for pool, fit in zip(pools, fits, strict=True):
         by_label.setdefault(pool.spec.label_value, []).append((pool, fit))
-    found: list[str] = []
+    found: list[str] = balloon_start_problems(settings, project)
     seen_tiers: set[tuple[str, str]] = set()
     for label, group in by_label.items():
         checked = [(p, f) for p, f in group if f.shape is not None]

@@ -122,6 +122,42 @@ def node_type(cloud: str, name: str) -> NodeType | None:
     return CATALOG.get(cloud, {}).get(name)
 
 
+# --- what a pod's downloads get of the bandwidth ----------------------------------------
+# `network_gbps` is the instance's aggregate. On types with several network cards or NICs
+# most of it belongs to the GPU fabric, which a pod's TCP traffic (the weights download from
+# S3, Blob or GCS) never uses: it leaves through the node's primary card or host NIC alone.
+# - p4d/p4de: 4 network cards, p5: 32, each 100 Gbps (the aggregate ÷ the cards; "Maximize
+#   network bandwidth on Amazon EC2 instances with multiple network cards", docs.aws.amazon.com/
+#   AWSEC2/latest/UserGuide/efa-acc-inst-types.html). An EKS node's pods use card 0's ENIs only
+#   (the VPC CNI attaches its ENIs there); the other cards carry EFA.
+# - A3 High (1000 Gbps) and A3 Mega (1800 Gbps): one 200 Gbps host gVNIC and 4 or 8 200 Gbps
+#   NICs for GPUDirect (cloud.google.com/compute/docs/gpus/gpu-network-bandwidth); GKE pods
+#   use the host NIC.
+# - Azure's H100 and A100 ND sizes list their Ethernet bandwidth apart from InfiniBand, so
+#   `network_gbps` is already what a pod gets.
+# Within the region a multi-flow download may use all of that (single flows are capped at
+# 5 Gbps outside a placement group; "Amazon EC2 instance network bandwidth"); the server's
+# downloaders open many flows (s5cmd --numworkers 512, azcopy, gcloud storage's sliced
+# downloads), so no per-connection limit binds.
+PRIMARY_NIC_GBPS: Mapping[tuple[str, str], float] = MappingProxyType(
+    {
+        ("aws", "p4d.24xlarge"): 100,
+        ("aws", "p4de.24xlarge"): 100,
+        ("aws", "p5.48xlarge"): 100,
+        ("gcp", "a3-highgpu-8g"): 200,
+        ("gcp", "a3-megagpu-8g"): 200,
+    }
+)
+
+
+def pod_network_gbps(cloud: str, name: str) -> float:
+    """The bandwidth a pod's downloads on a node of this type can use."""
+    node = node_type(cloud, name)
+    if node is None:
+        raise KeyError(f"{cloud} {name}")
+    return PRIMARY_NIC_GBPS.get((cloud, name), node.network_gbps)
+
+
 # --- disk write throughput: how fast a node can land images and weights -----------------
 # One table for the node pools (which provision it) and the cold-start estimate (which reads
 # it). MB/s, decimal.

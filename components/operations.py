@@ -107,6 +107,13 @@ class Thresholds(Model):
     queue_age_seconds: int = Field(default=900, ge=60)
     # Minutes the alert must hold before it fires.
     evaluation_minutes: int = Field(default=10, ge=1, le=60)
+    # model-engine itself (Prometheus rules, components/addons/alert_rules.py): share of
+    # gateway requests answered 5xx, and the gateway's p99 latency (LLM calls are long).
+    gateway_error_percent: int = Field(default=5, ge=1, le=100)
+    gateway_p99_latency_seconds: int = Field(default=60, ge=1)
+    # An endpoint with wanted pods and none available this long: a new GPU node takes
+    # 10-20 minutes, so less would page on every cold start.
+    endpoint_unready_minutes: int = Field(default=30, ge=5)
 
 
 class Alerts(Model):
@@ -149,13 +156,26 @@ class Operations(Model):
 ALERTING_CLOUDS = ("aws", "azure", "gcp")
 
 
-def findings(cloud: str, alerts: Alerts) -> list[str]:
+# Where Alertmanager can deliver model-engine's Prometheus alerts by itself: the SNS topic
+# (AWS). Azure action groups and GCP notification channels take no inbound alerts, so there
+# (and on the existing platform) only the operator's webhook reaches anyone.
+ALERTMANAGER_NATIVE_CLOUDS = ("aws",)
+
+
+def findings(cloud: str, alerts: Alerts, alert_webhook: bool = False) -> list[str]:
     """A stack whose alerts reach nobody is reported, not refused: the alarms still exist
     and show in the console, and a target can be added later."""
+    out = []
     if cloud in ALERTING_CLOUDS and not alerts.has_target(cloud):
         existing = {"aws": "snsTopicArn", "azure": "actionGroupId", "gcp": "notificationChannel"}
-        return [
+        out.append(
             f"operations.alerts: no target, so no one hears an alarm; set "
             f"operations.alerts.emails or operations.alerts.{existing[cloud]}"
-        ]
-    return []
+        )
+    if cloud not in ALERTMANAGER_NATIVE_CLOUDS and not alert_webhook:
+        out.append(
+            "alertWebhookUrl: model-engine's Prometheus alerts (gateway errors, endpoints "
+            "without ready pods, KEDA, GPUs) reach no one on this platform; set `pulumi config "
+            "set --secret alertWebhookUrl <PagerDuty/Slack/Teams webhook URL>`"
+        )
+    return out

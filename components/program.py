@@ -11,9 +11,11 @@ import dataclasses
 import pulumi
 
 from components import aws, azure, existing, fit, gcp, operations
+from components import settings_loader as stack
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
 from components.addons.addons import prometheus_address as addon_prometheus_address
+from components.addons.prometheus import WEBHOOK_KEY
 from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
@@ -62,7 +64,8 @@ def check(settings: StackSettings) -> list[Finding]:
 def main() -> None:
     settings = load_settings()
     check(settings)
-    for finding in operations.findings(settings.cloud, settings.operations.alerts):
+    webhook = stack.is_set(WEBHOOK_KEY)
+    for finding in operations.findings(settings.cloud, settings.operations.alerts, webhook):
         pulumi.log.warn(finding)
     traits = PLATFORMS[settings.cloud]
     platform = traits.build(PLATFORM_COMPONENT, settings)
@@ -82,6 +85,7 @@ def main() -> None:
             depends_on=addons.chart_dependencies,
             prometheus_address=addons.prometheus_address,
             namespace_depends_on=addons.namespace_dependencies,
+            alert_rules=addons.external_alert_rules,
         ),
     )
 

@@ -24,6 +24,10 @@ SECRET_KEYS: dict[str, str] = {
     "databasePassword": "password of the existing PostgreSQL user (existing platform)",
     "objectStorageAccessKeyId": "access key id for S3-compatible storage (existing platform)",
     "objectStorageSecretAccessKey": "secret key for S3-compatible storage (existing platform)",
+    "alertWebhookUrl": (
+        "URL Alertmanager posts model-engine's alerts to (PagerDuty, Slack, Teams ...); it "
+        "stays in a Kubernetes Secret mounted into Alertmanager"
+    ),
     "azureUpstreamToken": (
         "token for azure.registry.upstream.username (a private upstream the ACR cache reads)"
     ),
@@ -157,6 +161,12 @@ def secret_plaintext(key: str) -> str | None:
     assert key in SECRET_KEYS, key
     value = _raw_project_config().get(key)
     return None if value is None or value == OFFLINE_SECRET else str(value)
+
+
+def is_set(key: str) -> bool:
+    """Whether the stack sets a config secret (its value is not read)."""
+    assert key in SECRET_KEYS, key
+    return key in _raw_project_config()
 
 
 def secret(key: str) -> pulumi.Output[str] | None:

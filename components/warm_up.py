@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import accelerators
+from components import accelerators, waits
 
 # Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
 WARMUP_NAMESPACE = "default"
@@ -31,8 +31,18 @@ def warm_up_job(
     parent: pulumi.Resource,
     provider: k8s.Provider,
     depends_on: Sequence[pulumi.Resource],
+    repositories: Sequence[str],
 ) -> k8s.batch.v1.Job:
-    """One Job whose containers each pull one image, on a normal (non-GPU) node."""
+    """One Job whose containers each pull one image (of `repositories`, one per container),
+    on a normal (non-GPU) node. pulumi-kubernetes would fail the Job after its default 10
+    minutes; its deadline and timeout come from the images' worst case (components/waits.py).
+    The pod tolerates no taint, so it never lands on (or scales up) a tainted GPU node."""
+    if len(repositories) != len(containers):
+        raise ValueError(
+            f"warm-up {resource_name}: {len(containers)} containers but {len(repositories)} "
+            "repositories; name one repository per pulled image so its timeout counts it"
+        )
+    budget = waits.warm_up(repositories)
     return k8s.batch.v1.Job(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -41,8 +51,8 @@ def warm_up_job(
         ),
         spec=k8s.batch.v1.JobSpecArgs(
             backoff_limit=3,
-            # Large inference images take minutes to pull; a missing tag fails fast.
-            active_deadline_seconds=3600,
+            # A missing tag stays in ImagePullBackOff: the deadline turns it into a failure.
+            active_deadline_seconds=budget.active_deadline_s,
             template=k8s.core.v1.PodTemplateSpecArgs(
                 spec=k8s.core.v1.PodSpecArgs(
                     restart_policy="Never",
@@ -51,5 +61,10 @@ def warm_up_job(
                 )
             ),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,
+            depends_on=list(depends_on),
+            custom_timeouts=budget.custom_timeouts,
+        ),
     )

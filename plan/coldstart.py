@@ -1,10 +1,22 @@
 """How long the first request to a new endpoint waits, per hardware tier: a node from zero,
 the inference image, then the weights, and which of network, disk or object store bounds it.
 
-Every rate comes from one table: the node catalog (components/instances.py: each type's
-network bandwidth, its local disk, the root disk's throughput as the node pools provision
-it) and RATES below. The bench reports, per example, the weights transfer of its largest
-tier against the network-bound floor (weights ÷ the instance's bandwidth).
+The model, per tier: the weights stream from the object store (S3 by s5cmd with 512
+workers, Blob by azcopy, GCS by gcloud storage's sliced downloads, as the server's
+llm_model_endpoint_use_cases.py writes the commands) into the container's filesystem, i.e.
+the node disk the kubelet lives on. Many flows at once, so no per-connection limit binds;
+what bounds the transfer is the slowest of
+
+- the network a pod can use: the primary card or host NIC on multi-NIC GPU types, not the
+  aggregate that includes the GPU fabric (components/instances.py, `pod_network_gbps`);
+- the object store's per-instance rate where one is documented (S3: up to 100 Gb/s);
+- the node disk's write rate: instance-store NVMe in RAID0, GCE Local SSD, the AKS temporary
+  disk, or the provisioned root volume (gp3 at 1000 MiB/s, Premium SSD by size, pd-balanced
+  by size).
+
+Every rate comes from one table: the node catalog (components/instances.py) and RATES below.
+The floor is the issue's network-bound time (weights ÷ the bandwidth a pod can use); the
+bench reports, per example, its largest tier's weights transfer against that floor.
 """
 
 from __future__ import annotations
@@ -25,8 +37,14 @@ RATES: Mapping[str, tuple[float, str]] = {
     ),
     "azure_node_s": (420, "AKS GPU node scale-up with driver set-up: commonly 5-8 minutes"),
     "gcp_node_s": (360, "GKE GPU node scale-up with GKE's driver installer: commonly 5-6 minutes"),
-    "image_compressed_gb": (10, "vllm/vllm-openai 0.10.x on Docker Hub: about 10 GB compressed"),
-    "image_unpacked_gb": (20, "the same image unpacked by containerd: about twice that"),
+    "image_compressed_gb": (
+        12,
+        "vllm/vllm-openai on Docker Hub: about 12 GB compressed (vllm-project/vllm#27154)",
+    ),
+    "image_unpacked_gb": (
+        29,
+        "the same image unpacked: 28.6 GB (vllm-project/vllm#22377)",
+    ),
     # S3 performance guidelines: "up to 100 Gb/s" between one EC2 instance and S3.
     "aws_object_store_gbps": (
         100,
@@ -34,6 +52,8 @@ RATES: Mapping[str, tuple[float, str]] = {
     ),
 }
 NODE_SECONDS = {"aws": "aws_node_s", "azure": "azure_node_s", "gcp": "gcp_node_s"}
+# Blob and GCS document account- and bucket-wide egress targets far above one node's NIC,
+# and no per-VM figure: they are not a bound for one node.
 OBJECT_STORE_GBPS = {"aws": "aws_object_store_gbps"}
 
 
@@ -50,7 +70,7 @@ class ColdStart:
     image_s: float
     weights_s: float
     bottleneck: str
-    # weights ÷ the instance's network bandwidth: no disk or store could beat it.
+    # weights ÷ the bandwidth a pod's downloads can use: no disk or store could beat it.
     floor_s: float
 
     @property
@@ -92,9 +112,7 @@ def estimate(
     for pool in pools:
         if pool.node is None or cloud not in NODE_SECONDS:
             continue
-        node = instances.node_type(cloud, pool.node.node_type)
-        assert node is not None
-        net_mbps = node.network_gbps * 1000 / 8
+        net_mbps = instances.pod_network_gbps(cloud, pool.node.node_type) * 1000 / 8
         store = OBJECT_STORE_GBPS.get(cloud)
         store_mbps = rate(store) * 1000 / 8 if store else float("inf")
         write_mbps = disk_mbps(cloud, pool)
@@ -137,12 +155,13 @@ def report(rows: Sequence[ColdStart]) -> list[str]:
         return ["no GPU pool with a known node type"]
     lines = [
         f"{'pool':<10} {'tier':<28} {'weights GB':>10} {'node s':>7} {'image s':>8} "
-        f"{'weights s':>9} {'total':>7}  bottleneck (weights ÷ floor)"
+        f"{'weights s':>9} {'floor s':>7} {'total':>7}  bottleneck (weights ÷ floor)"
     ]
     for r in rows:
         lines.append(
             f"{r.pool:<10} {r.tier:<28} {r.weights_gb:>10.0f} {r.node_s:>7.0f} {r.image_s:>8.0f} "
-            f"{r.weights_s:>9.0f} {r.total_s / 60:>5.1f}m  {r.bottleneck} ({r.ratio:.1f}x)"
+            f"{r.weights_s:>9.0f} {r.floor_s:>7.0f} {r.total_s / 60:>5.1f}m  {r.bottleneck} "
+            f"({r.ratio:.1f}x)"
         )
     lines.append("rates: components/instances.py (network, disks) and plan/coldstart.py RATES")
     return lines

@@ -116,6 +116,7 @@ RESOURCES: dict[str, Rule] = {
     "pulumi:providers:aws": _provider_rule,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:cloudwatch/eventRule:EventRule": _outputs("aws:cloudwatch/eventRule:EventRule", "arn"),
     "aws:eks/accessEntry:AccessEntry": _outputs(
         "aws:eks/accessEntry:AccessEntry", "accessEntryArn"
     ),

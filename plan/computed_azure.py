@@ -75,6 +75,9 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     location = inputs.get("location", DEFAULT_LOCATION)
     prefix = inputs.get("dnsPrefix", name)
     return {
+        # AKS's default node resource group: MC_<group>_<cluster>_<location>.
+        "nodeResourceGroup": inputs.get("nodeResourceGroup")
+        or f"MC_{inputs.get('resourceGroupName')}_{name}_{location}",
         "fqdn": f"{prefix}-{minted_id('fqdn', name)[:8]}.hcp.{location}.azmk8s.io",
         # The system-assigned identity AKS creates (the cloud provider acts as it).
         "identity": {

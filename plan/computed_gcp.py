@@ -95,7 +95,8 @@ def _cluster(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         "endpoint": endpoint,
         "masterAuth": {"clusterCaCertificate": CA_CERTIFICATE},
         "privateClusterConfig": {**private, "privateEndpoint": private_ip},
-        "masterVersion": "1.35.7-gke.1222000",
+        # GKE resolves the minor to the channel's current patch.
+        "masterVersion": f"{inputs.get('minMasterVersion') or '1.35'}.7-gke.1222000",
     }
 
 

@@ -150,6 +150,13 @@ REQUIRED_ORDER: tuple[tuple[str, str, str], ...] = (
     ("*-nodes-*", "*-role-*", "node groups need their role's policies before nodes join"),
     ("*-nodes-*", "*-vpc-cni", "nodes join with the managed VPC CNI and its own IAM role"),
     ("*-nodes-*", "*-kube-proxy", "nodes join with the managed kube-proxy"),
+    # AKS: one write on a managed cluster at a time (409 "Another operation is in progress").
+    ("*-nodes-*", "*-cluster-maintenance-*", "AKS takes one write on a cluster at a time"),
+    (
+        "*-cluster-maintenance-*",
+        "*-cluster-maintenance-*",
+        "AKS takes one write on a cluster at a time",
+    ),
     (
         "*-ns",
         "addons-keda-release",

@@ -2,7 +2,8 @@
 
 `plan` and the tests share it, so what the plan prints is what the tests assert on.
 Every resource registration is recorded with its type, name, parent, provider,
-dependencies and inputs (and the protobuf Struct they travelled in, which is what a
+dependencies, resource options (protect, retainOnDelete, customTimeouts, ignoreChanges,
+deleteBeforeReplace) and inputs (and the protobuf Struct they travelled in, which is what a
 policy pack is handed). Outputs a real cloud would compute (every id, an RDS address, an
 ARN) and what only the deployer's credentials know (the account) come back as
 `<after-deploy TYPE NAME.attr>` strings that name the resource output or lookup, so a
@@ -58,6 +59,12 @@ class RecordedResource:
     secret_inputs: list[str]
     protect: bool
     state: dict[str, Any] = field(default_factory=dict)
+    # The other resource options a review, a snapshot or the policy pack needs to see.
+    retain_on_delete: bool = False
+    # "create" / "update" / "delete" -> a Go duration, only those that are set.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
     # Input name -> the resources its value came from (the engine's data dependencies).
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     # The inputs exactly as they went over the wire (what a policy pack is handed).
@@ -105,6 +112,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=sorted(_secret_paths(raw)),
                 protect=bool(request.protect),
                 state=dict(self.resources[urn].state),
+                retain_on_delete=bool(request.retainOnDelete),
+                custom_timeouts=_timeouts(request.customTimeouts),
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
                 property_dependencies={
                     k: list(v.urns) for k, v in request.propertyDependencies.items()
                 },
@@ -112,6 +123,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+
+def _timeouts(timeouts: Any) -> dict[str, str]:
+    return {k: getattr(timeouts, k) for k in ("create", "update", "delete") if getattr(timeouts, k)}
 
 
 def _inputs(request: Any) -> dict[str, Any]:

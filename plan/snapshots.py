@@ -4,8 +4,9 @@
     python -m plan.snapshots --update   # refresh snapshots/ after an intended change
 
 For each example stack, `snapshots/<stack>/values.yaml` holds the chart values the Release
-gets and `snapshots/<stack>/resources.yaml` every resource with its protection, what it waits
-for and its inputs (secrets redacted). A pull request that changes a chart value or a
+gets and `snapshots/<stack>/resources.yaml` every resource with its options (protect,
+retainOnDelete, customTimeouts, ignoreChanges, deleteBeforeReplace), what it waits for
+(dependsOn) and its inputs (secrets redacted). A pull request that changes a chart value or a
 resource input shows that change in plain YAML next to `pulumi preview --diff`.
 """
 
@@ -39,6 +40,14 @@ def _resources(run: ProgramRun) -> dict[str, Any]:
             entry["parent"] = names[r.parent]
         if r.protect:
             entry["protect"] = True
+        if r.retain_on_delete:
+            entry["retainOnDelete"] = True
+        if r.custom_timeouts:
+            entry["customTimeouts"] = dict(r.custom_timeouts)
+        if r.ignore_changes:
+            entry["ignoreChanges"] = sorted(r.ignore_changes)
+        if r.delete_before_replace:
+            entry["deleteBeforeReplace"] = True
         waits = sorted({names[d] for d in r.dependencies if d in names})
         if waits:
             entry["dependsOn"] = waits

@@ -3,10 +3,10 @@
 The program already builds resources this way; the pack is the independent check that a
 later change (or a `chartValues` override) cannot quietly undo it. Each module holds one
 table of rules (kubernetes, aws, azure, gcp), and the pack registers every table the same
-way, each rule mandatory; the stack rules (policy/isolation.py) carry their own level (one
-only advises: isolation turned off on purpose). A rule is a plain callable so the tests call
-it directly (constructing a PolicyPack would start a server). Props use the engine's
-camelCase names.
+way, each rule mandatory; the stack rules (policy/isolation.py, policy/waits.py) carry their
+own level (one only advises: isolation turned off on purpose). A rule is a plain callable so
+the tests call it directly (constructing a PolicyPack would start a server). Props use the
+engine's camelCase names.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy import aws, azure, gcp, isolation, kubernetes
+from policy import aws, azure, gcp, isolation, kubernetes, waits
 from policy.common import Table
 
 TABLES: tuple[Table, ...] = (kubernetes.RULES, aws.RULES, azure.RULES, gcp.RULES)
@@ -37,7 +37,11 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 RULES: Table = _merged(TABLES)
 
-# Resource rules judge one resource; stack rules (policy/isolation.py) judge the whole stack.
+# Stack rules judge the whole stack (policy/isolation.py) or resource options beside the
+# props (policy/waits.py).
+STACK_RULES = {**isolation.STACK_RULES, **waits.STACK_RULES}
+
+# Resource rules judge one resource; stack rules judge the whole stack.
 POLICIES: list[Policy] = [
     *(
         ResourceValidationPolicy(
@@ -47,6 +51,6 @@ POLICIES: list[Policy] = [
     ),
     *(
         StackValidationPolicy(name, description, rule, enforcement_level=level)
-        for name, (description, rule, level) in isolation.STACK_RULES.items()
+        for name, (description, rule, level) in STACK_RULES.items()
     ),
 ]

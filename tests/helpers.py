@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from components.settings import PROJECT, StackSettings
 from components.settings_loader import settings_from_config
-from plan import simulator
+from plan import operations
 from plan.simulator import ProgramRun, RecordedResource, run_program
 
 KEY = f"{PROJECT}:"
@@ -74,35 +72,11 @@ def add_t4_pool(config: dict[str, Any], balloon_replicas: int) -> None:
 
 @dataclass
 class Options:
-    """Resource options the recorded resources do not carry."""
+    """A resource's options as the simulator recorded them (plan/simulator.py)."""
 
     custom_timeouts: dict[str, str]
     retain_on_delete: bool
     ignore_changes: list[str]
-
-
-@contextlib.contextmanager
-def _recording_options(into: dict[tuple[str, str], Options]) -> Iterator[None]:
-    original = simulator.RecordingMonitor.RegisterResource
-
-    def register(self: Any, request: Any) -> Any:
-        timeouts = request.customTimeouts
-        into[(request.type, request.name)] = Options(
-            custom_timeouts={
-                k: getattr(timeouts, k)
-                for k in ("create", "update", "delete")
-                if getattr(timeouts, k)
-            },
-            retain_on_delete=bool(request.retainOnDelete),
-            ignore_changes=list(request.ignoreChanges),
-        )
-        return original(self, request)
-
-    simulator.RecordingMonitor.RegisterResource = register  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        simulator.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
 
 
 @dataclass
@@ -137,22 +111,15 @@ class StackRun:
 
     def upstream(self, resource: RecordedResource) -> set[str]:
         """URNs of every resource this one waits for, directly, through inputs or parents."""
-        by_urn = {r.urn: r for r in self.run.resources}
-        seen: set[str] = set()
-        todo = list(resource.dependencies)
-        while todo:
-            urn = todo.pop()
-            if urn in seen or urn not in by_urn:
-                continue
-            seen.add(urn)
-            todo.extend(by_urn[urn].dependencies)
-        return seen
+        return operations.upstream(self.run.resources, resource)
 
 
 def run_stack(config: dict[str, Any], **kwargs: Any) -> StackRun:
     """Run a stack config map (any cloud) against the simulated cloud, recording the options
     of every resource; kwargs go to run_program (stack, existing)."""
-    options: dict[tuple[str, str], Options] = {}
-    with _recording_options(options):
-        run = run_program(config, **kwargs)
+    run = run_program(config, **kwargs)
+    options = {
+        (r.type, r.name): Options(r.custom_timeouts, r.retain_on_delete, r.ignore_changes)
+        for r in run.resources
+    }
     return StackRun(run, options)

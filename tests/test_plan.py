@@ -55,9 +55,33 @@ def test_plan_writes_values_and_resources(tmp_path: Path) -> None:
     assert release["type"] == "kubernetes:helm.sh/v3:Release"
     assert release["parent"].endswith("::model-engine")
     assert any(d.endswith("::model-engine-database-release") for d in release["dependencies"])
+    options = release["options"]
+    assert set(options) == {
+        "protect",
+        "retainOnDelete",
+        "customTimeouts",
+        "dependsOn",
+        "ignoreChanges",
+        "deleteBeforeReplace",
+    }
+    assert options["dependsOn"] == release["dependencies"]
     secret = by_name["model-engine-database-release"]
     assert secret["inputs"]["stringData"] == "[secret]"
     assert "postgresql://" not in json_file.read_text()
+
+
+def test_plan_json_carries_each_resources_options() -> None:
+    """customer-prod: the warm-up Job's timeouts, the RDS instance kept and protected, the
+    node groups' ignored desired size."""
+    from plan.cli import resources_json, stack_config
+    from plan.simulator import run_program
+
+    resources = resources_json(run_program(stack_config("customer-prod"), stack="customer-prod"))
+    by_name = {r["name"]: r["options"] for r in resources}
+    assert set(by_name["platform-registry-warm-up"]["customTimeouts"]) == {"create", "update"}
+    database = next(r["options"] for r in resources if r["type"] == "aws:rds/instance:Instance")
+    assert database["protect"] and database["retainOnDelete"]
+    assert by_name["platform-nodes-gpu-h100"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
 
 
 def test_plan_rejects_a_bad_stack_with_the_message(

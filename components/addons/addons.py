@@ -31,7 +31,12 @@ from components.addons.lws import LeaderWorkerSet
 from components.addons.metrics_server import MetricsServer
 from components.addons.nvidia import Nvidia
 from components.addons.nvidia import kind as nvidia_kind
-from components.addons.prometheus import Prometheus, PrometheusAdapter, server_address
+from components.addons.prometheus import (
+    Prometheus,
+    PrometheusAdapter,
+    rules_file,
+    server_address,
+)
 from components.contract import GpuNodePool, PlatformOutputs
 from components.isolation import psa
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
@@ -249,9 +254,19 @@ class ClusterAddons(pulumi.ComponentResource):
             self.istio = Istio(f"{name}-istio", ctx, child)
         if "keda" in plan:
             self.keda = Keda(f"{name}-keda", ctx, child)
+        # GPU health rules where dcgm-exporter runs: the GPU operator brings it.
+        gpu_operator = (
+            "nvidia" in plan and nvidia_kind(settings, platform.gpu_pools) == "gpu-operator"
+        )
         if "prometheus" in plan:
-            self.prometheus = Prometheus(f"{name}-prometheus", ctx, child)
+            self.prometheus = Prometheus(f"{name}-prometheus", ctx, gpu_operator, child)
         self.prometheus_address = prometheus_address(settings, platform.facts.prometheus_address)
+        # A Prometheus the stack brings gets the same rules, for its operator to load.
+        self.external_alert_rules = (
+            rules_file(settings, gpu_operator)
+            if "prometheus" not in plan and self.prometheus_address is not None
+            else None
+        )
         if "prometheus-adapter" in plan and self.prometheus_address is not None:
             self.prometheus_adapter = PrometheusAdapter(
                 f"{name}-prometheus-adapter",

@@ -13,6 +13,9 @@ from components.addons.settings import AddonsSettings
 
 CLUSTER_AUTOSCALER = "cluster-autoscaler"
 KEDA_OPERATOR = "keda-operator"
+# Alertmanager (the prometheus chart's subchart) publishing to the stack's SNS topic on AWS.
+ALERTMANAGER = "alertmanager"
+ALERTMANAGER_SERVICE_ACCOUNT = "prometheus-alertmanager"
 
 
 @dataclass(frozen=True)
@@ -33,4 +36,5 @@ def service_accounts(addons: AddonsSettings) -> dict[str, ServiceAccountRef]:
             addons.cluster_autoscaler.namespace, "cluster-autoscaler"
         ),
         KEDA_OPERATOR: ServiceAccountRef(addons.keda.namespace, "keda-operator"),
+        ALERTMANAGER: ServiceAccountRef(addons.prometheus.namespace, ALERTMANAGER_SERVICE_ACCOUNT),
     }

@@ -180,7 +180,7 @@ class Istio(pulumi.ComponentResource):
                 parent=self,
                 release_name="istiod",
                 namespace=ISTIO_NAMESPACE,
-                values=istiod_values(ctx.platform.docker_hub_mirror),
+                values=istiod_values(ctx.platform.facts.registry.docker_hub_mirror),
                 overrides=cfg.values,
                 version=cfg.version,
                 depends_on=[self.base],

@@ -28,6 +28,10 @@ def renders_trigger_authentication(facts: PlatformFacts) -> bool:
 AZURE_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 
 
+# kedacore/charts v2.20.2 keda/values.yaml prometheus.operator.port.
+OPERATOR_METRICS_PORT = 8080
+
+
 def keda_values(ctx: AddonContext) -> dict[str, Any]:
     operator_sa = identities.service_accounts(ctx.settings.addons)[identities.KEDA_OPERATOR]
     annotations = dict(ctx.platform.addon_identities.get(identities.KEDA_OPERATOR, {}))
@@ -36,6 +40,16 @@ def keda_values(ctx: AddonContext) -> dict[str, Any]:
         "clusterName": ctx.platform.facts.cluster_name,
         "serviceAccount": {
             "operator": {"name": operator_sa.name, "annotations": annotations},
+        },
+        # The operator's metrics (keda_scaler_errors_total, read by the alert rules in
+        # components/addons/alert_rules.py), scraped by the prometheus chart's kubernetes-pods
+        # job through the annotations.
+        "prometheus": {"operator": {"enabled": True, "port": OPERATOR_METRICS_PORT}},
+        "podAnnotations": {
+            "keda": {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(OPERATOR_METRICS_PORT),
+            }
         },
     }
     # Azure: the chart's TriggerAuthentication uses provider azure-workload with the

@@ -19,10 +19,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components import settings_loader as stack
+from components.addons import alert_rules, identities
 from components.addons.base import AddonContext, helm_release
 from components.model_engine.chart_facts import CONCURRENCY_METRIC
+from components.settings import StackSettings
 
 SERVER_SERVICE = "prometheus-server"
+# The stack's config secret holding the operator's alert webhook URL.
+WEBHOOK_KEY = "alertWebhookUrl"
 # The autoscalers read rates over 2-minute windows (the server's KEDA query and the adapter
 # rule below: rate(...[2m])). rate() needs at least two samples in the window and is only
 # steady with four or more, so scrapes must come at least every 30 s; the chart's default is
@@ -36,7 +41,8 @@ REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
 
 def server_address(namespace: str) -> str:
     """In-cluster URL of the Prometheus server the add-on installs."""
-    return f"http://{SERVER_SERVICE}.{namespace}.svc.cluster.local:{SERVER_PORT}"
+    # <service>.<namespace>.svc: the cluster domain is not always cluster.local.
+    return f"http://{SERVER_SERVICE}.{namespace}.svc:{SERVER_PORT}"
 
 
 # Envoy's own metrics endpoint on istio-proxy containers (port `http-envoy-prom`), as
@@ -94,11 +100,81 @@ CONCURRENCY_RULE: dict[str, Any] = {
 }
 
 
-def prometheus_values(ctx: AddonContext) -> dict[str, Any]:
+# dcgm-exporter's Service, as the GPU operator creates it (app=nvidia-dcgm-exporter, port
+# `gpu-metrics`): scraped by this job whatever its annotations say. No such Service, no
+# targets: the job is harmless where the operator does not run.
+DCGM_JOB: dict[str, Any] = {
+    "kubernetes_sd_configs": [{"role": "endpoints"}],
+    "relabel_configs": [
+        {
+            "source_labels": [
+                "__meta_kubernetes_service_label_app",
+                "__meta_kubernetes_endpoint_port_name",
+            ],
+            "action": "keep",
+            "regex": "nvidia-dcgm-exporter;gpu-metrics",
+        },
+        {
+            "source_labels": ["__meta_kubernetes_pod_node_name"],
+            "action": "replace",
+            "target_label": "node",
+        },
+    ],
+}
+
+
+def rules_file(settings: StackSettings, gpu_operator: bool) -> dict[str, Any]:
+    """The contents of alerting_rules.yml for this stack."""
+    scope = alert_rules.RuleScope(
+        release_namespace=settings.namespaces.release,
+        endpoint_namespace=settings.namespaces.endpoints,
+        gpu_operator=gpu_operator,
+    )
+    thresholds = settings.operations.alerts.thresholds
+    return {"groups": alert_rules.rule_groups(scope, thresholds)}
+
+
+def alertmanager_values(ctx: AddonContext, webhook: bool) -> dict[str, Any]:
+    """The alertmanager subchart: its config routes to the stack's target. The SNS topic
+    ARN is not a secret; the webhook URL is, so it is mounted from a Secret and read with
+    `url_file`, never written into the values."""
+    topic = ctx.platform.alert_sns_topic_arn
+    if topic is not None:
+        config: Any = pulumi.Output.all(topic, ctx.platform.facts.region).apply(
+            lambda a: alert_rules.alertmanager_config(
+                alert_rules.Route(sns_topic_arn=a[0], region=a[1], webhook=webhook)
+            )
+        )
+    else:
+        config = alert_rules.alertmanager_config(alert_rules.Route(webhook=webhook))
+    values: dict[str, Any] = {
+        "enabled": True,
+        "config": config,
+        "serviceAccount": {
+            "name": identities.ALERTMANAGER_SERVICE_ACCOUNT,
+            "annotations": dict(ctx.platform.addon_identities.get(identities.ALERTMANAGER, {})),
+        },
+    }
+    if webhook:
+        values["extraSecretMounts"] = [
+            {
+                "name": "webhook",
+                "mountPath": alert_rules.WEBHOOK_MOUNT,
+                "secretName": alert_rules.WEBHOOK_SECRET,
+                "readOnly": True,
+            }
+        ]
+    return values
+
+
+def prometheus_values(
+    ctx: AddonContext, gpu_operator: bool = False, webhook: bool = False
+) -> dict[str, Any]:
     cfg = ctx.settings.addons.prometheus
     volume: dict[str, Any] = {"enabled": True, "size": cfg.storage_size}
     if cfg.storage_class:
         volume["storageClass"] = cfg.storage_class
+    alertmanager = alertmanager_values(ctx, webhook)
     return {
         "server": {
             "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
@@ -110,10 +186,12 @@ def prometheus_values(ctx: AddonContext) -> dict[str, Any]:
             "retentionSize": cfg.retention_size or "",
             "persistentVolume": volume,
         },
-        # Nothing here sends alerts or pushes metrics; `values` can turn them back on.
-        "alertmanager": {"enabled": False},
+        # model-engine's own alert rules, routed through the chart's Alertmanager (the
+        # chart points Prometheus at it). Nothing here pushes metrics.
+        "serverFiles": {alert_rules.RULES_FILE: rules_file(ctx.settings, gpu_operator)},
+        "alertmanager": alertmanager,
         "prometheus-pushgateway": {"enabled": False},
-        "scrapeConfigs": {"envoy-stats": ENVOY_STATS_JOB},
+        "scrapeConfigs": {"envoy-stats": ENVOY_STATS_JOB, "dcgm-exporter": DCGM_JOB},
     }
 
 
@@ -139,9 +217,28 @@ class Prometheus(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     address: str
 
-    def __init__(self, name: str, ctx: AddonContext, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        ctx: AddonContext,
+        gpu_operator: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
         super().__init__("model-engine-infra:addons:Prometheus", name, None, opts)
         cfg = ctx.settings.addons.prometheus
+        url = stack.secret(WEBHOOK_KEY)
+        secrets: list[pulumi.Resource] = []
+        if url is not None:
+            secrets.append(
+                k8s.core.v1.Secret(
+                    f"{name}-alert-webhook",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=alert_rules.WEBHOOK_SECRET, namespace=cfg.namespace
+                    ),
+                    string_data={alert_rules.WEBHOOK_SECRET_KEY: url},
+                    opts=ctx.opts(self, ctx.namespace_deps(cfg.namespace)),
+                )
+            )
         self.release = helm_release(
             f"{name}-server",
             "prometheus",
@@ -149,9 +246,10 @@ class Prometheus(pulumi.ComponentResource):
             parent=self,
             release_name="prometheus",
             namespace=cfg.namespace,
-            values=prometheus_values(ctx),
+            values=prometheus_values(ctx, gpu_operator, webhook=url is not None),
             overrides=cfg.values,
             version=cfg.version,
+            depends_on=secrets,
         )
         self.address = server_address(cfg.namespace)
         self.register_outputs({"address": self.address})

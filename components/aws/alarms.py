@@ -8,6 +8,7 @@ data key (which encrypts the database) should not grant that.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,16 @@ def topic_key_policy(partition: str, account: str) -> str:
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
+            {
+                # EventBridge rules (GPU launch failures) publish to the topic; AWS's key
+                # policy for encrypted SNS targets names no condition, and the topic policy
+                # admits the stack's rules only.
+                "Sid": "EventBridgePublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
         ]
     )
 
@@ -73,6 +84,8 @@ class AlertTopic(pulumi.ComponentResource):
     with the stack's e-mail subscriptions."""
 
     arn: pulumi.Output[str]
+    # The topic's own KMS key; None for a topic the stack names (its key is the owner's).
+    key_arn: pulumi.Output[str] | None = None
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:AlertTopic", name, None, opts)
@@ -93,6 +106,7 @@ class AlertTopic(pulumi.ComponentResource):
                 opts=child(self),
             )
             self.arn = topic.arn
+            self.key_arn = key.arn
         for i, address in enumerate(args.alerts.emails):
             # Each address confirms the subscription from the e-mail AWS sends it.
             aws.sns.TopicSubscription(
@@ -159,3 +173,146 @@ def create_alarms(
             )
         )
     return created
+
+
+# The builder's Celery queue on SQS when the chart's serviceBuilderQueue is unset
+# (templates/endpoint_builder_deployment.yaml `--queues=model-engine-service-builder`).
+BUILDER_QUEUE = "model-engine-service-builder"
+# Async endpoints' queues, created by the server at run time (queue_endpoint_resource_delegate
+# endpoint_id_to_queue_name): `launch-endpoint-id-<id>`, without a dead-letter queue.
+ENDPOINT_QUEUE_PREFIX = "launch-endpoint-id-"
+# CloudWatch Metrics Insights: the oldest message of every SQS queue of the region. Insights
+# has no prefix filter, so the endpoint queues (unknown before they exist) are watched with
+# every other queue of the account's region.
+QUEUES_OLDEST_QUERY = 'SELECT MAX(ApproximateAgeOfOldestMessage) FROM SCHEMA("AWS/SQS", QueueName)'
+# EventBridge: an Auto Scaling group could not launch an instance (no capacity, quota,
+# a bad launch template). Source and detail type: "Amazon EC2 Auto Scaling events".
+LAUNCH_UNSUCCESSFUL = "EC2 Instance Launch Unsuccessful"
+
+
+def launch_failure_pattern(group_names: Sequence[str]) -> str:
+    return json.dumps(
+        {
+            "source": ["aws.autoscaling"],
+            "detail-type": [LAUNCH_UNSUCCESSFUL],
+            "detail": {"AutoScalingGroupName": sorted(group_names)},
+        }
+    )
+
+
+def topic_policy(topic_arn: str, account: str, rule_arns: Sequence[str]) -> str:
+    """The topic's policy: the account manages it; EventBridge publishes for the stack's
+    rules only (SNS Developer Guide, "Amazon EventBridge permissions")."""
+    return policy_document(
+        [
+            {
+                "Sid": "AccountOwns",
+                "Effect": "Allow",
+                "Principal": {"AWS": account},
+                "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "EventBridgeRulesPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+            },
+        ]
+    )
+
+
+@dataclass
+class PlatformAlarmsArgs:
+    # e.g. model-engine-customer-prod: alarm and rule names start with it.
+    base: str
+    target: AlarmTarget
+    account: pulumi.Input[str]
+    # Whether this program made the topic (and may set its policy).
+    owns_topic: bool
+    # The GPU node groups' Auto Scaling group names.
+    gpu_groups: Mapping[str, pulumi.Input[str]]
+    builder_queue: str = BUILDER_QUEUE
+
+
+class PlatformAlarms(pulumi.ComponentResource):
+    """Alarms on what no data component owns: the broker's queues (the server makes them)
+    and the GPU node groups that cannot launch a node."""
+
+    def __init__(
+        self, name: str, args: PlatformAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("model-engine-infra:aws:PlatformAlarms", name, None, opts)
+        t = args.target.thresholds
+        topic = args.target.topic_arn
+        create_alarms(
+            self,
+            name,
+            f"{args.base}-builder-queue",
+            [
+                Alarm(
+                    "builder-queue-age",
+                    "AWS/SQS",
+                    "ApproximateAgeOfOldestMessage",
+                    {"QueueName": args.builder_queue},
+                    "GreaterThanThreshold",
+                    t.queue_age_seconds,
+                    "Maximum",
+                    f"The endpoint builder's oldest task waits more than {t.queue_age_seconds}s",
+                )
+            ],
+            args.target,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-alarm-queues-age",
+            name=f"{args.base}-sqs-queues-age"[:ALARM_NAME_LIMIT],
+            alarm_description=(
+                f"An SQS queue of this region (async endpoints' {ENDPOINT_QUEUE_PREFIX}* among "
+                f"them) has a message older than {t.queue_age_seconds}s"
+            ),
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="oldest",
+                    expression=QUEUES_OLDEST_QUERY,
+                    period=PERIOD_SECONDS,
+                    return_data=True,
+                )
+            ],
+            evaluation_periods=evaluation_periods(t),
+            comparison_operator="GreaterThanThreshold",
+            threshold=t.queue_age_seconds,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic],
+            ok_actions=[topic],
+            opts=child(self),
+        )
+        rule_arns: list[pulumi.Output[str]] = []
+        if args.gpu_groups:
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-gpu-launch-failures",
+                name=f"{args.base}-gpu-launch-failures"[:64],
+                description="A GPU node group could not launch a node (capacity, quota)",
+                event_pattern=pulumi.Output.all(*args.gpu_groups.values()).apply(
+                    lambda names: launch_failure_pattern([str(n) for n in names])
+                ),
+                opts=child(self),
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-gpu-launch-failures",
+                rule=rule.name,
+                arn=topic,
+                opts=child(self),
+            )
+            rule_arns.append(rule.arn)
+        if args.owns_topic and rule_arns:
+            aws.sns.TopicPolicy(
+                f"{name}-topic-policy",
+                arn=topic,
+                policy=pulumi.Output.all(topic, args.account, *rule_arns).apply(
+                    lambda a: topic_policy(a[0], a[1], a[2:])
+                ),
+                opts=child(self),
+            )
+        self.register_outputs({})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -21,7 +22,9 @@ from components.aws.common import (
     recovery_window,
     stateful,
 )
+from components.aws.settings import DatabaseRestore
 from components.operations import Maintenance
+from components.restore import utc as restore_utc
 
 PORT = 5432
 # PostgreSQL logs RDS exports to CloudWatch Logs (the group names are RDS's).
@@ -68,6 +71,23 @@ class DatabaseArgs:
     maintenance: Maintenance = field(default_factory=Maintenance)
     # Where the database's alarms and events go; None creates none.
     alarms: AlarmTarget | None = None
+
+
+def restore_args(restore: DatabaseRestore | None) -> dict[str, Any]:
+    """The Instance arguments that create it from a snapshot or a point in time."""
+    if restore is None:
+        return {}
+    if restore.snapshot_identifier:
+        return {"snapshot_identifier": restore.snapshot_identifier}
+    source = restore.source_db_instance_identifier
+    return {
+        "restore_to_point_in_time": aws.rds.InstanceRestoreToPointInTimeArgs(
+            source_db_instance_identifier=None if restore.source_is_resource_id else source,
+            source_dbi_resource_id=source if restore.source_is_resource_id else None,
+            restore_time=restore_utc(restore.restore_time) if restore.restore_time else None,
+            use_latest_restorable_time=restore.use_latest_restorable_time or None,
+        )
+    }
 
 
 class Database(pulumi.ComponentResource):
@@ -131,9 +151,12 @@ class Database(pulumi.ComponentResource):
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=args.kms_key_arn,
-            db_name=cfg.name,
-            username=cfg.user,
+            # A restored instance keeps the source's database and master user; RDS sets the
+            # stack's password on it after the restore.
+            db_name=None if cfg.restore else cfg.name,
+            username=None if cfg.restore else cfg.user,
             password=self.password,
+            **restore_args(cfg.restore),
             port=PORT,
             multi_az=cfg.multi_az,
             db_subnet_group_name=subnets.name,

@@ -31,13 +31,13 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
 )
-from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
+from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY, IRSA_ROLE_ANNOTATION
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
-ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+ROLE_ANNOTATION = IRSA_ROLE_ANNOTATION
 # Tags the server puts on each endpoint queue.
 QUEUE_TAGS = {
     "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",
@@ -126,20 +126,6 @@ def check(settings: StackSettings) -> None:
             _cfg(settings).region,
             _cfg(settings).vpc.private_subnet_ids,
         )
-        fitted = accelerators.node_gpus(pool, CLOUD_PROVIDER)
-        if fitted is None or pool.balloon_gpus > fitted[1]:
-            continue
-        itype, gpus = fitted
-        needed = balloon_nodes(pool.balloon_replicas, pool.balloon_gpus, gpus)
-        present = pool.min_size if pool.desired_size is None else pool.desired_size
-        if needed > present:
-            problems.append(
-                f"{key}.minSize: balloonReplicas {pool.balloon_replicas} needs {needed} "
-                f"{itype} node(s) at install, but the pool starts with {present}; the chart's "
-                "Release waits for every balloon pod to run and would wait for GPU capacity "
-                "(and quota) the account may not have, then roll back after its timeout. Set "
-                f"minSize (or desiredSize) to {needed}, or balloonReplicas: 0"
-            )
     registry = _cfg(settings).registry
     if settings.chart.install and registry.upstream is None and not registry.images_pushed:
         problems.append(
@@ -208,21 +194,6 @@ def capacity_problems(
             "subnet) so the group launches only there"
         )
     return problems
-
-
-def balloon_nodes(replicas: int, balloon_gpus: int, gpus_per_node: int) -> int:
-    """Nodes the balloons of a pool occupy.
-
-    Helm's wait (the Release is atomic, so it always waits) counts a Deployment ready only
-    when its ready replicas reach spec.replicas minus maxUnavailable, and the chart's balloon
-    Deployments keep the default 25% rounded down, i.e. 0 for a few replicas: every balloon
-    pod must run. A balloon on a pool that starts at zero nodes stays Pending until the
-    cluster autoscaler gets a GPU instance, which a new account may have no quota for. So a
-    pool keeps warm only nodes it starts with: the node group, not the Release, then reports
-    a launch failure, with AWS's reason.
-    """
-    per_node = gpus_per_node // balloon_gpus
-    return -(-replicas // per_node) if replicas else 0
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
@@ -348,6 +319,16 @@ class FactSources:
     image_builder_role_arn: pulumi.Input[str]
 
 
+def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
+    """The tags the warm-up Job pulls through the cache before the chart installs."""
+    upstream = _cfg(settings).registry.upstream
+    return {} if upstream is None else {k: tuple(v) for k, v in upstream.warm.items()}
+
+
+# The stack key listing them, for the errors that ask for a tag.
+WARMED_TAGS_KEY = "aws.registry.upstream.warm"
+
+
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     db = _cfg(settings).database
     role = {ROLE_ANNOTATION: src.role_arn}
@@ -359,6 +340,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         registry=contract.Registry(
             prefix=lift(registry_prefix, src.account_id, src.region, src.dns_suffix),
             repositories=dict(src.repositories),
+            warmed_tags=warmed_tags(settings),
+            warmed_tags_key=WARMED_TAGS_KEY,
         ),
         database=contract.Database(
             host=src.database_host,

@@ -4,15 +4,10 @@ each with the least privilege the code needs.
 
 Inference pods run user-supplied containers, so they get a role of their own, on their own
 ServiceAccount (INFERENCE_SERVICE_ACCOUNT), with only what the endpoint's forwarder and
-model need. The chart's AWS config file (aws.configMap, mounted in both namespaces) names
-one role, the control plane's, under profile `default`, and every endpoint container runs
-with AWS_PROFILE=default. The pods still act as the inference role: the EKS pod identity
-webhook injects AWS_ROLE_ARN (the ServiceAccount's role) and AWS_WEB_IDENTITY_TOKEN_FILE,
-and the SDKs prefer those environment variables over the profile's role_arn (botocore
-credentials.py AssumeRoleWithWebIdentityProvider._get_config reads the environment first;
-the Go SDKs take the environment's web identity unless a profile is set in code). A user
-container that reads the config file and asks STS for the control-plane role is refused:
-that role's trust names only the control plane's ServiceAccounts."""
+model need. The AWS config file the endpoint pods mount names that role under the profile
+the server opens by name for them (components/model_engine/aws_config.py). A user container
+that reads the file and asks STS for the control-plane role is refused: that role's trust
+names only the control plane's ServiceAccounts."""
 
 from __future__ import annotations
 
@@ -61,10 +56,7 @@ INFERENCE_SQS_ACTIONS = (
     "sqs:GetQueueUrl",
     "sqs:ReceiveMessage",
 )
-# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
-# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
-# weights fine-tune jobs produce (fine_tuned_weights/).
-INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
+INFERENCE_WRITE_PREFIXES = cf.INFERENCE_WRITE_PREFIXES
 ECR_READ_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:DescribeImages",
@@ -265,6 +257,24 @@ def keda_policy(secret_arn: str, kms_key_arn: str) -> str:
     )
 
 
+def alertmanager_policy(topic_arn: str, topic_key_arn: str | None) -> str:
+    """Alertmanager publishes model-engine's alerts to the stack's topic; an encrypted
+    topic needs its key for the data key SNS encrypts the message with."""
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn}
+    ]
+    if topic_key_arn:
+        statements.append(
+            {
+                "Sid": "TopicKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": topic_key_arn,
+            }
+        )
+    return policy_document(statements)
+
+
 @dataclass
 class IdentityArgs:
     oidc_provider_arn: pulumi.Input[str]
@@ -284,6 +294,9 @@ class IdentityArgs:
     cluster_name: str
     # The add-ons' ServiceAccounts (from the stack's `addons` block), by add-on key.
     addon_service_accounts: Mapping[str, ServiceAccountRef]
+    # The stack's alert topic (and its key when this program made it) for Alertmanager.
+    alert_topic_arn: pulumi.Input[str]
+    alert_topic_key_arn: pulumi.Input[str] | None = None
 
 
 class Identity(pulumi.ComponentResource):
@@ -358,8 +371,18 @@ class Identity(pulumi.ComponentResource):
             [addons[addon_ids.CLUSTER_AUTOSCALER].subject],
             cluster_autoscaler_policy(args.cluster_name),
         )
+        self.alertmanager_role = self._role(
+            f"{name}-alertmanager",
+            "Alertmanager: model-engine alerts to the stack's SNS topic (IRSA)",
+            args,
+            [addons[addon_ids.ALERTMANAGER].subject],
+            pulumi.Output.all(args.alert_topic_arn, args.alert_topic_key_arn).apply(
+                lambda a: alertmanager_policy(a[0], a[1])
+            ),
+        )
         self.register_outputs(
             {
+                "alertmanager_role_arn": self.alertmanager_role.arn,
                 "model_engine_role_arn": self.model_engine_role.arn,
                 "inference_role_arn": self.inference_role.arn,
                 "image_builder_role_arn": self.image_builder_role.arn,

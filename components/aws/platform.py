@@ -8,13 +8,21 @@ region, partition); the stack file holds only choices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_aws as aws
 
 from components import accelerators, contract
 from components.addons import identities as addon_ids
 from components.aws import eks_versions
-from components.aws.alarms import AlarmTarget, AlertTopic, AlertTopicArgs
+from components.aws.alarms import (
+    AlarmTarget,
+    AlertTopic,
+    AlertTopicArgs,
+    PlatformAlarms,
+    PlatformAlarmsArgs,
+)
 from components.aws.cache import Cache, CacheArgs
 from components.aws.cluster import (
     BlockStorage,
@@ -63,6 +71,12 @@ from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
 # The component
+
+
+def asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    """The Auto Scaling group EKS made for a managed node group."""
+    groups = resources[0].autoscaling_groups or []
+    return (groups[0].name if groups else None) or ""
 
 
 class AwsPlatform(pulumi.ComponentResource):
@@ -188,7 +202,7 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=sub,
         )
         # The chart waits for the nodes its pods need: the system and CPU groups, and each
-        # GPU group that starts with the nodes its balloons run on (see balloon_nodes).
+        # GPU group that starts with the nodes its balloons run on (fit.balloon_start_problems).
         depends_on: list[pulumi.Resource] = [
             self.nodes.system,
             self.nodes.cpu,
@@ -228,6 +242,19 @@ class AwsPlatform(pulumi.ComponentResource):
             opts=sub,
         )
         alarms = AlarmTarget(self.alert_topic.arn, ops.alerts.thresholds)
+        PlatformAlarms(
+            f"{name}-platform-alarms",
+            PlatformAlarmsArgs(
+                base=base_name(settings.environment),
+                target=alarms,
+                account=account,
+                owns_topic=not ops.alerts.sns_topic_arn,
+                gpu_groups={
+                    pool: group.resources.apply(asg_name) for pool, group in self.nodes.gpu.items()
+                },
+            ),
+            opts=sub,
+        )
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
@@ -317,6 +344,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 repository_arns=[r.arn for r in self.registry.repositories.values()],
                 cluster_name=names.cluster,
                 addon_service_accounts=addon_ids.service_accounts(settings.addons),
+                alert_topic_arn=self.alert_topic.arn,
+                alert_topic_key_arn=self.alert_topic.key_arn,
             ),
             opts=sub,
         )
@@ -360,7 +389,9 @@ class AwsPlatform(pulumi.ComponentResource):
                 addon_ids.CLUSTER_AUTOSCALER: {
                     ROLE_ANNOTATION: self.identity.cluster_autoscaler_role.arn
                 },
+                addon_ids.ALERTMANAGER: {ROLE_ANNOTATION: self.identity.alertmanager_role.arn},
             },
+            alert_sns_topic_arn=self.alert_topic.arn,
             gateway_tls_annotations=gateway_tls_annotations(settings),
         )
         self.register_outputs(

@@ -17,6 +17,7 @@ from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
 )
+from components.restore import optional_point_in_time
 from components.settings_base import (
     Model,
     StringId,
@@ -303,6 +304,52 @@ class NodeGroups(Model):
     )
 
 
+class DatabaseRestore(Model):
+    """`aws.database.restore`: create the instance from a DB snapshot, or from another
+    instance's automated backups at a point in time (components/restore.py: once, at
+    creation). The restored instance keeps the source's master user: `user` must match."""
+
+    # A DB snapshot (manual or automated) identifier or ARN.
+    snapshot_identifier: str | None = None
+    # Point in time: the source instance (identifier, or its DbiResourceId db-...) and either
+    # restoreTime (RFC 3339) or useLatestRestorableTime.
+    source_db_instance_identifier: str | None = None
+    restore_time: str | None = None
+    use_latest_restorable_time: bool = False
+
+    _when = field_validator("restore_time")(optional_point_in_time)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatabaseRestore:
+        point = self.restore_time is not None or self.use_latest_restorable_time
+        if bool(self.snapshot_identifier) == bool(self.source_db_instance_identifier):
+            raise ValueError(
+                "set exactly one of snapshotIdentifier (restore a snapshot) or "
+                "sourceDbInstanceIdentifier (restore a point in time)"
+            )
+        if self.snapshot_identifier and point:
+            raise ValueError(
+                "restoreTime and useLatestRestorableTime go with sourceDbInstanceIdentifier, "
+                "not with snapshotIdentifier (a snapshot is one point already)"
+            )
+        if self.source_db_instance_identifier and (
+            (self.restore_time is None) == (not self.use_latest_restorable_time)
+        ):
+            raise ValueError(
+                "a point-in-time restore takes exactly one of restoreTime (RFC 3339, e.g. "
+                "2026-11-30T08:15:00Z) or useLatestRestorableTime: true"
+            )
+        return self
+
+    @property
+    def source_is_resource_id(self) -> bool:
+        """RDS names the source by identifier or by DbiResourceId (db-ABC...)."""
+        return bool(
+            self.source_db_instance_identifier
+            and re.fullmatch(r"db-[A-Z0-9]{26}", self.source_db_instance_identifier)
+        )
+
+
 class Database(Model):
     instance_class: str = "db.m6g.large"
     # PostgreSQL major (or major.minor) version, quoted: 14 or later.
@@ -320,6 +367,8 @@ class Database(Model):
     use_secrets_manager_route: bool = False
     # CloudWatch log groups of the exported PostgreSQL logs.
     log_retention_days: int = 30
+    # Create the instance from a snapshot or a point in time instead of empty.
+    restore: DatabaseRestore | None = None
 
     _retention = field_validator("log_retention_days")(log_retention)
 

@@ -203,3 +203,71 @@ def broker_rules() -> list[MetricRule]:
             "Service Bus messages dead-lettered: async tasks that will never run",
         ),
     ]
+
+
+# Activity log operations whose failure means a GPU pool cannot grow: AKS provisioning or
+# scaling an agent pool, and the cluster autoscaler growing a pool's scale set (it writes the
+# VMSS in the node resource group directly). "Azure Monitor activity log alerts".
+NODE_POOL_WRITE = "Microsoft.ContainerService/managedClusters/agentPools/write"
+SCALE_SET_WRITE = "Microsoft.Compute/virtualMachineScaleSets/write"
+
+
+@dataclass(frozen=True)
+class ActivityRule:
+    suffix: str
+    operation: str
+    scope: pulumi.Input[str]
+    description: str
+
+
+def node_pool_rules(
+    cluster_group_id: pulumi.Input[str], node_group_id: pulumi.Input[str]
+) -> list[ActivityRule]:
+    return [
+        ActivityRule(
+            "node-pool-failed",
+            NODE_POOL_WRITE,
+            cluster_group_id,
+            "An AKS node pool failed to provision or scale",
+        ),
+        ActivityRule(
+            "scale-set-failed",
+            SCALE_SET_WRITE,
+            node_group_id,
+            "A node pool's scale set failed to grow (capacity, quota): nodes the autoscaler "
+            "asked for will not come",
+        ),
+    ]
+
+
+def activity_alerts(
+    parent: pulumi.Resource, name: str, rules: Sequence[ActivityRule], target: AlertTarget
+) -> list[monitor.ActivityLogAlert]:
+    """Failed administrative operations under each rule's scope, to the action group."""
+    return [
+        monitor.ActivityLogAlert(
+            f"{name}-activity-{rule.suffix}",
+            activity_log_alert_name=f"{target.base}-{name}-{rule.suffix}"[:260],
+            resource_group_name=target.resource_group_name,
+            location="global",
+            description=rule.description,
+            enabled=True,
+            scopes=[rule.scope],
+            condition=monitor.AlertRuleAllOfConditionArgs(
+                all_of=[
+                    monitor.AlertRuleAnyOfOrLeafConditionArgs(
+                        field="category", equals="Administrative"
+                    ),
+                    monitor.AlertRuleAnyOfOrLeafConditionArgs(
+                        field="operationName", equals=rule.operation
+                    ),
+                    monitor.AlertRuleAnyOfOrLeafConditionArgs(field="status", equals="Failed"),
+                ]
+            ),
+            actions=monitor.ActionListArgs(
+                action_groups=[monitor.ActionGroupArgs(action_group_id=target.action_group_id)]
+            ),
+            opts=child(parent),
+        )
+        for rule in rules
+    ]

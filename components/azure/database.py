@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_random as random
@@ -19,8 +20,25 @@ from components.azure import settings as az
 from components.azure.alerts import AlertTarget, database_rules, metric_alerts
 from components.azure.common import LONG_TIMEOUTS, child, stateful
 from components.operations import Maintenance
+from components.restore import utc
 
 PORT = 5432
+
+
+def create_args(cfg: az.Database, password: pulumi.Input[str]) -> dict[str, Any]:
+    """A new server with the stack's administrator, or a point-in-time restore of another,
+    which keeps the source's administrator login and password (ARM takes neither then)."""
+    if cfg.restore is None:
+        return {
+            "create_mode": "Create",
+            "administrator_login": cfg.user,
+            "administrator_login_password": password,
+        }
+    return {
+        "create_mode": "PointInTimeRestore",
+        "source_server_resource_id": cfg.restore.source_server_resource_id,
+        "point_in_time_utc": utc(cfg.restore.point_in_time_utc),
+    }
 
 
 @dataclass
@@ -81,9 +99,7 @@ class Database(pulumi.ComponentResource):
             auth_config=pg.AuthConfigArgs(
                 password_auth="Enabled", active_directory_auth="Disabled"
             ),
-            administrator_login=cfg.user,
-            administrator_login_password=self.password,
-            create_mode="Create",
+            **create_args(cfg, self.password),
             maintenance_window=pg.MaintenanceWindowArgs(
                 custom_window="Enabled",
                 day_of_week=args.maintenance.window.azure_day_of_week(),

@@ -242,6 +242,16 @@ class FactSources:
     inference_client_id: pulumi.Input[str]
 
 
+def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
+    """The tags the warm-up Job pulls through the cache rules before the chart installs."""
+    upstream = _cfg(settings).registry.upstream
+    return {} if upstream is None else {k: (tag,) for k, tag in upstream.warm.items()}
+
+
+# The stack key listing them, for the errors that ask for a tag.
+WARMED_TAGS_KEY = "azure.registry.upstream.warm"
+
+
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     cfg = _cfg(settings)
     container = cfg.storage.container
@@ -250,7 +260,12 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         cluster_name=src.cluster_name,
         region=cfg.location,
         account_id=src.subscription_id,
-        registry=contract.Registry(prefix=src.login_server, repositories=dict(src.repositories)),
+        registry=contract.Registry(
+            prefix=src.login_server,
+            repositories=dict(src.repositories),
+            warmed_tags=warmed_tags(settings),
+            warmed_tags_key=WARMED_TAGS_KEY,
+        ),
         database=contract.Database(
             host=src.database_host,
             port=src.database_port,

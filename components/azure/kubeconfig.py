@@ -28,10 +28,13 @@ from typing import Any
 import pulumi
 import yaml
 
+from components import waits
+
 # kubelogin's AKS server application (the token audience), the same in every tenant.
 AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
-# Propagation of Azure RBAC to the AKS authorization webhook, with a minute of margin.
-RBAC_PROPAGATION = datetime.timedelta(minutes=6)
+# Propagation of Azure RBAC to the AKS authorization webhook, with a minute of margin
+# (components/waits.py, with the other waits).
+RBAC_PROPAGATION = waits.RBAC_PROPAGATION
 
 __all__ = [
     "AKS_SERVER_APP",

@@ -25,6 +25,7 @@ from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
+from components.azure.alerts import AlertTarget, activity_alerts, node_pool_rules
 from components.azure.common import LONG_TIMEOUTS, child
 from components.contract import GpuNodePool
 from components.fit import NodeShape
@@ -85,6 +86,11 @@ class NodePoolsArgs:
     # Writes on the same cluster that must finish before the first pool (AKS takes one at a
     # time): the maintenance schedules.
     after: Sequence[pulumi.Resource] = ()
+    # Alerts on pools that cannot grow: failed agent-pool writes under the cluster's resource
+    # group, failed scale-set writes under the node resource group (ARM ids).
+    alerts: AlertTarget | None = None
+    cluster_group_id: pulumi.Input[str] = ""
+    node_group_id: pulumi.Input[str] = ""
 
 
 class NodePools(pulumi.ComponentResource):
@@ -166,4 +172,11 @@ class NodePools(pulumi.ComponentResource):
                 **capacity_args(spec.capacity),
             )
             previous = self.gpu[pool.name]
+        if args.alerts is not None:
+            activity_alerts(
+                self,
+                name,
+                node_pool_rules(args.cluster_group_id, args.node_group_id),
+                args.alerts,
+            )
         self.register_outputs({"gpu_pools": sorted(self.gpu)})

@@ -326,6 +326,13 @@ class AzurePlatform(pulumi.ComponentResource):
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
                 after=self.cluster.maintenance,
+                alerts=alerts,
+                cluster_group_id=pulumi.Output.all(subscription, rg).apply(
+                    lambda a: f"/subscriptions/{a[0]}/resourceGroups/{a[1]}"
+                ),
+                node_group_id=pulumi.Output.all(
+                    subscription, self.cluster.cluster.node_resource_group
+                ).apply(lambda a: f"/subscriptions/{a[0]}/resourceGroups/{a[1]}"),
             ),
             opts=sub,
         )

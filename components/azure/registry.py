@@ -183,4 +183,5 @@ class Registry(pulumi.ComponentResource):
             parent=self,
             provider=provider,
             depends_on=[*self.cache_rules, *depends_on],
+            repositories=sorted(cfg.upstream.warm),
         )

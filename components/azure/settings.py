@@ -19,6 +19,7 @@ from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
     LLM_FRAMEWORK_REPOSITORIES,
 )
+from components.restore import point_in_time
 from components.settings_base import (
     Model,
     StringId,
@@ -268,6 +269,40 @@ class NodePools(Model):
         return v
 
 
+# An ARM id of a PostgreSQL Flexible Server.
+_FLEXIBLE_SERVER_ID = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.DBforPostgreSQL/flexibleServers/[^/]+",
+    re.IGNORECASE,
+)
+
+
+class DatabaseRestore(Model):
+    """`azure.database.restore`: create the server as a point-in-time restore of another
+    Flexible Server (createMode PointInTimeRestore; components/restore.py: once, at creation).
+    The restored server keeps the source's administrator login and password: `user` must be
+    the source's login, and the drill resets the password to the stack's (README)."""
+
+    # /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/
+    # flexibleServers/<name>
+    source_server_resource_id: str
+    # Within the source's backup retention, RFC 3339 (2026-11-30T08:15:00Z).
+    point_in_time_utc: str
+
+    _when = field_validator("point_in_time_utc")(point_in_time)
+
+    @field_validator("source_server_resource_id")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if not _FLEXIBLE_SERVER_ID.fullmatch(v):
+            raise ValueError(
+                f"{v!r} is not a Flexible Server id such as /subscriptions/<id>/"
+                "resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/flexibleServers/<name>"
+                " (az postgres flexible-server show --query id)"
+            )
+        return v
+
+
 class Database(Model):
     """PostgreSQL Flexible Server, VNet-integrated (no public endpoint)."""
 
@@ -283,6 +318,8 @@ class Database(Model):
     # The server's administrator login, which the model-engine server uses (Kubernetes
     # Secret route; password generated, URL-safe).
     user: str = "llm_engine"
+    # Create the server as a point-in-time restore of another instead of empty.
+    restore: DatabaseRestore | None = None
 
     @field_validator("version")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_gcp import monitoring
+from pulumi_gcp import logging, monitoring
 
 from components.operations import Alerts, Thresholds
 
@@ -37,6 +37,26 @@ class GcpAlertsArgs:
     region: str
     database_instance: str
     redis_instance: str
+    # The GKE cluster's name: its autoscaler's failed scale-ups are alerted on.
+    cluster: str = ""
+
+
+# GKE's cluster autoscaler visibility log: a scale-up that failed carries an error message id
+# `scale.up.error.*` (out of resources, quota exceeded, waiting for instances timeout, ...) in
+# resultInfo ("Viewing cluster autoscaler events", GKE documentation).
+AUTOSCALER_LOG = "container.googleapis.com%2Fcluster-autoscaler-visibility"
+
+
+def scale_up_errors_filter(project: str, cluster: str) -> str:
+    return (
+        f'logName="projects/{project}/logs/{AUTOSCALER_LOG}" AND '
+        f'resource.type="k8s_cluster" AND resource.labels.cluster_name="{cluster}" AND '
+        'jsonPayload.resultInfo.results.errorMsg.messageId=~"^scale.up.error"'
+    )
+
+
+def scale_up_metric_name(base: str) -> str:
+    return f"{base}-gke-scale-up-errors"
 
 
 def policies(args: GcpAlertsArgs) -> list[Policy]:
@@ -126,7 +146,35 @@ class GcpAlerts(pulumi.ComponentResource):
                 ).name
             )
         duration = f"{args.alerts.thresholds.evaluation_minutes * 60}s"
-        for p in policies(args):
+        all_policies = policies(args)
+        after: list[pulumi.Resource] = []
+        if args.cluster:
+            # A log-based metric counts the failed scale-ups; the policy alerts on any.
+            metric = logging.Metric(
+                f"{name}-scale-up-errors",
+                project=args.project,
+                name=scale_up_metric_name(args.base),
+                description="GKE cluster autoscaler scale-ups that failed (GPU pools first)",
+                filter=scale_up_errors_filter(args.project, args.cluster),
+                metric_descriptor=logging.MetricMetricDescriptorArgs(
+                    metric_kind="DELTA", value_type="INT64"
+                ),
+                opts=child,
+            )
+            after.append(metric)
+            all_policies.append(
+                Policy(
+                    "gke-scale-up-errors",
+                    'resource.type="k8s_cluster" AND '
+                    f'resource.labels.cluster_name="{args.cluster}"',
+                    f"logging.googleapis.com/user/{scale_up_metric_name(args.base)}",
+                    "COMPARISON_GT",
+                    0,
+                    "ALIGN_DELTA",
+                    "GKE could not add nodes the autoscaler asked for (GPU capacity or quota)",
+                )
+            )
+        for p in all_policies:
             monitoring.AlertPolicy(
                 f"{name}-{p.suffix}",
                 project=args.project,
@@ -149,6 +197,6 @@ class GcpAlerts(pulumi.ComponentResource):
                     )
                 ],
                 notification_channels=channels,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             )
         self.register_outputs({})

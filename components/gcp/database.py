@@ -13,6 +13,7 @@ from pulumi_gcp import sql
 
 from components.gcp import settings as gcp_settings
 from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, child, stateful
+from components.restore import utc
 
 PORT = 5432
 # Cloud SQL refuses unencrypted connections (clients use sslmode=require).
@@ -23,6 +24,18 @@ def edition(tier: str) -> str:
     """db-perf-optimized-* tiers exist only in Enterprise Plus, db-custom-* only in
     Enterprise; left unset, POSTGRES_16 and later default to Enterprise Plus."""
     return "ENTERPRISE_PLUS" if tier.startswith("db-perf-optimized-") else "ENTERPRISE"
+
+
+def clone_args(
+    restore: gcp_settings.DatabaseRestore | None,
+) -> sql.DatabaseInstanceCloneArgs | None:
+    """The instance as a clone of another at a point in time, or None for a new one."""
+    if restore is None:
+        return None
+    return sql.DatabaseInstanceCloneArgs(
+        source_instance_name=restore.source_instance,
+        point_in_time=utc(restore.point_in_time) if restore.point_in_time else None,
+    )
 
 
 @dataclass
@@ -54,6 +67,7 @@ class Database(pulumi.ComponentResource):
             region=args.region,
             database_version=f"POSTGRES_{cfg.version}",
             deletion_protection=args.deletion_protection,
+            clone=clone_args(cfg.restore),
             settings=sql.DatabaseInstanceSettingsArgs(
                 tier=cfg.tier,
                 edition=edition(cfg.tier),
@@ -94,13 +108,15 @@ class Database(pulumi.ComponentResource):
                 custom_timeouts=SQL_TIMEOUTS,
             ),
         )
-        sql.Database(
-            f"{name}-database",
-            name=cfg.name,
-            instance=self.instance.name,
-            project=args.project,
-            opts=stateful(self, args.protect),
-        )
+        if cfg.restore is None:
+            # A clone brings the source's databases (creating it again would fail).
+            sql.Database(
+                f"{name}-database",
+                name=cfg.name,
+                instance=self.instance.name,
+                project=args.project,
+                opts=stateful(self, args.protect),
+            )
         password = random.RandomPassword(
             f"{name}-password",
             length=32,

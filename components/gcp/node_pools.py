@@ -88,10 +88,20 @@ def gpu_labels(pool: GpuNodePool) -> dict[str, str]:
     return {k: v for k, v in pool.node_labels.items() if k != accelerators.MIG_CONFIG_LABEL}
 
 
+def initial_nodes_per_zone(start: int, zones: int) -> int:
+    """GKE's initial_node_count counts nodes in each of the pool's zones, and a pool created
+    below its minimum is not promised to reach it before anything waits. So the pool starts with
+    enough nodes per zone that all of them together hold `start` (minSize or desiredSize):
+    the nodes its balloons need exist when the chart's Release waits for them
+    (components/fit.py, balloon_start_problems)."""
+    return -(-start // max(zones, 1))
+
+
 @dataclass(frozen=True)
 class GpuGroup:
     pool: GpuNodePool
     machine_type: str
+    # Per zone (GKE's initial_node_count).
     initial_nodes: int
     # The node's allocatable and where its kubelet lives (components/fit.py).
     shape: NodeShape
@@ -103,6 +113,10 @@ class GpuGroup:
 @dataclass
 class NodePoolsArgs:
     cluster: pulumi.Input[str]
+    # The control plane's version: the pools follow it, and only once it has moved. A minor
+    # bump otherwise leaves the nodes behind, since the cluster's NO_MINOR_UPGRADES exclusion
+    # holds node auto-upgrades to the old minor too (auto-upgrade still brings the patches).
+    version: pulumi.Input[str]
     project: str
     location: str
     settings: gcp_settings.NodePools
@@ -213,6 +227,7 @@ class NodePools(pulumi.ComponentResource):
             f"{name}-{pool}",
             name=pool_name(pool),
             cluster=args.cluster,
+            version=args.version,
             project=args.project,
             location=args.location,
             node_locations=list(zones) or None,

@@ -39,7 +39,12 @@ from components.gcp.identity import (
     NodeIdentityArgs,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import GpuGroup, NodePools, NodePoolsArgs
+from components.gcp.node_pools import (
+    GpuGroup,
+    NodePools,
+    NodePoolsArgs,
+    initial_nodes_per_zone,
+)
 from components.gcp.registry import Registry, RegistryArgs
 from components.gcp.storage import (
     Storage,
@@ -127,6 +132,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 environment=settings.environment,
                 maintenance=cfg.maintenance,
+                apis=self.apis.after,
             ),
             opts=sub,
         )
@@ -135,6 +141,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-nodes",
             NodePoolsArgs(
                 cluster=self.cluster.name,
+                version=self.cluster.cluster.master_version,
                 project=cfg.project,
                 location=cfg.location,
                 settings=cfg.node_pools,
@@ -143,7 +150,10 @@ class GcpPlatform(pulumi.ComponentResource):
                     GpuGroup(
                         pool=pool,
                         machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_nodes=1 if (p.desired_size or p.min_size) else 0,
+                        initial_nodes=initial_nodes_per_zone(
+                            p.desired_size or p.min_size,
+                            len(p.zones or cfg.cluster.gpu_zones) or 1,
+                        ),
                         shape=contract.known_shape(pool),
                         capacity=p.capacity,
                         zones=p.zones,
@@ -212,6 +222,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 database_instance=names.database,
                 redis_instance=names.redis,
+                cluster=names.cluster,
             ),
             opts=pulumi.ResourceOptions.merge(
                 sub, pulumi.ResourceOptions(depends_on=[self.database, self.cache])
@@ -237,6 +248,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 labels=labels,
                 protect=protect,
+                apis=self.apis.after,
             ),
             opts=sub,
         )
@@ -261,6 +273,7 @@ class GcpPlatform(pulumi.ComponentResource):
             FactSources(
                 cluster_name=self.cluster.name,
                 registry_prefix=self.registry.prefix,
+                docker_hub_mirror=self.registry.docker_hub_mirror,
                 database_host=self.database.host,
                 cache_host=self.cache.host,
                 cache_port=self.cache.port,
@@ -277,7 +290,6 @@ class GcpPlatform(pulumi.ComponentResource):
             # Nodes must exist before Helm waits on pods; no add-on pod runs before the
             # fence around Redis.
             depends_on=[self.nodes.system, self.nodes.cpu, self.cache_clients.policy],
-            docker_hub_mirror=self.registry.docker_hub_mirror,
         )
         self.register_outputs(
             {

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.restore import optional_point_in_time
 from components.settings_base import (
     Model,
     StringId,
@@ -319,6 +320,31 @@ def _tier_problem(tier: str) -> str | None:
     )
 
 
+class DatabaseRestore(Model):
+    """`gcp.database.restore`: create the instance as a clone of another Cloud SQL instance
+    of the project, at a point in time of its write-ahead log (components/restore.py: once,
+    at creation). The clone brings the source's databases and users: `name` and `user` must
+    be the source's."""
+
+    # The source instance's name (same project).
+    source_instance: str
+    # RFC 3339 (2026-11-30T08:15:00Z), within the source's point-in-time recovery days; unset:
+    # the source as it is now.
+    point_in_time: str | None = None
+
+    _when = field_validator("point_in_time")(optional_point_in_time)
+
+    @field_validator("source_instance")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,96}[a-z0-9]", v):
+            raise ValueError(
+                f"{v!r} is not a Cloud SQL instance name (lowercase letters, digits, hyphens); "
+                "give the name alone, not project:name"
+            )
+        return v
+
+
 class Database(Model):
     tier: str = "db-custom-4-16384"
     # PostgreSQL major version, quoted.
@@ -333,6 +359,8 @@ class Database(Model):
     deletion_protection: bool | None = None
     name: str = "llm_engine"
     user: str = "llm_engine"
+    # Create the instance as a clone of another at a point in time instead of empty.
+    restore: DatabaseRestore | None = None
 
     @field_validator("tier")
     @classmethod

@@ -4,6 +4,7 @@ optional customer-managed key (CMEK)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -19,6 +20,7 @@ from pulumi_gcp.storage import (
 )
 
 from components.gcp import settings as gcp_settings
+from components.gcp.apis import after_apis
 from components.gcp.common import (
     KMS_ENCRYPTER,
     PART_OF_LABEL,
@@ -55,6 +57,8 @@ class StorageArgs:
     region: str
     labels: dict[str, str]
     protect: bool
+    # The API services: the service-agent lookup waits for them (apis.after_apis).
+    apis: Sequence[pulumi.Resource] = ()
 
 
 class Storage(pulumi.ComponentResource):
@@ -69,7 +73,7 @@ class Storage(pulumi.ComponentResource):
         if cfg.kms_key_name:
             # Cloud Storage's service agent encrypts with the key; it needs the grant first.
             agent = get_project_service_account_output(
-                project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+                project=args.project, opts=after_apis(self, args.apis)
             )
             depends_on.append(
                 kms.CryptoKeyIAMMember(

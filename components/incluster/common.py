@@ -14,8 +14,10 @@ from components.addons.versions import RELEASE_TIMEOUT
 
 
 def service_host(service: str, namespace: str) -> str:
-    """The cluster DNS name of a Service: what the server and the chart are given."""
-    return f"{service}.{namespace}.svc.cluster.local"
+    """The DNS name of a Service that the server and the chart are given. It leaves out the
+    cluster domain: `cluster.local` is only the default (kubelet --cluster-domain), and the
+    pods' resolv.conf search list completes `<service>.<namespace>.svc` on any cluster."""
+    return f"{service}.{namespace}.svc"
 
 
 def pinned_release(

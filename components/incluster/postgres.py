@@ -31,11 +31,13 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
+from components import waits
 from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
 from components.isolation import psa
+from components.restore import optional_point_in_time
 from components.settings_base import (
     Model,
     Quantity,
@@ -71,8 +73,8 @@ API_VERSION = "postgresql.cnpg.io/v1"
 # cluster_types.go ConditionClusterReady); the chart's migration hook needs exactly that.
 WAIT_FOR_READY = "condition=Ready"
 # The provider's default wait is 10 minutes (provider/pkg/await/await.go); a fresh node pulls
-# the PostgreSQL image and each replica clones the primary, so allow more.
-READY_TIMEOUT_SECONDS = 1800
+# the PostgreSQL image and each replica clones the primary: worst case in components/waits.py.
+READY_TIMEOUT_SECONDS = waits.POSTGRES_READY_TIMEOUT_S
 
 # robfig/cron v1.2.0, which CNPG's ScheduledBackup uses (`cron.Parse`), reads six fields with
 # seconds first and also accepts five, read as seconds..month: a crontab-style `0 3 * * *`
@@ -138,18 +140,47 @@ class PostgresBackups(Model):
         return v
 
 
+class PostgresRestore(Model):
+    """`existing.database.install.restore`: bootstrap the Cluster by recovery from the base
+    backups and archived WAL another Cluster wrote to the platform's object store
+    (components/restore.py: once, at creation). The model-engine database and owner come
+    from the backup; CNPG sets the owner's password from the stack's Secret."""
+
+    # The folder the source archived to (its backups.path) and its Cluster name (barman's
+    # serverName: <path>/<serverName>/{base,wals}).
+    path: str = "postgres"
+    server_name: str = CLUSTER_NAME
+    # RFC 3339 (2026-11-30T08:15:00Z); unset: replay to the end of the archived WAL.
+    target_time: str | None = None
+
+    _when = field_validator("target_time")(optional_point_in_time)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not _PREFIX.match(v):
+            raise ValueError(f"{v!r} is not a folder such as postgres or backups/postgres")
+        return v
+
+    _server = field_validator("server_name")(dns_label)
+
+
 class PostgresResources(Model):
     """Requests and limits of each PostgreSQL pod. CNPG recommends memory request = limit
-    (Guaranteed QoS) so that the OOM killer does not pick PostgreSQL first."""
+    so that the OOM killer does not pick PostgreSQL first. Without any, the pod is
+    BestEffort: scheduled onto a full node and evicted first under memory pressure.
+    The defaults carry the server's pools (CNPG's 128MB shared_buffers plus a few dozen
+    connections) on a small cluster; a setting replaces its whole map."""
 
-    requests: dict[Literal["cpu", "memory"], Quantity] = {}
-    limits: dict[Literal["cpu", "memory"], Quantity] = {}
+    requests: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "250m", "memory": "1Gi"}
+    limits: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "1", "memory": "1Gi"}
 
 
 class PostgresInstall(Model):
     """`existing.database.install`: PostgreSQL run in the cluster by CloudNativePG."""
 
-    # 1 = a single primary; more = streaming replicas with automatic failover.
+    # 1 = a single primary; more = streaming replicas with automatic failover. At most the
+    # number the Cluster's Ready wait is budgeted for (components/waits.py).
     instances: int = 1
     storage_size: Quantity = "10Gi"
     # Unset: the cluster's default StorageClass.
@@ -167,6 +198,8 @@ class PostgresInstall(Model):
     # the major version: CNPG does not upgrade a major version in place by image change alone.
     image: str | None = None
     backups: PostgresBackups | None = None
+    # Create the Cluster from another's backups in the object store instead of empty.
+    restore: PostgresRestore | None = None
     # Kept out of `pulumi destroy` and protected from replacement; false to tear down.
     protect: bool = True
     # false when the cluster already runs CloudNativePG (its webhooks and CRDs are
@@ -185,6 +218,11 @@ class PostgresInstall(Model):
                 f"instances is {v}: set 1 for a single primary, or more for a primary with "
                 "streaming replicas (3 tolerates the loss of one node)"
             )
+        if v > waits.POSTGRES_MAX_INSTANCES:
+            raise ValueError(
+                f"instances is {v}: the Cluster's Ready wait is budgeted for at most "
+                f"{waits.POSTGRES_MAX_INSTANCES} (components/waits.py); set 3 or fewer"
+            )
         return v
 
     _size = field_validator("storage_size", "wal_storage_size")(kubernetes_quantity)
@@ -192,6 +230,25 @@ class PostgresInstall(Model):
     _class = field_validator("storage_class")(storage_class_name)
 
     _operator_namespace = field_validator("operator_namespace")(dns_label)
+
+    @model_validator(mode="after")
+    def _restore_needs_a_new_archive(self) -> PostgresInstall:
+        r = self.restore
+        if r is None:
+            return self
+        if self.backups is None:
+            raise ValueError(
+                "restore reads the object store the backups block configures; add "
+                "backups (with a path other than restore.path) to restore"
+            )
+        if (r.path.strip("/"), r.server_name) == (self.backups.path.strip("/"), CLUSTER_NAME):
+            raise ValueError(
+                f"restore.path and backups.path are both {r.path!r}: the restored Cluster "
+                "would archive its WAL over the backups it restores from (CloudNativePG "
+                "refuses a non-empty archive); set backups.path to a new folder, e.g. "
+                f"{r.path}-restored"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -268,13 +325,7 @@ def cluster_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[s
         # an up-to-date replica first when there is one.
         "primaryUpdateStrategy": "unsupervised",
         "primaryUpdateMethod": "switchover" if settings.instances > 1 else "restart",
-        "bootstrap": {
-            "initdb": {
-                "database": DATABASE,
-                "owner": OWNER,
-                "secret": {"name": OWNER_SECRET},
-            }
-        },
+        **bootstrap_spec(settings, store),
         "storage": storage,
         "postgresql": {
             # CNPG's default rule is `host all all all scram-sha-256`, i.e. plain TCP too;
@@ -313,6 +364,31 @@ def cluster_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[s
                 {"name": "AWS_RESPONSE_CHECKSUM_VALIDATION", "value": "when_required"},
             ]
     return spec
+
+
+RESTORE_SOURCE = "origin"
+
+
+def bootstrap_spec(settings: PostgresInstall, store: BackupStore | None) -> dict[str, Any]:
+    """spec.bootstrap (and spec.externalClusters for a recovery): initdb with the
+    model-engine database and owner, or recovery from the source's backups."""
+    owner = {"database": DATABASE, "owner": OWNER, "secret": {"name": OWNER_SECRET}}
+    r = settings.restore
+    if r is None or store is None:
+        return {"bootstrap": {"initdb": owner}}
+    recovery: dict[str, Any] = {"source": RESTORE_SOURCE, **owner}
+    if r.target_time:
+        recovery["recoveryTarget"] = {"targetTime": r.target_time}
+    source = backup_spec(PostgresBackups(path=r.path), store)["barmanObjectStore"]
+    return {
+        "bootstrap": {"recovery": recovery},
+        "externalClusters": [
+            {
+                "name": RESTORE_SOURCE,
+                "barmanObjectStore": {**source, "serverName": r.server_name},
+            }
+        ],
+    }
 
 
 def scheduled_backup_spec(settings: PostgresBackups) -> dict[str, Any]:

@@ -4,7 +4,6 @@ computed from: the validated stack and the platform's facts known before deploy.
 from __future__ import annotations
 
 import dataclasses
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
+from components.naming import service_namespace
 from components.platform import Platform
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
@@ -57,8 +57,7 @@ def _prometheus_namespace(settings: StackSettings, facts: PlatformFacts) -> str 
     address = settings.prometheus_address or facts.prometheus_address
     if not isinstance(address, str):
         return None
-    host = (urllib.parse.urlsplit(address).hostname or "").split(".")
-    return host[1] if len(host) > 2 and host[2] == "svc" else None
+    return service_namespace(address)
 
 
 def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:

@@ -235,7 +235,7 @@ def test_istio_routing_off_still_installs_the_crds_the_chart_renders(
 def test_chart_queries_the_installed_prometheus(fresh: dict[str, Any]) -> None:
     set_path(fresh, "addons.prometheus.namespace", "metrics")
     run = run_program(fresh)
-    address = "http://prometheus-server.metrics.svc.cluster.local:80"
+    address = "http://prometheus-server.metrics.svc:80"
     assert infra(run)["prometheus_server_address"] == address
     server = addon_releases(run)["addons-prometheus-server"].inputs
     assert server["namespace"] == "metrics"
@@ -244,7 +244,7 @@ def test_chart_queries_the_installed_prometheus(fresh: dict[str, Any]) -> None:
     assert server["values"]["server"]["service"]["servicePort"] == 80
     adapter = addon_releases(run)["addons-prometheus-adapter-release"].inputs["values"]
     assert adapter["prometheus"] == {
-        "url": "http://prometheus-server.metrics.svc.cluster.local",
+        "url": "http://prometheus-server.metrics.svc",
         "port": 80,
         "path": "",
     }
@@ -476,9 +476,7 @@ def test_aws_gateway_is_an_internal_nlb(aws: ProgramRun) -> None:
 
 
 def test_aws_chart_queries_the_installed_prometheus(aws: ProgramRun) -> None:
-    assert infra(aws)["prometheus_server_address"] == (
-        "http://prometheus-server.monitoring.svc.cluster.local:80"
-    )
+    assert infra(aws)["prometheus_server_address"] == ("http://prometheus-server.monitoring.svc:80")
 
 
 def test_no_cluster_autoscaler_where_the_platform_does_not_need_one(

@@ -55,7 +55,8 @@ def test_gpu_pools_carry_the_chart_label_taint_and_scale_from_zero(prod: AzureRu
         assert pool["nodeLabels"][accelerators.LIFECYCLE_LABEL] == "normal"
         assert pool["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
         assert pool["enableAutoScaling"] is True
-        assert pool["minCount"] == 0
+    # The A100 pool starts with the node its balloon keeps warm; the H100 pool from zero.
+    assert (a100["minCount"], a100["count"], h100["minCount"]) == (1, 1, 0)
     # The balloons and devices the chart gets select exactly these labels.
     balloons = {b["acceleratorName"] for b in prod.values["balloons"]} - {"cpu"}
     assert balloons == {p["nodeLabels"][accelerators.ACCELERATOR_LABEL] for p in (a100, h100)}

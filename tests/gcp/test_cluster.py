@@ -75,8 +75,9 @@ def test_gpu_pools_follow_the_catalog(prod: GcpRun) -> None:
     assert node["taints"] == [
         {"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}
     ]
-    # From zero, by GKE's autoscaler; GPUs only in the zones the stack names.
-    assert t4["autoscaling"]["totalMinNodeCount"] == 0
+    # One node from the start (the balloon's), more by GKE's autoscaler; GPUs only in the
+    # zones the stack names.
+    assert t4["autoscaling"]["totalMinNodeCount"] == 1
     assert t4["autoscaling"]["totalMaxNodeCount"] == 4
     assert t4["nodeLocations"] == ["us-central1-a", "us-central1-c"]
     h100 = pool(prod, "gpu-h100")["nodeConfig"]

@@ -18,7 +18,7 @@ from tests.conftest import stack_file
 from tests.helpers import KEY, delete_path, set_path
 
 DATA_NS = "model-engine-data"
-SVC = f"{DATA_NS}.svc.cluster.local"
+SVC = f"{DATA_NS}.svc"
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +149,9 @@ def test_no_gpu_pool_means_no_nvidia_addon_and_the_plan_says_cpu_only(
     assert rows["Sync and streaming LLM endpoints"] == "no"
     assert rows["CPU endpoints (your own image)"] == "yes"
     assert capabilities.must_hold_images(local.values) == []
+    # The installed store's host is cluster-internal (<service>.<namespace>.svc): clients
+    # outside the cluster cannot follow the URLs the server signs.
+    assert rows["Download URLs (Files API, model download)"] == "no"
 
 
 def test_redis_clients_are_the_namespaces_that_connect(local: ProgramRun) -> None:
@@ -305,3 +308,53 @@ def test_the_stacks_protect_reaches_every_stateful_in_cluster_resource(
     ]
     assert len(stateful) >= 4
     assert {r.name: r.protect for r in stateful} == {r.name: protect for r in stateful}
+
+
+def test_a_restore_onto_its_own_archive_is_refused_naming_the_key(
+    local_config: dict[str, Any],
+) -> None:
+    set_path(local_config, "existing.database.install.backups", {})
+    set_path(local_config, "existing.database.install.restore", {})
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(local_config, stack="local", recorded=registered)
+    message = str(failure.value)
+    assert f"{KEY}existing.database.install: " in message, message
+    assert "set backups.path to a new folder" in message
+    assert registered == []
+
+
+def test_a_restore_reaches_the_cluster_the_local_stack_installs(
+    local_config: dict[str, Any],
+) -> None:
+    set_path(local_config, "existing.database.install.backups", {"path": "pg-restored"})
+    set_path(local_config, "existing.database.install.restore", {"path": "pg"})
+    run = run_program(local_config, stack="local")
+    spec = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
+    assert spec["bootstrap"]["recovery"]["source"] == spec["externalClusters"][0]["name"]
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_addresses_leave_out_the_cluster_domain(local: ProgramRun) -> None:
+    """Issue 18 item 10: `cluster.local` is only the default cluster domain; a Service is
+    `<service>.<namespace>.svc` on any cluster (the pods' DNS search list completes it)."""
+    given = [
+        s
+        for r in local.resources
+        if r.type.startswith("kubernetes:")
+        for s in _strings(r.inputs)
+        if f".{SVC}" in s
+    ]
+    # The server's config, the chart's env and the backups all name the data namespace.
+    assert len(given) > 3, given
+    assert not [s for s in given if "cluster.local" in s]
+    values = _strings(local.values)
+    assert not [s for s in values if ".svc.cluster.local" in s]
+    assert any(f".{SVC}:" in s or s.endswith(f".{SVC}") for s in values)

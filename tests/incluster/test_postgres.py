@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
+from components import fit
 from components.addons import versions
 from components.incluster import postgres
 from components.incluster.postgres import (
@@ -195,6 +196,13 @@ def test_cluster_defaults_fit_a_small_cluster() -> None:
     assert "backup" not in spec
     assert "walStorage" not in spec
     assert r.of_type(SCHEDULED_BACKUP) == []
+    # Requests and limits (issue 18 item 10): not BestEffort, memory request = limit as CNPG
+    # recommends, and small enough for a small cluster's node.
+    resources = spec["resources"]
+    assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+    assert resources["requests"]["memory"] == resources["limits"]["memory"]
+    assert fit.millicores(resources["requests"]["cpu"]) <= 500
+    assert fit.mebibytes(resources["limits"]["memory"]) <= 2048
 
 
 def test_cluster_settings_reach_the_spec() -> None:
@@ -254,8 +262,8 @@ def test_host_is_the_read_write_service_cnpg_creates() -> None:
     cluster_name = r.one(CLUSTER).inputs["metadata"]["name"]
     # CNPG names the primary's Service `<cluster>-rw` (api/v1/cluster_funcs.go
     # GetServiceReadWriteName) on port 5432 (pkg/postgres/configuration.go ServerPort).
-    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc.cluster.local"
-    assert postgres.host("data") == "model-engine-postgres-rw.data.svc.cluster.local"
+    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc"
+    assert postgres.host("data") == "model-engine-postgres-rw.data.svc"
     assert postgres.PORT == 5432
     assert built["pg"].host == postgres.host(NAMESPACE)
 
@@ -380,3 +388,57 @@ def test_settings_keys_are_camel_case_and_frozen() -> None:
     assert (cfg.instances, cfg.storage_size, cfg.install_operator) == (2, "20", False)
     with pytest.raises(ValidationError):
         cfg.instances = 3  # type: ignore[misc]
+
+
+# -- restore (existing.database.install.restore) ----------------------------------------
+
+
+def test_restore_bootstraps_by_recovery_from_the_source_archive() -> None:
+    r, _ = run(
+        {
+            "backups": {"path": "postgres-restored"},
+            "restore": {"path": "postgres", "targetTime": "2026-11-30T08:15:00Z"},
+        },
+        MINIO,
+    )
+    spec = r.one(CLUSTER).inputs["spec"]
+    assert "initdb" not in spec["bootstrap"]
+    recovery = spec["bootstrap"]["recovery"]
+    assert recovery["recoveryTarget"] == {"targetTime": "2026-11-30T08:15:00Z"}
+    # The owner's password comes from our Secret, as with initdb.
+    assert (recovery["database"], recovery["owner"]) == ("llm_engine", "llm_engine")
+    assert recovery["secret"] == {"name": "model-engine-postgres-owner"}
+    (source,) = spec["externalClusters"]
+    assert source["name"] == recovery["source"]
+    store = source["barmanObjectStore"]
+    assert store["destinationPath"] == "s3://ml-backups/postgres/"
+    assert store["serverName"] == "model-engine-postgres"
+    assert store["endpointURL"] == MINIO.endpoint_url
+    assert store["s3Credentials"] == spec["backup"]["barmanObjectStore"]["s3Credentials"]
+    # The restored Cluster archives to its own folder.
+    assert spec["backup"]["barmanObjectStore"]["destinationPath"] == (
+        "s3://ml-backups/postgres-restored/"
+    )
+
+
+def test_restore_without_a_target_time_replays_all_archived_wal() -> None:
+    r, _ = run({"backups": {"path": "new"}, "restore": {"serverName": "old-pg"}}, MINIO)
+    spec = r.one(CLUSTER).inputs["spec"]
+    assert "recoveryTarget" not in spec["bootstrap"]["recovery"]
+    assert spec["externalClusters"][0]["barmanObjectStore"]["serverName"] == "old-pg"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"restore": {}}, "restore reads the object store the backups block configures"),
+        ({"backups": {}, "restore": {}}, "would archive its WAL over the backups"),
+        (
+            {"backups": {"path": "n"}, "restore": {"targetTime": "30/11/2026"}},
+            "RFC 3339 with the offset",
+        ),
+    ],
+)
+def test_bad_restores_are_rejected_with_the_fix(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        PostgresInstall.model_validate(settings)

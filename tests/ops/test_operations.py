@@ -49,12 +49,53 @@ def test_a_daily_backup_may_not_fall_in_the_window_on_any_day() -> None:
 def test_a_stack_without_an_alert_target_gets_a_finding(
     cloud: str, alerts: dict[str, object], finding: bool
 ) -> None:
-    found = ops.findings(cloud, ops.Alerts.model_validate(alerts))
+    found = ops.findings(cloud, ops.Alerts.model_validate(alerts), alert_webhook=True)
     assert bool(found) is finding
     if finding:
         assert "operations.alerts.emails" in found[0]
 
 
+@pytest.mark.parametrize(
+    ("cloud", "webhook", "finding"),
+    [
+        # Alertmanager publishes to the SNS topic itself.
+        ("aws", False, False),
+        ("azure", False, True),
+        ("gcp", False, True),
+        ("existing", False, True),
+        ("gcp", True, False),
+    ],
+)
+def test_prometheus_alerts_without_a_route_get_a_finding(
+    cloud: str, webhook: bool, finding: bool
+) -> None:
+    alerts = ops.Alerts.model_validate({"emails": ["ops@example.com"]})
+    found = [f for f in ops.findings(cloud, alerts, webhook) if f.startswith("alertWebhookUrl")]
+    assert bool(found) is finding
+
+
 def test_an_address_that_is_not_one_is_refused() -> None:
     with pytest.raises(ValidationError, match="is not an e-mail address"):
         ops.Alerts.model_validate({"emails": ["oncall"]})
+
+
+def test_the_plan_shows_every_window_the_gcp_stack_sets() -> None:
+    """Issue 21 (e): GCP keeps its windows in nested inputs (the cluster's maintenancePolicy,
+    Cloud SQL's settings, Memorystore's maintenancePolicy); the plan showed none."""
+    from plan import operations
+    from tests.gcp.helpers import gcp_config, run_gcp
+
+    run = run_gcp(gcp_config())
+    text = operations.lines(run.run.resources)
+    windows = text[text.index("### Maintenance and backup windows") + 1 :]
+    by_name = {line.split(":")[0].removeprefix("- "): line for line in windows}
+    cluster = run.one("gcp:container/cluster:Cluster")
+    recurrence = cluster.inputs["maintenancePolicy"]["recurringWindow"]["recurrence"]
+    assert recurrence in by_name[cluster.name]
+    sql = run.one("gcp:sql/databaseInstance:DatabaseInstance")
+    backup = sql.inputs["settings"]["backupConfiguration"]["startTime"]
+    assert f"startTime={backup}" in by_name[sql.name]
+    assert "maintenanceWindow=" in by_name[sql.name]
+    redis = run.one("gcp:redis/instance:Instance")
+    day = redis.inputs["maintenancePolicy"]["weeklyMaintenanceWindows"][0]["day"]
+    assert day in by_name[redis.name]

@@ -15,7 +15,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from plan.simulator import ProgramRun
-from policy import aws, azure, gcp, isolation, kubernetes, pack
+from policy import aws, azure, gcp, kubernetes, pack
 from policy.common import Rule
 from tests.policy.engine import Breaks, changed, example, to_wire, violations
 
@@ -39,7 +39,7 @@ def test_every_policy_has_cases_in_the_test_module_of_its_table(module: ModuleTy
 
 
 def test_every_rule_is_a_mandatory_policy_of_the_pack() -> None:
-    names = [name for m in MODULES for name in m.RULES] + list(isolation.STACK_RULES)
+    names = [name for m in MODULES for name in m.RULES] + list(pack.STACK_RULES)
     assert sorted(p.name for p in pack.POLICIES) == sorted(names)
     levels = {p.name: p.enforcement_level for p in pack.POLICIES}
     # Only the report of isolation turned off on purpose advises.
@@ -116,5 +116,5 @@ def test_the_entry_point_loads_the_pack_from_a_directory_of_any_name(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "model-engine-infra",
-        *sorted([*pack.RULES, *isolation.STACK_RULES]),
+        *sorted([*pack.RULES, *pack.STACK_RULES]),
     ]

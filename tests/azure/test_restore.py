@@ -1,0 +1,70 @@
+"""`azure.database.restore`: the Flexible Server is created as a point-in-time restore of
+another, and a bad restore block is refused before any resource exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from plan.simulator import RecordedResource, run_program
+from tests.azure.helpers import AzureRun, azure_config, run_azure
+from tests.helpers import set_path
+
+SERVER = "azure-native:dbforpostgresql:Server"
+KEY = "model-engine-infra:azure.database.restore"
+SOURCE = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/llm-prod/providers/"
+    "Microsoft.DBforPostgreSQL/flexibleServers/model-engine-prod"
+)
+
+
+def test_a_point_in_time_restore_names_the_source_and_the_instant_in_utc() -> None:
+    config = azure_config()
+    set_path(
+        config,
+        "azure.database.restore",
+        {"sourceServerResourceId": SOURCE, "pointInTimeUtc": "2026-11-30T09:15:00+01:00"},
+    )
+    inputs = run_azure(config).one(SERVER).inputs
+    assert inputs["createMode"] == "PointInTimeRestore"
+    assert inputs["sourceServerResourceId"] == SOURCE
+    assert inputs["pointInTimeUTC"] == "2026-11-30T08:15:00Z"
+    # The restored server keeps the source's administrator: ARM takes none.
+    assert "administratorLogin" not in inputs and "administratorLoginPassword" not in inputs
+
+
+def test_without_restore_the_server_is_created_with_our_administrator(prod: AzureRun) -> None:
+    inputs = prod.one(SERVER).inputs
+    assert inputs["createMode"] == "Create"
+    assert inputs["administratorLogin"] == "llm_engine"
+    assert "sourceServerResourceId" not in inputs
+
+
+@pytest.mark.parametrize(
+    ("restore", "words"),
+    [
+        ({"pointInTimeUtc": "2026-11-30T08:15:00Z"}, "sourceServerResourceId: required"),
+        ({"sourceServerResourceId": SOURCE}, "pointInTimeUtc: required"),
+        (
+            {
+                "sourceServerResourceId": "model-engine-prod",
+                "pointInTimeUtc": "2026-11-30T08:15:00Z",
+            },
+            "is not a Flexible Server id",
+        ),
+        (
+            {"sourceServerResourceId": SOURCE, "pointInTimeUtc": "2026-11-30T08:15:00"},
+            "RFC 3339 with the offset",
+        ),
+    ],
+)
+def test_a_bad_restore_is_refused_before_any_resource(restore: dict[str, Any], words: str) -> None:
+    config = azure_config()
+    set_path(config, "azure.database.restore", restore)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, stack="azure-prod", recorded=registered)
+    assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
+    assert registered == []

@@ -1,0 +1,57 @@
+"""`gcp.database.restore`: the Cloud SQL instance is created as a clone of another at a point
+in time (bringing its databases), and a bad restore block is refused before any resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from plan.simulator import RecordedResource, run_program
+from tests.gcp.helpers import SQL, GcpRun, gcp_config, run_gcp
+from tests.helpers import set_path
+
+DATABASE = "gcp:sql/database:Database"
+USER = "gcp:sql/user:User"
+KEY = "model-engine-infra:gcp.database.restore"
+
+
+def test_a_clone_at_a_point_in_time_brings_its_databases() -> None:
+    config = gcp_config()
+    set_path(
+        config,
+        "gcp.database.restore",
+        {"sourceInstance": "model-engine-prod", "pointInTime": "2026-11-30T09:15:00+01:00"},
+    )
+    run = run_gcp(config)
+    assert run.one(SQL).inputs["clone"] == {
+        "sourceInstanceName": "model-engine-prod",
+        "pointInTime": "2026-11-30T08:15:00Z",
+    }
+    # The clone has the database already; the stack's user gets the stack's password.
+    assert run.of_type(DATABASE) == []
+    assert run.one(USER).inputs["name"] == "llm_engine"
+
+
+def test_without_restore_the_instance_is_new_with_its_database(prod: GcpRun) -> None:
+    assert "clone" not in prod.one(SQL).inputs
+    assert prod.one(DATABASE).inputs["name"] == "llm_engine"
+
+
+@pytest.mark.parametrize(
+    ("restore", "words"),
+    [
+        ({"pointInTime": "2026-11-30T08:15:00Z"}, "sourceInstance: required"),
+        ({"sourceInstance": "proj:model-engine-prod"}, "not project:name"),
+        ({"sourceInstance": "model-engine-prod", "pointInTime": "yesterday"}, "RFC 3339"),
+    ],
+)
+def test_a_bad_restore_is_refused_before_any_resource(restore: dict[str, Any], words: str) -> None:
+    config = gcp_config()
+    set_path(config, "gcp.database.restore", restore)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
+    assert registered == []
