@@ -2,8 +2,9 @@
 
 The VNet has four subnets: nodes (AKS, Azure CNI overlay: pods take no VNet addresses),
 the PostgreSQL delegated subnet, and two for private endpoints: Blob's and Service Bus's,
-which endpoint pods reach (the isolation admits that subnet), and everyone else's. Subnets are declared inline in the
-VNet (a separate Subnet resource and the VNet would fight over the subnet list). Each
+which endpoint pods reach (the isolation admits that subnet), and everyone else's. Subnets
+are declared inline in the VNet (a separate Subnet resource and the VNet would fight over
+the subnet list). Each
 private DNS zone is linked to the VNet so nodes resolve the services' private addresses.
 """
 

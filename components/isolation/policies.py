@@ -12,8 +12,9 @@ templates (service_template_config_map.yaml) and the forwarders:
   only, and a request through it would reach user code around the gateway's authentication.
 - out: cluster DNS; istiod's xDS and CA (15012; 15017 is istiod's webhook port, which only
   the API server calls); the broker only where it is Redis and only for async endpoint pods
-  (the async forwarder's Celery broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
-  APIs on the internet; on GKE the metadata server, which Workload Identity needs.
+  (the async forwarder's Celery broker; SQS and Service Bus are cloud APIs on the internet);
+  model weights and cloud APIs on the internet; on GKE the metadata server, which Workload
+  Identity needs.
 - denied: the database, the control plane's and other namespaces, other endpoints, the
   in-cluster Kubernetes API (no endpoint pod calls it: the forwarders and user containers
   run without a Kubernetes client), private ranges, the cloud metadata endpoint elsewhere
