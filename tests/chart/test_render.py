@@ -669,15 +669,26 @@ def test_docker_image_batch_jobs_open_a_profile_their_account_may_assume(
 
 
 def test_gcp_batch_job_cleanup_may_delete_its_queue_and_user_code_may_not(
-    s: StackRender,
+    s: StackRender, chart: Path
 ) -> None:
     """Issue 21 (c). The batch-job orchestration Job deletes its endpoint when done, and on GCP
     that calls delete_subscription and delete_topic (gcp_pubsub_queue_endpoint_resource_
     delegate.delete_queue; a failure leaves both behind). The Google identity of the account
-    the Job runs as must hold both; the endpoint pods' (user code) holds no Pub/Sub right."""
+    the Job runs as must hold both; the endpoint pods' (user code) holds no Pub/Sub right.
+    With isolation (the example) /v1/batch-jobs is cut off and the orchestrator's account (the
+    control plane's, bound to cluster-admin) is not created in the endpoint namespace: the
+    cleanup is checked on the stack with isolation off."""
     if "gcp" not in s.values:
         return
     namespace = s.endpoint_namespace
+    orchestrator = pod_spec(s.service_templates["batch-job-orchestration-job.yaml"])
+    ksa = str(orchestrator.get("serviceAccount") or orchestrator.get("serviceAccountName"))
+    assert not [
+        o for o in s.rendered.of_kind("ServiceAccount") if (o.name, o.namespace) == (ksa, namespace)
+    ]
+    config = stack_config(s.stack)
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    s = render_stack(chart, s.stack, config)
     bindings = {
         r.inputs["member"]: r.inputs["serviceAccountId"]
         for r in s.run.of_type("gcp:serviceaccount/iAMMember:IAMMember")
