@@ -202,13 +202,18 @@ def _resources(settings: StackSettings) -> dict[str, Any]:
     return out
 
 
+def orchestrator_account_in_endpoint_namespace(settings: StackSettings) -> bool:
+    """Whether the control plane's account (which the chart's ClusterRoleBinding binds to
+    cluster-admin) also exists in the endpoint namespace, for the batch-job orchestrator
+    (/v1/batch-jobs) that runs as it there. Not with isolation: the orchestrator is cut off
+    anyway (its capability row), so no cluster-admin account sits where user code runs (and
+    no cloud identity trusts one there)."""
+    return not settings.isolation.enabled
+
+
 def _control_plane_account_namespaces(facts: PlatformFacts, settings: StackSettings) -> list[str]:
-    """Namespaces besides the release's where the chart creates the control plane's account,
-    which its ClusterRoleBinding binds to cluster-admin. The batch-job orchestrator
-    (/v1/batch-jobs) runs as it in the endpoint namespace when inference pods have their own
-    account; with isolation that orchestrator is cut off anyway (its capability row), so no
-    cluster-admin token is created in the namespace user code runs in."""
-    if settings.isolation.enabled:
+    """Namespaces besides the release's where the chart creates the control plane's account."""
+    if not orchestrator_account_in_endpoint_namespace(settings):
         return []
     if facts.identities.inference_service_account == cf.CONTROL_PLANE_SERVICE_ACCOUNT:
         return []

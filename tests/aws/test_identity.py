@@ -41,8 +41,16 @@ def _grants(policy: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def test_model_engine_role_trusts_both_service_accounts(prod: AwsRun) -> None:
+def test_model_engine_role_trusts_the_control_plane_account_only_where_it_exists(
+    prod: AwsRun, config: dict[str, Any]
+) -> None:
+    # With isolation the chart creates no control-plane account in the endpoint namespace,
+    # and nothing there may assume the control plane's role.
     assert _subjects(prod, "platform-identity-model-engine") == [
+        "system:serviceaccount:model-engine:model-engine",
+    ]
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    assert _subjects(run_aws(config), "platform-identity-model-engine") == [
         "system:serviceaccount:llm-engine:model-engine",
         "system:serviceaccount:model-engine:model-engine",
     ]
