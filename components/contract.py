@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import accelerators, fit
 
 if TYPE_CHECKING:
-    from components.settings import StackSettings
+    import pulumi_kubernetes as k8s
+
+    from components.settings import PoolCapacity, StackSettings
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,41 @@ def known_shape(pool: GpuNodePool) -> fit.NodeShape:
     if pool.node is None:
         raise KeyError(f"components/instances.py has no row for the node type of pool {pool.name}")
     return pool.node
+
+
+@dataclass(frozen=True)
+class GpuPoolSpec:
+    """What every cloud's node_pools.py builds one GPU pool from: one name and one shape on
+    every cloud."""
+
+    pool: GpuNodePool
+    # The instance type (AWS), VM size (Azure) or machine type (GCP).
+    node_type: str
+    # The nodes the pool starts with (desiredSize, else minSize); the autoscaler owns the
+    # count afterwards.
+    initial_count: int
+    # The node's allocatable and where its kubelet lives (components/fit.py).
+    shape: fit.NodeShape
+    capacity: PoolCapacity
+    # The zones the pool's nodes may start in; empty: the cluster's.
+    zones: tuple[str, ...] = ()
+
+
+def gpu_pool_specs(
+    settings: StackSettings, pools: Sequence[GpuNodePool], cloud: str
+) -> list[GpuPoolSpec]:
+    """The spec of each pool `cloud_gpu_pools` returned, beside the stack's gpu.pools entry."""
+    return [
+        GpuPoolSpec(
+            pool=pool,
+            node_type=accelerators.node_type(p, cloud),
+            initial_count=p.min_size if p.desired_size is None else p.desired_size,
+            shape=known_shape(pool),
+            capacity=p.capacity,
+            zones=tuple(p.zones),
+        )
+        for pool, p in zip(pools, settings.gpu.pools, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

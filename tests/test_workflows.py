@@ -47,7 +47,9 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
 def test_no_checkout_keeps_the_token(path: Path) -> None:
-    for step in steps(path):
+    found2 = steps(path)
+    assert found2
+    for step in found2:
         if str(step.get("uses", "")).startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False, step
 
@@ -174,7 +176,9 @@ def test_jobs_with_credentials_run_in_an_environment() -> None:
 
 def test_accepted_findings_belong_to_a_previewed_stack() -> None:
     stacks = {entry["stack"] for entry in json.loads((GITHUB / "stacks.json").read_text())}
-    for path in (GITHUB / "accepted-findings").glob("*.txt"):
+    found = (GITHUB / "accepted-findings").glob("*.txt")
+    assert found
+    for path in found:
         assert path.stem in stacks, path.name
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         # As the plan prints them: a reviewer accepts a finding, not a pattern.

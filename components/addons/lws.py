@@ -3,13 +3,18 @@ which the server creates at run time as leaderworkerset.x-k8s.io/v1 objects."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, chart_version, helm_release
 from components.addons.settings import LwsResources
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 def lws_values(version: str, resources: LwsResources) -> dict[str, Any]:

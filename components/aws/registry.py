@@ -13,17 +13,29 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.aws import settings as aws_settings
 from components.aws.common import child, policy_document, stateful
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, LLM_FRAMEWORK_REPOSITORIES
+from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
 
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+else:
+    aws = lazy("pulumi_aws")
+    k8s = lazy("pulumi_kubernetes")
+
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
+
+
+def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
+    """The account's registry host, the chart's docker_repo_prefix (before and after deploy)."""
+    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
 
 
 def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:

@@ -1,6 +1,5 @@
-"""What the stack file alone decides on gcp, and the facts: the same functions build them from
-placeholders before deploy and from the resources' Outputs (platform.py) during it. Moved out of
-platform.py so the program's preflight never imports the component."""
+"""The gcp package's facts.py (the role: components/platform.py): its stack checks, GPU pools,
+physical names, and the facts from the project and the Google service accounts."""
 
 from __future__ import annotations
 

@@ -28,13 +28,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import artifactregistry, projects, serviceaccount
-from pulumi_gcp.storage import BucketIAMMember
 
 from components.gcp.common import child, service_account_member, trim_name, workload_identity_member
 from components.model_engine import chart_facts as cf
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_gcp.storage as gcs
+    from pulumi_gcp import artifactregistry, projects, serviceaccount
+else:
+    artifactregistry = lazy("pulumi_gcp.artifactregistry")
+    projects = lazy("pulumi_gcp.projects")
+    serviceaccount = lazy("pulumi_gcp.serviceaccount")
+    gcs = lazy("pulumi_gcp.storage")
 
 # Project roles of the nodes' service account: GKE's own minimal role for node service
 # accounts (GKE hardening guide: "Use least privilege Google service accounts"), which
@@ -169,14 +178,14 @@ class Identity(pulumi.ComponentResource):
                 opts=child(self, depends_on=[args.cluster]),
             )
 
-        BucketIAMMember(
+        gcs.BucketIAMMember(
             f"{name}-control-plane-bucket",
             bucket=args.bucket,
             role=CONTROL_PLANE_BUCKET_ROLE,
             member=control_member,
             opts=child(self),
         )
-        BucketIAMMember(
+        gcs.BucketIAMMember(
             f"{name}-inference-bucket",
             bucket=args.bucket,
             role=INFERENCE_BUCKET_ROLE,

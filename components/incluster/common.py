@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 # The versions table only: components.addons.base imports the settings, which import this.
 from components.addons import versions
 from components.addons.versions import RELEASE_TIMEOUT
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 def service_host(service: str, namespace: str) -> str:

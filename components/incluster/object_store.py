@@ -64,14 +64,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import field_validator, model_validator
 
 from components.incluster.common import child_opts, pinned_release, service_host
+from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
     Model,
@@ -80,6 +79,13 @@ from components.settings_base import (
     storage_class_name,
     validate_bucket_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+else:
+    k8s = lazy("pulumi_kubernetes")
+    random = lazy("pulumi_random")
 
 CHART = "seaweedfs"  # key in components/addons/versions.py CHARTS
 RELEASE_NAME = "seaweedfs"

@@ -26,11 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import field_validator, model_validator
 
 from components import waits
@@ -38,6 +36,7 @@ from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
 from components.isolation import psa
 from components.restore import optional_point_in_time
+from components.sdk import lazy
 from components.settings_base import (
     Model,
     Quantity,
@@ -46,6 +45,13 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+else:
+    k8s = lazy("pulumi_kubernetes")
+    random = lazy("pulumi_random")
 
 # What the chart gets (components/model_engine/release.py builds the URL from these). Both go
 # unescaped into the database URL, so letters, digits and `_` only (URL_SAFE_CREDENTIAL).

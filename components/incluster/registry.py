@@ -72,15 +72,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
 from pydantic import field_validator
 
 from components.addons import versions
 from components.incluster.common import child_opts, service_host
+from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
     Model,
@@ -89,6 +89,11 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 IMAGE = "registry"
 # The Kubernetes name of every object (ConfigMap, PVC, Deployment, Service).

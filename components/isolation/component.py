@@ -6,10 +6,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
@@ -21,8 +20,14 @@ from components.isolation import policies as pol
 from components.model_engine.guards import Finding
 from components.naming import service_namespace
 from components.platform import Platform
+from components.sdk import lazy
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 DEFAULT_REDIS_PORT = 6379
 # Istio's own default (meshConfig.trustDomain), which the add-on keeps unless its values set one.

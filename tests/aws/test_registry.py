@@ -45,7 +45,9 @@ def test_repositories_the_builder_writes_are_created_scanned_encrypted_protected
     built_here = {k: p for k, p in INFERENCE_REPOSITORIES.items() if k not in FROM_UPSTREAM}
     assert set(repos) == {f"model-engine/{p}" for p in built_here.values()}
     key = prod.out("aws:kms/key:Key", "platform-data-key", "arn")
-    for repo in repos.values():
+    found = repos.values()
+    assert found
+    for repo in found:
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
         assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
         assert repo.inputs.get("forceDelete") is False

@@ -397,7 +397,9 @@ def test_priority_classes(s: StackRender, chart: Path) -> None:
     rendered = {o.name for o in s.rendered.of_kind("PriorityClass")}
     # The server hard-codes <chart>-{default,high}-priority; balloons use the low one.
     assert {f"{chart_name}-{p}-priority" for p in ("default", "high", "low")} <= rendered
-    for obj in workloads(s):
+    found2 = workloads(s)
+    assert found2
+    for obj in found2:
         used = pod_spec(obj).get("priorityClassName")
         if used and not used.startswith("system-"):
             assert used in rendered, obj.name
@@ -597,7 +599,7 @@ def test_keda_authentication_the_endpoint_scalers_name_exists(s: StackRender) ->
             assert secret["name"] in made, secret
 
 
-def test_gateway_url_is_the_gateway_service(s: StackRender) -> None:
+def assert_gateway_url_is_the_gateway_service(s: StackRender) -> None:
     """GATEWAY_URL (triggers' cron jobs and fine-tunes call it) is the in-cluster URL of the
     gateway Service, which serves plain HTTP (port `http` -> the container's 5000)."""
     service = s.rendered.get("Service", "model-engine")
@@ -610,12 +612,17 @@ def test_gateway_url_is_the_gateway_service(s: StackRender) -> None:
         assert parsed.port == port["port"], (name, url)
 
 
+def test_gateway_url_is_the_gateway_service(s: StackRender) -> None:
+    assert_gateway_url_is_the_gateway_service(s)
+
+
 def test_gateway_url_stays_http_when_the_external_urls_are_https(chart: Path) -> None:
     config = stack_config("existing-infra")
     set_path(config, "istio.hostPrefix", "https://")
     s = render_stack(chart, "existing-infra", config)
-    assert all(u.startswith("https://") for u in s.run.exports["gateway_urls"])
-    test_gateway_url_is_the_gateway_service(s)
+    urls = s.run.exports["gateway_urls"]
+    assert urls and all(u.startswith("https://") for u in urls)
+    assert_gateway_url_is_the_gateway_service(s)
 
 
 def test_gateway_answers_at_the_exported_urls(s: StackRender) -> None:

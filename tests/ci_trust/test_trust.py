@@ -443,7 +443,9 @@ def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
 def test_every_resource_is_a_child_of_its_cloud_component(run: ProgramRun) -> None:
     components = {r.urn for r in run.resources if r.type.startswith("model-engine-ci-trust:")}
     assert len(components) == 3
-    for r in run.resources:
+    found = run.resources
+    assert found
+    for r in found:
         if r.custom and not r.type.startswith("pulumi:providers:"):
             assert r.parent in components, r.name
 

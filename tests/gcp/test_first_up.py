@@ -37,7 +37,9 @@ def test_the_apis_the_stack_and_the_server_call_are_enabled_and_kept(prod: GcpRu
         "cloudkms.googleapis.com",
     } <= enabled
     assert len(enabled) == len(SERVICES)
-    for service in prod.of_type(SERVICE):
+    found = prod.of_type(SERVICE)
+    assert found
+    for service in found:
         assert service.inputs["disableOnDestroy"] is False, service.name
         assert service.inputs["project"] == "customer-llm-prod"
 

@@ -49,7 +49,9 @@ def test_workload_identity_binds_exactly_the_chart_service_accounts(prod: GcpRun
     # The identity pool exists once the cluster does: the bindings wait for it.
     cluster = prod.one("gcp:container/cluster:Cluster")
     assert cluster.inputs["workloadIdentityConfig"]["workloadPool"] == pool
-    for binding in prod.of_type(WI):
+    found = prod.of_type(WI)
+    assert found
+    for binding in found:
         assert cluster.urn in binding.dependencies
 
 

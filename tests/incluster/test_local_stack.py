@@ -98,7 +98,9 @@ def test_storage_keys_are_the_stores_generated_keys_in_a_secret(local: ProgramRu
         assert env.secret_inputs == ["stringData"]
         keys = env.inputs["stringData"]
         assert set(keys) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-        for value in keys.values():
+        found2 = keys.values()
+        assert found2
+        for value in found2:
             source = next(
                 r for r in local.resources if r.name in value and r.type.startswith("random:")
             )
@@ -120,7 +122,9 @@ def test_chart_waits_for_each_installed_service(local: ProgramRun, component: st
 
 def test_addons_do_not_wait_for_the_data_services(local: ProgramRun) -> None:
     """Istio, KEDA and Prometheus install while the database comes up."""
-    for release in local.of_type("kubernetes:helm.sh/v3:Release"):
+    found = local.of_type("kubernetes:helm.sh/v3:Release")
+    assert found
+    for release in found:
         if release.name.startswith("addons-"):
             deps = [local.by_urn(u) for u in release.dependencies]
             assert not any(descends_from(local, d, c) for d in deps for c in COMPONENTS), (
