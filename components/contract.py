@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import accelerators, fit
 
 if TYPE_CHECKING:
-    from components.settings import StackSettings
+    import pulumi_kubernetes as k8s
+
+    from components.settings import PoolCapacity, StackSettings
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,41 @@ def known_shape(pool: GpuNodePool) -> fit.NodeShape:
 
 
 @dataclass(frozen=True)
+class GpuPoolSpec:
+    """What every cloud's node_pools.py builds one GPU pool from: one name and one shape on
+    every cloud."""
+
+    pool: GpuNodePool
+    # The instance type (AWS), VM size (Azure) or machine type (GCP).
+    node_type: str
+    # The nodes the pool starts with (desiredSize, else minSize); the autoscaler owns the
+    # count afterwards.
+    initial_count: int
+    # The node's allocatable and where its kubelet lives (components/fit.py).
+    shape: fit.NodeShape
+    capacity: PoolCapacity
+    # The zones the pool's nodes may start in; empty: the cluster's.
+    zones: tuple[str, ...] = ()
+
+
+def gpu_pool_specs(
+    settings: StackSettings, pools: Sequence[GpuNodePool], cloud: str
+) -> list[GpuPoolSpec]:
+    """The spec of each pool `cloud_gpu_pools` returned, beside the stack's gpu.pools entry."""
+    return [
+        GpuPoolSpec(
+            pool=pool,
+            node_type=accelerators.node_type(p, cloud),
+            initial_count=p.min_size if p.desired_size is None else p.desired_size,
+            shape=known_shape(pool),
+            capacity=p.capacity,
+            zones=tuple(p.zones),
+        )
+        for pool, p in zip(pools, settings.gpu.pools, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
 class Registry:
     # docker_repo_prefix: the registry host (and, off ECR/ACR, an optional path) that the
     # server puts in front of every repository value.
@@ -117,6 +153,15 @@ class Registry:
     # infra.docker_registry_type when the server's inference from the prefix is not wanted
     # (e.g. "onprem" to skip image checks against a private registry).
     registry_type: str | None = None
+    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>): the
+    # add-ons and the chart's utility images pull their Docker Hub images through it. None:
+    # straight from Docker Hub.
+    docker_hub_mirror: pulumi.Input[str] | None = None
+    # Chart launch key -> the tags the platform puts in that repository before the chart
+    # installs (a pull-through cache's warm-up), and the stack key that lists them.
+    # components/model_engine/image_tags.py derives the default framework tags from them.
+    warmed_tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    warmed_tags_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,9 +308,6 @@ class PlatformOutputs:
     # (e.g. an ACM certificate on AWS); empty: plain HTTP. The gateway then serves 443 from
     # its plain-HTTP listener.
     gateway_tls_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    # An image prefix that mirrors Docker Hub (docker.io/<path> is <mirror>/<path>); the
-    # add-ons pull their Docker Hub images through it. None: straight from Docker Hub.
-    docker_hub_mirror: pulumi.Input[str] | None = None
     # Where Alertmanager publishes model-engine's alerts: the stack's SNS topic (AWS, with the
     # `alertmanager` identity in addon_identities). None: the webhook secret only.
     alert_sns_topic_arn: pulumi.Input[str] | None = None

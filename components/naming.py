@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,15 @@ PLATFORM_COMPONENT = "platform"
 def base_name(environment: str) -> str:
     """The physical name stem of this deployment's cloud resources."""
     return f"model-engine-{environment}"
+
+
+def service_namespace(address: str) -> str | None:
+    """The namespace of an in-cluster Service address (`[scheme://]<service>.<namespace>.svc`,
+    with or without the cluster domain), or None for any other host."""
+    if "//" not in address:
+        address = f"//{address}"
+    labels = (urllib.parse.urlsplit(address).hostname or "").split(".")
+    return labels[1] if len(labels) > 2 and labels[2] == "svc" else None
 
 
 def trim_name(name: str, limit: int) -> str:

@@ -14,7 +14,12 @@ A package laid out like its siblings:
                                      preview_facts (and the facts builder the component shares)
     components/<cloud>/platform.py   the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
-    registry.py, storage.py, identity.py, common.py: one child component per concern
+    registry.py, storage.py, identity.py, common.py: one child component per concern, beside
+                                     that concern's SDK-free parts (policy documents and
+                                     federated subjects in identity.py, the registry prefix in
+                                     registry.py), which facts.py reads; these modules import
+                                     their provider SDK through components.sdk.lazy, so
+                                     importing facts.py loads none
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from components.azure.settings import AzureSettings
 from components.existing.settings import ExistingSettings
 from components.gcp.settings import GcpSettings
 from components.isolation.settings import Isolation
+from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
 from components.settings_base import (
     Model,
@@ -508,6 +509,11 @@ class StackSettings(Model):
     addons: AddonsSettings = AddonsSettings()
     # Maintenance windows, alert targets and thresholds (components/operations.py).
     operations: Operations = Operations()
+    # Tags you have put in the registry yourself (copied or pushed), per chart repository
+    # key, e.g. {vllm_repository: ["0.10.1"], batch_inference_vllm_repository: "0.10.1"}.
+    # With the tags the platform warms they are the server's default framework tags (the
+    # first tag listed per repository): components/model_engine/image_tags.py.
+    inference_image_tags: dict[str, list[StringId]] = {}
     # Free-form chart values merged last; guards still apply to the result.
     chart_values: dict[str, Any] = {}
 
@@ -529,6 +535,27 @@ class StackSettings(Model):
         return v
 
     _urls = field_validator("identity_service_url", "prometheus_address")(validate_http_url)
+
+    @field_validator("inference_image_tags", mode="before")
+    @classmethod
+    def _one_or_more_tags(cls, v: object) -> object:
+        if isinstance(v, dict):
+            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
+        return v
+
+    @field_validator("inference_image_tags")
+    @classmethod
+    def _image_tag_repositories(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(TAGGED_REPOSITORIES))
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)}: not a repository the server resolves tags in; use "
+                f"{', '.join(TAGGED_REPOSITORIES)}"
+            )
+        empty = sorted(k for k, tags in v.items() if not tags)
+        if empty:
+            raise ValueError(f"{', '.join(empty)}: list at least one tag")
+        return v
 
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:

@@ -4,11 +4,17 @@ installs: it pulls the images the server checks for, so the cache holds them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import accelerators, waits
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 # Where the warm-up Job runs: it only pulls images, never starts their entrypoints.
 WARMUP_NAMESPACE = "default"

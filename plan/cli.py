@@ -221,17 +221,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = capabilities.capabilities(values, servicebus_sku=servicebus_sku(run))
         rows += isolation_capabilities(run)
         out.write(capabilities.markdown(rows) + "\n")
-        out.write("\n## Repositories that must hold images\n")
+        out.write("\n## Images that must exist (repository:tag)\n")
         for repo, when in capabilities.must_hold_images(values):
             out.write(f"- {repo}: {when}\n")
         out.write(
             "Fill them from your registry, e.g. `crane copy <your-registry>/<name>:<tag> "
-            "<repository>:<tag>`, or let the registry's cache do it "
-            "(aws.registry.upstream, azure.registry.upstream).\n"
+            "<repository:tag>`, or let the registry's cache do it "
+            "(aws.registry.upstream.warm, azure.registry.upstream.warm); name the tags you copy "
+            "in inferenceImageTags.\n"
             if values["config"]["values"]["infra"].get("cloud_provider") != "gcp"
             else "Copy them from your registry (Artifact Registry needs flat image names), e.g. "
             "`gcloud auth configure-docker <location>-docker.pkg.dev`, then `crane copy "
-            "<your-registry>/<name>:<tag> <repository>:<tag>`.\n"
+            "<your-registry>/<name>:<tag> <repository:tag>`; name the tags in "
+            "inferenceImageTags.\n"
         )
     out.write("\n## Who an endpoint pod can reach\n")
     out.write("\n".join(isolation_report(run)) + "\n")

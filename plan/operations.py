@@ -28,14 +28,31 @@ ALERT_TYPES = {
         "Prometheus rules: " + ", ".join(_rule_names(i))
     ),
 }
-# Resource type -> the inputs that hold its maintenance or backup window.
+# Resource type -> the inputs (dotted paths for nested ones) that hold its maintenance or
+# backup window.
 WINDOW_INPUTS = {
     "aws:rds/instance:Instance": ("maintenanceWindow", "backupWindow"),
     "aws:elasticache/replicationGroup:ReplicationGroup": ("maintenanceWindow", "snapshotWindow"),
     "azure-native:dbforpostgresql:Server": ("maintenanceWindow",),
     "azure-native:containerservice:MaintenanceConfiguration": ("configName", "maintenanceWindow"),
     "azure-native:containerservice:ManagedCluster": ("autoUpgradeProfile",),
+    "gcp:container/cluster:Cluster": ("maintenancePolicy.recurringWindow",),
+    "gcp:sql/databaseInstance:DatabaseInstance": (
+        "settings.maintenanceWindow",
+        "settings.backupConfiguration.startTime",
+    ),
+    "gcp:redis/instance:Instance": ("maintenancePolicy.weeklyMaintenanceWindows",),
 }
+_MISSING = object()
+
+
+def _at(inputs: dict[str, Any], path: str) -> Any:
+    node: Any = inputs
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
 
 
 # A Kubernetes minor bump, in the order the clouds require: each stage's resources must wait
@@ -128,11 +145,15 @@ def lines(resources: list[RecordedResource]) -> list[str]:
         if names:
             out.append(f"- {r.name}: Prometheus rules: {', '.join(names)}")
     out.append("### Maintenance and backup windows")
-    windows = [r for r in resources if r.type in WINDOW_INPUTS]
+    found = [
+        (r, [(k, _at(r.inputs, k)) for k in WINDOW_INPUTS[r.type]])
+        for r in resources
+        if r.type in WINDOW_INPUTS
+    ]
     out += [
-        f"- {r.name}: "
-        + "; ".join(f"{k}={r.inputs[k]}" for k in WINDOW_INPUTS[r.type] if k in r.inputs)
-        for r in windows
+        f"- {r.name}: " + "; ".join(f"{k}={v}" for k, v in pairs if v is not _MISSING)
+        for r, pairs in found
+        if any(v is not _MISSING for _, v in pairs)
     ] or ["none"]
     out.append("### Kubernetes minor upgrade order (from the dependency graph)")
     order = upgrade_order(resources)

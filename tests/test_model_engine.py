@@ -119,14 +119,9 @@ def test_gpu_values_follow_the_pools(ecr_run: ProgramRun) -> None:
         {"acceleratorName": "nvidia-hopper-h100", "replicaCount": 0, "gpuCount": 8},
         {"acceleratorName": "cpu", "replicaCount": 0},
     ]
+    # A10 and H100 get no cache device: the cacher lists images for them that do not exist.
     devices = {d["name"]: d for d in values["imageCache"]["devices"]}
-    assert set(devices) == {"cpu", "a10", "h100"}
-    assert devices["h100"]["nodeSelector"] == {
-        "k8s.amazonaws.com/accelerator": "nvidia-hopper-h100"
-    }
-    assert devices["a10"]["tolerations"] == [
-        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
-    ]
+    assert set(devices) == {"cpu"}
     gpu_types = {t["gpu_type"] for t in values["recommendedHardware"]["byGpuMemoryGb"]}
     assert gpu_types == {"nvidia-ampere-a10", "nvidia-hopper-h100"}
 

@@ -52,7 +52,9 @@ def test_refuses_without_stack_init_or_over_existing_config(root: Path) -> None:
 
 
 def test_every_example_marks_what_a_deployment_must_change() -> None:
-    for path in (ROOT / "stacks").glob("Pulumi.*.yaml"):
+    found = sorted((ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert found
+    for path in found:
         text = path.read_text()
         for key in ("model-engine-infra:environment:", "model-engine-infra:domain:"):
             line = next(line for line in text.splitlines() if key in line)

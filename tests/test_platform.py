@@ -20,7 +20,7 @@ import pulumi
 import pytest
 
 from components.addons.addons import prometheus_address
-from components.contract import is_deferred
+from components.contract import gpu_pool_specs, is_deferred
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.program import PLATFORMS
@@ -91,6 +91,40 @@ def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+PROVIDER_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_kubernetes")
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+def test_facts_import_no_provider_sdk(cloud: str) -> None:
+    """A platform's facts.py (what the preflight and the plan read) loads no provider SDK,
+    neither directly nor through the SDK-free helpers it takes from the component modules."""
+    code = (
+        f"import sys, components.{cloud}.facts\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {PROVIDER_SDKS!r}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("stack", ["customer-prod", "azure-prod", "gcp-prod"])
+def test_every_cloud_starts_a_gpu_pool_at_desired_size_else_min_size(stack: str) -> None:
+    config = copy.deepcopy(stack_file(stack))
+    pools = config["model-engine-infra:gpu"]["pools"]
+    assert len(pools) >= 2
+    pools[0].update(minSize=1, desiredSize=2, maxSize=3)
+    pools[1].update(minSize=1, maxSize=3)
+    pools[1].pop("desiredSize", None)
+    settings = settings_from(config)
+    platform = PLATFORMS[settings.cloud]
+    specs = gpu_pool_specs(settings, platform.gpu_pools(settings), platform.cloud_provider)
+    assert [(s.pool.name, s.initial_count) for s in specs[:2]] == [
+        (pools[0]["name"], 2),
+        (pools[1]["name"], 1),
+    ]
 
 
 # -- traits against what `build` made ------------------------------------------------------

@@ -209,9 +209,10 @@ def test_readme_carries_the_capability_table_of_each_example(run: ProgramRun) ->
 
 def test_plan_lists_repositories_that_must_hold_images(run: ProgramRun) -> None:
     rows = dict(capabilities.must_hold_images(run.values))
-    assert "harbor.acme.internal/model-engine/vllm" in rows
+    # repository:tag, the tag the stack declares (inferenceImageTags in the example).
+    assert "harbor.acme.internal/model-engine/vllm:0.10.1" in rows
     aws_rows = dict(capabilities.must_hold_images(run_program(prod_config()).values))
-    batch = next(r for r in aws_rows if r.endswith("llm-engine/batch-infer-vllm"))
+    batch = next(r for r in aws_rows if r.endswith("llm-engine/batch-infer-vllm:0.10.1"))
     assert "before install" in aws_rows[batch]
 
 

@@ -97,7 +97,9 @@ def test_zone_ids_follow_the_region(region: str, zone_id: str) -> None:
 def test_created_resources_get_their_ids_after_deploy() -> None:
     run = run_program(stack_file("customer-prod"))
     vpc = run.one("aws:ec2/vpc:Vpc")
-    for sg in run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+    found = run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert found
+    for sg in found:
         assert is_deferred(sg.inputs["vpcId"]) and vpc.name in sg.inputs["vpcId"]
 
 

@@ -18,7 +18,8 @@ GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTIONS = sorted((GITHUB / "actions").glob("*/action.yml"))
 # `uses: owner/repo@<40 hex> # vX.Y.Z`: immutable, and a reader sees which release it is.
-PINNED = re.compile(r"^\s*-?\s*uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
+# (Some publishers tag two-part versions: azure/use-kubelogin's v1.3.)
+PINNED = re.compile(r"^\s*-?\s*uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+(\.\d+)?\s*$")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -46,7 +47,9 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
 def test_no_checkout_keeps_the_token(path: Path) -> None:
-    for step in steps(path):
+    found2 = steps(path)
+    assert found2
+    for step in found2:
         if str(step.get("uses", "")).startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False, step
 
@@ -173,8 +176,50 @@ def test_jobs_with_credentials_run_in_an_environment() -> None:
 
 def test_accepted_findings_belong_to_a_previewed_stack() -> None:
     stacks = {entry["stack"] for entry in json.loads((GITHUB / "stacks.json").read_text())}
-    for path in (GITHUB / "accepted-findings").glob("*.txt"):
+    found = (GITHUB / "accepted-findings").glob("*.txt")
+    assert found
+    for path in found:
         assert path.stem in stacks, path.name
         lines = [line for line in path.read_text().splitlines() if line.strip()]
         # As the plan prints them: a reviewer accepts a finding, not a pattern.
         assert lines and all(line.startswith(("warning: ", "error: ")) for line in lines)
+
+
+def cloud_steps(cloud: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in steps(GITHUB / "actions/cloud-login/action.yml")
+        if s.get("if") == f"inputs.cloud == '{cloud}'"
+    ]
+
+
+def uses(step: dict[str, Any]) -> str:
+    return str(step.get("uses", "")).split("@")[0]
+
+
+def test_azure_jobs_get_a_pinned_kubelogin_for_the_aks_kubeconfig() -> None:
+    # The AKS kubeconfig the program builds runs kubelogin; ubuntu-latest has none.
+    assert "kubelogin" in (ROOT / "components/azure/kubeconfig.py").read_text()
+    (install,) = [s for s in cloud_steps("azure") if uses(s) == "azure/use-kubelogin"]
+    # An exact release (the action checks its .sha256), never `latest`.
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", install["with"]["kubelogin-version"])
+    assert not [s for s in cloud_steps("gcp") + cloud_steps("aws") if "kubelogin" in uses(s)]
+
+
+def test_gcp_jobs_get_gke_gcloud_auth_plugin_after_authenticating() -> None:
+    # The GKE kubeconfig the program builds runs the plugin; ubuntu-latest has none.
+    assert '"command": "gke-gcloud-auth-plugin"' in (ROOT / "components/gcp/cluster.py").read_text()
+    gcp = [uses(s) for s in cloud_steps("gcp")]
+    assert gcp == ["google-github-actions/auth", "google-github-actions/setup-gcloud"]
+    setup = cloud_steps("gcp")[1]
+    components = [c.strip() for c in setup["with"]["install_components"].split(",")]
+    assert "gke-gcloud-auth-plugin" in components
+
+
+def test_ci_installs_the_pulumi_cli_of_the_pinned_sdk() -> None:
+    # The CLI and the Python SDK are released together; a newer CLI than the program was
+    # tested with could preview differently from a deployer's laptop (`make setup`).
+    pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M)
+    assert pinned
+    (cli,) = [s for s in steps(GITHUB / "actions/setup/action.yml") if uses(s) == "pulumi/actions"]
+    assert cli["with"]["pulumi-version"] == pinned.group(1)

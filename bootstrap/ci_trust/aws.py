@@ -15,20 +15,26 @@ from bootstrap.ci_trust.settings import AwsTrust
 from components.naming import PLATFORM_COMPONENT
 
 # What `pulumi up` of the main program creates on AWS (components/aws), one IAM service prefix
-# each: VPC and launch templates, EKS, RDS, ElastiCache, ECR, S3, KMS, Secrets Manager,
-# CloudWatch Logs, Auto Scaling tags. IAM (roles for IRSA, the OIDC provider of the cluster)
-# is global, so it is granted apart, without the region condition.
+# each: VPC and launch templates (ec2), EKS, RDS (instances and event subscriptions),
+# ElastiCache, ECR, S3, KMS, Secrets Manager, CloudWatch Logs (logs), alarms (cloudwatch),
+# EventBridge rules (events) and the SNS topic alarms notify, Auto Scaling tags.
+# tests/ci_trust/test_coverage.py maps every `aws:` resource type of each AWS example stack's
+# plan to one of these. IAM (roles for IRSA, the OIDC provider of the cluster) is global, so
+# it is granted apart, without the region condition.
 DEPLOY_SERVICES = (
     "autoscaling",
+    "cloudwatch",
     "ec2",
     "ecr",
     "eks",
     "elasticache",
+    "events",
     "kms",
     "logs",
     "rds",
     "s3",
     "secretsmanager",
+    "sns",
 )
 # Read-only is not secret-free: ReadOnlyAccess can read data a pull request must never see.
 PREVIEW_DENIED = (

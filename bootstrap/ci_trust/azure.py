@@ -36,19 +36,25 @@ def assignable_roles() -> list[str]:
     return sorted(ROLES.values())
 
 
-def constrain_roles_condition(role_ids: list[str]) -> str:
+def constrain_roles_condition(role_ids: list[str], ci_principal_ids: Sequence[str]) -> str:
     """Azure ABAC ("Delegate Azure role assignment management with conditions"): role
     assignments may be written or deleted only for these role definitions, and written only
-    for service principals (the program's managed identities and CI's deploy identity), so
-    the deploy identity can never assign Owner, User Access Administrator or RBAC
-    Administrator, nor hand a person any role."""
+    for service principals (the program's managed identities) other than CI's own identities,
+    so the deploy identity can never assign Owner, User Access Administrator or RBAC
+    Administrator, nor hand a person any role, nor give itself or the preview identity (which
+    pull requests use) a role of the list, e.g. a data role on the stack's vault or storage.
+    ForAnyOfAllValues:GuidNotEquals: the request's principal equals none of the listed
+    (ForAnyOfAnyValues would pass as soon as it differs from one of them)."""
     guids = ", ".join(role_ids)
+    ci = ", ".join(ci_principal_ids)
     return (
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
         "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
         f"ForAnyOfAnyValues:GuidEquals {{{guids}}} AND "
         "@Request[Microsoft.Authorization/roleAssignments:PrincipalType] "
-        "ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'})) AND "
+        "ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'} AND "
+        "@Request[Microsoft.Authorization/roleAssignments:PrincipalId] "
+        f"ForAnyOfAllValues:GuidNotEquals {{{ci}}})) AND "
         "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
         "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
         f"ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
@@ -80,6 +86,8 @@ class AzureGithubTrust(pulumi.ComponentResource):
         self._grant(f"{name}-preview-aks-reader", preview, AKS_RBAC_READER, s.scope, s)
         self._grant(f"{name}-preview-state", preview, BLOB_READER, s.state_storage_account_id, s)
         deploy = self._identity(f"{name}-deploy", s, [args.subjects.deploy])
+        # On the scope, one resource group that does not hold s.resource_group (settings.py):
+        # the identities and their federated credentials are out of the deploy's reach.
         self._grant(f"{name}-deploy-up", deploy, CONTRIBUTOR, s.scope, s)
         self._grant(f"{name}-deploy-aks-admin", deploy, AKS_RBAC_CLUSTER_ADMIN, s.scope, s)
         self._grant(
@@ -88,7 +96,9 @@ class AzureGithubTrust(pulumi.ComponentResource):
             RBAC_ADMINISTRATOR,
             s.scope,
             s,
-            condition=constrain_roles_condition(assignable_roles()),
+            condition=pulumi.Output.all(preview.principal_id, deploy.principal_id).apply(
+                lambda ids: constrain_roles_condition(assignable_roles(), ids)
+            ),
         )
         self._grant(f"{name}-deploy-state", deploy, BLOB_CONTRIBUTOR, s.state_storage_account_id, s)
         if s.secrets_key_vault_id:
@@ -141,7 +151,7 @@ class AzureGithubTrust(pulumi.ComponentResource):
         role: str,
         scope: str,
         s: AzureTrust,
-        condition: str | None = None,
+        condition: pulumi.Input[str] | None = None,
     ) -> None:
         authorization.RoleAssignment(
             name,

@@ -32,20 +32,34 @@ ATTRIBUTE_MAPPING = {
 # Read the project, and the Kubernetes objects of its clusters (Secrets excepted): what a
 # `pulumi preview` of a stack with a Kubernetes provider reads.
 PREVIEW_PROJECT_ROLES = ("roles/viewer", "roles/container.viewer")
-# What `pulumi up` of components/gcp needs: create the network, GKE, Cloud SQL, Memorystore,
-# Artifact Registry, buckets, KMS keys and service accounts (editor), and the Kubernetes
-# objects, RBAC included, of the clusters (container.admin).
-DEPLOY_PROJECT_ROLES = ("roles/editor", "roles/container.admin")
-# Setting IAM policies, only for the roles the program grants ("Set limits on granting roles":
-# IAM Conditions on iam.googleapis.com/modifiedGrantsByRole): the project's, and those of the
-# service accounts, buckets, KMS keys and Artifact Registry repositories the program grants
-# on (editor sets no IAM policy). Other permissions of these roles see an empty list and pass.
-DEPLOY_IAM_ADMIN_ROLES = (
-    "roles/resourcemanager.projectIamAdmin",
-    "roles/iam.serviceAccountAdmin",
-    "roles/storage.admin",
-    "roles/cloudkms.admin",
+# What `pulumi up` of components/gcp creates, one narrow predefined role per service
+# (tests/ci_trust/test_coverage.py maps every `gcp:` type of each GCP example stack's plan to
+# one of them): no roles/editor, which holds actAs on every service account of the project and
+# creates service-account keys. Every one is bound under the grant-limiting condition below:
+# where a role sets IAM policies (the project's, and those of the service accounts, buckets,
+# KMS keys and Artifact Registry repositories the program grants on, and any other of these
+# roles may hold), it may grant only the roles the program grants; its other permissions see
+# an empty list and pass.
+DEPLOY_PROJECT_ROLES = (
     "roles/artifactregistry.admin",
+    "roles/cloudkms.admin",
+    "roles/cloudsql.admin",
+    "roles/compute.networkAdmin",  # network, subnetwork, router, NAT, the peering's address
+    "roles/compute.securityAdmin",  # firewall rules (networkAdmin has none)
+    "roles/container.admin",  # GKE, and the Kubernetes objects (RBAC too) of its clusters
+    "roles/iam.roleViewer",  # reads the queue-cleanup custom role (an owner creates it)
+    "roles/iam.serviceAccountAdmin",
+    # actAs, for the node pools that run as the program's node service account. The CI
+    # identities live in another project (identityProject), out of its reach.
+    "roles/iam.serviceAccountUser",
+    "roles/logging.configWriter",  # the logs-based metrics the alerts read
+    "roles/monitoring.alertPolicyEditor",
+    "roles/monitoring.notificationChannelEditor",
+    "roles/redis.admin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/servicenetworking.networksAdmin",  # the private services access peering
+    "roles/serviceusage.serviceUsageAdmin",  # enables the APIs the program uses
+    "roles/storage.admin",
 )
 
 
@@ -68,9 +82,17 @@ def limited_grants_expression(roles: Sequence[str]) -> str:
     return f"api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{listed}])"
 
 
-def attribute_condition(repository: str) -> str:
-    """Only this repository's tokens are accepted by the pool's provider at all."""
-    return f"assertion.repository == '{repository}'"
+def attribute_condition(repository: str, subjects: Subjects, drift_subject: str) -> str:
+    """The pool's provider accepts a token only from this repository, for exactly the subjects
+    an identity trusts (a grant the deploy identity might make to any other principal of the
+    pool can never be used), and the drift environment's only from a scheduled or manual run
+    on main (GitHub's environment rules say so too; this holds if they are loosened)."""
+    trusted = ", ".join(f"'{s}'" for s in (*subjects.preview, subjects.deploy))
+    return (
+        f"assertion.repository == '{repository}' && assertion.sub in [{trusted}] && "
+        f"(assertion.sub != '{drift_subject}' || (assertion.ref == 'refs/heads/main' && "
+        "assertion.event_name in ['schedule', 'workflow_dispatch']))"
+    )
 
 
 def principal(pool_name: str, subject: str) -> str:
@@ -94,20 +116,24 @@ class GcpGithubTrust(pulumi.ComponentResource):
         super().__init__("model-engine-ci-trust:gcp:GithubTrust", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
+        # The pool, its provider and the two service accounts live in identityProject, where
+        # the deploy identity has no role: it cannot add a principal to its own account.
         pool = iam.WorkloadIdentityPool(
             f"{name}-pool",
-            project=s.project,
+            project=s.identity_project,
             workload_identity_pool_id=f"{name}-github",
             display_name="GitHub Actions",
             opts=child,
         )
         provider = iam.WorkloadIdentityPoolProvider(
             f"{name}-github",
-            project=s.project,
+            project=s.identity_project,
             workload_identity_pool_id=pool.workload_identity_pool_id,
             workload_identity_pool_provider_id="github",
             attribute_mapping=ATTRIBUTE_MAPPING,
-            attribute_condition=attribute_condition(args.repository),
+            attribute_condition=attribute_condition(
+                args.repository, args.subjects, args.subjects.drift
+            ),
             oidc=iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=ISSUER),
             opts=child,
         )
@@ -122,27 +148,19 @@ class GcpGithubTrust(pulumi.ComponentResource):
             ("roles/storage.objectViewer", "roles/cloudkms.cryptoKeyDecrypter"),
             s,
         )
+        limited = projects.IAMMemberConditionArgs(
+            title="only the roles model-engine grants",
+            description="bootstrap/ci_trust: the deploy identity cannot grant other roles",
+            expression=limited_grants_expression(grantable_roles(s.project, s.environments)),
+        )
         self._grant(
             f"{name}-deploy",
             deploy,
             DEPLOY_PROJECT_ROLES,
             ("roles/storage.objectAdmin", "roles/cloudkms.cryptoKeyEncrypterDecrypter"),
             s,
+            condition=limited,
         )
-        limited = projects.IAMMemberConditionArgs(
-            title="only the roles model-engine grants",
-            description="bootstrap/ci_trust: the deploy identity cannot grant other roles",
-            expression=limited_grants_expression(grantable_roles(s.project, s.environments)),
-        )
-        for role in DEPLOY_IAM_ADMIN_ROLES:
-            projects.IAMMember(
-                f"{name}-deploy-{role.rsplit('/', 1)[-1].replace('.', '-')}",
-                project=s.project,
-                role=role,
-                member=deploy.member,
-                condition=limited,
-                opts=child,
-            )
         self.workload_identity_provider = provider.name
         self.preview_service_account = preview.email
         self.deploy_service_account = deploy.email
@@ -159,7 +177,7 @@ class GcpGithubTrust(pulumi.ComponentResource):
     ) -> serviceaccount.Account:
         account = serviceaccount.Account(
             name,
-            project=s.project,
+            project=s.identity_project,
             account_id=name,
             display_name=f"GitHub Actions: {name}",
             opts=pulumi.ResourceOptions(parent=self),
@@ -181,6 +199,7 @@ class GcpGithubTrust(pulumi.ComponentResource):
         project_roles: Sequence[str],
         state_roles: tuple[str, str],
         s: GcpTrust,
+        condition: projects.IAMMemberConditionArgs | None = None,
     ) -> None:
         object_role, key_role = state_roles
         child = pulumi.ResourceOptions(parent=self)
@@ -190,6 +209,7 @@ class GcpGithubTrust(pulumi.ComponentResource):
                 project=s.project,
                 role=role,
                 member=account.member,
+                condition=condition,
                 opts=child,
             )
         storage.BucketIAMMember(

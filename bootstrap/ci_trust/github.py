@@ -29,6 +29,8 @@ class Subjects:
     # Read-write: only jobs that run in the protected environment (required reviewers,
     # deployment branches limited to the default branch).
     deploy: str
+    # The drift check's subject (one of `preview`): clouds that see the event may narrow it.
+    drift: str
 
 
 def subjects(github: GitHub) -> Subjects:
@@ -39,4 +41,5 @@ def subjects(github: GitHub) -> Subjects:
             f"{repo}:environment:{github.drift_environment}",
         ),
         deploy=f"{repo}:environment:{github.deploy_environment}",
+        drift=f"{repo}:environment:{github.drift_environment}",
     )

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from components.settings_base import Model, SettingsError
 
@@ -97,10 +97,27 @@ class AzureTrust(Model):
 
     @field_validator("scope")
     @classmethod
-    def _scope(cls, value: str) -> str:
+    def _scope(cls, value: str, info: ValidationInfo) -> str:
         if not _AZURE_SCOPE.match(value):
             raise ValueError(
                 f"{value!r} is not /subscriptions/<id> or /subscriptions/<id>/resourceGroups/<name>"
+            )
+        # The deploy identity is Contributor on the scope: were its own group inside it, it
+        # could add a federated credential (any subject, a pull request's) to itself or to
+        # the preview identity. Azure RBAC has no "not scopes", so the scope is one group
+        # (the main stack's, created beforehand), and the identities live in another.
+        group = value.partition("/resourceGroups/")[2]
+        if not group:
+            raise ValueError(
+                f"{value!r} is a whole subscription, which holds resourceGroup (where the CI "
+                "identities live, so the deploy identity could widen its own trust): give "
+                "the resource group the stacks deploy into, /subscriptions/<id>/resourceGroups/"
+                "<name> (create it first; main stack: azure.resourceGroup.existing: true)"
+            )
+        if group.lower() == str(info.data.get("resource_group", "")).lower():
+            raise ValueError(
+                f"{value!r} holds resourceGroup {group!r}, where the CI identities live (the "
+                "deploy identity could widen its own trust): keep the identities in another group"
             )
         return value
 
@@ -117,11 +134,26 @@ class AzureTrust(Model):
 
 class GcpTrust(Model):
     project: str
+    # Where the pool and the two service accounts live: a project of their own, apart from
+    # `project`, where the deploy identity administers service accounts and IAM policies (in
+    # one project it could let any principal impersonate its own account).
+    identity_project: str
     state_bucket: str
     # The `environment` of each stack CI deploys into the project: the deploy identity may
     # grant each one's queue-cleanup custom role, and no other custom role.
     environments: list[str] = Field(min_length=1)
     secrets_key: str | None = None
+
+    @field_validator("identity_project")
+    @classmethod
+    def _apart(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("project"):
+            raise ValueError(
+                f"{value!r} is `project`, where the deploy identity administers service "
+                "accounts and IAM: it could widen its own trust there; give the CI "
+                "identities a project of their own"
+            )
+        return value
 
     @field_validator("state_bucket")
     @classmethod

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons import istio
 from components.addons.autoscaler import (
@@ -40,8 +40,14 @@ from components.addons.prometheus import (
 from components.contract import GpuNodePool, PlatformOutputs
 from components.isolation import psa
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
+from components.sdk import lazy
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 # Namespaces every cluster has; never created (or deleted) here.
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})

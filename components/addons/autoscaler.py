@@ -4,16 +4,21 @@ autoscaling is on)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons import identities
 from components.addons.base import AddonContext, helm_release
 from components.addons.versions import AUTOSCALER_IMAGES
+from components.sdk import lazy
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 # The chart's cloudProvider per platform cloud; auto-discovery is implemented for these.
 CLOUD_PROVIDERS = {"aws": "aws"}

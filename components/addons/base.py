@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons import versions
 from components.addons.versions import RELEASE_TIMEOUT
 from components.contract import PlatformOutputs
 from components.platform import Platform
+from components.sdk import lazy
 from components.settings import StackSettings
 from components.settings_base import deep_merge
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, helm_release
+from components.sdk import lazy
 from components.settings import StackSettings
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 # Fixed: the chart writes its Telemetry and WasmPlugin here and istiod's root namespace
 # must be the same for them to apply.
@@ -180,7 +185,7 @@ class Istio(pulumi.ComponentResource):
                 parent=self,
                 release_name="istiod",
                 namespace=ISTIO_NAMESPACE,
-                values=istiod_values(ctx.platform.docker_hub_mirror),
+                values=istiod_values(ctx.platform.facts.registry.docker_hub_mirror),
                 overrides=cfg.values,
                 version=cfg.version,
                 depends_on=[self.base],

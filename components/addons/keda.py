@@ -8,14 +8,19 @@ for it arrives as `addon_identities["keda-operator"]`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons import identities
 from components.addons.base import AddonContext, helm_release
 from components.contract import PlatformFacts
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 def renders_trigger_authentication(facts: PlatformFacts) -> bool:

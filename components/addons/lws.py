@@ -3,18 +3,31 @@ which the server creates at run time as leaderworkerset.x-k8s.io/v1 objects."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, chart_version, helm_release
+from components.addons.settings import LwsResources
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
-def lws_values(version: str) -> dict[str, Any]:
+def lws_values(version: str, resources: LwsResources) -> dict[str, Any]:
     # The chart in the upstream repository defaults its image to `main`; run the release
     # the chart version names.
-    return {"image": {"manager": {"tag": f"v{version.removeprefix('v')}"}}}
+    return {
+        "image": {"manager": {"tag": f"v{version.removeprefix('v')}"}},
+        # The chart's default (1 CPU, 1Gi requested) is sized for nothing in particular.
+        "resources": {
+            "requests": resources.requests.as_dict(),
+            "limits": resources.limits.as_dict(),
+        },
+    }
 
 
 class LeaderWorkerSet(pulumi.ComponentResource):
@@ -30,7 +43,7 @@ class LeaderWorkerSet(pulumi.ComponentResource):
             parent=self,
             release_name="lws",
             namespace=cfg.namespace,
-            values=lws_values(chart_version("lws", cfg.version)),
+            values=lws_values(chart_version("lws", cfg.version), cfg.resources),
             overrides=cfg.values,
             version=cfg.version,
         )

@@ -3,10 +3,17 @@ recommender and any CPU/memory autoscaling. Clusters that ship one turn this off
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.base import AddonContext, helm_release
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 class MetricsServer(pulumi.ComponentResource):

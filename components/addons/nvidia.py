@@ -10,16 +10,21 @@ chart's endpoint pods request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import accelerators
 from components.addons.base import AddonContext, helm_release
 from components.contract import GpuNodePool
+from components.sdk import lazy
 from components.settings import StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 # The MIG manager's layout for nodes without a label: MIG off.
 MIG_DISABLED = "all-disabled"

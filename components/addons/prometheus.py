@@ -14,16 +14,21 @@ so both measure concurrency.
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import settings_loader as stack
 from components.addons import alert_rules, identities
 from components.addons.base import AddonContext, helm_release
 from components.model_engine.chart_facts import CONCURRENCY_METRIC
+from components.sdk import lazy
 from components.settings import StackSettings
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 SERVER_SERVICE = "prometheus-server"
 # The stack's config secret holding the operator's alert webhook URL.
@@ -41,7 +46,8 @@ REQUEST_DURATION_SUM = "istio_request_duration_milliseconds_sum"
 
 def server_address(namespace: str) -> str:
     """In-cluster URL of the Prometheus server the add-on installs."""
-    return f"http://{SERVER_SERVICE}.{namespace}.svc.cluster.local:{SERVER_PORT}"
+    # <service>.<namespace>.svc: the cluster domain is not always cluster.local.
+    return f"http://{SERVER_SERVICE}.{namespace}.svc:{SERVER_PORT}"
 
 
 # Envoy's own metrics endpoint on istio-proxy containers (port `http-envoy-prom`), as

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.settings_base import Model, Quantity, dns_label
+from components.settings_base import ContainerQuantities, Model, Quantity, dns_label
 
 _CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$")
 _PROM_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
@@ -157,8 +157,18 @@ class VpaAddon(_Chart):
     _ns = field_validator("namespace")(dns_label)
 
 
+class LwsResources(Model):
+    """The LeaderWorkerSet controller's requests and limits. The chart asks 1 CPU and 1Gi,
+    an eighth of a default system node, for a controller that idles at a few millicores and
+    some tens of MiB (controller-runtime, one replica)."""
+
+    requests: ContainerQuantities = ContainerQuantities(cpu="100m", memory="128Mi")
+    limits: ContainerQuantities = ContainerQuantities(cpu="500m", memory="512Mi")
+
+
 class LwsAddon(_Addon):
     namespace: str = "lws-system"
+    resources: LwsResources = LwsResources()
 
     _ns = field_validator("namespace")(dns_label)
 

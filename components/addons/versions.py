@@ -146,12 +146,19 @@ IMAGES: Mapping[str, str] = MappingProxyType(
         # distribution (pkg/versions/versions.go: postgresql:18.4-system-trixie).
         "postgresql": "ghcr.io/cloudnative-pg/postgresql:18.6-system-trixie",
         # CNCF Distribution, the Docker official image: docker-library/official-images
-        # library/registry lists `Tags: 3.1.2, 3.1, 3, latest` (built by
-        # distribution/distribution-library-image). 3.1.1 fixed tag deletion while
+        # library/registry lists `Tags: 3.1.1, 3.1, 3, latest` (built by
+        # distribution/distribution-library-image); distribution's release tags stop at
+        # v3.1.1, and there is no 3.1.2. 3.1.1 fixed tag deletion while
         # storage.delete.enabled is false; the twuni chart still pins 3.0.0.
-        "registry": "docker.io/library/registry:3.1.2",
+        "registry": "docker.io/library/registry:3.1.1",
     }
 )
+
+
+# The cluster autoscaler's image; the tag comes from AUTOSCALER_IMAGES or the stack.
+AUTOSCALER_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
+# LeaderWorkerSet's manager image; its tag follows the chart version (components/addons/lws.py).
+LWS_REPOSITORY = "registry.k8s.io/lws/lws"
 
 
 # The cluster autoscaler must run the release line of the cluster's Kubernetes minor version.
@@ -159,6 +166,60 @@ IMAGES: Mapping[str, str] = MappingProxyType(
 # cluster-autoscaler-1.33.6, -1.34.5, -1.35.2, -1.36.1).
 AUTOSCALER_IMAGES: Mapping[str, str] = MappingProxyType(
     {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2", "1.36": "v1.36.1"}
+)
+
+
+# Images the pinned charts run at their own pin (the program sets no tag for them): chart
+# key in CHARTS -> the image its version brings.
+CHART_IMAGES: Mapping[str, str] = MappingProxyType(
+    {
+        "seaweedfs": "docker.io/chrislusf/seaweedfs:4.44",
+        "valkey": "docker.io/valkey/valkey:9.1.1",
+    }
+)
+
+
+def pinned_images() -> list[str]:
+    """Every image reference the program pins, directly or through a chart version."""
+    lws = CHARTS["lws"].version.removeprefix("v")
+    return [
+        *IMAGES.values(),
+        *(f"{AUTOSCALER_REPOSITORY}:{tag}" for tag in AUTOSCALER_IMAGES.values()),
+        f"{LWS_REPOSITORY}:v{lws}",
+        *CHART_IMAGES.values(),
+    ]
+
+
+# For each pinned image, the upstream file that lists its tag: a pin is only as good as the
+# place it was read from. tests/addons/test_versions.py refuses a pin without one.
+IMAGE_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "ghcr.io/cloudnative-pg/postgresql:18.6-system-trixie": (
+            # Lists 18.6-<build date>-system-trixie; 18.6-system-trixie is its rolling tag.
+            "https://github.com/cloudnative-pg/artifacts/blob/main/image-catalogs/"
+            "catalog-system-trixie.yaml"
+        ),
+        "docker.io/library/registry:3.1.1": (
+            "https://github.com/docker-library/official-images/blob/master/library/registry"
+        ),
+        **{
+            f"{AUTOSCALER_REPOSITORY}:{tag}": (
+                "https://github.com/kubernetes/autoscaler/blob/cluster-autoscaler-"
+                f"{tag.removeprefix('v')}/cluster-autoscaler/version/version.go"
+            )
+            for tag in ("v1.33.6", "v1.34.5", "v1.35.2", "v1.36.1")
+        },
+        "registry.k8s.io/lws/lws:v0.10.0": (
+            "https://github.com/kubernetes-sigs/lws/blob/v0.10.0/site/content/en/docs/installation/"
+            "_index.md"
+        ),
+        "docker.io/chrislusf/seaweedfs:4.44": (
+            "https://github.com/seaweedfs/seaweedfs/blob/4.44/k8s/charts/seaweedfs/Chart.yaml"
+        ),
+        "docker.io/valkey/valkey:9.1.1": (
+            "https://github.com/valkey-io/valkey-helm/blob/valkey-0.11.0/valkey/Chart.yaml"
+        ),
+    }
 )
 
 

@@ -5,7 +5,6 @@ secrets through which the token reaches the server (cache URL) and KEDA (passwor
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -16,6 +15,7 @@ from components.aws import settings as aws_settings
 from components.aws.alarms import Alarm, AlarmTarget, create_alarms
 from components.aws.common import (
     ELASTICACHE_TIMEOUTS,
+    PrivateDataArgs,
     child,
     final_snapshot_suffix,
     reachable_from_nodes,
@@ -39,18 +39,12 @@ def cache_url(token: str, host: str, port: int) -> str:
 
 
 @dataclass
-class CacheArgs:
+class CacheArgs(PrivateDataArgs):
     settings: aws_settings.Redis
     replication_group_id: str
-    vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    # The security group of the cluster's nodes: the only source allowed in.
-    client_security_group_id: pulumi.Input[str]
     # Secrets Manager names: the server's cache URL and KEDA's Redis password.
     cache_url_secret_name: str
     keda_secret_name: str
-    protect: bool
     # When the provider may patch and snapshot; defaults from components/operations.py.
     maintenance: Maintenance = field(default_factory=Maintenance)
     # Where the cache's alarms and events (failover, failed snapshots) go; None creates none.

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_random as random
 
 # Shared by every cloud package; re-exported for the modules of this one.
 from components.naming import base_name as base_name
@@ -16,9 +15,31 @@ from components.naming import child as child
 from components.naming import lift as lift
 from components.naming import stateful as stateful
 from components.naming import trim_name as trim_name
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+    import pulumi_random as random
+else:
+    aws = lazy("pulumi_aws")
+    random = lazy("pulumi_random")
 
 # Tags every AWS resource carries (besides the operator's); the provider adds them.
 PART_OF_TAG = "model-engine"
+
+
+@dataclass
+class PrivateDataArgs:
+    """Where a data service (RDS, ElastiCache) lives and how it is kept: the fields their
+    Args share."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    # The security group of the cluster's nodes: the only source allowed in.
+    client_security_group_id: pulumi.Input[str]
+    protect: bool
+
 
 # Custom timeouts where AWS is slow: Multi-AZ RDS and ElastiCache take 20-60 minutes to
 # create and longer to modify; p5/p4d node groups wait on capacity.

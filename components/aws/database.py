@@ -4,7 +4,7 @@ Multi-AZ by setting, reachable only from the cluster's nodes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from components.aws import settings as aws_settings
 from components.aws.alarms import Alarm, AlarmTarget, create_alarms
 from components.aws.common import (
     RDS_TIMEOUTS,
+    PrivateDataArgs,
     child,
     final_snapshot_suffix,
     reachable_from_nodes,
@@ -55,15 +56,9 @@ def cloud_secret_json(user: str, password: str, host: str, port: int, dbname: st
 
 
 @dataclass
-class DatabaseArgs:
+class DatabaseArgs(PrivateDataArgs):
     settings: aws_settings.Database
     identifier: str
-    vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    # The security group of the cluster's nodes: the only source allowed in.
-    client_security_group_id: pulumi.Input[str]
-    protect: bool
     deletion_protection: bool
     # Set to also write the credentials to Secrets Manager (the chart's cloud route).
     secret_name: str | None = None

@@ -1,6 +1,5 @@
-"""What the stack file alone decides on aws, and the facts: the same functions build them from
-placeholders before deploy and from the resources' Outputs (platform.py) during it. Moved out of
-platform.py so the program's preflight never imports the component."""
+"""The aws package's facts.py (the role: components/platform.py): its stack checks, GPU pools,
+physical names, and the facts from the account, region and IRSA roles."""
 
 from __future__ import annotations
 
@@ -13,12 +12,9 @@ import pulumi
 
 from components import accelerators, contract
 from components.aws import settings as aws_settings
-from components.aws.common import base_name, lift, policy_document, trim_name
-from components.aws.identity import (
-    INFERENCE_SERVICE_ACCOUNT,
-    SQS_ACTIONS,
-)
-from components.aws.registry import repository_names
+from components.aws.common import base_name, lift, trim_name
+from components.aws.identity import INFERENCE_SERVICE_ACCOUNT, queue_policy_template
+from components.aws.registry import registry_prefix, repository_names
 from components.aws.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
@@ -31,13 +27,13 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
 )
-from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY
+from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY, IRSA_ROLE_ANNOTATION
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
 CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
-ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+ROLE_ANNOTATION = IRSA_ROLE_ANNOTATION
 # Tags the server puts on each endpoint queue.
 QUEUE_TAGS = {
     "Spellbook-Serve-Endpoint-Id": "${endpoint_id}",
@@ -215,84 +211,6 @@ def secret_env_keys(settings: StackSettings) -> list[str]:
 # Facts: the same functions build them from placeholders (preview) and Outputs (deploy)
 
 
-def data_key_policy(partition: str, account: str) -> str:
-    """The platform key's policy: the account administers and uses it through IAM (the
-    default policy), and EC2 Auto Scaling's service-linked role may use it, which encrypted
-    node root volumes need ("Required AWS KMS key policy for use with encrypted volumes",
-    EC2 Auto Scaling User Guide). The role is matched by aws:PrincipalArn so that the policy
-    is valid in an account where Auto Scaling has not created that role yet."""
-    root = f"arn:{partition}:iam::{account}:root"
-    asg_role = (
-        f"arn:{partition}:iam::{account}:role/aws-service-role/"
-        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    )
-    only_asg = {"StringEquals": {"aws:PrincipalArn": asg_role, "kms:CallerAccount": account}}
-    return policy_document(
-        [
-            {
-                "Sid": "AccountAdministersAndUsesThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "AutoScalingUsesForNodeVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": [
-                    "kms:Decrypt",
-                    "kms:DescribeKey",
-                    "kms:Encrypt",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
-                "Resource": "*",
-                "Condition": only_asg,
-            },
-            {
-                "Sid": "AutoScalingGrantsForNodeVolumes",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": "kms:CreateGrant",
-                "Resource": "*",
-                "Condition": {**only_asg, "Bool": {"kms:GrantIsForAWSResource": "true"}},
-            },
-        ]
-    )
-
-
-def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
-    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
-
-
-def queue_policy_template(partition: str, region: str, account: str, role_arn: str) -> str:
-    """Policy the server puts on each queue it creates; ${queue_name} is filled per queue."""
-    queue = f"arn:{partition}:sqs:{region}:{account}:" + "${queue_name}"
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Id": "__default_policy_ID",
-            "Statement": [
-                {
-                    "Sid": "__owner_statement",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "sqs:*",
-                    "Resource": queue,
-                },
-                {
-                    "Sid": "ModelEngine",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": role_arn},
-                    "Action": list(SQS_ACTIONS),
-                    "Resource": queue,
-                },
-            ],
-        }
-    )
-
-
 def queue_tag_template() -> str:
     return json.dumps(QUEUE_TAGS)
 
@@ -319,6 +237,16 @@ class FactSources:
     image_builder_role_arn: pulumi.Input[str]
 
 
+def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
+    """The tags the warm-up Job pulls through the cache before the chart installs."""
+    upstream = _cfg(settings).registry.upstream
+    return {} if upstream is None else {k: tuple(v) for k, v in upstream.warm.items()}
+
+
+# The stack key listing them, for the errors that ask for a tag.
+WARMED_TAGS_KEY = "aws.registry.upstream.warm"
+
+
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     db = _cfg(settings).database
     role = {ROLE_ANNOTATION: src.role_arn}
@@ -330,6 +258,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         registry=contract.Registry(
             prefix=lift(registry_prefix, src.account_id, src.region, src.dns_suffix),
             repositories=dict(src.repositories),
+            warmed_tags=warmed_tags(settings),
+            warmed_tags_key=WARMED_TAGS_KEY,
         ),
         database=contract.Database(
             host=src.database_host,

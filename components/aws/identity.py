@@ -4,24 +4,19 @@ each with the least privilege the code needs.
 
 Inference pods run user-supplied containers, so they get a role of their own, on their own
 ServiceAccount (INFERENCE_SERVICE_ACCOUNT), with only what the endpoint's forwarder and
-model need. The chart's AWS config file (aws.configMap, mounted in both namespaces) names
-one role, the control plane's, under profile `default`, and every endpoint container runs
-with AWS_PROFILE=default. The pods still act as the inference role: the EKS pod identity
-webhook injects AWS_ROLE_ARN (the ServiceAccount's role) and AWS_WEB_IDENTITY_TOKEN_FILE,
-and the SDKs prefer those environment variables over the profile's role_arn (botocore
-credentials.py AssumeRoleWithWebIdentityProvider._get_config reads the environment first;
-the Go SDKs take the environment's web identity unless a profile is set in code). A user
-container that reads the config file and asks STS for the control-plane role is refused:
-that role's trust names only the control plane's ServiceAccounts."""
+model need. The AWS config file the endpoint pods mount names that role under the profile
+the server opens by name for them (components/model_engine/aws_config.py). A user container
+that reads the file and asks STS for the control-plane role is refused: that role's trust
+names only the control plane's ServiceAccounts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_aws as aws
 
 from components.addons import identities as addon_ids
 from components.addons.identities import ServiceAccountRef
@@ -33,6 +28,12 @@ from components.aws.common import (
     service_account_subject,
 )
 from components.model_engine import chart_facts as cf
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+else:
+    aws = lazy("pulumi_aws")
 
 # What the server does with SQS (endpoint queues and the builder queue); nothing else.
 SQS_ACTIONS = (
@@ -61,10 +62,7 @@ INFERENCE_SQS_ACTIONS = (
     "sqs:GetQueueUrl",
     "sqs:ReceiveMessage",
 )
-# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
-# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
-# weights fine-tune jobs produce (fine_tuned_weights/).
-INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
+INFERENCE_WRITE_PREFIXES = cf.INFERENCE_WRITE_PREFIXES
 ECR_READ_ACTIONS = (
     "ecr:BatchGetImage",
     "ecr:DescribeImages",
@@ -417,3 +415,81 @@ class Identity(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(name, role=role.id, policy=policy, opts=child(self))
         return role
+
+
+# ---------------------------------------------------------------------------------------
+# Policy documents: what the key and the server's queues allow
+
+
+def data_key_policy(partition: str, account: str) -> str:
+    """The platform key's policy: the account administers and uses it through IAM (the
+    default policy), and EC2 Auto Scaling's service-linked role may use it, which encrypted
+    node root volumes need ("Required AWS KMS key policy for use with encrypted volumes",
+    EC2 Auto Scaling User Guide). The role is matched by aws:PrincipalArn so that the policy
+    is valid in an account where Auto Scaling has not created that role yet."""
+    root = f"arn:{partition}:iam::{account}:root"
+    asg_role = (
+        f"arn:{partition}:iam::{account}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    only_asg = {"StringEquals": {"aws:PrincipalArn": asg_role, "kms:CallerAccount": account}}
+    return policy_document(
+        [
+            {
+                "Sid": "AccountAdministersAndUsesThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingUsesForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                "Resource": "*",
+                "Condition": only_asg,
+            },
+            {
+                "Sid": "AutoScalingGrantsForNodeVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {**only_asg, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )
+
+
+def queue_policy_template(partition: str, region: str, account: str, role_arn: str) -> str:
+    """Policy the server puts on each queue it creates; ${queue_name} is filled per queue."""
+    queue = f"arn:{partition}:sqs:{region}:{account}:" + "${queue_name}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                {
+                    "Sid": "__owner_statement",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "sqs:*",
+                    "Resource": queue,
+                },
+                {
+                    "Sid": "ModelEngine",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role_arn},
+                    "Action": list(SQS_ACTIONS),
+                    "Resource": queue,
+                },
+            ],
+        }
+    )

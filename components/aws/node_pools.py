@@ -3,7 +3,7 @@ group per GPU pool, each tagged so the cluster autoscaler can scale it from zero
 
 Every group launches from its own launch template: the root volume is gp3, encrypted with
 the platform KMS key (the key policy lets the Auto Scaling service-linked role use it, see
-platform.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
+identity.data_key_policy), and the instance metadata service needs IMDSv2 tokens with a hop
 limit of 1, so a pod on the pod network cannot reach IMDS and read the node role's
 credentials (EKS User Guide, "Restrict access to the instance profile assigned to the worker
 node"). With a launch template EKS takes the disk size from the template, not `diskSize`.
@@ -36,8 +36,8 @@ from components.aws.common import (
     managed_policy_arn,
     service_trust,
 )
-from components.contract import GpuNodePool, Taint
-from components.fit import GIB, NodeShape
+from components.contract import GpuPoolSpec, Taint
+from components.fit import GIB
 from components.settings import PoolCapacity
 
 GPU_AMI = "AL2023_x86_64_NVIDIA"
@@ -170,18 +170,6 @@ def _asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
 
 
 @dataclass
-class GpuGroup:
-    pool: GpuNodePool
-    instance_type: str
-    desired_size: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    # The private subnets of the pool's zones; None: every private subnet.
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
-
-
-@dataclass
 class NodePoolsArgs:
     cluster_name: str
     # The cluster's name as an Output, so node groups wait for the cluster.
@@ -189,7 +177,9 @@ class NodePoolsArgs:
     subnet_ids: Sequence[pulumi.Input[str]]
     settings: aws_settings.NodeGroups
     partition: pulumi.Input[str]
-    gpu_groups: Sequence[GpuGroup] = field(default_factory=list)
+    gpu_pools: Sequence[GpuPoolSpec] = field(default_factory=list)
+    # The availability zone of each of subnet_ids, where a GPU pool names zones.
+    subnet_zones: Sequence[pulumi.Input[str]] = ()
     # New clusters: node groups follow the control plane's version on upgrade.
     kubernetes_version: pulumi.Input[str] | None = None
     # KMS key of the root volumes (its policy admits the Auto Scaling service-linked role).
@@ -245,15 +235,15 @@ class NodePools(pulumi.ComponentResource):
         self.gpu = {
             g.pool.name: self._group(
                 f"{name}-gpu-{g.pool.name}",
-                instance_types=[g.instance_type],
+                instance_types=[g.node_type],
                 ami=GPU_AMI,
-                sizes=(g.pool.min_size, g.desired_size, g.pool.max_size),
+                sizes=(g.pool.min_size, g.initial_count, g.pool.max_size),
                 disk=g.shape.root_disk_gb,
                 labels=g.pool.node_labels,
                 taints=g.pool.taints,
                 gpu=g,
             )
-            for g in args.gpu_groups
+            for g in args.gpu_pools
         }
         self.register_outputs(
             {
@@ -272,7 +262,7 @@ class NodePools(pulumi.ComponentResource):
         disk: int,
         labels: Mapping[str, str],
         taints: Sequence[Taint] = (),
-        gpu: GpuGroup | None = None,
+        gpu: GpuPoolSpec | None = None,
     ) -> aws.eks.NodeGroup:
         args = self._args
         min_size, desired, max_size = sizes
@@ -315,13 +305,13 @@ class NodePools(pulumi.ComponentResource):
         )
         gpus = gpu.pool.gpus_per_node if gpu else 0
         ephemeral = int(shape.allocatable.storage_mi // GIB) if shape else 0
+        # A pool's zones: the private subnets there; none named: every private subnet.
+        zoned = zone_subnets(gpu.zones, args.subnet_ids, args.subnet_zones) if gpu else None
         group = aws.eks.NodeGroup(
             name,
             cluster_name=args.cluster,
             node_role_arn=self.role.arn,
-            subnet_ids=(
-                gpu.subnet_ids if gpu and gpu.subnet_ids is not None else list(args.subnet_ids)
-            ),
+            subnet_ids=zoned if zoned is not None else list(args.subnet_ids),
             version=args.kubernetes_version,
             ami_type=ami,
             capacity_type=CAPACITY_TYPES[capacity.type],
@@ -363,8 +353,8 @@ class NodePools(pulumi.ComponentResource):
 
 def zone_subnets(
     zones: Sequence[str],
-    subnet_ids: Sequence[pulumi.Output[str]],
-    subnet_zones: Sequence[pulumi.Output[str]],
+    subnet_ids: Sequence[pulumi.Input[str]],
+    subnet_zones: Sequence[pulumi.Input[str]],
 ) -> pulumi.Input[Sequence[pulumi.Input[str]]] | None:
     """The private subnets a GPU group may launch in: the pool's `zones` as subnet ids, or
     the program's private subnets in those availability zones; None: all of them."""

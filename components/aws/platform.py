@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators, contract
+from components import contract
 from components.addons import identities as addon_ids
 from components.aws import eks_versions
 from components.aws.alarms import (
@@ -34,6 +34,7 @@ from components.aws.cluster import (
 )
 from components.aws.common import (
     PART_OF_TAG,
+    PrivateDataArgs,
     base_name,
     lift,
     stateful,
@@ -47,18 +48,17 @@ from components.aws.facts import (
     Names,
     _cfg,
     build_facts,
-    data_key_policy,
     gateway_tls_annotations,
     gpu_pools,
-    registry_prefix,
 )
 from components.aws.identity import (
     Identity,
     IdentityArgs,
+    data_key_policy,
 )
 from components.aws.network import Network, NetworkArgs
-from components.aws.node_pools import GpuGroup, NodePools, NodePoolsArgs, zone_subnets
-from components.aws.registry import Registry, RegistryArgs
+from components.aws.node_pools import NodePools, NodePoolsArgs
+from components.aws.registry import Registry, RegistryArgs, registry_prefix
 from components.aws.storage import (
     Storage,
     StorageArgs,
@@ -183,21 +183,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 volume_kms_key_arn=data_key.arn,
                 cni_policy_on_nodes=self.managed_addons is None,
                 depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
-                gpu_groups=[
-                    GpuGroup(
-                        pool=pool,
-                        instance_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        desired_size=p.desired_size if p.desired_size is not None else p.min_size,
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        subnet_ids=zone_subnets(
-                            p.zones,
-                            self.network.private_subnet_ids,
-                            self.network.private_subnet_zones,
-                        ),
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                subnet_zones=self.network.private_subnet_zones,
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
             ),
             opts=sub,
         )
@@ -228,7 +215,16 @@ class AwsPlatform(pulumi.ComponentResource):
             depends_on.append(self.block_storage.storage_class)
         if self.managed_addons is not None:
             depends_on.append(self.managed_addons.dns([self.nodes.system]))
-        nodes_sg = self.cluster.node_security_group_id
+        # Where RDS and ElastiCache live and how they are kept (their Args' shared base).
+        data_placement = vars(
+            PrivateDataArgs(
+                vpc_id=self.network.vpc_id,
+                subnet_ids=private,
+                kms_key_arn=data_key.arn,
+                client_security_group_id=self.cluster.node_security_group_id,
+                protect=protect,
+            )
+        )
         db_cfg = cfg.database
         ops = settings.operations
         self.alert_topic = AlertTopic(
@@ -260,11 +256,7 @@ class AwsPlatform(pulumi.ComponentResource):
             DatabaseArgs(
                 settings=db_cfg,
                 identifier=names.database,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=private,
-                kms_key_arn=data_key.arn,
-                client_security_group_id=nodes_sg,
-                protect=protect,
+                **data_placement,
                 deletion_protection=(
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
@@ -279,13 +271,9 @@ class AwsPlatform(pulumi.ComponentResource):
             CacheArgs(
                 settings=cfg.redis,
                 replication_group_id=names.redis,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=private,
-                kms_key_arn=data_key.arn,
-                client_security_group_id=nodes_sg,
+                **data_placement,
                 cache_url_secret_name=names.cache_url_secret,
                 keda_secret_name=names.keda_secret,
-                protect=protect,
                 maintenance=ops.maintenance,
                 alarms=alarms,
             ),

@@ -13,17 +13,29 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from components.aws import settings as aws_settings
 from components.aws.common import child, policy_document, stateful
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, LLM_FRAMEWORK_REPOSITORIES
+from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
 
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+else:
+    aws = lazy("pulumi_aws")
+    k8s = lazy("pulumi_kubernetes")
+
 BUILD_CACHE_KEY = "docker_image_layer_cache_repository"
+
+
+def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
+    """The account's registry host, the chart's docker_repo_prefix (before and after deploy)."""
+    return f"{account}.dkr.ecr.{region}.{dns_suffix}"
 
 
 def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:
@@ -89,6 +101,11 @@ def puller_policy(cache_repositories_arn: str) -> str:
             }
         ]
     )
+
+
+def unwarmed_frameworks(upstream: aws_settings.Upstream) -> list[str]:
+    """Framework repositories under the cache that nothing pulls before the first create."""
+    return sorted(set(LLM_FRAMEWORK_REPOSITORIES) - set(upstream.warm))
 
 
 @dataclass
@@ -191,9 +208,11 @@ class Registry(pulumi.ComponentResource):
             )
             for i, role in enumerate(args.node_role_names)
         ]
+        names = repository_names(cfg)
+        for key in unwarmed_frameworks(upstream):
+            self._cache_repository(name, names[key])
         if args.kubernetes_provider is None:
             return
-        names = repository_names(cfg)
         containers = [
             pull_container(
                 f"{key.removesuffix('_repository').replace('_', '-')}-{i}",
@@ -211,3 +230,29 @@ class Registry(pulumi.ComponentResource):
             repositories=[key for key, tags in sorted(upstream.warm.items()) for _ in tags],
         )
         self.ready.append(job)
+
+    def _cache_repository(self, name: str, repository: str) -> None:
+        """An empty repository under the cache prefix for a framework nothing warms. A cache
+        creates its repository only on the first pull, and until then the server's image check
+        (core/docker/ecr.py, describe_images) raises RepositoryNotFoundException, which it does
+        not catch: the create gets a 500. With the repository here (every repository under
+        the prefix is cache-enabled: ECR user guide, "Customizing repository prefixes for
+        ECR to ECR pull through cache") the check raises ImageNotFound and the create gets the
+        server's 404 "docker image could not be found". Kept on delete: once the operator warms
+        the framework, the cache fills this same repository."""
+        slug = repository.replace("/", "-").replace(".", "-").replace("_", "-")
+        aws.ecr.Repository(
+            f"{name}-{slug}",
+            name=repository,
+            image_tag_mutability="MUTABLE",
+            # Cached images are scanned like every other repository's (the policy pack's rule).
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                scan_on_push=True
+            ),
+            # As the creation template gives the repositories the cache creates.
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            force_delete=False,
+            opts=child(self, retain_on_delete=True),
+        )

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_aws as aws
-from pulumi_aws.s3 import (
-    BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs as AbortUploads,
-)
-from pulumi_aws.s3 import (
-    BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs as NoncurrentExpiry,
-)
-from pulumi_aws.s3 import (
-    BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs as SseDefault,
-)
 
 from components.aws import settings as aws_settings
 from components.aws.common import child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_aws as aws
+else:
+    aws = lazy("pulumi_aws")
 
 CELERY_RESULTS_PREFIX = "tmp/celery/"
 FINE_TUNE_REPOSITORY = "llm-ft-job-repository"
@@ -94,7 +91,7 @@ class Storage(pulumi.ComponentResource):
             bucket=bucket_id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=SseDefault(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                         sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
                     ),
                     bucket_key_enabled=True,
@@ -134,10 +131,12 @@ class Storage(pulumi.ComponentResource):
                     id="old-versions-and-uploads",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    noncurrent_version_expiration=NoncurrentExpiry(
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=cfg.noncurrent_version_expiry_days
                     ),
-                    abort_incomplete_multipart_upload=AbortUploads(days_after_initiation=7),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
                 ),
             ],
             opts=child(self, depends_on=[versioning]),

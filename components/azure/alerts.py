@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import monitor
 
 from components.azure.common import child
 from components.operations import Alerts, Thresholds
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import monitor
+else:
+    monitor = lazy("pulumi_azure_native.monitor")
 
 # Action group short names (shown in SMS and e-mail subjects): at most 12 characters.
 SHORT_NAME = "modelengine"

@@ -5,7 +5,6 @@ async endpoint, one autoscaling queue per sync endpoint), so none are declared h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -13,19 +12,13 @@ from pulumi_azure_native import servicebus
 
 from components.azure import settings as az
 from components.azure.alerts import AlertTarget, broker_rules, metric_alerts
-from components.azure.common import stateful
+from components.azure.common import ServiceArgs, stateful
 
 
 @dataclass
-class BrokerArgs:
+class BrokerArgs(ServiceArgs):
     settings: az.ServiceBus
     namespace_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    # Private endpoint (Premium only): public network access off.
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
     # Where alerts go (None: none).
     alerts: AlertTarget | None = None
 

@@ -9,7 +9,6 @@ access policy here. The chart gets `host:port` (port 10000).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +16,7 @@ from pulumi_azure_native import redisenterprise
 
 from components.azure import settings as az
 from components.azure.alerts import AlertTarget, cache_rules, metric_alerts
-from components.azure.common import LONG_TIMEOUTS, child, stateful
+from components.azure.common import LONG_TIMEOUTS, ServiceArgs, child, stateful
 
 DATABASE = "default"
 # Managed Redis's built-in data access policy (full data access, no admin commands).
@@ -25,14 +24,9 @@ ACCESS_POLICY = "default"
 
 
 @dataclass
-class CacheArgs:
+class CacheArgs(ServiceArgs):
     settings: az.Redis
     cluster_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
     # Where alerts go (None: none). Azure Managed Redis has no maintenance-window setting.
     alerts: AlertTarget | None = None
 

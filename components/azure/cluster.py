@@ -13,16 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pulumi_azure_native import containerservice
 
 from components.azure import settings as az
 from components.azure.common import LONG_TIMEOUTS, child, grant, stateful, trim_name
 from components.azure.kubeconfig import after_rbac_applies, decode_kubeconfig, with_login
 from components.azure.maintenance import aks_maintenance
 from components.operations import Maintenance
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    from pulumi_azure_native import containerservice
+else:
+    k8s = lazy("pulumi_kubernetes")
+    containerservice = lazy("pulumi_azure_native.containerservice")
 
 SYSTEM_POOL = "system"
 # AKS's own add-ons (CoreDNS, metrics-server, konnectivity, the workload-identity webhook,
@@ -30,17 +37,22 @@ SYSTEM_POOL = "system"
 # endpoints and the add-ons land on the CPU pool and cannot starve kube-system ("Manage
 # system node pools in AKS": CriticalAddonsOnly=true:NoSchedule).
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-AUTOSCALER_PROFILE = containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
-    # GPU nodes are expensive: give them back soon after endpoints scale to zero.
-    scale_down_unneeded_time="10m",
-    expander="least-waste",
-    balance_similar_node_groups="true",
-    # A GPU node takes longer than the 15-minute default to join: a large VM is allocated,
-    # then the GPU driver and device plugin install before it is Ready. At 15m the
-    # autoscaler would give up on it, delete it and back off the pool. The profile is
-    # cluster-wide in AKS (no per-pool value), so a CPU scale-up failure is noticed later too.
-    max_node_provision_time="30m",
-)
+
+
+def autoscaler_profile() -> containerservice.ManagedClusterPropertiesAutoScalerProfileArgs:
+    return containerservice.ManagedClusterPropertiesAutoScalerProfileArgs(
+        # GPU nodes are expensive: give them back soon after endpoints scale to zero.
+        scale_down_unneeded_time="10m",
+        expander="least-waste",
+        balance_similar_node_groups="true",
+        # A GPU node takes longer than the 15-minute default to join: a large VM is allocated,
+        # then the GPU driver and device plugin install before it is Ready. At 15m the
+        # autoscaler would give up on it, delete it and back off the pool. The profile is
+        # cluster-wide in AKS (no per-pool value), so a CPU scale-up failure is noticed later too.
+        max_node_provision_time="30m",
+    )
+
+
 # AKS: dnsPrefix is 1-54 letters, digits and hyphens, starting and ending alphanumeric.
 DNS_PREFIX_LIMIT = 54
 
@@ -126,7 +138,7 @@ class Cluster(pulumi.ComponentResource):
                 upgrade_channel=args.maintenance.cluster_auto_upgrade,
                 node_os_upgrade_channel="NodeImage",
             ),
-            auto_scaler_profile=AUTOSCALER_PROFILE,
+            auto_scaler_profile=autoscaler_profile(),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgs(
                     name=SYSTEM_POOL,

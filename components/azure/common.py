@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import authorization
 
 # Shared by every cloud package; re-exported for the modules of this one.
 from components.naming import base_name as base_name
@@ -15,8 +17,34 @@ from components.naming import child as child
 from components.naming import lift as lift
 from components.naming import stateful as stateful
 from components.naming import trim_name as trim_name
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import authorization
+else:
+    authorization = lazy("pulumi_azure_native.authorization")
 
 PART_OF_TAG = "model-engine"
+
+
+@dataclass
+class PlacedArgs:
+    """Where an Azure resource lives and how it is kept: the fields every stateful child's
+    Args shares."""
+
+    location: str
+    resource_group_name: pulumi.Input[str]
+    protect: bool
+    tags: Mapping[str, str]
+
+
+@dataclass
+class ServiceArgs(PlacedArgs):
+    """A service reachable over a private endpoint."""
+
+    # Private endpoint: public network access off.
+    private: bool
+
 
 # Built-in role definitions (Azure RBAC "Azure built-in roles"); the same GUID in every
 # subscription.

@@ -8,7 +8,6 @@ breaks) and kept in Key Vault as well (see vault.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,7 @@ from pulumi_azure_native import dbforpostgresql as pg
 
 from components.azure import settings as az
 from components.azure.alerts import AlertTarget, database_rules, metric_alerts
-from components.azure.common import LONG_TIMEOUTS, child, stateful
+from components.azure.common import LONG_TIMEOUTS, PlacedArgs, child, stateful
 from components.operations import Maintenance
 from components.restore import utc
 
@@ -42,17 +41,13 @@ def create_args(cfg: az.Database, password: pulumi.Input[str]) -> dict[str, Any]
 
 
 @dataclass
-class DatabaseArgs:
+class DatabaseArgs(PlacedArgs):
     settings: az.Database
     server_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
     delegated_subnet_id: pulumi.Input[str]
     private_dns_zone_id: pulumi.Input[str]
     # The zone must be linked to the VNet before the server is created.
     zone_link: pulumi.Resource
-    protect: bool
-    tags: Mapping[str, str]
     # When Azure may patch (components/operations.py) and where alerts go (None: none).
     maintenance: Maintenance = field(default_factory=Maintenance)
     alerts: AlertTarget | None = None

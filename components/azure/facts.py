@@ -1,6 +1,5 @@
-"""What the stack file alone decides on azure, and the facts: the same functions build them from
-placeholders before deploy and from the resources' Outputs (platform.py) during it. Moved out of
-platform.py so the program's preflight never imports the component."""
+"""The azure package's facts.py (the role: components/platform.py): its stack checks, GPU pools,
+physical names, and the facts from the subscription and the workload identities."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 import pulumi
 
 from components import accelerators, contract
-from components.addons import identities as addon_ids
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
 from components.azure.common import (
@@ -20,9 +18,8 @@ from components.azure.common import (
     lift,
     trim_name,
 )
-from components.azure.identity import subject
 from components.azure.node_pools import CPU_POOL, pool_name
-from components.azure.registry import repository_names
+from components.azure.registry import registry_prefix, repository_names
 from components.azure.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
@@ -38,7 +35,6 @@ from components.contract import (
 from components.contract import (
     Broker as BrokerFacts,
 )
-from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import require_secrets
@@ -242,6 +238,16 @@ class FactSources:
     inference_client_id: pulumi.Input[str]
 
 
+def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
+    """The tags the warm-up Job pulls through the cache rules before the chart installs."""
+    upstream = _cfg(settings).registry.upstream
+    return {} if upstream is None else {k: (tag,) for k, tag in upstream.warm.items()}
+
+
+# The stack key listing them, for the errors that ask for a tag.
+WARMED_TAGS_KEY = "azure.registry.upstream.warm"
+
+
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     cfg = _cfg(settings)
     container = cfg.storage.container
@@ -250,7 +256,12 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         cluster_name=src.cluster_name,
         region=cfg.location,
         account_id=src.subscription_id,
-        registry=contract.Registry(prefix=src.login_server, repositories=dict(src.repositories)),
+        registry=contract.Registry(
+            prefix=src.login_server,
+            repositories=dict(src.repositories),
+            warmed_tags=warmed_tags(settings),
+            warmed_tags_key=WARMED_TAGS_KEY,
+        ),
         database=contract.Database(
             host=src.database_host,
             port=src.database_port,
@@ -298,7 +309,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
         FactSources(
             cluster_name=names.cluster,
             subscription_id=_unknown("subscription id"),
-            login_server=lift(lambda r: f"{r}.azurecr.io", names.registry),
+            login_server=lift(registry_prefix, names.registry),
             repositories=repository_names(),
             database_host=_unknown("postgresql fqdn"),
             database_port=5432,
@@ -323,21 +334,3 @@ def private_services(cfg: az.AzureSettings) -> list[str]:
     if cfg.service_bus.sku == "Premium":
         services.append("servicebus")
     return services
-
-
-def control_plane_subjects(settings: StackSettings) -> dict[str, str]:
-    """Federated-credential name -> ServiceAccount subject for the control-plane identity."""
-    ns = settings.namespaces
-    keda = addon_ids.service_accounts(settings.addons)[addon_ids.KEDA_OPERATOR]
-    return {
-        "release-model-engine": subject(ns.release, "model-engine"),
-        # Forwarders run as the inference SA with AZURE_CLIENT_ID = client_id.
-        "endpoints-forwarders": subject(ns.endpoints, INFERENCE_SERVICE_ACCOUNT),
-        "keda-operator": keda.subject,
-    }
-
-
-def inference_subjects(settings: StackSettings) -> dict[str, str]:
-    return {
-        "endpoints-inference": subject(settings.namespaces.endpoints, INFERENCE_SERVICE_ACCOUNT)
-    }

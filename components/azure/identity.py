@@ -14,11 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import managedidentity
 
+from components.addons import identities as addon_ids
 from components.azure.common import child, grant
+from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from components.settings import StackSettings
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import managedidentity
+else:
+    managedidentity = lazy("pulumi_azure_native.managedidentity")
 
 # The audience AKS workload identity tokens carry.
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
@@ -116,3 +127,25 @@ class Identity(pulumi.ComponentResource):
                 subscription_id=args.subscription_id,
             )
         return identity
+
+
+# ---------------------------------------------------------------------------------------
+# Federated subjects: which ServiceAccounts sign in as each identity
+
+
+def control_plane_subjects(settings: StackSettings) -> dict[str, str]:
+    """Federated-credential name -> ServiceAccount subject for the control-plane identity."""
+    ns = settings.namespaces
+    keda = addon_ids.service_accounts(settings.addons)[addon_ids.KEDA_OPERATOR]
+    return {
+        "release-model-engine": subject(ns.release, "model-engine"),
+        # Forwarders run as the inference SA with AZURE_CLIENT_ID = client_id.
+        "endpoints-forwarders": subject(ns.endpoints, INFERENCE_SERVICE_ACCOUNT),
+        "keda-operator": keda.subject,
+    }
+
+
+def inference_subjects(settings: StackSettings) -> dict[str, str]:
+    return {
+        "endpoints-inference": subject(settings.namespaces.endpoints, INFERENCE_SERVICE_ACCOUNT)
+    }

@@ -8,13 +8,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import containerservice
 
 from components.azure.common import child
 from components.operations import Window
+from components.sdk import lazy
 
 if TYPE_CHECKING:
     from components.azure.cluster import ClusterArgs
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import containerservice
+else:
+    containerservice = lazy("pulumi_azure_native.containerservice")
 
 AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
 NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"

@@ -17,23 +17,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi_azure_native import containerservice
 
 from components import accelerators
 from components.azure import settings as az
 from components.azure.alerts import AlertTarget, activity_alerts, node_pool_rules
 from components.azure.common import LONG_TIMEOUTS, child
-from components.contract import GpuNodePool
-from components.fit import NodeShape
+from components.contract import GpuNodePool, GpuPoolSpec
+from components.sdk import lazy
 from components.settings import PoolCapacity
 
+if TYPE_CHECKING:
+    from pulumi_azure_native import containerservice
+else:
+    containerservice = lazy("pulumi_azure_native.containerservice")
+
 CPU_POOL = "cpu"
-# Replace one node at a time without a surge VM: no spare GPU quota needed.
-GPU_UPGRADE = containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
+
+
+def gpu_upgrade() -> containerservice.AgentPoolUpgradeSettingsArgs:
+    """Replace one node at a time without a surge VM: no spare GPU quota needed."""
+    return containerservice.AgentPoolUpgradeSettingsArgs(max_surge="0", max_unavailable="1")
 
 
 def capacity_args(capacity: PoolCapacity) -> dict[str, Any]:
@@ -58,17 +65,6 @@ def taint_strings(pool: GpuNodePool) -> list[str]:
     return [
         f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}" for t in pool.taints
     ]
-
-
-@dataclass(frozen=True)
-class GpuPoolSpec:
-    pool: GpuNodePool
-    vm_size: str
-    initial_count: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    zones: Sequence[str] = ()
 
 
 @dataclass
@@ -150,12 +146,12 @@ class NodePools(pulumi.ComponentResource):
                 # Ubuntu: AKS's GPU driver images and the GPU operator support it.
                 os_sku="Ubuntu",
                 orchestrator_version=args.kubernetes_version,
-                vm_size=spec.vm_size,
+                vm_size=spec.node_type,
                 os_disk_size_gb=spec.shape.root_disk_gb,
                 # Managed: an ephemeral OS disk would have to fit the VM's cache or temp disk.
                 os_disk_type="Managed",
                 kubelet_disk_type="Temporary" if spec.shape.local_disk else "OS",
-                upgrade_settings=GPU_UPGRADE,
+                upgrade_settings=gpu_upgrade(),
                 enable_auto_scaling=True,
                 count=spec.initial_count,
                 min_count=pool.min_size,

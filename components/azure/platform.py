@@ -14,7 +14,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_azure_native import authorization
 
-from components import accelerators, contract
+from components import contract
 from components.addons import identities as addon_ids
 from components.azure import settings as az
 from components.azure.alerts import ActionGroup, ActionGroupArgs, AlertTarget
@@ -23,6 +23,7 @@ from components.azure.cache import Cache, CacheArgs
 from components.azure.cluster import Cluster, ClusterArgs
 from components.azure.common import (
     PART_OF_TAG,
+    ServiceArgs,
     base_name,
     grant,
     trim_name,
@@ -37,14 +38,18 @@ from components.azure.facts import (
     Names,
     _cfg,
     build_facts,
-    control_plane_subjects,
     gpu_pools,
-    inference_subjects,
     private_services,
 )
-from components.azure.identity import Grant, Identity, IdentityArgs
+from components.azure.identity import (
+    Grant,
+    Identity,
+    IdentityArgs,
+    control_plane_subjects,
+    inference_subjects,
+)
 from components.azure.network import Network, NetworkArgs
-from components.azure.node_pools import GpuPoolSpec, NodePools, NodePoolsArgs
+from components.azure.node_pools import NodePools, NodePoolsArgs
 from components.azure.registry import Registry, RegistryArgs
 from components.azure.storage import (
     CELERY_RESULTS_CONTAINER,
@@ -161,6 +166,16 @@ class AzurePlatform(pulumi.ComponentResource):
             opts=sub,
         )
         rg = self.network.resource_group_name
+        # Where every stateful child lives and how it is kept (their Args' shared base).
+        service = vars(
+            ServiceArgs(
+                location=location,
+                resource_group_name=rg,
+                protect=protect,
+                tags=tags,
+                private=private,
+            )
+        )
         ops = settings.operations
         self.action_group = ActionGroup(
             f"{name}-alerts",
@@ -183,11 +198,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 settings=cfg.redis,
                 # Managed Redis: the name and the region together make at most 63 characters.
                 cluster_name=names.dns(min(60, 62 - len(location))),
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 alerts=alerts,
             ),
             opts=sub,
@@ -214,11 +225,7 @@ class AzurePlatform(pulumi.ComponentResource):
             BrokerArgs(
                 settings=cfg.service_bus,
                 namespace_name=names.dns(50),
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 alerts=alerts,
             ),
             opts=sub,
@@ -228,12 +235,8 @@ class AzurePlatform(pulumi.ComponentResource):
             VaultArgs(
                 settings=cfg.key_vault,
                 vault_name=names.key_vault,
-                location=location,
-                resource_group_name=rg,
                 tenant_id=client.tenant_id,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
             ),
             opts=sub,
         )
@@ -242,11 +245,7 @@ class AzurePlatform(pulumi.ComponentResource):
             RegistryArgs(
                 settings=cfg.registry,
                 registry_name=names.registry,
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
                 subscription_id=subscription,
                 vault=self.vault,
                 upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
@@ -258,11 +257,7 @@ class AzurePlatform(pulumi.ComponentResource):
             StorageArgs(
                 settings=cfg.storage,
                 account_name=names.storage_account,
-                location=location,
-                resource_group_name=rg,
-                private=private,
-                protect=protect,
-                tags=tags,
+                **service,
             ),
             opts=sub,
         )
@@ -312,17 +307,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 kubernetes_version=cfg.cluster.version,
                 cpu=cfg.node_pools.cpu,
                 zones=cfg.cluster.zones,
-                gpu_pools=[
-                    GpuPoolSpec(
-                        pool=pool,
-                        vm_size=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_count=p.desired_size if p.desired_size is not None else p.min_size,
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        zones=p.zones,
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
                 after=self.cluster.maintenance,

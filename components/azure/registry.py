@@ -15,18 +15,31 @@ set's own identity may read those two secrets and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
-from pulumi_azure_native import containerregistry
 
 from components.azure import settings as az
-from components.azure.common import child, grant, stateful, trim_name
+from components.azure.common import ServiceArgs, child, grant, stateful, trim_name
 from components.azure.vault import Vault
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    from pulumi_azure_native import containerregistry
+else:
+    k8s = lazy("pulumi_kubernetes")
+    containerregistry = lazy("pulumi_azure_native.containerregistry")
+
+
+def registry_prefix(registry_name: str) -> str:
+    """The registry's login server, the chart's docker_repo_prefix, as ACR forms it; once the
+    registry exists the component reads it from the resource."""
+    return f"{registry_name}.azurecr.io"
 
 
 def repository_names() -> dict[str, str]:
@@ -49,14 +62,9 @@ def cache_rule_name(key: str) -> str:
 
 
 @dataclass
-class RegistryArgs:
+class RegistryArgs(ServiceArgs):
     settings: az.Registry
     registry_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
     subscription_id: pulumi.Input[str]
     # Where a private upstream's credentials are kept, and its token (config secret).
     vault: Vault

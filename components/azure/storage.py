@@ -10,14 +10,19 @@ lifecycle rule and the container-scoped grants have something to name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import storage
 
 from components.azure import settings as az
-from components.azure.common import child, stateful
+from components.azure.common import ServiceArgs, child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import storage
+else:
+    storage = lazy("pulumi_azure_native.storage")
 
 # Celery's default result container (celery/app/defaults.py azureblockblob_container_name):
 # the server's ABS backend writes results there, not to abs_container_name.
@@ -85,14 +90,9 @@ def lifecycle_policy(cfg: az.Storage) -> storage.ManagementPolicySchemaArgs:
 
 
 @dataclass
-class StorageArgs:
+class StorageArgs(ServiceArgs):
     settings: az.Storage
     account_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
 
 
 class Storage(pulumi.ComponentResource):

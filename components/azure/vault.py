@@ -5,28 +5,28 @@ the generated credentials (the PostgreSQL password); the chart names the vault
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_azure_native import keyvault
 
 from components.azure import settings as az
-from components.azure.common import child, stateful
+from components.azure.common import ServiceArgs, child, stateful
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_azure_native import keyvault
+else:
+    keyvault = lazy("pulumi_azure_native.keyvault")
 
 DATABASE_PASSWORD_SECRET = "database-password"
 
 
 @dataclass
-class VaultArgs:
+class VaultArgs(ServiceArgs):
     settings: az.KeyVault
     vault_name: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
-    private: bool
-    protect: bool
-    tags: Mapping[str, str]
 
 
 class Vault(pulumi.ComponentResource):

@@ -10,6 +10,7 @@ use them, and disabling one that a retained Cloud SQL instance or bucket needs w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -82,3 +83,12 @@ def waiting_for(apis: list[pulumi.Resource]) -> pulumi.ResourceTransformation:
         )
 
     return transform
+
+
+def after_apis(
+    parent: pulumi.Resource, apis: Sequence[pulumi.Resource]
+) -> pulumi.InvokeOutputOptions:
+    """Options for an invoke (a lookup) that calls an API this stack enables: invokes are not
+    resources, so `waiting_for` never reaches them, and on a fresh project the lookup would
+    run before the API is on."""
+    return pulumi.InvokeOutputOptions(parent=parent, depends_on=list(apis))

@@ -27,7 +27,7 @@ import pulumi_kubernetes as k8s
 from pulumi_gcp import redis
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, REDIS_TIMEOUTS, child, stateful
+from components.gcp.common import PART_OF_LABEL, REDIS_TIMEOUTS, PlacedArgs, child, stateful
 
 CONNECT_MODE = "PRIVATE_SERVICE_ACCESS"
 CLIENTS_POLICY = "model-engine-redis-clients"
@@ -60,15 +60,11 @@ def clients_policy_spec(host: str, port: int, clients: list[str]) -> dict[str, A
 
 
 @dataclass
-class CacheArgs:
+class CacheArgs(PlacedArgs):
     settings: gcp_settings.Redis
     name: str
-    project: str
-    region: str
     network: pulumi.Input[str]
     private_services: list[pulumi.Resource]
-    labels: dict[str, str]
-    protect: bool
     maintenance: gcp_settings.Maintenance
 
 

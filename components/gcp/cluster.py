@@ -12,7 +12,9 @@ and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no sto
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -40,7 +42,9 @@ from pulumi_gcp.container import (
 )
 
 from components.gcp import settings as gcp_settings
+from components.gcp.apis import after_apis
 from components.gcp.common import GKE_TIMEOUTS, KMS_ENCRYPTER, PART_OF_LABEL, child, trim_name
+from components.propagation import Propagation
 
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 # Pods see only the GKE metadata server, which hands out their Workload Identity.
@@ -53,6 +57,8 @@ MINOR_UPGRADE_HOLD = "NO_MINOR_UPGRADES"
 MINOR_UPGRADE_HOLD_START = "2026-12-01T00:00:00Z"
 UNTIL_END_OF_SUPPORT = "UNTIL_END_OF_SUPPORT"
 SECRETS_KEY = "gke-secrets"
+# The documented worst case of an IAM grant reaching the services that check it.
+KMS_GRANT_PROPAGATION = datetime.timedelta(minutes=7)
 # Google's recommendation for symmetric keys; old versions keep decrypting.
 SECRETS_KEY_ROTATION = f"{90 * 86400}s"
 
@@ -133,6 +139,8 @@ class ClusterArgs:
     region: str
     environment: str
     maintenance: gcp_settings.Maintenance
+    # The API services: the project lookup waits for them (apis.after_apis).
+    apis: Sequence[pulumi.Resource] = ()
 
 
 class Cluster(pulumi.ComponentResource):
@@ -146,7 +154,15 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("model-engine-infra:gcp:Cluster", name, None, opts)
         cfg = args.settings
         authorized = cfg.master_authorized_networks
-        self.secrets_key, key_grant = self._secrets_key(name, args)
+        # GKE checks at creation that its service agent may use the key; IAM changes
+        # "typically propagate in 2 minutes, but could potentially take 7 minutes"
+        # (cloud.google.com/iam/docs/access-change-propagation).
+        key_propagation = Propagation(
+            f"{name}-secrets-key-gke",
+            KMS_GRANT_PROPAGATION,
+            "the GKE service agent's grant on the Secrets key",
+        )
+        self.secrets_key, key_grant = self._secrets_key(name, args, key_propagation)
         self.cluster = GkeCluster(
             f"{name}-gke",
             name=args.name,
@@ -221,7 +237,12 @@ class Cluster(pulumi.ComponentResource):
             resource_labels={**PART_OF_LABEL, **args.labels},
             deletion_protection=args.protect,
             # GKE checks that its service agent may use the key when it creates the cluster.
-            opts=child(self, custom_timeouts=GKE_TIMEOUTS, depends_on=[key_grant]),
+            opts=child(
+                self,
+                custom_timeouts=GKE_TIMEOUTS,
+                depends_on=[key_grant],
+                hooks=pulumi.ResourceHookBinding(before_create=[key_propagation.propagated]),
+            ),
         )
         self.name = self.cluster.name
         config = pulumi.Output.all(
@@ -237,7 +258,7 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "endpoint": self.cluster.endpoint})
 
     def _secrets_key(
-        self, name: str, args: ClusterArgs
+        self, name: str, args: ClusterArgs, propagation: Propagation
     ) -> tuple[pulumi.Output[str], kms.CryptoKeyIAMMember]:
         """The stack's key, or a key ring and key made here (protected like the data: a
         destroyed key leaves the Secrets unreadable), and the GKE agent's grant on it."""
@@ -270,13 +291,13 @@ class Cluster(pulumi.ComponentResource):
             )
             key_id = key.id
         project = organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+            project_id=args.project, opts=after_apis(self, args.apis)
         )
         grant = kms.CryptoKeyIAMMember(
             f"{name}-secrets-key-gke",
             crypto_key_id=key_id,
             role=KMS_ENCRYPTER,
             member=project.number.apply(gke_service_agent),
-            opts=child(self),
+            opts=child(self, hooks=pulumi.ResourceHookBinding(after_create=[propagation.granted])),
         )
         return key_id, grant

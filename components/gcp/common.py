@@ -6,6 +6,8 @@ into every GCP plan.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
 # Shared by every cloud package; re-exported for the modules of this one.
@@ -21,6 +23,19 @@ trim_name = unique_trim
 
 # Label on every labelled GCP resource (besides the operator's).
 PART_OF_LABEL = {"part-of": "model-engine"}
+
+
+@dataclass
+class PlacedArgs:
+    """Where a GCP resource lives and how it is kept: the fields every stateful child's Args
+    shares."""
+
+    project: str
+    region: str
+    labels: dict[str, str]
+    protect: bool
+
+
 # What a Google service agent needs on a customer-managed key.
 KMS_ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 

@@ -6,14 +6,21 @@ reaches the server only through the Kubernetes Secret route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_random as random
-from pulumi_gcp import sql
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, child, stateful
+from components.gcp.common import PART_OF_LABEL, SQL_TIMEOUTS, PlacedArgs, child, stateful
 from components.restore import utc
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_random as random
+    from pulumi_gcp import sql
+else:
+    random = lazy("pulumi_random")
+    sql = lazy("pulumi_gcp.sql")
 
 PORT = 5432
 # Cloud SQL refuses unencrypted connections (clients use sslmode=require).
@@ -39,16 +46,12 @@ def clone_args(
 
 
 @dataclass
-class DatabaseArgs:
+class DatabaseArgs(PlacedArgs):
     settings: gcp_settings.Database
     name: str
-    project: str
-    region: str
     network: pulumi.Input[str]
     private_services: list[pulumi.Resource]
     deletion_protection: bool
-    labels: dict[str, str]
-    protect: bool
     maintenance: gcp_settings.Maintenance
 
 

@@ -1,6 +1,5 @@
-"""What the stack file alone decides on gcp, and the facts: the same functions build them from
-placeholders before deploy and from the resources' Outputs (platform.py) during it. Moved out of
-platform.py so the program's preflight never imports the component."""
+"""The gcp package's facts.py (the role: components/platform.py): its stack checks, GPU pools,
+physical names, and the facts from the project and the Google service accounts."""
 
 from __future__ import annotations
 
@@ -27,10 +26,11 @@ from components.gcp import settings as gcp_settings
 from components.gcp.common import base_name, lift, trim_name
 from components.gcp.database import PORT as POSTGRES_PORT
 from components.gcp.identity import (
+    INFERENCE_SERVICE_ACCOUNT,
     account_email,
     account_id,
 )
-from components.gcp.registry import registry_prefix, repository_names
+from components.gcp.registry import mirror_id, registry_prefix, repository_names
 from components.gcp.storage import (
     bucket_name,
     fine_tune_repository,
@@ -223,6 +223,8 @@ class FactSources:
     bucket: pulumi.Input[str]
     control_plane_email: pulumi.Input[str]
     inference_email: pulumi.Input[str]
+    # The Docker Hub mirror's image prefix; None when the stack turns the mirror off.
+    docker_hub_mirror: pulumi.Input[str] | None = None
 
 
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
@@ -232,7 +234,11 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         cluster_name=src.cluster_name,
         region=cfg.region,
         account_id=cfg.project,
-        registry=contract.Registry(prefix=src.registry_prefix, repositories=repository_names()),
+        registry=contract.Registry(
+            prefix=src.registry_prefix,
+            repositories=repository_names(),
+            docker_hub_mirror=src.docker_hub_mirror,
+        ),
         database=contract.Database(
             host=src.database_host,
             port=POSTGRES_PORT,
@@ -249,8 +255,9 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
             fine_tune_repository=lift(fine_tune_repository, src.bucket),
             fine_tuned_weights_prefix=lift(fine_tuned_weights_prefix, src.bucket),
         ),
-        # Workload Identity annotations come from the chart's gcp block (GcpFacts).
-        identities=Identities(),
+        # Workload Identity annotations come from the chart's gcp block (GcpFacts); the
+        # inference pods get a ServiceAccount of their own (components/gcp/identity.py).
+        identities=Identities(inference_service_account=INFERENCE_SERVICE_ACCOUNT),
         prometheus_address=settings.prometheus_address,
         gcp=GcpFacts(
             project_id=cfg.project,
@@ -274,6 +281,11 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
         FactSources(
             cluster_name=names.cluster,
             registry_prefix=registry_prefix(cfg.region, cfg.project, cfg.registry.repository_id),
+            docker_hub_mirror=(
+                registry_prefix(cfg.region, cfg.project, mirror_id(cfg.registry.repository_id))
+                if cfg.registry.docker_hub_mirror
+                else None
+            ),
             database_host=_unknown("cloud sql private ip"),
             cache_host=_unknown("memorystore host"),
             cache_port=REDIS_PORT,

@@ -12,8 +12,15 @@
   pubsublite is), so a `resource.name.startsWith(...)` condition would never match and
   every endpoint delete would fail with PERMISSION_DENIED. The custom role carries the two
   delete permissions only.
-- Inference (ServiceAccount `model-engine` in the endpoint namespace; endpoint pods, batch
-  jobs): read the bucket (`gcloud storage rsync` of checkpoints).
+  The control plane's `model-engine` ServiceAccount exists in the endpoint namespace too and
+  is bound to it: the batch-job orchestration Job runs there under that name
+  (batch-job-orchestration-job.yaml), writes results to the bucket and deletes its endpoint
+  at the end, Pub/Sub topic and subscription included (start_batch_job_orchestration.py ->
+  live_batch_job_orchestration_service.py -> delete_queue).
+- Inference (ServiceAccount INFERENCE_SERVICE_ACCOUNT in the endpoint namespace; endpoint
+  pods and docker-image batch jobs, i.e. user code): read the bucket (`gcloud storage rsync`
+  of checkpoints). No Pub/Sub: with its own account, user code cannot delete the project's
+  topics, which the project-wide cleanup role would allow.
 Each Workload Identity binding names exactly one Kubernetes ServiceAccount.
 """
 
@@ -21,13 +28,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import artifactregistry, projects, serviceaccount
-from pulumi_gcp.storage import BucketIAMMember
 
 from components.gcp.common import child, service_account_member, trim_name, workload_identity_member
 from components.model_engine import chart_facts as cf
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_gcp.storage as gcs
+    from pulumi_gcp import artifactregistry, projects, serviceaccount
+else:
+    artifactregistry = lazy("pulumi_gcp.artifactregistry")
+    projects = lazy("pulumi_gcp.projects")
+    serviceaccount = lazy("pulumi_gcp.serviceaccount")
+    gcs = lazy("pulumi_gcp.storage")
 
 # Project roles of the nodes' service account: GKE's own minimal role for node service
 # accounts (GKE hardening guide: "Use least privilege Google service accounts"), which
@@ -40,6 +56,9 @@ WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 # gcp_pubsub_queue_endpoint_resource_delegate.delete_queue: delete_subscription, delete_topic
 # (NotFound is ignored, anything else fails the endpoint delete).
 PUBSUB_DELETE_PERMISSIONS = ("pubsub.subscriptions.delete", "pubsub.topics.delete")
+# The inference pods' ServiceAccount (chart serviceTemplate.serviceAccountName), apart from the
+# control plane's `model-engine`, which the batch-job orchestration uses in the same namespace.
+INFERENCE_SERVICE_ACCOUNT = "model-engine-inference"
 
 
 def account_id(environment: str, suffix: str) -> str:
@@ -140,7 +159,12 @@ class Identity(pulumi.ComponentResource):
                 args.release_namespace,
                 cf.CONTROL_PLANE_SERVICE_ACCOUNT,
             ),
-            "inference": (self.inference, args.endpoint_namespace, cf.INFERENCE_SERVICE_ACCOUNT),
+            "control-plane-endpoints": (
+                self.control_plane,
+                args.endpoint_namespace,
+                cf.CONTROL_PLANE_SERVICE_ACCOUNT,
+            ),
+            "inference": (self.inference, args.endpoint_namespace, INFERENCE_SERVICE_ACCOUNT),
         }
         self.bindings = {}
         for key, (account, namespace, ksa_name) in ksa.items():
@@ -154,14 +178,14 @@ class Identity(pulumi.ComponentResource):
                 opts=child(self, depends_on=[args.cluster]),
             )
 
-        BucketIAMMember(
+        gcs.BucketIAMMember(
             f"{name}-control-plane-bucket",
             bucket=args.bucket,
             role=CONTROL_PLANE_BUCKET_ROLE,
             member=control_member,
             opts=child(self),
         )
-        BucketIAMMember(
+        gcs.BucketIAMMember(
             f"{name}-inference-bucket",
             bucket=args.bucket,
             role=INFERENCE_BUCKET_ROLE,

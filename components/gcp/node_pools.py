@@ -17,7 +17,7 @@ says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_gcp.container import (
@@ -36,8 +36,7 @@ from pulumi_gcp.container import (
 )
 
 from components import accelerators, instances
-from components.contract import GpuNodePool, Taint
-from components.fit import NodeShape
+from components.contract import GpuNodePool, GpuPoolSpec, Taint
 from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child, trim_name
@@ -97,19 +96,6 @@ def initial_nodes_per_zone(start: int, zones: int) -> int:
     return -(-start // max(zones, 1))
 
 
-@dataclass(frozen=True)
-class GpuGroup:
-    pool: GpuNodePool
-    machine_type: str
-    # Per zone (GKE's initial_node_count).
-    initial_nodes: int
-    # The node's allocatable and where its kubelet lives (components/fit.py).
-    shape: NodeShape
-    capacity: PoolCapacity = field(default_factory=PoolCapacity)
-    # The pool's zones; empty: the cluster's gpuZones.
-    zones: Sequence[str] = ()
-
-
 @dataclass
 class NodePoolsArgs:
     cluster: pulumi.Input[str]
@@ -121,7 +107,7 @@ class NodePoolsArgs:
     location: str
     settings: gcp_settings.NodePools
     service_account: pulumi.Input[str]
-    gpu_groups: Sequence[GpuGroup]
+    gpu_pools: Sequence[GpuPoolSpec]
     gpu_zones: Sequence[str]
     labels: dict[str, str]
 
@@ -163,12 +149,12 @@ class NodePools(pulumi.ComponentResource):
             initial=1 if cfg.cpu.min_nodes else 0,
         )
         self.gpu = {}
-        for group in args.gpu_groups:
+        for group in args.gpu_pools:
             pool = group.pool
             spec = pool.spec
             accelerator = NodePoolNodeConfigGuestAcceleratorArgs(
-                type=spec.gcp_accelerator_type(group.machine_type),
-                count=spec.instance_types("gcp")[group.machine_type],
+                type=spec.gcp_accelerator_type(group.node_type),
+                count=spec.instance_types("gcp")[group.node_type],
                 gpu_driver_installation_config=(
                     NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
                         gpu_driver_version=GPU_DRIVER_VERSION
@@ -176,21 +162,22 @@ class NodePools(pulumi.ComponentResource):
                 ),
                 gpu_partition_size=spec.mig_profile,
             )
-            node = instances.node_type("gcp", group.machine_type)
+            node = instances.node_type("gcp", group.node_type)
             local_ssds = node.disks if node and group.shape.local_disk else 0
+            zones = group.zones or args.gpu_zones
             self.gpu[pool.name] = self._pool(
                 name,
                 f"gpu-{pool.name}",
                 args,
-                group.machine_type,
+                group.node_type,
                 group.shape.root_disk_gb,
                 pool.min_size,
                 pool.max_size,
                 gpu_labels(pool),
-                initial=group.initial_nodes,
+                initial=initial_nodes_per_zone(group.initial_count, len(zones) or 1),
                 taints=pool.taints,
                 accelerator=accelerator,
-                zones=group.zones or args.gpu_zones,
+                zones=zones,
                 # GPUs are scarce: take whichever zone has capacity.
                 location_policy="ANY",
                 gpu=GpuNodeConfig(local_ssds, group.capacity),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_gcp import Provider
 
-from components import accelerators, contract
+from components import contract
 from components.addons import webhooks
 from components.contract import (
     Credentials,
@@ -22,6 +22,7 @@ from components.gcp.alerts import GcpAlerts, GcpAlertsArgs
 from components.gcp.apis import Apis, ApisArgs, waiting_for
 from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
 from components.gcp.cluster import Cluster, ClusterArgs
+from components.gcp.common import PlacedArgs
 from components.gcp.database import Database, DatabaseArgs
 from components.gcp.facts import (
     CLOUD_PROVIDER,
@@ -39,12 +40,7 @@ from components.gcp.identity import (
     NodeIdentityArgs,
 )
 from components.gcp.network import Network, NetworkArgs
-from components.gcp.node_pools import (
-    GpuGroup,
-    NodePools,
-    NodePoolsArgs,
-    initial_nodes_per_zone,
-)
+from components.gcp.node_pools import NodePools, NodePoolsArgs
 from components.gcp.registry import Registry, RegistryArgs
 from components.gcp.storage import (
     Storage,
@@ -78,6 +74,10 @@ class GcpPlatform(pulumi.ComponentResource):
         names = Names.of(settings)
         protect = settings.protect
         labels = {"environment": settings.environment, **cfg.labels}
+        # Where every stateful child lives and how it is kept (their Args' shared base).
+        placed = vars(
+            PlacedArgs(project=cfg.project, region=cfg.region, labels=labels, protect=protect)
+        )
         # Everything lives in the stack's project and region: the provider says so once.
         provider = Provider(
             f"{name}-gcp",
@@ -132,6 +132,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 region=cfg.region,
                 environment=settings.environment,
                 maintenance=cfg.maintenance,
+                apis=self.apis.after,
             ),
             opts=sub,
         )
@@ -145,20 +146,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 location=cfg.location,
                 settings=cfg.node_pools,
                 service_account=node_sa,
-                gpu_groups=[
-                    GpuGroup(
-                        pool=pool,
-                        machine_type=accelerators.node_type(p, CLOUD_PROVIDER),
-                        initial_nodes=initial_nodes_per_zone(
-                            p.desired_size or p.min_size,
-                            len(p.zones or cfg.cluster.gpu_zones) or 1,
-                        ),
-                        shape=contract.known_shape(pool),
-                        capacity=p.capacity,
-                        zones=p.zones,
-                    )
-                    for pool, p in zip(pools, settings.gpu.pools, strict=True)
-                ],
+                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
                 gpu_zones=cfg.cluster.gpu_zones,
                 labels=labels,
             ),
@@ -168,17 +156,14 @@ class GcpPlatform(pulumi.ComponentResource):
         self.database = Database(
             f"{name}-database",
             DatabaseArgs(
+                **placed,
                 settings=db_cfg,
                 name=names.database,
-                project=cfg.project,
-                region=cfg.region,
                 network=self.network.network_id,
                 private_services=self.network.private_services,
                 deletion_protection=(
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
-                labels=labels,
-                protect=protect,
                 maintenance=cfg.maintenance,
             ),
             opts=sub,
@@ -186,14 +171,11 @@ class GcpPlatform(pulumi.ComponentResource):
         self.cache = Cache(
             f"{name}-cache",
             CacheArgs(
+                **placed,
                 settings=cfg.redis,
                 name=names.redis,
-                project=cfg.project,
-                region=cfg.region,
                 network=self.network.network_id,
                 private_services=self.network.private_services,
-                labels=labels,
-                protect=protect,
                 maintenance=cfg.maintenance,
             ),
             opts=sub,
@@ -231,10 +213,7 @@ class GcpPlatform(pulumi.ComponentResource):
             f"{name}-registry",
             RegistryArgs(
                 settings=cfg.registry,
-                project=cfg.project,
-                region=cfg.region,
-                labels=labels,
-                protect=protect,
+                **placed,
             ),
             opts=sub,
         )
@@ -243,10 +222,8 @@ class GcpPlatform(pulumi.ComponentResource):
             StorageArgs(
                 settings=cfg.storage,
                 name=names.bucket,
-                project=cfg.project,
-                region=cfg.region,
-                labels=labels,
-                protect=protect,
+                apis=self.apis.after,
+                **placed,
             ),
             opts=sub,
         )
@@ -271,6 +248,7 @@ class GcpPlatform(pulumi.ComponentResource):
             FactSources(
                 cluster_name=self.cluster.name,
                 registry_prefix=self.registry.prefix,
+                docker_hub_mirror=self.registry.docker_hub_mirror,
                 database_host=self.database.host,
                 cache_host=self.cache.host,
                 cache_port=self.cache.port,
@@ -287,7 +265,6 @@ class GcpPlatform(pulumi.ComponentResource):
             # Nodes must exist before Helm waits on pods; no add-on pod runs before the
             # fence around Redis.
             depends_on=[self.nodes.system, self.nodes.cpu, self.cache_clients.policy],
-            docker_hub_mirror=self.registry.docker_hub_mirror,
         )
         self.register_outputs(
             {

@@ -25,13 +25,19 @@ pre-pulling the batch image (unlike ECR, where an empty repository crash-loops i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import artifactregistry
 
 from components.gcp import settings as gcp_settings
-from components.gcp.common import PART_OF_LABEL, child, stateful, trim_name
+from components.gcp.common import PART_OF_LABEL, PlacedArgs, child, stateful, trim_name
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_gcp import artifactregistry
+else:
+    artifactregistry = lazy("pulumi_gcp.artifactregistry")
 
 DOCKER_HOST_SUFFIX = "-docker.pkg.dev"
 MIRROR_SUFFIX = "dockerhub"
@@ -54,17 +60,15 @@ def repository_names() -> dict[str, str]:
 
 
 def registry_prefix(location: str, project: str, repository_id: str) -> str:
-    """What the server parses as LOC-docker.pkg.dev/PROJECT/REPO (gar_docker_repository.py)."""
+    """What the server parses as LOC-docker.pkg.dev/PROJECT/REPO (gar_docker_repository.py):
+    the chart's docker_repo_prefix before deploy; once the repository exists the component
+    reads it from the resource (registry_uri)."""
     return f"{location}{DOCKER_HOST_SUFFIX}/{project}/{repository_id}"
 
 
 @dataclass
-class RegistryArgs:
+class RegistryArgs(PlacedArgs):
     settings: gcp_settings.Registry
-    project: str
-    region: str
-    labels: dict[str, str]
-    protect: bool
 
 
 class Registry(pulumi.ComponentResource):

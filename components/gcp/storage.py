@@ -4,29 +4,31 @@ optional customer-managed key (CMEK)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import kms
-from pulumi_gcp.storage import (
-    Bucket,
-    BucketEncryptionArgs,
-    BucketLifecycleRuleActionArgs,
-    BucketLifecycleRuleArgs,
-    BucketLifecycleRuleConditionArgs,
-    BucketVersioningArgs,
-    get_project_service_account_output,
-)
 
 from components.gcp import settings as gcp_settings
+from components.gcp.apis import after_apis
 from components.gcp.common import (
     KMS_ENCRYPTER,
     PART_OF_LABEL,
+    PlacedArgs,
     child,
     service_account_member,
     stateful,
     trim_name,
 )
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_gcp.storage as gcs
+    from pulumi_gcp import kms
+else:
+    kms = lazy("pulumi_gcp.kms")
+    gcs = lazy("pulumi_gcp.storage")
 
 CELERY_RESULTS_PREFIX = "tmp/celery/"
 FINE_TUNE_REPOSITORY = "llm-ft-job-repository"
@@ -48,17 +50,15 @@ def fine_tuned_weights_prefix(bucket: str) -> str:
 
 
 @dataclass
-class StorageArgs:
+class StorageArgs(PlacedArgs):
     settings: gcp_settings.Storage
     name: str
-    project: str
-    region: str
-    labels: dict[str, str]
-    protect: bool
+    # The API services: the service-agent lookup waits for them (apis.after_apis).
+    apis: Sequence[pulumi.Resource] = ()
 
 
 class Storage(pulumi.ComponentResource):
-    bucket: Bucket
+    bucket: gcs.Bucket
     name: pulumi.Output[str]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
@@ -68,8 +68,8 @@ class Storage(pulumi.ComponentResource):
         encryption = None
         if cfg.kms_key_name:
             # Cloud Storage's service agent encrypts with the key; it needs the grant first.
-            agent = get_project_service_account_output(
-                project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+            agent = gcs.get_project_service_account_output(
+                project=args.project, opts=after_apis(self, args.apis)
             )
             depends_on.append(
                 kms.CryptoKeyIAMMember(
@@ -80,34 +80,34 @@ class Storage(pulumi.ComponentResource):
                     opts=child(self),
                 )
             )
-            encryption = BucketEncryptionArgs(default_kms_key_name=cfg.kms_key_name)
-        self.bucket = Bucket(
+            encryption = gcs.BucketEncryptionArgs(default_kms_key_name=cfg.kms_key_name)
+        self.bucket = gcs.Bucket(
             f"{name}-bucket",
             name=args.name,
             project=args.project,
             location=args.region.upper(),
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
-            versioning=BucketVersioningArgs(enabled=True),
+            versioning=gcs.BucketVersioningArgs(enabled=True),
             encryption=encryption,
             lifecycle_rules=[
-                BucketLifecycleRuleArgs(
-                    action=BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=BucketLifecycleRuleConditionArgs(
+                gcs.BucketLifecycleRuleArgs(
+                    action=gcs.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcs.BucketLifecycleRuleConditionArgs(
                         age=cfg.celery_results_expiry_days,
                         matches_prefixes=[CELERY_RESULTS_PREFIX],
                     ),
                 ),
-                BucketLifecycleRuleArgs(
-                    action=BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=BucketLifecycleRuleConditionArgs(
+                gcs.BucketLifecycleRuleArgs(
+                    action=gcs.BucketLifecycleRuleActionArgs(type="Delete"),
+                    condition=gcs.BucketLifecycleRuleConditionArgs(
                         days_since_noncurrent_time=cfg.noncurrent_version_expiry_days,
                         with_state="ARCHIVED",
                     ),
                 ),
-                BucketLifecycleRuleArgs(
-                    action=BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
-                    condition=BucketLifecycleRuleConditionArgs(age=1),
+                gcs.BucketLifecycleRuleArgs(
+                    action=gcs.BucketLifecycleRuleActionArgs(type="AbortIncompleteMultipartUpload"),
+                    condition=gcs.BucketLifecycleRuleConditionArgs(age=1),
                 ),
             ],
             force_destroy=False,

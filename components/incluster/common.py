@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 # The versions table only: components.addons.base imports the settings, which import this.
 from components.addons import versions
 from components.addons.versions import RELEASE_TIMEOUT
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 def service_host(service: str, namespace: str) -> str:
-    """The cluster DNS name of a Service: what the server and the chart are given."""
-    return f"{service}.{namespace}.svc.cluster.local"
+    """The DNS name of a Service that the server and the chart are given. It leaves out the
+    cluster domain: `cluster.local` is only the default (kubelet --cluster-domain), and the
+    pods' resolv.conf search list completes `<service>.<namespace>.svc` on any cluster."""
+    return f"{service}.{namespace}.svc"
 
 
 def pinned_release(

@@ -64,14 +64,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import field_validator, model_validator
 
 from components.incluster.common import child_opts, pinned_release, service_host
+from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
     Model,
@@ -80,6 +79,13 @@ from components.settings_base import (
     storage_class_name,
     validate_bucket_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+else:
+    k8s = lazy("pulumi_kubernetes")
+    random = lazy("pulumi_random")
 
 CHART = "seaweedfs"  # key in components/addons/versions.py CHARTS
 RELEASE_NAME = "seaweedfs"
@@ -94,6 +100,14 @@ SERVICE_ACCOUNT = FULLNAME
 # The Secret we own: the key pair under the names boto3 and s5cmd read from the environment,
 # and the gateway's identities file (which holds no key, only references).
 CREDENTIALS_SECRET = f"{FULLNAME}-s3-credentials"
+# The chart renders this whenever allInOne is on, SFTP or not (templates/sftp/
+# sftp-secret.yaml: `if or .Values.sftp.enabled .Values.allInOne.enabled`), so no value turns
+# it off: SFTP passwords and an SSH host key for a server that never runs. It is a
+# pre-install hook with `helm.sh/resource-policy: keep`, which Helm never deletes.
+SFTP_SECRET = f"{FULLNAME}-sftp-secret"
+# Server-side apply upserts: a Secret registered under that name takes the existing object
+# over, forcing the fields Helm set, so that Pulumi deletes it with the store.
+ADOPT = {"pulumi.com/patchForce": "true"}
 ACCESS_KEY_ID_KEY = "AWS_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY_KEY = "AWS_SECRET_ACCESS_KEY"
 S3_CONFIG_KEY = "seaweedfs_s3_config"  # the file name the pod reads: -s3.config=/etc/sw/s3/...
@@ -287,6 +301,7 @@ class ObjectStore(pulumi.ComponentResource):
     bucket: str
     credentials: k8s.core.v1.Secret
     release: k8s.helm.v3.Release
+    sftp_secret: k8s.core.v1.Secret
     ready: list[pulumi.Resource]
 
     def __init__(
@@ -316,6 +331,19 @@ class ObjectStore(pulumi.ComponentResource):
             values=chart_values(args.settings, protect=args.protect),
             opts=child_opts(self, args.provider, [*args.depends_on, self.credentials]),
             protect=args.protect,
+        )
+        # Adopted after the Release created it; deleted before the Release on destroy or when
+        # the store is turned off. Helm's pre-upgrade hook recreates it under the same name
+        # (before-hook-creation), which this resource still names.
+        self.sftp_secret = k8s.core.v1.Secret(
+            f"{name}-sftp-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=SFTP_SECRET,
+                namespace=args.namespace,
+                annotations=dict(ADOPT),
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            opts=child_opts(self, args.provider, [self.release]),
         )
         # The Release completes after the Deployment is ready and the post-install hook has
         # created the buckets (Helm waits for hooks; atomic rolls back on failure).

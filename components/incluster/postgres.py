@@ -26,11 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 from pydantic import field_validator, model_validator
 
 from components import waits
@@ -38,6 +36,7 @@ from components.addons import versions
 from components.incluster.common import child_opts, pinned_release, service_host
 from components.isolation import psa
 from components.restore import optional_point_in_time
+from components.sdk import lazy
 from components.settings_base import (
     Model,
     Quantity,
@@ -46,6 +45,13 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+    import pulumi_random as random
+else:
+    k8s = lazy("pulumi_kubernetes")
+    random = lazy("pulumi_random")
 
 # What the chart gets (components/model_engine/release.py builds the URL from these). Both go
 # unescaped into the database URL, so letters, digits and `_` only (URL_SAFE_CREDENTIAL).
@@ -167,10 +173,13 @@ class PostgresRestore(Model):
 
 class PostgresResources(Model):
     """Requests and limits of each PostgreSQL pod. CNPG recommends memory request = limit
-    (Guaranteed QoS) so that the OOM killer does not pick PostgreSQL first."""
+    so that the OOM killer does not pick PostgreSQL first. Without any, the pod is
+    BestEffort: scheduled onto a full node and evicted first under memory pressure.
+    The defaults carry the server's pools (CNPG's 128MB shared_buffers plus a few dozen
+    connections) on a small cluster; a setting replaces its whole map."""
 
-    requests: dict[Literal["cpu", "memory"], Quantity] = {}
-    limits: dict[Literal["cpu", "memory"], Quantity] = {}
+    requests: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "250m", "memory": "1Gi"}
+    limits: dict[Literal["cpu", "memory"], Quantity] = {"cpu": "1", "memory": "1Gi"}
 
 
 class PostgresInstall(Model):

@@ -12,7 +12,7 @@ on another node. Four objects say all of it directly.
 How the nodes reach it. The server writes `docker_repo_prefix/<repository>:<tag>` into the
 pods it creates (onprem_docker_repository.py:21-30, live_docker_image_batch_job_gateway.py
 :228,261), so the name must resolve for the container runtime on every node, where cluster
-DNS (*.svc.cluster.local) does not. The prefix is `127.0.0.1:<nodePort>`:
+DNS (`<service>.<namespace>.svc`) does not. The prefix is `127.0.0.1:<nodePort>`:
 - kube-proxy in iptables mode (the default of kubeadm, kind and k3s) answers a NodePort on
   127.0.0.1 of every node (it sets route_localnet for that), and forwards to the registry
   pod on whichever node it runs: multi-node works with no node configuration at all.
@@ -72,15 +72,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
 from pydantic import field_validator
 
 from components.addons import versions
 from components.incluster.common import child_opts, service_host
+from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
     Model,
@@ -89,6 +89,11 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 IMAGE = "registry"
 # The Kubernetes name of every object (ConfigMap, PVC, Deployment, Service).

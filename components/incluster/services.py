@@ -5,9 +5,9 @@ components/existing/platform.py: it holds the in-cluster services, which live he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components import settings_loader as stack
 from components.existing.facts import (
@@ -17,7 +17,13 @@ from components.existing.facts import (
 from components.existing.settings import ExistingSettings
 from components.incluster import object_store, postgres, registry, valkey
 from components.isolation import psa
+from components.sdk import lazy
 from components.settings import StackSettings
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 
 @dataclass(frozen=True)

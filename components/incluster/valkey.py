@@ -41,13 +41,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from components.incluster.common import child_opts, pinned_release, service_host
+from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
     Model,
@@ -56,6 +56,11 @@ from components.settings_base import (
     kubernetes_quantity,
     storage_class_name,
 )
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 CHART = "valkey"
 # The Release's name; with fullnameOverride every object the chart names is `valkey...`.

@@ -4,13 +4,11 @@ computed from: the validated stack and the platform's facts known before deploy.
 from __future__ import annotations
 
 import dataclasses
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
@@ -18,9 +16,16 @@ from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
+from components.naming import service_namespace
 from components.platform import Platform
+from components.sdk import lazy
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    import pulumi_kubernetes as k8s
+else:
+    k8s = lazy("pulumi_kubernetes")
 
 DEFAULT_REDIS_PORT = 6379
 # Istio's own default (meshConfig.trustDomain), which the add-on keeps unless its values set one.
@@ -55,8 +60,7 @@ def _prometheus_namespace(settings: StackSettings, facts: PlatformFacts) -> str 
     address = settings.prometheus_address or facts.prometheus_address
     if not isinstance(address, str):
         return None
-    host = (urllib.parse.urlsplit(address).hostname or "").split(".")
-    return host[1] if len(host) > 2 and host[2] == "svc" else None
+    return service_namespace(address)
 
 
 def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components.model_engine import chart_facts as cf
+from components.model_engine import image_tags
+from components.naming import service_namespace
 
 Works = Literal["yes", "no", "partly"]
+
+# inferenceFramework keys of batch completions (the batch vLLM image).
+BATCH_FRAMEWORKS = ("vllm_batch", "vllm_batch_v2")
+# Shown for a repository the cacher reads while no tag of it is known.
+UNSET_TAG = "<a tag>"
 
 
 @dataclass(frozen=True)
@@ -25,16 +32,29 @@ class Capability:
     operator: str = ""
 
 
-def _endpoints(registry: str) -> Capability:
+# Frameworks with a key in the server's default-tag ConfigMap (the chart's inferenceFramework).
+ENDPOINT_FRAMEWORKS = ("vllm", "text_generation_inference", "lightllm", "tensorrt_llm")
+# The fix for a framework without a default tag.
+TAG_FIX = (
+    "list its tag under inferenceImageTags.<repository> (or the pull-through cache's warm list: "
+    "aws.registry.upstream.warm, azure.registry.upstream.warm), or name "
+    "inference_framework_image_tag at create"
+)
+
+
+def _resolved(defaults: Mapping[str, str]) -> str:
+    tags = ", ".join(f"{f} {defaults[f]}" for f in ENDPOINT_FRAMEWORKS if f in defaults)
+    return (
+        f"a create without inference_framework_image_tag resolves to inferenceFramework "
+        f"({tags or 'none'}, llm_model_endpoint_use_cases.py _get_latest_tag); SGLang creates "
+        "must name their tag (the ConfigMap has no sglang key)"
+    )
+
+
+def _endpoints(registry: str, defaults: Mapping[str, str]) -> Capability:
     feature = "Sync and streaming LLM endpoints"
-    if registry == "onprem":
-        return Capability(
-            feature,
-            "yes",
-            "registry type onprem: the server skips image checks",
-            "a framework image missing from the registry shows as ImagePullBackOff, not as an "
-            "error at create time: fill the repositories the plan lists",
-        )
+    resolved = _resolved(defaults)
+    missing = [f for f in ENDPOINT_FRAMEWORKS if f not in defaults]
     if registry == "generic":
         return Capability(
             feature,
@@ -43,7 +63,31 @@ def _endpoints(registry: str) -> Capability:
             "or plain-HTTP registry answers 'not found' and every create is refused",
             "allow anonymous pulls, or use registry type onprem",
         )
-    return Capability(feature, "yes", f"images are checked in {registry.upper()} before create")
+    if missing:
+        outcome = (
+            "pulls the chart's 'latest', which the registry does not hold (ImagePullBackOff)"
+            if registry == "onprem"
+            else "resolves to the chart's 'latest', which the registry does not hold, and is "
+            "refused (DockerImageNotFound: 404)"
+        )
+        return Capability(
+            feature,
+            "partly",
+            f"{resolved}; {', '.join(missing)}: no tag in the registry, so a create without "
+            f"one {outcome}",
+            TAG_FIX,
+        )
+    if registry == "onprem":
+        return Capability(
+            feature,
+            "yes",
+            f"registry type onprem: the server skips image checks; {resolved}",
+            "a framework image missing from the registry shows as ImagePullBackOff, not as an "
+            "error at create time: fill the repositories the plan lists",
+        )
+    return Capability(
+        feature, "yes", f"images are checked in {registry.upper()} before create; {resolved}"
+    )
 
 
 def has_gpu_tiers(values: Mapping[str, Any]) -> bool:
@@ -135,6 +179,17 @@ def _image_builds(registry: str, region: str, cloud: str) -> Capability:
             "ImagePullBackOff (live_endpoint_builder_service.py, onprem_docker_repository.py)",
             "build images in CI, push them, and create endpoints from runnable-image bundles",
         )
+    if cloud == "gcp":
+        # The builder picks its registry client by cloud, not by registry type.
+        return Capability(
+            feature,
+            "no",
+            "on gcp the builder runs ECRDockerRepository and S3FilesystemGateway "
+            "(service_builder/tasks_v1.py), not Artifact Registry: it checks and builds images "
+            "through ECR and S3, which this project does not have",
+            "build images in CI, push them to Artifact Registry, and create endpoints from "
+            "runnable-image bundles",
+        )
     if registry != "ecr":
         return Capability(
             feature,
@@ -216,7 +271,17 @@ def _storage(values: Mapping[str, Any]) -> Capability:
             "grant the inference service account roles/storage.objectCreator where your jobs write",
         )
     if values.get("aws"):
-        return Capability(feature, "yes", "job pods use the IRSA role")
+        prefixes = " and ".join(cf.INFERENCE_WRITE_PREFIXES)
+        return Capability(
+            feature,
+            "partly",
+            "batch and fine-tune job pods run as the inference ServiceAccount "
+            "(serviceTemplate.serviceAccountName, the chart's docker-image-batch-job template) "
+            f"and its IRSA role, which writes to the bucket only under {prefixes}: a batch job "
+            "whose output_data_path is elsewhere fails with AccessDenied",
+            f"write batch outputs under s3://<bucket>/{cf.INFERENCE_WRITE_PREFIXES[0]}, or "
+            "grant the inference role s3:PutObject where your jobs write",
+        )
     if values.get("extraPodEnvFrom"):
         return Capability(
             feature,
@@ -256,7 +321,7 @@ def _signed_urls(cloud: str, s3_endpoint: str | None = None) -> list[Capability]
     S3-compatible stores: the server presigns with a plain boto3 client (SigV2 at its pinned
     botocore), against the endpoint AWS_ENDPOINT_URL_S3 gives it."""
     feature = "Download URLs (Files API, model download)"
-    if s3_endpoint and ".svc.cluster.local" in s3_endpoint:
+    if s3_endpoint and service_namespace(s3_endpoint):
         return [
             Capability(
                 feature,
@@ -300,7 +365,7 @@ def capabilities(
     azure = bool(values.get("azure"))
     cloud = str(infra.get("cloud_provider"))
     return [
-        *([_endpoints(registry)] if has_gpu_tiers(values) else _no_gpus()),
+        *([_endpoints(registry, _defaults(values))] if has_gpu_tiers(values) else _no_gpus()),
         *_async(str(values.get("celeryBrokerType")), cloud, servicebus_sku),
         _scale_from_zero(values),
         _azure_cacher() if azure and replicas else _cacher(registry, replicas),
@@ -312,10 +377,16 @@ def capabilities(
     ]
 
 
+def _defaults(values: Mapping[str, Any]) -> dict[str, str]:
+    """inferenceFramework as derived: framework -> the tag a create resolves to."""
+    return dict(values.get("inferenceFramework") or {})
+
+
 def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(repository, when) for the repositories the server reads images from."""
+    """(repository:tag, when) for the images the server resolves and checks by default."""
     launch = values["config"]["values"]["launch"]
     prefix = values["config"]["values"]["infra"]["docker_repo_prefix"]
+    defaults = _defaults(values)
     rows: list[tuple[str, str]] = []
     if (values.get("replicaCount") or {}).get("cacher"):
         repo = launch[cf.CACHER_LATEST_TAG_REPOSITORY]
@@ -327,24 +398,29 @@ def must_hold_images(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             if cf.infra_registry_type(values["config"]["values"]["infra"]) == "gar"
             else "before install: the cacher reads its newest tag"
         )
-        rows.append((f"{prefix}/{repo}", when))
+        tags = sorted({defaults[k] for k in BATCH_FRAMEWORKS if k in defaults})
+        rows += [(f"{prefix}/{repo}:{tag}", when) for tag in tags or [UNSET_TAG]]
     if not has_gpu_tiers(values):
         return rows
     checked = cf.infra_registry_type(values["config"]["values"]["infra"]) != "onprem"
-    for key in cf.LLM_FRAMEWORK_REPOSITORIES:
-        if key in launch:
-            framework = key.removesuffix("_repository")
-            rows.append(
-                (
-                    f"{prefix}/{launch[key]}",
-                    f"before creating {framework} endpoints, with each tag they use "
-                    + (
-                        "(the server checks the tag in the registry first)"
-                        if checked
-                        else "(not checked at create: a missing tag shows as ImagePullBackOff)"
-                    ),
-                )
+    for framework, key in image_tags.FRAMEWORK_REPOSITORIES.items():
+        if key not in launch or key == cf.CACHER_LATEST_TAG_REPOSITORY:
+            continue
+        tag = defaults.get(framework)
+        if tag is None:
+            continue  # unavailable: the capability row says so and how to provide it
+        rows.append(
+            (
+                f"{prefix}/{launch[key]}:{tag}",
+                f"before creating {framework} endpoints: the tag a create without one resolves "
+                "to "
+                + (
+                    "(the server checks it in the registry first)"
+                    if checked
+                    else "(not checked at create: a missing tag shows as ImagePullBackOff)"
+                ),
             )
+        )
     return rows
 
 

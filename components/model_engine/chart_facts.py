@@ -77,6 +77,9 @@ LLM_FRAMEWORK_REPOSITORIES = (
     "lightllm_repository",
     "tensorrt_llm_repository",
 )
+# Repositories whose images come from the operator (not the server's builder): the tags an
+# operator warms or pushes are named per one of these keys.
+TAGGED_REPOSITORIES = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
 
 # infra.docker_registry_type, else inferred from docker_repo_prefix (core/config.py
 # infer_registry_type). Any other value selects the generic OCI client.
@@ -106,6 +109,19 @@ def infra_registry_type(infra: Mapping[str, object]) -> str:
 # Registry types whose get_latest_image_tag raises NotImplementedError: the cacher, which calls
 # it every loop, crash-loops and never becomes ready, so an atomic install times out.
 NO_LATEST_TAG_REGISTRIES = frozenset({"onprem", "generic"})
+
+# Where inference code writes in the bucket: Celery results (tmp/celery/), artifact outputs
+# (tmp/hosted-model-inference-outputs/, model_engine_server/inference/common.py) and the
+# weights fine-tune jobs produce (fine_tuned_weights/). The AWS inference role may write
+# only there.
+INFERENCE_WRITE_PREFIXES = ("tmp/", "fine_tuned_weights/")
+
+# Image-cache devices the cacher always gives a fixed list (infra/services/image_cache_service.py,
+# _cache_finetune_llm_images): <prefix>/<tgi>:1.1.0, <prefix>/<vllm>:0.2.7 and :0.3.2,
+# <prefix>/model-engine:<GIT_TAG> and gcr.io/istio-release/proxyv2:1.15.0. Its existence check
+# runs only for bare repository names, and these are full references, so the device's
+# DaemonSet is told to pull images no registry here holds (ImagePullBackOff on every GPU node).
+FIXED_PREPULL_DEVICES = frozenset({"a10", "a100", "h100", "h100_3g40gb", "h100_1g20gb"})
 
 # HostedModelInferenceServiceConfig fields without a default: a missing one crashes every
 # server component at import.
@@ -200,6 +216,12 @@ SERVICE_ACCOUNT_HOOK = MappingProxyType(
     {"helm.sh/hook": "pre-install,pre-upgrade", "helm.sh/hook-weight": "-2"}
 )
 AWS_CONFIG_MOUNT_PATH = "/opt/.aws/config"
+# utilityImages.curl, the chart's default (values.yaml): a Docker Hub image (docker.io/
+# curlimages/curl) run by the cron-trigger Jobs the server creates.
+CURL_REPOSITORY = "curlimages/curl"
+CURL_TAG = "7.72.0"
+# The IRSA annotation; the chart's AWS config file takes its role from the control plane's.
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 CONTROL_PLANE_SERVICE_ACCOUNT = "model-engine"
 INFERENCE_SERVICE_ACCOUNT = "model-engine"
 IMAGE_BUILDER_SERVICE_ACCOUNT = "kaniko"

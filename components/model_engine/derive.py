@@ -13,6 +13,7 @@ from typing import Any
 
 from components import accelerators
 from components.contract import GpuNodePool, PlatformFacts
+from components.model_engine import aws_config, image_tags
 from components.model_engine import chart_facts as cf
 from components.settings import GpuPool, HardwareTier, ModelHardware, StackSettings
 from components.settings_base import deep_merge
@@ -140,7 +141,8 @@ def image_cache_devices(
 ) -> list[dict[str, Any]]:
     """One device per accelerator: its DaemonSet selects every node with that label,
     whichever pool it belongs to. The devices pre-pull what the cacher writes to Redis:
-    nothing to do without it."""
+    nothing to do without it. Accelerators the cacher gives its fixed list of images that
+    do not exist (cf.FIXED_PREPULL_DEVICES) get no device: their endpoints pull on start."""
     if not settings.gpu.image_cache or not cacher:
         return []
     devices: list[dict[str, Any]] = [
@@ -150,6 +152,8 @@ def image_cache_devices(
     for p in pools:
         if p.spec.image_cache_device is None:
             continue  # the chart has no device name for this accelerator
+        if p.spec.image_cache_device in cf.FIXED_PREPULL_DEVICES:
+            continue
         device = seen.get(p.spec.image_cache_device)
         if device is None:
             device = {
@@ -367,19 +371,28 @@ def derive(
         "spellbook": {"enabled": False},
         "config": {"values": {"infra": infra, "launch": launch}},
     }
-    # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS.
+    # The tags a create without inference_framework_image_tag resolves to: ones the registry
+    # holds, never the chart's "latest" (none known: the chart's defaults stand).
+    defaults = image_tags.inference_framework(image_tags.provided_tags(facts, settings))
+    if defaults:
+        values["inferenceFramework"] = defaults
+    # The chart mounts an AWS profile into every pod whenever `aws` is set: only on AWS. Its
+    # file names the control-plane role; the endpoint namespace gets the program's own file
+    # under the same name, with the inference role's profile (components/model_engine/
+    # aws_config.py), which the server's inference profile selects.
     if facts.cloud_provider == "aws":
         values["aws"] = {
             "configMap": {
-                "name": "default-config",
+                "name": aws_config.CONFIG_MAP_NAME,
                 "create": True,
                 "mountPath": cf.AWS_CONFIG_MOUNT_PATH,
-                "namespaces": [ns.release, ns.endpoints],
+                "namespaces": [ns.release],
             },
-            "profileName": "default",
+            "profileName": aws_config.CONTROL_PLANE_PROFILE,
             # Without it the chart renders an empty S3_WRITE_AWS_PROFILE env value.
-            "s3WriteProfileName": "default",
+            "s3WriteProfileName": aws_config.CONTROL_PLANE_PROFILE,
         }
+        infra["profile_ml_inference_worker"] = aws_config.INFERENCE_PROFILE
     # Azure: the chart switches on a non-empty `azure` block, the server on cloud_provider;
     # both come from the same facts. The chart annotates both ServiceAccounts with the
     # client ids and labels every pod for the workload-identity webhook.
@@ -414,6 +427,13 @@ def derive(
         values["redisHost"] = facts.cache.host
         values["redisPort"] = str(facts.cache.port)
         values["celeryResultBackend"] = result_backend_url(facts)
+    # The chart's one Docker Hub utility image goes through the platform's mirror, like the
+    # add-ons' (the other utility images come from public.ecr.aws).
+    mirror = facts.registry.docker_hub_mirror
+    if mirror:
+        values["utilityImages"] = {
+            "curl": {"repository": f"{mirror}/{cf.CURL_REPOSITORY}", "tag": cf.CURL_TAG}
+        }
     if settings.security.celery_enable_sha256 is not None:
         values["celery_enable_sha256"] = settings.security.celery_enable_sha256
     if settings.logging.debug_mode is not None:

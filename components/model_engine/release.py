@@ -21,10 +21,11 @@ from components import contract
 from components.addons.alert_rules import ALERT_RULES_CONFIGMAP, RULES_FILE
 from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
 from components.isolation import psa
+from components.model_engine import aws_config, guards, image_tags
 from components.model_engine import chart_facts as cf
-from components.model_engine import guards
 from components.model_engine.derive import SecretRefs, derive
 from components.settings import StackSettings
+from components.settings_base import SettingsError
 
 DATABASE_SECRET = "model-engine-database"
 REDIS_AUTH_SECRET = "model-engine-redis-auth"
@@ -62,6 +63,9 @@ def preflight(
 ) -> list[guards.Finding]:
     """Judge the values from what is known before any resource exists (the platform's
     preview facts); unknown outputs are placeholders the guards skip."""
+    missing_tags = image_tags.problems(facts, settings, bool(pools))
+    if missing_tags:
+        raise SettingsError(missing_tags)
     refs = secret_refs(facts, secret_env_keys)
     return render(facts, settings, pools, refs)[1]
 
@@ -111,6 +115,7 @@ class ModelEngine(pulumi.ComponentResource):
     endpoint_namespace: k8s.core.v1.Namespace
     secrets: list[k8s.core.v1.Secret]
     image_builder_account: k8s.core.v1.ServiceAccount
+    aws_config: k8s.core.v1.ConfigMap | None
     values: pulumi.Output[dict[str, Any]]
 
     def __init__(
@@ -201,6 +206,8 @@ class ModelEngine(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
+        self.aws_config = self._endpoint_aws_config(name, facts, k8s_opts)
+
         pools = list(platform.gpu_pools)
 
         def values_for(f: PlatformFacts) -> dict[str, Any]:
@@ -251,6 +258,7 @@ class ModelEngine(pulumi.ComponentResource):
                 depends_on=[
                     *namespaces,
                     *self.secrets,
+                    *([self.aws_config] if self.aws_config else []),
                     *platform.depends_on,
                     *platform.chart_depends_on,
                     *args.depends_on,
@@ -263,6 +271,29 @@ class ModelEngine(pulumi.ComponentResource):
                 "namespace": self.release_namespace.metadata.name,
                 "endpoint_namespace": self.endpoint_namespace.metadata.name,
             }
+        )
+
+    def _endpoint_aws_config(
+        self, name: str, facts: PlatformFacts, opts: pulumi.ResourceOptions
+    ) -> k8s.core.v1.ConfigMap | None:
+        """On AWS, the endpoint namespace's AWS config file: the chart's writes only the
+        control-plane role (components/model_engine/aws_config.py says why)."""
+        if facts.cloud_provider != "aws":
+            return None
+        ids = facts.identities
+        config = pulumi.Output.all(
+            ids.control_plane.get(cf.IRSA_ROLE_ANNOTATION, ""),
+            ids.inference.get(cf.IRSA_ROLE_ANNOTATION, ""),
+        ).apply(lambda arns: aws_config.endpoint_config(arns[0], arns[1]))
+        return k8s.core.v1.ConfigMap(
+            f"{name}-endpoint-aws-config",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=aws_config.CONFIG_MAP_NAME,
+                namespace=self.endpoint_namespace.metadata.name,
+                labels={"app.kubernetes.io/part-of": "model-engine"},
+            ),
+            data={aws_config.CONFIG_KEY: config},
+            opts=opts,
         )
 
     def _secret_in_each(

@@ -95,7 +95,9 @@ def test_fresh_cluster_gets_every_addon_pinned_on_the_platform_cluster(
         # Installed on the cluster the platform built, not the ambient kubeconfig.
         assert on_cluster_provider(run, releases[name]), name
     assert run.of_type(GATEWAY)
-    for gateway in run.of_type(GATEWAY):
+    found4 = run.of_type(GATEWAY)
+    assert found4
+    for gateway in found4:
         assert on_cluster_provider(run, gateway), gateway.name
 
 
@@ -135,7 +137,9 @@ def test_addon_namespaces_exist_before_their_releases(fresh: dict[str, Any]) -> 
     # kube-system and default are the cluster's own: never created (nor deleted) here.
     assert not {"kube-system", "default"} & set(created)
     releases = addon_releases(run)
-    for release in releases.values():
+    found3 = releases.values()
+    assert found3
+    for release in found3:
         ns = release.inputs["namespace"]
         if ns in created:
             assert created[ns].urn in release.dependencies, release.name
@@ -235,7 +239,7 @@ def test_istio_routing_off_still_installs_the_crds_the_chart_renders(
 def test_chart_queries_the_installed_prometheus(fresh: dict[str, Any]) -> None:
     set_path(fresh, "addons.prometheus.namespace", "metrics")
     run = run_program(fresh)
-    address = "http://prometheus-server.metrics.svc.cluster.local:80"
+    address = "http://prometheus-server.metrics.svc:80"
     assert infra(run)["prometheus_server_address"] == address
     server = addon_releases(run)["addons-prometheus-server"].inputs
     assert server["namespace"] == "metrics"
@@ -244,7 +248,7 @@ def test_chart_queries_the_installed_prometheus(fresh: dict[str, Any]) -> None:
     assert server["values"]["server"]["service"]["servicePort"] == 80
     adapter = addon_releases(run)["addons-prometheus-adapter-release"].inputs["values"]
     assert adapter["prometheus"] == {
-        "url": "http://prometheus-server.metrics.svc.cluster.local",
+        "url": "http://prometheus-server.metrics.svc",
         "port": 80,
         "path": "",
     }
@@ -336,7 +340,9 @@ def test_gateway_release_and_objects_match_istio_gateways(fresh: dict[str, Any])
     # The stack's gateway, plus the one the server's endpoint VirtualServices hard-code.
     assert set(gateways) == {"ingress/edge-gateway", ENDPOINT_GATEWAY}
     base = addon_releases(run)["addons-istio-base"]
-    for gateway in gateways.values():
+    found2 = gateways.values()
+    assert found2
+    for gateway in found2:
         assert gateway.inputs["spec"]["selector"] == {"istio": "edge-gateway"}
         assert base.urn in gateway.dependencies  # the Gateway CRD comes with base
     # A namespace the cluster lacks is created first.
@@ -412,7 +418,9 @@ def test_aws_addons_wait_for_the_node_groups(aws: ProgramRun) -> None:
     groups = {"platform-nodes-system", "platform-nodes-cpu"}
     nodes = {r.urn for r in aws.resources if r.name in groups}
     assert len(nodes) == 2
-    for release in addon_releases(aws).values():
+    found = addon_releases(aws).values()
+    assert found
+    for release in found:
         # Helm waits for the add-on's pods: there must be nodes to run them on.
         assert nodes <= set(release.dependencies), release.name
         assert on_cluster_provider(aws, release, "platform-cluster-k8s"), release.name
@@ -476,9 +484,7 @@ def test_aws_gateway_is_an_internal_nlb(aws: ProgramRun) -> None:
 
 
 def test_aws_chart_queries_the_installed_prometheus(aws: ProgramRun) -> None:
-    assert infra(aws)["prometheus_server_address"] == (
-        "http://prometheus-server.monitoring.svc.cluster.local:80"
-    )
+    assert infra(aws)["prometheus_server_address"] == ("http://prometheus-server.monitoring.svc:80")
 
 
 def test_no_cluster_autoscaler_where_the_platform_does_not_need_one(

@@ -148,10 +148,14 @@ def test_existing_cluster_is_looked_up_not_created(config: dict[str, Any]) -> No
     )
     assert f"{issuer}:sub" in statement["Condition"]["StringEquals"]
     # PostgreSQL and Redis admit the existing cluster's node security group.
-    for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+    found4 = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert found4
+    for rule in found4:
         assert rule.inputs["referencedSecurityGroupId"] == found.security_group_id
     # Node groups join the existing cluster; no storage driver is forced on it.
-    for ng in run.of_type("aws:eks/nodeGroup:NodeGroup"):
+    found3 = run.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert found3
+    for ng in found3:
         assert ng.inputs["clusterName"] == "shared-gpu"
     assert run.of_type("aws:eks/addon:Addon") == []
 
@@ -194,5 +198,7 @@ def test_an_unseen_existing_cluster_is_not_invented(config: dict[str, Any]) -> N
     run = run_aws(existing_cluster_config(config))
     [cluster] = _kubeconfig(run)["clusters"]
     assert is_deferred(cluster["cluster"]["server"])
-    for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+    found2 = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert found2
+    for rule in found2:
         assert is_deferred(rule.inputs["referencedSecurityGroupId"])

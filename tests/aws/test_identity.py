@@ -3,6 +3,7 @@ policies grant nothing beyond what the code needs."""
 
 from __future__ import annotations
 
+import configparser
 from typing import Any
 
 from plan import computed_aws
@@ -80,8 +81,13 @@ def test_image_builder_role_is_kaniko_in_default_with_push(prod: AwsRun) -> None
     assert ("ecr:GetAuthorizationToken", "*") in grants
     # Pushes go to this stack's repositories, each named by its ARN; no wildcard.
     pushed = {r for a, r in grants if a == "ecr:PutImage"}
-    repositories = prod.of_type("aws:ecr/repository:Repository")
-    # The repositories created here (the framework ones come through the pull-through cache).
+    # The repositories the builder writes (the framework ones are filled by the pull-through
+    # cache, including the empty ones created under its prefix).
+    repositories = [
+        r
+        for r in prod.of_type("aws:ecr/repository:Repository")
+        if not r.inputs["name"].startswith("model-engine-upstream/")
+    ]
     assert repositories
     assert pushed == {prod.out(r.type, r.name, "arn") for r in repositories}
     assert not any(
@@ -109,7 +115,44 @@ def test_chart_annotations_name_the_roles(prod: AwsRun) -> None:
     assert values["imageBuilderServiceAccount"]["annotations"] == {ROLE_ANNOTATION: builder}
     config_map = values["aws"]["configMap"]
     assert config_map["create"] is True and config_map["mountPath"] == "/opt/.aws/config"
-    assert set(config_map["namespaces"]) == {"model-engine", "llm-engine"}
+    # The chart's file (the control-plane role only) goes to the release namespace; the
+    # endpoint namespace's is the program's own, below.
+    assert config_map["namespaces"] == ["model-engine"]
+
+
+def test_endpoint_namespace_profiles_name_the_roles_that_trust_its_accounts(
+    prod: AwsRun,
+) -> None:
+    """Issue 18 item 9: the profile async forwarders open by name (infra
+    profile_ml_inference_worker) is the inference role's, in the endpoint namespace's file
+    under the name every endpoint template mounts; `default` stays the control plane's for
+    the batch-job orchestration that runs there as `model-engine`."""
+    [config_map] = [
+        r
+        for r in prod.of_type("kubernetes:core/v1:ConfigMap")
+        if r.inputs["metadata"]["namespace"] == "llm-engine"
+    ]
+    assert config_map.inputs["metadata"]["name"] == prod.values["aws"]["configMap"]["name"]
+    parser = configparser.ConfigParser()
+    parser.read_string(config_map.inputs["data"]["config"])
+    inference = prod.infra["profile_ml_inference_worker"]
+    control_plane = prod.values["aws"]["profileName"]
+    assert inference != control_plane
+    assert parser[f"profile {inference}"]["role_arn"] == prod.out(
+        ROLE, "platform-identity-inference", "arn"
+    )
+    assert parser[f"profile {control_plane}"]["role_arn"] == prod.out(
+        ROLE, "platform-identity-model-engine", "arn"
+    )
+    for section in parser.sections():
+        assert parser[section]["web_identity_token_file"] == (
+            "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+        )
+    assert "system:serviceaccount:llm-engine:model-engine-inference" in _subjects(
+        prod, "platform-identity-inference"
+    )
+    # The Release waits for it: endpoint pods mount it by name.
+    assert config_map.urn in prod.run.release.dependencies
 
 
 def test_addons_that_call_aws_get_their_own_roles(prod: AwsRun) -> None:

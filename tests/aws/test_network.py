@@ -96,13 +96,17 @@ def test_existing_vpc_is_used_as_is(config: dict[str, Any]) -> None:
     # Cluster, nodes, PostgreSQL and Redis all land in the operator's private subnets.
     cluster = run.one("aws:eks/cluster:Cluster").inputs
     assert cluster["vpcConfig"]["subnetIds"] == EXISTING_SUBNETS
-    for ng in run.of_type("aws:eks/nodeGroup:NodeGroup"):
+    found3 = run.of_type("aws:eks/nodeGroup:NodeGroup")
+    assert found3
+    for ng in found3:
         assert ng.inputs["subnetIds"] == EXISTING_SUBNETS
     assert run.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == EXISTING_SUBNETS
     assert (
         run.one("aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"] == EXISTING_SUBNETS
     )
-    for sg in run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+    found2 = run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert found2
+    for sg in found2:
         assert sg.inputs["vpcId"] == "vpc-0a1b2c3d4e5f60000"
 
 

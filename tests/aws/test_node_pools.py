@@ -94,11 +94,8 @@ def test_pools_are_returned_as_plain_data_the_chart_uses(prod: AwsRun) -> None:
     assert balloons["nvidia-ampere-a10"]["replicaCount"] == 0
     assert balloons["nvidia-hopper-h100"]["gpuCount"] == 8
     devices = {d["name"]: d["nodeSelector"] for d in values["imageCache"]["devices"]}
-    assert devices == {
-        "cpu": {"cpu-only": "true"},
-        "a10": {"k8s.amazonaws.com/accelerator": "nvidia-ampere-a10"},
-        "h100": {"k8s.amazonaws.com/accelerator": "nvidia-hopper-h100"},
-    }
+    # A10 and H100 get no cache device: the cacher lists images for them that do not exist.
+    assert devices == {"cpu": {"cpu-only": "true"}}
 
 
 def test_mig_pool_counts_slices_and_asks_for_the_layout(config: dict[str, Any]) -> None:
@@ -174,8 +171,9 @@ def test_warm_nodes_exist_before_the_chart_waits_for_balloons(config: dict[str, 
 
 
 def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:
-    """Two A10 pools: two node groups in the cloud, one balloon and one cache device for the
-    chart (both keyed by accelerator), and the A10 tiers once."""
+    """Two A10 pools: two node groups in the cloud, one balloon for the chart (keyed by
+    accelerator), no A10 cache device (the cacher's fixed A10 list names images that do not
+    exist), and the A10 tiers once."""
     set_path(
         config,
         "gpu.pools",
@@ -196,7 +194,7 @@ def test_several_pools_of_one_accelerator(config: dict[str, Any]) -> None:
     assert [b for b in values["balloons"] if b["acceleratorName"] != "cpu"] == [
         {"acceleratorName": "nvidia-ampere-a10", "replicaCount": 3, "gpuCount": 1}
     ]
-    assert [d["name"] for d in values["imageCache"]["devices"]] == ["cpu", "a10"]
+    assert [d["name"] for d in values["imageCache"]["devices"]] == ["cpu"]
     tiers = values["recommendedHardware"]["byGpuMemoryGb"]
     assert [t["gpu_memory_le"] for t in tiers] == [24, 48, 96]
 

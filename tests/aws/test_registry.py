@@ -15,6 +15,7 @@ from components.settings_base import SettingsError
 from plan import computed_aws
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import delete_path, set_path, settings_from
+from tests.server_source import server_file
 
 REPO = "aws:ecr/repository:Repository"
 RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
@@ -36,11 +37,17 @@ FROM_UPSTREAM = {
 def test_repositories_the_builder_writes_are_created_scanned_encrypted_protected(
     prod: AwsRun,
 ) -> None:
-    repos = {r.inputs["name"]: r for r in prod.of_type(REPO)}
+    repos = {
+        r.inputs["name"]: r
+        for r in prod.of_type(REPO)
+        if not r.inputs["name"].startswith("model-engine-upstream/")
+    }
     built_here = {k: p for k, p in INFERENCE_REPOSITORIES.items() if k not in FROM_UPSTREAM}
     assert set(repos) == {f"model-engine/{p}" for p in built_here.values()}
     key = prod.out("aws:kms/key:Key", "platform-data-key", "arn")
-    for repo in repos.values():
+    found = repos.values()
+    assert found
+    for repo in found:
         assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
         assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}]
         assert repo.inputs.get("forceDelete") is False
@@ -107,6 +114,7 @@ def test_batch_image_is_pulled_before_the_chart_installs(prod: AwsRun) -> None:
 def test_without_an_upstream_every_repository_is_created(config: dict[str, Any]) -> None:
     delete_path(config, "aws.registry.upstream")
     set_path(config, "aws.registry.imagesPushed", True)
+    set_path(config, "inferenceImageTags", {"vllm_repository": "0.10.1"})
     set_path(config, "aws.registry.pathPrefix", "customer-prod/")
     run = run_aws(config)
     names = {r.inputs["name"] for r in run.of_type(REPO)}
@@ -169,3 +177,44 @@ def test_upstream_mistakes_fail_before_any_resource(
         run_aws(config)
     message = str(e.value)
     assert "model-engine-infra:aws.registry.upstream" in message and words in message, message
+
+
+# -- frameworks nothing warms ------------------------------------------------------------------
+
+
+def test_frameworks_nothing_warms_get_an_empty_repository_under_the_cache(prod: AwsRun) -> None:
+    """The example warms vLLM and the batch image; the other framework repositories exist
+    empty, so the server's image check answers ImageNotFound (404), not RepositoryNotFound
+    (an uncaught 500)."""
+    cached = {
+        r.inputs["name"]: r
+        for r in prod.of_type(REPO)
+        if r.inputs["name"].startswith("model-engine-upstream/")
+    }
+    unwarmed = ("sglang", "text-generation-inference", "lightllm", "tensorrt-llm")
+    assert set(cached) == {f"model-engine-upstream/customer-ml/{p}" for p in unwarmed}
+    for repo in cached.values():
+        assert prod.options[(REPO, repo.name)].retain_on_delete  # warming it later keeps it
+        assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repo.inputs.get("forceDelete") is False
+    for key in ("tgi_repository", "sglang_repository"):
+        assert prod.launch[key] in cached  # the name the server checks
+
+
+def test_warming_a_framework_leaves_its_repository_to_the_cache(config: dict[str, Any]) -> None:
+    set_path(config, "aws.registry.upstream.warm.tgi_repository", ["2.0.4"])
+    run = run_aws(config)
+    names = {r.inputs["name"] for r in run.of_type(REPO)}
+    assert "model-engine-upstream/customer-ml/text-generation-inference" not in names
+    assert "model-engine-upstream/customer-ml/lightllm" in names
+
+
+def test_the_server_catches_only_image_not_found() -> None:
+    """Why the repositories must exist: the server's check (core/docker/ecr.py) turns only
+    ImageNotFoundException into "not found"; a missing repository escapes as a 500."""
+    source = server_file("core/docker/ecr.py")
+    check = source[source.index("def batch_image_exists(") :]
+    check = check[: check.index("\ndef ")]
+    assert "client.describe_images(" in check
+    assert "except client.exceptions.ImageNotFoundException:" in check
+    assert "RepositoryNotFoundException" not in check

@@ -25,7 +25,9 @@ def test_control_plane_then_addons_then_nodes_then_chart(prod: AwsRun) -> None:
         addons["platform-eks-addons-vpc-cni"].urn,
         addons["platform-eks-addons-kube-proxy"].urn,
     }
-    for group in prod.of_type(NODES):
+    found = prod.of_type(NODES)
+    assert found
+    for group in found:
         up = prod.upstream(group)
         assert cluster in up and before_nodes <= up, group.name
     release = prod.upstream(prod.run.release)

@@ -41,7 +41,9 @@ def test_each_alert_watches_its_resource_and_notifies_the_action_group(prod: Azu
         alerts = _metrics(prod, prefix)
         assert set(alerts) == expected[prefix]
         target = prod.one(typ, name).urn
-        for alert in alerts.values():
+        found = alerts.values()
+        assert found
+        for alert in found:
             assert alert.property_dependencies["scopes"] == [target]
             assert alert.property_dependencies["actions"] == [group.urn]
             # 10 evaluation minutes: the smallest window Azure accepts that covers them.

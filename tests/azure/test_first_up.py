@@ -31,7 +31,9 @@ def test_cluster_identity_may_join_the_node_subnet_before_any_addon(prod: AzureR
     aks = prod.state(CLUSTER, "platform-cluster-aks")
     assert grant.inputs["principalId"] == aks["identity"]["principalId"]
     assert grant.inputs["scope"].endswith("/subnets/nodes")
-    for release in prod.of_type("kubernetes:helm.sh/v3:Release"):
+    found2 = prod.of_type("kubernetes:helm.sh/v3:Release")
+    assert found2
+    for release in found2:
         assert grant.urn in prod.upstream(release), release.name
 
 
@@ -402,7 +404,9 @@ def test_public_upstream_needs_no_credentials() -> None:
     del config["model-engine-infra:azureUpstreamToken"]
     run = run_azure(config)
     assert run.of_type("azure-native:containerregistry:CredentialSet") == []
-    for rule in run.of_type("azure-native:containerregistry:CacheRule"):
+    found = run.of_type("azure-native:containerregistry:CacheRule")
+    assert found
+    for rule in found:
         assert not rule.inputs.get("credentialSetResourceId")
 
 

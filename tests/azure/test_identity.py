@@ -37,7 +37,9 @@ def test_inference_is_federated_with_the_inference_service_account_only(prod: Az
 
 
 def test_federated_credentials_use_the_token_exchange_audience(prod: AzureRun) -> None:
-    for r in prod.of_type(FIC):
+    found = prod.of_type(FIC)
+    assert found
+    for r in found:
         assert r.inputs["audiences"] == ["api://AzureADTokenExchange"]
 
 

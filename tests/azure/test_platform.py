@@ -77,9 +77,27 @@ def test_mig_pool_gets_the_mig_layout_label() -> None:
     assert pool["vmSize"] == "Standard_ND96isr_H100_v5"
 
 
+def test_aks_installs_the_gpu_driver_unless_the_gpu_operator_does() -> None:
+    """One driver per node: AKS's (gpuProfile.driver Install) by default; None when the
+    stack has the GPU operator install its own (addons.nvidia.installDriver)."""
+    config = azure_config()
+    config["model-engine-infra:addons"] = {
+        "nvidia": {"mode": "gpu-operator", "installDriver": True}
+    }
+    run = run_azure(config)
+    pools = [p.inputs for p in run.of_type(POOL) if "-gpu-" in p.name]
+    assert pools
+    for pool in pools:
+        assert pool["gpuProfile"] == {"driver": "None"}
+    # The CPU pool has no GPU to drive.
+    assert "gpuProfile" not in run.one(POOL, "platform-nodes-cpu").inputs
+
+
 def test_stateful_resources_are_protected(prod: AzureRun) -> None:
     for typ in STATEFUL:
-        for r in prod.of_type(typ):
+        found = prod.of_type(typ)
+        assert found
+        for r in found:
             assert r.protect, (typ, r.name)
 
 

@@ -117,7 +117,7 @@ class StackRender:
         installs in the data namespace (existing.objectStorage.install); None for AWS S3."""
         if self.setting("existing.objectStorage.install") is not None:
             namespace = self.setting("existing.dataNamespace", "model-engine-data")
-            return f"http://seaweedfs-all-in-one.{namespace}.svc.cluster.local:8333"
+            return f"http://seaweedfs-all-in-one.{namespace}.svc:8333"
         return self.setting("existing.objectStorage.endpointUrl")
 
     @functools.cached_property

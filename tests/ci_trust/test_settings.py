@@ -57,6 +57,12 @@ def with_(path: str, value: Any) -> dict[str, Any]:
         ),
         ("github.defaultBranch", "main", "github.defaultBranch: unknown key"),
         ("gcp.environments", None, "gcp.environments: required but not set"),
+        ("gcp.identityProject", None, "gcp.identityProject: required but not set"),
+        (
+            "gcp.identityProject",
+            "acme-ml",
+            "gcp.identityProject: 'acme-ml' is `project`, where the deploy identity administers",
+        ),
         ("gcp.environments", [], "gcp.environments: List should have at least 1 item"),
         (
             "aws.secretsKeyArn",
@@ -65,6 +71,18 @@ def with_(path: str, value: Any) -> dict[str, Any]:
         ),
         ("aws.stateBuckt", "x", "aws.stateBuckt: unknown key"),
         ("azure.scope", "model-engine", "azure.scope: 'model-engine' is not /subscriptions/<id>"),
+        (
+            "azure.scope",
+            "/subscriptions/11111111-2222-3333-4444-555555555555",
+            "azure.scope: '/subscriptions/11111111-2222-3333-4444-555555555555' is a whole "
+            "subscription, which holds resourceGroup",
+        ),
+        (
+            "azure.scope",
+            "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/CI-Identities",
+            "azure.scope: '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/"
+            "CI-Identities' holds resourceGroup 'CI-Identities', where the CI identities live",
+        ),
         (
             "azure.stateStorageAccountId",
             "acmestate",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,7 +30,12 @@ CONFIG: dict[str, Any] = {
         "scope": f"{SUBSCRIPTION}/resourceGroups/model-engine",
         "stateStorageAccountId": STORAGE,
     },
-    "gcp": {"project": "acme-ml", "stateBucket": "acme-state", "environments": ["gcp-prod"]},
+    "gcp": {
+        "project": "acme-ml",
+        "identityProject": "acme-ci",
+        "stateBucket": "acme-state",
+        "environments": ["gcp-prod"],
+    },
 }
 # Written out, not built from bootstrap/ci_trust/github.py: these are GitHub's formats.
 PREVIEW = f"repo:{REPO}:environment:preview"
@@ -249,14 +255,79 @@ def test_azure_deploy_assigns_only_the_programs_roles_to_service_principals(
     assert others == [rbac]
 
 
+def test_azure_deploy_can_assign_no_role_to_ci_identities(run: ProgramRun) -> None:
+    rbac = assignment(run, "ci-trust-deploy", RBAC_ADMINISTRATOR)
+    write = rbac["condition"].split(") AND ((")[0]
+    ci = sorted(
+        named(run, "azure-native:managedidentity:UserAssignedIdentity", i).state["principalId"]
+        for i in ("ci-trust-preview", "ci-trust-deploy")
+    )
+    assert len(set(ci)) == 2
+    excluded = re.search(
+        r"@Request\[Microsoft\.Authorization/roleAssignments:PrincipalId\] "
+        r"ForAnyOfAllValues:GuidNotEquals \{([^}]*)\}",
+        write,
+    )
+    # Neither itself nor the preview identity (a pull request's): "equals none of them".
+    assert excluded and sorted(g.strip() for g in excluded.group(1).split(",")) == ci
+
+
+def test_azure_deploy_reaches_nothing_in_the_ci_identities_group(run: ProgramRun) -> None:
+    """Contributor there would let it add a federated credential (any subject) to itself."""
+    uai = named(run, "azure-native:managedidentity:UserAssignedIdentity", "ci-trust-deploy")
+    group = f"{SUBSCRIPTION}/resourceGroups/{uai.inputs['resourceGroupName']}/".lower()
+    for scope in role_ids(run, "ci-trust-deploy").values():
+        assert not group.startswith(scope.lower().rstrip("/") + "/"), scope
+    for cred in credentials(run, "ci-trust-deploy"):
+        assert cred.inputs["resourceGroupName"] == uai.inputs["resourceGroupName"]
+
+
 # --- GCP ---------------------------------------------------------------------------------
 
 
-def test_gcp_pool_accepts_only_this_repository(run: ProgramRun) -> None:
+def cel(expression: str, **claims: str) -> bool:
+    """The provider's attribute condition, evaluated: the few CEL forms it uses read as Python."""
+    python = expression.replace("&&", " and ").replace("||", " or ")
+    return bool(eval(python, {"__builtins__": {}}, {"assertion": SimpleNamespace(**claims)}))
+
+
+def test_gcp_pool_accepts_only_the_trusted_subjects_of_this_repository(run: ProgramRun) -> None:
     provider = run.one("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
     assert provider.inputs["oidc"]["issuerUri"] == "https://token.actions.githubusercontent.com"
-    assert provider.inputs["attributeCondition"] == f"assertion.repository == '{REPO}'"
     assert provider.inputs["attributeMapping"]["google.subject"] == "assertion.sub"
+    condition = provider.inputs["attributeCondition"]
+    main = {"repository": REPO, "ref": "refs/heads/main"}
+
+    def accepts(sub: str, event: str = "push", **claims: str) -> bool:
+        return cel(condition, **{**main, "sub": sub, "event_name": event, **claims})
+
+    assert accepts(DEPLOY) and accepts(PREVIEW, "pull_request", ref="refs/pull/7/merge")
+    assert not accepts(DEPLOY, repository="acme/other")
+    # Any other subject of this repository: no grant to it can ever be used.
+    for subject in UNPROTECTED:
+        assert not accepts(subject)
+    # The drift environment: only the nightly run or a manual one, on main.
+    assert accepts(DRIFT, "schedule") and accepts(DRIFT, "workflow_dispatch")
+    assert not accepts(DRIFT, "pull_request")
+    assert not accepts(DRIFT, "workflow_dispatch", ref="refs/heads/feature")
+
+
+def test_gcp_ci_identities_live_where_the_deploy_identity_has_no_role(run: ProgramRun) -> None:
+    """In the deploy project its service-account admin role would let it add any principal
+    to its own account."""
+    for typ in (
+        "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+        "gcp:serviceaccount/account:Account",
+    ):
+        assert {r.inputs["project"] for r in run.of_type(typ)} == {"acme-ci"}, typ
+    member = named(run, "gcp:serviceaccount/account:Account", "ci-trust-deploy").state["member"]
+    projects_granted = {
+        r.inputs["project"]
+        for r in run.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == member
+    }
+    assert projects_granted == {"acme-ml"}
 
 
 def test_no_identity_trusts_a_job_outside_an_environment(run: ProgramRun) -> None:
@@ -310,9 +381,26 @@ def project_roles(run: ProgramRun, account: str) -> set[str]:
     }
 
 
-def test_gcp_preview_views_and_deploy_edits(run: ProgramRun) -> None:
+# Roles that would let the deploy identity act as, or mint credentials for, any service
+# account of the project, or change any role or any principal's grants.
+ESCALATING = {
+    "roles/owner",
+    "roles/editor",
+    "roles/iam.serviceAccountKeyAdmin",
+    "roles/iam.serviceAccountTokenCreator",
+    "roles/iam.securityAdmin",
+    "roles/iam.roleAdmin",
+    "roles/iam.workloadIdentityPoolAdmin",
+    "roles/iam.workloadIdentityUser",
+    "roles/resourcemanager.organizationAdmin",
+}
+
+
+def test_gcp_preview_views_and_deploy_administers_only_narrow_roles(run: ProgramRun) -> None:
     assert project_roles(run, "ci-trust-preview") == {"roles/viewer", "roles/container.viewer"}
-    assert {"roles/editor", "roles/container.admin"} <= project_roles(run, "ci-trust-deploy")
+    deploy = project_roles(run, "ci-trust-deploy")
+    assert {"roles/container.admin", "roles/compute.networkAdmin"} <= deploy
+    assert not deploy & ESCALATING, deploy & ESCALATING
     state = {
         r.inputs["member"]: r.inputs["role"]
         for r in run.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
@@ -323,10 +411,10 @@ def test_gcp_preview_views_and_deploy_edits(run: ProgramRun) -> None:
 
 def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
     member = named(run, "gcp:serviceaccount/account:Account", "ci-trust-deploy").state["member"]
-    admins = {
+    roles = {
         r.inputs["role"]: r.inputs.get("condition")
         for r in run.of_type("gcp:projects/iAMMember:IAMMember")
-        if r.inputs["member"] == member and r.inputs["role"].startswith("roles/")
+        if r.inputs["member"] == member
     }
     iam_admin = {
         "roles/resourcemanager.projectIamAdmin",
@@ -335,7 +423,7 @@ def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
         "roles/cloudkms.admin",
         "roles/artifactregistry.admin",
     }
-    assert iam_admin <= set(admins)
+    assert iam_admin <= set(roles)
     expected = (
         "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(["
         "'projects/acme-ml/roles/modelEngineQueueCleanup_gcp_prod', "
@@ -343,12 +431,10 @@ def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
         "'roles/container.defaultNodeServiceAccount', 'roles/iam.workloadIdentityUser', "
         "'roles/storage.objectAdmin', 'roles/storage.objectViewer'])"
     )
-    for role in iam_admin:
-        condition = admins[role]
+    # Every role, not only those known to set IAM policies: one that does (or comes to) is
+    # limited too, and the others' permissions pass the condition.
+    for role, condition in roles.items():
         assert condition and condition["expression"] == expected, role
-    # Unconditioned, only roles that set no IAM policy.
-    assert {r for r, c in admins.items() if not c} == {"roles/editor", "roles/container.admin"}
-    assert "roles/owner" not in admins and "roles/iam.securityAdmin" not in admins
 
 
 # --- Every cloud -------------------------------------------------------------------------
@@ -357,7 +443,9 @@ def test_gcp_deploy_grants_only_the_programs_roles(run: ProgramRun) -> None:
 def test_every_resource_is_a_child_of_its_cloud_component(run: ProgramRun) -> None:
     components = {r.urn for r in run.resources if r.type.startswith("model-engine-ci-trust:")}
     assert len(components) == 3
-    for r in run.resources:
+    found = run.resources
+    assert found
+    for r in found:
         if r.custom and not r.type.startswith("pulumi:providers:"):
             assert r.parent in components, r.name
 

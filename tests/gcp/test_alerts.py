@@ -34,6 +34,8 @@ def test_policies_filter_on_the_instances_the_program_creates(prod: GcpRun) -> N
 def test_policies_notify_the_stacks_email_channel(prod: GcpRun) -> None:
     [channel] = prod.of_type("gcp:monitoring/notificationChannel:NotificationChannel")
     assert channel.inputs["labels"] == {"email_address": "oncall@customer.example.com"}
-    for policy in prod.of_type(POLICY):
+    found = prod.of_type(POLICY)
+    assert found
+    for policy in found:
         assert policy.property_dependencies["notificationChannels"] == [channel.urn]
         assert policy.inputs["conditions"][0]["conditionThreshold"]["duration"] == "600s"

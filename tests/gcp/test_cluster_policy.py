@@ -45,7 +45,9 @@ def test_only_the_client_namespaces_reach_redis(prod: GcpRun) -> None:
 def test_the_policy_is_in_place_before_any_addon_pod(prod: GcpRun) -> None:
     policy = prod.one(POLICY)
     assert prod.one(CLUSTER).urn in prod.upstream(policy)
-    for release in prod.of_type(RELEASE):
+    found = prod.of_type(RELEASE)
+    assert found
+    for release in found:
         assert policy.urn in prod.upstream(release), release.name
 
 

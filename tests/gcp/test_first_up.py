@@ -3,7 +3,16 @@ cluster's control plane reaches only 443 and 10250 on the nodes."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi.runtime.proto import resource_pb2
+
 from components.gcp.apis import SERVICES
+from components.gcp.cluster import KMS_GRANT_PROPAGATION
+from plan import simulator
 from tests.gcp.helpers import CLUSTER, GcpRun, run_gcp
 from tests.helpers import set_path
 
@@ -28,7 +37,9 @@ def test_the_apis_the_stack_and_the_server_call_are_enabled_and_kept(prod: GcpRu
         "cloudkms.googleapis.com",
     } <= enabled
     assert len(enabled) == len(SERVICES)
-    for service in prod.of_type(SERVICE):
+    found = prod.of_type(SERVICE)
+    assert found
+    for service in found:
         assert service.inputs["disableOnDestroy"] is False, service.name
         assert service.inputs["project"] == "customer-llm-prod"
 
@@ -87,3 +98,83 @@ def test_the_plan_shows_each_guardrail(prod: GcpRun) -> None:
     assert "datapath ADVANCED_DATAPATH; Secrets ENCRYPTED" in text
     assert ":6379 only from keda, kube-system, llm-engine, model-engine" in text
     assert "private services connection: ABANDON on destroy" in text
+
+
+@contextlib.contextmanager
+def _recording_invokes(into: list[tuple[str, list[str]]]) -> Iterator[None]:
+    """Every invoke's token and the URNs it was told to wait for. The mock monitor leaves out
+    the engine's invoke-dependency feature (the SDK then waits on its own and sends none);
+    the engine has it, so the SDK sends the URNs, which are recorded here."""
+    original, info = simulator.RecordingMonitor.Invoke, simulator.RecordingMonitor.GetDeploymentInfo
+
+    def invoke(self: Any, request: Any) -> Any:
+        into.append((request.tok, list(request.dependsOn)))
+        return original(self, request)
+
+    def deployment_info(self: Any, request: Any) -> Any:
+        answer = info(self, request)
+        answer.supportedFeatures.append(resource_pb2.RESOURCE_MONITOR_FEATURE_INVOKE_DEPENDS_ON)
+        return answer
+
+    simulator.RecordingMonitor.Invoke = invoke  # type: ignore[method-assign]
+    simulator.RecordingMonitor.GetDeploymentInfo = deployment_info  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        simulator.RecordingMonitor.Invoke = original  # type: ignore[method-assign]
+        simulator.RecordingMonitor.GetDeploymentInfo = info  # type: ignore[method-assign]
+
+
+def test_every_lookup_waits_for_the_apis(config: dict) -> None:
+    """Issue 21: invokes are not resources, so the transformation that makes every resource
+    wait for the APIs never reached the project lookups; on a fresh project they ran first."""
+    set_path(
+        config,
+        "gcp.storage.kmsKeyName",
+        "projects/customer-llm-prod/locations/us-central1/keyRings/ring/cryptoKeys/bucket",
+    )
+    invokes: list[tuple[str, list[str]]] = []
+    with _recording_invokes(invokes):
+        run = run_gcp(config)
+    apis = {r.urn for r in run.of_type(SERVICE)}
+    lookups = [(tok, deps) for tok, deps in invokes if tok.startswith("gcp:")]
+    tokens = {tok for tok, _ in lookups}
+    assert {
+        "gcp:organizations/getProject:getProject",
+        "gcp:storage/getProjectServiceAccount:getProjectServiceAccount",
+    } <= tokens
+    for tok, deps in lookups:
+        assert apis <= set(deps), tok
+
+
+def test_the_cluster_is_created_after_the_key_grant_has_propagated(config: dict) -> None:
+    """Issue 21: GKE checks at creation that its service agent may use the Secrets key, and
+    IAM grants take minutes to propagate. The cluster waits for the grant, and its
+    before_create hook sleeps until the grant made in the same run is 7 minutes old (the
+    grant's after_create hook starts that clock; components/propagation.py)."""
+    hooks: dict[str, dict[str, list[str]]] = {}
+    original = simulator.RecordingMonitor.RegisterResource
+
+    def register(self: Any, request: Any) -> Any:
+        bound = request.hooks
+        hooks[request.name] = {
+            "before_create": list(bound.before_create),
+            "after_create": list(bound.after_create),
+        }
+        return original(self, request)
+
+    simulator.RecordingMonitor.RegisterResource = register  # type: ignore[method-assign]
+    try:
+        run = run_gcp(config)
+    finally:
+        simulator.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
+    grant = run.one(
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "platform-cluster-secrets-key-gke"
+    )
+    cluster = run.one(CLUSTER)
+    assert grant.urn in cluster.dependencies
+    assert grant.inputs["member"].endswith("@container-engine-robot.iam.gserviceaccount.com")
+    (started,) = hooks[grant.name]["after_create"]
+    (waits,) = hooks[cluster.name]["before_create"]
+    assert started.removesuffix("-granted") == waits.removesuffix("-propagated")
+    assert datetime.timedelta(minutes=7) == KMS_GRANT_PROPAGATION

@@ -25,22 +25,33 @@ def test_workload_identity_binds_exactly_the_chart_service_accounts(prod: GcpRun
         for r in prod.of_type(WI)
     }
     pool = f"{PROJECT_ID}.svc.id.goog"
+    # The chart's accounts: the control plane's in the release namespace and in those of
+    # serviceAccount.namespaces (the endpoint namespace: batch-job orchestration), and the
+    # inference pods' own (serviceTemplate.serviceAccountName) in the endpoint namespace.
+    values = prod.values
+    inference_ksa = values["serviceTemplate"]["serviceAccountName"]
+    assert inference_ksa != cf.CONTROL_PLANE_SERVICE_ACCOUNT
+    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
+    user = "roles/iam.workloadIdentityUser"
     assert bindings == {
         (
             control.state["name"],
             f"serviceAccount:{pool}[model-engine/{cf.CONTROL_PLANE_SERVICE_ACCOUNT}]",
-            "roles/iam.workloadIdentityUser",
+            user,
         ),
         (
-            inference.state["name"],
-            f"serviceAccount:{pool}[llm-engine/{cf.INFERENCE_SERVICE_ACCOUNT}]",
-            "roles/iam.workloadIdentityUser",
+            control.state["name"],
+            f"serviceAccount:{pool}[llm-engine/{cf.CONTROL_PLANE_SERVICE_ACCOUNT}]",
+            user,
         ),
+        (inference.state["name"], f"serviceAccount:{pool}[llm-engine/{inference_ksa}]", user),
     }
     # The identity pool exists once the cluster does: the bindings wait for it.
     cluster = prod.one("gcp:container/cluster:Cluster")
     assert cluster.inputs["workloadIdentityConfig"]["workloadPool"] == pool
-    for binding in prod.of_type(WI):
+    found = prod.of_type(WI)
+    assert found
+    for binding in found:
         assert cluster.urn in binding.dependencies
 
 
@@ -53,6 +64,7 @@ def test_bindings_follow_the_namespaces(config: dict) -> None:
     assert members == {
         f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-control/model-engine]",
         f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-endpoints/model-engine]",
+        f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-endpoints/model-engine-inference]",
     }
 
 

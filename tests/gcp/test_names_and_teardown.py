@@ -69,7 +69,9 @@ def _run(environment: str, pool: str = "t4") -> GcpRun:
 )
 def test_every_name_is_one_gcp_accepts(environment: str, pool: str) -> None:
     run = _run(environment, pool)
-    for what, name, limit, pattern in _name_rules(run):
+    found = _name_rules(run)
+    assert found
+    for what, name, limit, pattern in found:
         assert len(name) <= limit, (what, name)
         assert re.fullmatch(pattern, name), (what, name)
 

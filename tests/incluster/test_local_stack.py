@@ -18,7 +18,7 @@ from tests.conftest import stack_file
 from tests.helpers import KEY, delete_path, set_path
 
 DATA_NS = "model-engine-data"
-SVC = f"{DATA_NS}.svc.cluster.local"
+SVC = f"{DATA_NS}.svc"
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,9 @@ def test_storage_keys_are_the_stores_generated_keys_in_a_secret(local: ProgramRu
         assert env.secret_inputs == ["stringData"]
         keys = env.inputs["stringData"]
         assert set(keys) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-        for value in keys.values():
+        found2 = keys.values()
+        assert found2
+        for value in found2:
             source = next(
                 r for r in local.resources if r.name in value and r.type.startswith("random:")
             )
@@ -120,7 +122,9 @@ def test_chart_waits_for_each_installed_service(local: ProgramRun, component: st
 
 def test_addons_do_not_wait_for_the_data_services(local: ProgramRun) -> None:
     """Istio, KEDA and Prometheus install while the database comes up."""
-    for release in local.of_type("kubernetes:helm.sh/v3:Release"):
+    found = local.of_type("kubernetes:helm.sh/v3:Release")
+    assert found
+    for release in found:
         if release.name.startswith("addons-"):
             deps = [local.by_urn(u) for u in release.dependencies]
             assert not any(descends_from(local, d, c) for d in deps for c in COMPONENTS), (
@@ -149,6 +153,9 @@ def test_no_gpu_pool_means_no_nvidia_addon_and_the_plan_says_cpu_only(
     assert rows["Sync and streaming LLM endpoints"] == "no"
     assert rows["CPU endpoints (your own image)"] == "yes"
     assert capabilities.must_hold_images(local.values) == []
+    # The installed store's host is cluster-internal (<service>.<namespace>.svc): clients
+    # outside the cluster cannot follow the URLs the server signs.
+    assert rows["Download URLs (Files API, model download)"] == "no"
 
 
 def test_redis_clients_are_the_namespaces_that_connect(local: ProgramRun) -> None:
@@ -329,3 +336,29 @@ def test_a_restore_reaches_the_cluster_the_local_stack_installs(
     run = run_program(local_config, stack="local")
     spec = run.one("kubernetes:postgresql.cnpg.io/v1:Cluster").inputs["spec"]
     assert spec["bootstrap"]["recovery"]["source"] == spec["externalClusters"][0]["name"]
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_addresses_leave_out_the_cluster_domain(local: ProgramRun) -> None:
+    """Issue 18 item 10: `cluster.local` is only the default cluster domain; a Service is
+    `<service>.<namespace>.svc` on any cluster (the pods' DNS search list completes it)."""
+    given = [
+        s
+        for r in local.resources
+        if r.type.startswith("kubernetes:")
+        for s in _strings(r.inputs)
+        if f".{SVC}" in s
+    ]
+    # The server's config, the chart's env and the backups all name the data namespace.
+    assert len(given) > 3, given
+    assert not [s for s in given if "cluster.local" in s]
+    values = _strings(local.values)
+    assert not [s for s in values if ".svc.cluster.local" in s]
+    assert any(f".{SVC}:" in s or s.endswith(f".{SVC}") for s in values)

@@ -222,8 +222,8 @@ def test_standalone_components_are_off_and_network_policy_on(
 
 
 def test_endpoint_url_names_the_all_in_one_service() -> None:
-    assert endpoint_url("data") == "http://seaweedfs-all-in-one.data.svc.cluster.local:8333"
-    assert endpoint_url("store") == "http://seaweedfs-all-in-one.store.svc.cluster.local:8333"
+    assert endpoint_url("data") == "http://seaweedfs-all-in-one.data.svc:8333"
+    assert endpoint_url("store") == "http://seaweedfs-all-in-one.store.svc:8333"
 
 
 @pytest.mark.parametrize(
@@ -248,3 +248,20 @@ def test_bad_settings_are_value_errors() -> None:
     # pydantic's ValidationError is a ValueError: what the settings loader reports.
     with pytest.raises(ValueError, match="at least 8Gi"):
         ObjectStoreInstall(storage_size="1Gi")
+
+
+def test_the_charts_kept_sftp_secret_is_adopted_so_destroy_deletes_it(
+    default: tuple[ProgramRun, dict],
+) -> None:
+    """Issue 18 item 10: the chart always renders an SFTP Secret as a kept hook (no value
+    turns it off); a Secret registered under its name takes it over (server-side apply
+    upserts, patchForce wins over Helm's fields), so Pulumi deletes it with the store."""
+    r, _ = default
+    secret = r.one(SECRET, "store-sftp-secret")
+    meta = secret.inputs["metadata"]
+    assert (meta["name"], meta["namespace"]) == ("seaweedfs-sftp-secret", NAMESPACE)
+    assert meta["annotations"] == {"pulumi.com/patchForce": "true"}
+    # It writes no credentials of its own, and it goes before the Release on destroy.
+    assert not secret.inputs.get("data") and not secret.inputs.get("stringData")
+    assert release(r).urn in secret.dependencies
+    assert secret.parent == r.one(COMPONENT, "store").urn

@@ -165,3 +165,30 @@ def test_one_pod_no_cluster_rights(default: Rendered) -> None:
         "requests": {"cpu": "100m", "memory": "512Mi"},
         "limits": {"cpu": "2", "memory": "2Gi"},
     }
+
+
+def test_every_kept_object_but_the_data_is_adopted(default: Rendered) -> None:
+    """Helm never deletes what carries `helm.sh/resource-policy: keep`. The data PVC is kept
+    on purpose; anything else kept (the SFTP Secret the chart renders whenever allInOne is
+    on) is registered by the component under its name, so Pulumi deletes it."""
+
+    def program() -> None:
+        provider = k8s.Provider("k8s")
+        ObjectStore("store", ObjectStoreArgs(ObjectStoreInstall(), NAMESPACE, provider))
+
+    run = run_program({}, program=program)
+    adopted = {
+        (r.type.split(":")[-1], r.inputs["metadata"]["name"], r.inputs["metadata"]["namespace"])
+        for r in run.resources
+        if r.type.startswith("kubernetes:core/v1:")
+        and (r.inputs["metadata"].get("annotations") or {}).get("pulumi.com/patchForce") == "true"
+    }
+    kept = {
+        (o.kind, o.name, o.namespace)
+        for o in default.objects
+        if o.annotations.get("helm.sh/resource-policy") == "keep"
+    }
+    data = {k for k in kept if k[0] == "PersistentVolumeClaim"}
+    assert len(data) == 1
+    assert kept - data, "the chart keeps nothing else: drop the adoption"
+    assert kept - data <= adopted, kept - data - adopted

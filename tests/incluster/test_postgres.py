@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 import pytest
 from pydantic import ValidationError
 
+from components import fit
 from components.addons import versions
 from components.incluster import postgres
 from components.incluster.postgres import (
@@ -195,6 +196,13 @@ def test_cluster_defaults_fit_a_small_cluster() -> None:
     assert "backup" not in spec
     assert "walStorage" not in spec
     assert r.of_type(SCHEDULED_BACKUP) == []
+    # Requests and limits (issue 18 item 10): not BestEffort, memory request = limit as CNPG
+    # recommends, and small enough for a small cluster's node.
+    resources = spec["resources"]
+    assert set(resources["requests"]) == set(resources["limits"]) == {"cpu", "memory"}
+    assert resources["requests"]["memory"] == resources["limits"]["memory"]
+    assert fit.millicores(resources["requests"]["cpu"]) <= 500
+    assert fit.mebibytes(resources["limits"]["memory"]) <= 2048
 
 
 def test_cluster_settings_reach_the_spec() -> None:
@@ -254,8 +262,8 @@ def test_host_is_the_read_write_service_cnpg_creates() -> None:
     cluster_name = r.one(CLUSTER).inputs["metadata"]["name"]
     # CNPG names the primary's Service `<cluster>-rw` (api/v1/cluster_funcs.go
     # GetServiceReadWriteName) on port 5432 (pkg/postgres/configuration.go ServerPort).
-    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc.cluster.local"
-    assert postgres.host("data") == "model-engine-postgres-rw.data.svc.cluster.local"
+    assert postgres.host(NAMESPACE) == f"{cluster_name}-rw.{NAMESPACE}.svc"
+    assert postgres.host("data") == "model-engine-postgres-rw.data.svc"
     assert postgres.PORT == 5432
     assert built["pg"].host == postgres.host(NAMESPACE)
 

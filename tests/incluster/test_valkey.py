@@ -90,7 +90,7 @@ def test_no_bitnami_anywhere() -> None:
 @pytest.mark.parametrize("mode", ["standalone", "replicated"])
 def test_host_is_the_primary_service_in_the_namespace(mode: str) -> None:
     settings = valkey.ValkeyInstall(mode=mode)  # type: ignore[arg-type]
-    assert valkey.host("redis-data", settings) == "valkey.redis-data.svc.cluster.local"
+    assert valkey.host("redis-data", settings) == "valkey.redis-data.svc"
     assert valkey.PORT == 6379
 
 
@@ -280,7 +280,7 @@ def test_ready_is_what_the_model_engine_chart_must_wait_for() -> None:
 
     run_program({}, program=program)
     assert seen["release"] in seen["ready"] and seen["policy"] in seen["ready"]
-    assert seen["host"] == "valkey.data.svc.cluster.local"
+    assert seen["host"] == "valkey.data.svc"
 
 
 # -- bad settings ----------------------------------------------------------------------------

@@ -77,3 +77,25 @@ def test_prometheus_alerts_without_a_route_get_a_finding(
 def test_an_address_that_is_not_one_is_refused() -> None:
     with pytest.raises(ValidationError, match="is not an e-mail address"):
         ops.Alerts.model_validate({"emails": ["oncall"]})
+
+
+def test_the_plan_shows_every_window_the_gcp_stack_sets() -> None:
+    """Issue 21 (e): GCP keeps its windows in nested inputs (the cluster's maintenancePolicy,
+    Cloud SQL's settings, Memorystore's maintenancePolicy); the plan showed none."""
+    from plan import operations
+    from tests.gcp.helpers import gcp_config, run_gcp
+
+    run = run_gcp(gcp_config())
+    text = operations.lines(run.run.resources)
+    windows = text[text.index("### Maintenance and backup windows") + 1 :]
+    by_name = {line.split(":")[0].removeprefix("- "): line for line in windows}
+    cluster = run.one("gcp:container/cluster:Cluster")
+    recurrence = cluster.inputs["maintenancePolicy"]["recurringWindow"]["recurrence"]
+    assert recurrence in by_name[cluster.name]
+    sql = run.one("gcp:sql/databaseInstance:DatabaseInstance")
+    backup = sql.inputs["settings"]["backupConfiguration"]["startTime"]
+    assert f"startTime={backup}" in by_name[sql.name]
+    assert "maintenanceWindow=" in by_name[sql.name]
+    redis = run.one("gcp:redis/instance:Instance")
+    day = redis.inputs["maintenancePolicy"]["weeklyMaintenanceWindows"][0]["day"]
+    assert day in by_name[redis.name]

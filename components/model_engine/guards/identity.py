@@ -34,7 +34,7 @@ def service_account_hooks(ctx: Context) -> Iterator[Finding]:
                 )
     if ctx.infra.get("cloud_provider") == "aws":
         for path in ("serviceAccount.annotations", "serviceTemplate.serviceAccountAnnotations"):
-            if "eks.amazonaws.com/role-arn" not in (ctx.get(path) or {}):
+            if cf.IRSA_ROLE_ANNOTATION not in (ctx.get(path) or {}):
                 yield error(ctx, path, "needs eks.amazonaws.com/role-arn (IRSA) on AWS")
 
 

@@ -105,10 +105,12 @@ def on_aws(v: Values) -> None:
         {
             "create": True,
             "name": "default-config",
-            "namespaces": ["model-engine", "llm-engine"],
+            "namespaces": ["model-engine"],
             "mountPath": "/opt/.aws/config",
         },
     )(v)
+    put("aws.profileName", "default")(v)
+    put(f"{INFRA}.profile_ml_inference_worker", "ml-inference")(v)
 
 
 def params(cases: dict[str, list[Case]]) -> list[Any]:

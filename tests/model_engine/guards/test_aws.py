@@ -26,10 +26,36 @@ CASES: dict[str, list[Case]] = {
             "must be /opt/.aws/config",
         ),
         Case(
-            "endpoint-namespace-missing",
-            both(on_aws, put("aws.configMap.namespaces", ["model-engine"])),
+            "release-namespace-missing",
+            both(on_aws, put("aws.configMap.namespaces", [])),
             "aws.configMap.namespaces",
-            "llm-engine",
+            "'model-engine'",
+        ),
+        # The chart's hook would write the control-plane-only file over the program's one.
+        Case(
+            "chart-writes-the-endpoint-namespace-file",
+            both(on_aws, put("aws.configMap.namespaces", ["model-engine", "llm-engine"])),
+            "aws.configMap.namespaces",
+            "not 'llm-engine'",
+        ),
+        Case(
+            "other-config-map-name",
+            both(on_aws, put("aws.configMap.name", "aws-config")),
+            "aws.configMap.name",
+            "'default-config'",
+        ),
+        Case(
+            "other-control-plane-profile",
+            both(on_aws, put("aws.profileName", "ml-worker")),
+            "aws.profileName",
+            "'default'",
+        ),
+        # The server's own default: forwarders would open the control-plane role's profile.
+        Case(
+            "inference-profile-is-the-control-planes",
+            both(on_aws, put("config.values.infra.profile_ml_inference_worker", "default")),
+            "config.values.infra.profile_ml_inference_worker",
+            "'ml-inference'",
         ),
         Case(
             "not-created",

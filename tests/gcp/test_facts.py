@@ -17,7 +17,9 @@ from tests.gcp.helpers import (
     REPOSITORY,
     SQL,
     GcpRun,
+    run_gcp,
 )
+from tests.helpers import set_path
 
 PASSWORD = ("random:index/randomPassword:RandomPassword", "platform-database-password")
 
@@ -123,3 +125,14 @@ def test_exports_name_what_was_built(prod: GcpRun) -> None:
     assert exports["cluster_name"] == prod.state(CLUSTER, "platform-cluster-gke", "name")
     assert prod.email("platform-node-identity-account").startswith("me-gcp-prod-node@")
     assert len(prod.of_type(ACCOUNT)) == 3
+
+
+def test_curl_jobs_pull_through_the_docker_hub_mirror(prod: GcpRun, config: dict) -> None:
+    mirror = prod.state(
+        "gcp:artifactregistry/repository:Repository", "platform-registry-dockerhub", "registryUri"
+    )
+    curl = prod.values["utilityImages"]["curl"]
+    assert curl["repository"] == f"{mirror}/curlimages/curl"
+    # Without a mirror the chart's default (Docker Hub) stays.
+    set_path(config, "gcp.registry.dockerHubMirror", False)
+    assert "utilityImages" not in run_gcp(config).values
