@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-from pulumi_gcp import projects
 
 from components.gcp.common import child
+from components.sdk import lazy
+
+if TYPE_CHECKING:
+    from pulumi_gcp import projects
+else:
+    projects = lazy("pulumi_gcp.projects")
 
 # API -> who calls it.
 SERVICES: dict[str, str] = {
