@@ -226,7 +226,11 @@ def start_moto(box: Sandbox, tools_venv: Path, port: int, name: str = "moto") ->
     box.start(
         name,
         [f"{tools_venv}/bin/python", "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={"PATH": "/usr/bin:/bin"},
+        # The clients address buckets by path (the server sets path style on-prem, the AWS
+        # stack's SDKs use the emulator's address); moto would otherwise read the first label of
+        # an in-cluster host such as `<svc>.<ns>.svc` as a bucket name (it only knows
+        # `.svc.cluster.local`), and answer NoSuchBucket for a bucket that exists.
+        env={"PATH": "/usr/bin:/bin", "S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"},
     )
     wait_port(box, name, port)
     return f"http://127.0.0.1:{port}"
