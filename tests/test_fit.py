@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 from typing import Any
 
 import pulumi
@@ -20,6 +21,7 @@ from plan import coldstart
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import stack_file
 from tests.helpers import KEY, set_path, settings_from
+from tests.server_source import server_file
 
 AWS, AZURE, GCP = "customer-prod", "azure-prod", "gcp-prod"
 
@@ -226,6 +228,79 @@ def test_the_forwarder_and_sidecar_count_against_the_node(cpus: int, fits: bool)
     else:
         [problem] = problems
         assert "byGpuMemoryGb[3]" in problem and "95.1 CPU requested" in problem
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refused_text"),
+    [
+        # A100 allows 95 CPUs in all, 1 of them the forwarder's.
+        ("cpus", 94, None),
+        ("cpus", 95, "cpus 95 (at most 94 beside the forwarder)"),
+        # 1000Gi less the forwarder's 2Gi.
+        ("memory", "998Gi", None),
+        ("memory", "999Gi", "memory 999Gi (at most 998Gi beside the forwarder)"),
+        # The default 640Gi less the forwarder's 1G (decimal): 639.07Gi.
+        ("storage", "639Gi", None),
+        ("storage", "640Gi", "storage 640Gi (at most 639.1Gi beside the forwarder)"),
+    ],
+)
+def test_a_tier_above_the_servers_limits_is_refused(
+    field: str, value: Any, refused_text: str | None
+) -> None:
+    """common/resource_limits.py: A100_INSTANCE_LIMITS cpus=95, memory="1000Gi", the default
+    STORAGE_LIMIT "640Gi"; the forwarder adds 1 CPU, 2Gi and 1G to every create."""
+    config = config_of(AZURE)
+    set_path(config, f"gpu.recommendedHardware.byGpuMemoryGb[0].{field}", value)
+    settings = settings_from(config)
+    found = fit.server_limit_problems(fit.hardware(settings), "p")
+    if refused_text is None:
+        assert found == []
+        return
+    [problem] = found
+    assert problem.startswith("p:gpu.recommendedHardware: tier byGpuMemoryGb[0] (gpu_memory_le 80)")
+    assert "nvidia-ampere-a100e" in problem and refused_text in problem
+
+
+def test_h100_tiers_get_the_h100_storage_limit_and_the_program_refuses_before_any_resource() -> (
+    None
+):
+    """H100_INSTANCE_LIMITS carries its own storage="1300Gi"."""
+    config = config_of(AZURE)
+    set_path(config, "gpu.recommendedHardware.byGpuMemoryGb[3].storage", "1299Gi")
+    assert fit.server_limit_problems(fit.hardware(settings_from(config)), "p") == []
+    set_path(config, "gpu.recommendedHardware.byGpuMemoryGb[3].storage", "1300Gi")
+    message = refused(config)
+    assert "tier byGpuMemoryGb[3] (gpu_memory_le 640) asks more than the server" in message
+
+
+def test_server_limits_match_the_pinned_server() -> None:
+    """The limits the fit check holds against are the ones the server file declares."""
+    source = server_file("common/resource_limits.py")
+    gpu_types = dict(
+        re.findall(r'(NVIDIA_\w+) = "([a-z0-9-]+)"', server_file("domain/entities/gpu_type.py"))
+    )
+    limits = {
+        name: dict(re.findall(r'(cpus|memory|storage)=("?[\w.]+"?)', body))
+        for name, body in re.findall(r"^(\w+_INSTANCE_LIMITS) = dict\(\s*([^)]*)\)", source, re.M)
+    }
+    default_storage = re.search(r'^STORAGE_LIMIT = "(\w+)"', source, re.M)
+    assert default_storage is not None
+    by_type = re.findall(r"GpuType\.(\w+): (\w+_INSTANCE_LIMITS)", source)
+    assert len(by_type) == len(fit.SERVER_LIMITS)
+    for enum_name, limits_name in by_type:
+        row = limits[limits_name]
+        expected = (
+            int(row["cpus"]),
+            row["memory"].strip('"'),
+            row.get("storage", default_storage.group(1)).strip('"'),
+        )
+        assert fit.SERVER_LIMITS[gpu_types[enum_name]] == expected, enum_name
+    forwarder = dict(re.findall(r'^FORWARDER_(\w+)_USAGE = "?(\w+)"?', source, re.M))
+    assert fit.SERVER_FORWARDER == (
+        int(forwarder["CPU"]),
+        forwarder["MEMORY"],
+        forwarder["STORAGE"],
+    )
 
 
 def test_every_example_plans_with_no_misfit() -> None:
