@@ -296,11 +296,11 @@ def test_server_limits_match_the_pinned_server() -> None:
         )
         assert fit.SERVER_LIMITS[gpu_types[enum_name]] == expected, enum_name
     forwarder = dict(re.findall(r'^FORWARDER_(\w+)_USAGE = "?(\w+)"?', source, re.M))
-    assert fit.SERVER_FORWARDER == (
+    assert (
         int(forwarder["CPU"]),
         forwarder["MEMORY"],
         forwarder["STORAGE"],
-    )
+    ) == fit.SERVER_FORWARDER
 
 
 def test_every_example_plans_with_no_misfit() -> None:

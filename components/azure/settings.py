@@ -244,8 +244,13 @@ class NodePool(Model):
 class NodePools(Model):
     # The control plane, add-ons and the celery autoscaler (label node-lifecycle: normal).
     system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
-    # CPU endpoints and the `cpu` image cache (label cpu-only: "true").
-    cpu: NodePool = NodePool(vm_size="Standard_E16ds_v5", min_count=1, max_count=10)
+    # CPU endpoints, the `cpu` image cache and the registry warm-up Job (label cpu-only:
+    # "true"). 200 GB of disk: the warm-up's two vLLM images take up to about 100 GB
+    # (components/waits.py, warm_up_disk_problems), which 128 GB does not hold above the
+    # kubelet's eviction threshold.
+    cpu: NodePool = NodePool(
+        vm_size="Standard_E16ds_v5", min_count=1, max_count=10, os_disk_size_gb=200
+    )
 
     @field_validator("system")
     @classmethod
