@@ -367,7 +367,14 @@ def test_capacity_reservation_needs_a_name() -> None:
             [],
             "one availability zone",
         ),
+        (
+            AWS,
+            {"type": "reservation", "reservation": "cr-0123456789abcdef0"},
+            [],
+            "zones: a Capacity Reservation lives in one availability zone",
+        ),
         (AWS, {"type": "on-demand"}, ["eu-west-1a"], "not availability zones of us-west-2"),
+        (GCP, {"type": "reservation", "reservation": "h100-res"}, [], "zones: reservation"),
         (GCP, {"type": "capacity-block", "reservation": "x"}, [], "Capacity Blocks are AWS's"),
         (GCP, {"type": "on-demand"}, ["us-east1-b"], "not zones of us-central1"),
         (AZURE, {"type": "spot"}, [], "gpu.extraTaintKeys"),
@@ -382,6 +389,18 @@ def test_capacity_the_cloud_lacks_is_refused_before_any_resource(
     set_path(config, "gpu.pools[1].zones", zones)
     message = refused(config)
     assert f"{KEY}gpu.pools[1]" in message and words in message, message
+
+
+@pytest.mark.parametrize(
+    ("stack", "reservation", "zone"),
+    [(AWS, "cr-0123456789abcdef0", "us-west-2b"), (GCP, "h100-res", "us-central1-a")],
+)
+def test_a_reservation_with_its_zone_is_accepted(stack: str, reservation: str, zone: str) -> None:
+    config = config_of(stack)
+    set_path(config, "gpu.pools[1].capacity", {"type": "reservation", "reservation": reservation})
+    set_path(config, "gpu.pools[1].zones", [zone])
+    settings = settings_from(config)
+    PLATFORMS[settings.cloud].check(settings)
 
 
 def test_large_pool_without_reservation_warns_and_with_one_does_not() -> None:

@@ -190,9 +190,13 @@ def capacity_problems(
                 f"{key}.zones: with an existing VPC, name the pool's subnets (ids from "
                 "aws.vpc.privateSubnetIds) rather than zones"
             )
-    if capacity.type == "capacity-block" and not zones:
+    # Capacity Blocks and On-Demand Capacity Reservations are both bound to one availability
+    # zone (EC2 user guide: "Capacity Reservations"); a group spanning others launches there
+    # without the reservation, on capacity the account may not get.
+    if capacity.type in ("capacity-block", "reservation") and not zones:
+        what = "a Capacity Block" if capacity.type == "capacity-block" else "a Capacity Reservation"
         problems.append(
-            f"{key}.zones: a Capacity Block lives in one availability zone; name it (or its "
+            f"{key}.zones: {what} lives in one availability zone; name it (or its "
             "subnet) so the group launches only there"
         )
     return problems
