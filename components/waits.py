@@ -67,7 +67,11 @@ DEFAULT_IMAGE_GB = 25.0
 # pessimistic floor (a home connection pulls faster), so the budget errs long.
 COLD_CACHE_MBPS = 20.0
 # containerd unpacks (gunzip + write) each layer after it lands, serially with the next
-# pull in the worst case; 50 MB/s of compressed input is a slow single-core gunzip.
+# pull in the worst case, and gunzips on one core: containerd/containerd#13559 measures Go's
+# gzip inflating a 2.7 GiB layer in 30-35 s on server cores (about 80-95 MB/s of compressed
+# input) and 70 s on a laptop (about 40 MB/s); klauspost/pgzip#59 reports a 150 GB image
+# taking 60 minutes with it (about 42 MB/s). 50 MB/s sits at the slow end. One place: the
+# cold-start estimate (plan/coldstart.py) uses it too.
 UNPACK_MBPS = 50.0
 # The kubelet pulls a pod's images one after another (serializeImagePulls defaults to true),
 # so one Job pod's pulls add up. Scheduling the pod, on CPU nodes the platform already
