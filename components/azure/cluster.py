@@ -193,7 +193,7 @@ class Cluster(pulumi.ComponentResource):
             scope=self.cluster.id,
             principal_id=args.deployer_object_id,
             subscription_id=args.subscription_id,
-            principal_type=cfg.deployer_principal_type,
+            principal_type=cfg.deployer_type,
         )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,

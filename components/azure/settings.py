@@ -136,8 +136,12 @@ class Cluster(Model):
     # empty in regions without zones.
     zones: list[Literal["1", "2", "3"]] = ["1", "2", "3"]
     # Who runs `pulumi up` (Azure CLI or OIDC login): gets AKS RBAC Cluster Admin on this
-    # cluster so the program can install the add-ons and the chart.
-    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    # cluster so the program can install the add-ons and the chart. Azure refuses an
+    # assignment whose principalType is not the principal's ("The PrincipalId ... has type
+    # 'ServicePrincipal', which is different from specified PrincipalType 'User'"), the SDK
+    # sends User when none is given, and getClientConfig does not say which the runner is:
+    # unset, it follows the login (`deployer_type`).
+    deployer_principal_type: Literal["User", "ServicePrincipal"] | None = None
     # How the Kubernetes provider gets its Entra token (kubelogin login mode; the kubeconfig
     # AKS returns asks for a device code, which nobody would answer): azurecli (the
     # deployer's `az login`, also after azure/login in CI), workloadidentity (CI with a
@@ -199,14 +203,34 @@ class Cluster(Model):
     def private(self) -> bool:
         return not self.authorized_ip_ranges
 
+    @property
+    def deployer_type(self) -> str:
+        """The deployer's principalType: as set, else what the login says (workload identity,
+        a service principal secret, or an application id all sign in a service principal),
+        else User: a person's `az login`. After azure/login in CI, `az login` is a service
+        principal that nothing here can see: the stack sets deployerPrincipalType (or
+        deployerClientId) for it."""
+        if self.deployer_principal_type is not None:
+            return self.deployer_principal_type
+        if self.deployer_login != "azurecli" or self.deployer_client_id:
+            return "ServicePrincipal"
+        return "User"
+
     @model_validator(mode="after")
     def _login(self) -> Cluster:
-        if self.deployer_login != "azurecli" and self.deployer_principal_type != "ServicePrincipal":
+        if self.deployer_principal_type == "User" and self.deployer_login != "azurecli":
             raise ValueError(
                 f"deployerLogin {self.deployer_login} signs in as a service principal or "
-                "workload identity; set deployerPrincipalType: ServicePrincipal"
+                "workload identity; set deployerPrincipalType: ServicePrincipal (or leave it "
+                "unset)"
             )
-        if self.deployer_object_id and "deployer_principal_type" not in self.model_fields_set:
+        if self.deployer_principal_type == "User" and self.deployer_client_id:
+            raise ValueError(
+                "deployerClientId names an application, which signs in as a service "
+                "principal; set deployerPrincipalType: ServicePrincipal (or leave it unset), "
+                "or remove deployerClientId for a person"
+            )
+        if self.deployer_object_id and self.deployer_principal_type is None:
             # Azure refuses a role assignment whose principal type is wrong; guessing "User"
             # for CI's identity would fail at the first up.
             raise ValueError(
@@ -242,9 +266,12 @@ class NodePool(Model):
 
 
 class NodePools(Model):
-    # The control plane, add-ons and the celery autoscaler (label node-lifecycle: normal).
+    # AKS's own pods only: tainted CriticalAddonsOnly and unlabelled, so nothing of
+    # model-engine lands here (the chart's celery autoscaler tolerates the taint but selects
+    # node-lifecycle: normal).
     system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
-    # CPU endpoints, the `cpu` image cache and the registry warm-up Job (label cpu-only:
+    # The control plane (gateway, endpoint builder, cacher), the add-ons, CPU endpoints, the
+    # `cpu` image cache and the registry warm-up Job (labels node-lifecycle: normal, cpu-only:
     # "true"). 200 GB of disk: the warm-up's two vLLM images take up to about 100 GB
     # (components/waits.py, warm_up_disk_problems), which 128 GB does not hold above the
     # kubelet's eviction threshold.

@@ -11,6 +11,7 @@ import pytest
 from plan.simulator import RecordedResource, run_program
 from tests.azure.helpers import azure_config
 from tests.helpers import KEY, set_path
+from tests.test_bad_stacks import both
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -117,9 +118,21 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     (
         "ci-login-as-a-user",
-        setting("azure.cluster.deployerLogin", "workloadidentity"),
+        both(
+            setting("azure.cluster.deployerLogin", "workloadidentity"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
         "azure.cluster",
         "deployerPrincipalType: ServicePrincipal",
+    ),
+    (
+        "application-id-of-a-user",
+        both(
+            setting("azure.cluster.deployerClientId", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
+        "azure.cluster",
+        "deployerClientId names an application",
     ),
     (
         "ci-deployer-without-its-type",
