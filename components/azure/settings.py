@@ -97,6 +97,12 @@ class ResourceGroup(Model):
     )
 
 
+# The subnet of the private endpoints endpoint pods (user code) use: model weights and results
+# in Blob, the async queues in Service Bus. Every other private endpoint is in `endpoints`.
+USER_CODE_ENDPOINTS_SUBNET = "user-code-endpoints"
+USER_CODE_PRIVATE_SERVICES = ("blob", "servicebus")
+
+
 class Network(Model):
     """A new VNet in the resource group: nodes, the PostgreSQL delegated subnet and private
     endpoints each get a subnet of it (pods use Azure CNI overlay, outside the VNet)."""
@@ -109,15 +115,23 @@ class Network(Model):
     @field_validator("address_space")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        return network_cidr(v, "10.60.0.0/16", " (nodes, database, endpoints)")
+        return network_cidr(v, "10.60.0.0/16", " (nodes, database, two private-endpoint subnets)")
 
     @property
     def subnets(self) -> dict[str, str]:
-        """nodes: the first half; database and private endpoints: a /24 each at the end."""
+        """nodes: the first half; database and private endpoints: a /24 each at the end. The
+        private endpoints user code may reach (USER_CODE_PRIVATE_SERVICES: Blob, Service Bus)
+        have their own /24, so that the isolation admits them and not Key Vault (the
+        database password), the registry or Redis."""
         net = ipaddress.IPv4Network(self.address_space)
         halves = list(net.subnets(prefixlen_diff=1))
         tail = list(halves[1].subnets(new_prefix=24))
-        return {"nodes": str(halves[0]), "database": str(tail[-2]), "endpoints": str(tail[-1])}
+        return {
+            "nodes": str(halves[0]),
+            "database": str(tail[-2]),
+            "endpoints": str(tail[-1]),
+            USER_CODE_ENDPOINTS_SUBNET: str(tail[-3]),
+        }
 
 
 class Cluster(Model):
@@ -154,6 +168,10 @@ class Cluster(Model):
     deployer_object_id: str | None = None
     # Its application (client) id: kubelogin's spn mode names it.
     deployer_client_id: str | None = None
+    # The deployer already holds AKS RBAC Cluster Admin on the clusters of its scope: true for
+    # CI's deploy identity (bootstrap/ci_trust grants it there, and refuses it any role
+    # assignment naming itself), so the program does not assign it (Azure would answer 403).
+    deployer_holds_admin: bool = False
 
     _valid = field_validator("name")(
         _name(

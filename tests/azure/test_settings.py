@@ -37,6 +37,12 @@ def secure(key: str) -> Edit:
 # (id, edit, key the message must name, words the message must contain)
 CASES: list[tuple[str, Edit, str, str]] = [
     (
+        "vnet-public",
+        setting("azure.network.addressSpace", "20.60.0.0/16"),
+        "azure.network.addressSpace",
+        "not private address space",
+    ),
+    (
         "region-unknown",
         setting("azure.location", "eastus3"),
         "azure.location",
