@@ -110,6 +110,66 @@ ISTIO_PROXY = Resources(cpu_m=100, memory_mi=128)
 # templates/balloon_deployments.yaml: limits (hence requests) of 4 CPU and 28Gi.
 BALLOON = Resources(cpu_m=4000, memory_mi=28 * GIB)
 
+# --- what the server accepts per GPU type ----------------------------------------------
+# The server refuses a create whose requests plus its forwarder's share exceed its limits for
+# the GPU type (model_engine_server/common/resource_limits.py at the pinned commit:
+# *_INSTANCE_LIMITS lines 27-38, STORAGE_LIMIT line 39 for types without their own storage,
+# REQUESTS_BY_GPU_TYPE line 40, FORWARDER_*_USAGE lines 51-53; validate_resource_requests
+# compares main + forwarder against the limit). tests/test_fit.py reads that file back.
+SERVER_STORAGE_LIMIT = "640Gi"
+SERVER_LIMITS: Mapping[str, tuple[int, str, str]] = {
+    # gpu_type: (cpus, memory, storage)
+    "nvidia-tesla-t4": (63, "250Gi", SERVER_STORAGE_LIMIT),
+    "nvidia-ampere-a10": (63, "250Gi", SERVER_STORAGE_LIMIT),
+    "nvidia-ampere-a100": (95, "1000Gi", SERVER_STORAGE_LIMIT),
+    "nvidia-ampere-a100e": (95, "1000Gi", SERVER_STORAGE_LIMIT),
+    "nvidia-hopper-h100": (191, "2000Gi", "1300Gi"),
+    "nvidia-hopper-h100-1g20gb": (47, "500Gi", SERVER_STORAGE_LIMIT),
+    "nvidia-hopper-h100-3g40gb": (95, "1000Gi", SERVER_STORAGE_LIMIT),
+}
+# The forwarder's share the server adds to a ModelBundle's (every LLM endpoint's) requests.
+SERVER_FORWARDER = (1, "2Gi", "1G")
+
+
+def server_limit_problems(
+    hardware: Mapping[str, Sequence[Mapping[str, Any]]], project: str
+) -> list[str]:
+    """A message per hardware tier the server would refuse at create: its cpus, memory or
+    storage plus the forwarder's share above the limit for its gpu_type."""
+    found: list[str] = []
+    tiers = [
+        (f"byGpuMemoryGb[{i}] (gpu_memory_le {row['gpu_memory_le']})", row)
+        for i, row in enumerate(hardware.get("byGpuMemoryGb", []))
+    ] + [(f"byModelName {row['name']}", row) for row in hardware.get("byModelName", [])]
+    fwd_cpus, fwd_memory, fwd_storage = SERVER_FORWARDER
+    for what, row in tiers:
+        limits = SERVER_LIMITS.get(str(row["gpu_type"]))
+        if limits is None:
+            found.append(
+                f"{project}:gpu.recommendedHardware: tier {what} names gpu_type "
+                f"{row['gpu_type']!r}, which the server does not know (it accepts "
+                f"{', '.join(SERVER_LIMITS)}); every create on this tier would be refused"
+            )
+            continue
+        cpus, memory, storage = limits
+        over = []
+        if millicores(row["cpus"]) + fwd_cpus * 1000 > cpus * 1000:
+            over.append(f"cpus {row['cpus']} (at most {cpus - fwd_cpus} beside the forwarder)")
+        if mebibytes(row["memory"]) + mebibytes(fwd_memory) > mebibytes(memory):
+            room = (mebibytes(memory) - mebibytes(fwd_memory)) / GIB
+            over.append(f"memory {row['memory']} (at most {room:g}Gi beside the forwarder)")
+        if mebibytes(row["storage"]) + mebibytes(fwd_storage) > mebibytes(storage):
+            room = (mebibytes(storage) - mebibytes(fwd_storage)) / GIB
+            over.append(f"storage {row['storage']} (at most {room:.1f}Gi beside the forwarder)")
+        if over:
+            found.append(
+                f"{project}:gpu.recommendedHardware: tier {what} asks more than the server "
+                f"allows for {row['gpu_type']} (common/resource_limits.py): {'; '.join(over)}; "
+                "every create on this tier would be refused. Lower the tier's requests"
+            )
+    return found
+
+
 # --- the DaemonSets on every GPU node, by cloud -----------------------------------------
 # (name, CPU millicores, memory MiB) requested. The program's own add-ons (NVIDIA device
 # plugin or GPU operator, Prometheus node-exporter) request nothing in their charts' defaults.
@@ -455,7 +515,8 @@ def problems(
     by_label: dict[str, list[tuple[GpuNodePool, PoolFit]]] = {}
     for pool, fit in zip(pools, fits, strict=True):
         by_label.setdefault(pool.spec.label_value, []).append((pool, fit))
-    found: list[str] = balloon_start_problems(settings, project)
+    found: list[str] = server_limit_problems(hardware, project)
+    found += balloon_start_problems(settings, project)
     seen_tiers: set[tuple[str, str]] = set()
     for label, group in by_label.items():
         checked = [(p, f) for p, f in group if f.shape is not None]

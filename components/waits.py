@@ -4,7 +4,7 @@ that each timeout exceeds its worst case (tests/test_waits.py).
 
 A wait that times out on a healthy cluster fails `pulumi up` half-way (and an atomic Release
 rolls back), so each timeout here is the worst case plus a margin, never a provider default.
-None of these waits depends on GPU capacity: the warm-up Job runs on normal (CPU) nodes
+None of these waits depends on GPU capacity: the warm-up Job runs on the CPU pool
 (components/warm_up.py), the Releases' pods and the PostgreSQL cluster run there too, and the
 balloons a Release waits for run only on nodes their pool starts with (components/fit.py,
 `balloon_problems`).
@@ -67,7 +67,11 @@ DEFAULT_IMAGE_GB = 25.0
 # pessimistic floor (a home connection pulls faster), so the budget errs long.
 COLD_CACHE_MBPS = 20.0
 # containerd unpacks (gunzip + write) each layer after it lands, serially with the next
-# pull in the worst case; 50 MB/s of compressed input is a slow single-core gunzip.
+# pull in the worst case, and gunzips on one core: containerd/containerd#13559 measures Go's
+# gzip inflating a 2.7 GiB layer in 30-35 s on server cores (about 80-95 MB/s of compressed
+# input) and 70 s on a laptop (about 40 MB/s); klauspost/pgzip#59 reports a 150 GB image
+# taking 60 minutes with it (about 42 MB/s). 50 MB/s sits at the slow end. One place: the
+# cold-start estimate (plan/coldstart.py) uses it too.
 UNPACK_MBPS = 50.0
 # The kubelet pulls a pod's images one after another (serializeImagePulls defaults to true),
 # so one Job pod's pulls add up. Scheduling the pod, on CPU nodes the platform already
@@ -77,6 +81,36 @@ SCHEDULE_S = 300
 # timeout above that (so the Job's own failure, with its reason, is what the deployer sees).
 DEADLINE_MARGIN = 1.25
 TIMEOUT_MARGIN_S = 600
+
+
+# What one image takes on the node's disk per GB compressed: containerd keeps the compressed
+# layers in its content store and the unpacked snapshot beside them. vLLM's 12 GB compressed
+# unpack to 28.6 GB (the sources above), 2.4 times.
+UNPACKED_RATIO = 28.6 / 12
+# The CPU node's disk before any image: the OS, kubelet and the add-ons' images.
+CPU_NODE_BASE_GB = 30.0
+# The kubelet evicts pods below 10% free nodefs/imagefs (its hard eviction default).
+EVICTION_FREE = 0.10
+
+
+def warm_up_disk_gb(repositories: Sequence[str]) -> float:
+    """The disk the warm-up's images take on the node that pulls them, worst case."""
+    return sum(image_gb(r) * (1 + UNPACKED_RATIO) for r in repositories)
+
+
+def warm_up_disk_problems(repositories: Sequence[str], disk_gb: float, key: str) -> list[str]:
+    """The CPU pool's disk (where the warm-up Job runs) must hold the warmed images above the
+    kubelet's eviction threshold, or the Job's pod is evicted and the warm-up fails."""
+    need = CPU_NODE_BASE_GB + warm_up_disk_gb(repositories)
+    room = disk_gb * (1 - EVICTION_FREE)
+    if not repositories or need <= room:
+        return []
+    return [
+        f"{key}: the registry warm-up pulls {len(repositories)} image(s) onto a CPU-pool node, "
+        f"about {need:.0f} GB with the OS, but a {disk_gb:g} GB disk leaves {room:.0f} GB "
+        f"before the kubelet evicts; raise it to {math.ceil(need / (1 - EVICTION_FREE))} GB "
+        "or more, or warm fewer tags"
+    ]
 
 
 def pull_seconds(gb: float) -> float:

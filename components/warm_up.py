@@ -40,8 +40,11 @@ def warm_up_job(
     repositories: Sequence[str],
 ) -> k8s.batch.v1.Job:
     """One Job whose containers each pull one image (of `repositories`, one per container),
-    on a normal (non-GPU) node. pulumi-kubernetes would fail the Job after its default 10
-    minutes; its deadline and timeout come from the images' worst case (components/waits.py).
+    on a node of the CPU pool (label `cpu-only: "true"`, which every cloud's CPU pool carries
+    and no system or GPU node does): the images take tens of GB of disk, which the CPU pool's
+    disk is checked to hold (waits.warm_up_disk_problems), a system node's is not.
+    pulumi-kubernetes would fail the Job after its default 10 minutes; its deadline and
+    timeout come from the images' worst case (components/waits.py).
     The pod tolerates no taint, so it never lands on (or scales up) a tainted GPU node."""
     if len(repositories) != len(containers):
         raise ValueError(
@@ -62,7 +65,7 @@ def warm_up_job(
             template=k8s.core.v1.PodTemplateSpecArgs(
                 spec=k8s.core.v1.PodSpecArgs(
                     restart_policy="Never",
-                    node_selector={accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL},
+                    node_selector={accelerators.CPU_ONLY_LABEL: "true"},
                     containers=list(containers),
                 )
             ),

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 
 from components import accelerators, waits
+from components.aws import facts as aws_facts
+from components.azure import facts as azure_facts
 from components.azure import kubeconfig
 from components.program import PLATFORMS
+from components.settings_base import SettingsError
 from components.settings_loader import settings_from_config
 from plan.simulator import ProgramRun, RecordedResource, run_program
 from tests.conftest import stack_file
@@ -75,7 +78,7 @@ def test_the_warm_up_never_waits_on_gpu_capacity(runs: dict[str, ProgramRun]) ->
     pod neither lands on a GPU node nor makes the autoscaler grow a GPU pool for it."""
     for stack, job in warm_up_jobs(runs):
         pod = job.inputs["spec"]["template"]["spec"]
-        assert pod["nodeSelector"] == {accelerators.LIFECYCLE_LABEL: accelerators.LIFECYCLE_NORMAL}
+        assert pod["nodeSelector"] == {accelerators.CPU_ONLY_LABEL: "true"}, stack
         assert not pod.get("tolerations"), stack
         assert all(
             "nvidia.com/gpu" not in (c.get("resources") or {}).get("requests", {})
@@ -84,6 +87,66 @@ def test_the_warm_up_never_waits_on_gpu_capacity(runs: dict[str, ProgramRun]) ->
         settings = settings_from_config(stack_file(stack))
         for pool in PLATFORMS[settings.cloud].gpu_pools(settings):
             assert any(t.effect == "NoSchedule" for t in pool.taints), (stack, pool.name)
+
+
+def node_pool_labels(run: ProgramRun) -> dict[str, dict[str, str]]:
+    """Each node group or pool the run registers, by name, with the labels its nodes get."""
+    found = {}
+    for r in run.resources:
+        if r.type == "aws:eks/nodeGroup:NodeGroup":
+            found[r.name] = r.inputs.get("labels") or {}
+        elif r.type == "azure-native:containerservice:AgentPool":
+            found[r.name] = r.inputs.get("nodeLabels") or {}
+        elif r.type == "azure-native:containerservice:ManagedCluster":
+            for profile in r.inputs.get("agentPoolProfiles", []):
+                found[profile["name"]] = profile.get("nodeLabels") or {}
+    return found
+
+
+def test_the_warm_up_runs_only_on_the_cpu_pool(runs: dict[str, ProgramRun]) -> None:
+    """The images take tens of GB: only the CPU pool, whose disk is checked to hold them,
+    matches the Job's selector, not the system nodes (small disks) nor a GPU pool."""
+    jobs = warm_up_jobs(runs)
+    assert {s for s, _ in jobs} == {"customer-prod", "azure-prod"}
+    for stack, job in jobs:
+        selector = job.inputs["spec"]["template"]["spec"]["nodeSelector"]
+        pools = node_pool_labels(runs[stack])
+        matching = [n for n, labels in pools.items() if selector.items() <= labels.items()]
+        assert matching == ["platform-nodes-cpu"], (stack, pools)
+
+
+@pytest.mark.parametrize(
+    ("stack", "group", "node_type", "disk_key"),
+    [
+        ("customer-prod", "aws.nodeGroups.cpu", {"instanceTypes": ["r6i.4xlarge"]}, "diskSizeGb"),
+        ("azure-prod", "azure.nodePools.cpu", {"vmSize": "Standard_E16ds_v5"}, "osDiskSizeGb"),
+    ],
+)
+def test_the_cpu_pool_disk_must_hold_the_warmed_images(
+    stack: str, group: str, node_type: dict[str, Any], disk_key: str
+) -> None:
+    """Both examples warm two vLLM images (vllm, batch-infer-vllm): at most 15 GB compressed
+    each, 2.4 times that unpacked beside them (28.6 GB unpacked per 12 GB compressed), about
+    100 GB, plus the OS; 90% of 128 GB does not hold it, 90% of 200 GB does."""
+    key = f"{group}.{disk_key}"
+    checks = {"aws": aws_facts.check, "azure": azure_facts.check}
+    for size, fits in ((128, False), (200, True)):
+        config = stack_file(stack)
+        set_path(
+            config,
+            group,
+            {**node_type, "minSize" if stack == "customer-prod" else "minCount": 1, disk_key: size},
+        )
+        settings = settings_from(config)
+        try:
+            checks[settings.cloud](settings)
+            message = ""
+        except SettingsError as error:
+            message = str(error)
+        if fits:
+            assert key not in message, message
+        else:
+            assert f"model-engine-infra:{key}: the registry warm-up pulls 2 image(s)" in message
 
 
 def test_every_release_outlasts_its_worst_case(runs: dict[str, ProgramRun]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import accelerators, contract
+from components import accelerators, contract, waits
 from components.aws import settings as aws_settings
 from components.aws.common import base_name, lift, trim_name
 from components.aws.identity import INFERENCE_SERVICE_ACCOUNT, queue_policy_template
@@ -123,6 +123,12 @@ def check(settings: StackSettings) -> None:
             _cfg(settings).vpc.private_subnet_ids,
         )
     registry = _cfg(settings).registry
+    if registry.upstream is not None:
+        problems += waits.warm_up_disk_problems(
+            [key for key, tags in registry.upstream.warm.items() for _ in tags],
+            _cfg(settings).node_groups.cpu.disk_size_gb,
+            f"{PROJECT}:aws.nodeGroups.cpu.diskSizeGb",
+        )
     if settings.chart.install and registry.upstream is None and not registry.images_pushed:
         problems.append(
             f"{PROJECT}:aws.registry.upstream: the model-engine cacher reads the newest image of "
@@ -184,9 +190,13 @@ def capacity_problems(
                 f"{key}.zones: with an existing VPC, name the pool's subnets (ids from "
                 "aws.vpc.privateSubnetIds) rather than zones"
             )
-    if capacity.type == "capacity-block" and not zones:
+    # Capacity Blocks and On-Demand Capacity Reservations are both bound to one availability
+    # zone (EC2 user guide: "Capacity Reservations"); a group spanning others launches there
+    # without the reservation, on capacity the account may not get.
+    if capacity.type in ("capacity-block", "reservation") and not zones:
+        what = "a Capacity Block" if capacity.type == "capacity-block" else "a Capacity Reservation"
         problems.append(
-            f"{key}.zones: a Capacity Block lives in one availability zone; name it (or its "
+            f"{key}.zones: {what} lives in one availability zone; name it (or its "
             "subnet) so the group launches only there"
         )
     return problems

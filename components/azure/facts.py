@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import accelerators, contract
+from components import accelerators, contract, waits
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
 from components.azure.common import (
@@ -202,6 +202,13 @@ def check(settings: StackSettings) -> None:
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
         problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)
+    upstream = _cfg(settings).registry.upstream
+    if upstream is not None:
+        problems += waits.warm_up_disk_problems(
+            sorted(upstream.warm),
+            _cfg(settings).node_pools.cpu.os_disk_size_gb,
+            f"{PROJECT}:azure.nodePools.cpu.osDiskSizeGb",
+        )
     if problems:
         raise SettingsError(problems)
     upstream = _cfg(settings).registry.upstream

@@ -288,9 +288,14 @@ class NodePools(Model):
     # model-engine lands here (the chart's celery autoscaler tolerates the taint but selects
     # node-lifecycle: normal).
     system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
-    # The control plane (gateway, endpoint builder, cacher), the add-ons, CPU endpoints and
-    # the `cpu` image cache (labels node-lifecycle: normal, cpu-only: "true").
-    cpu: NodePool = NodePool(vm_size="Standard_E16ds_v5", min_count=1, max_count=10)
+    # The control plane (gateway, endpoint builder, cacher), the add-ons, CPU endpoints, the
+    # `cpu` image cache and the registry warm-up Job (labels node-lifecycle: normal, cpu-only:
+    # "true"). 200 GB of disk: the warm-up's two vLLM images take up to about 100 GB
+    # (components/waits.py, warm_up_disk_problems), which 128 GB does not hold above the
+    # kubelet's eviction threshold.
+    cpu: NodePool = NodePool(
+        vm_size="Standard_E16ds_v5", min_count=1, max_count=10, os_disk_size_gb=200
+    )
 
     @field_validator("system")
     @classmethod

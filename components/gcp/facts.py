@@ -106,6 +106,13 @@ def capacity_problems(
             "(or projects/<project>/reservations/<name> for a shared one; `gcloud compute "
             "reservations list`)"
         )
+    # A specific Compute Engine reservation is zonal ("Reservations of Compute Engine zonal
+    # resources"): nodes in the pool's other zones find nothing to consume and fail to start.
+    if capacity.type == "reservation" and not zones:
+        problems.append(
+            f"{key}.zones: reservation {capacity.reservation!r} lives in one zone; name it "
+            "(`gcloud compute reservations describe` shows it) so the pool runs only there"
+        )
     bad = [z for z in zones if not re.fullmatch(rf"{re.escape(region)}-[a-z]", z)]
     if bad:
         problems.append(
