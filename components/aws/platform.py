@@ -237,14 +237,17 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        alarms = AlarmTarget(self.alert_topic.arn, ops.alerts.thresholds)
+        alarms = AlarmTarget(
+            self.alert_topic.arn,
+            ops.alerts.thresholds,
+            policy=self.alert_topic.policy,
+            takes_cache_events=self.alert_topic.key_arn is None,
+        )
         PlatformAlarms(
             f"{name}-platform-alarms",
             PlatformAlarmsArgs(
                 base=base_name(settings.environment),
                 target=alarms,
-                account=account,
-                owns_topic=not ops.alerts.sns_topic_arn,
                 gpu_groups={
                     pool: group.resources.apply(asg_name) for pool, group in self.nodes.gpu.items()
                 },
