@@ -16,7 +16,12 @@ import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql as pg
 
 from components.azure import settings as az
-from components.azure.alerts import AlertTarget, database_rules, metric_alerts
+from components.azure.alerts import (
+    AlertTarget,
+    database_rules,
+    metric_alerts,
+    resource_health_alert,
+)
 from components.azure.common import LONG_TIMEOUTS, PlacedArgs, child, stateful
 from components.operations import Maintenance
 from components.restore import utc
@@ -143,5 +148,13 @@ class Database(pulumi.ComponentResource):
         if args.alerts is not None:
             metric_alerts(
                 self, name, self.server.id, database_rules(args.alerts.thresholds), args.alerts
+            )
+            # Failover, crash or host failure: the server's Resource Health, not a metric.
+            resource_health_alert(
+                self,
+                name,
+                self.server.id,
+                "The PostgreSQL server is unavailable or degraded (failover, crash, host failure)",
+                args.alerts,
             )
         self.register_outputs({"host": self.host, "database": self.database.name})
