@@ -352,6 +352,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 repositories=self.registry.names,
                 database_host=self.database.address,
                 database_port=self.database.port,
+                database_user=self.database.instance.username.apply(lambda u: u or db_cfg.user),
+                database_name=self.database.instance.db_name.apply(lambda n: n or db_cfg.name),
                 database_secret_name=(
                     self.database.secret.name if self.database.secret is not None else None
                 ),

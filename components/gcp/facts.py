@@ -157,6 +157,14 @@ def check(settings: StackSettings) -> None:
     ]
     if problems:
         raise SettingsError(problems)
+    if _cfg(settings).database.restore is not None:
+        stack.require_secrets(settings, [gcp_settings.RESTORE_PASSWORD_KEY])
+        stack.require_url_safe_secret(
+            gcp_settings.RESTORE_PASSWORD_KEY,
+            "the user's password goes into the database URL",
+            "set a password without them on the source's user (gcloud sql users set-password) "
+            "before the clone's instant",
+        )
 
 
 def installed_addons(settings: StackSettings) -> dict[str, list[str]]:

@@ -55,6 +55,8 @@ _MIN_GKE_MINOR = 31
 POSTGRES_VERSIONS = ("16", "17", "18")
 # Memorystore for Redis versions (redis_version) that are not past end of support.
 REDIS_VERSIONS = ("REDIS_7_2", "REDIS_7_0", "REDIS_6_X")
+# A clone keeps the source's users and their passwords: the stack gives the user's.
+RESTORE_PASSWORD_KEY = "gcpRestoreUserPassword"
 KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 
@@ -324,7 +326,8 @@ class DatabaseRestore(Model):
     """`gcp.database.restore`: create the instance as a clone of another Cloud SQL instance
     of the project, at a point in time of its write-ahead log (components/restore.py: once,
     at creation). The clone brings the source's databases and users: `name` and `user` must
-    be the source's."""
+    be the source's, and the config secret RESTORE_PASSWORD_KEY that user's password (the
+    program then creates no user)."""
 
     # The source instance's name (same project).
     source_instance: str
