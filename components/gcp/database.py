@@ -56,6 +56,9 @@ class DatabaseArgs(PlacedArgs):
     # With settings.restore: the source's password of `user` (the clone keeps the source's
     # users, so the program creates none and the chart carries this one).
     restore_password: pulumi.Input[str] | None = None
+    # Daily backup start (UTC; operations.maintenance.backupStartHour, outside the
+    # maintenance window: facts.check).
+    backup_start_hour: int = 1
 
 
 class Database(pulumi.ComponentResource):
@@ -92,7 +95,7 @@ class Database(pulumi.ComponentResource):
                     enabled=True,
                     point_in_time_recovery_enabled=True,
                     transaction_log_retention_days=cfg.point_in_time_recovery_days,
-                    start_time="03:00",
+                    start_time=f"{args.backup_start_hour:02d}:00",
                     backup_retention_settings=(
                         sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
                             retained_backups=cfg.retained_backups, retention_unit="COUNT"

@@ -155,6 +155,14 @@ def check(settings: StackSettings) -> None:
         f"storage access is Workload Identity); remove it with `pulumi config rm {k}`"
         for k in given
     ]
+    backup_hour = settings.operations.maintenance.backup_start_hour
+    if _cfg(settings).maintenance.covers_hour(backup_hour):
+        problems.append(
+            f"{PROJECT}:operations.maintenance.backupStartHour: {backup_hour}:00 UTC falls inside "
+            f"gcp.maintenance (from {_cfg(settings).maintenance.start_hour_utc}:00 UTC for "
+            f"{_cfg(settings).maintenance.hours} h), where Cloud SQL may restart for updates "
+            "during its daily backup; move one of them"
+        )
     if problems:
         raise SettingsError(problems)
     if _cfg(settings).database.restore is not None:

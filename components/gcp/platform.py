@@ -167,6 +167,7 @@ class GcpPlatform(pulumi.ComponentResource):
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
                 maintenance=cfg.maintenance,
+                backup_start_hour=settings.operations.maintenance.backup_start_hour,
                 restore_password=(
                     secret(gcp_settings.RESTORE_PASSWORD_KEY)
                     if db_cfg.restore is not None

@@ -181,6 +181,11 @@ class Maintenance(Model):
     start_hour_utc: int = Field(default=2, ge=0, le=23)
     hours: int = Field(default=6, ge=MIN_WINDOW_HOURS, le=24)
 
+    def covers_hour(self, hour: int) -> bool:
+        """Whether `hour` (UTC) falls inside the window on one of its days (the window may
+        run past midnight)."""
+        return hour in {(self.start_hour_utc + i) % 24 for i in range(self.hours)}
+
     @field_validator("days")
     @classmethod
     def _days(cls, v: list[str]) -> list[str]:
