@@ -154,15 +154,27 @@ def known_name(
     return value
 
 
+# Private address space: RFC 1918 and carrier-grade NAT (GKE and EKS custom networking use
+# it). The isolation's internet rule leaves these out, so a network must lie inside them for
+# its addresses (the database, Redis, the nodes) to be out of user code's reach.
+PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+
+
 def network_cidr(value: str, example: str, why: str) -> str:
-    """A new VPC's or VNet's address space: an IPv4 block from /16 to /20; `why` completes
-    the message on the block's size."""
+    """A new VPC's or VNet's address space: a private IPv4 block from /16 to /20; `why`
+    completes the message on the block's size."""
     try:
         net = ipaddress.IPv4Network(value)
     except ValueError as e:
         raise ValueError(f"{value!r} is not an IPv4 CIDR block such as {example}") from e
     if not 16 <= net.prefixlen <= 20:
         raise ValueError(f"{value!r}: use a /16 to /20 block{why}")
+    if not any(net.subnet_of(ipaddress.IPv4Network(p)) for p in PRIVATE_NETWORKS):
+        raise ValueError(
+            f"{value!r} is not private address space: use a block inside "
+            f"{', '.join(PRIVATE_NETWORKS)} (the isolation's internet rule admits every other "
+            f"address, so the database and Redis there would be reachable from user code)"
+        )
     return value
 
 

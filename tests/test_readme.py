@@ -34,3 +34,33 @@ def test_deploy_guide_checks_out_the_pinned_chart() -> None:
 
     readme = (ROOT / "README.md").read_text()
     assert f"git -C ../llm-engine checkout {PINNED_COMMIT}" in readme
+
+
+def _step(readme: str, number: int) -> str:
+    start = readme.index(f"\n{number}. **")
+    return readme[start : readme.index(f"\n{number + 1}. **", start)]
+
+
+def test_deploy_from_ci_has_the_gcp_owner_first_up_as_a_step() -> None:
+    # The deploy identity cannot create the custom role (bootstrap/ci_trust/gcp.py holds only
+    # roles/iam.roleViewer), so the first `up` by an owner is a step of its own.
+    from bootstrap.ci_trust.gcp import DEPLOY_PROJECT_ROLES
+
+    assert "roles/iam.roleAdmin" not in DEPLOY_PROJECT_ROLES
+    step = _step((ROOT / "README.md").read_text(), 7)
+    assert "project owner" in step and "first `up`" in step
+
+
+def test_deploy_from_ci_names_the_api_allowlist_of_every_cloud() -> None:
+    # GitHub-hosted runners have no fixed addresses: on every cloud the cluster API admits
+    # only listed networks (empty: private), so CI needs a runner inside or a fixed egress.
+    keys = set(_keys(StackSettings, "", 0))
+    step = _step((ROOT / "README.md").read_text(), 8)
+    assert "self-hosted runner" in step and "fixed egress" in step
+    for key in (
+        "aws.cluster.publicAccessCidrs",
+        "azure.cluster.authorizedIpRanges",
+        "gcp.cluster.masterAuthorizedNetworks",
+    ):
+        assert key in keys, key  # a real stack key
+        assert f"`{key}`" in step, key

@@ -4,10 +4,14 @@ what it does invent has the cloud's own shape."""
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi
+import pulumi_random as random
 import pytest
+from pulumi.runtime import resource as pulumi_resource
 
 from components.contract import is_deferred
 from plan import computed_aws
@@ -97,3 +101,36 @@ def test_created_resources_get_their_ids_after_deploy() -> None:
     assert found
     for sg in found:
         assert is_deferred(sg.inputs["vpcId"]) and vpc.name in sg.inputs["vpcId"]
+
+
+def _two_resources() -> None:
+    parent = pulumi.ComponentResource("test:index:Parent", "parent")
+    random.RandomPet("pet", opts=pulumi.ResourceOptions(parent=parent))
+
+
+def test_the_offline_run_skips_the_sdks_stack_walk_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SDK's per-resource stack walk (source positions the mocks drop) is off while a
+    simulated run lasts, and the SDK's own function is back afterwards, also after a failing
+    program, so that nothing else in the process runs without it."""
+    walks: list[int] = []
+    real_extract = traceback.extract_stack
+    monkeypatch.setattr(traceback, "extract_stack", lambda *a: walks.append(1) or real_extract())
+    real = pulumi_resource._get_stack_trace
+
+    run = run_program({}, program=_two_resources)
+
+    assert sorted(r.name for r in run.resources) == ["parent", "pet"]
+    assert walks == []
+    assert pulumi_resource._get_stack_trace is real
+    # The SDK's own function walks the stack (so the count above could have been non-zero).
+    real()
+    assert walks == [1]
+
+    def fails() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        run_program({}, program=fails)
+    assert pulumi_resource._get_stack_trace is real

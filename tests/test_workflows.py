@@ -214,6 +214,8 @@ def test_gcp_jobs_get_gke_gcloud_auth_plugin_after_authenticating() -> None:
     setup = cloud_steps("gcp")[1]
     components = [c.strip() for c in setup["with"]["install_components"].split(",")]
     assert "gke-gcloud-auth-plugin" in components
+    # An exact Cloud SDK release (unset or a range: whatever is latest on the day).
+    assert re.fullmatch(r"\d+\.\d+\.\d+", str(setup["with"].get("version", "")))
 
 
 def test_ci_installs_the_pulumi_cli_of_the_pinned_sdk() -> None:

@@ -29,6 +29,15 @@ ATTRIBUTE_MAPPING = {
     "attribute.event_name": "assertion.event_name",
     "attribute.environment": "assertion.environment",
 }
+# The APIs of identityProject that CI's logins call (API -> who calls it): a new project has
+# some of them off, and the first GitHub token exchange would fail with "API not enabled".
+IDENTITY_PROJECT_APIS = {
+    "iam.googleapis.com": "the pool, its provider and the two service accounts",
+    "sts.googleapis.com": "the exchange of GitHub's token for a federated one",
+    "iamcredentials.googleapis.com": "the service accounts' access tokens (impersonation)",
+    "cloudresourcemanager.googleapis.com": "the project lookups of google-github-actions/auth",
+    "serviceusage.googleapis.com": "enabling these",
+}
 # Read the project, and the Kubernetes objects of its clusters (Secrets excepted): what a
 # `pulumi preview` of a stack with a Kubernetes provider reads.
 PREVIEW_PROJECT_ROLES = ("roles/viewer", "roles/container.viewer")
@@ -115,7 +124,19 @@ class GcpGithubTrust(pulumi.ComponentResource):
     def __init__(self, name: str, args: GcpTrustArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-ci-trust:gcp:GithubTrust", name, None, opts)
         s = args.settings
-        child = pulumi.ResourceOptions(parent=self)
+        apis = [
+            projects.Service(
+                f"{name}-{api.removesuffix('.googleapis.com')}",
+                project=s.identity_project,
+                service=api,
+                # Left on when the trust goes: other workloads of the project may use them.
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for api in IDENTITY_PROJECT_APIS
+        ]
+        child = pulumi.ResourceOptions(parent=self, depends_on=apis)
         # The pool, its provider and the two service accounts live in identityProject, where
         # the deploy identity has no role: it cannot add a principal to its own account.
         pool = iam.WorkloadIdentityPool(
@@ -137,8 +158,8 @@ class GcpGithubTrust(pulumi.ComponentResource):
             oidc=iam.WorkloadIdentityPoolProviderOidcArgs(issuer_uri=ISSUER),
             opts=child,
         )
-        preview = self._account(f"{name}-preview", s, pool, args.subjects.preview)
-        deploy = self._account(f"{name}-deploy", s, pool, [args.subjects.deploy])
+        preview = self._account(f"{name}-preview", s, pool, args.subjects.preview, apis)
+        deploy = self._account(f"{name}-deploy", s, pool, [args.subjects.deploy], apis)
         # The state bucket and the stack secrets' key: read and decrypt for a preview,
         # read-write for a deploy.
         self._grant(
@@ -173,14 +194,19 @@ class GcpGithubTrust(pulumi.ComponentResource):
         )
 
     def _account(
-        self, name: str, s: GcpTrust, pool: iam.WorkloadIdentityPool, subjects: Sequence[str]
+        self,
+        name: str,
+        s: GcpTrust,
+        pool: iam.WorkloadIdentityPool,
+        subjects: Sequence[str],
+        apis: Sequence[pulumi.Resource],
     ) -> serviceaccount.Account:
         account = serviceaccount.Account(
             name,
             project=s.identity_project,
             account_id=name,
             display_name=f"GitHub Actions: {name}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(apis)),
         )
         for i, subject in enumerate(subjects):
             serviceaccount.IAMMember(

@@ -24,7 +24,8 @@ AZURE_AUDIENCE = "api://AzureADTokenExchange"
 class Subjects:
     # Read-only, and able to decrypt the stack secrets (`pulumi preview` must: pulumi/pulumi
     # #12289): pull-request previews a maintainer approved (environment `preview`, required
-    # reviewers) and the nightly drift check (environment `drift`, default branch only).
+    # reviewers) and the nightly drift check (environment `drift`, required reviewers too,
+    # default branch only).
     preview: tuple[str, ...]
     # Read-write: only jobs that run in the protected environment (required reviewers,
     # deployment branches limited to the default branch).

@@ -29,7 +29,8 @@ class GitHub(Model):
     repository: str
     # The three GitHub environments whose jobs get a token (the `sub` claim names the
     # environment): a pull request's preview (required reviewers approve each run), the
-    # nightly drift check (deployment branches: the default branch only) and deploys
+    # nightly drift check (required reviewers: it decrypts the secrets too; deployment
+    # branches: the default branch only) and deploys
     # (required reviewers, default branch only).
     preview_environment: str = "preview"
     drift_environment: str = "drift"

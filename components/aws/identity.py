@@ -50,8 +50,8 @@ SQS_ACTIONS = (
 )
 S3_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 # The inference pods' ServiceAccount in the endpoint namespace (serviceTemplate.
-# serviceAccountName); the control plane's `model-engine` account there runs the batch-job
-# orchestration, which creates endpoints and queues.
+# serviceAccountName); the control plane's `model-engine` account there (without isolation)
+# runs the batch-job orchestration, which creates endpoints and queues.
 INFERENCE_SERVICE_ACCOUNT = "model-engine-inference"
 # What an async endpoint's Celery forwarder does with its queue (kombu SQS with a predefined
 # queue URL: receive, acknowledge by delete, extend visibility, read its depth).
@@ -303,6 +303,9 @@ class IdentityArgs:
     # The stack's alert topic (and its key when this program made it) for Alertmanager.
     alert_topic_arn: pulumi.Input[str]
     alert_topic_key_arn: pulumi.Input[str] | None = None
+    # derive.orchestrator_account_in_endpoint_namespace: whether the chart creates the
+    # control plane's account in the endpoint namespace too.
+    orchestrator_account_in_endpoint_namespace: bool = True
 
 
 class Identity(pulumi.ComponentResource):
@@ -315,14 +318,13 @@ class Identity(pulumi.ComponentResource):
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Identity", name, None, opts)
         sa = cf.CONTROL_PLANE_SERVICE_ACCOUNT
-        # The control plane's account in both namespaces (the endpoint namespace's runs the
-        # batch-job orchestration); never the inference pods' account.
-        subjects = sorted(
-            {
-                service_account_subject(args.release_namespace, sa),
-                service_account_subject(args.endpoint_namespace, sa),
-            }
-        )
+        # The control plane's account, and its copy in the endpoint namespace where the chart
+        # creates one (the batch-job orchestration runs there; not with isolation); never the
+        # inference pods' account.
+        namespaces = [args.release_namespace]
+        if args.orchestrator_account_in_endpoint_namespace:
+            namespaces.append(args.endpoint_namespace)
+        subjects = sorted({service_account_subject(ns, sa) for ns in namespaces})
         self.model_engine_role = self._role(
             f"{name}-model-engine",
             "model-engine control plane (IRSA)",

@@ -67,6 +67,7 @@ from components.contract import (
     Credentials,
     PlatformOutputs,
 )
+from components.model_engine.derive import orchestrator_account_in_endpoint_namespace
 from components.platform import PlatformArgs
 
 # ---------------------------------------------------------------------------------------
@@ -337,6 +338,9 @@ class AwsPlatform(pulumi.ComponentResource):
                 addon_service_accounts=addon_ids.service_accounts(settings.addons),
                 alert_topic_arn=self.alert_topic.arn,
                 alert_topic_key_arn=self.alert_topic.key_arn,
+                orchestrator_account_in_endpoint_namespace=(
+                    orchestrator_account_in_endpoint_namespace(settings)
+                ),
             ),
             opts=sub,
         )

@@ -186,15 +186,21 @@ class Cluster(pulumi.ComponentResource):
             ),
             subscription_id=args.subscription_id,
         )
-        admin = grant(
-            self,
-            f"{name}-deployer-admin",
-            role="Azure Kubernetes Service RBAC Cluster Admin",
-            scope=self.cluster.id,
-            principal_id=args.deployer_object_id,
-            subscription_id=args.subscription_id,
-            principal_type=cfg.deployer_principal_type,
-        )
+        grants = [self.network_grant]
+        # CI's deploy identity holds the role on its scope already (bootstrap/ci_trust), and
+        # may not assign a role to itself.
+        if not cfg.deployer_holds_admin:
+            grants.append(
+                grant(
+                    self,
+                    f"{name}-deployer-admin",
+                    role="Azure Kubernetes Service RBAC Cluster Admin",
+                    scope=self.cluster.id,
+                    principal_id=args.deployer_object_id,
+                    subscription_id=args.subscription_id,
+                    principal_type=cfg.deployer_type,
+                )
+            )
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=args.resource_group_name,
             resource_name=self.cluster.name,
@@ -206,14 +212,14 @@ class Cluster(pulumi.ComponentResource):
         kubeconfig = pulumi.Output.all(issued, args.deployer_client_id).apply(
             lambda a: with_login(a[0], login, a[1])
         )
-        # Both grants must be in force before the first Kubernetes call (the add-ons'
+        # The grants must be in force before the first Kubernetes call (the add-ons'
         # gateway Service needs the subnet role; the namespace creates need the admin role).
-        kubeconfig = after_rbac_applies(kubeconfig, [admin, self.network_grant])
+        kubeconfig = after_rbac_applies(kubeconfig, grants)
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=pulumi.Output.secret(kubeconfig),
             enable_server_side_apply=True,
-            opts=child(self, depends_on=[admin, self.network_grant]),
+            opts=child(self, depends_on=grants),
         )
         self.maintenance = aks_maintenance(self, name, args, self.cluster.name)
         self.register_outputs({"name": self.name, "oidc_issuer_url": self.oidc_issuer_url})

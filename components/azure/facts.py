@@ -118,6 +118,13 @@ class Names:
         env = trim_name(self.environment, 11)
         return lift(lambda s: f"kv-{env}-{s}", self.vault_suffix)
 
+    @property
+    def upstream_vault(self) -> pulumi.Input[str]:
+        """The vault ACR's credential set reads a private upstream's credentials from, when
+        the main vault refuses public traffic (components/azure/registry.py says why)."""
+        env = trim_name(self.environment, 8)
+        return lift(lambda s: f"kvacr-{env}-{s}", self.vault_suffix)
+
     def dns(self, limit: int) -> pulumi.Input[str]:
         """Redis cluster, Service Bus namespace, PostgreSQL server: DNS labels."""
         stem = trim_name(base_name(self.environment), limit - 9)

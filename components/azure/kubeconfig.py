@@ -14,6 +14,9 @@ answers 403 and the first namespace create fails. No Kubernetes-side check can r
 the provider exists, and pulumi-time is not a dependency here, so `after_rbac_applies` holds
 the kubeconfig back until the newest assignment is that old. It waits only in a real
 update, and only for assignments created in the last few minutes (so once per deployment).
+Every first use of a new role assignment waits the same way: the registry warm-up's first
+pull through ACR (components/azure/registry.py) waits for the kubelet's AcrPull and the
+credential set's Key Vault reads.
 """
 
 from __future__ import annotations
@@ -122,8 +125,14 @@ def rbac_wait_seconds(created_on: Sequence[str | None], now: datetime.datetime) 
     return max(0.0, remaining.total_seconds())
 
 
-def after_rbac_applies(value: pulumi.Output[str], assignments: Sequence[Any]) -> pulumi.Output[str]:
-    """`value`, released once the role assignments have propagated (real updates only)."""
+def after_rbac_applies(
+    value: pulumi.Output[str],
+    assignments: Sequence[Any],
+    before: str = "the first Kubernetes call",
+) -> pulumi.Output[str]:
+    """`value`, released once the role assignments have propagated (real updates only).
+    A resource that takes `value` as an input depends on every assignment (its property
+    dependencies name them) and starts only after the wait; `before` says what waits."""
 
     async def hold(args: list[Any]) -> str:
         resolved, *created = args
@@ -132,8 +141,8 @@ def after_rbac_applies(value: pulumi.Output[str], assignments: Sequence[Any]) ->
             wait = rbac_wait_seconds(created, now)
             if wait:
                 pulumi.log.info(
-                    f"waiting {wait:.0f}s for Azure RBAC to apply the new cluster role "
-                    "assignments before the first Kubernetes call"
+                    f"waiting {wait:.0f}s for Azure RBAC to apply new role assignments "
+                    f"before {before}"
                 )
                 await asyncio.sleep(wait)
         return resolved

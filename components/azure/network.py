@@ -1,8 +1,10 @@
 """Resource group, VNet and private DNS: where every other Azure resource lives.
 
-The VNet has three subnets: nodes (AKS, Azure CNI overlay: pods take no VNet addresses),
-the PostgreSQL delegated subnet, and private endpoints. Subnets are declared inline in the
-VNet (a separate Subnet resource and the VNet would fight over the subnet list). Each
+The VNet has four subnets: nodes (AKS, Azure CNI overlay: pods take no VNet addresses),
+the PostgreSQL delegated subnet, and two for private endpoints: Blob's and Service Bus's,
+which endpoint pods reach (the isolation admits that subnet), and everyone else's. Subnets
+are declared inline in the VNet (a separate Subnet resource and the VNet would fight over
+the subnet list). Each
 private DNS zone is linked to the VNet so nodes resolve the services' private addresses.
 """
 
@@ -16,6 +18,7 @@ from pulumi_azure_native import network, privatedns, resources
 
 from components.azure import settings as az
 from components.azure.common import child
+from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET, USER_CODE_PRIVATE_SERVICES
 
 # Private DNS zone per private-link service ("Azure Private Endpoint private DNS zone
 # values"), with the endpoint's group id.
@@ -53,6 +56,7 @@ class Network(pulumi.ComponentResource):
     node_subnet_id: pulumi.Output[str]
     database_subnet_id: pulumi.Output[str]
     endpoint_subnet_id: pulumi.Output[str]
+    user_code_endpoint_subnet_id: pulumi.Output[str]
     postgres_zone: privatedns.PrivateZone
     postgres_zone_link: privatedns.VirtualNetworkLink
     # Zone key (PRIVATE_LINK_ZONES) -> zone; empty without private access.
@@ -88,10 +92,13 @@ class Network(pulumi.ComponentResource):
                         network.DelegationArgs(name="postgres", service_name=POSTGRES_DELEGATION)
                     ],
                 ),
-                network.SubnetArgs(
-                    name="endpoints",
-                    address_prefix=cidrs["endpoints"],
-                    private_endpoint_network_policies="Disabled",
+                *(
+                    network.SubnetArgs(
+                        name=subnet,
+                        address_prefix=cidrs[subnet],
+                        private_endpoint_network_policies="Disabled",
+                    )
+                    for subnet in ("endpoints", USER_CODE_ENDPOINTS_SUBNET)
                 ),
             ],
             tags=tags,
@@ -100,6 +107,9 @@ class Network(pulumi.ComponentResource):
         self.node_subnet_id = pulumi.Output.concat(self.vnet.id, "/subnets/nodes")
         self.database_subnet_id = pulumi.Output.concat(self.vnet.id, "/subnets/database")
         self.endpoint_subnet_id = pulumi.Output.concat(self.vnet.id, "/subnets/endpoints")
+        self.user_code_endpoint_subnet_id = pulumi.Output.concat(
+            self.vnet.id, f"/subnets/{USER_CODE_ENDPOINTS_SUBNET}"
+        )
 
         self.postgres_zone, self.postgres_zone_link = self._zone(
             name, "postgres", postgres_zone(args.database_zone_prefix)
@@ -145,8 +155,9 @@ class Network(pulumi.ComponentResource):
         target_id: pulumi.Input[str],
         location: str,
     ) -> network.PrivateEndpoint | None:
-        """A private endpoint for `target_id` in the endpoints subnet, registered in the
-        service's private DNS zone; None without private access."""
+        """A private endpoint for `target_id` in the endpoints subnet (Blob's and Service
+        Bus's in the one user code may reach), registered in the service's private DNS zone;
+        None without private access."""
         zone = self.zones.get(key)
         if zone is None:
             return None
@@ -155,7 +166,11 @@ class Network(pulumi.ComponentResource):
             f"{name}-pe",
             resource_group_name=self.resource_group_name,
             location=location,
-            subnet=network.SubnetArgs(id=self.endpoint_subnet_id),
+            subnet=network.SubnetArgs(
+                id=self.user_code_endpoint_subnet_id
+                if key in USER_CODE_PRIVATE_SERVICES
+                else self.endpoint_subnet_id
+            ),
             private_link_service_connections=[
                 network.PrivateLinkServiceConnectionArgs(
                     name=f"{name}-{key}",

@@ -243,6 +243,26 @@ class AzurePlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
+        # ACR's artifact cache reads a private upstream's user name and token through the
+        # credential set's identity, from Microsoft's network, not the VNet, and Key Vault's
+        # trusted services admit ACR only for customer-managed keys ("Virtual network service
+        # endpoints for Azure Key Vault", Trusted services: services not listed do not bypass
+        # the firewall). A vault that refuses public traffic would refuse the cache, so those
+        # two secrets get a vault of their own that takes it; RBAC still lets only the
+        # credential set's identity read them.
+        upstream_vault = self.vault
+        upstream = cfg.registry.upstream
+        if private and upstream is not None and upstream.username is not None:
+            upstream_vault = Vault(
+                f"{name}-upstream-vault",
+                VaultArgs(
+                    settings=cfg.key_vault,
+                    vault_name=names.upstream_vault,
+                    tenant_id=client.tenant_id,
+                    **{**service, "private": False},
+                ),
+                opts=sub,
+            )
         self.registry = Registry(
             f"{name}-registry",
             RegistryArgs(
@@ -250,7 +270,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 registry_name=names.registry,
                 **service,
                 subscription_id=subscription,
-                vault=self.vault,
+                vault=upstream_vault,
                 upstream_token=secret(az.UPSTREAM_TOKEN_KEY),
             ),
             opts=sub,
@@ -375,7 +395,8 @@ class AzurePlatform(pulumi.ComponentResource):
             f"{name}-registry",
             cfg.registry,
             self.cluster.provider,
-            [kubelet_pull, self.nodes.cpu],
+            pull_grants=[kubelet_pull],
+            depends_on=[self.nodes.cpu],
         )
         if warm is not None:
             chart_depends_on.append(warm)

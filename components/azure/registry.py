@@ -9,8 +9,9 @@ With `azure.registry.upstream`, ACR artifact-cache rules fill the framework and 
 repositories from the operator's registry on first pull, and a Job pulls the tags listed in
 `warm` through the cache before the chart installs: the server's image checks
 (get_manifest_properties) see a cached image only after that first pull. A private upstream
-gets an ACR credential set: its user name and token live in the Key Vault, and the credential
-set's own identity may read those two secrets and nothing else.
+gets an ACR credential set: its user name and token live in a Key Vault ACR can reach (`vault`,
+chosen in platform.py), and the credential set's own identity may read those two secrets and
+nothing else.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pulumi
 
 from components.azure import settings as az
 from components.azure.common import ServiceArgs, child, grant, stateful, trim_name
+from components.azure.kubeconfig import after_rbac_applies
 from components.azure.vault import Vault
 from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
 from components.sdk import lazy
@@ -83,6 +85,8 @@ class Registry(pulumi.ComponentResource):
     names: dict[str, str]
     cache_rules: list[containerregistry.CacheRule]
     credential_set: containerregistry.CredentialSet | None
+    # The credential set identity's reads of the upstream secrets (empty: no credential set).
+    credential_grants: list[pulumi.Resource]
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Registry", name, None, opts)
@@ -104,7 +108,7 @@ class Registry(pulumi.ComponentResource):
         )
         self.login_server = self.registry.login_server
         self.names = repository_names()
-        self.credential_set, readable = self._credentials(name, args)
+        self.credential_set, self.credential_grants = self._credentials(name, args)
         self.cache_rules = [
             containerregistry.CacheRule(
                 f"{name}-cache-{cache_rule_name(key)}",
@@ -114,7 +118,7 @@ class Registry(pulumi.ComponentResource):
                 source_repository=source,
                 target_repository=self.names[key],
                 credential_set_resource_id=self.credential_set.id if self.credential_set else None,
-                opts=child(self, depends_on=readable),
+                opts=child(self, depends_on=self.credential_grants),
             )
             for key, source in sorted(cache_sources(cfg).items())
         ]
@@ -173,15 +177,26 @@ class Registry(pulumi.ComponentResource):
         name: str,
         cfg: az.Registry,
         provider: k8s.Provider,
+        pull_grants: Sequence[pulumi.Resource],
         depends_on: Sequence[pulumi.Resource],
     ) -> k8s.batch.v1.Job | None:
-        """Pull the `warm` tags through the cache rules once, before the chart installs."""
+        """Pull the `warm` tags through the cache rules once, before the chart installs.
+
+        The Job's pulls are the first use of the nodes' AcrPull (`pull_grants`) and of the
+        credential set's Key Vault reads: created is not applied (Azure RBAC propagates in
+        up to minutes), and a pull before then fails. Its image names wait for them the way
+        the kubeconfig waits for the cluster roles. Nothing else pulls through ACR before
+        the chart installs (the chart's own images are public; endpoints come later)."""
         if cfg.upstream is None or not cfg.upstream.warm:
             return None
+        grants = [*pull_grants, *self.credential_grants]
+        login_server = after_rbac_applies(
+            self.login_server, grants, before="the registry warm-up pulls through ACR"
+        )
         containers = [
             pull_container(
                 key.replace("_", "-")[:63],
-                pulumi.Output.concat(self.login_server, "/", self.names[key], ":", tag),
+                pulumi.Output.concat(login_server, "/", self.names[key], ":", tag),
             )
             for key, tag in sorted(cfg.upstream.warm.items())
         ]
@@ -190,6 +205,6 @@ class Registry(pulumi.ComponentResource):
             containers,
             parent=self,
             provider=provider,
-            depends_on=[*self.cache_rules, *depends_on],
+            depends_on=[*self.cache_rules, *grants, *depends_on],
             repositories=sorted(cfg.upstream.warm),
         )

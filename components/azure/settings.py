@@ -99,6 +99,12 @@ class ResourceGroup(Model):
     )
 
 
+# The subnet of the private endpoints endpoint pods (user code) use: model weights and results
+# in Blob, the async queues in Service Bus. Every other private endpoint is in `endpoints`.
+USER_CODE_ENDPOINTS_SUBNET = "user-code-endpoints"
+USER_CODE_PRIVATE_SERVICES = ("blob", "servicebus")
+
+
 class Network(Model):
     """A new VNet in the resource group: nodes, the PostgreSQL delegated subnet and private
     endpoints each get a subnet of it (pods use Azure CNI overlay, outside the VNet)."""
@@ -111,15 +117,23 @@ class Network(Model):
     @field_validator("address_space")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        return network_cidr(v, "10.60.0.0/16", " (nodes, database, endpoints)")
+        return network_cidr(v, "10.60.0.0/16", " (nodes, database, two private-endpoint subnets)")
 
     @property
     def subnets(self) -> dict[str, str]:
-        """nodes: the first half; database and private endpoints: a /24 each at the end."""
+        """nodes: the first half; database and private endpoints: a /24 each at the end. The
+        private endpoints user code may reach (USER_CODE_PRIVATE_SERVICES: Blob, Service Bus)
+        have their own /24, so that the isolation admits them and not Key Vault (the
+        database password), the registry or Redis."""
         net = ipaddress.IPv4Network(self.address_space)
         halves = list(net.subnets(prefixlen_diff=1))
         tail = list(halves[1].subnets(new_prefix=24))
-        return {"nodes": str(halves[0]), "database": str(tail[-2]), "endpoints": str(tail[-1])}
+        return {
+            "nodes": str(halves[0]),
+            "database": str(tail[-2]),
+            "endpoints": str(tail[-1]),
+            USER_CODE_ENDPOINTS_SUBNET: str(tail[-3]),
+        }
 
 
 class Cluster(Model):
@@ -138,8 +152,12 @@ class Cluster(Model):
     # empty in regions without zones.
     zones: list[Literal["1", "2", "3"]] = ["1", "2", "3"]
     # Who runs `pulumi up` (Azure CLI or OIDC login): gets AKS RBAC Cluster Admin on this
-    # cluster so the program can install the add-ons and the chart.
-    deployer_principal_type: Literal["User", "ServicePrincipal"] = "User"
+    # cluster so the program can install the add-ons and the chart. Azure refuses an
+    # assignment whose principalType is not the principal's ("The PrincipalId ... has type
+    # 'ServicePrincipal', which is different from specified PrincipalType 'User'"), the SDK
+    # sends User when none is given, and getClientConfig does not say which the runner is:
+    # unset, it follows the login (`deployer_type`).
+    deployer_principal_type: Literal["User", "ServicePrincipal"] | None = None
     # How the Kubernetes provider gets its Entra token (kubelogin login mode; the kubeconfig
     # AKS returns asks for a device code, which nobody would answer): azurecli (the
     # deployer's `az login`, also after azure/login in CI), workloadidentity (CI with a
@@ -152,6 +170,10 @@ class Cluster(Model):
     deployer_object_id: str | None = None
     # Its application (client) id: kubelogin's spn mode names it.
     deployer_client_id: str | None = None
+    # The deployer already holds AKS RBAC Cluster Admin on the clusters of its scope: true for
+    # CI's deploy identity (bootstrap/ci_trust grants it there, and refuses it any role
+    # assignment naming itself), so the program does not assign it (Azure would answer 403).
+    deployer_holds_admin: bool = False
 
     _valid = field_validator("name")(
         _name(
@@ -201,14 +223,34 @@ class Cluster(Model):
     def private(self) -> bool:
         return not self.authorized_ip_ranges
 
+    @property
+    def deployer_type(self) -> str:
+        """The deployer's principalType: as set, else what the login says (workload identity,
+        a service principal secret, or an application id all sign in a service principal),
+        else User: a person's `az login`. After azure/login in CI, `az login` is a service
+        principal that nothing here can see: the stack sets deployerPrincipalType (or
+        deployerClientId) for it."""
+        if self.deployer_principal_type is not None:
+            return self.deployer_principal_type
+        if self.deployer_login != "azurecli" or self.deployer_client_id:
+            return "ServicePrincipal"
+        return "User"
+
     @model_validator(mode="after")
     def _login(self) -> Cluster:
-        if self.deployer_login != "azurecli" and self.deployer_principal_type != "ServicePrincipal":
+        if self.deployer_principal_type == "User" and self.deployer_login != "azurecli":
             raise ValueError(
                 f"deployerLogin {self.deployer_login} signs in as a service principal or "
-                "workload identity; set deployerPrincipalType: ServicePrincipal"
+                "workload identity; set deployerPrincipalType: ServicePrincipal (or leave it "
+                "unset)"
             )
-        if self.deployer_object_id and "deployer_principal_type" not in self.model_fields_set:
+        if self.deployer_principal_type == "User" and self.deployer_client_id:
+            raise ValueError(
+                "deployerClientId names an application, which signs in as a service "
+                "principal; set deployerPrincipalType: ServicePrincipal (or leave it unset), "
+                "or remove deployerClientId for a person"
+            )
+        if self.deployer_object_id and self.deployer_principal_type is None:
             # Azure refuses a role assignment whose principal type is wrong; guessing "User"
             # for CI's identity would fail at the first up.
             raise ValueError(
@@ -244,9 +286,12 @@ class NodePool(Model):
 
 
 class NodePools(Model):
-    # The control plane, add-ons and the celery autoscaler (label node-lifecycle: normal).
+    # AKS's own pods only: tainted CriticalAddonsOnly and unlabelled, so nothing of
+    # model-engine lands here (the chart's celery autoscaler tolerates the taint but selects
+    # node-lifecycle: normal).
     system: NodePool = NodePool(vm_size="Standard_D8ds_v5", min_count=3, max_count=6)
-    # CPU endpoints and the `cpu` image cache (label cpu-only: "true").
+    # The control plane (gateway, endpoint builder, cacher), the add-ons, CPU endpoints and
+    # the `cpu` image cache (labels node-lifecycle: normal, cpu-only: "true").
     cpu: NodePool = NodePool(vm_size="Standard_E16ds_v5", min_count=1, max_count=10)
 
     @field_validator("system")

@@ -69,15 +69,23 @@ def cron_triggers(scope: pol.Scope, enabled: bool, enforced: bool) -> Capability
 
 def bundle_batch_jobs(enabled: bool, enforced: bool) -> Capability:
     feature = "Batch jobs from model bundles (/v1/batch-jobs)"
-    if not _fenced(enabled, enforced):
+    if not enabled:
         return Capability(feature, "yes", _unfenced_why(enabled))
+    # With isolation on, enforced or not, the chart does not create the orchestrator's account
+    # in the endpoint namespace (derive.orchestrator_account_in_endpoint_namespace).
+    network = (
+        "; it also needs the database, Redis and the Kubernetes API but carries only the "
+        "labels of user-code batch jobs (jobTemplateLabels), so the default deny cuts it off "
+        "and no selector could admit it without admitting user code"
+        if enforced
+        else ""
+    )
     return Capability(
         feature,
         "no",
         "the orchestration job (start_batch_job_orchestration) runs the server's code in the "
-        "endpoint namespace and needs the database, Redis and the Kubernetes API, but carries "
-        "only the labels of user-code batch jobs (jobTemplateLabels), so the default deny cuts "
-        "it off and no selector could admit it without admitting user code",
+        "endpoint namespace as the control plane's account (cluster-admin), which with "
+        f"isolation the chart does not create there{network}",
         "use docker-image batch jobs (/v1/docker-image-batch-jobs) and LLM batch completions: "
         "they run with the user-code egress",
     )

@@ -12,6 +12,8 @@ import pulumi
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
+from components.azure.facts import private_services
+from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
@@ -69,6 +71,7 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
     port = facts.cache.port if isinstance(facts.cache.port, int) else DEFAULT_REDIS_PORT
     auth = settings.isolation.gateway_auth
     istiod_namespace, trust_domain = mesh_identity(settings)
+    azure = settings.azure if settings.cloud == "azure" else None
     return pol.Scope(
         cloud_provider=facts.cloud_provider,
         release_namespace=settings.namespaces.release,
@@ -89,6 +92,8 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
             *((e.cidr, tuple(e.ports)) for e in settings.isolation.private_egress),
             *_azure_private_endpoints(settings),
         ),
+        cache_public=azure is not None and not azure.network.private_access,
+        broker_private=azure is not None and "servicebus" in private_services(azure),
     )
 
 
@@ -98,12 +103,14 @@ AZURE_PRIVATE_ENDPOINT_PORTS = (443, 5671)
 
 
 def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """Azure's Blob and Service Bus answer on private endpoints in the VNet's endpoints subnet
-    (azure.network.privateAccess): model weights, results and the async queues are there."""
+    """Azure's Blob and (Premium) Service Bus answer on private endpoints in the VNet's
+    user-code subnet (azure.network.privateAccess): model weights, results and the async
+    queues are there, and nothing else is (Key Vault, the registry and Redis are in the
+    other private-endpoint subnet)."""
     azure = settings.azure if settings.cloud == "azure" else None
     if azure is None or not azure.network.private_access:
         return ()
-    return ((azure.network.subnets["endpoints"], AZURE_PRIVATE_ENDPOINT_PORTS),)
+    return ((azure.network.subnets[USER_CODE_ENDPOINTS_SUBNET], AZURE_PRIVATE_ENDPOINT_PORTS),)
 
 
 def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool:

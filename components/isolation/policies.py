@@ -11,13 +11,15 @@ templates (service_template_config_map.yaml) and the forwarders:
   per-endpoint VirtualService on `default/internal-gateway` serves the server's LOCAL mode
   only, and a request through it would reach user code around the gateway's authentication.
 - out: cluster DNS; istiod's xDS and CA (15012; 15017 is istiod's webhook port, which only
-  the API server calls); the broker only where it is Redis (the async forwarder's Celery
-  broker; SQS and Service Bus are cloud APIs on the internet); model weights and cloud
-  APIs on the internet; on GKE the metadata server, which Workload Identity needs.
+  the API server calls); the broker only where it is Redis and only for async endpoint pods
+  (the async forwarder's Celery broker; SQS and Service Bus are cloud APIs on the internet);
+  model weights and cloud APIs on the internet; on GKE the metadata server, which Workload
+  Identity needs.
 - denied: the database, the control plane's and other namespaces, other endpoints, the
   in-cluster Kubernetes API (no endpoint pod calls it: the forwarders and user containers
-  run without a Kubernetes client), private ranges, and the cloud metadata endpoint
-  elsewhere (EKS IRSA and Azure workload identity read a projected token, not IMDS).
+  run without a Kubernetes client), private ranges, the cloud metadata endpoint elsewhere
+  (EKS IRSA and Azure workload identity read a projected token, not IMDS) and Azure's
+  WireServer.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.model_engine import chart_facts as cf
+from components.settings_base import PRIVATE_NETWORKS
 
 # The label the server's templates put on every pod that runs user code (endpoints, batch
 # jobs, the image cache): baseTemplateLabels in the chart's _helpers.tpl.
@@ -36,6 +39,16 @@ USER_CODE_SELECTOR: dict[str, Any] = {"matchLabels": {USER_CODE_LABEL: "true"}}
 ENDPOINT_SELECTOR: dict[str, Any] = {
     "matchLabels": {USER_CODE_LABEL: "true"},
     "matchExpressions": [{"key": "endpoint_id", "operator": "Exists"}],
+}
+# Async endpoint pods only: the server's async templates (deployment-*-async-*) run them
+# without a sidecar (`sidecar.istio.io/inject: "false"`, a label sync and streaming pods lack);
+# multinode (LeaderWorkerSet) pods carry it too, with a `role`, and are not async.
+ASYNC_ENDPOINT_SELECTOR: dict[str, Any] = {
+    "matchLabels": {USER_CODE_LABEL: "true", "sidecar.istio.io/inject": "false"},
+    "matchExpressions": [
+        {"key": "endpoint_id", "operator": "Exists"},
+        {"key": "role", "operator": "DoesNotExist"},
+    ],
 }
 # The server's Services for endpoints target this port (k8s_resource_types.py).
 FORWARDER_PORT = 5000
@@ -66,18 +79,23 @@ METADATA_IP = "169.254.169.254"
 GKE_METADATA = (("169.254.169.254/32", 80), ("169.254.169.252/32", 988))
 # Not the internet: RFC 1918, carrier-grade NAT (GKE and EKS custom networking use it) and
 # link-local (every cloud's instance metadata).
-PRIVATE_RANGES = (
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "169.254.0.0/16",
-)
-# istiod's pods in the Istio chart and in the managed meshes that run it in-cluster (AKS's
-# add-on); its namespace and the trust domain are the stack's (Scope).
+PRIVATE_RANGES = (*PRIVATE_NETWORKS, "169.254.0.0/16")
+# Azure's WireServer (and its DNS resolver): a public address every VM reaches, which serves
+# the VM agent's extension settings and certificates; user code has no business there
+# ("What is IP address 168.63.129.16", Azure Virtual Network docs).
+AZURE_WIRESERVER_IP = "168.63.129.16"
+# istiod's pods in the Istio chart (istio/istio manifests/charts/istio-control/
+# istio-discovery/templates/deployment.yaml: the pod template's `app: istiod`, whatever the
+# revision; tests/isolation/test_istio_chart.py checks the rendered chart) and in the managed
+# meshes that run it in-cluster (AKS's add-on); its namespace and the trust domain are the
+# stack's (Scope).
 ISTIOD_LABELS = {"app": "istiod"}
 DNS_NAMESPACE = "kube-system"
-DNS_LABELS = {"k8s-app": "kube-dns"}  # kube-dns and CoreDNS on EKS, AKS, GKE, kind, k3s
+# The cluster DNS pods' label: CoreDNS's Deployment keeps kube-dns's `k8s-app: kube-dns`
+# (kubernetes/kubernetes cluster/addons/dns/coredns/coredns.yaml.base, and the managed
+# CoreDNS of EKS, AKS, GKE's kube-dns, kind and k3s); the clusters' add-ons are not charts the
+# program renders, so no test renders them.
+DNS_LABELS = {"k8s-app": "kube-dns"}
 NAME_LABEL = "kubernetes.io/metadata.name"
 # Where callers put the operator's token when isolation.gatewayAuth is set.
 TOKEN_HEADER = "x-model-engine-token"
@@ -104,6 +122,11 @@ class Scope:
     gateway_auth: Mapping[str, Any] | None = None
     # isolation.privateEgress: (cidr, ports) the stack names.
     private_egress: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # Where the cloud's services answer (for the matrix: the policies do not change): the
+    # cache on a public endpoint (Azure without privateAccess), the broker on a private
+    # endpoint among private_egress (Azure Premium Service Bus with privateAccess).
+    cache_public: bool = False
+    broker_private: bool = False
 
 
 def scope_from(inputs: Mapping[str, Any]) -> Scope:
@@ -118,6 +141,8 @@ def scope_from(inputs: Mapping[str, Any]) -> Scope:
                 int(fields["object_store_port"]) if fields["object_store_port"] else None
             ),
             "redis_in_cluster": bool(fields["redis_in_cluster"]),
+            "cache_public": bool(fields["cache_public"]),
+            "broker_private": bool(fields["broker_private"]),
             "private_egress": tuple(
                 (str(cidr), tuple(int(p) for p in ports))
                 for cidr, ports in fields["private_egress"] or ()
@@ -168,8 +193,15 @@ def endpoint_ingress(scope: Scope) -> dict[str, Any]:
     )
 
 
+def _internet_except(scope: Scope) -> list[str]:
+    """What the internet rule leaves out: the private ranges, and on Azure the WireServer,
+    a public address that is the platform's, not the internet's."""
+    wireserver = [f"{AZURE_WIRESERVER_IP}/32"] if scope.cloud_provider == "azure" else []
+    return [*PRIVATE_RANGES, *wireserver]
+
+
 def _internet(scope: Scope) -> list[dict[str, Any]]:
-    rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]}]
+    rules = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": _internet_except(scope)}}]}]
     if scope.cloud_provider == "gcp":
         rules += [
             {"to": [{"ipBlock": {"cidr": cidr}}], "ports": _ports(port)}
@@ -186,7 +218,7 @@ def _broker(scope: Scope) -> list[dict[str, Any]]:
         return []
     if scope.redis_in_cluster and scope.data_namespace:
         return [{"to": [_ns(scope.data_namespace)], "ports": _ports(scope.cache_port)}]
-    private = [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_RANGES[:4]]
+    private = [{"ipBlock": {"cidr": cidr}} for cidr in PRIVATE_NETWORKS]
     return [{"to": private, "ports": _ports(scope.cache_port)}]
 
 
@@ -205,7 +237,7 @@ def _istiod(scope: Scope) -> list[dict[str, Any]]:
 
 
 def user_code_egress(scope: Scope) -> dict[str, Any]:
-    rules: list[dict[str, Any]] = [_dns(), *_internet(scope), *_broker(scope), *_istiod(scope)]
+    rules: list[dict[str, Any]] = [_dns(), *_internet(scope), *_istiod(scope)]
     if scope.data_namespace and scope.object_store_port:
         # Model weights and results in the in-cluster S3 store (existing.objectStorage.install).
         rules.append({"to": [_ns(scope.data_namespace)], "ports": _ports(scope.object_store_port)})
@@ -215,6 +247,19 @@ def user_code_egress(scope: Scope) -> dict[str, Any]:
         "user-code-egress",
         scope,
         {"podSelector": USER_CODE_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
+    )
+
+
+def async_broker_egress(scope: Scope) -> dict[str, Any] | None:
+    """The Redis broker for the async forwarders only (Memorystore has no AUTH: every pod
+    that reaches it reads every endpoint's queue)."""
+    rules = _broker(scope)
+    if not rules:
+        return None
+    return _netpol(
+        "async-broker-egress",
+        scope,
+        {"podSelector": ASYNC_ENDPOINT_SELECTOR, "policyTypes": ["Egress"], "egress": rules},
     )
 
 
@@ -233,10 +278,12 @@ def cron_trigger_egress(scope: Scope) -> dict[str, Any]:
 
 
 def network_policies(scope: Scope) -> list[dict[str, Any]]:
+    broker = async_broker_egress(scope)
     return [
         default_deny(scope),
         endpoint_ingress(scope),
         user_code_egress(scope),
+        *([broker] if broker else []),
         cron_trigger_egress(scope),
     ]
 

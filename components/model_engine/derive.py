@@ -202,6 +202,24 @@ def _resources(settings: StackSettings) -> dict[str, Any]:
     return out
 
 
+def orchestrator_account_in_endpoint_namespace(settings: StackSettings) -> bool:
+    """Whether the control plane's account (which the chart's ClusterRoleBinding binds to
+    cluster-admin) also exists in the endpoint namespace, for the batch-job orchestrator
+    (/v1/batch-jobs) that runs as it there. Not with isolation: the orchestrator is cut off
+    anyway (its capability row), so no cluster-admin account sits where user code runs (and
+    no cloud identity trusts one there)."""
+    return not settings.isolation.enabled
+
+
+def _control_plane_account_namespaces(facts: PlatformFacts, settings: StackSettings) -> list[str]:
+    """Namespaces besides the release's where the chart creates the control plane's account."""
+    if not orchestrator_account_in_endpoint_namespace(settings):
+        return []
+    if facts.identities.inference_service_account == cf.CONTROL_PLANE_SERVICE_ACCOUNT:
+        return []
+    return [settings.namespaces.endpoints]
+
+
 def _k8s_dump(model: Any) -> dict[str, Any] | None:
     return None if model is None else model.model_dump(by_alias=True, exclude_none=True)
 
@@ -279,13 +297,7 @@ def derive(
         "db": {"runDbMigrationScript": True, "runDbInitScript": False},
         "serviceAccount": {
             "annotations": {**facts.identities.control_plane, **hook},
-            # When inference pods have their own account, the control plane's account must
-            # exist in the endpoint namespace too (batch-job orchestration runs there).
-            "namespaces": (
-                [ns.endpoints]
-                if facts.identities.inference_service_account != cf.CONTROL_PLANE_SERVICE_ACCOUNT
-                else []
-            ),
+            "namespaces": _control_plane_account_namespaces(facts, settings),
         },
         "imageBuilderServiceAccount": {
             "create": True,

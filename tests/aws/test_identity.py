@@ -7,7 +7,8 @@ import configparser
 from typing import Any
 
 from plan import computed_aws
-from tests.aws.helpers import ROLE_ANNOTATION, AwsRun
+from tests.aws.helpers import ROLE_ANNOTATION, AwsRun, run_aws
+from tests.helpers import set_path
 
 # What getCallerIdentity answers, and the stack's region.
 ACCOUNT, REGION = computed_aws.account_id(), "us-west-2"
@@ -40,8 +41,16 @@ def _grants(policy: dict[str, Any]) -> set[tuple[str, str]]:
     return out
 
 
-def test_model_engine_role_trusts_both_service_accounts(prod: AwsRun) -> None:
+def test_model_engine_role_trusts_the_control_plane_account_only_where_it_exists(
+    prod: AwsRun, config: dict[str, Any]
+) -> None:
+    # With isolation the chart creates no control-plane account in the endpoint namespace,
+    # and nothing there may assume the control plane's role.
     assert _subjects(prod, "platform-identity-model-engine") == [
+        "system:serviceaccount:model-engine:model-engine",
+    ]
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    assert _subjects(run_aws(config), "platform-identity-model-engine") == [
         "system:serviceaccount:llm-engine:model-engine",
         "system:serviceaccount:model-engine:model-engine",
     ]
@@ -109,9 +118,9 @@ def test_chart_annotations_name_the_roles(prod: AwsRun) -> None:
     inference = prod.out(ROLE, "platform-identity-inference", "arn")
     assert values["serviceTemplate"]["serviceAccountAnnotations"][ROLE_ANNOTATION] == inference
     assert values["serviceTemplate"]["serviceAccountName"] == "model-engine-inference"
-    # The control plane's account also exists in the endpoint namespace (batch-job
-    # orchestration runs there); the inference pods never use it.
-    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
+    # With isolation the control plane's account (cluster-admin) is not created in the
+    # endpoint namespace: the batch-job orchestration that ran as it there is cut off anyway.
+    assert values["serviceAccount"]["namespaces"] == []
     assert values["imageBuilderServiceAccount"]["annotations"] == {ROLE_ANNOTATION: builder}
     config_map = values["aws"]["configMap"]
     assert config_map["create"] is True and config_map["mountPath"] == "/opt/.aws/config"
@@ -153,6 +162,16 @@ def test_endpoint_namespace_profiles_name_the_roles_that_trust_its_accounts(
     )
     # The Release waits for it: endpoint pods mount it by name.
     assert config_map.urn in prod.run.release.dependencies
+
+
+def test_without_isolation_the_batch_orchestrator_account_exists_in_the_endpoint_namespace(
+    config: dict[str, Any],
+) -> None:
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    values = run_aws(config).values
+    # The orchestration (/v1/batch-jobs) runs as the control plane's account there; the
+    # inference pods never use it.
+    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
 
 
 def test_addons_that_call_aws_get_their_own_roles(prod: AwsRun) -> None:

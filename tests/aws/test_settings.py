@@ -96,6 +96,8 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "either cidr",
     ),
     ("vpc-small", setting("aws.vpc.cidr", "10.0.0.0/24"), "aws.vpc.cidr", "/16 to /20"),
+    # Public space: the isolation's internet rule would admit the VPC's own addresses.
+    ("vpc-public", setting("aws.vpc.cidr", "11.0.0.0/16"), "aws.vpc.cidr", "172.16.0.0/12"),
     (
         "vpc-nat-kind",
         setting("aws.vpc.natGateways", "two"),

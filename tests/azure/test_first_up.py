@@ -156,9 +156,29 @@ def test_a_named_deployer_is_the_cluster_admin_whoever_runs_the_program() -> Non
 
 
 def test_without_a_named_deployer_the_runner_is_the_cluster_admin(prod: AzureRun) -> None:
-    assert prod.one(ROLE, DEPLOYER_ADMIN).inputs["principalId"] == (
-        computed_azure.DEPLOYER_OBJECT_ID
-    )
+    admin = prod.one(ROLE, DEPLOYER_ADMIN).inputs
+    assert admin["principalId"] == computed_azure.DEPLOYER_OBJECT_ID
+    # Nothing names a service principal: a person's `az login`.
+    assert admin["principalType"] == "User"
+
+
+@pytest.mark.parametrize(
+    ("cluster", "principal_type"),
+    [
+        ({"deployerLogin": "workloadidentity"}, "ServicePrincipal"),
+        ({"deployerLogin": "spn", "deployerClientId": CI_DEPLOY_CLIENT}, "ServicePrincipal"),
+        # azure/login in CI with the deploy identity's application id named.
+        ({"deployerClientId": CI_DEPLOY_CLIENT}, "ServicePrincipal"),
+        ({"deployerPrincipalType": "User"}, "User"),
+    ],
+)
+def test_the_admin_grant_names_the_type_the_login_signs_in_as(
+    cluster: dict[str, str], principal_type: str
+) -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["cluster"].update(cluster)
+    admin = run_azure(config).one(ROLE, DEPLOYER_ADMIN).inputs
+    assert admin["principalType"] == principal_type
 
 
 def test_a_kubeconfig_without_kubelogin_is_refused() -> None:
@@ -176,6 +196,20 @@ def test_kubeconfig_waits_for_both_cluster_role_assignments(prod: AzureRun) -> N
     assert {prod.one(ROLE, DEPLOYER_ADMIN).urn, prod.one(ROLE, NETWORK_CONTRIBUTOR).urn} <= (
         waited_on
     )
+
+
+def test_warm_up_pulls_wait_for_the_pull_and_credential_role_assignments(prod: AzureRun) -> None:
+    # The first pull through ACR uses the kubelet's AcrPull and the credential set's reads
+    # of the upstream secrets; the Job's images wait until those have propagated.
+    job = prod.one("kubernetes:batch/v1:Job", "platform-registry-warm-up")
+    waited_on = set(job.property_dependencies["spec"])
+    pull = prod.one(ROLE, "platform-kubelet-acr-pull")
+    reads = [
+        prod.one(ROLE, f"platform-registry-credential-set-reads-{label}")
+        for label in ("username", "token")
+    ]
+    assert {pull.urn, *(r.urn for r in reads)} <= waited_on
+    assert reads[0].inputs["principalId"] == reads[1].inputs["principalId"] != ""
 
 
 NOW = datetime.datetime(2026, 12, 5, 9, 0, tzinfo=datetime.UTC)
@@ -272,6 +306,11 @@ RULES = {
     (
         "azure-native:keyvault:Vault",
         "platform-vault-kv",
+        "vaultName",
+    ): r"[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]",
+    (
+        "azure-native:keyvault:Vault",
+        "platform-upstream-vault-kv",
         "vaultName",
     ): r"[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]",
     (
@@ -380,11 +419,13 @@ def test_private_upstream_pulls_with_a_credential_set(prod: AzureRun) -> None:
     assert cs.inputs["loginServer"] == "ghcr.io"
     assert cs.inputs["identity"]["type"] == "SystemAssigned"
     (cred,) = cs.inputs["authCredentials"]
-    vault = prod.one("azure-native:keyvault:Vault", "platform-vault-kv").inputs["vaultName"]
+    vault = prod.one("azure-native:keyvault:Vault", "platform-upstream-vault-kv").inputs
     assert cred["usernameSecretIdentifier"] == (
-        f"https://{vault}.vault.azure.net/secrets/registry-upstream-username"
+        f"https://{vault['vaultName']}.vault.azure.net/secrets/registry-upstream-username"
     )
-    assert cred["passwordSecretIdentifier"].endswith("/secrets/registry-upstream-token")
+    assert cred["passwordSecretIdentifier"] == (
+        f"https://{vault['vaultName']}.vault.azure.net/secrets/registry-upstream-token"
+    )
     token = prod.one("azure-native:keyvault:Secret", "platform-registry-upstream-token")
     assert "properties.value" in token.secret_inputs or "properties" in token.secret_inputs
     reads = [r for r in prod.of_type(ROLE) if r.name.startswith("platform-registry-credential")]
@@ -394,6 +435,37 @@ def test_private_upstream_pulls_with_a_credential_set(prod: AzureRun) -> None:
         assert rule.inputs["credentialSetResourceId"].endswith("/credentialSets/upstream")
         # The first pull must find the secrets readable.
         assert {r.urn for r in reads} <= set(rule.dependencies)
+
+
+def test_acr_reads_upstream_credentials_from_a_vault_it_can_reach(prod: AzureRun) -> None:
+    # ACR is a Key Vault trusted service only for customer-managed keys: its artifact cache
+    # cannot pass a vault that refuses public traffic, so with privateAccess the credential
+    # set reads a vault of its own that takes it, and holds nothing else.
+    main = prod.one("azure-native:keyvault:Vault", "platform-vault-kv").inputs
+    upstream = prod.one("azure-native:keyvault:Vault", "platform-upstream-vault-kv").inputs
+    assert main["properties"]["publicNetworkAccess"] == "Disabled"
+    assert upstream["properties"]["publicNetworkAccess"] == "Enabled"
+    assert upstream["properties"]["networkAcls"]["defaultAction"] == "Allow"
+    assert upstream["properties"]["enableRbacAuthorization"] is True
+    held = {
+        r.inputs["secretName"]
+        for r in prod.of_type("azure-native:keyvault:Secret")
+        if r.inputs["vaultName"] == upstream["vaultName"]
+    }
+    assert held == {"registry-upstream-username", "registry-upstream-token"}
+
+
+def test_without_private_access_the_one_vault_serves_acr() -> None:
+    config = azure_config()
+    config["model-engine-infra:azure"]["network"]["privateAccess"] = False
+    run = run_azure(config)
+    (vault,) = run.of_type("azure-native:keyvault:Vault")
+    (cred,) = run.one(
+        "azure-native:containerregistry:CredentialSet", "platform-registry-credential-set"
+    ).inputs["authCredentials"]
+    assert cred["passwordSecretIdentifier"].startswith(
+        f"https://{vault.inputs['vaultName']}.vault.azure.net/"
+    )
 
 
 def test_public_upstream_needs_no_credentials() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from components import accelerators
@@ -266,3 +267,27 @@ def test_managed_redis_name_and_region_fit_one_dns_label() -> None:
     ]
     name, region = host.split(".")[:2]
     assert len(f"{name}.{region}") <= 63
+
+
+def test_user_code_reaches_only_the_blob_and_service_bus_private_endpoints(prod: AzureRun) -> None:
+    """The isolation admits a subnet of private endpoints: the one only Blob's and Service
+    Bus's are in, never Key Vault's (the database password), the registry's or Redis's."""
+    from components.isolation import matrix, netpol
+    from components.isolation import policies as pol
+    from plan.cli import ISOLATION, NETWORK_POLICY
+
+    [component] = prod.of_type(ISOLATION)
+    scope = pol.scope_from(component.inputs["scope"])
+    policies = [r.inputs for r in prod.of_type(NETWORK_POLICY)]
+    [vnet] = prod.of_type("azure-native:network:VirtualNetwork")
+    prefix = {s["name"]: s["addressPrefix"] for s in vnet.inputs["subnets"]}
+    pod = matrix.endpoint_pod(scope)
+    reached = set()
+    for endpoint in prod.of_type("azure-native:network:PrivateEndpoint"):
+        subnet = endpoint.inputs["subnet"]["id"].rsplit("/subnets/", 1)[1]
+        [group] = endpoint.inputs["privateLinkServiceConnections"][0]["groupIds"]
+        # Every address of its subnet: the endpoint's own is assigned at deploy.
+        hosts = list(ipaddress.ip_network(prefix[subnet]).hosts())
+        if any(netpol.allowed(pod, netpol.External(str(h)), 443, policies) for h in hosts):
+            reached.add(group)
+    assert reached == {"blob", "namespace"}

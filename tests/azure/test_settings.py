@@ -11,6 +11,7 @@ import pytest
 from plan.simulator import RecordedResource, run_program
 from tests.azure.helpers import azure_config
 from tests.helpers import KEY, set_path
+from tests.test_bad_stacks import both
 
 Edit = Callable[[dict[str, Any]], None]
 
@@ -35,6 +36,12 @@ def secure(key: str) -> Edit:
 
 # (id, edit, key the message must name, words the message must contain)
 CASES: list[tuple[str, Edit, str, str]] = [
+    (
+        "vnet-public",
+        setting("azure.network.addressSpace", "20.60.0.0/16"),
+        "azure.network.addressSpace",
+        "not private address space",
+    ),
     (
         "region-unknown",
         setting("azure.location", "eastus3"),
@@ -117,9 +124,21 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ),
     (
         "ci-login-as-a-user",
-        setting("azure.cluster.deployerLogin", "workloadidentity"),
+        both(
+            setting("azure.cluster.deployerLogin", "workloadidentity"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
         "azure.cluster",
         "deployerPrincipalType: ServicePrincipal",
+    ),
+    (
+        "application-id-of-a-user",
+        both(
+            setting("azure.cluster.deployerClientId", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+            setting("azure.cluster.deployerPrincipalType", "User"),
+        ),
+        "azure.cluster",
+        "deployerClientId names an application",
     ),
     (
         "ci-deployer-without-its-type",

@@ -67,6 +67,24 @@ def test_endpoint_policies_select_every_endpoint_pod_the_templates_make(
         assert netpol.selects(egress, labels), key
 
 
+def test_the_broker_rule_selects_the_async_endpoint_pods_and_no_other(stack: StackRender) -> None:
+    """Redis (the async forwarders' broker; Memorystore has no AUTH) is for async endpoint
+    pods only: not sync or streaming ones, multinode pods or batch jobs."""
+    scope = _scope(stack)
+    selector = pol.ASYNC_ENDPOINT_SELECTOR
+    pods = list(_template_pods(stack))
+    is_async = [k for k, _ in pods if k.startswith("deployment-") and "-async-" in k]
+    assert len(is_async) >= 2  # cpu and gpu, runnable-image and triton
+    for key, template in pods:
+        labels = template["metadata"]["labels"]
+        assert netpol.selects(selector, labels) is (key in is_async), key
+    policy = pol.async_broker_egress(scope)
+    assert (policy is not None) is (scope.broker == "redis")
+    if policy is not None:
+        assert policy["spec"]["podSelector"] == selector
+        assert policy in _policies(stack)
+
+
 def test_job_pods_get_the_user_code_egress_and_no_endpoint_ingress(stack: StackRender) -> None:
     scope = _scope(stack)
     ingress = pol.endpoint_ingress(scope)["spec"]["podSelector"]
@@ -130,6 +148,50 @@ def test_endpoint_pods_run_as_an_account_no_binding_names(stack: StackRender) ->
     }
     [account] = accounts
     assert (stack.endpoint_namespace, account) not in bound
+
+
+# Kubernetes' built-in user-facing ClusterRoles with write rights (`view` has none); the chart's
+# binding names `cluster-admin`.
+BUILTIN_WRITE_ROLES = {"cluster-admin", "admin", "edit"}
+WRITE_VERBS = {"*", "create", "update", "patch", "delete", "deletecollection", "bind", "escalate"}
+
+
+def _writes(stack: StackRender, kind: str, name: str) -> bool:
+    if kind == "ClusterRole" and name in BUILTIN_WRITE_ROLES:
+        return True
+    roles = [o for o in stack.rendered.of_kind(kind) if o.name == name]
+    # A role the chart does not render and Kubernetes does not ship: assume the worst.
+    return not roles or any(
+        WRITE_VERBS & set(rule.get("verbs") or []) or "impersonate" in (rule.get("verbs") or [])
+        for role in roles
+        for rule in role.body.get("rules") or []
+    )
+
+
+def test_no_account_in_the_endpoint_namespace_is_bound_to_write_rights(
+    stack: StackRender,
+) -> None:
+    """With isolation no subject in the namespace user code runs in holds write rights: the
+    chart binds cluster-admin to the control plane's account in every namespace it creates it
+    in, and the endpoint namespace is not among them (the batch-job orchestrator that ran as it
+    there is cut off by the isolation anyway)."""
+    _scope(stack)
+    ns = stack.endpoint_namespace
+    for kind in ("ClusterRoleBinding", "RoleBinding"):
+        for o in stack.rendered.of_kind(kind):
+            ref = o.body["roleRef"]
+            for s in o.body.get("subjects") or []:
+                in_ns = (
+                    s["kind"] == "ServiceAccount" and s.get("namespace", o.namespace) == ns
+                ) or (
+                    s["kind"] == "Group"
+                    and s["name"] in (f"system:serviceaccounts:{ns}", "system:serviceaccounts")
+                )
+                assert not (in_ns and _writes(stack, ref["kind"], ref["name"])), (o.name, s)
+    # The chart still binds its control plane's account (the check above is not vacuous).
+    [binding] = stack.rendered.of_kind("ClusterRoleBinding")
+    assert binding.body["roleRef"]["name"] in BUILTIN_WRITE_ROLES
+    assert {s["namespace"] for s in binding.body["subjects"]} == {stack.release_namespace}
 
 
 def test_rendered_pods_pass_baseline(stack: StackRender) -> None:

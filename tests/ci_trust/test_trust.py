@@ -312,6 +312,30 @@ def test_gcp_pool_accepts_only_the_trusted_subjects_of_this_repository(run: Prog
     assert not accepts(DRIFT, "workflow_dispatch", ref="refs/heads/feature")
 
 
+def test_gcp_identity_project_apis_are_on_before_the_pool_and_accounts(run: ProgramRun) -> None:
+    # The logins call STS (token exchange), IAM Credentials (impersonation), IAM, Resource
+    # Manager and Service Usage in the identity project; a new project has some off.
+    services = run.of_type("gcp:projects/service:Service")
+    on = {r.inputs["service"] for r in services if r.inputs["project"] == "acme-ci"}
+    assert {
+        "iam.googleapis.com",
+        "sts.googleapis.com",
+        "iamcredentials.googleapis.com",
+        "cloudresourcemanager.googleapis.com",
+        "serviceusage.googleapis.com",
+    } <= on
+    # Never turned off with the trust: other workloads of the project may use them.
+    assert all(r.inputs["disableOnDestroy"] is False for r in services)
+    urns = {r.urn for r in services}
+    for typ in (
+        "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+        "gcp:serviceaccount/account:Account",
+    ):
+        for r in run.of_type(typ):
+            assert urns <= set(r.dependencies), r.name
+
+
 def test_gcp_ci_identities_live_where_the_deploy_identity_has_no_role(run: ProgramRun) -> None:
     """In the deploy project its service-account admin role would let it add any principal
     to its own account."""

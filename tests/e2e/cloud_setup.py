@@ -45,7 +45,10 @@ def main() -> None:
             },
             "layers": [],
         }
-        ecr.put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest))
+        with contextlib.suppress(ecr.exceptions.ImageAlreadyExistsException):  # pushed before
+            ecr.put_image(
+                repositoryName=repository, imageTag=tag, imageManifest=json.dumps(manifest)
+            )
     sm = session.client("secretsmanager", endpoint_url=endpoint)
     for name, text in plan.get("secrets", {}).items():
         sm.create_secret(Name=name, SecretString=text)

@@ -5,6 +5,8 @@ and a machine it can run on (root)."""
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,3 +42,17 @@ def prerequisites() -> Prerequisites:
     server, tools, image = (Path(os.environ[n]) for n in names)
     need(None if (image / "model_engine_server").is_dir() else f"no server source at {image}")
     return Prerequisites(server, tools, image)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_servers_on_sigterm() -> Iterator[None]:
+    """A CI timeout or `kill` sends SIGTERM, which would end pytest without its teardowns and
+    leave the servers running (each is in its own session, so nothing else stops them): turn
+    it into the interrupt pytest tears down on, which stops every process by its PID."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    yield
+    signal.signal(signal.SIGTERM, previous)

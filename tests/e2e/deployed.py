@@ -8,8 +8,10 @@ shape, moto's default account); everything else is the program's own derivation,
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,21 @@ class Deployed:
             if meta.get("namespace") == namespace and meta.get("name") == name:
                 return dict(r.inputs.get("stringData") or {})
         raise LookupError(f"the program creates no Secret {namespace}/{name}")
+
+    def broken(self, chart: Path, edit: Callable[[ProgramRun, dict[str, Any]], None]) -> Deployed:
+        """This deploy with a derived value broken on purpose: `edit` changes a copy of the
+        program's resources and Helm values, the chart is rendered again. Everything else
+        (the generated passwords, the host names) stays as deployed, so the broken workload
+        runs against the same backing services and fails only on what was broken."""
+        run, values = copy.deepcopy(self.run), copy.deepcopy(self.values)
+        edit(run, values)
+        rendered = render_chart(
+            chart,
+            values,
+            release_name=self.rendered.release_name,
+            namespace=self.rendered.namespace,
+        )
+        return Deployed(self.stack, run, values, rendered)
 
     @property
     def launch(self) -> dict[str, Any]:

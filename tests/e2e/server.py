@@ -53,11 +53,30 @@ class ServerRun:
     migration_rc: int | None = None
     aws: tuple[str, str] = ("", "")  # the emulator's URL and the region, on AWS
 
+    def variant(self, deployed: Deployed, image: Path, label: str) -> ServerRun:
+        """A run of `deployed` (this one's deploy with a value broken on purpose) in this run's
+        sandbox: the same backing services, Kubernetes stand-in and pod identity; its own
+        image files, since its mounted ConfigMaps differ."""
+        fs = self.box.root / f"fs-{label}"
+        workloads.install_image_fs(fs, image)
+        return ServerRun(
+            deployed,
+            self.box,
+            fs,
+            self.server_venv,
+            self.tools_venv,
+            self.kube_record,
+            extra_env=dict(self.extra_env),  # the kubeconfig, the pod identity, the CA bundle
+            kube_port=self.kube_port,
+            postgres=self.postgres,
+            aws=self.aws,
+        )
+
     # --- reading the rendered control plane -------------------------------------------------
 
-    def workload(self, kind: str, name: str) -> workloads.Workload:
+    def workload(self, kind: str, name: str, ordinal: int = 0) -> workloads.Workload:
         obj = self.deployed.rendered.get(kind, name)
-        return workloads.rebuild(self.deployed, obj, self.fs)
+        return workloads.rebuild(self.deployed, obj, self.fs, ordinal=ordinal)
 
     def env_of(self, workload: workloads.Workload) -> dict[str, str]:
         return workloads.process_env(workload, self.fs, self.server_venv, self.extra_env)
@@ -113,11 +132,14 @@ class ServerRun:
         if status != 201:
             raise RuntimeError(f"the Kubernetes stand-in refused {obj.kind} {obj.name}: {status}")
 
+    def kube_requests(self) -> list[dict[str, Any]]:
+        """Every request the stand-in answered, in order (verb, path, code, body)."""
+        return [json.loads(line) for line in self.kube_record.read_text().splitlines()]
+
     def kube_objects(self, kind_path: str) -> list[dict[str, Any]]:
         """Objects the server created, e.g. kind_path='deployments'."""
         out = []
-        for line in self.kube_record.read_text().splitlines():
-            entry = json.loads(line)
+        for entry in self.kube_requests():
             created = entry["verb"] == "POST" and entry.get("code") == 201
             if created and entry["path"].split("?")[0].rstrip("/").endswith("/" + kind_path):
                 out.append(entry["body"])
@@ -125,31 +147,30 @@ class ServerRun:
 
     # --- the control plane ----------------------------------------------------------------------
 
-    def migrate(self) -> int:
-        job = self.workload("Job", _migration_job(self.deployed))
+    def migrate(self, name: str = "migration") -> int:
+        job = self.workload("Job", migration_job(self.deployed))
         return self.box.run(
-            "migration", job.argv, env=self.env_of(job), cwd=self.cwd, timeout=MIGRATION_TIMEOUT_S
+            name, job.argv, env=self.env_of(job), cwd=self.cwd, timeout=MIGRATION_TIMEOUT_S
         )
 
     @property
     def cwd(self) -> Path:
         return self.fs / workloads.IMAGE_ROOT.lstrip("/")
 
-    def start_gateway(self) -> None:
+    def start_gateway(self, name: str = "gateway") -> None:
         gateway = self.workload("Deployment", self.deployed.rendered.release_name)
         obj = self.deployed.rendered.get("Deployment", self.deployed.rendered.release_name)
         self.gateway_port = obj.body["spec"]["template"]["spec"]["containers"][0]["ports"][0][
             "containerPort"
         ]
-        if not self.box.port_free(self.gateway_port):
-            raise RuntimeError(f"port {self.gateway_port} is taken in the sandbox")
+        services.require_free(self.box, name, self.gateway_port)
         # The rendered command, unchanged; gunicorn also reads GUNICORN_CMD_ARGS, and
         # --preload imports the app once and forks the 4 workers from it instead of importing
         # it 4 times (the server's import-time logger setup walks the stack per module: on two
         # cores shared with other work, 4 imports took over 10 minutes). Nothing derived
         # changes: each worker still serves the same app with the same env and files.
         env = {**self.env_of(gateway), "GUNICORN_CMD_ARGS": "--preload"}
-        self.box.start("gateway", gateway.argv, env=env, cwd=self.cwd)
+        self.box.start(name, gateway.argv, env=env, cwd=self.cwd)
 
         def ready() -> bool:
             try:
@@ -157,19 +178,19 @@ class ServerRun:
             except OSError:
                 return False
 
-        proc = self.box.procs["gateway"]
+        proc = self.box.procs[name]
         services.wait_until(
-            "gateway",
+            name,
             ready,
             GATEWAY_READY_TIMEOUT_S,
             lambda: proc.poll() is None,
-            lambda: self.box.log("gateway"),
+            lambda: self.box.log(name),
         )
 
-    def start_builder(self) -> None:
-        name = f"{self.deployed.rendered.release_name}-endpoint-builder"
-        builder = self.workload("Deployment", name)
-        self.box.start("builder", builder.argv, env=self.env_of(builder), cwd=self.cwd)
+    def start_builder(self, name: str = "builder") -> None:
+        deployment = f"{self.deployed.rendered.release_name}-endpoint-builder"
+        builder = self.workload("Deployment", deployment)
+        self.box.start(name, builder.argv, env=self.env_of(builder), cwd=self.cwd)
 
     # --- the API --------------------------------------------------------------------------------
 
@@ -200,21 +221,24 @@ class ServerRun:
 
         return self.box.call(call)
 
-    def wait_for(self, what: str, found: Any, timeout: float) -> Any:
-        """Poll `found()` until it returns something truthy (bounded)."""
+    def wait_for(
+        self, what: str, found: Any, timeout: float, watch: tuple[str, ...] = ("gateway", "builder")
+    ) -> Any:
+        """Poll `found()` until it returns something truthy (bounded); fail early if one of
+        the `watch` processes exited."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = found()
             if value:
                 return value
-            for name in ("gateway", "builder"):
+            for name in watch:
                 proc = self.box.procs.get(name)
                 if proc is not None and proc.poll() is not None:
                     raise RuntimeError(f"the {name} exited:\n{self.box.log(name)[-4000:]}")
             time.sleep(1)
-        raise TimeoutError(
-            f"{what} after {timeout:.0f}s; builder log:\n{self.box.log('builder')[-4000:]}"
-        )
+        last = watch[-1]  # the process the wait is about
+        log = self.box.log(last)[-4000:]
+        raise TimeoutError(f"{what} after {timeout:.0f}s; {last} log:\n{log}")
 
 
 def _json(raw: bytes) -> Any:
@@ -224,7 +248,7 @@ def _json(raw: bytes) -> Any:
         return raw.decode(errors="replace")
 
 
-def _migration_job(deployed: Deployed) -> str:
+def migration_job(deployed: Deployed) -> str:
     jobs = [o.name for o in deployed.rendered.of_kind("Job") if "migration" in o.name]
     if len(jobs) != 1:
         raise LookupError(f"expected one migration Job in the chart, found {jobs}")

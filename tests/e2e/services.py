@@ -51,6 +51,17 @@ def wait_port(box: Sandbox, name: str, port: int, timeout: float = START_TIMEOUT
     wait_until(name, open_, timeout, lambda: proc.poll() is None, lambda: box.log(name))
 
 
+def require_free(box: Sandbox, name: str, port: int, grace: float = 15.0) -> None:
+    """Refuse to start `name` on a port something else answers on (waiting for the port
+    would then see the other process, not this one); a process stopped just before may take
+    a moment to let go of it (`grace`)."""
+    deadline = time.monotonic() + grace
+    while not box.port_free(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: port {port} is already taken in the sandbox")
+        time.sleep(0.5)
+
+
 def self_signed_cert(folder: Path, host: str) -> tuple[Path, Path]:
     """A certificate for `host` (the service's derived name); clients that verify need it."""
     key, cert = folder / f"{host}.key", folder / f"{host}.crt"
@@ -160,6 +171,7 @@ def start_postgres(box: Sandbox, folder: Path, database_url: str) -> Postgres:
             f"ssl = on\nssl_cert_file = '{cert}'\nssl_key_file = '{key}'\n"
             "password_encryption = 'scram-sha-256'\nfsync = off\n"
         )
+    require_free(box, "postgres", port)
     box.start("postgres", [_pg_bin("postgres"), "-D", str(data)], env={}, user="postgres")
     wait_port(box, "postgres", port)
     pg = Postgres(run, port)
@@ -192,6 +204,7 @@ def start_redis(
     if password:
         conf += [f"requirepass {password}"]
     (folder / "redis.conf").write_text("\n".join(conf) + "\n")
+    require_free(box, "redis", port)
     box.start("redis", ["redis-server", str(folder / "redis.conf")], env={})
     wait_port(box, "redis", port)
     return cert
@@ -209,6 +222,7 @@ def trust_bundle(folder: Path, certificates: list[Path]) -> Path:
 
 def start_moto(box: Sandbox, tools_venv: Path, port: int, name: str = "moto") -> str:
     """moto's server mode on 127.0.0.1:port (every AWS service on one port); its URL."""
+    require_free(box, name, port)
     box.start(
         name,
         [f"{tools_venv}/bin/python", "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],

@@ -8,6 +8,7 @@ service builder, and drive the API. Asserts are on what the server did.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,18 +17,19 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from plan.cli import stack_config
+from plan.simulator import ProgramRun
 from tests.chart.support import example_stacks, require_chart
-from tests.e2e import emulate, services, workloads
+from tests.e2e import emulate, workloads
 from tests.e2e.conftest import Prerequisites
 from tests.e2e.deployed import Deployed, deploy
 from tests.e2e.emulate import NOT_EMULATED
 from tests.e2e.sandbox import Sandbox
-from tests.e2e.server import ServerRun, derived_host_names
+from tests.e2e.server import Response, ServerRun, derived_host_names, migration_job
 from tests.helpers import KEY
 
 pytestmark = pytest.mark.e2e
@@ -64,16 +66,15 @@ def new_run(
     deployed: Deployed,
     tmp: Path,
     prerequisites: Prerequisites,
-    hosts_from: dict[str, str] | None = None,
 ) -> tuple[ServerRun, dict[str, str]]:
     """A sandbox for the deployed stack, with the image's files in `tmp`; and the gateway's
-    rebuilt env (its URLs name the hosts the sandbox maps, unless `hosts_from` is given)."""
+    rebuilt env (its URLs name the hosts the sandbox maps)."""
     tmp.chmod(0o755)  # PostgreSQL runs as its own user and reads its folder here
     fs = tmp / "fs"
     workloads.install_image_fs(fs, prerequisites.image)
     gateway = deployed.rendered.get("Deployment", deployed.rendered.release_name)
     env = workloads.rebuild(deployed, gateway, fs).env
-    box = Sandbox(tmp / "sandbox", derived_host_names(deployed, hosts_from or env))
+    box = Sandbox(tmp / "sandbox", derived_host_names(deployed, env))
     record = box.logs / "kube-requests.jsonl"
     run = ServerRun(deployed, box, fs, prerequisites.server_venv, prerequisites.tools_venv, record)
     return run, env
@@ -159,26 +160,32 @@ def bundle_request(name: str) -> dict[str, Any]:
     }
 
 
+def cpu_endpoint_request(
+    name: str, bundle: Response, endpoint_type: str, min_workers: int
+) -> dict[str, Any]:
+    """A small CPU endpoint of the echo bundle; min_workers 0 scales from zero (KEDA for a
+    sync endpoint, the celery autoscaler for an async one)."""
+    return {
+        "name": name,
+        "model_bundle_id": bundle.body["model_bundle_id"],
+        "endpoint_type": endpoint_type,
+        "metadata": {},
+        "cpus": 0.5,
+        "gpus": 0,
+        "memory": "512Mi",
+        "storage": "1Gi",
+        "min_workers": min_workers,
+        "max_workers": 1,
+        "per_worker": 1,
+        "labels": {"team": "e2e", "product": "e2e"},
+    }
+
+
 def test_cpu_endpoint_is_built(run: ServerRun) -> None:
     bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-echo"))
     assert bundle.status == 200, bundle
     endpoint = run.request(
-        "POST",
-        "/v1/model-endpoints",
-        {
-            "name": "e2e-echo",
-            "model_bundle_id": bundle.body["model_bundle_id"],
-            "endpoint_type": "sync",
-            "metadata": {},
-            "cpus": 0.5,
-            "gpus": 0,
-            "memory": "512Mi",
-            "storage": "1Gi",
-            "min_workers": 0,  # scale from zero: the builder makes a KEDA ScaledObject
-            "max_workers": 1,
-            "per_worker": 1,
-            "labels": {"team": "e2e", "product": "e2e"},
-        },
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-echo", bundle, "sync", 0)
     )
     assert endpoint.status == 200, endpoint
     deployment = run.wait_for(
@@ -262,36 +269,6 @@ def test_llm_endpoint_built_with_the_default_tag(run: ServerRun) -> None:
     assert vllm_image(run) in images, images
 
 
-@pytest.mark.skip(
-    reason="unfinished: the migration exits non-zero on a URL without TLS, but its refusal "
-    "does not reach the captured log yet, so the server's own error is not asserted"
-)
-def test_migration_fails_on_a_database_url_without_tls(prerequisites: Prerequisites) -> None:
-    """A derived database URL broken on purpose (TLS off) fails the migration hook with the
-    database's refusal, as it would in the cluster: the e2e can see a bad derivation."""
-    deployed = deploy("local", require_chart())
-    secret = next(
-        r.inputs["stringData"]
-        for r in deployed.run.of_type("kubernetes:core/v1:Secret")
-        if "database_url" in (r.inputs.get("stringData") or {})
-        and r.inputs["metadata"]["namespace"] == deployed.rendered.namespace
-    )
-    assert "sslmode=require" in secret["database_url"]
-    good = secret["database_url"]
-    secret["database_url"] = good.replace("sslmode=require", "sslmode=disable")
-    # not pytest's tmp_path: its parents are private to root, and PostgreSQL runs as postgres
-    with tempfile.TemporaryDirectory(prefix="e2e-broken-tls-") as tmp_name:
-        tmp = Path(tmp_name)
-        run, _ = new_run(deployed, tmp, prerequisites, hosts_from={"DB": good})
-        try:
-            run.postgres = services.start_postgres(run.box, tmp / "postgres", good)
-            assert run.migrate() != 0
-            log = run.box.log("migration")
-            assert "no pg_hba.conf entry" in log and "no encryption" in log, log[-3000:]
-        finally:
-            run.box.close()
-
-
 def cache_url(run: ServerRun) -> str:
     """The Redis URL the server's endpoint cache and KEDA use, as derived: in the service
     config on-prem, in the Secrets Manager secret the program writes on AWS."""
@@ -343,3 +320,213 @@ def test_builder_objects_carry_the_derived_configuration(run: ServerRun) -> None
         OBJECTS_TIMEOUT_S,
     )
     assert rule["spec"]["host"].startswith(f"{resource}.{launch['endpoint_namespace']}.svc")
+
+
+def autoscaler_shard(deployment: str, namespace: str, shards: int) -> int:
+    """Which of the celery autoscaler's shards scales this Deployment: the server partitions
+    by the MD5 of (name, namespace) modulo the shard count (celery_autoscaler.main)."""
+    digest = hashlib.md5(str((deployment, namespace)).encode(), usedforsecurity=False)
+    return int(digest.hexdigest(), 16) % shards
+
+
+def test_async_endpoint_scaled_by_the_celery_autoscaler(
+    run: ServerRun, prerequisites: Prerequisites
+) -> None:
+    """An async endpoint: the builder's Deployment carries the autoscaler's annotations for
+    the derived broker; a task sent through the gateway lands on the endpoint's queue, and
+    the chart's celery autoscaler, run with its rendered env, reads that queue on the derived
+    broker and scales the Deployment from 0 to 1."""
+    autoscalers = [
+        o for o in run.deployed.rendered.of_kind("StatefulSet") if "celery-autoscaler" in o.name
+    ]
+    if not autoscalers:
+        pytest.skip(
+            "the chart renders no celery autoscaler for this stack (off: the pinned server's "
+            "autoscaler reads only SQS and Service Bus queues, and async endpoints are off on a "
+            "Redis broker; see the stack's feature table)"
+        )
+    (autoscaler,) = autoscalers
+    bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-async"))
+    assert bundle.status == 200, bundle
+    endpoint = run.request(
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-async", bundle, "async", 0)
+    )
+    assert endpoint.status == 200, endpoint
+    deployment = run.wait_for(
+        "the builder created no Deployment for e2e-async",
+        lambda: named(run.kube_objects("deployments"), "e2e-async"),
+        BUILD_TIMEOUT_S,
+    )
+    name, namespace = deployment["metadata"]["name"], deployment["metadata"]["namespace"]
+    annotations = deployment["metadata"].get("annotations") or {}
+    env = run.workload("StatefulSet", autoscaler.name).env
+    assert annotations.get("celery.scaleml.autoscaler/broker") == env["BROKER_NAME"], annotations
+    queue = annotations["celery.scaleml.autoscaler/queue"]
+
+    endpoint_id = deployment["metadata"]["labels"]["endpoint_id"]
+
+    def recorded() -> bool:  # the build done: the record names the queue tasks go to
+        got = run.request("GET", f"/v1/model-endpoints/{endpoint_id}")
+        return got.status == 200 and got.body["destination"] == queue
+
+    run.wait_for(f"e2e-async's record never named its queue {queue}", recorded, BUILD_TIMEOUT_S)
+    task = run.request(
+        "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
+    )
+    assert task.status == 200, task
+
+    shards = int(env["NUM_SHARDS"])
+    shard = autoscaler_shard(name, namespace, shards)
+    scaler = run.workload("StatefulSet", autoscaler.name, ordinal=shard)
+    run.box.start("celery-autoscaler", scaler.argv, env=run.env_of(scaler), cwd=run.cwd)
+    run.wait_for(
+        f"the celery autoscaler did not scale {name}",
+        lambda: f"{name} Deployment updated. replicas=1" in run.box.log("celery-autoscaler"),
+        OBJECTS_TIMEOUT_S,
+        watch=("gateway", "builder", "celery-autoscaler"),
+    )
+    log = run.box.log("celery-autoscaler")
+    assert re.search(rf"SQS \S*{re.escape(queue)}\S* total: .* queue size 1", log), log[-3000:]
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+    patches = [e["body"] for e in run.kube_requests() if e["verb"] == "PATCH" and e["path"] == path]
+    assert [p["spec"]["replicas"] for p in patches] == [1], patches
+    run.box.stop("celery-autoscaler")
+
+
+# --- a derived value broken on purpose fails with the server's own error -------------------
+# Each test below derives the same deploy with one value broken (Deployed.broken: the same
+# generated passwords and host names), rebuilds the workload that reads it and runs that in
+# this stack's sandbox, against the same backing services. They run last in the module: the
+# builder and gateway tests stop the healthy process they stand in for.
+
+
+def break_database_tls(program: ProgramRun, values: dict[str, Any]) -> None:
+    """The database URL Secret the pods read, with TLS switched off."""
+    for secret in program.of_type("kubernetes:core/v1:Secret"):
+        data = secret.inputs.get("stringData") or {}
+        for key, value in data.items():
+            if isinstance(value, str) and value.startswith("postgresql://"):
+                assert re.search(r"sslmode=(require|verify-ca|verify-full)", value), value
+                data[key] = re.sub(r"sslmode=[\w-]+", "sslmode=disable", value)
+
+
+def test_migration_refused_on_a_database_url_without_tls(
+    run: ServerRun, prerequisites: Prerequisites
+) -> None:
+    """The migration hook on a database URL without TLS: the database refuses it (TLS only, as
+    every database the program derives a URL for), the hook fails.
+
+    The refusal is asserted in the database's log: the pinned server swallows its own
+    traceback here (model_engine_server.core.loggers points sys.excepthook at a logger that
+    Alembic's fileConfig then disables, so an error raised outside env.py's try block, such
+    as the connection's, leaves the Job's log empty)."""
+    broken = run.deployed.broken(require_chart(), break_database_tls)
+    variant = run.variant(broken, prerequisites.image, "no-tls")
+    url = urlsplit(variant.workload("Job", migration_job(broken)).env["ML_INFRA_DATABASE_URL"])
+    assert "sslmode=disable" in url.query, url
+    assert variant.migrate("migration-no-tls") != 0
+    refusal = (
+        f'no pg_hba.conf entry for host "127.0.0.1", user "{unquote(url.username or "")}", '
+        f'database "{url.path.lstrip("/")}", no encryption'
+    )
+    assert refusal in run.box.log("postgres"), run.box.log("postgres")[-3000:]
+    assert "Running upgrade" not in run.box.log("migration-no-tls")
+
+
+def break_cache_index(program: ProgramRun, values: dict[str, Any]) -> None:
+    """The cache Redis URL with a database index past the 16 that Redis (and ElastiCache)
+    has by default."""
+    launch = values["config"]["values"]["launch"]
+    launch["cache_redis_onprem_url"] = re.sub(r"/\d+$", "/16", launch["cache_redis_onprem_url"])
+
+
+def test_builder_fails_on_a_cache_database_index_out_of_range(
+    run: ServerRun, prerequisites: Prerequisites
+) -> None:
+    """A build by a builder whose cache URL names a database Redis does not have fails with
+    Redis's refusal, as the builder reports it."""
+    if "cache_redis_onprem_url" not in run.deployed.launch:
+        pytest.skip(
+            "the cache URL is a Secrets Manager secret here (not in the service config); "
+            "`local` breaks the same index in its service config"
+        )
+    broken = run.deployed.broken(require_chart(), break_cache_index)
+    assert broken.launch["cache_redis_onprem_url"].endswith("/16")
+    variant = run.variant(broken, prerequisites.image, "cache-index")
+    run.box.stop("builder")  # the broken builder takes the build task
+    variant.start_builder("builder-cache-index")
+    bundle = run.request("POST", "/v2/model-bundles", bundle_request("e2e-cache-index"))
+    assert bundle.status == 200, bundle
+    endpoint = run.request(
+        "POST", "/v1/model-endpoints", cpu_endpoint_request("e2e-cache-index", bundle, "sync", 1)
+    )
+    assert endpoint.status == 200, endpoint
+    run.wait_for(
+        "the broken builder reported no Redis error",
+        # Celery's report of the build task, with the Redis client's error
+        lambda: (
+            "raised unexpected: ResponseError('DB index is out of range')"
+            in run.box.log("builder-cache-index")
+        ),
+        BUILD_TIMEOUT_S,
+        watch=("builder-cache-index",),
+    )
+    run.box.stop("builder-cache-index")
+
+
+def break_broker_port(program: ProgramRun, values: dict[str, Any]) -> None:
+    """The Redis broker's port (the server builds the broker URL from REDIS_HOST:REDIS_PORT)
+    pointing where no broker listens."""
+    values["redisPort"] = str(int(values.get("redisPort") or 6379) + 1)
+
+
+def test_builder_fails_on_a_broken_broker_url(run: ServerRun, prerequisites: Prerequisites) -> None:
+    """The service builder (a Celery worker) on a broker URL where no broker listens:
+    Celery's own refusal, naming the URL."""
+    if run.deployed.values.get("celeryBrokerType") != "redis":
+        pytest.skip(
+            "the SQS broker URL is the server's constant `sqs://` (region and credentials come "
+            "from the pod's identity, which moto does not check); `local` breaks the Redis one"
+        )
+    broken = run.deployed.broken(require_chart(), break_broker_port)
+    variant = run.variant(broken, prerequisites.image, "broker")
+    env = variant.workload("Deployment", f"{broken.rendered.release_name}-endpoint-builder").env
+    host, port = env["REDIS_HOST"], env["REDIS_PORT"]
+    assert port != run.deployed.values.get("redisPort", "6379")
+    run.box.stop("builder")
+    variant.start_builder("builder-broker")
+    refusal = f"Cannot connect to redis://{host}:{port}/"
+    run.wait_for(
+        "the builder on a broken broker URL reported no connection error",
+        lambda: refusal in run.box.log("builder-broker"),
+        OBJECTS_TIMEOUT_S,
+        watch=("builder-broker",),
+    )
+    run.box.stop("builder-broker")
+
+
+def break_vllm_repository(program: ProgramRun, values: dict[str, Any]) -> None:
+    """The vLLM repository name the server looks images up in, misspelt."""
+    launch = values["config"]["values"]["launch"]
+    launch["vllm_repository"] = launch["vllm_repository"] + "-e2e-misspelt"
+
+
+def test_llm_endpoint_fails_on_a_broken_repository_name(
+    run: ServerRun, prerequisites: Prerequisites
+) -> None:
+    """A gateway whose vLLM repository name is wrong looks for the default tag in a repository
+    the registry does not have. The pinned server answers 500 (its ECR lookup lets
+    RepositoryNotFoundException escape: a known server defect); the error is in its log."""
+    if not run.aws[0]:
+        pytest.skip("the on-prem registry is not checked by the server: the image is assumed")
+    emulate.put_image(run, run.deployed.launch["vllm_repository"], default_vllm_tag(run))
+    broken = run.deployed.broken(require_chart(), break_vllm_repository)
+    variant = run.variant(broken, prerequisites.image, "repository")
+    run.box.stop("gateway")  # the broken gateway serves on the rendered port
+    variant.start_gateway("gateway-repository")
+    response = variant.request("POST", "/v1/llm/model-endpoints", llm_request(run, "e2e-repo"))
+    assert response.status == 500, response
+    log = run.box.log("gateway-repository")
+    assert "RepositoryNotFoundException" in log, log[-3000:]
+    assert broken.launch["vllm_repository"] in log, log[-3000:]
+    run.box.stop("gateway-repository")

@@ -52,7 +52,9 @@ def _configmap_files(deployed: Deployed, namespace: str, volume: dict[str, Any])
     return {item["path"]: data[item["key"]] for item in items}
 
 
-def _env_value(deployed: Deployed, namespace: str, item: dict[str, Any]) -> str | None:
+def _env_value(
+    deployed: Deployed, namespace: str, item: dict[str, Any], pod_name: str
+) -> str | None:
     if "value" in item:
         return str(item["value"])
     ref = item.get("valueFrom")
@@ -67,11 +69,17 @@ def _env_value(deployed: Deployed, namespace: str, item: dict[str, Any]) -> str 
         return str(cm.body["data"][key["key"]])
     if ref.get("fieldRef", {}).get("fieldPath") in ("status.hostIP", "status.podIP"):
         return "127.0.0.1"  # the node and the pod are this machine
+    if ref.get("fieldRef", {}).get("fieldPath") == "metadata.name":
+        return pod_name
     raise NotImplementedError(f"env {item['name']}: {ref} is not rebuilt by the e2e test")
 
 
-def rebuild(deployed: Deployed, obj: K8sObject, fs: Path, container: int = 0) -> Workload:
-    """The rendered workload's command, env and mounted ConfigMaps, in the folder `fs`."""
+def rebuild(
+    deployed: Deployed, obj: K8sObject, fs: Path, container: int = 0, ordinal: int = 0
+) -> Workload:
+    """The rendered workload's command, env and mounted ConfigMaps, in the folder `fs`; a
+    StatefulSet's pod is the one with this `ordinal` (its name ends in it)."""
+    pod_name = f"{obj.name}-{ordinal}" if obj.kind == "StatefulSet" else f"{obj.name}-e2e"
     pod = obj.body["spec"]["template"]["spec"]
     spec = pod["containers"][container]
     volumes = {v["name"]: v for v in pod.get("volumes") or []}
@@ -93,7 +101,7 @@ def rebuild(deployed: Deployed, obj: K8sObject, fs: Path, container: int = 0) ->
         prefixes.append(mount["mountPath"])
     env: dict[str, str] = {}
     for item in spec.get("env") or []:
-        value = _env_value(deployed, obj.namespace, item)
+        value = _env_value(deployed, obj.namespace, item, pod_name)
         if value is not None:
             env[item["name"]] = _in_fs(fs, value, prefixes)
     command = list(spec.get("command") or [])

@@ -12,7 +12,8 @@ from components.isolation import policies as pol
 
 ALWAYS = {"internet (model weights, cloud APIs)", "cluster DNS", "istiod", "object store"}
 ALLOW_LIST = {
-    "aws": ALWAYS | {"broker (sqs)"},
+    # The VPC CNI's policy agent always allows the pod's node IP (aws-network-policy-agent#65).
+    "aws": ALWAYS | {"broker (sqs)", "node (kubelet, host-network pods)"},
     "azure": ALWAYS | {"broker (servicebus)"},
     # Memorystore is the Celery broker; Workload Identity needs the metadata server.
     "gcp": ALWAYS | {"broker (Redis)", "cache (Redis)", "cloud metadata (169.254.169.254)"},
@@ -172,3 +173,73 @@ def test_cron_triggers_reach_the_gateway_and_nothing_else() -> None:
     # User code carrying the trigger's label too still does not reach the gateway.
     disguised = Pod("llm-engine", {**trigger.labels, pol.USER_CODE_LABEL: "true"})
     assert not allowed(disguised, gateway, 5000, policies)
+
+
+@pytest.mark.parametrize("cloud", sorted(ALLOW_LIST))
+def test_azure_pods_do_not_reach_the_wireserver(cloud: str) -> None:
+    """168.63.129.16 is a public address (the internet rule would admit it) that serves the
+    Azure VM agent's settings and certificates (80 and 32526)."""
+    from components.isolation.netpol import External, allowed
+
+    s = scope(cloud)
+    policies = pol.network_policies(s)
+    pod = matrix.endpoint_pod(s)
+    for port in (80, 443, 32526):
+        assert allowed(pod, External("168.63.129.16"), port, policies) is (cloud != "azure")
+    # Not a wider hole: its neighbours are internet addresses like any other.
+    assert allowed(pod, External("168.63.129.17"), 443, policies)
+    rows = {c.destination: c.reachable for c in matrix.matrix(s, enforced=True)}
+    if cloud == "azure":
+        assert rows["Azure WireServer (168.63.129.16)"] is False
+    else:
+        assert "Azure WireServer (168.63.129.16)" not in rows
+
+
+def test_azure_without_private_access_the_matrix_shows_redis_on_the_internet() -> None:
+    """Managed Redis's public endpoint is an internet address: the internet rule admits it,
+    and the matrix must not say "no" by standing a private address in for it."""
+    cells = {c.destination: c for c in matrix.matrix(scope("azure"), enforced=True)}
+    assert cells["cache (Redis)"].reachable is False
+    cells = {c.destination: c for c in matrix.matrix(scope("azure", cache_public=True), True)}
+    assert cells["cache (Redis)"].reachable is True
+    assert "privateAccess: false" in cells["cache (Redis)"].why
+
+
+def test_azure_premium_service_bus_is_reached_on_its_private_endpoint() -> None:
+    subnet = "10.60.253.0/24"
+    s = scope("azure", broker_private=True, private_egress=((subnet, (443, 5671)),))
+    cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
+    assert cells["broker (servicebus)"].reachable is True
+    assert "private endpoint" in cells["broker (servicebus)"].why
+    # Computed from the policies: without AMQP's port admitted there, the row says so.
+    s = scope("azure", broker_private=True, private_egress=((subnet, (443,)),))
+    cells = {c.destination: c for c in matrix.matrix(s, enforced=True)}
+    assert cells["broker (servicebus)"].reachable is False
+
+
+def test_only_async_endpoint_pods_reach_the_redis_broker() -> None:
+    from components.isolation.netpol import External, Pod, allowed
+
+    s = scope("gcp")
+    policies = pol.network_policies(s)
+    redis = External("10.20.0.5")
+    assert allowed(matrix.async_endpoint_pod(s), redis, 6379, policies)
+    assert not allowed(matrix.endpoint_pod(s), redis, 6379, policies)  # sync, streaming
+    job = Pod("llm-engine", {pol.USER_CODE_LABEL: "true", "launch_job_id": "job_x"})
+    assert not allowed(job, redis, 6379, policies)
+    job = Pod("llm-engine", {**job.labels, "sidecar.istio.io/inject": "false"})
+    assert not allowed(job, redis, 6379, policies)
+    leader = Pod("llm-engine", {**matrix.async_endpoint_pod(s).labels, "role": "leader"})
+    assert not allowed(leader, redis, 6379, policies)
+
+
+@pytest.mark.parametrize("cloud", sorted(ALLOW_LIST))
+def test_the_node_is_denied_by_the_policies_and_reachable_only_through_the_eks_agent(
+    cloud: str,
+) -> None:
+    [node] = [
+        c for c in matrix.matrix(scope(cloud), enforced=True) if c.destination.startswith("node")
+    ]
+    assert node.by_policy is False
+    assert node.reachable is (cloud == "aws")
+    assert ("always allows the pod's node IP" in node.why) is (cloud == "aws")

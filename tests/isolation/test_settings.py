@@ -3,6 +3,8 @@ to state, and where the stack leaves things open the findings say what."""
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 from typing import Any
 
 import pytest
@@ -11,7 +13,7 @@ from components.isolation import component
 from components.program import PLATFORMS
 from components.settings_base import SettingsError
 from plan.cli import stack_config
-from tests.helpers import settings_from
+from tests.helpers import set_path, settings_from
 
 
 def _settings(stack: str, **isolation: Any) -> Any:
@@ -84,14 +86,28 @@ def test_azure_user_code_reaches_blob_and_service_bus_private_endpoints_not_redi
 
     settings = _settings("azure-prod")
     scope = component.scope(settings, _facts(settings))
-    subnet = settings.azure.network.subnets["endpoints"]
+    subnet = settings.azure.network.subnets["user-code-endpoints"]
     assert scope.private_egress == ((subnet, (443, 5671)),)
     policies, pod = network_policies(scope), matrix.endpoint_pod(scope)
-    address = subnet.rsplit(".", 2)[0] + ".255.4" if subnet.endswith("255.0/24") else None
-    assert address is not None
+    # Azure gives a subnet's private endpoints addresses from .4 on.
+    address = str(ipaddress.ip_network(subnet).network_address + 4)
+    # Not the other private endpoints' subnet (Key Vault, the registry, Redis).
+    other = str(ipaddress.ip_network(settings.azure.network.subnets["endpoints"])[4])
+    assert not allowed(pod, External(other), 443, policies)
     assert allowed(pod, External(address), 443, policies)
     assert allowed(pod, External(address), 5671, policies)
     assert not allowed(pod, External(address), 10000, policies)  # Managed Redis
+    # Premium Service Bus answers there; Managed Redis is not public.
+    assert scope.broker_private and not scope.cache_public
+
+
+def test_azure_without_private_access_redis_is_public_and_service_bus_on_the_internet() -> None:
+    config = copy.deepcopy(stack_config("azure-prod"))
+    set_path(config, "azure.network.privateAccess", False)
+    settings = settings_from(config)
+    scope = component.scope(settings, _facts(settings))
+    assert scope.private_egress == ()
+    assert scope.cache_public and not scope.broker_private
 
 
 # -- the cluster's own Istio: istiod's namespace and the trust domain are the stack's
