@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -30,6 +31,14 @@ SECRET_KEYS: dict[str, str] = {
     ),
     "azureUpstreamToken": (
         "token for azure.registry.upstream.username (a private upstream the ACR cache reads)"
+    ),
+    "gcpRestoreUserPassword": (
+        "the restore source's password of the database user (gcp.database.restore: a clone "
+        "keeps the source's users and passwords, and the chart must carry it)"
+    ),
+    "azureRestoreAdminPassword": (
+        "the restore source's administrator password (azure.database.restore: a restored "
+        "Flexible Server keeps it, and the chart and Key Vault must carry it)"
     ),
 }
 
@@ -173,6 +182,21 @@ def secret(key: str) -> pulumi.Output[str] | None:
     """A config secret as a secret Output, or None when the stack does not set it."""
     assert key in SECRET_KEYS, key
     return pulumi.Config(PROJECT).get_secret(key)
+
+
+def require_url_safe_secret(key: str, why: str, fix: str) -> None:
+    """Refuse a credential the server reads from its database URL when it has characters the
+    URL would %-escape (the migration's config parser breaks on them); never echo it."""
+    from components.model_engine.chart_facts import URL_SAFE_CREDENTIAL
+
+    value = secret_plaintext(key)
+    if value is not None and not re.fullmatch(URL_SAFE_CREDENTIAL, value):
+        raise SettingsError(
+            [
+                f"{PROJECT}:{key}: uses characters outside letters, digits and . _ ~ -; {why}, "
+                f"whose %-escapes break the migration's config parser. {fix}"
+            ]
+        )
 
 
 def require_secrets(settings: StackSettings, keys: list[str]) -> None:

@@ -3,11 +3,12 @@ provider's standard support, and where that date was read.
 
 The calendars here cover the managed data services and the in-cluster PostgreSQL image; EKS
 minors and their add-on builds come from components/aws/eks_versions.py (their one place), and
-the AKS and GKE calendars live with those platforms. `in_use()` lists what a stack that keeps
-the defaults runs, each with its end of standard support; `expiring(day)` names every one that
-leaves support within WARNING_DAYS of `day`, so CI says it before the cloud bills extended
-support or forces an upgrade. A date of None means the provider has announced none: the source
-says which page to watch.
+the AKS and GKE calendars live with those platforms (azure/aks_versions.py,
+gcp/gke_versions.py). `in_use()` lists what a stack that keeps the defaults runs and every
+version the example stacks (stacks/) pin, each with its end of standard support;
+`expiring(day)` names every one that leaves support within WARNING_DAYS of `day`, so CI says
+it before the cloud bills extended support or forces an upgrade. A date of None means the
+provider has announced none: the source says which page to watch.
 """
 
 from __future__ import annotations
@@ -15,13 +16,22 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
+from typing import Any
+
+import yaml
 
 from components.addons import versions as chart_versions
 from components.aws import eks_versions
 from components.aws import settings as aws_settings
+from components.azure import aks_versions
 from components.azure import settings as azure_settings
+from components.gcp import gke_versions
 from components.gcp import settings as gcp_settings
+
+# The example stacks: every version they pin is judged too.
+STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
 
 # The notice CI gives before a pinned or default version leaves standard support.
 WARNING_DAYS = 90
@@ -99,6 +109,83 @@ def _eks() -> list[Support]:
     return rows
 
 
+_EKS_SOURCE = "components/aws/eks_versions.py (EKS User Guide release calendar)"
+_AKS_SOURCE = "components/azure/aks_versions.py (AKS Kubernetes release calendar)"
+
+
+def _minor(table: Mapping[str, datetime.date], product: str, version: str, source: str) -> Support:
+    if version not in table:
+        raise KeyError(f"{product} {version}: no support date recorded; add it with its source")
+    return Support(product, version, table[version], source)
+
+
+def _eks_minor(version: str) -> Support:
+    ends = {m: v.end_of_standard_support for m, v in eks_versions.CALENDAR.items()}
+    return _minor(ends, "EKS Kubernetes", version, _EKS_SOURCE)
+
+
+def _aks_minor(version: str) -> Support:
+    ends = {m: v.end_of_standard_support for m, v in aks_versions.CALENDAR.items()}
+    return _minor(ends, "AKS Kubernetes", version, _AKS_SOURCE)
+
+
+def _gke_minor(version: str) -> Support:
+    return _minor(
+        gke_versions.END_OF_STANDARD_SUPPORT, "GKE Kubernetes", version, gke_versions.SOURCE
+    )
+
+
+def _get(config: Mapping[str, Any], path: str) -> Any:
+    node: Any = config
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def stack_pins(stacks_dir: Path = STACKS_DIR) -> list[Support]:
+    """The versions the example stacks pin (Kubernetes minors, database and cache engines),
+    each with its end of standard support."""
+    rows: list[Support] = []
+    for path in sorted(stacks_dir.glob("Pulumi.*.yaml")):
+        raw = yaml.safe_load(path.read_text()) or {}
+        config = {k.split(":", 1)[1]: v for k, v in (raw.get("config") or {}).items() if ":" in k}
+        judged = (
+            ("aws.cluster.version", _eks_minor),
+            ("azure.cluster.version", _aks_minor),
+            ("gcp.cluster.version", _gke_minor),
+            (
+                "aws.database.engineVersion",
+                lambda v: _major(RDS_POSTGRES, "RDS PostgreSQL", v, _RDS),
+            ),
+            (
+                "azure.database.version",
+                lambda v: _major(AZURE_POSTGRES, "Azure PostgreSQL Flexible Server", v, _AZURE_PG),
+            ),
+            (
+                "gcp.database.version",
+                lambda v: _major(COMMUNITY_POSTGRES, "Cloud SQL PostgreSQL", v, _COMMUNITY_PG),
+            ),
+            (
+                "aws.redis.engineVersion",
+                lambda v: Support("ElastiCache Redis OSS", v, None, _UNANNOUNCED_ELASTICACHE),
+            ),
+            (
+                "gcp.redis.version",
+                lambda v: Support("Memorystore Redis", v, None, _UNANNOUNCED_MEMORYSTORE),
+            ),
+        )
+        for key, judge in judged:
+            value = _get(config, key)
+            if value is not None:
+                row = judge(str(value))
+                rows.append(
+                    Support(f"{row.product} ({path.name} {key})", row.version, row.ends, row.source)
+                )
+    return rows
+
+
 def _major(table: Mapping[str, datetime.date], product: str, version: str, source: str) -> Support:
     major = version.split(".")[0]
     if major not in table:
@@ -114,6 +201,7 @@ def _postgres_image_major() -> str:
 def in_use() -> list[Support]:
     """Every version a stack keeping the defaults runs, with its end of standard support."""
     rows = _eks()
+    rows.append(_aks_minor(aks_versions.DEFAULT_VERSION))
     rows.append(
         _major(RDS_POSTGRES, "RDS PostgreSQL", aws_settings.Database().engine_version, _RDS)
     )
@@ -156,6 +244,7 @@ def in_use() -> list[Support]:
         Support(f"chart {name}", pin.version, None, _UNANNOUNCED_CHART)
         for name, pin in chart_versions.CHARTS.items()
     ]
+    rows += stack_pins()
     return rows
 
 

@@ -39,8 +39,11 @@ METRIC_SOURCES: dict[str, str] = {
     "istio_request_duration_milliseconds_bucket": ISTIO,
     "kube_deployment_spec_replicas": KSM,
     "kube_deployment_status_replicas_available": KSM,
-    "keda_scaler_errors_total": (
-        "KEDA operator metrics (keda.sh/docs/2.20/integrations/prometheus/), exposed with "
+    # A counter per scaler, labels namespace, metric, scaledObject, scaler, triggerIndex, type;
+    # KEDA 2.x's older keda_scaler_errors_total is gone in 2.20.
+    "keda_scaler_detail_errors_total": (
+        "KEDA 2.20 operator metrics (https://keda.sh/docs/2.20/integrations/prometheus/; "
+        "kedacore/keda pkg/metricscollector/prommetrics.go scalerErrors), exposed with "
         "prometheus.operator.enabled (components/addons/keda.py)"
     ),
     "DCGM_FI_DEV_XID_ERRORS": (
@@ -128,7 +131,7 @@ def rule_groups(scope: RuleScope, t: Thresholds) -> list[dict[str, Any]]:
         ),
         _rule(
             "KedaScalerErrors",
-            "sum by (namespace, scaledObject) (rate(keda_scaler_errors_total[5m])) > 0",
+            "sum by (namespace, scaledObject) (rate(keda_scaler_detail_errors_total[5m])) > 0",
             minutes,
             "warning",
             "A KEDA scaler fails: the endpoint cannot scale (from zero)",

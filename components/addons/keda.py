@@ -46,7 +46,7 @@ def keda_values(ctx: AddonContext) -> dict[str, Any]:
         "serviceAccount": {
             "operator": {"name": operator_sa.name, "annotations": annotations},
         },
-        # The operator's metrics (keda_scaler_errors_total, read by the alert rules in
+        # The operator's metrics (keda_scaler_detail_errors_total, read by the alert rules in
         # components/addons/alert_rules.py), scraped by the prometheus chart's kubernetes-pods
         # job through the annotations.
         "prometheus": {"operator": {"enabled": True, "port": OPERATOR_METRICS_PORT}},

@@ -86,6 +86,10 @@ class AlertTopic(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     # The topic's own KMS key; None for a topic the stack names (its key is the owner's).
     key_arn: pulumi.Output[str] | None = None
+    # The topic's policy (None for a topic the stack names: its policy is the owner's).
+    # Publishers that check their permission when they are created (RDS event
+    # subscriptions) depend on it.
+    policy: aws.sns.TopicPolicy | None = None
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:AlertTopic", name, None, opts)
@@ -107,6 +111,14 @@ class AlertTopic(pulumi.ComponentResource):
             )
             self.arn = topic.arn
             self.key_arn = key.arn
+            self.policy = aws.sns.TopicPolicy(
+                f"{name}-topic-policy",
+                arn=topic.arn,
+                policy=pulumi.Output.all(topic.arn, args.partition, args.account).apply(
+                    lambda a: topic_policy(a[0], a[1], a[2], args.base)
+                ),
+                opts=child(self),
+            )
         for i, address in enumerate(args.alerts.emails):
             # Each address confirms the subscription from the e-mail AWS sends it.
             aws.sns.TopicSubscription(
@@ -137,6 +149,12 @@ class Alarm:
 class AlarmTarget:
     topic_arn: pulumi.Input[str]
     thresholds: Thresholds
+    # The topic's policy, when this program sets it: RDS event subscriptions wait for it.
+    policy: pulumi.Resource | None = None
+    # Whether ElastiCache may publish its events there: not to the program's topic, which
+    # is encrypted; a topic the stack names must be unencrypted and admit ElastiCache
+    # with aws:SourceOwner (README, Alerts).
+    takes_cache_events: bool = True
 
 
 def create_alarms(
@@ -200,9 +218,33 @@ def launch_failure_pattern(group_names: Sequence[str]) -> str:
     )
 
 
-def topic_policy(topic_arn: str, account: str, rule_arns: Sequence[str]) -> str:
-    """The topic's policy: the account manages it; EventBridge publishes for the stack's
-    rules only (SNS Developer Guide, "Amazon EventBridge permissions")."""
+# Who publishes to the stack's topic (SNS Developer Guide, "Amazon SNS access policy
+# examples" and each service's guide): CloudWatch alarms, RDS event subscriptions, and the
+# stack's EventBridge rules. ElastiCache is not among them: it cannot publish to an encrypted
+# topic (ElastiCache User Guide, "Event Notifications and Amazon SNS"), see CacheArgs.
+CLOUDWATCH = "cloudwatch.amazonaws.com"
+RDS_EVENTS = "events.rds.amazonaws.com"
+EVENTBRIDGE = "events.amazonaws.com"
+
+
+def topic_policy(topic_arn: str, partition: str, account: str, base: str) -> str:
+    """The topic's policy, which replaces SNS's default: the account manages it; CloudWatch
+    alarms and RDS events of this account publish; EventBridge publishes for the stack's
+    rules only (their names start with the stack's base name)."""
+
+    def publisher(sid: str, service: str, source_arn: str | None) -> dict[str, object]:
+        condition: dict[str, object] = {"StringEquals": {"aws:SourceAccount": account}}
+        if source_arn:
+            condition["ArnLike"] = {"aws:SourceArn": source_arn}
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": condition,
+        }
+
     return policy_document(
         [
             {
@@ -212,14 +254,17 @@ def topic_policy(topic_arn: str, account: str, rule_arns: Sequence[str]) -> str:
                 "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes"],
                 "Resource": topic_arn,
             },
-            {
-                "Sid": "EventBridgeRulesPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
-            },
+            publisher(
+                "CloudWatchAlarmsPublish",
+                CLOUDWATCH,
+                f"arn:{partition}:cloudwatch:*:{account}:alarm:*",
+            ),
+            publisher("RdsEventsPublish", RDS_EVENTS, None),
+            publisher(
+                "EventBridgeRulesPublish",
+                EVENTBRIDGE,
+                f"arn:{partition}:events:*:{account}:rule/{base}-*",
+            ),
         ]
     )
 
@@ -229,9 +274,6 @@ class PlatformAlarmsArgs:
     # e.g. model-engine-customer-prod: alarm and rule names start with it.
     base: str
     target: AlarmTarget
-    account: pulumi.Input[str]
-    # Whether this program made the topic (and may set its policy).
-    owns_topic: bool
     # The GPU node groups' Auto Scaling group names.
     gpu_groups: Mapping[str, pulumi.Input[str]]
     builder_queue: str = BUILDER_QUEUE
@@ -288,7 +330,6 @@ class PlatformAlarms(pulumi.ComponentResource):
             ok_actions=[topic],
             opts=child(self),
         )
-        rule_arns: list[pulumi.Output[str]] = []
         if args.gpu_groups:
             rule = aws.cloudwatch.EventRule(
                 f"{name}-gpu-launch-failures",
@@ -303,16 +344,6 @@ class PlatformAlarms(pulumi.ComponentResource):
                 f"{name}-gpu-launch-failures",
                 rule=rule.name,
                 arn=topic,
-                opts=child(self),
-            )
-            rule_arns.append(rule.arn)
-        if args.owns_topic and rule_arns:
-            aws.sns.TopicPolicy(
-                f"{name}-topic-policy",
-                arn=topic,
-                policy=pulumi.Output.all(topic, args.account, *rule_arns).apply(
-                    lambda a: topic_policy(a[0], a[1], a[2:])
-                ),
                 opts=child(self),
             )
         self.register_outputs({})

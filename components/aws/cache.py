@@ -119,8 +119,11 @@ class Cache(pulumi.ComponentResource):
             auto_minor_version_upgrade=True,
             maintenance_window=args.maintenance.window.aws(),
             snapshot_window=args.maintenance.backup_window(),
-            # ElastiCache's own events (SnapshotFailed, failover, node replaced).
-            notification_topic_arn=args.alarms.topic_arn if args.alarms else None,
+            # ElastiCache's own events (SnapshotFailed, failover, node replaced), when the
+            # topic can take them (ElastiCache cannot publish to an encrypted topic).
+            notification_topic_arn=(
+                args.alarms.topic_arn if args.alarms and args.alarms.takes_cache_events else None
+            ),
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,

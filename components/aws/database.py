@@ -230,7 +230,8 @@ class Database(pulumi.ComponentResource):
             source_type="db-instance",
             source_ids=[self.instance.identifier],
             event_categories=list(RDS_EVENT_CATEGORIES),
-            opts=child(self),
+            # RDS checks it may publish when the subscription is created.
+            opts=child(self, depends_on=[target.policy] if target.policy else []),
         )
 
 

@@ -245,6 +245,10 @@ class FactSources:
     role_arn: pulumi.Input[str]
     inference_role_arn: pulumi.Input[str]
     image_builder_role_arn: pulumi.Input[str]
+    # The master user and database as the instance has them: a restored instance keeps its
+    # source's (None: the stack's settings, which a new instance is created with).
+    database_user: pulumi.Input[str] | None = None
+    database_name: pulumi.Input[str] | None = None
 
 
 def warmed_tags(settings: StackSettings) -> dict[str, tuple[str, ...]]:
@@ -274,8 +278,8 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
         database=contract.Database(
             host=src.database_host,
             port=src.database_port,
-            name=db.name,
-            user=db.user,
+            name=db.name if src.database_name is None else src.database_name,
+            user=db.user if src.database_user is None else src.database_user,
             ssl_mode="require",
             cloud_secret_name=src.database_secret_name,
         ),

@@ -238,14 +238,17 @@ class AwsPlatform(pulumi.ComponentResource):
             ),
             opts=sub,
         )
-        alarms = AlarmTarget(self.alert_topic.arn, ops.alerts.thresholds)
+        alarms = AlarmTarget(
+            self.alert_topic.arn,
+            ops.alerts.thresholds,
+            policy=self.alert_topic.policy,
+            takes_cache_events=self.alert_topic.key_arn is None,
+        )
         PlatformAlarms(
             f"{name}-platform-alarms",
             PlatformAlarmsArgs(
                 base=base_name(settings.environment),
                 target=alarms,
-                account=account,
-                owns_topic=not ops.alerts.sns_topic_arn,
                 gpu_groups={
                     pool: group.resources.apply(asg_name) for pool, group in self.nodes.gpu.items()
                 },
@@ -353,6 +356,8 @@ class AwsPlatform(pulumi.ComponentResource):
                 repositories=self.registry.names,
                 database_host=self.database.address,
                 database_port=self.database.port,
+                database_user=self.database.instance.username.apply(lambda u: u or db_cfg.user),
+                database_name=self.database.instance.db_name.apply(lambda n: n or db_cfg.name),
                 database_secret_name=(
                     self.database.secret.name if self.database.secret is not None else None
                 ),

@@ -277,3 +277,48 @@ def activity_alerts(
         )
         for rule in rules
     ]
+
+
+# Resource Health events whose new state means the resource does not serve as it should
+# ("Resource Health alerts using ARM templates": properties.currentHealthStatus). On a
+# Flexible Server, an unplanned HA failover, a crash or a host failure shows as one of them.
+UNHEALTHY = ("Unavailable", "Degraded")
+
+
+def resource_health_alert(
+    parent: pulumi.Resource,
+    name: str,
+    scope: pulumi.Input[str],
+    description: str,
+    target: AlertTarget,
+) -> monitor.ActivityLogAlert:
+    """An activity log alert on the resource's Resource Health events that leave it
+    unavailable or degraded, to the action group."""
+    return monitor.ActivityLogAlert(
+        f"{name}-health",
+        activity_log_alert_name=f"{target.base}-{name}-health"[:260],
+        resource_group_name=target.resource_group_name,
+        location="global",
+        description=description,
+        enabled=True,
+        scopes=[scope],
+        condition=monitor.AlertRuleAllOfConditionArgs(
+            all_of=[
+                monitor.AlertRuleAnyOfOrLeafConditionArgs(
+                    field="category", equals="ResourceHealth"
+                ),
+                monitor.AlertRuleAnyOfOrLeafConditionArgs(
+                    any_of=[
+                        monitor.AlertRuleLeafConditionArgs(
+                            field="properties.currentHealthStatus", equals=status
+                        )
+                        for status in UNHEALTHY
+                    ]
+                ),
+            ]
+        ),
+        actions=monitor.ActionListArgs(
+            action_groups=[monitor.ActionGroupArgs(action_group_id=target.action_group_id)]
+        ),
+        opts=child(parent),
+    )

@@ -16,7 +16,12 @@ import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql as pg
 
 from components.azure import settings as az
-from components.azure.alerts import AlertTarget, database_rules, metric_alerts
+from components.azure.alerts import (
+    AlertTarget,
+    database_rules,
+    metric_alerts,
+    resource_health_alert,
+)
 from components.azure.common import LONG_TIMEOUTS, PlacedArgs, child, stateful
 from components.operations import Maintenance
 from components.restore import utc
@@ -51,6 +56,9 @@ class DatabaseArgs(PlacedArgs):
     # When Azure may patch (components/operations.py) and where alerts go (None: none).
     maintenance: Maintenance = field(default_factory=Maintenance)
     alerts: AlertTarget | None = None
+    # With settings.restore: the source's administrator password (the restored server keeps
+    # it), which Key Vault and the chart then carry instead of a generated one.
+    restore_password: pulumi.Input[str] | None = None
 
 
 class Database(pulumi.ComponentResource):
@@ -62,17 +70,7 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:azure:Database", name, None, opts)
         cfg = args.settings
-        # Letters and digits only: a subset of chart_facts.URL_SAFE_CREDENTIAL.
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=False,
-            min_lower=2,
-            min_upper=2,
-            min_numeric=2,
-            opts=child(self),
-        )
-        self.password = pulumi.Output.secret(password.result)
+        self.password = pulumi.Output.secret(self._password(name, args))
         self.server = pg.Server(
             f"{name}-postgres",
             server_name=args.server_name,
@@ -144,4 +142,31 @@ class Database(pulumi.ComponentResource):
             metric_alerts(
                 self, name, self.server.id, database_rules(args.alerts.thresholds), args.alerts
             )
+            # Failover, crash or host failure: the server's Resource Health, not a metric.
+            resource_health_alert(
+                self,
+                name,
+                self.server.id,
+                "The PostgreSQL server is unavailable or degraded (failover, crash, host failure)",
+                args.alerts,
+            )
         self.register_outputs({"host": self.host, "database": self.database.name})
+
+    def _password(self, name: str, args: DatabaseArgs) -> pulumi.Input[str]:
+        """The administrator password: the restore source's (the restored server keeps it)
+        or a generated one."""
+        if args.settings.restore is not None:
+            if args.restore_password is None:
+                raise ValueError("a restored server needs its source's administrator password")
+            return args.restore_password
+        # Letters and digits only: a subset of chart_facts.URL_SAFE_CREDENTIAL.
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=32,
+            special=False,
+            min_lower=2,
+            min_upper=2,
+            min_numeric=2,
+            opts=child(self),
+        )
+        return password.result

@@ -37,7 +37,7 @@ from components.contract import (
 )
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
-from components.settings_loader import require_secrets
+from components.settings_loader import require_secrets, require_url_safe_secret
 
 CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"
@@ -214,6 +214,14 @@ def check(settings: StackSettings) -> None:
     upstream = _cfg(settings).registry.upstream
     if upstream is not None and upstream.username is not None:
         require_secrets(settings, [az.UPSTREAM_TOKEN_KEY])
+    if _cfg(settings).database.restore is not None:
+        require_secrets(settings, [az.RESTORE_PASSWORD_KEY])
+        require_url_safe_secret(
+            az.RESTORE_PASSWORD_KEY,
+            "the source server's administrator password goes into the database URL",
+            "reset it on the source (az postgres flexible-server update --admin-password) "
+            "before the restore's instant, or restore from an instant after a reset",
+        )
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:

@@ -217,6 +217,9 @@ class AzurePlatform(pulumi.ComponentResource):
                 tags=tags,
                 maintenance=ops.maintenance,
                 alerts=alerts,
+                restore_password=(
+                    secret(az.RESTORE_PASSWORD_KEY) if cfg.database.restore is not None else None
+                ),
             ),
             opts=sub,
         )

@@ -46,6 +46,8 @@ AZURE_REGIONS = (
 _AKS_VERSION = re.compile(r"^1\.(\d+)$")
 # The config secret holding a private upstream's token (components/settings_loader.SECRET_KEYS).
 UPSTREAM_TOKEN_KEY = "azureUpstreamToken"
+# A point-in-time restore keeps the source server's administrator password: the stack gives it.
+RESTORE_PASSWORD_KEY = "azureRestoreAdminPassword"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Azure VM size names: Standard_<family><vCPUs><features>[_<accelerator>][_v<n>].
 _VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9_]+$")
@@ -317,7 +319,8 @@ class DatabaseRestore(Model):
     """`azure.database.restore`: create the server as a point-in-time restore of another
     Flexible Server (createMode PointInTimeRestore; components/restore.py: once, at creation).
     The restored server keeps the source's administrator login and password: `user` must be
-    the source's login, and the drill resets the password to the stack's (README)."""
+    the source's login, and the config secret RESTORE_PASSWORD_KEY its password, which the
+    chart and Key Vault then carry (README, "Restore a database")."""
 
     # /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/
     # flexibleServers/<name>

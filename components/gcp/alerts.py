@@ -98,6 +98,18 @@ def policies(args: GcpAlertsArgs) -> list[Policy]:
             f"More than {t.database_connections} PostgreSQL connections",
         ),
         Policy(
+            # A failover of a regional (HA) instance to its standby: connections dropped, and
+            # the standby zone now serves alone until Cloud SQL rebuilds one (Cloud SQL
+            # metrics, database/auto_failover_request_count, GA, DELTA INT64).
+            "database-failover",
+            sql,
+            "cloudsql.googleapis.com/database/auto_failover_request_count",
+            "COMPARISON_GT",
+            0,
+            "ALIGN_DELTA",
+            "Cloud SQL failed over to its standby",
+        ),
+        Policy(
             "cache-memory",
             redis,
             "redis.googleapis.com/stats/memory/usage_ratio",

@@ -53,6 +53,12 @@ class DatabaseArgs(PlacedArgs):
     private_services: list[pulumi.Resource]
     deletion_protection: bool
     maintenance: gcp_settings.Maintenance
+    # With settings.restore: the source's password of `user` (the clone keeps the source's
+    # users, so the program creates none and the chart carries this one).
+    restore_password: pulumi.Input[str] | None = None
+    # Daily backup start (UTC; operations.maintenance.backupStartHour, outside the
+    # maintenance window: facts.check).
+    backup_start_hour: int = 1
 
 
 class Database(pulumi.ComponentResource):
@@ -89,7 +95,7 @@ class Database(pulumi.ComponentResource):
                     enabled=True,
                     point_in_time_recovery_enabled=True,
                     transaction_log_retention_days=cfg.point_in_time_recovery_days,
-                    start_time="03:00",
+                    start_time=f"{args.backup_start_hour:02d}:00",
                     backup_retention_settings=(
                         sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs(
                             retained_backups=cfg.retained_backups, retention_unit="COUNT"
@@ -120,20 +126,27 @@ class Database(pulumi.ComponentResource):
                 project=args.project,
                 opts=stateful(self, args.protect),
             )
-        password = random.RandomPassword(
-            f"{name}-password",
-            length=32,
-            special=False,
-            opts=child(self),
-        )
-        self.password = pulumi.Output.secret(password.result)
-        sql.User(
-            f"{name}-user",
-            name=cfg.user,
-            instance=self.instance.name,
-            project=args.project,
-            password=self.password,
-            opts=child(self),
-        )
+        if cfg.restore is not None:
+            # The clone already has the user (creating it again would fail): its password is
+            # the source's, which the stack gives.
+            if args.restore_password is None:
+                raise ValueError("a clone needs its source user's password")
+            self.password = pulumi.Output.secret(args.restore_password)
+        else:
+            password = random.RandomPassword(
+                f"{name}-password",
+                length=32,
+                special=False,
+                opts=child(self),
+            )
+            self.password = pulumi.Output.secret(password.result)
+            sql.User(
+                f"{name}-user",
+                name=cfg.user,
+                instance=self.instance.name,
+                project=args.project,
+                password=self.password,
+                opts=child(self),
+            )
         self.host = self.instance.private_ip_address
         self.register_outputs({"host": self.host, "connection_name": self.instance.connection_name})

@@ -162,8 +162,24 @@ def check(settings: StackSettings) -> None:
         f"storage access is Workload Identity); remove it with `pulumi config rm {k}`"
         for k in given
     ]
+    backup_hour = settings.operations.maintenance.backup_start_hour
+    if _cfg(settings).maintenance.covers_hour(backup_hour):
+        problems.append(
+            f"{PROJECT}:operations.maintenance.backupStartHour: {backup_hour}:00 UTC falls inside "
+            f"gcp.maintenance (from {_cfg(settings).maintenance.start_hour_utc}:00 UTC for "
+            f"{_cfg(settings).maintenance.hours} h), where Cloud SQL may restart for updates "
+            "during its daily backup; move one of them"
+        )
     if problems:
         raise SettingsError(problems)
+    if _cfg(settings).database.restore is not None:
+        stack.require_secrets(settings, [gcp_settings.RESTORE_PASSWORD_KEY])
+        stack.require_url_safe_secret(
+            gcp_settings.RESTORE_PASSWORD_KEY,
+            "the user's password goes into the database URL",
+            "set a password without them on the source's user (gcloud sql users set-password) "
+            "before the clone's instant",
+        )
 
 
 def installed_addons(settings: StackSettings) -> dict[str, list[str]]:

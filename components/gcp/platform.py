@@ -18,6 +18,7 @@ from components.contract import (
     Credentials,
     PlatformOutputs,
 )
+from components.gcp import settings as gcp_settings
 from components.gcp.alerts import GcpAlerts, GcpAlertsArgs
 from components.gcp.apis import Apis, ApisArgs, waiting_for
 from components.gcp.cache import Cache, CacheArgs, CacheClients, CacheClientsArgs
@@ -48,6 +49,7 @@ from components.gcp.storage import (
 )
 from components.naming import base_name
 from components.platform import PlatformArgs
+from components.settings_loader import secret
 
 # ---------------------------------------------------------------------------------------
 # The component
@@ -165,6 +167,12 @@ class GcpPlatform(pulumi.ComponentResource):
                     protect if db_cfg.deletion_protection is None else db_cfg.deletion_protection
                 ),
                 maintenance=cfg.maintenance,
+                backup_start_hour=settings.operations.maintenance.backup_start_hour,
+                restore_password=(
+                    secret(gcp_settings.RESTORE_PASSWORD_KEY)
+                    if db_cfg.restore is not None
+                    else None
+                ),
             ),
             opts=sub,
         )

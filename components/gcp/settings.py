@@ -55,6 +55,8 @@ _MIN_GKE_MINOR = 31
 POSTGRES_VERSIONS = ("16", "17", "18")
 # Memorystore for Redis versions (redis_version) that are not past end of support.
 REDIS_VERSIONS = ("REDIS_7_2", "REDIS_7_0", "REDIS_6_X")
+# A clone keeps the source's users and their passwords: the stack gives the user's.
+RESTORE_PASSWORD_KEY = "gcpRestoreUserPassword"
 KMS_KEY = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
 
 
@@ -178,6 +180,11 @@ class Maintenance(Model):
     days: list[str] = ["SA", "SU"]
     start_hour_utc: int = Field(default=2, ge=0, le=23)
     hours: int = Field(default=6, ge=MIN_WINDOW_HOURS, le=24)
+
+    def covers_hour(self, hour: int) -> bool:
+        """Whether `hour` (UTC) falls inside the window on one of its days (the window may
+        run past midnight)."""
+        return hour in {(self.start_hour_utc + i) % 24 for i in range(self.hours)}
 
     @field_validator("days")
     @classmethod
@@ -324,7 +331,8 @@ class DatabaseRestore(Model):
     """`gcp.database.restore`: create the instance as a clone of another Cloud SQL instance
     of the project, at a point in time of its write-ahead log (components/restore.py: once,
     at creation). The clone brings the source's databases and users: `name` and `user` must
-    be the source's."""
+    be the source's, and the config secret RESTORE_PASSWORD_KEY that user's password (the
+    program then creates no user)."""
 
     # The source instance's name (same project).
     source_instance: str

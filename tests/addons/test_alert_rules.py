@@ -173,3 +173,17 @@ def test_a_prometheus_the_stack_brings_gets_the_rules_as_a_configmap() -> None:
         "Prometheus rules: ModelEngineGatewayErrors" in line
         for line in operations.lines(run.resources)
     )
+
+
+def test_keda_rule_reads_the_counter_keda_2_20_exports() -> None:
+    """KEDA 2.20 (the pinned chart's app) counts scaler errors in keda_scaler_detail_errors_total
+    with labels namespace and scaledObject among others (pkg/metricscollector/prommetrics.go);
+    keda_scaler_errors_total no longer exists, and a rule on it would never fire."""
+    scope = alert_rules.RuleScope("llm", "llm-endpoints", gpu_operator=False)
+    rules = {
+        r["alert"]: r for g in alert_rules.rule_groups(scope, Thresholds()) for r in g["rules"]
+    }
+    expr = rules["KedaScalerErrors"]["expr"]
+    assert alert_rules.metrics_in(expr) == {"keda_scaler_detail_errors_total"}
+    assert "by (namespace, scaledObject)" in expr
+    assert "keda.sh/docs/2.20/" in alert_rules.METRIC_SOURCES["keda_scaler_detail_errors_total"]

@@ -4,6 +4,7 @@ and GPU node groups that cannot launch a node."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
@@ -18,6 +19,7 @@ TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 POLICY = "aws:sns/topicPolicy:TopicPolicy"
 TOPIC = "aws:sns/topic:Topic"
 NODES = "aws:eks/nodeGroup:NodeGroup"
+EVENTS = "events.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +63,15 @@ def test_gpu_launch_failures_reach_the_topic(prod: AwsRun) -> None:
     topic = prod.out(TOPIC, "platform-alerts-topic", "arn")
     target = prod.one(TARGET, "platform-platform-alarms-gpu-launch-failures").inputs
     assert target["arn"] == topic
-    # The topic admits EventBridge for this rule only, and its key lets EventBridge use it.
+    # The topic admits EventBridge for the stack's rules only, and its key lets it use it.
     policy = json.loads(prod.one(POLICY).inputs["policy"])
-    events = [s for s in policy["Statement"] if s["Principal"].get("Service")]
-    assert events[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        prod.out(RULE, "platform-platform-alarms-gpu-launch-failures", "arn")
-    ]
+    (events,) = [s for s in policy["Statement"] if s["Principal"].get("Service") == EVENTS]
+    # EventBridge rule ARN: arn:<partition>:events:<region>:<account>:rule/<name>.
+    account = events["Condition"]["StringEquals"]["aws:SourceAccount"]
+    rule = prod.one(RULE, "platform-platform-alarms-gpu-launch-failures").inputs["name"]
+    pattern = events["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert fnmatch.fnmatchcase(f"arn:aws:events:us-west-2:{account}:rule/{rule}", pattern)
+    assert not fnmatch.fnmatchcase(f"arn:aws:events:us-west-2:{account}:rule/other", pattern)
     key = json.loads(prod.one("aws:kms/key:Key", "platform-alerts-key").inputs["policy"])
     assert any(s["Principal"].get("Service") == "events.amazonaws.com" for s in key["Statement"])
 
@@ -78,3 +83,44 @@ def test_an_existing_topic_keeps_its_own_policy() -> None:
     assert run.of_type(POLICY) == []
     target = run.one(TARGET, "platform-platform-alarms-gpu-launch-failures").inputs
     assert target["arn"] == "arn:aws:sns:us-west-2:123456789012:oncall"
+
+
+def _admitted(policy: dict, service: str) -> dict:
+    (statement,) = [s for s in policy["Statement"] if s["Principal"].get("Service") == service]
+    assert statement["Action"] == "sns:Publish"
+    return statement
+
+
+def test_every_publisher_wired_to_the_topic_is_admitted(prod: AwsRun) -> None:
+    """The topic policy replaces SNS's default: each service the stack points at the topic
+    must be named in it, from this account, or its notifications are dropped."""
+    topic = prod.one(TOPIC, "platform-alerts-topic").urn
+    policy_resource = prod.one(POLICY)
+    policy = json.loads(policy_resource.inputs["policy"])
+    account = _admitted(policy, EVENTS)["Condition"]["StringEquals"]["aws:SourceAccount"]
+    wired = {
+        "aws:cloudwatch/metricAlarm:MetricAlarm": ("alarmActions", "cloudwatch.amazonaws.com"),
+        "aws:rds/eventSubscription:EventSubscription": ("snsTopic", "events.rds.amazonaws.com"),
+        TARGET: ("arn", EVENTS),
+    }
+    seen = set()
+    for kind, (field, service) in wired.items():
+        for r in prod.of_type(kind):
+            if topic in r.property_dependencies.get(field, []):
+                statement = _admitted(policy, service)
+                assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == account
+                seen.add(kind)
+    assert seen == set(wired)
+    # ElastiCache cannot publish to an encrypted topic: the program's topic is not given to it.
+    cache = prod.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert not cache.inputs.get("notificationTopicArn")
+    # RDS checks its permission when the subscription is made: it waits for the policy.
+    subscription = prod.one("aws:rds/eventSubscription:EventSubscription")
+    assert policy_resource.urn in subscription.dependencies
+
+
+def test_a_named_topic_takes_elasticache_events() -> None:
+    config = prod_config()
+    set_path(config, "operations.alerts.snsTopicArn", "arn:aws:sns:us-west-2:123456789012:oncall")
+    cache = run_aws(config).one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert cache.inputs["notificationTopicArn"] == "arn:aws:sns:us-west-2:123456789012:oncall"

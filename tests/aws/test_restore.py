@@ -3,14 +3,17 @@ and a restore block that names no single source is refused before any resource e
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 import pytest
 
+from components.aws import facts as aws_facts
+from components.aws import platform as aws_platform
 from plan.simulator import RecordedResource, run_program
 from tests.aws.helpers import AwsRun, prod_config, run_aws
-from tests.helpers import set_path
+from tests.helpers import set_path, settings_from
 
 RDS = "aws:rds/instance:Instance"
 KEY = "model-engine-infra:aws.database.restore"
@@ -95,3 +98,33 @@ def test_a_restore_without_one_source_is_refused_before_any_resource(
         run_program(config, recorded=registered)
     assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
     assert registered == []
+
+
+def test_the_chart_logs_in_as_the_restored_instances_master_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A snapshot keeps its master user and database: the chart's facts take both from the
+    instance as restored (FactSources.database_user/name), not the stack's `user`/`name`."""
+    config = prod_config()
+    set_path(config, "aws.database.restore", {"snapshotIdentifier": "model-engine-prod-1"})
+    seen: list[aws_facts.FactSources] = []
+    real = aws_facts.build_facts
+
+    def spy(settings: Any, src: aws_facts.FactSources) -> Any:
+        seen.append(src)
+        return real(settings, src)
+
+    monkeypatch.setattr(aws_facts, "build_facts", spy)
+    monkeypatch.setattr(aws_platform, "build_facts", spy)
+    run_aws(config)
+    deployed = [s for s in seen if s.database_user is not None]
+    assert deployed, "the platform passes the instance's master user to the facts"
+    # The facts follow the sources (plain ones, as before deploy).
+    settings = settings_from(config)
+    seen.clear()
+    aws_facts.preview_facts(settings)
+    facts = real(
+        settings,
+        dataclasses.replace(seen[0], database_user="restored_admin", database_name="prod_db"),
+    )
+    assert (facts.database.user, facts.database.name) == ("restored_admin", "prod_db")

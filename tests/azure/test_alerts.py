@@ -100,3 +100,22 @@ def test_a_named_action_group_is_used_and_none_created(config: dict[str, Any]) -
     assert run.of_type(GROUP) == []
     alert = run.one(ALERT, "platform-database-alert-cpu").inputs
     assert alert["actions"] == [{"actionGroupId": group}]
+
+
+def test_the_database_server_alerts_on_its_resource_health(prod: AzureRun) -> None:
+    """A failover, crash or host failure of the Flexible Server shows in its Resource Health
+    (unavailable or degraded), not in a metric the metric alerts read."""
+    server = prod.one("azure-native:dbforpostgresql:Server", "platform-database-postgres").urn
+    group = prod.one(GROUP, "platform-alerts-group").urn
+    alert = prod.one("azure-native:monitor:ActivityLogAlert", "platform-database-health")
+    assert alert.property_dependencies["scopes"] == [server]
+    assert alert.property_dependencies["actions"] == [group]
+    all_of = alert.inputs["condition"]["allOf"]
+    assert {"field": "category", "equals": "ResourceHealth"} in all_of
+    statuses = {
+        leaf["equals"]
+        for c in all_of
+        for leaf in c.get("anyOf", [])
+        if leaf["field"] == "properties.currentHealthStatus"
+    }
+    assert statuses == {"Unavailable", "Degraded"}

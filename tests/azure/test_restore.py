@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.settings_loader import OFFLINE_SECRET
 from plan.simulator import RecordedResource, run_program
 from tests.azure.helpers import AzureRun, azure_config, run_azure
 from tests.helpers import set_path
@@ -20,13 +21,22 @@ SOURCE = (
 )
 
 
-def test_a_point_in_time_restore_names_the_source_and_the_instant_in_utc() -> None:
+PASSWORD_KEY = "azureRestoreAdminPassword"
+
+
+def _restoring() -> dict[str, Any]:
     config = azure_config()
     set_path(
         config,
         "azure.database.restore",
         {"sourceServerResourceId": SOURCE, "pointInTimeUtc": "2026-11-30T09:15:00+01:00"},
     )
+    set_path(config, PASSWORD_KEY, {"secure": "v1:source-admin-password"})
+    return config
+
+
+def test_a_point_in_time_restore_names_the_source_and_the_instant_in_utc() -> None:
+    config = _restoring()
     inputs = run_azure(config).one(SERVER).inputs
     assert inputs["createMode"] == "PointInTimeRestore"
     assert inputs["sourceServerResourceId"] == SOURCE
@@ -67,4 +77,47 @@ def test_a_bad_restore_is_refused_before_any_resource(restore: dict[str, Any], w
     with pytest.raises(pulumi.RunError) as failure:
         run_program(config, stack="azure-prod", recorded=registered)
     assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
+    assert registered == []
+
+
+def test_a_restore_carries_the_sources_password_to_key_vault_not_a_generated_one() -> None:
+    """The restored server keeps its source's administrator password: the migration hook and
+    the server log in with what Key Vault holds, so Key Vault must hold the source's."""
+    run = run_azure(_restoring())
+    assert not [
+        r for r in run.of_type("random:index/randomPassword:RandomPassword") if "database" in r.name
+    ]
+    [vault] = [
+        r
+        for r in run.of_type("azure-native:keyvault:Secret")
+        if r.name.endswith("vault-db-password")
+    ]
+    # The stack's config secret (offline: the placeholder for an undecryptable `secure:`).
+    assert vault.inputs["properties"]["value"] == OFFLINE_SECRET
+
+
+def test_without_restore_key_vault_gets_the_generated_password(prod: AzureRun) -> None:
+    [generated] = [
+        r
+        for r in prod.of_type("random:index/randomPassword:RandomPassword")
+        if "database" in r.name
+    ]
+    [vault] = [
+        r
+        for r in prod.of_type("azure-native:keyvault:Secret")
+        if r.name.endswith("vault-db-password")
+    ]
+    assert vault.inputs["properties"]["value"] != OFFLINE_SECRET
+    assert generated.urn in vault.dependencies or generated.urn in str(vault.property_dependencies)
+
+
+def test_a_restore_without_the_sources_password_is_refused_before_any_resource() -> None:
+    config = _restoring()
+    del config[f"model-engine-infra:{PASSWORD_KEY}"]
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, stack="azure-prod", recorded=registered)
+    message = str(failure.value)
+    assert f"model-engine-infra:{PASSWORD_KEY}" in message, message
+    assert "pulumi config set --secret" in message
     assert registered == []

@@ -23,7 +23,7 @@ def test_policies_filter_on_the_instances_the_program_creates(prod: GcpRun) -> N
     filters = _filters(prod)
     # The GKE scale-up policy filters on the cluster (tests/gcp/test_scale_up_alerts.py).
     del filters["platform-alerts-gke-scale-up-errors"]
-    assert len(filters) == 6
+    assert len(filters) == 7
     for name, f in filters.items():
         if "-database-" in name:
             assert f'database_id="{sql["project"]}:{sql["name"]}"' in f, name
@@ -39,3 +39,18 @@ def test_policies_notify_the_stacks_email_channel(prod: GcpRun) -> None:
     for policy in found:
         assert policy.property_dependencies["notificationChannels"] == [channel.urn]
         assert policy.inputs["conditions"][0]["conditionThreshold"]["duration"] == "600s"
+
+
+def test_a_failover_of_the_instance_alerts(prod: GcpRun) -> None:
+    """A regional instance that failed over to its standby runs without one until Cloud SQL
+    rebuilds it: the GA counter database/auto_failover_request_count says so."""
+    sql: Any = prod.one("gcp:sql/databaseInstance:DatabaseInstance").inputs
+    policy = prod.one(POLICY, "platform-alerts-database-failover").inputs
+    condition = policy["conditions"][0]["conditionThreshold"]
+    assert condition["filter"] == (
+        'resource.type="cloudsql_database" AND '
+        f'resource.labels.database_id="{sql["project"]}:{sql["name"]}" AND '
+        'metric.type="cloudsql.googleapis.com/database/auto_failover_request_count"'
+    )
+    assert condition["comparison"] == "COMPARISON_GT"
+    assert condition["thresholdValue"] == 0

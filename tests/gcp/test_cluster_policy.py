@@ -7,6 +7,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from plan.simulator import RecordedResource, run_program
 from tests.gcp.helpers import CLUSTER, REDIS, SQL, GcpRun, run_gcp
 from tests.helpers import set_path, settings_from
 
@@ -82,6 +83,9 @@ def test_upgrades_happen_in_the_window_and_never_move_the_minor(prod: GcpRun) ->
 
 def test_a_window_across_midnight(config: dict) -> None:
     set_path(config, "gcp.maintenance", {"days": ["TU", "TH"], "startHourUtc": 22, "hours": 6})
+    # The default backup hour (01:00) is inside this window: moved after it (and after the
+    # operations window, sun 03:00-07:00).
+    set_path(config, "operations.maintenance.backupStartHour", 8)
     run = run_gcp(config)
     window = run.one(CLUSTER).inputs["maintenancePolicy"]["recurringWindow"]
     assert window["recurrence"] == "FREQ=WEEKLY;BYDAY=TU,TH"
@@ -176,3 +180,22 @@ def test_a_key_in_another_region_is_refused(config: dict) -> None:
     set_path(config, "gcp.cluster.secretsKmsKey", name)
     with pytest.raises(ValueError, match="secretsKmsKey: GKE needs the key in the cluster"):
         settings_from(config)
+
+
+def test_cloud_sql_backups_start_at_the_stacks_backup_hour(config: dict) -> None:
+    set_path(config, "operations.maintenance.backupStartHour", 9)
+    backups = run_gcp(config).one(SQL).inputs["settings"]["backupConfiguration"]
+    assert backups["startTime"] == "09:00"
+
+
+def test_a_backup_hour_inside_the_gcp_window_is_refused(config: dict) -> None:
+    # Default window: SA, SU from 02:00 UTC for 6 h; 02:00 (outside the operations window,
+    # sun 03:00-07:00) would back up during Cloud SQL updates.
+    set_path(config, "operations.maintenance.backupStartHour", 2)
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    message = str(failure.value)
+    assert "model-engine-infra:operations.maintenance.backupStartHour" in message, message
+    assert "gcp.maintenance" in message
+    assert registered == []

@@ -41,8 +41,9 @@ def test_every_version_in_use_names_its_source() -> None:
 def test_the_warning_starts_ninety_days_before_eks_1_35_leaves_standard_support() -> None:
     # EKS calendar: 1.35 leaves standard support on March 27, 2027.
     assert eks_versions.DEFAULT_VERSION == "1.35"
-    assert sc.expiring(datetime.date(2026, 12, 26)) == []
-    warned = sc.expiring(datetime.date(2026, 12, 27))
+    eks = [r for r in sc.in_use() if r.product.startswith("EKS")]
+    assert sc.expiring(datetime.date(2026, 12, 26), eks) == []
+    warned = sc.expiring(datetime.date(2026, 12, 27), eks)
     assert any(
         line.startswith("EKS Kubernetes 1.35 leaves standard support on 2027-03-27")
         for line in warned
@@ -63,3 +64,43 @@ def test_a_database_default_is_judged_by_its_providers_date() -> None:
 def test_a_version_without_a_recorded_date_fails_loudly() -> None:
     with pytest.raises(KeyError, match="RDS PostgreSQL 13: no support date recorded"):
         sc._major(sc.RDS_POSTGRES, "RDS PostgreSQL", "13", "x")
+
+
+def test_aks_gke_and_every_stack_pin_are_judged() -> None:
+    products = {r.product for r in sc.in_use()}
+    assert "AKS Kubernetes" in products
+    # Each example stack's Kubernetes minor and database engine, by file and key.
+    for expected in (
+        "EKS Kubernetes (Pulumi.customer-prod.yaml aws.cluster.version)",
+        "AKS Kubernetes (Pulumi.azure-prod.yaml azure.cluster.version)",
+        "GKE Kubernetes (Pulumi.gcp-prod.yaml gcp.cluster.version)",
+        "Azure PostgreSQL Flexible Server (Pulumi.azure-prod.yaml azure.database.version)",
+        "Cloud SQL PostgreSQL (Pulumi.gcp-prod.yaml gcp.database.version)",
+    ):
+        assert expected in products
+
+
+def _stack(tmp_path, body: str):
+    (tmp_path / "Pulumi.x.yaml").write_text(body)
+    return tmp_path
+
+
+def test_a_stack_pinning_a_gke_minor_near_its_end_is_named(tmp_path) -> None:
+    # GKE release schedule: 1.34 leaves standard support on 2026-08-30.
+    stacks = _stack(
+        tmp_path, 'config:\n  model-engine-infra:gcp:\n    cluster:\n      version: "1.34"\n'
+    )
+    rows = sc.stack_pins(stacks)
+    assert [(r.product, r.version, r.ends) for r in rows] == [
+        ("GKE Kubernetes (Pulumi.x.yaml gcp.cluster.version)", "1.34", datetime.date(2026, 8, 30))
+    ]
+    assert sc.expiring(datetime.date(2026, 6, 1), rows)
+    assert not sc.expiring(datetime.date(2026, 5, 31), rows)
+
+
+def test_a_stack_pin_without_a_recorded_date_fails_loudly(tmp_path) -> None:
+    stacks = _stack(
+        tmp_path, 'config:\n  model-engine-infra:azure:\n    cluster:\n      version: "1.30"\n'
+    )
+    with pytest.raises(KeyError, match=r"AKS Kubernetes 1\.30: no support date recorded"):
+        sc.stack_pins(stacks)
