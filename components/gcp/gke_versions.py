@@ -4,8 +4,12 @@ GKE supports a minor with patches for about 14 months after it is available in t
 channel, then (outside the Extended channel) upgrades clusters off it. Dates: the "End of
 standard support" column of the GKE release schedule
 (https://cloud.google.com/kubernetes-engine/docs/release-schedule, schedule for release
-channels), as tabulated by endoflife.date/google-kubernetes-engine ("Active Support"). A minor
-not listed has no date recorded here: add it from the schedule before a stack pins it.
+channels), as tabulated by endoflife.date/google-kubernetes-engine in its "Maintenance Support"
+column: that is the Regular-channel availability plus GKE's standard-support period (1.33:
+2025-06-03 + 14 months; 1.35: 2026-02-11 + 14 months), while its "Active Support" column is
+the upstream Kubernetes end of life (1.35: 2027-02-28, kubernetes.io/releases/1.35), which
+GKE outlives. A minor not listed has no date recorded here: add it from the schedule before a
+stack pins it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ SOURCE = (
 
 END_OF_STANDARD_SUPPORT: Mapping[str, datetime.date] = MappingProxyType(
     {
-        "1.33": datetime.date(2026, 6, 30),
-        "1.34": datetime.date(2026, 8, 30),
-        "1.35": datetime.date(2027, 2, 28),
+        "1.33": datetime.date(2026, 8, 3),
+        "1.34": datetime.date(2026, 10, 1),
+        "1.35": datetime.date(2027, 4, 11),
     }
 )

@@ -86,16 +86,16 @@ def _stack(tmp_path, body: str):
 
 
 def test_a_stack_pinning_a_gke_minor_near_its_end_is_named(tmp_path) -> None:
-    # GKE release schedule: 1.34 leaves standard support on 2026-08-30.
+    # GKE release schedule: 1.34 leaves standard support on 2026-10-01.
     stacks = _stack(
         tmp_path, 'config:\n  model-engine-infra:gcp:\n    cluster:\n      version: "1.34"\n'
     )
     rows = sc.stack_pins(stacks)
     assert [(r.product, r.version, r.ends) for r in rows] == [
-        ("GKE Kubernetes (Pulumi.x.yaml gcp.cluster.version)", "1.34", datetime.date(2026, 8, 30))
+        ("GKE Kubernetes (Pulumi.x.yaml gcp.cluster.version)", "1.34", datetime.date(2026, 10, 1))
     ]
-    assert sc.expiring(datetime.date(2026, 6, 1), rows)
-    assert not sc.expiring(datetime.date(2026, 5, 31), rows)
+    assert sc.expiring(datetime.date(2026, 7, 3), rows)
+    assert not sc.expiring(datetime.date(2026, 7, 2), rows)
 
 
 def test_a_stack_pin_without_a_recorded_date_fails_loudly(tmp_path) -> None:
