@@ -346,13 +346,3 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
             inference_client_id=_unknown("inference client id"),
         ),
     )
-
-
-def private_services(cfg: az.AzureSettings) -> list[str]:
-    """Services reached through a private endpoint (Service Bus only on Premium)."""
-    if not cfg.network.private_access:
-        return []
-    services = ["redis", "blob", "keyvault", "registry"]
-    if cfg.service_bus.sku == "Premium":
-        services.append("servicebus")
-    return services

@@ -39,7 +39,6 @@ from components.azure.facts import (
     _cfg,
     build_facts,
     gpu_pools,
-    private_services,
 )
 from components.azure.identity import (
     Grant,
@@ -51,6 +50,7 @@ from components.azure.identity import (
 from components.azure.network import Network, NetworkArgs
 from components.azure.node_pools import NodePools, NodePoolsArgs
 from components.azure.registry import Registry, RegistryArgs
+from components.azure.settings import private_services
 from components.azure.storage import (
     CELERY_RESULTS_CONTAINER,
     Storage,

@@ -600,3 +600,13 @@ class AzureSettings(Model):
                 "Premium feature); set registry.sku: Premium or network.privateAccess: false"
             )
         return self
+
+
+def private_services(cfg: AzureSettings) -> list[str]:
+    """Services reached through a private endpoint (Service Bus only on Premium)."""
+    if not cfg.network.private_access:
+        return []
+    services = ["redis", "blob", "keyvault", "registry"]
+    if cfg.service_bus.sku == "Premium":
+        services.append("servicebus")
+    return services

@@ -12,8 +12,7 @@ import pulumi
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
-from components.azure.facts import private_services
-from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET
+from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET, private_services
 from components.contract import PlatformFacts
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol

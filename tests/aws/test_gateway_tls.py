@@ -42,7 +42,9 @@ def test_acm_certificate_terminates_tls_at_the_gateway(config: dict[str, Any]) -
     https = next(p for p in service["ports"] if p["port"] == 443)
     assert https["targetPort"] == 80  # the NLB hands plain HTTP to the gateway's listener
     assert run.values["hostDomain"]["prefix"] == "http://"
-    assert all(url.startswith("https://") for url in run.run.exports["gateway_urls"])
+    urls = run.run.exports["gateway_urls"]
+    assert urls
+    assert all(url.startswith("https://") for url in urls)
 
 
 def _rejected(config: dict[str, Any]) -> str:

@@ -110,4 +110,6 @@ def test_teardown_leaves_the_private_services_connection_and_the_apis(prod: GcpR
     address = prod.one("gcp:compute/globalAddress:GlobalAddress")
     assert address.urn in prod.upstream(peering)
     # No API is switched off under a retained resource.
-    assert all(s.inputs["disableOnDestroy"] is False for s in prod.of_type(SERVICE))
+    services = prod.of_type(SERVICE)
+    assert services
+    assert all(s.inputs["disableOnDestroy"] is False for s in services)
