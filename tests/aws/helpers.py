@@ -15,6 +15,10 @@ from tests.helpers import StackRun, run_stack
 STACK = "customer-prod"
 CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ROLE = "aws:iam/role:Role"
+# The node groups of the example stack.
+GROUPS = ("system", "cpu", "gpu-a10", "gpu-h100")
 
 
 def prod_config() -> dict[str, Any]:

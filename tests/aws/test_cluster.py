@@ -1,5 +1,5 @@
-"""The cluster: a new EKS cluster (or an existing one), and the Kubernetes provider every
-Kubernetes resource of the program uses."""
+"""The cluster: a new EKS cluster (or an existing one), its managed add-ons and access
+entries, and the Kubernetes provider every Kubernetes resource of the program uses."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from components.settings_base import SettingsError
 from plan import computed_aws
 from plan.simulator import RecordedResource, run_program
 from tests.aws.cluster_configs import existing_cluster_config
-from tests.aws.helpers import AwsRun, run_aws
+from tests.aws.helpers import GROUPS, NODE_GROUP, ROLE, AwsRun, run_aws
 from tests.helpers import set_path, settings_from
 
 EKS = "aws:eks/cluster:Cluster"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+ADDON = "aws:eks/addon:Addon"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 
 def test_new_cluster_is_private_encrypted_and_logged(prod: AwsRun) -> None:
@@ -202,3 +204,110 @@ def test_an_unseen_existing_cluster_is_not_invented(config: dict[str, Any]) -> N
     assert found2
     for rule in found2:
         assert is_deferred(rule.inputs["referencedSecurityGroupId"])
+
+
+def _addon(run: AwsRun, name: str) -> dict[str, Any]:
+    return run.one(ADDON, f"platform-eks-addons-{name}").inputs
+
+
+def test_core_addons_are_pinned_to_the_clusters_version(prod: AwsRun) -> None:
+    versions = {n: _addon(prod, n)["addonVersion"] for n in ("vpc-cni", "kube-proxy", "coredns")}
+    # The builds for Kubernetes 1.35 as refreshed in 2026-12 (components/aws/eks_versions.py
+    # says where each was read).
+    assert versions == {
+        "vpc-cni": "v1.21.1-eksbuild.3",
+        "kube-proxy": "v1.35.3-eksbuild.2",
+        "coredns": "v1.13.2-eksbuild.4",
+    }
+    for name in versions:
+        assert _addon(prod, name)["clusterName"] == "model-engine-customer-prod"
+
+
+def test_addon_builds_follow_the_version(config: dict[str, Any]) -> None:
+    set_path(config, "aws.cluster", {"version": "1.33", "supportType": "EXTENDED"})
+    run = run_aws(config)
+    assert _addon(run, "kube-proxy")["addonVersion"].startswith("v1.33.")
+
+
+def test_the_cni_has_its_own_role_not_the_nodes(prod: AwsRun) -> None:
+    cni = _addon(prod, "vpc-cni")
+    assert cni["serviceAccountRoleArn"] == prod.out(ROLE, "platform-eks-addons-vpc-cni", "arn")
+    [statement] = prod.trust("platform-eks-addons-vpc-cni")["Statement"]
+    subjects = next(
+        v for k, v in statement["Condition"]["StringEquals"].items() if k.endswith(":sub")
+    )
+    assert subjects == ["system:serviceaccount:kube-system:aws-node"]
+    cni_policy = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"
+    attached = {
+        r.inputs["policyArn"]: r.inputs["role"]
+        for r in prod.of_type(ATTACHMENT)
+        if r.inputs["policyArn"] == cni_policy
+    }
+    assert attached == {cni_policy: prod.out(ROLE, "platform-eks-addons-vpc-cni", "name")}
+
+
+def test_the_cni_enforces_network_policy(prod: AwsRun) -> None:
+    """The network policy agent runs only when the add-on's configuration asks for it, as a
+    string (the add-on's configuration schema), in standard mode as aws-node's environment
+    states it (strict mode would deny every pod of the cluster at start, CoreDNS's too, until
+    a policy allows it); the others keep their defaults."""
+    cni = _addon(prod, "vpc-cni")
+    assert json.loads(cni["configurationValues"]) == {
+        "enableNetworkPolicy": "true",
+        "env": {"NETWORK_POLICY_ENFORCING_MODE": "standard"},
+    }
+    assert "configurationValues" not in _addon(prod, "kube-proxy")
+
+
+def test_nodes_start_after_the_cni_and_dns_after_the_nodes(prod: AwsRun) -> None:
+    cni = prod.one(ADDON, "platform-eks-addons-vpc-cni").urn
+    proxy = prod.one(ADDON, "platform-eks-addons-kube-proxy").urn
+    for group in GROUPS:
+        upstream = prod.upstream(prod.one(NODE_GROUP, f"platform-nodes-{group}"))
+        assert {cni, proxy} <= upstream, group
+    dns = prod.one(ADDON, "platform-eks-addons-coredns")
+    assert prod.one(NODE_GROUP, "platform-nodes-system").urn in dns.dependencies
+    # The chart waits for cluster DNS.
+    chart = prod.one("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+    assert dns.urn in chart.dependencies
+
+
+def test_existing_cluster_keeps_its_addons_and_nodes_keep_the_cni_policy(
+    config: dict[str, Any],
+) -> None:
+    run = run_aws(existing_cluster_config(config))
+    assert run.of_type(ADDON) == []
+    node_policies = {
+        r.inputs["policyArn"]
+        for r in run.of_type(ATTACHMENT)
+        if r.name.startswith("platform-nodes-role-")
+    }
+    assert "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" in node_policies
+
+
+def test_named_admins_get_access_entries(config: dict[str, Any]) -> None:
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    set_path(config, "aws.cluster.adminPrincipalArns", [admin])
+    run = run_aws(config)
+    [entry] = run.of_type("aws:eks/accessEntry:AccessEntry")
+    assert entry.inputs["principalArn"] == admin
+    [association] = run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert association.inputs["policyArn"] == (
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    )
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+
+
+def test_ci_preview_role_reads_the_cluster(config: dict[str, Any]) -> None:
+    admin = "arn:aws:iam::123456789012:role/ci-deploy"
+    viewer = "arn:aws:iam::123456789012:role/ci-preview"
+    set_path(config, "aws.cluster.adminPrincipalArns", [admin])
+    set_path(config, "aws.cluster.viewerPrincipalArns", [viewer])
+    run = run_aws(config)
+    policies = {
+        a.inputs["principalArn"]: a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    assert policies == {admin: "AmazonEKSClusterAdminPolicy", viewer: "AmazonEKSViewPolicy"}
+    entries = {e.inputs["principalArn"] for e in run.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {admin, viewer}

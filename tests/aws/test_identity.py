@@ -4,15 +4,15 @@ policies grant nothing beyond what the code needs."""
 from __future__ import annotations
 
 import configparser
+import json
 from typing import Any
 
 from plan import computed_aws
-from tests.aws.helpers import ROLE_ANNOTATION, AwsRun, run_aws
+from tests.aws.helpers import ROLE, ROLE_ANNOTATION, AwsRun, run_aws
 from tests.helpers import set_path
 
 # What getCallerIdentity answers, and the stack's region.
 ACCOUNT, REGION = computed_aws.account_id(), "us-west-2"
-ROLE = "aws:iam/role:Role"
 KEY = ("aws:kms/key:Key", "platform-data-key", "arn")
 
 
@@ -231,3 +231,23 @@ def test_inference_policy_is_what_forwarders_and_models_need(prod: AwsRun) -> No
     actions = {a for a, _ in grants}
     assert not actions & {"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:ListQueues"}
     assert "s3:DeleteObject" not in actions and "secretsmanager:GetSecretValue" not in actions
+
+
+def test_auto_scaling_may_use_the_key_for_node_volumes(prod: AwsRun) -> None:
+    policy = json.loads(prod.one("aws:kms/key:Key", "platform-data-key").inputs["policy"])
+    account = computed_aws.account_id()  # getCallerIdentity
+    asg = (
+        f"arn:aws:iam::{account}:role/aws-service-role/autoscaling.amazonaws.com/"
+        "AWSServiceRoleForAutoScaling"
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["AccountAdministersAndUsesThroughIam"]["Principal"] == {
+        "AWS": f"arn:aws:iam::{account}:root"
+    }
+    use = by_sid["AutoScalingUsesForNodeVolumes"]
+    assert use["Condition"]["StringEquals"]["aws:PrincipalArn"] == asg
+    assert {"kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"} <= set(use["Action"])
+    grant = by_sid["AutoScalingGrantsForNodeVolumes"]
+    assert grant["Action"] == "kms:CreateGrant"
+    assert grant["Condition"]["StringEquals"]["aws:PrincipalArn"] == asg
+    assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}

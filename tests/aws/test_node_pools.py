@@ -1,5 +1,6 @@
 """Node pools: system and CPU groups the chart's selectors match, one NVIDIA group per GPU
-pool from the accelerator catalog, each able to scale from zero."""
+pool from the accelerator catalog, each able to scale from zero, on encrypted disks and
+without instance metadata for pods."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from components import accelerators
+from components import accelerators, fit
 from components.aws import facts as aws_facts
 from components.contract import GpuNodePool
-from tests.aws.helpers import AwsRun, run_aws
+from plan.simulator import deferred
+from tests.aws.helpers import GROUPS, NODE_GROUP, AwsRun, run_aws
 from tests.helpers import add_t4_pool, set_path, settings_from
 
-NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ASG_TAG = "aws:autoscaling/tag:Tag"
 CA = "k8s.io/cluster-autoscaler"
 TEMPLATE = f"{CA}/node-template"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+DATA_KEY = ("aws:kms/key:Key", "platform-data-key", "arn")
 
 
 def _group(run: AwsRun, name: str) -> dict[str, Any]:
@@ -204,3 +207,37 @@ def test_pool_names_stay_unique(config: dict[str, Any]) -> None:
     set_path(config, "gpu.pools", [pool, {**pool, "instanceType": "g5.48xlarge"}])
     with pytest.raises(ValueError, match="pool names must be unique"):
         settings_from(config)
+
+
+def _template_of(run: AwsRun, group: str) -> dict[str, Any]:
+    ref = run.one(NODE_GROUP, f"platform-nodes-{group}").inputs["launchTemplate"]
+    template = run.one(LAUNCH_TEMPLATE, f"platform-nodes-{group}-lt")
+    assert ref["id"] == deferred(LAUNCH_TEMPLATE, template.name, "id")
+    assert ref["version"] == run.out(LAUNCH_TEMPLATE, template.name, "latestVersion")
+    return template.inputs
+
+
+@pytest.mark.parametrize(
+    ("group", "disk"), [("system", 100), ("cpu", 200), ("gpu-h100", fit.OS_ONLY_ROOT_GB)]
+)
+def test_root_volumes_are_encrypted_gp3_with_the_platform_key(
+    prod: AwsRun, group: str, disk: int
+) -> None:
+    [root] = _template_of(prod, group)["blockDeviceMappings"]
+    assert root["deviceName"] == "/dev/xvda"
+    assert root["ebs"] == {
+        "volumeSize": disk,
+        "volumeType": "gp3",
+        "encrypted": "true",
+        "kmsKeyId": prod.out(*DATA_KEY),
+        "deleteOnTermination": "true",
+    }
+
+
+def test_pods_cannot_reach_instance_metadata(prod: AwsRun) -> None:
+    for group in GROUPS:
+        assert _template_of(prod, group)["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+        }, group

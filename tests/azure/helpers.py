@@ -38,3 +38,9 @@ class AzureRun(StackRun):
 
 def run_azure(config: dict[str, Any]) -> AzureRun:
     return AzureRun(**vars(run_stack(config, stack=STACK)))
+
+
+def upstream_types(prod: AzureRun, typ: str, name: str) -> set[str]:
+    """The types of every resource the named one waits for, directly or not."""
+    by_urn = {r.urn: r for r in prod.run.resources}
+    return {by_urn[u].type for u in prod.upstream(prod.one(typ, name)) if u in by_urn}
