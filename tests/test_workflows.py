@@ -330,6 +330,9 @@ def test_the_refresher_writes_a_fresh_token_for_azure_and_never_prints_it(
             os.killpg(proc.pid, signal.SIGTERM)
         tokens.close()
     assert b"jwt-secret" not in out + err
+    # GitHub's ID tokens last 5 minutes: the file is replaced before the last one expires.
+    interval = re.search(r"REFRESH_SECONDS:-(\d+)", REFRESHER.read_text())
+    assert interval and 0 < int(interval[1]) < 300
     path, auth = tokens.requests[0]
     assert path.endswith("?api-version=2.0&audience=api://AzureADTokenExchange")
     assert auth == "bearer request-bearer"
