@@ -283,8 +283,8 @@ class _IdTokens:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: object) -> None:
-                pass
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the test's output stays its own
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
