@@ -6,6 +6,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
+import pytest
+
 from components.settings import PROJECT, StackSettings
 from components.settings_loader import settings_from_config
 from plan import operations
@@ -123,3 +126,17 @@ def run_stack(config: dict[str, Any], **kwargs: Any) -> StackRun:
         for r in run.resources
     }
     return StackRun(run, options)
+
+
+def refusal(config: dict[str, Any], key: str, words: str) -> str:
+    """The error a bad stack file gets: it names `key` (a stack key without the project
+    prefix) and says `words`, and nothing at all was registered before it (not the provider,
+    not a component). Returns the message for further checks."""
+    registered: list[RecordedResource] = []
+    with pytest.raises(pulumi.RunError) as failure:
+        run_program(config, recorded=registered)
+    message = str(failure.value)
+    assert KEY + key in message, message
+    assert words in message, message
+    assert registered == [], [r.name for r in registered]
+    return message
