@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -64,3 +65,22 @@ def test_deploy_from_ci_names_the_api_allowlist_of_every_cloud() -> None:
     ):
         assert key in keys, key  # a real stack key
         assert f"`{key}`" in step, key
+
+
+def test_deploy_from_ci_signs_kubelogin_in_with_the_refreshed_token_file_on_azure() -> None:
+    # `az`'s session from azure/login expires minutes into an `up` (Azure/azure-cli#28708):
+    # CI's Azure stacks use workload identity, which reads the file cloud-login keeps fresh.
+    from typing import get_args
+
+    from components.azure.settings import Cluster
+
+    login = Cluster.model_fields["deployer_login"]
+    assert login.alias == "deployerLogin"
+    assert "workloadidentity" in get_args(login.annotation)
+    readme = (ROOT / "README.md").read_text()
+    assert "| azure | `azure.cluster.deployerLogin` | `workloadidentity` |" in _step(readme, 6)
+    step = _step(readme, 8)
+    script = (ROOT / ".github/actions/cloud-login/federated-token.sh").read_text()
+    interval = re.search(r"REFRESH_SECONDS:-(\d+)", script)
+    assert interval
+    assert f"every {int(interval[1]) // 60} minutes" in step and "`federated-token.sh`" in step

@@ -3,8 +3,15 @@ every stack CI previews and deploys exists. (zizmor checks the rest: `make workf
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import os
 import re
+import signal
+import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +232,121 @@ def test_ci_installs_the_pulumi_cli_of_the_pinned_sdk() -> None:
     assert pinned
     (cli,) = [s for s in steps(GITHUB / "actions/setup/action.yml") if uses(s) == "pulumi/actions"]
     assert cli["with"]["pulumi-version"] == pinned.group(1)
+
+
+REFRESHER = GITHUB / "actions/cloud-login/federated-token.sh"
+
+
+def test_azure_jobs_export_a_federated_token_file_for_workload_identity() -> None:
+    # kubelogin -l workloadidentity and DefaultAzureCredential read these four; `az`'s
+    # session would expire minutes into an `up` (Azure/azure-cli#28708).
+    (refresh,) = [s for s in cloud_steps("azure") if "federated-token.sh" in str(s.get("env"))]
+    run = refresh["run"]
+    assert '"$SCRIPT" "$token_file"' in run
+    assert 'token_file="$RUNNER_TEMP/' in run
+    exported = dict(
+        re.findall(r'echo "(\w+)=([^"]*)"', run.split("$GITHUB_ENV")[0].split('"$token_file"')[1])
+    )
+    assert exported == {
+        "AZURE_FEDERATED_TOKEN_FILE": "$token_file",
+        "AZURE_CLIENT_ID": "$CLIENT_ID",
+        "AZURE_TENANT_ID": "$TENANT_ID",
+        "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/",
+    }
+    # Values reach the shell through env, never through the script text.
+    assert "${{" not in run
+    assert refresh["env"]["CLIENT_ID"] == "${{ inputs.azure-client-id }}"
+    assert refresh["env"]["TENANT_ID"] == "${{ inputs.azure-tenant-id }}"
+    others = cloud_steps("aws") + cloud_steps("gcp")
+    assert not [s for s in others if "federated-token" in str(s)]
+
+
+def test_ci_keys_of_the_azure_stack_sign_kubelogin_in_with_workload_identity() -> None:
+    stack = (ROOT / "stacks/Pulumi.azure-prod.yaml").read_text()
+    assert re.search(r"^\s*# deployerLogin: workloadidentity\s*$", stack, re.M)
+
+
+class _IdTokens:
+    """A stand-in for GitHub's ID token endpoint: a new token per request, and what it saw."""
+
+    def __init__(self) -> None:
+
+        self.requests: list[tuple[str, str | None]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append((self.path, self.headers.get("Authorization")))
+                body = json.dumps({"value": f"jwt-secret-{len(outer.requests)}"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the test's output stays its own
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/token?api-version=2.0"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_the_refresher_writes_a_fresh_token_for_azure_and_never_prints_it(
+    tmp_path: Path,
+) -> None:
+
+    tokens = _IdTokens()
+    token_file = tmp_path / "azure-federated-token"
+    env = {
+        "PATH": os.environ["PATH"],
+        "ACTIONS_ID_TOKEN_REQUEST_URL": tokens.url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-bearer",
+        "REFRESH_SECONDS": "1",
+    }
+    # Its own session, so the loop it leaves behind is ended with it below.
+    proc = subprocess.Popen(
+        [str(REFRESHER), str(token_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        # The step returns at once (the loop must not hold its output open) with a token.
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert token_file.read_text() == "jwt-secret-1"
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        deadline = time.monotonic() + 15
+        while token_file.read_text() == "jwt-secret-1" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert token_file.read_text().startswith("jwt-secret-")
+        assert token_file.read_text() != "jwt-secret-1"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        tokens.close()
+    assert b"jwt-secret" not in out + err
+    # GitHub's ID tokens last 5 minutes: the file is replaced before the last one expires.
+    interval = re.search(r"REFRESH_SECONDS:-(\d+)", REFRESHER.read_text())
+    assert interval and 0 < int(interval[1]) < 300
+    path, auth = tokens.requests[0]
+    assert path.endswith("?api-version=2.0&audience=api://AzureADTokenExchange")
+    assert auth == "bearer request-bearer"
+
+
+def test_the_refresher_fails_the_step_without_an_id_token(tmp_path: Path) -> None:
+
+    result = subprocess.run(
+        [str(REFRESHER), str(tmp_path / "t")],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode != 0
+    assert "id-token: write" in result.stderr
+    assert not (tmp_path / "t").exists()

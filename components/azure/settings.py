@@ -160,8 +160,9 @@ class Cluster(Model):
     deployer_principal_type: Literal["User", "ServicePrincipal"] | None = None
     # How the Kubernetes provider gets its Entra token (kubelogin login mode; the kubeconfig
     # AKS returns asks for a device code, which nobody would answer): azurecli (the
-    # deployer's `az login`, also after azure/login in CI), workloadidentity (CI with a
-    # federated token: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE) or spn
+    # deployer's `az login`; not CI's azure/login, whose session expires minutes into an
+    # `up`: Azure/azure-cli#28708), workloadidentity (CI: .github/actions/cloud-login keeps
+    # AZURE_FEDERATED_TOKEN_FILE fresh and sets AZURE_CLIENT_ID, AZURE_TENANT_ID) or spn
     # (a service principal secret in AAD_SERVICE_PRINCIPAL_CLIENT_SECRET).
     deployer_login: Literal["azurecli", "workloadidentity", "spn"] = "azurecli"
     # The deployer by id instead of whoever runs the program: set to CI's deploy identity
@@ -227,9 +228,8 @@ class Cluster(Model):
     def deployer_type(self) -> str:
         """The deployer's principalType: as set, else what the login says (workload identity,
         a service principal secret, or an application id all sign in a service principal),
-        else User: a person's `az login`. After azure/login in CI, `az login` is a service
-        principal that nothing here can see: the stack sets deployerPrincipalType (or
-        deployerClientId) for it."""
+        else User: a person's `az login`. A service principal's `az login` is one nothing
+        here can see: the stack sets deployerPrincipalType (or deployerClientId) for it."""
         if self.deployer_principal_type is not None:
             return self.deployer_principal_type
         if self.deployer_login != "azurecli" or self.deployer_client_id:
