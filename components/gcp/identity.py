@@ -124,6 +124,10 @@ class IdentityArgs:
     node_service_account: pulumi.Input[str]
     # The identity pool PROJECT.svc.id.goog exists once the cluster has Workload Identity.
     cluster: pulumi.Resource
+    # derive.orchestrator_account_in_endpoint_namespace: whether the chart creates the control
+    # plane's account in the endpoint namespace (batch-job orchestration); without it, no
+    # Google identity trusts that name where user code runs.
+    orchestrator_account_in_endpoint_namespace: bool = True
 
 
 class Identity(pulumi.ComponentResource):
@@ -159,13 +163,14 @@ class Identity(pulumi.ComponentResource):
                 args.release_namespace,
                 cf.CONTROL_PLANE_SERVICE_ACCOUNT,
             ),
-            "control-plane-endpoints": (
+            "inference": (self.inference, args.endpoint_namespace, INFERENCE_SERVICE_ACCOUNT),
+        }
+        if args.orchestrator_account_in_endpoint_namespace:
+            ksa["control-plane-endpoints"] = (
                 self.control_plane,
                 args.endpoint_namespace,
                 cf.CONTROL_PLANE_SERVICE_ACCOUNT,
-            ),
-            "inference": (self.inference, args.endpoint_namespace, INFERENCE_SERVICE_ACCOUNT),
-        }
+            )
         self.bindings = {}
         for key, (account, namespace, ksa_name) in ksa.items():
             member = workload_identity_member(project, namespace, ksa_name)

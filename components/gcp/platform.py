@@ -47,6 +47,7 @@ from components.gcp.storage import (
     Storage,
     StorageArgs,
 )
+from components.model_engine.derive import orchestrator_account_in_endpoint_namespace
 from components.naming import base_name
 from components.platform import PlatformArgs
 from components.settings_loader import secret
@@ -247,6 +248,9 @@ class GcpPlatform(pulumi.ComponentResource):
                 mirror=self.registry.mirror,
                 node_service_account=node_sa,
                 cluster=self.cluster.cluster,
+                orchestrator_account_in_endpoint_namespace=(
+                    orchestrator_account_in_endpoint_namespace(settings)
+                ),
             ),
             opts=sub,
         )

@@ -9,7 +9,7 @@ import pytest
 from tests.aws.helpers import AwsRun, prod_config, run_aws
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prod() -> AwsRun:
     """The customer-prod example stack as `pulumi up` would run it."""
     return run_aws(prod_config())

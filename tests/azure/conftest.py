@@ -9,7 +9,7 @@ import pytest
 from tests.azure.helpers import AzureRun, azure_config, run_azure
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prod() -> AzureRun:
     """The azure-prod example stack as `pulumi up` would run it."""
     return run_azure(azure_config())

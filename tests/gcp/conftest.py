@@ -9,7 +9,7 @@ import pytest
 from tests.gcp.helpers import GcpRun, gcp_config, run_gcp
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prod() -> GcpRun:
     """The gcp-prod example stack as `pulumi up` would run it."""
     return run_gcp(gcp_config())

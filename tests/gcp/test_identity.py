@@ -25,23 +25,19 @@ def test_workload_identity_binds_exactly_the_chart_service_accounts(prod: GcpRun
         for r in prod.of_type(WI)
     }
     pool = f"{PROJECT_ID}.svc.id.goog"
-    # The chart's accounts: the control plane's in the release namespace and in those of
-    # serviceAccount.namespaces (the endpoint namespace: batch-job orchestration), and the
-    # inference pods' own (serviceTemplate.serviceAccountName) in the endpoint namespace.
+    # The chart's accounts: the control plane's in the release namespace, and the inference
+    # pods' own (serviceTemplate.serviceAccountName) in the endpoint namespace. With
+    # isolation on (gcp-prod), the control plane's account is not created in the endpoint
+    # namespace (serviceAccount.namespaces), so no Google identity trusts one there.
     values = prod.values
     inference_ksa = values["serviceTemplate"]["serviceAccountName"]
     assert inference_ksa != cf.CONTROL_PLANE_SERVICE_ACCOUNT
-    assert values["serviceAccount"]["namespaces"] == ["llm-engine"]
+    assert values["serviceAccount"]["namespaces"] == []
     user = "roles/iam.workloadIdentityUser"
     assert bindings == {
         (
             control.state["name"],
             f"serviceAccount:{pool}[model-engine/{cf.CONTROL_PLANE_SERVICE_ACCOUNT}]",
-            user,
-        ),
-        (
-            control.state["name"],
-            f"serviceAccount:{pool}[llm-engine/{cf.CONTROL_PLANE_SERVICE_ACCOUNT}]",
             user,
         ),
         (inference.state["name"], f"serviceAccount:{pool}[llm-engine/{inference_ksa}]", user),
@@ -63,9 +59,13 @@ def test_bindings_follow_the_namespaces(config: dict) -> None:
     members = {r.inputs["member"] for r in run_gcp(config).of_type(WI)}
     assert members == {
         f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-control/model-engine]",
-        f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-endpoints/model-engine]",
         f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-endpoints/model-engine-inference]",
     }
+    # Without isolation the chart also creates the control plane's account in the endpoint
+    # namespace (batch-job orchestration), and only then does Google trust it there.
+    set_path(config, "isolation", {"enabled": False, "disabledBecause": "a test"})
+    members = {r.inputs["member"] for r in run_gcp(config).of_type(WI)}
+    assert f"serviceAccount:{PROJECT_ID}.svc.id.goog[me-endpoints/model-engine]" in members
 
 
 def test_bucket_access_is_scoped_to_the_bucket(prod: GcpRun) -> None:
