@@ -155,6 +155,30 @@ class AlarmTarget:
     # is encrypted; a topic the stack names must be unencrypted and admit ElastiCache
     # with aws:SourceOwner (README, Alerts).
     takes_cache_events: bool = True
+    # What the stack's EventBridge rule names start with (the topic's policy admits the
+    # rules `<base>-*` of this account).
+    rule_prefix: str = ""
+
+
+# EventBridge: ElastiCache sends these straight to EventBridge (EventBridge events
+# reference, "Amazon ElastiCache events"), which can publish to the encrypted topic that
+# ElastiCache itself cannot.
+CACHE_BACKUP_FAILURES = (
+    "Snapshot Creation Failed",
+    "Snapshot Export Failed",
+    "Snapshot Copy Failed",
+)
+
+
+def cache_backup_failure_pattern(replication_group_id: str) -> str:
+    # The events name a node (`<group>-001`) or the group: both start with the group id.
+    return json.dumps(
+        {
+            "source": ["aws.elasticache"],
+            "detail-type": list(CACHE_BACKUP_FAILURES),
+            "detail": {"SourceIdentifier": [{"prefix": replication_group_id}]},
+        }
+    )
 
 
 def create_alarms(

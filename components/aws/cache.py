@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.alarms import Alarm, AlarmTarget, create_alarms
+from components.aws.alarms import Alarm, AlarmTarget, cache_backup_failure_pattern, create_alarms
 from components.aws.common import (
     ELASTICACHE_TIMEOUTS,
     PrivateDataArgs,
@@ -144,6 +144,8 @@ class Cache(pulumi.ComponentResource):
                 args.alarms,
                 depends_on=[self.replication_group],
             )
+            if not args.alarms.takes_cache_events:
+                self._backup_failure_rule(name, args)
         self.host = self.replication_group.primary_endpoint_address
         self.port = PORT
 
@@ -171,6 +173,26 @@ class Cache(pulumi.ComponentResource):
                 "cache_url_secret_name": self.cache_url_secret.name,
                 "keda_secret_name": self.keda_secret.name,
             }
+        )
+
+    def _backup_failure_rule(self, name: str, args: CacheArgs) -> None:
+        """Failed backups reach the stack's topic through EventBridge when ElastiCache
+        cannot publish there itself (an encrypted topic)."""
+        assert args.alarms is not None
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-backup-failures",
+            name=f"{args.alarms.rule_prefix or args.replication_group_id}-cache-backup-failures"[
+                :64
+            ],
+            description="An ElastiCache backup (snapshot, export or copy) failed",
+            event_pattern=cache_backup_failure_pattern(args.replication_group_id),
+            opts=child(self, depends_on=[self.replication_group]),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-backup-failures",
+            rule=rule.name,
+            arn=args.alarms.topic_arn,
+            opts=child(self),
         )
 
     def _secret(

@@ -243,6 +243,7 @@ class AwsPlatform(pulumi.ComponentResource):
             ops.alerts.thresholds,
             policy=self.alert_topic.policy,
             takes_cache_events=self.alert_topic.key_arn is None,
+            rule_prefix=base_name(settings.environment),
         )
         PlatformAlarms(
             f"{name}-platform-alarms",

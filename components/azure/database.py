@@ -63,6 +63,9 @@ class DatabaseArgs(PlacedArgs):
 
 class Database(pulumi.ComponentResource):
     server: pg.Server
+    # None on a point-in-time restore: the restored server brings the database.
+    database: pg.Database | None
+    database_name: pulumi.Input[str]
     host: pulumi.Output[str]
     port: int
     password: pulumi.Output[str]
@@ -127,15 +130,21 @@ class Database(pulumi.ComponentResource):
                 source="user-override",
                 opts=child(self, depends_on=[previous]),
             )
-        self.database = pg.Database(
-            f"{name}-db",
-            database_name=cfg.name,
-            server_name=self.server.name,
-            resource_group_name=args.resource_group_name,
-            charset="UTF8",
-            collation="en_US.utf8",
-            opts=stateful(self, args.protect, depends_on=[previous]),
-        )
+        # A point-in-time restore brings the source's databases, this one among them
+        # (the drill keeps the source's name): creating it again would be refused as an
+        # existing resource, so the program creates it only on a new server.
+        self.database, self.database_name = None, cfg.name
+        if cfg.restore is None:
+            self.database = pg.Database(
+                f"{name}-db",
+                database_name=cfg.name,
+                server_name=self.server.name,
+                resource_group_name=args.resource_group_name,
+                charset="UTF8",
+                collation="en_US.utf8",
+                opts=stateful(self, args.protect, depends_on=[previous]),
+            )
+            self.database_name = self.database.name
         self.host = self.server.fully_qualified_domain_name.apply(lambda h: h or "")
         self.port = PORT
         if args.alerts is not None:
@@ -150,7 +159,7 @@ class Database(pulumi.ComponentResource):
                 "The PostgreSQL server is unavailable or degraded (failover, crash, host failure)",
                 args.alerts,
             )
-        self.register_outputs({"host": self.host, "database": self.database.name})
+        self.register_outputs({"host": self.host, "database": self.database_name})
 
     def _password(self, name: str, args: DatabaseArgs) -> pulumi.Input[str]:
         """The administrator password: the restore source's (the restored server keeps it)

@@ -238,6 +238,14 @@ class Cluster(Model):
 
     @model_validator(mode="after")
     def _login(self) -> Cluster:
+        if self.deployer_holds_admin and self.deployer_login == "azurecli":
+            # deployerHoldsAdmin is CI's key; `az` in CI cannot renew its login after the
+            # GitHub token it was given expires (Azure/azure-cli#28708), so the first
+            # Kubernetes call, minutes into the first up, would fail.
+            raise ValueError(
+                "deployerHoldsAdmin is CI's deploy identity: set deployerLogin: "
+                "workloadidentity too (README, Deploy from CI, step 6)"
+            )
         if self.deployer_principal_type == "User" and self.deployer_login != "azurecli":
             raise ValueError(
                 f"deployerLogin {self.deployer_login} signs in as a service principal or "

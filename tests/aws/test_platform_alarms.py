@@ -124,3 +124,33 @@ def test_a_named_topic_takes_elasticache_events() -> None:
     set_path(config, "operations.alerts.snsTopicArn", "arn:aws:sns:us-west-2:123456789012:oncall")
     cache = run_aws(config).one("aws:elasticache/replicationGroup:ReplicationGroup")
     assert cache.inputs["notificationTopicArn"] == "arn:aws:sns:us-west-2:123456789012:oncall"
+
+
+def test_failed_cache_backups_reach_the_encrypted_topic_through_eventbridge(prod: AwsRun) -> None:
+    """ElastiCache cannot publish to the program's encrypted topic, so its backup failures
+    go through an EventBridge rule, named where the topic's policy admits the stack's rules."""
+    cache = prod.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    group = cache.inputs["replicationGroupId"]
+    (rule,) = [r for r in prod.of_type(RULE) if "elasticache" in r.inputs["eventPattern"]]
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["detail-type"] == [
+        "Snapshot Creation Failed",
+        "Snapshot Export Failed",
+        "Snapshot Copy Failed",
+    ]
+    assert pattern["detail"]["SourceIdentifier"] == [{"prefix": group}]
+    (target,) = [t for t in prod.of_type(TARGET) if rule.urn in t.property_dependencies["rule"]]
+    topic = prod.one(TOPIC, "platform-alerts-topic")
+    assert topic.urn in target.property_dependencies["arn"]
+    policy = json.loads(prod.one(POLICY).inputs["policy"])
+    admitted = _admitted(policy, EVENTS)["Condition"]["ArnLike"]["aws:SourceArn"]
+    # The policy admits this account's rules by name pattern (`...:rule/<base>-*`).
+    assert fnmatch.fnmatch(rule.inputs["name"], admitted.split(":rule/", 1)[1])
+
+
+def test_a_named_topic_gets_elasticache_events_directly_not_a_rule() -> None:
+    config = prod_config()
+    set_path(config, "operations.alerts.snsTopicArn", "arn:aws:sns:us-west-2:123456789012:oncall")
+    rules = run_aws(config).of_type(RULE)
+    assert rules
+    assert not [r for r in rules if "elasticache" in str(r.inputs.get("eventPattern"))]

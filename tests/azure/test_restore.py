@@ -15,6 +15,7 @@ from tests.helpers import set_path
 
 SERVER = "azure-native:dbforpostgresql:Server"
 KEY = "model-engine-infra:azure.database.restore"
+DATABASE = "azure-native:dbforpostgresql:Database"
 SOURCE = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/llm-prod/providers/"
     "Microsoft.DBforPostgreSQL/flexibleServers/model-engine-prod"
@@ -43,6 +44,12 @@ def test_a_point_in_time_restore_names_the_source_and_the_instant_in_utc() -> No
     assert inputs["pointInTimeUTC"] == "2026-11-30T08:15:00Z"
     # The restored server keeps the source's administrator: ARM takes none.
     assert "administratorLogin" not in inputs and "administratorLoginPassword" not in inputs
+
+
+def test_a_restore_creates_no_database_the_restored_server_already_has(prod: AzureRun) -> None:
+    # azure-native refuses to create a resource that exists; the restore brings the database.
+    assert len(prod.of_type(DATABASE)) == 1
+    assert run_azure(_restoring()).of_type(DATABASE) == []
 
 
 def test_without_restore_the_server_is_created_with_our_administrator(prod: AzureRun) -> None:

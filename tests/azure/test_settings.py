@@ -130,6 +130,12 @@ CASES: list[tuple[str, Edit, str, str]] = [
         "deployerPrincipalType: ServicePrincipal",
     ),
     (
+        "ci-deployer-on-the-cli-login",
+        setting("azure.cluster.deployerHoldsAdmin", True),
+        "azure.cluster",
+        "set deployerLogin: workloadidentity",
+    ),
+    (
         "application-id-of-a-user",
         both(
             setting("azure.cluster.deployerClientId", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),

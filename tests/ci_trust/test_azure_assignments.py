@@ -78,6 +78,7 @@ def _ci_stack(run: ProgramRun, **extra: Any) -> AzureRun:
     cluster.update(
         deployerObjectId=deploy["principalId"],
         deployerPrincipalType="ServicePrincipal",
+        deployerLogin="workloadidentity",
         **extra,
     )
     return run_azure(config)
