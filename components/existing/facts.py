@@ -5,8 +5,6 @@ imports the component."""
 
 from __future__ import annotations
 
-import re
-
 from components import fit
 from components import settings_loader as stack
 from components.contract import (
@@ -23,7 +21,6 @@ from components.existing.settings import ExistingSettings
 from components.incluster import object_store, postgres, registry, valkey
 from components.model_engine.chart_facts import (
     INFERENCE_REPOSITORIES,
-    URL_SAFE_CREDENTIAL,
     infer_registry_type,
 )
 from components.settings import GpuPool, StackSettings
@@ -72,17 +69,12 @@ def check(settings: StackSettings) -> None:
 
 def _check_database_password(settings: StackSettings) -> None:
     stack.require_secrets(settings, REQUIRED_SECRETS)
-    password = stack.secret_plaintext("databasePassword")
-    if password is not None and not re.fullmatch(URL_SAFE_CREDENTIAL, password):
-        # Never echo the value: it is a credential.
-        raise SettingsError(
-            [
-                f"{stack.PROJECT}:databasePassword: uses characters outside letters, digits and "
-                ". _ ~ -; the password goes into the database URL, whose %-escapes break the "
-                "migration's config parser (which then prints the URL). Set a password without "
-                "them on the database user, then `pulumi config set --secret databasePassword`"
-            ]
-        )
+    stack.require_url_safe_secret(
+        "databasePassword",
+        "the password goes into the database URL (the migration's config parser then prints it)",
+        "Set a password without them on the database user, then "
+        "`pulumi config set --secret databasePassword`",
+    )
 
 
 def _refuse_generated(keys: list[str], what: str) -> None:
