@@ -128,13 +128,13 @@ def run_stack(config: dict[str, Any], **kwargs: Any) -> StackRun:
     return StackRun(run, options)
 
 
-def refusal(config: dict[str, Any], key: str, words: str) -> str:
+def refusal(config: dict[str, Any], key: str, words: str, **run: Any) -> str:
     """The error a bad stack file gets: it names `key` (a stack key without the project
     prefix) and says `words`, and nothing at all was registered before it (not the provider,
     not a component). Returns the message for further checks."""
     registered: list[RecordedResource] = []
     with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, recorded=registered)
+        run_program(config, recorded=registered, **run)
     message = str(failure.value)
     assert KEY + key in message, message
     assert words in message, message

@@ -6,14 +6,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import pulumi
 import pytest
 
 from components.aws import facts as aws_facts
 from components.aws import platform as aws_platform
-from plan.simulator import RecordedResource, run_program
 from tests.aws.helpers import AwsRun, prod_config, run_aws
-from tests.helpers import set_path, settings_from
+from tests.helpers import refusal, set_path, settings_from
 
 RDS = "aws:rds/instance:Instance"
 KEY = "model-engine-infra:aws.database.restore"
@@ -93,11 +91,7 @@ def test_a_restore_without_one_source_is_refused_before_any_resource(
 ) -> None:
     config = prod_config()
     set_path(config, "aws.database.restore", restore)
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, recorded=registered)
-    assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
-    assert registered == []
+    refusal(config, KEY.removeprefix("model-engine-infra:"), words)
 
 
 def test_the_chart_logs_in_as_the_restored_instances_master_user(

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
 import pytest
 
 from components.settings_loader import OFFLINE_SECRET
-from plan.simulator import RecordedResource, run_program
 from tests.azure.helpers import AzureRun, azure_config, run_azure
-from tests.helpers import set_path
+from tests.helpers import refusal, set_path
 
 SERVER = "azure-native:dbforpostgresql:Server"
 KEY = "model-engine-infra:azure.database.restore"
@@ -80,11 +78,7 @@ def test_without_restore_the_server_is_created_with_our_administrator(prod: Azur
 def test_a_bad_restore_is_refused_before_any_resource(restore: dict[str, Any], words: str) -> None:
     config = azure_config()
     set_path(config, "azure.database.restore", restore)
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, stack="azure-prod", recorded=registered)
-    assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
-    assert registered == []
+    refusal(config, KEY.removeprefix("model-engine-infra:"), words, stack="azure-prod")
 
 
 def test_a_restore_carries_the_sources_password_to_key_vault_not_a_generated_one() -> None:
@@ -121,10 +115,4 @@ def test_without_restore_key_vault_gets_the_generated_password(prod: AzureRun) -
 def test_a_restore_without_the_sources_password_is_refused_before_any_resource() -> None:
     config = _restoring()
     del config[f"model-engine-infra:{PASSWORD_KEY}"]
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, stack="azure-prod", recorded=registered)
-    message = str(failure.value)
-    assert f"model-engine-infra:{PASSWORD_KEY}" in message, message
-    assert "pulumi config set --secret" in message
-    assert registered == []
+    refusal(config, PASSWORD_KEY, "pulumi config set --secret", stack="azure-prod")

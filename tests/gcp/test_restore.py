@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import pulumi
 import pytest
 
 from components.settings_loader import OFFLINE_SECRET
-from plan.simulator import RecordedResource, run_program
 from tests.gcp.helpers import SQL, GcpRun, gcp_config, run_gcp
-from tests.helpers import set_path
+from tests.helpers import refusal, set_path
 
 DATABASE = "gcp:sql/database:Database"
 USER = "gcp:sql/user:User"
@@ -58,13 +56,7 @@ def test_a_clone_logs_in_with_the_sources_password() -> None:
 def test_a_clone_without_the_sources_password_is_refused_before_any_resource() -> None:
     config = _cloning()
     del config[f"model-engine-infra:{PASSWORD_KEY}"]
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, recorded=registered)
-    message = str(failure.value)
-    assert f"model-engine-infra:{PASSWORD_KEY}" in message, message
-    assert "pulumi config set --secret" in message
-    assert registered == []
+    refusal(config, PASSWORD_KEY, "pulumi config set --secret")
 
 
 def test_without_restore_the_instance_is_new_with_its_database(prod: GcpRun) -> None:
@@ -83,8 +75,4 @@ def test_without_restore_the_instance_is_new_with_its_database(prod: GcpRun) -> 
 def test_a_bad_restore_is_refused_before_any_resource(restore: dict[str, Any], words: str) -> None:
     config = gcp_config()
     set_path(config, "gcp.database.restore", restore)
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, recorded=registered)
-    assert KEY in str(failure.value) and words in str(failure.value), str(failure.value)
-    assert registered == []
+    refusal(config, KEY.removeprefix("model-engine-infra:"), words)

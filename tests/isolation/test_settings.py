@@ -13,7 +13,7 @@ from components.isolation import component
 from components.program import PLATFORMS
 from components.settings_base import SettingsError
 from plan.cli import stack_config
-from tests.helpers import set_path, settings_from
+from tests.helpers import refusal, set_path, settings_from
 
 
 def _settings(stack: str, **isolation: Any) -> Any:
@@ -187,21 +187,13 @@ def test_bad_isolation_blocks_fail_before_any_resource_naming_the_key(
     isolation: dict[str, Any], key: str, words: str
 ) -> None:
     """Through the real program, as `pulumi up` runs it."""
-    import pulumi
-
-    from plan.simulator import RecordedResource, run_program
 
     config = dict(stack_config("existing-infra"))
     config["model-engine-infra:isolation"] = {
         **config["model-engine-infra:isolation"],
         **isolation,
     }
-    registered: list[RecordedResource] = []
-    with pytest.raises(pulumi.RunError) as failure:
-        run_program(config, recorded=registered)
-    assert f"model-engine-infra:isolation.{key}" in str(failure.value)
-    assert words in str(failure.value)
-    assert registered == []
+    refusal(config, f"isolation.{key}", words)
 
 
 def test_isolation_off_keeps_the_gateways_authentication_and_says_why() -> None:
