@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,26 @@ def delete_path(config: dict[str, Any], path: str) -> None:
     for part in parts[1:-1]:
         node = node[part]
     del node[parts[-1]]
+
+
+# An edit of a stack's config map, for the bad-stack tables.
+Edit = Callable[[dict[str, Any]], None]
+
+
+def setting(path: str, value: Any) -> Edit:
+    return lambda c: set_path(c, path, value)
+
+
+def removed(path: str) -> Edit:
+    return lambda c: delete_path(c, path)
+
+
+def both(*edits: Edit) -> Edit:
+    def apply(c: dict[str, Any]) -> None:
+        for e in edits:
+            e(c)
+
+    return apply
 
 
 def settings_from(config: dict[str, Any]) -> StackSettings:

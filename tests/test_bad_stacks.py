@@ -8,33 +8,13 @@ written in the stack file, and nothing at all was registered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
 import pytest
 
 from plan.simulator import RecordedResource, run_program
-from tests.helpers import KEY, delete_path, set_path
-
-Edit = Callable[[dict[str, Any]], None]
-
-
-def setting(path: str, value: Any) -> Edit:
-    return lambda c: set_path(c, path, value)
-
-
-def removed(path: str) -> Edit:
-    return lambda c: delete_path(c, path)
-
-
-def both(*edits: Edit) -> Edit:
-    def apply(c: dict[str, Any]) -> None:
-        for e in edits:
-            e(c)
-
-    return apply
-
+from tests.helpers import KEY, Edit, both, removed, set_path, setting
 
 POOL = {"name": "t4", "accelerator": "t4", "maxSize": 2}
 

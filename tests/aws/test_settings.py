@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from tests.aws.helpers import prod_config
-from tests.helpers import delete_path, refusal, set_path
-
-Edit = Callable[[dict[str, Any]], None]
-
-
-def setting(path: str, value: Any) -> Edit:
-    return lambda c: set_path(c, path, value)
-
-
-def removed(path: str) -> Edit:
-    return lambda c: delete_path(c, path)
-
+from tests.helpers import Edit, refusal, removed, setting
 
 # (id, edit, key the message must name, words the message must contain)
 CASES: list[tuple[str, Edit, str, str]] = [

@@ -8,14 +8,7 @@ from typing import Any
 import pytest
 
 from tests.azure.helpers import azure_config
-from tests.helpers import KEY, refusal, set_path
-from tests.test_bad_stacks import both
-
-Edit = Callable[[dict[str, Any]], None]
-
-
-def setting(path: str, value: Any) -> Edit:
-    return lambda c: set_path(c, path, value)
+from tests.helpers import KEY, Edit, both, refusal, setting
 
 
 def drop(where: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Edit:

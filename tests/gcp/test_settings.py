@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.gcp.helpers import gcp_config
-from tests.helpers import KEY, delete_path, refusal, set_path
-
-Edit = Callable[[dict[str, Any]], None]
-
-
-def setting(path: str, value: Any) -> Edit:
-    return lambda c: set_path(c, path, value)
-
-
-def removed(path: str) -> Edit:
-    return lambda c: delete_path(c, path)
+from tests.helpers import KEY, Edit, refusal, removed, setting
 
 
 def secret(key: str, value: Any) -> Edit:
