@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.common import child, lift, policy_document
+from components.naming import unique_trim
 from components.operations import Alerts, Thresholds
 
 # Alarm data points are 5-minute aggregates: RDS and ElastiCache publish every minute, but a
@@ -155,8 +156,8 @@ class AlarmTarget:
     # is encrypted; a topic the stack names must be unencrypted and admit ElastiCache
     # with aws:SourceOwner (README, Alerts).
     takes_cache_events: bool = True
-    # What the stack's EventBridge rule names start with (the topic's policy admits the
-    # rules `<base>-*` of this account).
+    # The stack's base name: its EventBridge rules are named event_rule_name(base, ...),
+    # which the topic's policy admits.
     rule_prefix: str = ""
 
 
@@ -171,14 +172,34 @@ CACHE_BACKUP_FAILURES = (
 
 
 def cache_backup_failure_pattern(replication_group_id: str) -> str:
-    # The events name a node (`<group>-001`) or the group: both start with the group id.
+    # The events name the group or one of its nodes (`<group>-001`, `-002`, ...); a bare
+    # prefix would also match another stack's group whose name starts with this one.
     return json.dumps(
         {
             "source": ["aws.elasticache"],
             "detail-type": list(CACHE_BACKUP_FAILURES),
-            "detail": {"SourceIdentifier": [{"prefix": replication_group_id}]},
+            "detail": {
+                "SourceIdentifier": [replication_group_id, {"prefix": f"{replication_group_id}-00"}]
+            },
         }
     )
+
+
+# EventBridge rule names: at most 64 characters. Every rule of the stack is
+# `<prefix>-<suffix>`, the prefix cut (with a hash, so that two long environment names stay
+# apart) so that the longest suffix fits; the topic's policy admits `rule/<prefix>-*`.
+EVENT_RULE_NAME_LIMIT = 64
+EVENT_RULE_SUFFIXES = ("gpu-launch-failures", "cache-backup-failures")
+EVENT_RULE_PREFIX_LIMIT = EVENT_RULE_NAME_LIMIT - 1 - max(map(len, EVENT_RULE_SUFFIXES))
+
+
+def event_rule_prefix(base: str) -> str:
+    return unique_trim(base, EVENT_RULE_PREFIX_LIMIT)
+
+
+def event_rule_name(base: str, suffix: str) -> str:
+    assert suffix in EVENT_RULE_SUFFIXES, suffix
+    return f"{event_rule_prefix(base)}-{suffix}"
 
 
 def create_alarms(
@@ -287,7 +308,7 @@ def topic_policy(topic_arn: str, partition: str, account: str, base: str) -> str
             publisher(
                 "EventBridgeRulesPublish",
                 EVENTBRIDGE,
-                f"arn:{partition}:events:*:{account}:rule/{base}-*",
+                f"arn:{partition}:events:*:{account}:rule/{event_rule_prefix(base)}-*",
             ),
         ]
     )
@@ -357,7 +378,7 @@ class PlatformAlarms(pulumi.ComponentResource):
         if args.gpu_groups:
             rule = aws.cloudwatch.EventRule(
                 f"{name}-gpu-launch-failures",
-                name=f"{args.base}-gpu-launch-failures"[:64],
+                name=event_rule_name(args.base, "gpu-launch-failures"),
                 description="A GPU node group could not launch a node (capacity, quota)",
                 event_pattern=pulumi.Output.all(*args.gpu_groups.values()).apply(
                     lambda names: launch_failure_pattern([str(n) for n in names])

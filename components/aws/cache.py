@@ -12,7 +12,13 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.alarms import Alarm, AlarmTarget, cache_backup_failure_pattern, create_alarms
+from components.aws.alarms import (
+    Alarm,
+    AlarmTarget,
+    cache_backup_failure_pattern,
+    create_alarms,
+    event_rule_name,
+)
 from components.aws.common import (
     ELASTICACHE_TIMEOUTS,
     PrivateDataArgs,
@@ -181,9 +187,9 @@ class Cache(pulumi.ComponentResource):
         assert args.alarms is not None
         rule = aws.cloudwatch.EventRule(
             f"{name}-backup-failures",
-            name=f"{args.alarms.rule_prefix or args.replication_group_id}-cache-backup-failures"[
-                :64
-            ],
+            name=event_rule_name(
+                args.alarms.rule_prefix or args.replication_group_id, "cache-backup-failures"
+            ),
             description="An ElastiCache backup (snapshot, export or copy) failed",
             event_pattern=cache_backup_failure_pattern(args.replication_group_id),
             opts=child(self, depends_on=[self.replication_group]),

@@ -5,8 +5,8 @@ channel, then (outside the Extended channel) upgrades clusters off it. Dates: th
 standard support" column of the GKE release schedule
 (https://cloud.google.com/kubernetes-engine/docs/release-schedule, schedule for release
 channels), as tabulated by endoflife.date/google-kubernetes-engine in its "Maintenance Support"
-column: that is the Regular-channel availability plus GKE's standard-support period (1.33:
-2025-06-03 + 14 months; 1.35: 2026-02-11 + 14 months), while its "Active Support" column is
+column, GKE's end of standard support (for 1.33 and 1.35 the Regular-channel availability plus
+14 months; 1.34's is earlier, 2026-10-01, and kept as listed), while its "Active Support" column is
 the upstream Kubernetes end of life (1.35: 2027-02-28, kubernetes.io/releases/1.35), which
 GKE outlives. A minor not listed has no date recorded here: add it from the schedule before a
 stack pins it.

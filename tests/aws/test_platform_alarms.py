@@ -138,7 +138,7 @@ def test_failed_cache_backups_reach_the_encrypted_topic_through_eventbridge(prod
         "Snapshot Export Failed",
         "Snapshot Copy Failed",
     ]
-    assert pattern["detail"]["SourceIdentifier"] == [{"prefix": group}]
+    assert pattern["detail"]["SourceIdentifier"] == [group, {"prefix": f"{group}-00"}]
     (target,) = [t for t in prod.of_type(TARGET) if rule.urn in t.property_dependencies["rule"]]
     topic = prod.one(TOPIC, "platform-alerts-topic")
     assert topic.urn in target.property_dependencies["arn"]
@@ -154,3 +154,21 @@ def test_a_named_topic_gets_elasticache_events_directly_not_a_rule() -> None:
     rules = run_aws(config).of_type(RULE)
     assert rules
     assert not [r for r in rules if "elasticache" in str(r.inputs.get("eventPattern"))]
+
+
+def test_event_rules_fit_and_stay_apart_and_admitted_at_the_longest_environment() -> None:
+    """EventBridge names are at most 64 characters; for an environment of 63 characters the
+    rules must still be two names the topic's policy admits, and another long environment
+    sharing the first characters must not get the same names."""
+    config = prod_config()
+    set_path(config, "environment", "e" * 63)
+    run = run_aws(config)
+    names = [r.inputs["name"] for r in run.of_type(RULE)]
+    assert len(names) == 2 and len(set(names)) == 2, names
+    assert all(len(n) <= 64 for n in names), names
+    policy = json.loads(run.one(POLICY).inputs["policy"])
+    admitted = _admitted(policy, EVENTS)["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert all(fnmatch.fnmatch(n, admitted.split(":rule/", 1)[1]) for n in names), names
+    other = prod_config()
+    set_path(other, "environment", "e" * 62 + "f")
+    assert not set(names) & {r.inputs["name"] for r in run_aws(other).of_type(RULE)}
