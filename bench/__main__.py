@@ -111,7 +111,7 @@ def cold_ratio(stack: str) -> str:
     """The largest tier's whole cold start ÷ its network-bound floor (with ok or MISSED
     against the goal), then its weights transfer ÷ the floor, for the stack's pools."""
     from components import fit
-    from components.program import PLATFORMS
+    from components.platforms import PLATFORMS
     from components.settings_loader import settings_from_config
     from plan import coldstart
     from tests.conftest import stack_file

@@ -10,7 +10,7 @@ import dataclasses
 
 import pulumi
 
-from components import aws, azure, existing, fit, gcp, operations
+from components import fit, operations
 from components import settings_loader as stack
 from components.addons.addons import ClusterAddons, ClusterAddonsArgs
 from components.addons.addons import check as addons_check
@@ -20,16 +20,10 @@ from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.naming import PLATFORM_COMPONENT
-from components.platform import Platform
-from components.settings import PROJECT, Cloud, StackSettings
+from components.platforms import PLATFORMS
+from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import load_settings
-
-# Every platform, one object per package (components/platform.py); a new platform is one
-# package and one entry here.
-PLATFORMS: dict[Cloud, Platform] = {
-    p.cloud: p for p in (existing.PLATFORM, aws.PLATFORM, azure.PLATFORM, gcp.PLATFORM)
-}
 
 
 def check(settings: StackSettings) -> list[Finding]:

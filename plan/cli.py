@@ -307,7 +307,7 @@ def data_plane(config: dict[str, Any]) -> list[str]:
     """Per GPU pool: one node's allocatable, the largest tier and how many fit a node; then
     the cold-start estimate per tier."""
     from components import fit
-    from components.program import PLATFORMS
+    from components.platforms import PLATFORMS
     from components.settings_loader import settings_from_config
 
     settings = settings_from_config(config)

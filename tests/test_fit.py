@@ -16,7 +16,7 @@ import pulumi
 import pytest
 
 from components import accelerators, fit, instances
-from components.program import PLATFORMS
+from components.platforms import PLATFORMS
 from plan import coldstart
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import stack_file

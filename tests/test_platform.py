@@ -23,7 +23,7 @@ from components.addons.addons import prometheus_address
 from components.contract import gpu_pool_specs, is_deferred
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
-from components.program import PLATFORMS
+from components.platforms import PLATFORMS
 from components.settings import CLOUDS, PROJECT, StackSettings
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file

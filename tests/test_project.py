@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from components import program
+from components.platforms import PLATFORMS
 from components.settings import CLOUDS, PROJECT, StackSettings
 from components.settings_loader import SECRET_KEYS
 
@@ -40,7 +40,7 @@ def test_every_example_stack_is_valid() -> None:
 
 
 def test_every_cloud_has_a_platform_a_settings_block_and_a_description() -> None:
-    assert set(program.PLATFORMS) == set(CLOUDS)
+    assert set(PLATFORMS) == set(CLOUDS)
     for cloud in CLOUDS:
         assert cloud in StackSettings.model_fields, cloud
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())

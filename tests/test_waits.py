@@ -12,7 +12,7 @@ from components import accelerators, waits
 from components.aws import facts as aws_facts
 from components.azure import facts as azure_facts
 from components.azure import kubeconfig
-from components.program import PLATFORMS
+from components.platforms import PLATFORMS
 from components.settings_base import SettingsError
 from components.settings_loader import settings_from_config
 from plan.simulator import ProgramRun, RecordedResource, run_program

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.isolation import component
-from components.program import PLATFORMS
+from components.platforms import PLATFORMS
 from components.settings_base import SettingsError
 from plan.cli import stack_config
 from tests.helpers import refusal, set_path, settings_from

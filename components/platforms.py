@@ -1,0 +1,14 @@
+"""Every platform the program knows: one object per package (components/platform.py is the
+interface). A new platform is one package and one entry in PLATFORMS.
+
+Importing this loads no provider SDK: each package's `__init__` declares only its traits.
+"""
+
+from __future__ import annotations
+
+from components import aws, azure, existing, gcp
+from components.platform import Platform
+
+PLATFORMS: dict[str, Platform] = {
+    p.cloud: p for p in (existing.PLATFORM, aws.PLATFORM, azure.PLATFORM, gcp.PLATFORM)
+}
