@@ -12,7 +12,6 @@ and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no sto
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pulumi_gcp.container import (
     ClusterWorkloadIdentityConfigArgs,
 )
 
+from components import waits
 from components.gcp import settings as gcp_settings
 from components.gcp.apis import after_apis
 from components.gcp.common import GKE_TIMEOUTS, KMS_ENCRYPTER, PART_OF_LABEL, child, trim_name
@@ -57,8 +57,6 @@ MINOR_UPGRADE_HOLD = "NO_MINOR_UPGRADES"
 MINOR_UPGRADE_HOLD_START = "2026-12-01T00:00:00Z"
 UNTIL_END_OF_SUPPORT = "UNTIL_END_OF_SUPPORT"
 SECRETS_KEY = "gke-secrets"
-# The documented worst case of an IAM grant reaching the services that check it.
-KMS_GRANT_PROPAGATION = datetime.timedelta(minutes=7)
 # Google's recommendation for symmetric keys; old versions keep decrypting.
 SECRETS_KEY_ROTATION = f"{90 * 86400}s"
 
@@ -154,12 +152,10 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("model-engine-infra:gcp:Cluster", name, None, opts)
         cfg = args.settings
         authorized = cfg.master_authorized_networks
-        # GKE checks at creation that its service agent may use the key; IAM changes
-        # "typically propagate in 2 minutes, but could potentially take 7 minutes"
-        # (cloud.google.com/iam/docs/access-change-propagation).
+        # GKE checks at creation that its service agent may use the key.
         key_propagation = Propagation(
             f"{name}-secrets-key-gke",
-            KMS_GRANT_PROPAGATION,
+            waits.GCP_IAM_PROPAGATION,
             "the GKE service agent's grant on the Secrets key",
         )
         self.secrets_key, key_grant = self._secrets_key(name, args, key_propagation)
