@@ -36,6 +36,7 @@ from components.settings_base import (
     dns_label,
     kubernetes_quantity,
     label_safe,
+    ordered,
     validate_http_url,
 )
 
@@ -209,9 +210,7 @@ class GatewayAutoscaling(Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> GatewayAutoscaling:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError("minReplicas must not exceed maxReplicas")
-        return self
+        return ordered(self, "min_replicas", "max_replicas")
 
 
 class CeleryAutoscaler(Model):
@@ -422,8 +421,7 @@ class GpuPool(Model):
 
     @model_validator(mode="after")
     def _sizes(self) -> GpuPool:
-        if self.min_size > self.max_size:
-            raise ValueError("minSize must not exceed maxSize")
+        ordered(self, "min_size", "max_size")
         desired = self.desired_size
         if desired is not None and not self.min_size <= desired <= self.max_size:
             raise ValueError("desiredSize must lie between minSize and maxSize")
