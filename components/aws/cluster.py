@@ -24,6 +24,7 @@ from components.aws.common import (
     service_trust,
 )
 from components.contract import is_deferred
+from components.kubeconfig import exec_kubeconfig
 from components.settings import PROJECT
 from components.settings_base import SettingsError
 
@@ -36,43 +37,18 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no credential stored)."""
-    return json.dumps(
+    return exec_kubeconfig(
+        cluster_name,
+        endpoint,
+        ca_data,
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
+            "command": "aws",
+            "args": [
+                *("eks", "get-token", "--cluster-name", cluster_name),
+                *("--region", region, "--output", "json"),
             ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
+            "interactiveMode": "Never",
+        },
     )
 
 

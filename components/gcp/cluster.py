@@ -12,7 +12,6 @@ and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no sto
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,6 +43,7 @@ from components import waits
 from components.gcp import settings as gcp_settings
 from components.gcp.apis import after_apis
 from components.gcp.common import GKE_TIMEOUTS, KMS_ENCRYPTER, PART_OF_LABEL, child, trim_name
+from components.kubeconfig import exec_kubeconfig
 from components.propagation import Propagation
 
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
@@ -86,38 +86,16 @@ def workload_pool(project: str) -> str:
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no credential stored)."""
-    return json.dumps(
+    return exec_kubeconfig(
+        cluster_name,
+        f"https://{endpoint}",
+        ca_data,
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {
-                        "server": f"https://{endpoint}",
-                        "certificate-authority-data": ca_data,
-                    },
-                }
-            ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                            "interactiveMode": "Never",
-                            "installHint": ("gcloud components install gke-gcloud-auth-plugin"),
-                        }
-                    },
-                }
-            ],
-        }
+            "command": "gke-gcloud-auth-plugin",
+            "provideClusterInfo": True,
+            "interactiveMode": "Never",
+            "installHint": "gcloud components install gke-gcloud-auth-plugin",
+        },
     )
 
 
