@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +15,16 @@ from components.settings import PROJECT, StackSettings
 from components.settings_loader import settings_from_config
 from plan import operations
 from plan.simulator import ProgramRun, RecordedResource, run_program
+from tests.conftest import stack_file
 
 KEY = f"{PROJECT}:"
+# The model-engine chart's Release, as (type, name) for StackRun.one.
+CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+
+
+def example_config(stack: str) -> dict[str, Any]:
+    """An example stack's config map, free to mutate."""
+    return copy.deepcopy(stack_file(stack))
 
 
 def set_path(config: dict[str, Any], path: str, value: Any) -> None:
