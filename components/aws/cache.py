@@ -70,13 +70,7 @@ class Cache(pulumi.ComponentResource):
         self._keep_secrets = args.protect
         cfg = args.settings
         subnets, sg = placed_privately(
-            self,
-            name,
-            args,
-            subnet_group=aws.elasticache.SubnetGroup,
-            identifier=args.replication_group_id,
-            port=PORT,
-            what="Redis",
+            self, name, args, aws.elasticache.SubnetGroup, args.replication_group_id, PORT, "Redis"
         )
         # ElastiCache tokens: 16-128 printable characters without @, " or /.
         token = random.RandomPassword(

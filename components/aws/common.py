@@ -164,7 +164,6 @@ def placed_privately(
     parent: pulumi.Resource,
     name: str,
     args: PrivateDataArgs,
-    *,
     subnet_group: Callable[..., G],
     identifier: str,
     port: int,

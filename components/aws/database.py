@@ -96,13 +96,7 @@ class Database(pulumi.ComponentResource):
         super().__init__("model-engine-infra:aws:Database", name, None, opts)
         cfg = args.settings
         subnets, sg = placed_privately(
-            self,
-            name,
-            args,
-            subnet_group=aws.rds.SubnetGroup,
-            identifier=args.identifier,
-            port=PORT,
-            what="PostgreSQL",
+            self, name, args, aws.rds.SubnetGroup, args.identifier, PORT, "PostgreSQL"
         )
         params = aws.rds.ParameterGroup(
             f"{name}-params",
