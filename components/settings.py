@@ -36,6 +36,7 @@ from components.settings_base import (
     dns_label,
     kubernetes_quantity,
     label_safe,
+    one_or_more_tags,
     ordered,
     validate_http_url,
 )
@@ -534,12 +535,7 @@ class StackSettings(Model):
 
     _urls = field_validator("identity_service_url", "prometheus_address")(validate_http_url)
 
-    @field_validator("inference_image_tags", mode="before")
-    @classmethod
-    def _one_or_more_tags(cls, v: object) -> object:
-        if isinstance(v, dict):
-            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
-        return v
+    _one_or_more_tags = field_validator("inference_image_tags", mode="before")(one_or_more_tags)
 
     @field_validator("inference_image_tags")
     @classmethod

@@ -241,6 +241,13 @@ def checked(ok: Callable[[str], object], problem: str) -> Callable[[str], str]:
     return validate
 
 
+def one_or_more_tags(value: object) -> object:
+    """A map of repository -> tag(s) as written: one tag or a list; read as lists."""
+    if isinstance(value, dict):
+        return {k: t if isinstance(t, list) else [t] for k, t in value.items()}
+    return value
+
+
 def ordered(model: M, low: str, high: str) -> M:
     """`model` when its field `low` is at most its field `high` (a pool's minimum and
     maximum size, an autoscaler's replica bounds), else ValueError naming both keys."""

@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 import pydantic
+import pydantic.alias_generators
 import pytest
 
 from components.aws import settings as aws_settings
 from components.azure import settings as az
 from components.gcp import settings as gcp_settings
-from components.settings_base import checked, ordered
+from components.settings_base import checked, one_or_more_tags, ordered
 
 
 def test_ordered_names_both_keys_as_the_stack_file_writes_them() -> None:
@@ -84,3 +85,26 @@ def test_only_repositories_the_upstream_fills_can_be_warmed(
         match="warm: user_inference_base_repository are not filled from the upstream; use vllm_",
     ):
         model.model_validate({**good, "warm": warm})
+
+
+def test_a_single_tag_reads_as_a_list_of_one() -> None:
+    assert one_or_more_tags({"a": "1", "b": ["2", "3"]}) == {"a": ["1"], "b": ["2", "3"]}
+    upstream = aws_settings.Upstream.model_validate(UPSTREAMS[0][1])
+    assert upstream.warm == {"batch_inference_vllm_repository": ["1"]}
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "good", "words"),
+    [
+        (aws_settings.Database, "instanceClass", "db.m6g.large", "not an RDS instance class"),
+        (aws_settings.Redis, "nodeType", "cache.r7g.large", "not an ElastiCache node type"),
+    ],
+)
+def test_aws_instance_classes_keep_their_service_prefix(
+    model: type[pydantic.BaseModel], key: str, good: str, words: str
+) -> None:
+    assert (
+        getattr(model.model_validate({key: good}), pydantic.alias_generators.to_snake(key)) == good
+    )
+    with pytest.raises(pydantic.ValidationError, match=f"'{good.split('.', 1)[1]}' is {words}"):
+        model.model_validate({key: good.split(".", 1)[1]})

@@ -22,8 +22,10 @@ from components.settings_base import (
     PullThroughUpstream,
     StringId,
     api_allowlist,
+    checked,
     known_name,
     network_cidr,
+    one_or_more_tags,
     ordered,
     postgres_identifier,
     validate_bucket_name,
@@ -372,12 +374,12 @@ class Database(Model):
 
     _retention = field_validator("log_retention_days")(log_retention)
 
-    @field_validator("instance_class")
-    @classmethod
-    def _class(cls, v: str) -> str:
-        if not v.startswith("db."):
-            raise ValueError(f"{v!r} is not an RDS instance class such as db.m6g.large")
-        return v
+    _class = field_validator("instance_class")(
+        checked(
+            lambda v: v.startswith("db."),
+            "{value!r} is not an RDS instance class such as db.m6g.large",
+        )
+    )
 
     @field_validator("engine_version")
     @classmethod
@@ -415,12 +417,12 @@ class Redis(Model):
 
     _retention = field_validator("log_retention_days")(log_retention)
 
-    @field_validator("node_type")
-    @classmethod
-    def _node_type(cls, v: str) -> str:
-        if not v.startswith("cache."):
-            raise ValueError(f"{v!r} is not an ElastiCache node type such as cache.r7g.large")
-        return v
+    _node_type = field_validator("node_type")(
+        checked(
+            lambda v: v.startswith("cache."),
+            "{value!r} is not an ElastiCache node type such as cache.r7g.large",
+        )
+    )
 
     @field_validator("engine_version")
     @classmethod
@@ -487,12 +489,7 @@ class Upstream(PullThroughUpstream):
     # list every framework tag your endpoints use too.
     warm: dict[str, list[StringId]] = {}
 
-    @field_validator("warm", mode="before")
-    @classmethod
-    def _tags(cls, v: object) -> object:
-        if isinstance(v, dict):
-            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
-        return v
+    _tags = field_validator("warm", mode="before")(one_or_more_tags)
 
     @property
     def upstream_registry_url(self) -> str:
