@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import accelerators, contract, waits
+from components.azure import PLATFORM
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
 from components.azure.common import (
@@ -51,8 +52,7 @@ RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
 
 
 def _cfg(settings: StackSettings) -> az.AzureSettings:
-    assert settings.azure is not None, "settings validation requires the azure block"
-    return settings.azure
+    return PLATFORM.block(settings)
 
 
 @dataclass(frozen=True)
