@@ -3,8 +3,9 @@
 The stack file (``stacks/Pulumi.<stack>.yaml``) holds one config key per top-level field
 below, written in camelCase (``model-engine-infra:controlPlane``). This module is the schema
 only: ``components.settings_loader`` reads the keys through Pulumi's config and validates
-them against it. Nothing here knows about a cloud SDK; each platform package reads its own
-block.
+them against SCHEMA. Nothing here knows a platform by name: SCHEMA adds one block per entry of
+PLATFORMS (``model-engine-infra:aws`` ...), of the class the platform declares from its
+package's settings.py, and each package reads its own through ``PLATFORM.block(settings)``.
 """
 
 from __future__ import annotations
