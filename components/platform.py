@@ -116,7 +116,7 @@ class Platform(ABC, Generic[Block]):
         `cloud` names this platform, so only a caller that did not check the cloud fails."""
         block: object = getattr(settings, self.cloud, None)
         if not isinstance(block, self.settings_block):
-            from components.settings import PROJECT
+            from components.settings import PROJECT  # not at the top: settings imports us
 
             raise SettingsError(
                 [
