@@ -1,9 +1,9 @@
 """Does every pod the chart and the server put on a GPU pool fit one of its nodes?
 
-A node's allocatable is what the scheduler hands out: the node type's capacity (the node
-catalog, components/instances.py) minus what the cloud's kubelet configuration reserves (kube
-and system reservations, hard eviction thresholds) minus the requests of the DaemonSets
-every GPU node runs. Against it stand the pods:
+A node's allocatable is what the scheduler hands out: the node type's capacity (the
+platform's node catalog, components/<cloud>/catalog.py) minus what the cloud's kubelet
+configuration reserves (kube and system reservations, hard eviction thresholds) minus the
+requests of the DaemonSets every GPU node runs. Against it stand the pods:
 
 - each hardware tier of the pool's accelerator (recommendedHardware, both tables): the server
   turns a tier into the main container's cpu, memory, nvidia.com/gpu and, from `storage`, an
@@ -319,7 +319,7 @@ def pool_shape(
                 node_type,
                 local,
                 f"{LOCAL_DISK[cloud]} {node.local_disk_gb} GB",
-                instances.SOURCES[cloud],
+                instances.source(cloud),
                 local_disk=True,
                 root_disk_gb=pool.disk_size_gb or OS_ONLY_ROOT_GB,
             )
@@ -328,7 +328,7 @@ def pool_shape(
         node_type,
         allocatable(cloud, node, gpus, root),
         f"{ROOT_DISK[cloud]} {root} GB",
-        instances.SOURCES[cloud],
+        instances.source(cloud),
         root_disk_gb=root,
     )
 

@@ -10,6 +10,8 @@ A package laid out like its siblings:
 
     components/<cloud>/__init__.py   PLATFORM: the traits and the roles below
     components/<cloud>/settings.py   the stack file's block for this platform
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
+                                     disk throughput (components/instances.py's Catalog)
     components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
                                      preview_facts (and the facts builder the component shares)
     components/<cloud>/platform.py   the ComponentResource, taking PlatformArgs
@@ -28,6 +30,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from components.instances import Catalog
 
 if TYPE_CHECKING:
     # Only for annotations: components.settings imports every platform's settings module,
@@ -95,6 +99,9 @@ class Platform(ABC):
     managed_components: ClassVar[frozenset[str]] = frozenset()
     # The cluster's CNI enforces NetworkPolicy (as the program creates the cluster).
     enforces_network_policy: ClassVar[bool] = False
+    # The node types it offers per accelerator and what they are made of (the package's
+    # catalog.py); none for a platform that creates no nodes.
+    catalog: ClassVar[Catalog] = Catalog()
 
     @abstractmethod
     def facts(self) -> PlatformFactsModule:

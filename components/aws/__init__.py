@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from components.aws.catalog import CATALOG
 from components.platform import Platform, PlatformArgs, PlatformComponent, PlatformFactsModule
 
 
 class Aws(Platform):
     cloud = "aws"
     cloud_provider = "aws"
+    catalog = CATALOG
     # Managed node groups grow (and start from zero) only through the cluster autoscaler.
     needs_cluster_autoscaler = True
     # EKS runs neither metrics-server nor a GPU device plugin unless asked to.

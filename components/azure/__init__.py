@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from components.azure.catalog import CATALOG
 from components.platform import (
     METRICS_SERVER,
     Platform,
@@ -19,6 +20,7 @@ from components.platform import (
 class Azure(Platform):
     cloud = "azure"
     cloud_provider = "azure"
+    catalog = CATALOG
     # AKS scales its pools itself (from zero for GPU pools).
     # AKS runs its own metrics-server (kube-system, re-created by the addon manager: a Helm
     # release of another would be overwritten, or refuse to adopt the objects).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from components.gcp.catalog import CATALOG
 from components.platform import (
     GPU_DEVICE_PLUGIN,
     METRICS_SERVER,
@@ -20,6 +21,7 @@ from components.platform import (
 class Gcp(Platform):
     cloud = "gcp"
     cloud_provider = "gcp"
+    catalog = CATALOG
     # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
     # GKE runs metrics-server under its addon manager, and installs the NVIDIA driver and
     # device plugin on GPU nodes itself (node_pools.py asks for the driver): a second device
