@@ -10,10 +10,10 @@ A package laid out like its siblings:
 
     components/<cloud>/__init__.py   PLATFORM: the traits and the roles below
     components/<cloud>/settings.py   the stack file's block for this platform
-    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
-                                     disk throughput (components/instances.py's Catalog)
     components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
                                      preview_facts (and the facts builder the component shares)
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
+                                     disk throughput (components/instances.py's Catalog)
     components/<cloud>/platform.py   the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
