@@ -50,6 +50,11 @@ class Catalog:
     # Node type -> the bandwidth a pod's downloads can use, where most of `network_gbps`
     # belongs to a GPU fabric pod traffic never uses (see pod_network_gbps).
     primary_nic_gbps: Mapping[str, float] = field(default_factory=dict)
+    # What a GPU node's root disk and local disk are (the plan's fit table names them), and
+    # the largest root disk (GB) the platform's node pools can create.
+    root_disk: str = ""
+    local_disk: str = ""
+    max_root_disk_gb: int = 0
     # Write throughput (MB/s, decimal) of a GPU node's root disk of size_gb as the node pools
     # create it; `provisioned`: with the throughput the pools buy beyond the baseline.
     root_disk_mbps: Callable[[int, bool], float] | None = None
@@ -67,11 +72,6 @@ def catalog(cloud: str) -> Catalog:
 
 def node_type(cloud: str, name: str) -> NodeType | None:
     return catalog(cloud).nodes.get(name)
-
-
-def source(cloud: str) -> str:
-    """The pages the platform's node rows come from."""
-    return catalog(cloud).source
 
 
 # --- what a pod's downloads get of the bandwidth ----------------------------------------

@@ -130,7 +130,8 @@ def test_the_catalog_has_a_row_for_every_node_type_it_offers(cloud: str) -> None
         assert types and all(gpus > 0 for gpus in types.values()), (key, types)
     for name, gbps in catalog.primary_nic_gbps.items():
         assert 0 < gbps < catalog.nodes[name].network_gbps, name
-    assert catalog.source
+    assert catalog.source and catalog.root_disk and catalog.local_disk
+    assert catalog.max_root_disk_gb >= 100  # the fit model's smallest root disk
     assert catalog.root_disk_mbps is not None and catalog.local_disk_mbps is not None
 
 

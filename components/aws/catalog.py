@@ -71,6 +71,8 @@ PRIMARY_NIC_GBPS: Mapping[str, float] = {
 # kubelet lives on the root volume get the full 1000 MiB/s (4000 IOPS): at the baseline a
 # 140 GB model takes about 19 minutes to write.
 GP3_BASELINE_MIBPS = 125
+# gp3 volumes go up to 16 TiB.
+MAX_ROOT_GB = 16384
 GP3_GPU_THROUGHPUT_MIBPS = 1000
 GP3_GPU_IOPS = 4000
 # AWS publishes IOPS, not throughput, for instance-store NVMe; 1 GB/s per device is a
@@ -93,6 +95,9 @@ CATALOG = Catalog(
     accelerators=ACCELERATORS,
     nodes=NODES,
     primary_nic_gbps=PRIMARY_NIC_GBPS,
+    root_disk="gp3 root",
+    local_disk="instance-store NVMe (RAID0)",
+    max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
 )

@@ -75,6 +75,8 @@ NODES: Mapping[str, NodeType] = {
 # Premium SSD throughput by provisioned size (learn.microsoft.com/azure/virtual-machines/
 # disks-types, "Premium SSD size"): P10 128 GiB 100 MB/s ... P40 2 TiB 250 MB/s.
 PREMIUM_SSD_MBPS = ((128, 100), (256, 125), (512, 150), (1024, 200), (2048, 250))
+# AKS OS disks go up to 2048 GiB.
+MAX_ROOT_GB = 2048
 # The temporary (resource) disk: Microsoft lists no throughput for these sizes; assumed at
 # the P40 figure.
 TEMP_DISK_MBPS = 250
@@ -97,6 +99,9 @@ CATALOG = Catalog(
     source=SOURCE,
     accelerators=ACCELERATORS,
     nodes=NODES,
+    root_disk="Premium SSD OS disk",
+    local_disk="temporary disk",
+    max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
 )

@@ -92,6 +92,8 @@ PRIMARY_NIC_GBPS: Mapping[str, float] = {"a3-highgpu-8g": 200, "a3-megagpu-8g": 
 # (cloud.google.com/compute/docs/disks/performance).
 PD_BALANCED_MBPS_PER_GB = 0.28
 PD_BALANCED_MAX_MBPS = 1200
+# GKE boot disks go up to 65536 GB.
+MAX_ROOT_GB = 65536
 # Local SSD (NVMe): 16 disks write 3,120 MB/s (same page, "Local SSD performance").
 LOCAL_SSD_MBPS = 3120 / 16
 
@@ -114,6 +116,9 @@ CATALOG = Catalog(
     },
     nodes=NODES,
     primary_nic_gbps=PRIMARY_NIC_GBPS,
+    root_disk="pd-balanced boot",
+    local_disk="local SSD",
+    max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
 )
