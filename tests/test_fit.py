@@ -194,6 +194,33 @@ def test_tiers_on_local_nvme_are_accepted() -> None:
     assert "gpu_memory_le 1280" in lines[1] and "1 per node" in lines[1]
 
 
+@pytest.mark.parametrize(
+    ("stack", "local", "root"),
+    [
+        (AWS, "instance-store NVMe (RAID0) 30400 GB", "gp3 root"),
+        (AZURE, "temporary disk 2880 GB", "Premium SSD OS disk"),
+        (GCP, "local SSD 6000 GB", "pd-balanced boot"),
+    ],
+)
+def test_the_fit_table_names_the_disk_the_kubelet_uses(stack: str, local: str, root: str) -> None:
+    """A pool on local disk names the node type's local disk and its size; a pool off it
+    names the cloud's root disk."""
+    config = config_of(stack)
+    if stack == AZURE:  # the example's sizes have no temporary disk large enough
+        set_path(config, "gpu.pools[1].accelerator", "t4")
+        set_path(config, "gpu.pools[1].instanceType", "Standard_NC64as_T4_v3")
+
+    def second_pool_disk(local_disk: bool) -> str:
+        set_path(config, "gpu.pools[1].localDisk", local_disk)
+        settings = settings_from(config)
+        node = PLATFORMS[settings.cloud].gpu_pools(settings)[1].node
+        assert node is not None
+        return node.disk
+
+    assert second_pool_disk(True) == local
+    assert second_pool_disk(False).startswith(f"{root} ")
+
+
 def test_a_tier_larger_than_the_declared_root_disk_is_refused() -> None:
     config = config_of(AWS)
     set_path(config, "gpu.pools[1].localDisk", False)
