@@ -14,6 +14,8 @@ A package laid out like its siblings:
     components/<cloud>/settings.py   the stack file's block for this platform
     components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
                                      preview_facts (and the facts builder the component shares)
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
+                                     disk throughput (components/instances.py's Catalog)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from components.instances import Catalog
 from components.settings_base import Model, SettingsError
 
 if TYPE_CHECKING:
@@ -110,6 +113,9 @@ class Platform(ABC, Generic[Block]):
     managed_components: ClassVar[frozenset[str]] = frozenset()
     # The cluster's CNI enforces NetworkPolicy (as the program creates the cluster).
     enforces_network_policy: ClassVar[bool] = False
+    # The node types it offers per accelerator and what they are made of (the package's
+    # catalog.py); none for a platform that creates no nodes.
+    catalog: ClassVar[Catalog] = Catalog()
 
     def block(self, settings: StackSettings) -> Block:
         """The stack file's block of this platform, typed. Validation requires it whenever

@@ -593,7 +593,7 @@ class StackSettings(Model):
             if self.cloud != "existing" and pool.node_allocatable is not None:
                 raise ValueError(
                     f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "
-                    "type's allocatable (components/instances.py); remove it"
+                    f"type's allocatable (components/{self.cloud}/catalog.py); remove it"
                 )
             if self.cloud == "existing" and (
                 pool.capacity != PoolCapacity() or pool.zones or pool.disk_size_gb is not None

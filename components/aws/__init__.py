@@ -5,6 +5,7 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from components.aws.catalog import CATALOG
 from components.aws.settings import AwsSettings
 from components.platform import Platform
 
@@ -13,6 +14,7 @@ class Aws(Platform[AwsSettings]):
     cloud = "aws"
     cloud_provider = "aws"
     settings_block = AwsSettings
+    catalog = CATALOG
     # Managed node groups grow (and start from zero) only through the cluster autoscaler.
     needs_cluster_autoscaler = True
     # EKS runs neither metrics-server nor a GPU device plugin unless asked to.

@@ -112,7 +112,7 @@ def check(settings: StackSettings) -> None:
             CLOUD_PROVIDER,
             key,
             "instance type",
-            absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
+            absent=f"has no AWS instance type {accelerators.catalog_gap(CLOUD_PROVIDER)}",
             foreign=f"does not carry {pool.accelerator}",
         )
         problems += capacity_problems(

@@ -5,6 +5,7 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from components.azure.catalog import CATALOG
 from components.azure.settings import AzureSettings
 from components.platform import METRICS_SERVER, Platform
 
@@ -13,6 +14,7 @@ class Azure(Platform[AzureSettings]):
     cloud = "azure"
     cloud_provider = "azure"
     settings_block = AzureSettings
+    catalog = CATALOG
     # AKS scales its pools itself (from zero for GPU pools).
     # AKS runs its own metrics-server (kube-system, re-created by the addon manager: a Helm
     # release of another would be overwritten, or refuse to adopt the objects).

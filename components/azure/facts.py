@@ -198,7 +198,7 @@ def check(settings: StackSettings) -> None:
             CLOUD_PROVIDER,
             key,
             "VM size",
-            absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
+            absent=f"has no Azure VM size {accelerators.catalog_gap(CLOUD_PROVIDER)}",
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
         problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)

@@ -5,6 +5,7 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from components.gcp.catalog import CATALOG
 from components.gcp.settings import GcpSettings
 from components.platform import (
     GPU_DEVICE_PLUGIN,
@@ -17,6 +18,7 @@ class Gcp(Platform[GcpSettings]):
     cloud = "gcp"
     cloud_provider = "gcp"
     settings_block = GcpSettings
+    catalog = CATALOG
     # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
     # GKE runs metrics-server under its addon manager, and installs the NVIDIA driver and
     # device plugin on GPU nodes itself (node_pools.py asks for the driver): a second device
