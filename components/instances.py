@@ -19,7 +19,8 @@ estimate (plan/coldstart.py) read the rows through these lookups and nothing els
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -34,6 +35,37 @@ class NodeType:
     # AWS only: the VPC CNI's pod limit (ENIs x (IPv4 addresses per ENI - 1) + 2), which
     # nodeadm's kube-reserved memory grows with.
     max_pods: int | None = None
+
+
+GIB = 1024.0  # MiB per GiB
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a platform's kubelet configuration keeps from pods on one node (kube-reserved plus
+    system-reserved), before the kubelet's hard eviction thresholds, which the fit model
+    (components/fit.py) adds on every platform."""
+
+    cpu_m: float
+    memory_mi: float
+    storage_mi: float
+
+
+def tiered(total: float, steps: Iterable[tuple[float, float]]) -> float:
+    """Sum of `rate` over each band [start, end) of `total` (steps: (band end, rate))."""
+    reserved, start = 0.0, 0.0
+    for end, rate in steps:
+        if total > start:
+            reserved += (min(total, end) - start) * rate
+        start = end
+    return reserved
+
+
+# 6% of the first core, 1% of the next, 0.5% of the next 2, 0.25% above 4: GKE's CPU table
+# (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes), which nodeadm copies
+# (amazon-eks-ami nodeadm/internal/kubelet/config.go, getCPUMillicoresToReserve); the
+# catalogs whose kubelet reserves by it read it here (with `tiered`, in cores).
+CPU_RESERVED_TIERS = ((1, 0.06), (2, 0.01), (4, 0.005), (math.inf, 0.0025))
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,15 @@ class Catalog:
     root_disk_mbps: Callable[[int, bool], float] | None = None
     # Write throughput (MB/s) of a node type's local disk as the kubelet uses it.
     local_disk_mbps: Callable[[NodeType], float] | None = None
+    # What the platform's kubelet reserves on a node of this type whose kubelet data lives on
+    # a disk of disk_gib (GiB); `on_local_disk`: that disk is the type's local disk.
+    reserved: Callable[[NodeType, float, bool], Reservation] | None = None
+    # The DaemonSets the platform runs on every GPU node, besides the program's add-ons:
+    # (name, CPU millicores, memory MiB) requested.
+    daemonsets: tuple[tuple[str, int, int], ...] = ()
+    # The capacity types (components/settings.py, CapacityType) beyond on-demand and spot that
+    # hold GPU capacity for the platform's node pools; the capacity warning names them.
+    held_capacity: tuple[str, ...] = ()
 
 
 def catalog(cloud: str) -> Catalog:

@@ -37,6 +37,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from components.instances import Catalog
+from components.model_engine.values import CloudProvider
 from components.settings_base import Model, SettingsError
 
 if TYPE_CHECKING:
@@ -102,10 +103,14 @@ class Platform(ABC, Generic[Block]):
     # The stack file's `cloud` value, and the name of the platform's block in it.
     cloud: ClassVar[str]
     # The chart's cloud_provider: aws | azure | gcp | onprem.
-    cloud_provider: ClassVar[str]
+    cloud_provider: ClassVar[CloudProvider]
     # The stack file's `<cloud>` block (model-engine-infra:<cloud>): a class of the package's
     # settings.py. (Not a ClassVar only because a ClassVar cannot name a type variable.)
     settings_block: type[Block]
+    # The program creates the cluster's nodes, so `catalog` describes them and the fit model
+    # computes their allocatable; False (`existing`): the operator's nodes, whose allocatable
+    # the stack file declares (gpu.pools[].nodeAllocatable) and whose pools it does not shape.
+    creates_nodes: ClassVar[bool] = True
     # The cloud scales node groups only through a cluster autoscaler the program installs.
     needs_cluster_autoscaler: ClassVar[bool] = False
     # What the managed cluster already runs (METRICS_SERVER, GPU_DEVICE_PLUGIN): the add-ons
@@ -136,6 +141,11 @@ class Platform(ABC, Generic[Block]):
         """The module `name` of the package that defines this platform's class."""
         package = sys.modules[type(self).__module__].__package__
         return importlib.import_module(f"{package}.{name}")
+
+    def catalog_path(self) -> str:
+        """Where the package keeps its catalog (`components/aws/catalog.py`), for messages."""
+        package = sys.modules[type(self).__module__].__package__ or ""
+        return f"{package.replace('.', '/')}/catalog.py"
 
     def facts(self) -> PlatformFactsModule:
         """The package's facts.py, imported when first asked for."""

@@ -481,6 +481,8 @@ class StackSettings(Model):
     # The platforms' blocks the schema was built with, by `cloud` (none here: this class
     # alone accepts no cloud).
     platform_blocks: ClassVar[Mapping[str, type[Model]]] = {}
+    # The platforms themselves, by `cloud` (`platform` reads the stack's).
+    platforms: ClassVar[Mapping[str, Platform[Model]]] = {}
 
     # One of the platforms (components/platforms.py); its block is required, no other allowed.
     cloud: str
@@ -582,14 +584,15 @@ class StackSettings(Model):
     def _pool_keys_for_cloud(self) -> StackSettings:
         """nodeAllocatable is what an existing cluster's nodes tell; capacity and zones are
         what a cloud's node pools are created with."""
+        platform = self.platform
         for i, pool in enumerate(self.gpu.pools):
             key = f"{PROJECT}:gpu.pools[{i}]"
-            if self.cloud != "existing" and pool.node_allocatable is not None:
+            if platform.creates_nodes and pool.node_allocatable is not None:
                 raise ValueError(
                     f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "
-                    f"type's allocatable (components/{self.cloud}/catalog.py); remove it"
+                    f"type's allocatable ({platform.catalog_path()}); remove it"
                 )
-            if self.cloud == "existing" and (
+            if not platform.creates_nodes and (
                 pool.capacity != PoolCapacity() or pool.zones or pool.disk_size_gb is not None
             ):
                 raise ValueError(
@@ -597,6 +600,11 @@ class StackSettings(Model):
                     "creates; an existing cluster's pools are yours, remove them"
                 )
         return self
+
+    @property
+    def platform(self) -> Platform[Model]:
+        """The platform `cloud` names, of those the schema was built with."""
+        return self.platforms[self.cloud]
 
     @property
     def host_domains(self) -> list[str]:
@@ -611,11 +619,13 @@ class StackSettings(Model):
 def stack_settings_schema(platforms: Iterable[Platform[Model]]) -> type[StackSettings]:
     """StackSettings with one optional block per platform, a field named after its `cloud`
     (the stack file's `model-engine-infra:<cloud>`) of the type its package declares."""
-    blocks = {p.cloud: p.settings_block for p in platforms}
+    by_cloud = {p.cloud: p for p in platforms}
+    blocks = {cloud: p.settings_block for cloud, p in by_cloud.items()}
     # (annotation, default) per field, as create_model takes them.
     fields: dict[str, Any] = {cloud: (block | None, None) for cloud, block in blocks.items()}
     schema = create_model("StackSettings", __base__=StackSettings, __module__=__name__, **fields)
     schema.platform_blocks = blocks
+    schema.platforms = by_cloud
     return schema
 
 

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from components import contract
 from components.addons import identities as addon_ids
-from components.aws import eks_versions
+from components.aws import PLATFORM, eks_versions
 from components.aws.alarms import (
     AlarmTarget,
     AlertTopic,
@@ -42,7 +42,6 @@ from components.aws.common import (
 )
 from components.aws.database import Database, DatabaseArgs
 from components.aws.facts import (
-    CLOUD_PROVIDER,
     ROLE_ANNOTATION,
     FactSources,
     Names,
@@ -185,7 +184,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 cni_policy_on_nodes=self.managed_addons is None,
                 depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
                 subnet_zones=self.network.private_subnet_zones,
-                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
+                gpu_pools=contract.gpu_pool_specs(settings, pools, PLATFORM.cloud),
             ),
             opts=sub,
         )
