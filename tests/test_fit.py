@@ -101,6 +101,22 @@ def test_gke_cpu_reservation_matches_the_documented_tiers() -> None:
     assert fit.reserved("gcp", node, 100).cpu_m == 90
 
 
+@pytest.mark.parametrize(
+    ("machine", "local_gib"),
+    [("a2-ultragpu-1g", 50), ("a2-ultragpu-2g", 75), ("a3-highgpu-8g", 100)],
+)
+def test_gke_storage_reservation_on_local_ssd_counts_the_disks(
+    machine: str, local_gib: float
+) -> None:
+    # GKE "Plan node sizes": 50, 75 or 100 GiB on 1, 2 or more Local SSDs; on a boot disk of
+    # 100 GiB the least of 50%, 6 GiB + 35% (41 GiB) and 100 GiB. Plus 10% eviction.
+    gcp = node("gcp", machine)
+    on_local = fit.reserved("gcp", gcp, 100, on_local_disk=True).storage_mi
+    on_root = fit.reserved("gcp", gcp, 100).storage_mi
+    assert on_local == pytest.approx((local_gib + 10) * 1024)
+    assert on_root == pytest.approx((41 + 10) * 1024)
+
+
 def test_n1_standard_8_leaves_about_26_gib() -> None:
     """The issue's figure: a T4 node on n1-standard-8 offers about 26 GiB, less than the
     balloon's 28Gi."""

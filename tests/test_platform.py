@@ -143,6 +143,14 @@ def test_the_catalog_has_a_row_for_every_node_type_it_offers(platform: Platform[
     assert catalog.held_capacity, cloud
 
 
+@pytest.mark.parametrize("cloud", sorted(PLATFORMS))
+def test_the_chart_cloud_provider_is_declared_once_as_the_trait(cloud: str) -> None:
+    """facts.py reads the chart's cloud_provider from the trait and looks its catalog up by
+    `cloud`: no module constant repeats either (a cloud_provider used as the catalog key
+    breaks every platform whose two differ, as `existing`'s onprem does)."""
+    assert "CLOUD_PROVIDER" not in vars(PLATFORMS[cloud].facts()), cloud
+
+
 def test_the_shared_catalogs_name_no_platform() -> None:
     """Each platform's rows live in its package: the cloud-independent catalog modules hold
     no row, branch or table keyed by a platform's name, and neither does the fit model."""
