@@ -4,9 +4,10 @@ the lookups the rest of the program reads it through.
 Each platform's rows live in its own package, `components/<cloud>/catalog.py`, as one
 `Catalog` its `PLATFORM` declares (components/platform.py): which node types carry each
 accelerator and how many GPUs, what else such a node has (vCPUs, memory, local disk, network
-bandwidth), and how fast its disks write, each row with the page it comes from. This module
-holds what is the same on every platform: the shape of a row (`NodeType`), the shape of a
-catalog, and the lookups by cloud name. The fit model (components/fit.py) and the cold-start
+bandwidth), how fast its disks write, what its kubelet reserves and which DaemonSets run on
+every GPU node, each row with the page it comes from. This module holds what is the same on
+every platform: the shape of a row (`NodeType`), the shape of a catalog, and the lookups by
+cloud name. The fit model (components/fit.py) and the cold-start
 estimate (plan/coldstart.py) read the rows through these lookups and nothing else.
 
 - `memory_gib`: the memory the type is sold with (GiB; Compute Engine's "GB" are GiB).

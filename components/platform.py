@@ -14,8 +14,9 @@ A package laid out like its siblings:
     components/<cloud>/settings.py   the stack file's block for this platform
     components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
                                      preview_facts (and the facts builder the component shares)
-    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
-                                     disk throughput (components/instances.py's Catalog)
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
+                                     throughput, what its kubelet reserves and the DaemonSets
+                                     on its nodes (components/instances.py's Catalog)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
@@ -119,7 +120,7 @@ class Platform(ABC, Generic[Block]):
     # The cluster's CNI enforces NetworkPolicy (as the program creates the cluster).
     enforces_network_policy: ClassVar[bool] = False
     # The node types it offers per accelerator and what they are made of (the package's
-    # catalog.py); none for a platform that creates no nodes.
+    # catalog.py); none for a platform that creates no nodes (creates_nodes False).
     catalog: ClassVar[Catalog] = Catalog()
 
     def block(self, settings: StackSettings) -> Block:
