@@ -209,14 +209,13 @@ class ProgramRun:
 
 
 def helm_values(release_inputs: Mapping[str, Any]) -> dict[str, Any]:
-    import yaml
-
     from components.settings_base import deep_merge
+    from plan import fast_yaml
 
     merged: dict[str, Any] = {}
     for asset in release_inputs.get("valueYamlFiles") or []:
         if isinstance(asset, pulumi.StringAsset):
-            merged = deep_merge(merged, yaml.safe_load(asset.text) or {})
+            merged = deep_merge(merged, fast_yaml.safe_load(asset.text) or {})
     return deep_merge(merged, release_inputs.get("values") or {})
 
 
