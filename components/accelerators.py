@@ -2,16 +2,19 @@
 
 A pool in the stack file names an accelerator by its short key (``a10``, ``h100-1g20gb``).
 From that key alone the program knows the node label value the chart and the server
-select on, the image-cache device name, the GPU memory the hardware tiers reason about,
-and, per cloud, which instance types carry it and how many GPUs each exposes.
+select on, the image-cache device name, the GPU memory the hardware tiers reason about and
+its MIG profile. Which instance types carry it on a cloud, and how many GPUs each has, are
+that platform's rows (`components/<cloud>/catalog.py`, read through components/instances.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+
+from components import instances
 
 if TYPE_CHECKING:
     from components.settings import GpuPool
@@ -41,14 +44,6 @@ class Accelerator:
     # one physical GPU yields; None for whole GPUs.
     mig_profile: str | None = None
     slices_per_gpu: int = 1
-    # Instance types per cloud with the number of physical GPUs each carries; the first
-    # entry is the default.
-    aws_instance_types: Mapping[str, int] = field(default_factory=dict)
-    # Azure VM sizes (AKS node pools) with their physical GPUs; the first is the default.
-    azure_vm_sizes: Mapping[str, int] = field(default_factory=dict)
-    # GCE machine types -> (GKE accelerator type, GPUs attached). Accelerator-optimized
-    # families (a2, a3) come with their GPUs; N1 types get T4s attached in this count.
-    gcp_machine_types: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def is_mig(self) -> bool:
@@ -66,34 +61,13 @@ class Accelerator:
         return next(iter(types))
 
     def instance_types(self, cloud: str) -> Mapping[str, int]:
-        if cloud == "aws":
-            return self.aws_instance_types
-        if cloud == "azure":
-            return self.azure_vm_sizes
-        if cloud == "gcp":
-            return {machine: count for machine, (_, count) in self.gcp_machine_types.items()}
-        return {}
-
-    def gcp_accelerator_type(self, machine_type: str) -> str:
-        """The GKE accelerator type (`nvidia-h100-80gb`) a machine type carries."""
-        return self.gcp_machine_types[machine_type][0]
+        """The node types that carry this accelerator on `cloud`, with the physical GPUs
+        each has; the first is the default. Empty where the platform offers none."""
+        return instances.catalog(cloud).accelerators.get(self.key, {})
 
     def gpus_per_node(self, cloud: str, instance_type: str) -> int:
         """Schedulable ``nvidia.com/gpu`` per node (MIG slices count one each)."""
         return self.instance_types(cloud)[instance_type] * self.slices_per_gpu
-
-
-# GKE accelerator types per machine type (Compute Engine "GPU machine types", 2026-11). GCP
-# offers no A10 (its smaller inference GPU is the L4, for which the chart has no label).
-_GCP_A100_40 = "nvidia-tesla-a100"
-_GCP_A100_80 = "nvidia-a100-80gb"
-_GCP_H100 = {
-    "a3-highgpu-8g": ("nvidia-h100-80gb", 8),
-    "a3-megagpu-8g": ("nvidia-h100-mega-80gb", 8),
-}
-# GKE partitions GPUs into MIG slices itself (gpu_partition_size); A3 High is the H100 type
-# its MIG documentation lists.
-_GCP_H100_MIG = {"a3-highgpu-8g": _GCP_H100["a3-highgpu-8g"]}
 
 
 def _catalog(*items: Accelerator) -> Mapping[str, Accelerator]:
@@ -101,104 +75,13 @@ def _catalog(*items: Accelerator) -> Mapping[str, Accelerator]:
 
 
 CATALOG: Mapping[str, Accelerator] = _catalog(
-    Accelerator(
-        "t4",
-        "nvidia-tesla-t4",
-        16,
-        "t4",
-        # The first (default) type of each cloud is the smallest that holds a balloon pod
-        # (28Gi, 4 CPU): the xlarge, NC4as and n1-standard-8 sizes have too little memory.
-        aws_instance_types={
-            "g4dn.2xlarge": 1,
-            "g4dn.xlarge": 1,
-            "g4dn.12xlarge": 4,
-            "g4dn.metal": 8,
-        },
-        azure_vm_sizes={
-            "Standard_NC8as_T4_v3": 1,
-            "Standard_NC4as_T4_v3": 1,
-            "Standard_NC16as_T4_v3": 1,
-            "Standard_NC64as_T4_v3": 4,
-        },
-        gcp_machine_types={
-            "n1-standard-16": ("nvidia-tesla-t4", 2),
-            "n1-standard-8": ("nvidia-tesla-t4", 1),
-            "n1-standard-4": ("nvidia-tesla-t4", 1),
-            "n1-standard-32": ("nvidia-tesla-t4", 4),
-        },
-    ),
-    Accelerator(
-        "a10",
-        "nvidia-ampere-a10",
-        24,
-        "a10",
-        aws_instance_types={
-            "g5.12xlarge": 4,
-            "g5.xlarge": 1,
-            "g5.2xlarge": 1,
-            "g5.4xlarge": 1,
-            "g5.8xlarge": 1,
-            "g5.16xlarge": 1,
-            "g5.24xlarge": 4,
-            "g5.48xlarge": 8,
-        },
-        # Whole-GPU sizes only: the smaller NVadsA10 v5 sizes are GPU partitions.
-        azure_vm_sizes={"Standard_NV36ads_A10_v5": 1, "Standard_NV72ads_A10_v5": 2},
-    ),
-    Accelerator(
-        "a100",
-        "nvidia-ampere-a100",
-        40,
-        "a100",
-        aws_instance_types={"p4d.24xlarge": 8},
-        # ND A100 v4: eight A100 40GB.
-        azure_vm_sizes={"Standard_ND96asr_v4": 8},
-        gcp_machine_types={
-            "a2-highgpu-1g": (_GCP_A100_40, 1),
-            "a2-highgpu-2g": (_GCP_A100_40, 2),
-            "a2-highgpu-4g": (_GCP_A100_40, 4),
-            "a2-highgpu-8g": (_GCP_A100_40, 8),
-            "a2-megagpu-16g": (_GCP_A100_40, 16),
-        },
-    ),
-    Accelerator(
-        "a100e",
-        "nvidia-ampere-a100e",
-        80,
-        None,
-        aws_instance_types={"p4de.24xlarge": 8},
-        # NC A100 v4 (A100 80GB PCIe) and NDm A100 v4 (A100 80GB SXM).
-        azure_vm_sizes={
-            "Standard_NC24ads_A100_v4": 1,
-            "Standard_NC48ads_A100_v4": 2,
-            "Standard_NC96ads_A100_v4": 4,
-            "Standard_ND96amsr_A100_v4": 8,
-        },
-        gcp_machine_types={
-            "a2-ultragpu-1g": (_GCP_A100_80, 1),
-            "a2-ultragpu-2g": (_GCP_A100_80, 2),
-            "a2-ultragpu-4g": (_GCP_A100_80, 4),
-            "a2-ultragpu-8g": (_GCP_A100_80, 8),
-        },
-    ),
-    Accelerator(
-        "h100",
-        "nvidia-hopper-h100",
-        80,
-        "h100",
-        aws_instance_types={"p5.48xlarge": 8},
-        # ND H100 v5 (H100 80GB SXM); NC H100 v5 carries H100 NVL (94GB, PCIe). One label
-        # for both on purpose: the server's GpuType enum (domain/entities/gpu_type.py) has
-        # nvidia-hopper-h100 and no NVL member, so a separate label could never be
-        # requested; the memory stays 80 (the smaller), so a tier that fits here fits both.
-        # A stack that must not mix them puts them in different pools.
-        azure_vm_sizes={
-            "Standard_ND96isr_H100_v5": 8,
-            "Standard_NC40ads_H100_v5": 1,
-            "Standard_NC80adis_H100_v5": 2,
-        },
-        gcp_machine_types=_GCP_H100,
-    ),
+    Accelerator("t4", "nvidia-tesla-t4", 16, "t4"),
+    Accelerator("a10", "nvidia-ampere-a10", 24, "a10"),
+    Accelerator("a100", "nvidia-ampere-a100", 40, "a100"),
+    Accelerator("a100e", "nvidia-ampere-a100e", 80, None),
+    # 80: the smaller of the H100s the clouds sell under this label (Azure's NC H100 v5
+    # carries the 94GB H100 NVL; components/azure/catalog.py says why one label serves both).
+    Accelerator("h100", "nvidia-hopper-h100", 80, "h100"),
     Accelerator(
         "h100-1g20gb",
         "nvidia-hopper-h100-1g20gb",
@@ -206,10 +89,6 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         "h100-1g20gb",
         mig_profile="1g.20gb",
         slices_per_gpu=4,
-        aws_instance_types={"p5.48xlarge": 8},
-        # 1g.20gb exists on the 80GB H100 only (not on H100 NVL).
-        azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
-        gcp_machine_types=_GCP_H100_MIG,
     ),
     Accelerator(
         "h100-3g40gb",
@@ -218,9 +97,6 @@ CATALOG: Mapping[str, Accelerator] = _catalog(
         "h100-3g40gb",
         mig_profile="3g.40gb",
         slices_per_gpu=2,
-        aws_instance_types={"p5.48xlarge": 8},
-        azure_vm_sizes={"Standard_ND96isr_H100_v5": 8},
-        gcp_machine_types=_GCP_H100_MIG,
     ),
 )
 
@@ -232,11 +108,12 @@ IMAGE_CACHE_DEVICES = frozenset(
 )
 
 
-# What a pool's accelerator lacks when the catalog has no node type for it on a cloud.
-CATALOG_GAP = (
-    "in the accelerator catalog (components/accelerators.py); add one there or pick "
-    "another accelerator"
-)
+def catalog_gap(cloud: str) -> str:
+    """What a pool's accelerator lacks when the platform's catalog has no node type for it."""
+    return (
+        f"in the {cloud} node catalog (components/{cloud}/catalog.py); add one there or pick "
+        "another accelerator"
+    )
 
 
 def node_type(pool: GpuPool, cloud: str) -> str:

@@ -100,10 +100,10 @@ def cloud_gpu_pools(settings: StackSettings, cloud: str) -> list[GpuNodePool]:
 
 
 def known_shape(pool: GpuNodePool) -> fit.NodeShape:
-    """A cloud pool's node shape; the node catalog covers every type the accelerator catalog
-    offers (tests/test_fit.py), so a missing row is a catalog gap, not a stack mistake."""
+    """A cloud pool's node shape; each platform's catalog has a node row for every type it
+    offers (tests/test_platform.py), so a missing row is a catalog gap, not a stack mistake."""
     if pool.node is None:
-        raise KeyError(f"components/instances.py has no row for the node type of pool {pool.name}")
+        raise KeyError(f"the node catalog has no row for the node type of pool {pool.name}")
     return pool.node
 
 

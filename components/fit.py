@@ -1,9 +1,9 @@
 """Does every pod the chart and the server put on a GPU pool fit one of its nodes?
 
-A node's allocatable is what the scheduler hands out: the node type's capacity (the node
-catalog, components/instances.py) minus what the cloud's kubelet configuration reserves (kube
-and system reservations, hard eviction thresholds) minus the requests of the DaemonSets
-every GPU node runs. Against it stand the pods:
+A node's allocatable is what the scheduler hands out: the node type's capacity (the
+platform's node catalog, components/<cloud>/catalog.py) minus what the cloud's kubelet
+configuration reserves (kube and system reservations, hard eviction thresholds) minus the
+requests of the DaemonSets every GPU node runs. Against it stand the pods:
 
 - each hardware tier of the pool's accelerator (recommendedHardware, both tables): the server
   turns a tier into the main container's cpu, memory, nvidia.com/gpu and, from `storage`, an
@@ -308,7 +308,8 @@ def pool_shape(
     holds the largest tier with the cached images, else on a root disk of diskSizeGb or, by
     default, sized for them. None when the node catalog lacks the type."""
     node_type = accelerators.node_type(pool, cloud)
-    node = instances.node_type(cloud, node_type)
+    rows = instances.catalog(cloud)
+    node = rows.nodes.get(node_type)
     if node is None:
         return None
     need = largest_storage_gib(pool.spec.label_value, hardware) + IMAGES_GIB
@@ -318,8 +319,8 @@ def pool_shape(
             return NodeShape(
                 node_type,
                 local,
-                f"{LOCAL_DISK[cloud]} {node.local_disk_gb} GB",
-                instances.SOURCES[cloud],
+                f"{rows.local_disk} {node.local_disk_gb} GB",
+                rows.source,
                 local_disk=True,
                 root_disk_gb=pool.disk_size_gb or OS_ONLY_ROOT_GB,
             )
@@ -327,15 +328,10 @@ def pool_shape(
     return NodeShape(
         node_type,
         allocatable(cloud, node, gpus, root),
-        f"{ROOT_DISK[cloud]} {root} GB",
-        instances.SOURCES[cloud],
+        f"{rows.root_disk} {root} GB",
+        rows.source,
         root_disk_gb=root,
     )
-
-
-# What the kubelet's disk is called on each cloud, for the plan's table.
-LOCAL_DISK = {"aws": "instance-store NVMe (RAID0)", "azure": "temporary disk", "gcp": "local SSD"}
-ROOT_DISK = {"aws": "gp3 root", "azure": "Premium SSD OS disk", "gcp": "pd-balanced boot"}
 
 
 def declared_shape(
@@ -612,20 +608,18 @@ def largest_storage_gib(
 IMAGES_GIB = 80.0
 # The root disk of a node whose kubelet data lives on local disk: the OS alone.
 OS_ONLY_ROOT_GB = 100
-# The largest root disk each cloud sizes: gp3 up to 16 TiB, AKS OS disks up to 2048 GiB,
-# GKE boot disks up to 65536 GB.
-MAX_ROOT_GB = {"aws": 16384, "azure": 2048, "gcp": 65536}
 
 
 def root_disk_gb(cloud: str, node: instances.NodeType, need_gib: float) -> int:
     """The smallest root disk (10 GB steps, at least 100 GB) whose allocatable
     ephemeral-storage holds `need_gib`."""
+    largest = instances.catalog(cloud).max_root_disk_gb
     size = 100
-    while size < MAX_ROOT_GB[cloud]:
+    while size < largest:
         if allocatable(cloud, node, 0, size).storage_mi / GIB >= need_gib:
             return size
         size += 10
-    return MAX_ROOT_GB[cloud]
+    return largest
 
 
 def hardware(settings: StackSettings) -> dict[str, list[dict[str, Any]]]:

@@ -1,18 +1,22 @@
 """The platform interface: what a platform (aws, azure, gcp, existing, ...) is to the program.
 
 A platform package fills it with one object, `PLATFORM` in the package's `__init__.py`, which
-imports no provider SDK: listing every platform costs nothing. Its pre-deploy roles read the
-package's `facts.py`; only `build` imports the component (`platform.py`) and with it the
-cloud's SDK. The program, the add-ons and the preflight read the traits declared here and
-nowhere else.
+imports no provider SDK: listing every platform costs nothing. The interface finds the rest of
+the package by its file names: the stack file's block is the class the object names from
+`settings.py` (StackSettings gets a field of that type, named after `cloud`), the pre-deploy
+roles read `facts.py`, and only `build` imports the component, the class `<Name>Platform` in
+`platform.py` (`<Name>` the PLATFORM object's class), and with it the cloud's SDK. The program,
+the add-ons and the preflight read the traits declared here and nowhere else.
 
 A package laid out like its siblings:
 
-    components/<cloud>/__init__.py   PLATFORM: the traits and the roles below
+    components/<cloud>/__init__.py   PLATFORM = <Name>(): the traits and the settings block
     components/<cloud>/settings.py   the stack file's block for this platform
     components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
                                      preview_facts (and the facts builder the component shares)
-    components/<cloud>/platform.py   the ComponentResource, taking PlatformArgs
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
+                                     disk throughput (components/instances.py's Catalog)
+    components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
                                      that concern's SDK-free parts (policy documents and
@@ -24,31 +28,41 @@ A package laid out like its siblings:
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import importlib
+import sys
+from abc import ABC
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from components.instances import Catalog
+from components.settings_base import Model, SettingsError
 
 if TYPE_CHECKING:
-    # Only for annotations: components.settings imports every platform's settings module,
-    # which runs that package's __init__, which imports this module.
+    # Only for annotations: components.settings builds its schema from every platform, so
+    # it imports the packages' __init__, which import this module.
     from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
-    from components.settings import Cloud, StackSettings
+    from components.settings import StackSettings
 
 # Components the add-ons install that a managed cluster may already run (the add-ons' names).
 METRICS_SERVER = "metrics-server"
 GPU_DEVICE_PLUGIN = "nvidia"
 MANAGEABLE = frozenset({METRICS_SERVER, GPU_DEVICE_PLUGIN})
 
+# A platform's settings block (covariant: a Platform[AwsSettings] is a Platform[Model]).
+Block = TypeVar("Block", bound=Model, covariant=True)
+
 
 @dataclass(frozen=True)
 class PlatformArgs:
     """What every platform component is built from: the validated stack (its own block is
-    `settings.<cloud>`)."""
+    `PLATFORM.block(settings)`)."""
 
     settings: StackSettings
 
 
+@runtime_checkable
 class PlatformFactsModule(Protocol):
     """A platform package's facts.py: what the stack file alone decides, no component."""
 
@@ -74,20 +88,24 @@ class PlatformFactsModule(Protocol):
         ...
 
 
+@runtime_checkable
 class PlatformComponent(Protocol):
-    """A platform package's ComponentResource (platform.py)."""
+    """A platform package's ComponentResource (platform.py), once built."""
 
     outputs: PlatformOutputs
 
 
-class Platform(ABC):
+class Platform(ABC, Generic[Block]):
     """One platform, as the program knows it before anything exists. A package declares the
-    traits and names its two modules; the roles below read them."""
+    traits and its settings block; the roles below find its facts.py and platform.py."""
 
-    # The stack file's `cloud` value.
-    cloud: ClassVar[Cloud]
+    # The stack file's `cloud` value, and the name of the platform's block in it.
+    cloud: ClassVar[str]
     # The chart's cloud_provider: aws | azure | gcp | onprem.
     cloud_provider: ClassVar[str]
+    # The stack file's `<cloud>` block (model-engine-infra:<cloud>): a class of the package's
+    # settings.py. (Not a ClassVar only because a ClassVar cannot name a type variable.)
+    settings_block: type[Block]
     # The cloud scales node groups only through a cluster autoscaler the program installs.
     needs_cluster_autoscaler: ClassVar[bool] = False
     # What the managed cluster already runs (METRICS_SERVER, GPU_DEVICE_PLUGIN): the add-ons
@@ -95,14 +113,52 @@ class Platform(ABC):
     managed_components: ClassVar[frozenset[str]] = frozenset()
     # The cluster's CNI enforces NetworkPolicy (as the program creates the cluster).
     enforces_network_policy: ClassVar[bool] = False
+    # The node types it offers per accelerator and what they are made of (the package's
+    # catalog.py); none for a platform that creates no nodes.
+    catalog: ClassVar[Catalog] = Catalog()
 
-    @abstractmethod
+    def block(self, settings: StackSettings) -> Block:
+        """The stack file's block of this platform, typed. Validation requires it whenever
+        `cloud` names this platform, so only a caller that did not check the cloud fails."""
+        block: object = getattr(settings, self.cloud, None)
+        if not isinstance(block, self.settings_block):
+            from components.settings import PROJECT  # not at the top: settings imports us
+
+            raise SettingsError(
+                [
+                    f"{PROJECT}:{self.cloud}: not set (cloud is {settings.cloud!r}); the "
+                    f"`{self.cloud}` block is read only when cloud is {self.cloud!r}"
+                ]
+            )
+        return block
+
+    def _module(self, name: str) -> ModuleType:
+        """The module `name` of the package that defines this platform's class."""
+        package = sys.modules[type(self).__module__].__package__
+        return importlib.import_module(f"{package}.{name}")
+
     def facts(self) -> PlatformFactsModule:
         """The package's facts.py, imported when first asked for."""
+        module = self._module("facts")
+        if not isinstance(module, PlatformFactsModule):
+            raise TypeError(
+                f"{module.__name__} lacks a role of components.platform.PlatformFactsModule "
+                "(check, preview_facts, gpu_pools, secret_env_keys, kubernetes_version)"
+            )
+        return module
 
-    @abstractmethod
-    def component(self) -> Callable[[str, PlatformArgs], PlatformComponent]:
-        """The package's ComponentResource class; importing it loads the cloud's SDK."""
+    def component(self) -> Callable[..., object]:
+        """The package's ComponentResource class, `<Name>Platform` in its platform.py for a
+        PLATFORM of class `<Name>`; importing it loads the cloud's SDK."""
+        module = self._module("platform")
+        name = f"{type(self).__name__}Platform"
+        component: object = getattr(module, name, None)
+        if not isinstance(component, type):
+            raise TypeError(
+                f"{module.__name__} defines no class {name}: a platform's component is "
+                "named after its PLATFORM object's class"
+            )
+        return component
 
     def kubernetes_version(self, settings: StackSettings) -> str | None:
         return self.facts().kubernetes_version(settings)
@@ -121,4 +177,7 @@ class Platform(ABC):
 
     def build(self, name: str, settings: StackSettings) -> PlatformOutputs:
         """Provision (or look up) the platform: the only role that imports the component."""
-        return self.component()(name, PlatformArgs(settings=settings)).outputs
+        built = self.component()(name, PlatformArgs(settings=settings))
+        if not isinstance(built, PlatformComponent):
+            raise TypeError(f"{type(built).__name__} sets no `outputs` (PlatformOutputs)")
+        return built.outputs

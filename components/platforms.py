@@ -1,14 +1,17 @@
 """Every platform the program knows: one object per package (components/platform.py is the
 interface). A new platform is one package and one entry in PLATFORMS.
 
-Importing this loads no provider SDK: each package's `__init__` declares only its traits.
+Importing this loads no provider SDK: each package's `__init__` declares its traits and its
+settings block (settings.py, SDK-free); components/settings.py builds the stack file's schema
+from this list.
 """
 
 from __future__ import annotations
 
 from components import aws, azure, existing, gcp
 from components.platform import Platform
+from components.settings_base import Model
 
-PLATFORMS: dict[str, Platform] = {
+PLATFORMS: dict[str, Platform[Model]] = {
     p.cloud: p for p in (existing.PLATFORM, aws.PLATFORM, azure.PLATFORM, gcp.PLATFORM)
 }

@@ -3,32 +3,32 @@
 The stack file (``stacks/Pulumi.<stack>.yaml``) holds one config key per top-level field
 below, written in camelCase (``model-engine-infra:controlPlane``). This module is the schema
 only: ``components.settings_loader`` reads the keys through Pulumi's config and validates
-them against it. Nothing here knows about a cloud SDK; each platform package reads its own
-block.
+them against SCHEMA. Nothing here knows a platform by name: SCHEMA adds one block per entry of
+PLATFORMS (``model-engine-infra:aws`` ...), of the class the platform declares from its
+package's settings.py, and each package reads its own through ``PLATFORM.block(settings)``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from components import accelerators, waits
 from components.addons.settings import AddonsSettings
-from components.aws.settings import AwsSettings
-from components.azure.settings import AzureSettings
-from components.existing.settings import ExistingSettings
-from components.gcp.settings import GcpSettings
 from components.isolation.settings import Isolation
 from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
+from components.platforms import PLATFORMS
 from components.settings_base import (
     Model,
     Quantity,
@@ -36,14 +36,15 @@ from components.settings_base import (
     dns_label,
     kubernetes_quantity,
     label_safe,
+    one_or_more_tags,
+    ordered,
     validate_http_url,
 )
 
+if TYPE_CHECKING:
+    from components.platform import Platform
+
 PROJECT = "model-engine-infra"
-# The clouds a stack can choose; each has a settings block of the same name (`cloud: X`
-# requires the `X` block and no other) and a platform in components/program.py.
-Cloud = Literal["existing", "aws", "azure", "gcp"]
-CLOUDS: tuple[Cloud, ...] = get_args(Cloud)
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -209,9 +210,7 @@ class GatewayAutoscaling(Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> GatewayAutoscaling:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError("minReplicas must not exceed maxReplicas")
-        return self
+        return ordered(self, "min_replicas", "max_replicas")
 
 
 class CeleryAutoscaler(Model):
@@ -422,8 +421,7 @@ class GpuPool(Model):
 
     @model_validator(mode="after")
     def _sizes(self) -> GpuPool:
-        if self.min_size > self.max_size:
-            raise ValueError("minSize must not exceed maxSize")
+        ordered(self, "min_size", "max_size")
         desired = self.desired_size
         if desired is not None and not self.min_size <= desired <= self.max_size:
             raise ValueError("desiredSize must lie between minSize and maxSize")
@@ -476,7 +474,16 @@ class Gpu(Model):
 
 
 class StackSettings(Model):
-    cloud: Cloud
+    """Every top-level key of the stack file but the platforms' blocks, which
+    `stack_settings_schema` adds: validate with SCHEMA, whose `cloud` is one of PLATFORMS and
+    whose `<cloud>` blocks are the platforms' (read one with `PLATFORM.block(settings)`)."""
+
+    # The platforms' blocks the schema was built with, by `cloud` (none here: this class
+    # alone accepts no cloud).
+    platform_blocks: ClassVar[Mapping[str, type[Model]]] = {}
+
+    # One of the platforms (components/platforms.py); its block is required, no other allowed.
+    cloud: str
     # The deployment's name for itself: chart `context`, DD_ENV, default secret names.
     environment: str = "production"
     # Base domain for endpoint hosts (infra dns_host_domain).
@@ -501,10 +508,6 @@ class StackSettings(Model):
     prometheus_address: str | None = None
     # Stateful resources survive `pulumi destroy` unless this is false.
     protect: bool = True
-    existing: ExistingSettings | None = None
-    aws: AwsSettings | None = None
-    azure: AzureSettings | None = None
-    gcp: GcpSettings | None = None
     # Cluster add-ons the chart needs (Istio, KEDA, Prometheus, ...).
     addons: AddonsSettings = AddonsSettings()
     # Maintenance windows, alert targets and thresholds (components/operations.py).
@@ -516,6 +519,14 @@ class StackSettings(Model):
     inference_image_tags: dict[str, list[StringId]] = {}
     # Free-form chart values merged last; guards still apply to the result.
     chart_values: dict[str, Any] = {}
+
+    @field_validator("cloud")
+    @classmethod
+    def _known_cloud(cls, v: str) -> str:
+        if v not in cls.platform_blocks:
+            known = ", ".join(repr(c) for c in cls.platform_blocks)
+            raise ValueError(f"{v!r} is not a platform; use one of {known}")
+        return v
 
     @field_validator("environment")
     @classmethod
@@ -536,12 +547,7 @@ class StackSettings(Model):
 
     _urls = field_validator("identity_service_url", "prometheus_address")(validate_http_url)
 
-    @field_validator("inference_image_tags", mode="before")
-    @classmethod
-    def _one_or_more_tags(cls, v: object) -> object:
-        if isinstance(v, dict):
-            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
-        return v
+    _one_or_more_tags = field_validator("inference_image_tags", mode="before")(one_or_more_tags)
 
     @field_validator("inference_image_tags")
     @classmethod
@@ -559,7 +565,7 @@ class StackSettings(Model):
 
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:
-        for cloud in CLOUDS:
+        for cloud in self.platform_blocks:
             block = getattr(self, cloud)
             if self.cloud == cloud and block is None:
                 raise ValueError(
@@ -581,7 +587,7 @@ class StackSettings(Model):
             if self.cloud != "existing" and pool.node_allocatable is not None:
                 raise ValueError(
                     f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "
-                    "type's allocatable (components/instances.py); remove it"
+                    f"type's allocatable (components/{self.cloud}/catalog.py); remove it"
                 )
             if self.cloud == "existing" and (
                 pool.capacity != PoolCapacity() or pool.zones or pool.disk_size_gb is not None
@@ -600,3 +606,18 @@ class StackSettings(Model):
     def gateway_urls(self) -> list[str]:
         """Where the API answers: the chart names its VirtualService host model-engine.<d>."""
         return [f"{self.istio.host_prefix}model-engine.{d}" for d in self.host_domains]
+
+
+def stack_settings_schema(platforms: Iterable[Platform[Model]]) -> type[StackSettings]:
+    """StackSettings with one optional block per platform, a field named after its `cloud`
+    (the stack file's `model-engine-infra:<cloud>`) of the type its package declares."""
+    blocks = {p.cloud: p.settings_block for p in platforms}
+    # (annotation, default) per field, as create_model takes them.
+    fields: dict[str, Any] = {cloud: (block | None, None) for cloud, block in blocks.items()}
+    schema = create_model("StackSettings", __base__=StackSettings, __module__=__name__, **fields)
+    schema.platform_blocks = blocks
+    return schema
+
+
+# The program's schema: the stack file as components.settings_loader validates it.
+SCHEMA = stack_settings_schema(PLATFORMS.values())

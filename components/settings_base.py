@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
+
+from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # What a YAML 1.1 parser reads as something other than a string when written unquoted.
@@ -225,3 +227,65 @@ class ContainerQuantities(Model):
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in (("cpu", self.cpu), ("memory", self.memory)) if v is not None}
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def checked(ok: Callable[[str], object], problem: str) -> Callable[[str], str]:
+    """A field validator: the value as given when `ok(value)` holds, else ValueError with
+    `problem`, in which `{value!r}` stands for the value."""
+
+    def validate(value: str) -> str:
+        if not ok(value):
+            raise ValueError(problem.format(value=value))
+        return value
+
+    return validate
+
+
+def one_or_more_tags(value: object) -> object:
+    """A map of repository -> tag(s) as written: one tag or a list; read as lists."""
+    if isinstance(value, dict):
+        return {k: t if isinstance(t, list) else [t] for k, t in value.items()}
+    return value
+
+
+def ordered(model: M, low: str, high: str) -> M:
+    """`model` when its field `low` is at most its field `high` (a pool's minimum and
+    maximum size, an autoscaler's replica bounds), else ValueError naming both keys."""
+    if getattr(model, low) > getattr(model, high):
+        raise ValueError(f"{to_camel(low)} must not exceed {to_camel(high)}")
+    return model
+
+
+class PullThroughUpstream(Model):
+    """An upstream registry the cloud's pull-through cache fills the stack's registry from,
+    and the tags to pull through before the chart installs (a cloud's `Upstream` adds what
+    its cache needs)."""
+
+    # Registry host and optional path, e.g. ghcr.io/acme-ml.
+    url: str
+
+    @property
+    def host(self) -> str:
+        return self.url.split("/", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.url.split("/", 1)[1] if "/" in self.url else ""
+
+    def check_url(self, example: str) -> None:
+        if "://" in self.url or self.url.endswith("/"):
+            raise ValueError(
+                f"url {self.url!r}: write host[/path] without a scheme, e.g. {example}"
+            )
+
+    def check_warm(self, warm: Mapping[str, object]) -> None:
+        """Only the repositories the upstream fills can be warmed."""
+        unknown = sorted(set(warm) - set(TAGGED_REPOSITORIES))
+        if unknown:
+            raise ValueError(
+                f"warm: {', '.join(unknown)} are not filled from the upstream; use "
+                f"{', '.join(TAGGED_REPOSITORIES)}"
+            )

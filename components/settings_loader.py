@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, SCHEMA, StackSettings
 from components.settings_base import SettingsError
 
 # Config secrets are read by the platform that needs them, never parsed into StackSettings,
@@ -81,9 +81,9 @@ def _key(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+def _fields_at(schema: type[StackSettings], loc: tuple[int | str, ...]) -> list[str]:
     """Known camelCase keys of the model at `loc` (for did-you-mean hints)."""
-    model: Any = StackSettings
+    model: Any = schema
     for part in loc:
         if isinstance(part, int):
             continue
@@ -100,13 +100,13 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def _describe(err: Any) -> str:
+def _describe(schema: type[StackSettings], err: Any) -> str:
     loc = tuple(err["loc"])
     kind = err["type"]
     msg = err["msg"]
     if kind == "extra_forbidden":
         parent, name = loc[:-1], str(loc[-1])
-        known = _fields_at(parent)
+        known = _fields_at(schema, parent)
         near = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean `{near[0]}`?" if near else f"known keys: {', '.join(known)}"
         return f"{_key(loc)}: unknown key; {hint}"
@@ -118,7 +118,9 @@ def _describe(err: Any) -> str:
     return f"{_key(loc)}: {msg}{shown}"
 
 
-def settings_from_config(config: dict[str, Any]) -> StackSettings:
+def settings_from_config(
+    config: dict[str, Any], schema: type[StackSettings] = SCHEMA
+) -> StackSettings:
     """Validate a stack file's `config:` map directly (no Pulumi engine), as load_settings
     would; secure values are left out (they never become settings)."""
     prefix = f"{PROJECT}:"
@@ -127,11 +129,12 @@ def settings_from_config(config: dict[str, Any]) -> StackSettings:
         for k, v in config.items()
         if k.startswith(prefix) and not (isinstance(v, dict) and set(v) == {"secure"})
     }
-    return StackSettings.model_validate(data)
+    return schema.model_validate(data)
 
 
-def load_settings() -> StackSettings:
-    """Read and validate the stack's settings; raise SettingsError with every problem."""
+def load_settings(schema: type[StackSettings] = SCHEMA) -> StackSettings:
+    """Read and validate the stack's settings; raise SettingsError with every problem.
+    `schema`: the program's, or one built for other platforms (stack_settings_schema)."""
     from pulumi.runtime import config as runtime_config
 
     raw = _raw_project_config()
@@ -150,9 +153,9 @@ def load_settings() -> StackSettings:
             continue
         data[key] = _parse(value)
     try:
-        settings = StackSettings.model_validate(data)
+        settings = schema.model_validate(data)
     except ValidationError as e:
-        problems.extend(_describe(err) for err in e.errors())
+        problems.extend(_describe(schema, err) for err in e.errors())
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)

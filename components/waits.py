@@ -191,9 +191,16 @@ POSTGRES_READY_TIMEOUT_S = 1800
 # Azure RBAC for Kubernetes applies a new role assignment after it propagates: "up to about
 # five minutes" (Microsoft Learn, "Use Azure RBAC for Kubernetes authorization"); the
 # kubeconfig is held back for this long after the newest assignment (components/azure/
-# kubeconfig.py), with a minute of margin.
+# kubeconfig.py), with a minute of margin. How each cloud holds what needs a grant:
+# components/propagation.py.
 RBAC_PROPAGATION_WORST = datetime.timedelta(minutes=5)
 RBAC_PROPAGATION = RBAC_PROPAGATION_WORST + datetime.timedelta(minutes=1)
+
+# Google Cloud IAM: changes "typically propagate in 2 minutes, but could potentially take 7
+# minutes" (cloud.google.com/iam/docs/access-change-propagation). GKE checks at creation
+# that its service agent may use the Secrets key, so the cluster's creation waits this long
+# after that grant is made in the same run (components/gcp/cluster.py).
+GCP_IAM_PROPAGATION = datetime.timedelta(minutes=7)
 
 
 def fixed() -> list[Wait]:

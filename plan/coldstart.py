@@ -8,13 +8,15 @@ the node disk the kubelet lives on. Many flows at once, so no per-connection lim
 what bounds the transfer is the slowest of
 
 - the network a pod can use: the primary card or host NIC on multi-NIC GPU types, not the
-  aggregate that includes the GPU fabric (components/instances.py, `pod_network_gbps`);
+  aggregate that includes the GPU fabric (`primary_nic_gbps` in components/<cloud>/catalog.py,
+  read through components/instances.py's `pod_network_gbps`);
 - the object store's per-instance rate where one is documented (S3: up to 100 Gb/s);
 - the node disk's write rate: instance-store NVMe in RAID0, GCE Local SSD, the AKS temporary
   disk, or the provisioned root volume (gp3 at 1000 MiB/s, Premium SSD by size, pd-balanced
   by size).
 
-Every rate comes from one table: the node catalog (components/instances.py) and RATES below.
+Every rate comes from one table: the platform's node catalog (components/<cloud>/catalog.py,
+read through components/instances.py) and RATES below.
 The image: its compressed layers land at the slower of network and disk, then containerd
 unpacks them at the slower of its single-core gunzip (components/waits.py, UNPACK_MBPS) and
 the disk's write of the unpacked size.
@@ -187,5 +189,7 @@ def report(rows: Sequence[ColdStart]) -> list[str]:
             f"{r.weights_s:>9.0f} {r.floor_s:>7.0f} {r.total_s / 60:>5.1f}m  {r.bottleneck} "
             f"({r.ratio:.1f}x), {r.whole_ratio:.1f}x {r.verdict}"
         )
-    lines.append("rates: components/instances.py (network, disks) and plan/coldstart.py RATES")
+    lines.append(
+        "rates: components/<cloud>/catalog.py (network, disks) and plan/coldstart.py RATES"
+    )
     return lines

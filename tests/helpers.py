@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 import pytest
+from pulumi.runtime import config as runtime_config
 
 from components.settings import PROJECT, StackSettings
 from components.settings_loader import settings_from_config
 from plan import operations
-from plan.simulator import ProgramRun, RecordedResource, run_program
+from plan.simulator import ProgramRun, RecordedResource, config_from_stack, run_program
+from tests.conftest import stack_file
 
 KEY = f"{PROJECT}:"
+# The model-engine chart's Release, as (type, name) for StackRun.one.
+CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
+
+
+def example_config(stack: str) -> dict[str, Any]:
+    """An example stack's config map, free to mutate."""
+    return copy.deepcopy(stack_file(stack))
 
 
 def set_path(config: dict[str, Any], path: str, value: Any) -> None:
@@ -72,6 +83,20 @@ def both(*edits: Edit) -> Edit:
 def settings_from(config: dict[str, Any]) -> StackSettings:
     """Validate a stack config map directly (no Pulumi), as load_settings would."""
     return settings_from_config(config)
+
+
+T = TypeVar("T")
+
+
+def under_config(config: dict[str, Any], read: Callable[[], T]) -> T:
+    """`read()` as the program runs it, with the stack's config set by the engine."""
+
+    def run() -> T:
+        flat, secret_keys = config_from_stack(config)
+        runtime_config.set_all_config(flat, secret_keys)
+        return read()
+
+    return contextvars.copy_context().run(run)
 
 
 # A hardware tier for T4 GPUs, as an operator writes it in gpu.recommendedHardware.

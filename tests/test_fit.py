@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import accelerators, fit, instances
+from components import fit, instances
 from components.platforms import PLATFORMS
 from plan import coldstart
 from plan.simulator import RecordedResource, run_program
@@ -46,22 +46,22 @@ def misfits(config: dict[str, Any]) -> list[str]:
 
 
 # --- the catalog ------------------------------------------------------------------------
-@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
-def test_every_gpu_node_type_has_a_catalog_row(cloud: str) -> None:
-    """A type the accelerator catalog offers but the node catalog lacks could not be fitted."""
-    offered = {t for a in accelerators.CATALOG.values() for t in a.instance_types(cloud)}
-    assert offered, cloud
-    assert offered <= set(instances.CATALOG[cloud]), offered - set(instances.CATALOG[cloud])
+# (tests/test_platform.py holds every platform's catalog to its own node rows.)
+def node(cloud: str, name: str) -> instances.NodeType:
+    """A row of the platform's node catalog, which must have it."""
+    row = instances.node_type(cloud, name)
+    assert row is not None, (cloud, name)
+    return row
 
 
 def test_catalog_rows_match_the_published_specs() -> None:
     # Spot checks against the vendors' pages: p5.48xlarge 192 vCPU, 2 TiB, 8 x 3.84 TB NVMe,
     # 3200 Gbps; ND96isr_H100_v5 96 vCPU, 1900 GiB; a3-highgpu-8g 208 vCPU, 1872 GB, 6 TB SSD.
-    p5 = instances.AWS["p5.48xlarge"]
+    p5 = node("aws", "p5.48xlarge")
     assert (p5.vcpus, p5.memory_gib, p5.local_disk_gb, p5.disks) == (192, 2048, 30400, 8)
-    nd = instances.AZURE["Standard_ND96isr_H100_v5"]
+    nd = node("azure", "Standard_ND96isr_H100_v5")
     assert (nd.vcpus, nd.memory_gib) == (96, 1900)
-    a3 = instances.GCP["a3-highgpu-8g"]
+    a3 = node("gcp", "a3-highgpu-8g")
     assert (a3.vcpus, a3.memory_gib, a3.local_disk_gb, a3.disks) == (208, 1872, 6000, 16)
 
 
@@ -76,7 +76,7 @@ def test_gke_memory_reservation_matches_the_documented_tiers() -> None:
 
 def test_eks_memory_reservation_follows_max_pods() -> None:
     # nodeadm: 11 MiB per pod + 255 MiB; g4dn.xlarge takes 29 pods -> 574 MiB, + 100 Mi.
-    memory = fit.reserved("aws", instances.AWS["g4dn.xlarge"], 100, 0).memory_mi
+    memory = fit.reserved("aws", node("aws", "g4dn.xlarge"), 100, 0).memory_mi
     assert memory == 574 + 100
 
 
@@ -103,7 +103,7 @@ def test_gke_cpu_reservation_matches_the_documented_tiers() -> None:
 def test_n1_standard_8_leaves_about_26_gib() -> None:
     """The issue's figure: a T4 node on n1-standard-8 offers about 26 GiB, less than the
     balloon's 28Gi."""
-    shape = fit.allocatable("gcp", instances.GCP["n1-standard-8"], 1, 200)
+    shape = fit.allocatable("gcp", node("gcp", "n1-standard-8"), 1, 200)
     assert 25.5 < shape.memory_mi / 1024 < 26.5
 
 
@@ -192,6 +192,33 @@ def test_tiers_on_local_nvme_are_accepted() -> None:
     lines = fit.table(settings, [h100], fit.hardware(settings))
     assert "instance-store NVMe (RAID0) 30400 GB" in lines[0]
     assert "gpu_memory_le 1280" in lines[1] and "1 per node" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("stack", "local", "root"),
+    [
+        (AWS, "instance-store NVMe (RAID0) 30400 GB", "gp3 root"),
+        (AZURE, "temporary disk 2880 GB", "Premium SSD OS disk"),
+        (GCP, "local SSD 6000 GB", "pd-balanced boot"),
+    ],
+)
+def test_the_fit_table_names_the_disk_the_kubelet_uses(stack: str, local: str, root: str) -> None:
+    """A pool on local disk names the node type's local disk and its size; a pool off it
+    names the cloud's root disk."""
+    config = config_of(stack)
+    if stack == AZURE:  # the example's sizes have no temporary disk large enough
+        set_path(config, "gpu.pools[1].accelerator", "t4")
+        set_path(config, "gpu.pools[1].instanceType", "Standard_NC64as_T4_v3")
+
+    def second_pool_disk(local_disk: bool) -> str:
+        set_path(config, "gpu.pools[1].localDisk", local_disk)
+        settings = settings_from(config)
+        node = PLATFORMS[settings.cloud].gpu_pools(settings)[1].node
+        assert node is not None
+        return node.disk
+
+    assert second_pool_disk(True) == local
+    assert second_pool_disk(False).startswith(f"{root} ")
 
 
 def test_a_tier_larger_than_the_declared_root_disk_is_refused() -> None:

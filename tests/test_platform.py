@@ -19,12 +19,14 @@ from typing import Any
 import pulumi
 import pytest
 
+from components import accelerators
 from components.addons.addons import prometheus_address
 from components.contract import gpu_pool_specs, is_deferred
+from components.instances import Catalog
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
-from components.settings import CLOUDS, PROJECT, StackSettings
+from components.settings import PROJECT, StackSettings
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file
 from tests.helpers import StackRun, run_stack, set_path, settings_from
@@ -73,8 +75,7 @@ def deployed(request: pytest.FixtureRequest) -> Deployed:
 
 
 def test_every_cloud_is_one_platform_object_from_its_package() -> None:
-    assert set(PLATFORMS) == set(CLOUDS)
-    assert set(STACKS.values()) == set(CLOUDS)
+    assert set(STACKS.values()) == set(PLATFORMS)
     for cloud, platform in PLATFORMS.items():
         assert platform.cloud == cloud
         assert type(platform).__module__ == f"components.{cloud}"
@@ -96,7 +97,7 @@ def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
 PROVIDER_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_kubernetes")
 
 
-@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+@pytest.mark.parametrize("cloud", sorted(PLATFORMS))
 def test_facts_import_no_provider_sdk(cloud: str) -> None:
     """A platform's facts.py (what the preflight and the plan read) loads no provider SDK,
     neither directly nor through the SDK-free helpers it takes from the component modules."""
@@ -108,6 +109,38 @@ def test_facts_import_no_provider_sdk(cloud: str) -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("cloud", sorted(PLATFORMS))
+def test_the_catalog_has_a_row_for_every_node_type_it_offers(cloud: str) -> None:
+    """A platform's catalog (its package's catalog.py) is whole on its own: every node type
+    it offers for an accelerator has its shape (else the pool could not be fitted), every
+    accelerator it names is one the program knows, and GPU nodes come with their disk rates
+    and the pages their rows cite. Only `existing`, which creates no nodes, has none."""
+    catalog = PLATFORMS[cloud].catalog
+    if cloud == "existing":
+        assert catalog == Catalog()
+        return
+    assert catalog.accelerators, cloud
+    assert set(catalog.accelerators) <= set(accelerators.CATALOG)
+    offered = {t for types in catalog.accelerators.values() for t in types}
+    assert offered <= set(catalog.nodes), offered - set(catalog.nodes)
+    for key, types in catalog.accelerators.items():
+        assert types and all(gpus > 0 for gpus in types.values()), (key, types)
+    for name, gbps in catalog.primary_nic_gbps.items():
+        assert 0 < gbps < catalog.nodes[name].network_gbps, name
+    assert catalog.source and catalog.root_disk and catalog.local_disk
+    assert catalog.max_root_disk_gb >= 100  # the fit model's smallest root disk
+    assert catalog.root_disk_mbps is not None and catalog.local_disk_mbps is not None
+
+
+def test_the_shared_catalogs_name_no_platform() -> None:
+    """Each platform's rows live in its package: the cloud-independent catalog modules hold
+    no row, branch or table keyed by a platform's name."""
+    for module in ("accelerators", "instances"):
+        source = (ROOT / "components" / f"{module}.py").read_text()
+        named = [cloud for cloud in PLATFORMS if f'"{cloud}"' in source]
+        assert named == [], (module, named)
 
 
 @pytest.mark.parametrize("stack", ["customer-prod", "azure-prod", "gcp-prod"])

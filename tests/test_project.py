@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from components.platforms import PLATFORMS
-from components.settings import CLOUDS, PROJECT, StackSettings
+from components.settings import PROJECT, SCHEMA
 from components.settings_loader import SECRET_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,13 +20,13 @@ def test_pulumi_yaml_matches_the_program() -> None:
     assert project["runtime"]["options"]["toolchain"] == "pip"
     assert project["runtime"]["options"]["virtualenv"] == "venv"
     assert project["stackConfigDir"] == "stacks"
-    known = {f.alias or n for n, f in StackSettings.model_fields.items()} | set(SECRET_KEYS)
+    known = {f.alias or n for n, f in SCHEMA.model_fields.items()} | set(SECRET_KEYS)
     for key, spec in project["config"].items():
         assert key in known, key
         # A declared key without a default is required by the CLI in every stack: only keys
         # the settings also require may be declared that way.
         if "default" not in spec:
-            field = next(f for n, f in StackSettings.model_fields.items() if (f.alias or n) == key)
+            field = next(f for n, f in SCHEMA.model_fields.items() if (f.alias or n) == key)
             assert field.is_required(), key
 
 
@@ -40,9 +40,12 @@ def test_every_example_stack_is_valid() -> None:
 
 
 def test_every_cloud_has_a_platform_a_settings_block_and_a_description() -> None:
-    assert set(PLATFORMS) == set(CLOUDS)
-    for cloud in CLOUDS:
-        assert cloud in StackSettings.model_fields, cloud
+    # Every cloud the stack file accepts is a platform, with its block from its own package.
+    assert set(SCHEMA.platform_blocks) == set(PLATFORMS)
+    for cloud, platform in PLATFORMS.items():
+        block = platform.settings_block
+        assert block.__module__ == f"{type(platform).__module__}.settings", cloud
+        assert SCHEMA.model_fields[cloud].annotation == block | None, cloud
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     description = project["config"]["cloud"]["description"]
-    assert all(cloud in description for cloud in CLOUDS), description
+    assert all(cloud in description for cloud in PLATFORMS), description

@@ -7,30 +7,13 @@ Every way a bad stack file is rejected, with its message, is in tests/test_bad_s
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from pulumi.runtime import config as runtime_config
 
 from components import settings_loader
 from components.settings_base import SettingsError
-from plan.simulator import config_from_stack
-from tests.helpers import KEY, settings_from
-
-T = TypeVar("T")
-
-
-def under_config(config: dict[str, Any], read: Callable[[], T]) -> T:
-    """`read()` as the program runs it, with the stack's config set by the engine."""
-
-    def run() -> T:
-        flat, secret_keys = config_from_stack(config)
-        runtime_config.set_all_config(flat, secret_keys)
-        return read()
-
-    return contextvars.copy_context().run(run)
+from tests.helpers import KEY, settings_from, under_config
 
 
 def test_the_example_stack_loads_as_the_schema_validates_it(

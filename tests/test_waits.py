@@ -4,11 +4,11 @@ waits on GPU capacity."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from components import accelerators, waits
+from components import accelerators, propagation, waits
 from components.aws import facts as aws_facts
 from components.azure import facts as azure_facts
 from components.azure import kubeconfig
@@ -184,8 +184,12 @@ def test_more_postgres_instances_than_the_wait_allows_are_refused() -> None:
         settings_from(config)
 
 
-def test_the_aks_kubeconfig_waits_out_rbac_propagation() -> None:
-    assert kubeconfig.RBAC_PROPAGATION > waits.RBAC_PROPAGATION_WORST
+def test_the_aks_kubeconfig_waits_out_rbac_propagation(monkeypatch: pytest.MonkeyPatch) -> None:
+    held: list[Any] = []
+    monkeypatch.setattr(propagation, "after_created", lambda *args: held.append(args))
+    kubeconfig.after_rbac_applies(cast(Any, "kubeconfig"), [])
+    ((_value, _created, delay, _what),) = held
+    assert delay > waits.RBAC_PROPAGATION_WORST
     assert waits.RBAC_PROPAGATION_WORST.total_seconds() >= 5 * 60
 
 

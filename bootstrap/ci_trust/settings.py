@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from components.settings_base import Model, SettingsError
+from components.settings_base import Model, SettingsError, checked
 
 PROJECT = "model-engine-ci-trust"
 
@@ -36,12 +36,9 @@ class GitHub(Model):
     drift_environment: str = "drift"
     deploy_environment: str = "production"
 
-    @field_validator("repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if not _REPOSITORY.match(value):
-            raise ValueError(f"{value!r} is not owner/name, e.g. acme/model-engine-infra")
-        return value
+    _repository = field_validator("repository")(
+        checked(_REPOSITORY.match, "{value!r} is not owner/name, e.g. acme/model-engine-infra")
+    )
 
     @field_validator("preview_environment", "drift_environment", "deploy_environment")
     @classmethod
@@ -122,15 +119,13 @@ class AzureTrust(Model):
             )
         return value
 
-    @field_validator("state_storage_account_id")
-    @classmethod
-    def _storage(cls, value: str) -> str:
-        if not _AZURE_STORAGE.match(value):
-            raise ValueError(
-                f"{value!r} is not a storage account id (/subscriptions/<id>/resourceGroups/"
-                "<name>/providers/Microsoft.Storage/storageAccounts/<account>)"
-            )
-        return value
+    _storage = field_validator("state_storage_account_id")(
+        checked(
+            _AZURE_STORAGE.match,
+            "{value!r} is not a storage account id (/subscriptions/<id>/resourceGroups/"
+            "<name>/providers/Microsoft.Storage/storageAccounts/<account>)",
+        )
+    )
 
 
 class GcpTrust(Model):

@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.settings_base import ContainerQuantities, Model, Quantity, dns_label
+from components.settings_base import (
+    ContainerQuantities,
+    Model,
+    Quantity,
+    checked,
+    dns_label,
+    ordered,
+)
 
 _CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$")
 _PROM_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
@@ -58,9 +65,7 @@ class IstioGateway(Model):
 
     @model_validator(mode="after")
     def _replicas(self) -> IstioGateway:
-        if self.min_replicas > self.max_replicas:
-            raise ValueError("minReplicas must not exceed maxReplicas")
-        return self
+        return ordered(self, "min_replicas", "max_replicas")
 
 
 class IstioAddon(_Addon):
@@ -92,12 +97,9 @@ class PrometheusAddon(_Chart):
 
     _ns = field_validator("namespace")(dns_label)
 
-    @field_validator("retention")
-    @classmethod
-    def _retention(cls, v: str) -> str:
-        if not _PROM_DURATION.match(v):
-            raise ValueError(f"{v!r} is not a Prometheus duration such as 15d or 12h")
-        return v
+    _retention = field_validator("retention")(
+        checked(_PROM_DURATION.match, "{value!r} is not a Prometheus duration such as 15d or 12h")
+    )
 
     @field_validator("retention_size")
     @classmethod

@@ -24,7 +24,7 @@ from components.aws.common import (
     PrivateDataArgs,
     child,
     final_snapshot_suffix,
-    reachable_from_nodes,
+    placed_privately,
     recovery_window,
     stateful,
 )
@@ -69,19 +69,8 @@ class Cache(pulumi.ComponentResource):
         super().__init__("model-engine-infra:aws:Cache", name, None, opts)
         self._keep_secrets = args.protect
         cfg = args.settings
-        subnets = aws.elasticache.SubnetGroup(
-            f"{name}-subnets",
-            subnet_ids=list(args.subnet_ids),
-            description=f"{args.replication_group_id}: private subnets",
-            opts=child(self),
-        )
-        sg = reachable_from_nodes(
-            self,
-            name,
-            vpc_id=args.vpc_id,
-            node_security_group_id=args.client_security_group_id,
-            port=PORT,
-            what="Redis",
+        subnets, sg = placed_privately(
+            self, name, args, aws.elasticache.SubnetGroup, args.replication_group_id, PORT, "Redis"
         )
         # ElastiCache tokens: 16-128 printable characters without @, " or /.
         token = random.RandomPassword(

@@ -17,13 +17,13 @@ from components.aws import settings as aws_settings
 from components.aws.common import (
     EKS_TIMEOUTS,
     child,
-    irsa_trust,
+    irsa_role,
     lift,
     managed_policy_arn,
-    service_account_subject,
     service_trust,
 )
 from components.contract import is_deferred
+from components.kubeconfig import exec_kubeconfig
 from components.settings import PROJECT
 from components.settings_base import SettingsError
 
@@ -36,43 +36,18 @@ EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no credential stored)."""
-    return json.dumps(
+    return exec_kubeconfig(
+        cluster_name,
+        endpoint,
+        ca_data,
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
+            "command": "aws",
+            "args": [
+                *("eks", "get-token", "--cluster-name", cluster_name),
+                *("--region", region, "--output", "json"),
             ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
-        }
+            "interactiveMode": "Never",
+        },
     )
 
 
@@ -322,23 +297,15 @@ class BlockStorage(pulumi.ComponentResource):
         self, name: str, args: BlockStorageArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("model-engine-infra:aws:BlockStorage", name, None, opts)
-        namespace, sa = EBS_CSI_SERVICE_ACCOUNT
-        role = aws.iam.Role(
+        role, attachment = irsa_role(
+            self,
             f"{name}-ebs-csi",
             description="EBS CSI driver controller (IRSA)",
-            assume_role_policy=lift(
-                irsa_trust,
-                args.oidc_provider_arn,
-                args.oidc_issuer_url,
-                [service_account_subject(namespace, sa)],
-            ),
-            opts=child(self),
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi",
-            role=role.name,
-            policy_arn=lift(managed_policy_arn, args.partition, EBS_CSI_POLICY),
-            opts=child(self),
+            service_account=EBS_CSI_SERVICE_ACCOUNT,
+            policy=EBS_CSI_POLICY,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            partition=args.partition,
         )
         self.addon = aws.eks.Addon(
             f"{name}-ebs-csi",
@@ -409,23 +376,15 @@ class ManagedAddons(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._versions = eks_versions.addon_versions(args.kubernetes_version)
-        namespace, sa = VPC_CNI_SERVICE_ACCOUNT
-        self.cni_role = aws.iam.Role(
+        self.cni_role, attachment = irsa_role(
+            self,
             f"{name}-vpc-cni",
             description="Amazon VPC CNI (aws-node, IRSA)",
-            assume_role_policy=lift(
-                irsa_trust,
-                args.oidc_provider_arn,
-                args.oidc_issuer_url,
-                [service_account_subject(namespace, sa)],
-            ),
-            opts=child(self),
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-vpc-cni",
-            role=self.cni_role.name,
-            policy_arn=lift(managed_policy_arn, args.partition, CNI_POLICY),
-            opts=child(self),
+            service_account=VPC_CNI_SERVICE_ACCOUNT,
+            policy=CNI_POLICY,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer_url=args.oidc_issuer_url,
+            partition=args.partition,
         )
         self.vpc_cni = self._addon(
             "vpc-cni",

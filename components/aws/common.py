@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 else:
     aws = lazy("pulumi_aws")
     random = lazy("pulumi_random")
+
+G = TypeVar("G", bound=pulumi.CustomResource)
 
 # Tags every AWS resource carries (besides the operator's); the provider adds them.
 PART_OF_TAG = "model-engine"
@@ -125,6 +127,65 @@ def service_account_subject(namespace: str, name: str) -> str:
 
 def managed_policy_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def irsa_role(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    description: str,
+    service_account: tuple[str, str],
+    policy: str,
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    partition: pulumi.Input[str],
+) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    """A role only `service_account` (namespace, name) assumes, through IRSA, holding one
+    AWS managed `policy`; both resources are named `name`."""
+    namespace, sa = service_account
+    role = aws.iam.Role(
+        name,
+        description=description,
+        assume_role_policy=lift(
+            irsa_trust, oidc_provider_arn, oidc_issuer_url, [service_account_subject(namespace, sa)]
+        ),
+        opts=child(parent),
+    )
+    attachment = aws.iam.RolePolicyAttachment(
+        name,
+        role=role.name,
+        policy_arn=lift(managed_policy_arn, partition, policy),
+        opts=child(parent),
+    )
+    return role, attachment
+
+
+def placed_privately(
+    parent: pulumi.Resource,
+    name: str,
+    args: PrivateDataArgs,
+    subnet_group: Callable[..., G],
+    identifier: str,
+    port: int,
+    what: str,
+) -> tuple[G, aws.ec2.SecurityGroup]:
+    """A data service's subnet group (`subnet_group`: RDS's or ElastiCache's) over the
+    private subnets, and its security group, which admits `port` from the nodes only."""
+    subnets = subnet_group(
+        f"{name}-subnets",
+        subnet_ids=list(args.subnet_ids),
+        description=f"{identifier}: private subnets",
+        opts=child(parent),
+    )
+    group = reachable_from_nodes(
+        parent,
+        name,
+        vpc_id=args.vpc_id,
+        node_security_group_id=args.client_security_group_id,
+        port=port,
+        what=what,
+    )
+    return subnets, group
 
 
 def reachable_from_nodes(

@@ -19,7 +19,7 @@ from components.aws.common import (
     PrivateDataArgs,
     child,
     final_snapshot_suffix,
-    reachable_from_nodes,
+    placed_privately,
     recovery_window,
     stateful,
 )
@@ -95,19 +95,8 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("model-engine-infra:aws:Database", name, None, opts)
         cfg = args.settings
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            subnet_ids=list(args.subnet_ids),
-            description=f"{args.identifier}: private subnets",
-            opts=child(self),
-        )
-        sg = reachable_from_nodes(
-            self,
-            name,
-            vpc_id=args.vpc_id,
-            node_security_group_id=args.client_security_group_id,
-            port=PORT,
-            what="PostgreSQL",
+        subnets, sg = placed_privately(
+            self, name, args, aws.rds.SubnetGroup, args.identifier, PORT, "PostgreSQL"
         )
         params = aws.rds.ParameterGroup(
             f"{name}-params",

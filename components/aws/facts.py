@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import accelerators, contract, waits
+from components.aws import PLATFORM
 from components.aws import settings as aws_settings
 from components.aws.common import base_name, lift, trim_name
 from components.aws.identity import INFERENCE_SERVICE_ACCOUNT, queue_policy_template
@@ -43,8 +44,7 @@ QUEUE_TAGS = {
 
 
 def _cfg(settings: StackSettings) -> aws_settings.AwsSettings:
-    assert settings.aws is not None, "settings validation requires the aws block"
-    return settings.aws
+    return PLATFORM.block(settings)
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def check(settings: StackSettings) -> None:
             CLOUD_PROVIDER,
             key,
             "instance type",
-            absent=f"has no AWS instance type {accelerators.CATALOG_GAP}",
+            absent=f"has no AWS instance type {accelerators.catalog_gap(CLOUD_PROVIDER)}",
             foreign=f"does not carry {pool.accelerator}",
         )
         problems += capacity_problems(

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components import accelerators, instances
+from components import accelerators
+from components.aws import catalog
 from components.aws import settings as aws_settings
 from components.aws.common import (
     NODE_GROUP_TIMEOUTS,
@@ -280,8 +281,8 @@ class NodePools(pulumi.ComponentResource):
                     ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                         volume_size=disk,
                         volume_type="gp3",
-                        throughput=instances.GP3_GPU_THROUGHPUT_MIBPS if fast_root else None,
-                        iops=instances.GP3_GPU_IOPS if fast_root else None,
+                        throughput=catalog.GP3_GPU_THROUGHPUT_MIBPS if fast_root else None,
+                        iops=catalog.GP3_GPU_IOPS if fast_root else None,
                         encrypted="true",
                         kms_key_id=args.volume_kms_key_arn,
                         delete_on_termination="true",

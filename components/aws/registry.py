@@ -19,7 +19,11 @@ import pulumi
 
 from components.aws import settings as aws_settings
 from components.aws.common import child, policy_document, stateful
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, LLM_FRAMEWORK_REPOSITORIES
+from components.model_engine.chart_facts import (
+    INFERENCE_REPOSITORIES,
+    LLM_FRAMEWORK_REPOSITORIES,
+    TAGGED_REPOSITORIES,
+)
 from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
 
@@ -40,7 +44,7 @@ def registry_prefix(account: str, region: str, dns_suffix: str) -> str:
 
 def pulled_through(cfg: aws_settings.Registry) -> tuple[str, ...]:
     """Chart keys whose repositories the pull-through cache fills (none without upstream)."""
-    return aws_settings.PULLED_THROUGH if cfg.upstream else ()
+    return TAGGED_REPOSITORIES if cfg.upstream else ()
 
 
 def repository_names(cfg: aws_settings.Registry) -> dict[str, str]:

@@ -15,15 +15,18 @@ from pydantic import Field, field_validator, model_validator
 from components.aws import eks_versions
 from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
-    LLM_FRAMEWORK_REPOSITORIES,
 )
 from components.restore import optional_point_in_time
 from components.settings_base import (
     Model,
+    PullThroughUpstream,
     StringId,
     api_allowlist,
+    checked,
     known_name,
     network_cidr,
+    one_or_more_tags,
+    ordered,
     postgres_identifier,
     validate_bucket_name,
 )
@@ -278,8 +281,7 @@ class NodeGroup(Model):
 
     @model_validator(mode="after")
     def _sizes(self) -> NodeGroup:
-        if self.min_size > self.max_size:
-            raise ValueError("minSize must not exceed maxSize")
+        ordered(self, "min_size", "max_size")
         if (
             self.desired_size is not None
             and not self.min_size <= self.desired_size <= self.max_size
@@ -372,12 +374,12 @@ class Database(Model):
 
     _retention = field_validator("log_retention_days")(log_retention)
 
-    @field_validator("instance_class")
-    @classmethod
-    def _class(cls, v: str) -> str:
-        if not v.startswith("db."):
-            raise ValueError(f"{v!r} is not an RDS instance class such as db.m6g.large")
-        return v
+    _class = field_validator("instance_class")(
+        checked(
+            lambda v: v.startswith("db."),
+            "{value!r} is not an RDS instance class such as db.m6g.large",
+        )
+    )
 
     @field_validator("engine_version")
     @classmethod
@@ -415,12 +417,12 @@ class Redis(Model):
 
     _retention = field_validator("log_retention_days")(log_retention)
 
-    @field_validator("node_type")
-    @classmethod
-    def _node_type(cls, v: str) -> str:
-        if not v.startswith("cache."):
-            raise ValueError(f"{v!r} is not an ElastiCache node type such as cache.r7g.large")
-        return v
+    _node_type = field_validator("node_type")(
+        checked(
+            lambda v: v.startswith("cache."),
+            "{value!r} is not an ElastiCache node type such as cache.r7g.large",
+        )
+    )
 
     @field_validator("engine_version")
     @classmethod
@@ -471,12 +473,10 @@ _ECR_PREFIX = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 _PTC_CREDENTIAL = r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+"
 
 
-class Upstream(Model):
+class Upstream(PullThroughUpstream):
     """Where the inference images come from: an ECR pull-through cache fills this stack's
-    repositories from it on first pull."""
+    repositories from it on first pull (the url: public.ecr.aws/acme-ml or ghcr.io/acme)."""
 
-    # Registry host and optional path, e.g. public.ecr.aws/acme-ml or ghcr.io/acme.
-    url: str
     # Secrets Manager secret (name starting ecr-pullthroughcache/) for registries that need
     # one (Docker Hub, GHCR, GitLab); its user name and accessToken.
     credential_arn: str | None = None
@@ -489,20 +489,7 @@ class Upstream(Model):
     # list every framework tag your endpoints use too.
     warm: dict[str, list[StringId]] = {}
 
-    @field_validator("warm", mode="before")
-    @classmethod
-    def _tags(cls, v: object) -> object:
-        if isinstance(v, dict):
-            return {k: t if isinstance(t, list) else [t] for k, t in v.items()}
-        return v
-
-    @property
-    def host(self) -> str:
-        return self.url.split("/", 1)[0]
-
-    @property
-    def path(self) -> str:
-        return self.url.split("/", 1)[1] if "/" in self.url else ""
+    _tags = field_validator("warm", mode="before")(one_or_more_tags)
 
     @property
     def upstream_registry_url(self) -> str:
@@ -511,10 +498,7 @@ class Upstream(Model):
 
     @model_validator(mode="after")
     def _supported(self) -> Upstream:
-        if "://" in self.url or self.url.endswith("/"):
-            raise ValueError(
-                f"url {self.url!r}: write host[/path] without a scheme, e.g. public.ecr.aws/acme"
-            )
+        self.check_url("public.ecr.aws/acme")
         azure = self.host.endswith(".azurecr.io")
         if self.host not in PULL_THROUGH_UPSTREAMS and not azure:
             raise ValueError(
@@ -539,12 +523,7 @@ class Upstream(Model):
                 f"cachePrefix {self.cache_prefix!r} must be 2-30 characters of lower-case path "
                 "segments"
             )
-        unknown = sorted(set(self.warm) - set(PULLED_THROUGH))
-        if unknown:
-            raise ValueError(
-                f"warm: {', '.join(unknown)} are not filled from the upstream; use "
-                f"{', '.join(PULLED_THROUGH)}"
-            )
+        self.check_warm(self.warm)
         if CACHER_LATEST_TAG_REPOSITORY not in self.warm:
             raise ValueError(
                 f"warm.{CACHER_LATEST_TAG_REPOSITORY}: required, a tag that exists upstream: "
@@ -552,11 +531,6 @@ class Upstream(Model):
                 "crash-loops while it is empty, so the install would time out"
             )
         return self
-
-
-# Repositories whose images come from the operator's upstream (LLM frameworks and the batch
-# image); the others are written by the server's image builder.
-PULLED_THROUGH = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
 
 
 class Registry(Model):

@@ -5,36 +5,22 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from components.platform import (
-    METRICS_SERVER,
-    Platform,
-    PlatformArgs,
-    PlatformComponent,
-    PlatformFactsModule,
-)
+from components.azure.catalog import CATALOG
+from components.azure.settings import AzureSettings
+from components.platform import METRICS_SERVER, Platform
 
 
-class Azure(Platform):
+class Azure(Platform[AzureSettings]):
     cloud = "azure"
     cloud_provider = "azure"
+    settings_block = AzureSettings
+    catalog = CATALOG
     # AKS scales its pools itself (from zero for GPU pools).
     # AKS runs its own metrics-server (kube-system, re-created by the addon manager: a Helm
     # release of another would be overwritten, or refuse to adopt the objects).
     managed_components = frozenset({METRICS_SERVER})
     # The cluster is created with network policy "cilium" (cluster.py).
     enforces_network_policy = True
-
-    def facts(self) -> PlatformFactsModule:
-        from components.azure import facts
-
-        return facts
-
-    def component(self) -> Callable[[str, PlatformArgs], PlatformComponent]:
-        from components.azure.platform import AzurePlatform
-
-        return AzurePlatform
 
 
 PLATFORM = Azure()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import accelerators, contract, waits
+from components.azure import PLATFORM
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
 from components.azure.common import (
@@ -51,8 +52,7 @@ RESERVED_POOLS = (SYSTEM_POOL, CPU_POOL)
 
 
 def _cfg(settings: StackSettings) -> az.AzureSettings:
-    assert settings.azure is not None, "settings validation requires the azure block"
-    return settings.azure
+    return PLATFORM.block(settings)
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def check(settings: StackSettings) -> None:
             CLOUD_PROVIDER,
             key,
             "VM size",
-            absent=f"has no Azure VM size {accelerators.CATALOG_GAP}",
+            absent=f"has no Azure VM size {accelerators.catalog_gap(CLOUD_PROVIDER)}",
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
         problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)

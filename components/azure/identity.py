@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from components.addons import identities as addon_ids
+from components.azure import settings as az
 from components.azure.common import child, grant
+from components.azure.storage import CELERY_RESULTS_CONTAINER, container_scope
 from components.model_engine.chart_facts import INFERENCE_SERVICE_ACCOUNT
 from components.sdk import lazy
 
@@ -149,3 +151,45 @@ def inference_subjects(settings: StackSettings) -> dict[str, str]:
     return {
         "endpoints-inference": subject(settings.namespaces.endpoints, INFERENCE_SERVICE_ACCOUNT)
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Role assignments: which role each identity holds, on the one resource it is for
+
+
+def control_plane_grants(
+    cfg: az.AzureSettings,
+    namespace_id: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    registry_id: pulumi.Input[str],
+) -> list[Grant]:
+    """What the server's Azure code calls as the control-plane identity, on the one
+    resource each call is for. No Key Vault role: the chart's Kubernetes Secret sets
+    ML_INFRA_DATABASE_URL, which db/base.py reads before it would ever open Key Vault."""
+    return [
+        # Queues created, updated, deleted, counted (asb_* gateways, kombu, KEDA, autoscaler).
+        Grant("Azure Service Bus Data Owner", namespace_id),
+        # Blob data only in the two containers the server uses: its own (fine-tune
+        # repository, events, weights) and Celery's results (core/celery/abs.py).
+        *(
+            Grant("Storage Blob Data Contributor", container_scope(account_id, c), label=c)
+            for c in (cfg.storage.container, CELERY_RESULTS_CONTAINER)
+        ),
+        # User-delegation SAS (abs_filesystem_gateway): Get User Delegation Key acts on the
+        # account, so this role (that action and nothing else) cannot sit on a container.
+        Grant("Storage Blob Delegator", account_id),
+        # Tag and manifest reads (acr_docker_repository); the cacher crashes without them.
+        Grant("AcrPull", registry_id),
+    ]
+
+
+def inference_grants(cfg: az.AzureSettings, account_id: pulumi.Input[str]) -> list[Grant]:
+    """azcopy in endpoint containers reads checkpoints and fine-tuned weights (the server's
+    container); checkpoints elsewhere need a grant the operator adds."""
+    return [
+        Grant(
+            "Storage Blob Data Reader",
+            container_scope(account_id, cfg.storage.container),
+            label=cfg.storage.container,
+        )
+    ]

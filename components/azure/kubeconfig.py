@@ -10,41 +10,32 @@ does, for the modes that need no person at the keyboard.
 
 Azure RBAC for Kubernetes applies a new role assignment only after it propagates (up to
 about five minutes, "Use Azure RBAC for Kubernetes authorization"); until then the API server
-answers 403 and the first namespace create fails. No Kubernetes-side check can run before
-the provider exists, and pulumi-time is not a dependency here, so `after_rbac_applies` holds
-the kubeconfig back until the newest assignment is that old. It waits only in a real
-update, and only for assignments created in the last few minutes (so once per deployment).
-Every first use of a new role assignment waits the same way: the registry warm-up's first
-pull through ACR (components/azure/registry.py) waits for the kubelet's AcrPull and the
-credential set's Key Vault reads.
+answers 403 and the first namespace create fails. `after_rbac_applies` holds the kubeconfig
+back until the newest assignment is that old (components/propagation.py, `after_created`,
+says why Azure holds a value where GCP uses resource hooks). Every first use of a new role
+assignment waits the same way: the registry warm-up's first pull through ACR
+(components/azure/registry.py) waits for the kubelet's AcrPull and the credential set's Key
+Vault reads.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import datetime
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import yaml
 
-from components import waits
+from components import propagation, waits
 
 # kubelogin's AKS server application (the token audience), the same in every tenant.
 AKS_SERVER_APP = "6dae42f8-4368-4678-94ff-3960e28e3630"
-# Propagation of Azure RBAC to the AKS authorization webhook, with a minute of margin
-# (components/waits.py, with the other waits).
-RBAC_PROPAGATION = waits.RBAC_PROPAGATION
 
 __all__ = [
     "AKS_SERVER_APP",
-    "RBAC_PROPAGATION",
     "after_rbac_applies",
     "decode_kubeconfig",
-    "rbac_wait_seconds",
     "with_login",
 ]
 
@@ -109,42 +100,16 @@ def with_login(kubeconfig: str, login: str, client_id: str | None = None) -> str
     return yaml.safe_dump(config, sort_keys=False)
 
 
-def _parse_time(text: str) -> datetime.datetime:
-    """ARM timestamps carry up to 7 fractional digits and a Z; Python takes 6."""
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
-    parsed = datetime.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
-
-
-def rbac_wait_seconds(created_on: Sequence[str | None], now: datetime.datetime) -> float:
-    """How long until the newest of these role assignments has propagated (0: already)."""
-    times = [_parse_time(c) for c in created_on if c]
-    if not times:
-        return 0.0
-    remaining = max(times) + RBAC_PROPAGATION - now
-    return max(0.0, remaining.total_seconds())
-
-
 def after_rbac_applies(
     value: pulumi.Output[str],
     assignments: Sequence[Any],
     before: str = "the first Kubernetes call",
 ) -> pulumi.Output[str]:
-    """`value`, released once the role assignments have propagated (real updates only).
-    A resource that takes `value` as an input depends on every assignment (its property
-    dependencies name them) and starts only after the wait; `before` says what waits."""
-
-    async def hold(args: list[Any]) -> str:
-        resolved, *created = args
-        if not pulumi.runtime.is_dry_run():
-            now = datetime.datetime.now(datetime.UTC)
-            wait = rbac_wait_seconds(created, now)
-            if wait:
-                pulumi.log.info(
-                    f"waiting {wait:.0f}s for Azure RBAC to apply new role assignments "
-                    f"before {before}"
-                )
-                await asyncio.sleep(wait)
-        return resolved
-
-    return pulumi.Output.all(value, *[a.created_on for a in assignments]).apply(hold)
+    """`value`, released once these role assignments have propagated to Azure RBAC
+    (real updates only); `before` says what waits."""
+    return propagation.after_created(
+        value,
+        [a.created_on for a in assignments],
+        waits.RBAC_PROPAGATION,
+        f"new Azure role assignments (before {before})",
+    )

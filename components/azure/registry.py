@@ -26,7 +26,7 @@ from components.azure import settings as az
 from components.azure.common import ServiceArgs, child, grant, stateful, trim_name
 from components.azure.kubeconfig import after_rbac_applies
 from components.azure.vault import Vault
-from components.model_engine.chart_facts import INFERENCE_REPOSITORIES
+from components.model_engine.chart_facts import INFERENCE_REPOSITORIES, TAGGED_REPOSITORIES
 from components.sdk import lazy
 from components.warm_up import pull_container, warm_up_job
 
@@ -55,7 +55,7 @@ def cache_sources(cfg: az.Registry) -> dict[str, str]:
     if upstream is None:
         return {}
     names = repository_names()
-    return {key: f"{upstream.url}/{names[key]}" for key in az.PULLED_THROUGH}
+    return {key: f"{upstream.url}/{names[key]}" for key in TAGGED_REPOSITORIES}
 
 
 def cache_rule_name(key: str) -> str:

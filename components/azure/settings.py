@@ -15,17 +15,16 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from components.azure import aks_versions
-from components.model_engine.chart_facts import (
-    CACHER_LATEST_TAG_REPOSITORY,
-    LLM_FRAMEWORK_REPOSITORIES,
-)
 from components.restore import point_in_time
 from components.settings_base import (
     Model,
+    PullThroughUpstream,
     StringId,
     api_allowlist,
+    checked,
     known_name,
     network_cidr,
+    ordered,
     postgres_identifier,
 )
 
@@ -279,18 +278,13 @@ class NodePool(Model):
     max_count: int = Field(default=3, ge=1, le=1000)
     os_disk_size_gb: int = Field(default=128, ge=30)
 
-    @field_validator("vm_size")
-    @classmethod
-    def _size(cls, v: str) -> str:
-        if not _VM_SIZE.match(v):
-            raise ValueError(f"{v!r} is not an Azure VM size such as Standard_D8ds_v5")
-        return v
+    _size = field_validator("vm_size")(
+        checked(_VM_SIZE.match, "{value!r} is not an Azure VM size such as Standard_D8ds_v5")
+    )
 
     @model_validator(mode="after")
     def _sizes(self) -> NodePool:
-        if self.min_count > self.max_count:
-            raise ValueError("minCount must not exceed maxCount")
-        return self
+        return ordered(self, "min_count", "max_count")
 
 
 class NodePools(Model):
@@ -338,16 +332,14 @@ class DatabaseRestore(Model):
 
     _when = field_validator("point_in_time_utc")(point_in_time)
 
-    @field_validator("source_server_resource_id")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        if not _FLEXIBLE_SERVER_ID.fullmatch(v):
-            raise ValueError(
-                f"{v!r} is not a Flexible Server id such as /subscriptions/<id>/"
-                "resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/flexibleServers/<name>"
-                " (az postgres flexible-server show --query id)"
-            )
-        return v
+    _source = field_validator("source_server_resource_id")(
+        checked(
+            _FLEXIBLE_SERVER_ID.fullmatch,
+            "{value!r} is not a Flexible Server id such as /subscriptions/<id>/"
+            "resourceGroups/<rg>/providers/Microsoft.DBforPostgreSQL/flexibleServers/<name>"
+            " (az postgres flexible-server show --query id)",
+        )
+    )
 
 
 class Database(Model):
@@ -452,12 +444,10 @@ CACHE_UPSTREAMS = (
 )
 
 
-class Upstream(Model):
+class Upstream(PullThroughUpstream):
     """Where the inference images come from: ACR cache rules fill this registry from it on
     the first pull."""
 
-    # Registry host and optional path, e.g. ghcr.io/acme-ml.
-    url: str
     # A private upstream (a customer's ghcr.io organisation usually is): the user name the
     # cache signs in with; its token is the config secret azureUpstreamToken. The program
     # keeps both in the Key Vault and gives the registry an ACR credential set that reads
@@ -470,20 +460,9 @@ class Upstream(Model):
     # endpoint, which a cache rule answers only after a first pull.
     warm: dict[str, str] = {}
 
-    @property
-    def host(self) -> str:
-        return self.url.split("/", 1)[0]
-
-    @property
-    def path(self) -> str:
-        return self.url.split("/", 1)[1] if "/" in self.url else ""
-
     @model_validator(mode="after")
     def _supported(self) -> Upstream:
-        if "://" in self.url or self.url.endswith("/"):
-            raise ValueError(
-                f"url {self.url!r}: write host[/path] without a scheme, e.g. ghcr.io/acme"
-            )
+        self.check_url("ghcr.io/acme")
         if self.host not in CACHE_UPSTREAMS and not self.host.endswith(".azurecr.io"):
             raise ValueError(
                 f"url {self.url!r}: ACR artifact cache reads only from "
@@ -497,18 +476,8 @@ class Upstream(Model):
                 f"{UPSTREAM_TOKEN_KEY}) for a private upstream, or public: true when its "
                 "images pull anonymously; not both"
             )
-        unknown = sorted(set(self.warm) - set(PULLED_THROUGH))
-        if unknown:
-            raise ValueError(
-                f"warm: {', '.join(unknown)} are not filled from the upstream; use "
-                f"{', '.join(PULLED_THROUGH)}"
-            )
+        self.check_warm(self.warm)
         return self
-
-
-# Repositories whose images come from the operator's upstream (LLM frameworks and the batch
-# image); the others would be written by an image builder, which ACR does not have.
-PULLED_THROUGH = (*LLM_FRAMEWORK_REPOSITORIES, CACHER_LATEST_TAG_REPOSITORY)
 
 
 class Registry(Model):

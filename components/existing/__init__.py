@@ -5,26 +5,16 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from components.existing.settings import ExistingSettings
+from components.platform import Platform
 
-from components.platform import Platform, PlatformArgs, PlatformComponent, PlatformFactsModule
 
-
-class Existing(Platform):
+class Existing(Platform[ExistingSettings]):
     cloud = "existing"
     cloud_provider = "onprem"
+    settings_block = ExistingSettings
     # The operator's cluster: the program knows nothing it runs, its version or its CNI; the
     # stack turns off (addons.<name>.enabled: false) what the cluster already has.
-
-    def facts(self) -> PlatformFactsModule:
-        from components.existing import facts
-
-        return facts
-
-    def component(self) -> Callable[[str, PlatformArgs], PlatformComponent]:
-        from components.existing.platform import ExistingPlatform
-
-        return ExistingPlatform
 
 
 PLATFORM = Existing()

@@ -17,6 +17,7 @@ from components.contract import (
     PlatformFacts,
     Registry,
 )
+from components.existing import PLATFORM
 from components.existing.settings import ExistingSettings
 from components.incluster import object_store, postgres, registry, valkey
 from components.model_engine.chart_facts import (
@@ -97,8 +98,7 @@ def secret_env_keys(settings: StackSettings) -> list[str]:
 
 
 def _cfg(settings: StackSettings) -> ExistingSettings:
-    assert settings.existing is not None, "settings validation requires the existing block"
-    return settings.existing
+    return PLATFORM.block(settings)
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:

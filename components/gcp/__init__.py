@@ -5,21 +5,20 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from components.gcp.catalog import CATALOG
+from components.gcp.settings import GcpSettings
 from components.platform import (
     GPU_DEVICE_PLUGIN,
     METRICS_SERVER,
     Platform,
-    PlatformArgs,
-    PlatformComponent,
-    PlatformFactsModule,
 )
 
 
-class Gcp(Platform):
+class Gcp(Platform[GcpSettings]):
     cloud = "gcp"
     cloud_provider = "gcp"
+    settings_block = GcpSettings
+    catalog = CATALOG
     # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
     # GKE runs metrics-server under its addon manager, and installs the NVIDIA driver and
     # device plugin on GPU nodes itself (node_pools.py asks for the driver): a second device
@@ -27,16 +26,6 @@ class Gcp(Platform):
     managed_components = frozenset({METRICS_SERVER, GPU_DEVICE_PLUGIN})
     # Dataplane V2 (cluster.py) enforces NetworkPolicy and the Cilium policies.
     enforces_network_policy = True
-
-    def facts(self) -> PlatformFactsModule:
-        from components.gcp import facts
-
-        return facts
-
-    def component(self) -> Callable[[str, PlatformArgs], PlatformComponent]:
-        from components.gcp.platform import GcpPlatform
-
-        return GcpPlatform
 
 
 PLATFORM = Gcp()

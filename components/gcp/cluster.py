@@ -12,8 +12,6 @@ and a Kubernetes provider that authenticates with gke-gcloud-auth-plugin (no sto
 
 from __future__ import annotations
 
-import datetime
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,9 +39,11 @@ from pulumi_gcp.container import (
     ClusterWorkloadIdentityConfigArgs,
 )
 
+from components import waits
 from components.gcp import settings as gcp_settings
 from components.gcp.apis import after_apis
 from components.gcp.common import GKE_TIMEOUTS, KMS_ENCRYPTER, PART_OF_LABEL, child, trim_name
+from components.kubeconfig import exec_kubeconfig
 from components.propagation import Propagation
 
 OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
@@ -57,8 +57,6 @@ MINOR_UPGRADE_HOLD = "NO_MINOR_UPGRADES"
 MINOR_UPGRADE_HOLD_START = "2026-12-01T00:00:00Z"
 UNTIL_END_OF_SUPPORT = "UNTIL_END_OF_SUPPORT"
 SECRETS_KEY = "gke-secrets"
-# The documented worst case of an IAM grant reaching the services that check it.
-KMS_GRANT_PROPAGATION = datetime.timedelta(minutes=7)
 # Google's recommendation for symmetric keys; old versions keep decrypting.
 SECRETS_KEY_ROTATION = f"{90 * 86400}s"
 
@@ -88,38 +86,16 @@ def workload_pool(project: str) -> str:
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str) -> str:
     """A kubeconfig that authenticates with gke-gcloud-auth-plugin (no credential stored)."""
-    return json.dumps(
+    return exec_kubeconfig(
+        cluster_name,
+        f"https://{endpoint}",
+        ca_data,
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {
-                        "server": f"https://{endpoint}",
-                        "certificate-authority-data": ca_data,
-                    },
-                }
-            ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                            "interactiveMode": "Never",
-                            "installHint": ("gcloud components install gke-gcloud-auth-plugin"),
-                        }
-                    },
-                }
-            ],
-        }
+            "command": "gke-gcloud-auth-plugin",
+            "provideClusterInfo": True,
+            "interactiveMode": "Never",
+            "installHint": "gcloud components install gke-gcloud-auth-plugin",
+        },
     )
 
 
@@ -154,12 +130,10 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("model-engine-infra:gcp:Cluster", name, None, opts)
         cfg = args.settings
         authorized = cfg.master_authorized_networks
-        # GKE checks at creation that its service agent may use the key; IAM changes
-        # "typically propagate in 2 minutes, but could potentially take 7 minutes"
-        # (cloud.google.com/iam/docs/access-change-propagation).
+        # GKE checks at creation that its service agent may use the key.
         key_propagation = Propagation(
             f"{name}-secrets-key-gke",
-            KMS_GRANT_PROPAGATION,
+            waits.GCP_IAM_PROPAGATION,
             "the GKE service agent's grant on the Secrets key",
         )
         self.secrets_key, key_grant = self._secrets_key(name, args, key_propagation)

@@ -22,6 +22,7 @@ from components.contract import (
     ObjectStorage,
     PlatformFacts,
 )
+from components.gcp import PLATFORM
 from components.gcp import settings as gcp_settings
 from components.gcp.common import base_name, lift, trim_name
 from components.gcp.database import PORT as POSTGRES_PORT
@@ -47,8 +48,7 @@ UNUSED_SECRETS = ("databasePassword", "objectStorageAccessKeyId", "objectStorage
 
 
 def _cfg(settings: StackSettings) -> gcp_settings.GcpSettings:
-    assert settings.gcp is not None, "settings validation requires the gcp block"
-    return settings.gcp
+    return PLATFORM.block(settings)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from pulumi_gcp.container import (
     NodePoolUpgradeSettingsArgs,
 )
 
-from components import accelerators, instances
+from components import accelerators
 from components.contract import GpuNodePool, GpuPoolSpec, Taint
+from components.gcp import catalog
 from components.gcp import settings as gcp_settings
 from components.gcp.cluster import OAUTH_SCOPES, WORKLOAD_METADATA
 from components.gcp.common import NODE_POOL_TIMEOUTS, PART_OF_LABEL, child, trim_name
@@ -153,7 +154,7 @@ class NodePools(pulumi.ComponentResource):
             pool = group.pool
             spec = pool.spec
             accelerator = NodePoolNodeConfigGuestAcceleratorArgs(
-                type=spec.gcp_accelerator_type(group.node_type),
+                type=catalog.accelerator_type(spec.key, group.node_type),
                 count=spec.instance_types("gcp")[group.node_type],
                 gpu_driver_installation_config=(
                     NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(
@@ -162,7 +163,7 @@ class NodePools(pulumi.ComponentResource):
                 ),
                 gpu_partition_size=spec.mig_profile,
             )
-            node = instances.node_type("gcp", group.node_type)
+            node = catalog.NODES.get(group.node_type)
             local_ssds = node.disks if node and group.shape.local_disk else 0
             zones = group.zones or args.gpu_zones
             self.gpu[pool.name] = self._pool(

@@ -18,7 +18,9 @@ from components.settings_base import (
     Model,
     StringId,
     api_allowlist,
+    checked,
     known_name,
+    ordered,
     postgres_identifier,
     validate_bucket_name,
 )
@@ -291,9 +293,7 @@ class NodePool(Model):
 
     @model_validator(mode="after")
     def _sizes(self) -> NodePool:
-        if self.min_nodes > self.max_nodes:
-            raise ValueError("minNodes must not exceed maxNodes")
-        return self
+        return ordered(self, "min_nodes", "max_nodes")
 
 
 class NodePools(Model):
@@ -414,14 +414,12 @@ class Registry(Model):
     # Untagged image versions are deleted after this many days.
     untagged_expiry_days: int = Field(default=14, ge=1)
 
-    @field_validator("repository_id")
-    @classmethod
-    def _id(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                f"{v!r} is not a repository id (lower-case letters, digits and -, at most 63)"
-            )
-        return v
+    _id = field_validator("repository_id")(
+        checked(
+            _NAME.match,
+            "{value!r} is not a repository id (lower-case letters, digits and -, at most 63)",
+        )
+    )
 
 
 class Storage(Model):
@@ -453,15 +451,13 @@ class GcpSettings(Model):
     # Labels on every labelled GCP resource, besides the program's own.
     labels: dict[str, str] = {}
 
-    @field_validator("project")
-    @classmethod
-    def _project(cls, v: str) -> str:
-        if not _PROJECT.match(v):
-            raise ValueError(
-                f"{v!r} is not a GCP project id (6-30 lower-case letters, digits and -, starting "
-                "with a letter); use the id, not the project's display name or number"
-            )
-        return v
+    _project = field_validator("project")(
+        checked(
+            _PROJECT.match,
+            "{value!r} is not a GCP project id (6-30 lower-case letters, digits and -, starting "
+            "with a letter); use the id, not the project's display name or number",
+        )
+    )
 
     @field_validator("region")
     @classmethod

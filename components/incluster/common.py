@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pulumi
 
@@ -66,3 +66,38 @@ def child_opts(
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=list(depends_on))
+
+
+class StoreArgs(Protocol):
+    """What a data store's Args say about where and how its Release lives."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def provider(self) -> k8s.Provider: ...
+    @property
+    def depends_on(self) -> Sequence[pulumi.Resource]: ...
+    @property
+    def protect(self) -> bool: ...
+
+
+def store_release(
+    parent: pulumi.Resource,
+    name: str,
+    chart: str,
+    release_name: str,
+    args: StoreArgs,
+    values: Mapping[str, Any],
+    after: Sequence[pulumi.Resource] = (),
+) -> k8s.helm.v3.Release:
+    """A data store's pinned Release (`<name>-release`): in the store's namespace, after what
+    the store depends on and `after`, protected like the data it holds."""
+    return pinned_release(
+        f"{name}-release",
+        chart,
+        release_name=release_name,
+        namespace=args.namespace,
+        values=values,
+        opts=child_opts(parent, args.provider, [*args.depends_on, *after]),
+        protect=args.protect,
+    )

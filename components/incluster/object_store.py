@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pydantic import field_validator, model_validator
 
-from components.incluster.common import child_opts, pinned_release, service_host
+from components.incluster.common import child_opts, service_host, store_release
 from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
@@ -323,14 +323,9 @@ class ObjectStore(pulumi.ComponentResource):
             },
             opts=child_opts(self, args.provider, args.depends_on),
         )
-        self.release = pinned_release(
-            f"{name}-release",
-            CHART,
-            release_name=RELEASE_NAME,
-            namespace=args.namespace,
-            values=chart_values(args.settings, protect=args.protect),
-            opts=child_opts(self, args.provider, [*args.depends_on, self.credentials]),
-            protect=args.protect,
+        values = chart_values(args.settings, protect=args.protect)
+        self.release = store_release(
+            self, name, CHART, RELEASE_NAME, args, values, [self.credentials]
         )
         # Adopted after the Release created it; deleted before the Release on destroy or when
         # the store is turned off. Helm's pre-upgrade hook recreates it under the same name

@@ -40,6 +40,7 @@ from components.sdk import lazy
 from components.settings_base import (
     Model,
     Quantity,
+    checked,
     deep_merge,
     dns_label,
     kubernetes_quantity,
@@ -125,25 +126,21 @@ class PostgresBackups(Model):
             )
         return " ".join(fields)
 
-    @field_validator("retention")
-    @classmethod
-    def _retention(cls, v: str) -> str:
-        if not _RETENTION.match(v):
-            raise ValueError(
-                f"{v!r} is not a retention: write a number and d, w or m (days, weeks, months), "
-                "e.g. 30d"
-            )
-        return v
+    _retention = field_validator("retention")(
+        checked(
+            _RETENTION.match,
+            "{value!r} is not a retention: write a number and d, w or m (days, weeks, months), "
+            "e.g. 30d",
+        )
+    )
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        if not _PREFIX.match(v):
-            raise ValueError(
-                f"{v!r} must be a folder inside the bucket, e.g. postgres or backups/postgres "
-                "(no leading or trailing slash, no scheme)"
-            )
-        return v
+    _path = field_validator("path")(
+        checked(
+            _PREFIX.match,
+            "{value!r} must be a folder inside the bucket, e.g. postgres or backups/postgres "
+            "(no leading or trailing slash, no scheme)",
+        )
+    )
 
 
 class PostgresRestore(Model):
@@ -161,12 +158,9 @@ class PostgresRestore(Model):
 
     _when = field_validator("target_time")(optional_point_in_time)
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v: str) -> str:
-        if not _PREFIX.match(v):
-            raise ValueError(f"{v!r} is not a folder such as postgres or backups/postgres")
-        return v
+    _path = field_validator("path")(
+        checked(_PREFIX.match, "{value!r} is not a folder such as postgres or backups/postgres")
+    )
 
     _server = field_validator("server_name")(dns_label)
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
-from components.incluster.common import child_opts, pinned_release, service_host
+from components.incluster.common import child_opts, service_host, store_release
 from components.sdk import lazy
 from components.settings_base import (
     ContainerQuantities,
@@ -317,14 +317,9 @@ class Valkey(pulumi.ComponentResource):
             spec=network_policy_spec(clients),
             opts=child_opts(self, args.provider, args.depends_on),
         )
-        self.release = pinned_release(
-            f"{name}-release",
-            CHART,
-            release_name=RELEASE_NAME,
-            namespace=args.namespace,
-            values=chart_values(args.settings, protect=args.protect),
-            opts=child_opts(self, args.provider, [*args.depends_on, self.network_policy]),
-            protect=args.protect,
+        values = chart_values(args.settings, protect=args.protect)
+        self.release = store_release(
+            self, name, CHART, RELEASE_NAME, args, values, [self.network_policy]
         )
         # The Release is atomic and waits for the Valkey pods to be ready (readiness probe).
         self.ready = [self.release, self.network_policy]

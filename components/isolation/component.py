@@ -12,8 +12,10 @@ import pulumi
 
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
+from components.azure import PLATFORM as AZURE
 from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET, private_services
 from components.contract import PlatformFacts
+from components.existing import PLATFORM as EXISTING
 from components.incluster.object_store import S3_PORT
 from components.isolation import policies as pol
 from components.model_engine.guards import Finding
@@ -65,12 +67,12 @@ def _prometheus_namespace(settings: StackSettings, facts: PlatformFacts) -> str 
 
 
 def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
-    existing = settings.existing if settings.cloud == "existing" else None
+    existing = EXISTING.block(settings) if settings.cloud == EXISTING.cloud else None
     installs = existing is not None and existing.installs_anything
     port = facts.cache.port if isinstance(facts.cache.port, int) else DEFAULT_REDIS_PORT
     auth = settings.isolation.gateway_auth
     istiod_namespace, trust_domain = mesh_identity(settings)
-    azure = settings.azure if settings.cloud == "azure" else None
+    azure = AZURE.block(settings) if settings.cloud == AZURE.cloud else None
     return pol.Scope(
         cloud_provider=facts.cloud_provider,
         release_namespace=settings.namespaces.release,
@@ -106,7 +108,7 @@ def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[
     user-code subnet (azure.network.privateAccess): model weights, results and the async
     queues are there, and nothing else is (Key Vault, the registry and Redis are in the
     other private-endpoint subnet)."""
-    azure = settings.azure if settings.cloud == "azure" else None
+    azure = AZURE.block(settings) if settings.cloud == AZURE.cloud else None
     if azure is None or not azure.network.private_access:
         return ()
     return ((azure.network.subnets[USER_CODE_ENDPOINTS_SUBNET], AZURE_PRIVATE_ENDPOINT_PORTS),)
@@ -148,7 +150,7 @@ def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
                 "true",
             )
         )
-    existing = settings.existing if settings.cloud == "existing" else None
+    existing = EXISTING.block(settings) if settings.cloud == EXISTING.cloud else None
     if existing is not None and existing.object_storage.install is None and not iso.private_egress:
         out.append(
             Finding(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from plan import computed_aws
 from plan.simulator import deferred
-from tests.conftest import stack_file
-from tests.helpers import StackRun, run_stack
+from tests.helpers import StackRun, example_config, run_stack
 
 STACK = "customer-prod"
-CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
 ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 ROLE = "aws:iam/role:Role"
@@ -23,7 +20,7 @@ GROUPS = ("system", "cpu", "gpu-a10", "gpu-h100")
 
 def prod_config() -> dict[str, Any]:
     """The AWS example stack, free to mutate."""
-    return copy.deepcopy(stack_file(STACK))
+    return example_config(STACK)
 
 
 @dataclass

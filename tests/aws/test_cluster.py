@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.aws import PLATFORM as AWS
 from components.contract import is_deferred
 from components.settings_base import SettingsError
 from plan import computed_aws
@@ -126,9 +127,7 @@ def account_holding(vpc_id: str, version: str) -> computed_aws.Existing:
 
 
 def _stack_version(config: dict[str, Any]) -> str:
-    settings = settings_from(config)
-    assert settings.aws is not None
-    return settings.aws.cluster.version
+    return AWS.block(settings_from(config)).cluster.version
 
 
 def test_existing_cluster_is_looked_up_not_created(config: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.aws import eks_versions
+from components.aws import PLATFORM, eks_versions
 from tests.aws.cluster_configs import existing_cluster_config
 from tests.aws.helpers import run_aws
 from tests.helpers import set_path, settings_from
@@ -38,7 +38,7 @@ def test_standard_support_ends_on_the_calendar_date(
     monkeypatch.setenv(eks_versions.TODAY_ENV, day)
     set_path(config, "aws.cluster.version", "1.34")
     if standard:
-        assert settings_from(config).aws is not None
+        assert PLATFORM.block(settings_from(config)).cluster.version == "1.34"
     else:
         with pytest.raises(ValueError, match="left EKS standard support on 2026-12-02"):
             settings_from(config)
@@ -50,7 +50,7 @@ def test_a_version_past_extended_support_is_not_created(
     # EKS calendar: 1.32 leaves extended support on March 23, 2027.
     set_path(config, "aws.cluster", {"version": "1.32", "supportType": "EXTENDED"})
     monkeypatch.setenv(eks_versions.TODAY_ENV, "2027-03-22")
-    assert settings_from(config).aws is not None
+    assert PLATFORM.block(settings_from(config)).cluster.version == "1.32"
     monkeypatch.setenv(eks_versions.TODAY_ENV, "2027-03-23")
     with pytest.raises(ValueError, match="EKS stopped creating clusters on it"):
         settings_from(config)
@@ -59,4 +59,4 @@ def test_a_version_past_extended_support_is_not_created(
 def test_existing_clusters_are_not_judged_by_the_calendar(config: dict[str, Any]) -> None:
     existing_cluster_config(config)
     set_path(config, "aws.cluster.version", "1.33")
-    assert settings_from(config).aws is not None
+    assert PLATFORM.block(settings_from(config)).cluster.version == "1.33"

@@ -14,13 +14,12 @@ from components.program import check
 from components.settings_base import SettingsError
 from plan import computed_aws
 from tests.aws.helpers import AwsRun, run_aws
-from tests.helpers import delete_path, set_path, settings_from
+from tests.helpers import CHART, delete_path, set_path, settings_from
 from tests.server_source import server_file
 
 REPO = "aws:ecr/repository:Repository"
 RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 JOB = "kubernetes:batch/v1:Job"
-CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
 # Read off the example stack: pathPrefix model-engine/, upstream public.ecr.aws/customer-ml.
 UPSTREAM = "public.ecr.aws/customer-ml"
 # The chart's paths of the images a framework endpoint or the batch job runs (values_sample).

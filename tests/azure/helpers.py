@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 from plan import computed_azure
-from tests.conftest import stack_file
-from tests.helpers import StackRun, run_stack
+from tests.helpers import StackRun, example_config, run_stack
 
 STACK = "azure-prod"
-CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 FIC = "azure-native:managedidentity:FederatedIdentityCredential"
 ROLE = "azure-native:authorization:RoleAssignment"
@@ -21,7 +18,7 @@ POOL = "azure-native:containerservice:AgentPool"
 
 def azure_config() -> dict[str, Any]:
     """The Azure example stack, free to mutate."""
-    return copy.deepcopy(stack_file(STACK))
+    return example_config(STACK)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.azure import aks_versions
-from components.azure.kubeconfig import rbac_wait_seconds, with_login
+from components.azure.kubeconfig import with_login
 from components.model_engine import capabilities
 from plan import computed_azure
 from plan.cli import servicebus_sku
@@ -210,25 +210,6 @@ def test_warm_up_pulls_wait_for_the_pull_and_credential_role_assignments(prod: A
     ]
     assert {pull.urn, *(r.urn for r in reads)} <= waited_on
     assert reads[0].inputs["principalId"] == reads[1].inputs["principalId"] != ""
-
-
-NOW = datetime.datetime(2026, 12, 5, 9, 0, tzinfo=datetime.UTC)
-
-
-@pytest.mark.parametrize(
-    ("created", "seconds"),
-    [
-        # Just created (ARM writes 7 fractional digits): the whole propagation window.
-        (["2026-12-05T09:00:00.1234567Z"], 360),
-        # The newest assignment decides.
-        (["2026-12-05T08:50:00Z", "2026-12-05T08:58:00Z"], 240),
-        # Long in force (every later `up`), or not reported: no wait.
-        (["2026-12-05T08:50:00Z"], 0),
-        ([None], 0),
-    ],
-)
-def test_rbac_wait_covers_propagation_once(created: list[str | None], seconds: int) -> None:
-    assert rbac_wait_seconds(created, NOW) == pytest.approx(seconds, abs=1)
 
 
 # --- 8. production choices ----------------------------------------------------------------

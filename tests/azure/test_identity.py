@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from components.azure.common import ROLES
 from tests.azure.helpers import CLUSTER, FIC, IDENTITY, ROLE, AzureRun, azure_config, run_azure
+from tests.conftest import ROOT
 
 SUB = "system:serviceaccount:"
+
+
+def test_grants_and_subjects_import_without_the_sdk() -> None:
+    """facts.py and the plan may read who holds which role before anything exists: the
+    module's SDK-free parts (subjects, grants) load no provider SDK."""
+    code = (
+        "import sys, components.azure.identity as i\n"
+        "assert callable(i.control_plane_grants) and callable(i.control_plane_subjects)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pulumi_azure_native')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def _subjects(prod: AzureRun, identity: str) -> dict[str, str]:

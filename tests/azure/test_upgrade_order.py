@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from plan import operations
-from tests.azure.helpers import CHART, CLUSTER, POOL, AzureRun, run_azure
-from tests.helpers import set_path
+from tests.azure.helpers import CLUSTER, POOL, AzureRun, run_azure
+from tests.helpers import CHART, set_path
 
 
 def test_control_plane_then_node_pools_then_chart(prod: AzureRun) -> None:

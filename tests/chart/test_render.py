@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from components.model_engine import chart_facts as cf
-from components.settings import CLOUDS
+from components.platforms import PLATFORMS
 from plan.cli import stack_config
 from plan.render import K8sObject
 from tests.chart.support import StackRender, chart_yaml, example_stacks, render_stack
@@ -98,7 +98,7 @@ def sample_devices(sample: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_example_stacks_cover_every_platform() -> None:
     clouds = {stack_config(name)["model-engine-infra:cloud"] for name in example_stacks()}
-    assert clouds == set(CLOUDS)
+    assert clouds == set(PLATFORMS)
 
 
 # -- the service configuration, in both namespaces ----------------------------------------

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import stack_file
-from tests.helpers import StackRun, run_stack
+from tests.helpers import StackRun, example_config, run_stack
 
 STACK = "gcp-prod"
-CHART = ("kubernetes:helm.sh/v3:Release", "model-engine-chart")
 PROJECT_ID = "customer-llm-prod"
 REGION = "us-central1"
 
@@ -25,7 +22,7 @@ NODE_POOL = "gcp:container/nodePool:NodePool"
 
 def gcp_config() -> dict[str, Any]:
     """The GCP example stack, free to mutate."""
-    return copy.deepcopy(stack_file(STACK))
+    return example_config(STACK)
 
 
 @dataclass

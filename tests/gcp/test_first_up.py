@@ -11,7 +11,7 @@ from typing import Any
 from pulumi.runtime.proto import resource_pb2
 
 from components.gcp.apis import SERVICES
-from components.gcp.cluster import KMS_GRANT_PROPAGATION
+from components.waits import GCP_IAM_PROPAGATION
 from plan import simulator
 from tests.gcp.helpers import CLUSTER, GcpRun, run_gcp
 from tests.helpers import set_path
@@ -177,4 +177,4 @@ def test_the_cluster_is_created_after_the_key_grant_has_propagated(config: dict)
     (started,) = hooks[grant.name]["after_create"]
     (waits,) = hooks[cluster.name]["before_create"]
     assert started.removesuffix("-granted") == waits.removesuffix("-propagated")
-    assert datetime.timedelta(minutes=7) == KMS_GRANT_PROPAGATION
+    assert datetime.timedelta(minutes=7) == GCP_IAM_PROPAGATION

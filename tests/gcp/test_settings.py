@@ -149,15 +149,11 @@ def test_bad_gcp_stack_is_rejected_before_any_resource(edit: Edit, key: str, wor
 def test_every_catalog_accelerator_gcp_offers_plans(config: dict[str, Any]) -> None:
     """T4, A100 (40 and 80 GB), H100 and its MIG slices have GCP machine types; A10 not."""
     from components import accelerators
+    from components.gcp import catalog
 
     offered = {k for k, a in accelerators.CATALOG.items() if a.instance_types("gcp")}
     assert offered == {"t4", "a100", "a100e", "h100", "h100-1g20gb", "h100-3g40gb"}
-    assert accelerators.CATALOG["a100"].gcp_accelerator_type("a2-highgpu-1g") == (
-        "nvidia-tesla-a100"
-    )
-    assert accelerators.CATALOG["a100e"].gcp_accelerator_type("a2-ultragpu-8g") == (
-        "nvidia-a100-80gb"
-    )
-    assert accelerators.CATALOG["h100"].gcp_accelerator_type("a3-highgpu-8g") == (
-        "nvidia-h100-80gb"
-    )
+    assert catalog.accelerator_type("a100", "a2-highgpu-1g") == "nvidia-tesla-a100"
+    assert catalog.accelerator_type("a100e", "a2-ultragpu-8g") == "nvidia-a100-80gb"
+    assert catalog.accelerator_type("h100", "a3-highgpu-8g") == "nvidia-h100-80gb"
+    assert catalog.accelerator_type("h100-3g40gb", "a3-highgpu-8g") == "nvidia-h100-80gb"

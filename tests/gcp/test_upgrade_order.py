@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from plan import operations
-from tests.gcp.helpers import CHART, CLUSTER, NODE_POOL, GcpRun, run_gcp
-from tests.helpers import set_path
+from tests.gcp.helpers import CLUSTER, NODE_POOL, GcpRun, run_gcp
+from tests.helpers import CHART, set_path
 
 
 def test_control_plane_then_node_pools_then_chart(prod: GcpRun) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from components.azure import PLATFORM as AZURE
 from components.isolation import component
 from components.platforms import PLATFORMS
 from components.settings_base import SettingsError
@@ -86,13 +87,14 @@ def test_azure_user_code_reaches_blob_and_service_bus_private_endpoints_not_redi
 
     settings = _settings("azure-prod")
     scope = component.scope(settings, _facts(settings))
-    subnet = settings.azure.network.subnets["user-code-endpoints"]
+    azure = AZURE.block(settings)
+    subnet = azure.network.subnets["user-code-endpoints"]
     assert scope.private_egress == ((subnet, (443, 5671)),)
     policies, pod = network_policies(scope), matrix.endpoint_pod(scope)
     # Azure gives a subnet's private endpoints addresses from .4 on.
     address = str(ipaddress.ip_network(subnet).network_address + 4)
     # Not the other private endpoints' subnet (Key Vault, the registry, Redis).
-    other = str(ipaddress.ip_network(settings.azure.network.subnets["endpoints"])[4])
+    other = str(ipaddress.ip_network(azure.network.subnets["endpoints"])[4])
     assert not allowed(pod, External(other), 443, policies)
     assert allowed(pod, External(address), 443, policies)
     assert allowed(pod, External(address), 5671, policies)
