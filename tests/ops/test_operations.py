@@ -99,3 +99,16 @@ def test_the_plan_shows_every_window_the_gcp_stack_sets() -> None:
     redis = run.one("gcp:redis/instance:Instance")
     day = redis.inputs["maintenancePolicy"]["weeklyMaintenanceWindows"][0]["day"]
     assert day in by_name[redis.name]
+
+
+def test_the_operations_section_does_not_follow_registration_order() -> None:
+    """Sibling resources register in whatever order their Outputs resolve (it changed with
+    PYTHONHASHSEED on customer-prod's cache alarms and the chart's dependants): the section
+    reads the same whatever the order."""
+    from plan import operations
+    from tests.gcp.helpers import gcp_config, run_gcp
+
+    resources = run_gcp(gcp_config()).run.resources
+    alerts = [r for r in resources if r.type in operations.ALERT_TYPES]
+    assert len(alerts) > 1
+    assert operations.lines(resources) == operations.lines(resources[::-1])
