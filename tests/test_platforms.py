@@ -16,18 +16,21 @@ from typing import Any
 
 import pytest
 
-from components import operations, settings_loader
+from components import fit, operations, settings_loader
 from components.addons import addons
 from components.platform import Platform
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings, stack_settings_schema
 from components.settings_base import Model, SettingsError
+from plan import coldstart, estimate
+from plan.cli import unknown_packages
+from plan.simulator import ProgramRun, RecordedResource
 from tests import fourth_platform
 from tests.broken_platforms import no_component, no_outputs, no_role
 from tests.conftest import ROOT, stack_file
 from tests.fourth_platform import facts as fourth_facts
 from tests.fourth_platform.settings import FourthSettings
-from tests.helpers import KEY, set_path, under_config
+from tests.helpers import KEY, set_path, settings_from, under_config
 
 FOURTH = fourth_platform.PLATFORM
 WITH_FOURTH: list[Platform[Model]] = [*PLATFORMS.values(), FOURTH]
@@ -223,3 +226,63 @@ def test_a_cluster_autoscaler_without_discovery_for_the_platform_is_refused_befo
         "(needs_cluster_autoscaler) but node-group discovery is not wired for its "
         "cloud_provider 'onprem'"
     ) in str(failure.value)
+
+
+# The plan's and the policy pack's tables are keyed by resource type: a platform added without
+# its rows is planned and judged partly, and the plan says which part.
+
+
+def _resource(typ: str, name: str) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:pulumi:s::model-engine-infra::{typ}::{name}",
+        type=typ,
+        name=name,
+        parent=None,
+        custom=True,
+        provider=None,
+        dependencies=[],
+        inputs={},
+        secret_inputs=[],
+        protect=False,
+    )
+
+
+FOURTH_RUN = [
+    _resource("fourth:cluster/cluster:Cluster", "cluster"),
+    _resource("fourth:cluster/nodePool:NodePool", "gpu"),
+    _resource("kubernetes:core/v1:Namespace", "ns"),
+    _resource("random:index/randomPassword:RandomPassword", "pw"),
+]
+
+
+def test_the_plan_names_what_it_cannot_simulate_or_judge_for_a_new_platform() -> None:
+    assert unknown_packages(ProgramRun(FOURTH_RUN, {}, [])) == [
+        "plan/computed.py computes no output of a fourth resource (2 in this plan): the ids, "
+        "addresses and names the cloud assigns show as deferred; add a computed_<cloud>.py "
+        "for fourth",
+        "policy/pack.py has no rule for fourth resources: only the Kubernetes rules judge "
+        "them; add policy/<cloud>.py's table to TABLES",
+    ]
+
+
+def test_the_estimate_finds_a_new_platforms_resources_untimed() -> None:
+    found = estimate.estimate(FOURTH_RUN).findings
+    assert found == (
+        "DURATIONS (plan/estimate.py) times no fourth resource: its 2 resources count as API "
+        "calls (1-5 s), so the total is too short; add their rows",
+    )
+
+
+def test_the_cold_start_of_a_platform_without_a_node_time_is_said_to_be_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_from(stack_file("gcp-prod"))
+    pools = PLATFORMS["gcp"].gpu_pools(settings)
+    hardware = fit.hardware(settings)
+    # With its row the estimate is there; without it (a new platform), it says so.
+    assert coldstart.lines(settings, pools, hardware)[0].startswith("pool ")
+    monkeypatch.delitem(coldstart.NODE_SECONDS, "gcp")
+    assert coldstart.lines(settings, pools, hardware) == [
+        "no cold-start estimate for platform 'gcp': plan/coldstart.py NODE_SECONDS has no "
+        "node start-up time for it; add its row to RATES"
+    ]
