@@ -286,3 +286,24 @@ def test_the_cold_start_of_a_platform_without_a_node_time_is_said_to_be_unknown(
         "no cold-start estimate for platform 'gcp': plan/coldstart.py NODE_SECONDS has no "
         "node start-up time for it; add its row to RATES"
     ]
+
+
+def test_the_plan_prints_the_packages_it_knows_nothing_of(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a platform without policy rules would: the existing stack with the Kubernetes rules
+    taken out of the pack."""
+    from plan import cli
+    from policy import pack
+
+    kubernetes = {
+        k: v for k, v in pack.RULES.items() if v[1].resource_type.startswith("kubernetes:")
+    }
+    assert kubernetes
+    monkeypatch.setattr(pack, "RULES", {k: v for k, v in pack.RULES.items() if k not in kubernetes})
+    assert cli.main(["--stack", "existing-infra", "--no-render"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "## What the plan and the policy pack know nothing of\n"
+        "policy/pack.py has no rule for kubernetes resources"
+    ) in out
