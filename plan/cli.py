@@ -26,7 +26,7 @@ from components.isolation import matrix
 from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
 from components.settings import PROJECT
-from plan import coldstart, estimate, operations, platform_notes
+from plan import coldstart, estimate, fast_yaml, operations, platform_notes
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,
     ROOT,
@@ -48,7 +48,7 @@ def stack_config(stack: str) -> dict[str, Any]:
         )
         raise SystemExit(f"no stack file {path.relative_to(ROOT)}; stacks: {', '.join(known)}")
     try:
-        loaded = yaml.safe_load(path.read_text())
+        loaded = fast_yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         # One line, as `pulumi up` would say it: the file, the line and what is wrong.
         mark = getattr(e, "problem_mark", None)
