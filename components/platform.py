@@ -12,8 +12,9 @@ A package laid out like its siblings:
 
     components/<cloud>/__init__.py   PLATFORM = <Name>(): the traits and the settings block
     components/<cloud>/settings.py   the stack file's block for this platform
-    components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
-                                     preview_facts (and the facts builder the component shares)
+    components/<cloud>/facts.py      check, gpu_pools, kubernetes_version, preview_facts, and
+                                     secret_env_keys where the control plane gets any (none
+                                     without it); the facts builder the component shares
     components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
                                      throughput, what its kubelet reserves and the DaemonSets
                                      on its nodes (components/instances.py's Catalog)
@@ -76,12 +77,12 @@ class PlatformFactsModule(Protocol):
         """The facts as far as they are known before deploy (placeholders for the rest)."""
         ...
 
+    # Optional, so not a member here: `secret_env_keys(settings) -> Sequence[str]`, the names
+    # of the secret environment variables the control plane gets; a facts.py without it
+    # gives none (Platform.secret_env_keys).
+
     def gpu_pools(self, settings: StackSettings) -> list[GpuNodePool]:
         """The GPU pools the platform provides, with their node capacity."""
-        ...
-
-    def secret_env_keys(self, settings: StackSettings) -> Sequence[str]:
-        """Names of the secret environment variables the control plane gets."""
         ...
 
     def kubernetes_version(self, settings: StackSettings) -> str | None:
@@ -122,6 +123,13 @@ class Platform(ABC, Generic[Block]):
     # The node types it offers per accelerator and what they are made of (the package's
     # catalog.py); none for a platform that creates no nodes (creates_nodes False).
     catalog: ClassVar[Catalog] = Catalog()
+    # operations.alerts' key (the Alerts field) naming an existing target for the alarms the
+    # platform creates (an SNS topic, an action group); None: it creates no cloud alarms, so
+    # no alert target is asked for.
+    alert_target: ClassVar[str | None] = None
+    # Alertmanager delivers model-engine's Prometheus alerts to that target by itself;
+    # otherwise only the operator's alertWebhookUrl reaches anyone.
+    alertmanager_delivers: ClassVar[bool] = False
 
     def block(self, settings: StackSettings) -> Block:
         """The stack file's block of this platform, typed. Validation requires it whenever
@@ -154,7 +162,7 @@ class Platform(ABC, Generic[Block]):
         if not isinstance(module, PlatformFactsModule):
             raise TypeError(
                 f"{module.__name__} lacks a role of components.platform.PlatformFactsModule "
-                "(check, preview_facts, gpu_pools, secret_env_keys, kubernetes_version)"
+                "(check, preview_facts, gpu_pools, kubernetes_version)"
             )
         return module
 
@@ -184,7 +192,11 @@ class Platform(ABC, Generic[Block]):
         return self.facts().gpu_pools(settings)
 
     def secret_env_keys(self, settings: StackSettings) -> Sequence[str]:
-        return self.facts().secret_env_keys(settings)
+        """The facts module's, or none: most platforms hand the control plane no secret env."""
+        keys: Callable[[StackSettings], Sequence[str]] | None = getattr(
+            self.facts(), "secret_env_keys", None
+        )
+        return keys(settings) if keys is not None else ()
 
     def build(self, name: str, settings: StackSettings) -> PlatformOutputs:
         """Provision (or look up) the platform: the only role that imports the component."""

@@ -211,6 +211,9 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         frozen=True,
+        # Validators are built on first use, not at import: a block is then built once, as
+        # part of StackSettings, unless something uses it on its own first (the plan: ~10 ms).
+        defer_build=True,
     )
 
 

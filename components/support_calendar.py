@@ -2,9 +2,9 @@
 provider's standard support, and where that date was read.
 
 The calendars here cover the managed data services and the in-cluster PostgreSQL image; EKS
-minors and their add-on builds come from components/aws/eks_versions.py (their one place), and
-the AKS and GKE calendars live with those platforms (azure/aks_versions.py,
-gcp/gke_versions.py). `in_use()` lists what a stack that keeps the defaults runs and every
+minors and their add-on builds come from components/aws/versions.py (their one place), and
+the AKS and GKE calendars live with those platforms (azure/versions.py,
+gcp/versions.py). `in_use()` lists what a stack that keeps the defaults runs and every
 version the example stacks (stacks/) pin, each with its end of standard support;
 `expiring(day)` names every one that leaves support within WARNING_DAYS of `day`, so CI says
 it before the cloud bills extended support or forces an upgrade. A date of None means the
@@ -23,12 +23,12 @@ from typing import Any
 import yaml
 
 from components.addons import versions as chart_versions
-from components.aws import eks_versions
 from components.aws import settings as aws_settings
-from components.azure import aks_versions
+from components.aws import versions as eks_versions
 from components.azure import settings as azure_settings
-from components.gcp import gke_versions
+from components.azure import versions as aks_versions
 from components.gcp import settings as gcp_settings
+from components.gcp import versions as gke_versions
 
 # The example stacks: every version they pin is judged too.
 STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
@@ -99,7 +99,7 @@ _UNANNOUNCED_CHART = (
 
 def _eks() -> list[Support]:
     minor = eks_versions.CALENDAR[eks_versions.DEFAULT_VERSION]
-    source = "components/aws/eks_versions.py (EKS User Guide release calendar)"
+    source = "components/aws/versions.py (EKS User Guide release calendar)"
     rows = [Support("EKS Kubernetes", minor.minor, minor.end_of_standard_support, source)]
     # An add-on build is supported while the minor it was built for is.
     rows += [
@@ -109,8 +109,8 @@ def _eks() -> list[Support]:
     return rows
 
 
-_EKS_SOURCE = "components/aws/eks_versions.py (EKS User Guide release calendar)"
-_AKS_SOURCE = "components/azure/aks_versions.py (AKS Kubernetes release calendar)"
+_EKS_SOURCE = "components/aws/versions.py (EKS User Guide release calendar)"
+_AKS_SOURCE = "components/azure/versions.py (AKS Kubernetes release calendar)"
 
 
 def _minor(table: Mapping[str, datetime.date], product: str, version: str, source: str) -> Support:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.addons.alert_rules import ALERT_RULES_CONFIGMAP, RULES_FILE
+from plan import fast_yaml
 from plan.simulator import RecordedResource
 
 # Resource type -> how its alert is named in the plan.
@@ -128,7 +127,7 @@ def prometheus_rules(r: RecordedResource) -> list[str] | None:
     elif r.type == "kubernetes:core/v1:ConfigMap" and (
         r.inputs.get("metadata", {}).get("name") == ALERT_RULES_CONFIGMAP
     ):
-        rules = yaml.safe_load(r.inputs.get("data", {}).get(RULES_FILE, "") or "{}")
+        rules = fast_yaml.safe_load(r.inputs.get("data", {}).get(RULES_FILE, "") or "{}")
     else:
         return None
     if not rules:
@@ -137,6 +136,9 @@ def prometheus_rules(r: RecordedResource) -> list[str] | None:
 
 
 def lines(resources: list[RecordedResource]) -> list[str]:
+    # By name, not in registration order: sibling resources register in whatever order their
+    # Outputs resolve, which may differ from one run to the next.
+    resources = sorted(resources, key=lambda r: r.name)
     out = ["### Alerts"]
     alerts = [r for r in resources if r.type in ALERT_TYPES]
     out += [f"- {r.name}: {ALERT_TYPES[r.type](r.inputs)}" for r in alerts] or ["none"]

@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from plan import fast_yaml
+
 CHART_ENV = "MODEL_ENGINE_CHART"
-# libyaml when present: the service-template ConfigMap alone is 140 kB.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml when present (plan/fast_yaml.py): the service-template ConfigMap alone is 140 kB.
+_Loader = fast_yaml.Loader
 
 
 def chart_from_env() -> Path | None:

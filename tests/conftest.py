@@ -30,7 +30,7 @@ def existing_config() -> dict[str, Any]:
 def _eks_calendar_day() -> Any:
     """Judge the EKS release calendar on a fixed day, so that the example stacks' versions
     do not expire under the tests (the plan and `pulumi up` use the real date)."""
-    from components.aws import eks_versions
+    from components.aws import versions as eks_versions
 
     mp = pytest.MonkeyPatch()
     mp.setenv(eks_versions.TODAY_ENV, "2026-11-29")

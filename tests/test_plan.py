@@ -158,3 +158,41 @@ def test_fail_on_findings_turns_a_finding_into_exit_1(
     monkeypatch.setattr(cli, "findings", lambda run: [*real(run), "warning: gpu.pools: new"])
     assert main(["--stack", "existing-infra", *flags]) == 1
     assert "gpu.pools: new" in capsys.readouterr().err
+
+
+SNAPSHOTS = sorted((Path(__file__).parent.parent / "snapshots").glob("*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", SNAPSHOTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_plan_reads_yaml_as_pyyaml_does(path: Path) -> None:
+    """The plan parses YAML with libyaml (plan/fast_yaml.py): the same values as PyYAML's
+    pure-Python parser."""
+    from plan import fast_yaml
+
+    text = path.read_text()
+    assert fast_yaml.safe_load(text) == yaml.safe_load(text)
+
+
+def test_a_malformed_stack_file_reads_as_pyyaml_words_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml words its errors differently ("... not allowed in this context"): the plan
+    reports PyYAML's own message and position."""
+    import plan.cli as plan_main
+
+    broken = "config:\n  model-engine-infra:domain: a: b\n"
+    with pytest.raises(yaml.MarkedYAMLError) as expected:
+        yaml.safe_load(broken)
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.broken.yaml").write_text(broken)
+    monkeypatch.setattr(plan_main, "ROOT", tmp_path)
+    with pytest.raises(SystemExit) as e:
+        plan_main.stack_config("broken")
+    mark = expected.value.problem_mark
+    assert mark is not None
+    assert str(e.value) == (
+        f"stacks/Pulumi.broken.yaml:{mark.line + 1}:{mark.column + 1}: not valid YAML: "
+        f"{expected.value.problem}"
+    )
+    assert "not allowed here" in str(e.value)

@@ -45,3 +45,27 @@ def test_a_missing_required_secret_names_the_key_and_the_command(
     message = str(failure.value)
     assert "model-engine-infra:databasePassword: required for cloud 'existing'" in message
     assert "pulumi config set --secret databasePassword" in message
+
+
+def test_the_schemas_are_built_when_first_validated_not_at_import() -> None:
+    """The stack schema and ChartValues (with every block under them) build their validators
+    on first use, once (settings_base.Model, values._Closed: defer_build): importing them
+    builds neither, and a validation then works as before."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = """
+from components.model_engine.values import ChartValues
+from components.settings import SCHEMA
+from components.settings_loader import settings_from_config
+from plan.cli import stack_config
+print(SCHEMA.__pydantic_complete__, ChartValues.__pydantic_complete__)
+settings_from_config(stack_config("existing-infra"))
+print(SCHEMA.__pydantic_complete__)
+"""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["False", "False", "True"]

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pulumi
+import pulumi.resource as pulumi_resource_class
 import pulumi_random as random
 import pytest
 from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime.proto import resource_pb2
 
 from components.contract import is_deferred
-from plan import computed_aws
+from plan import computed_aws, simulator
 from plan.simulator import run_program
 from tests.conftest import stack_file
 
@@ -134,3 +136,79 @@ def test_the_offline_run_skips_the_sdks_stack_walk_and_gives_it_back(
     with pytest.raises(ValueError, match="boom"):
         run_program({}, program=fails)
     assert pulumi_resource._get_stack_trace is real
+
+
+def _aliased() -> None:
+    parent = pulumi.ComponentResource(
+        "test:index:Parent",
+        "parent",
+        opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(type_="test:index:OldParent")]),
+    )
+    random.RandomPet(
+        "pet", opts=pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(name="old-pet")])
+    )
+
+
+def _sent_aliases(monkeypatch: pytest.MonkeyPatch, *, specs: bool = True) -> dict[str, list[str]]:
+    """The aliases each registration of `_aliased` carries, as the monitor receives them
+    (`specs=False`: a monitor without alias specs, which gets URNs the SDK computed)."""
+    sent: dict[str, list[str]] = {}
+    register = simulator.RecordingMonitor.RegisterResource
+    info = simulator.RecordingMonitor.GetDeploymentInfo
+
+    def recording(self: simulator.RecordingMonitor, request: Any) -> Any:
+        aliases = [str(a).replace("\n", " ") for a in request.aliases]
+        sent[request.name] = sorted([*aliases, *request.aliasURNs])
+        return register(self, request)
+
+    def without_alias_specs(self: simulator.RecordingMonitor, request: Any) -> Any:
+        features = info(self, request).supportedFeatures
+        return resource_pb2.DeploymentInfo(
+            supportedFeatures=[
+                f for f in features if f != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
+            ]
+        )
+
+    with monkeypatch.context() as m:
+        m.setattr(simulator.RecordingMonitor, "RegisterResource", recording)
+        if not specs:
+            m.setattr(simulator.RecordingMonitor, "GetDeploymentInfo", without_alias_specs)
+        run_program({}, program=_aliased)
+    return sent
+
+
+def test_the_offline_run_skips_alias_urns_nothing_reads_and_sends_every_alias(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each resource's constructor turns its aliases into URNs that only an engine without
+    alias specs reads: the offline run skips them, the registrations carry the same aliases
+    as with the SDK's own function, and the function is back afterwards."""
+    collapsed: list[str] = []
+    real = pulumi_resource_class.collapse_alias_to_urn  # pyright: ignore[reportPrivateImportUsage]
+
+    def counting(alias: Any, name: str, *rest: Any) -> Any:
+        collapsed.append(name)
+        return real(alias, name, *rest)
+
+    monkeypatch.setattr(pulumi_resource_class, "collapse_alias_to_urn", counting)
+    skipped = _sent_aliases(monkeypatch)
+    assert collapsed == []
+    assert pulumi_resource_class.collapse_alias_to_urn is counting  # pyright: ignore[reportPrivateImportUsage]
+
+    # The same run with the SDK's own function in place: it computes the URNs (so the count
+    # above could have been non-zero) and the monitor receives exactly the same aliases.
+    monkeypatch.setattr(simulator, "_unread_alias_urn", counting)
+    assert _sent_aliases(monkeypatch) == skipped
+    assert sorted(collapsed) == ["parent", "pet"]
+    assert "test:index:OldParent" in skipped["parent"][0]
+    assert "old-pet" in skipped["pet"][0]
+
+
+def test_without_alias_specs_the_sdk_computes_the_alias_urns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A monitor without alias specs gets URNs, the child's inherited from its parent's alias:
+    those need the URNs the constructor computed, so the run keeps the SDK's function."""
+    sent = _sent_aliases(monkeypatch, specs=False)
+    inherited = "test:index:OldParent$random:index/randomPet:RandomPet::pet"
+    assert any(inherited in alias for alias in sent["pet"]), sent

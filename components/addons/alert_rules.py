@@ -8,7 +8,7 @@ refuses any other name. What no exporter publishes is not pretended:
   the gateway's errors and latency are read from its Istio sidecar (the gateway runs in the
   mesh: the chart's HPA reads the same Istio series);
 - the builder's backlog lives in the broker (SQS, Service Bus, Redis list), which no
-  exporter here reads: the cloud alarms on the broker cover it (components/aws/alarms.py,
+  exporter here reads: the cloud alarms on the broker cover it (components/aws/alerts.py,
   components/azure/alerts.py); Prometheus alerts when the builder has no available pod;
 - endpoints the server runs as LeaderWorkerSets (multi-node) are not Deployments and are
   not covered by the ready-pods rule.

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.alarms import (
+from components.aws.alerts import (
     Alarm,
     AlarmTarget,
     cache_backup_failure_pattern,

@@ -12,8 +12,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws import eks_versions
 from components.aws import settings as aws_settings
+from components.aws import versions as eks_versions
 from components.aws.common import (
     EKS_TIMEOUTS,
     child,

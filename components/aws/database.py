@@ -13,7 +13,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws import settings as aws_settings
-from components.aws.alarms import Alarm, AlarmTarget, create_alarms
+from components.aws.alerts import Alarm, AlarmTarget, create_alarms
 from components.aws.common import (
     RDS_TIMEOUTS,
     PrivateDataArgs,

@@ -15,8 +15,9 @@ import pulumi_aws as aws
 
 from components import contract
 from components.addons import identities as addon_ids
-from components.aws import PLATFORM, eks_versions
-from components.aws.alarms import (
+from components.aws import PLATFORM
+from components.aws import versions as eks_versions
+from components.aws.alerts import (
     AlarmTarget,
     AlertTopic,
     AlertTopicArgs,

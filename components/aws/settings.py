@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.aws import eks_versions
+from components.aws import versions as eks_versions
 from components.model_engine.chart_facts import (
     CACHER_LATEST_TAG_REPOSITORY,
 )
@@ -145,7 +145,7 @@ class Cluster(Model):
     # Default: model-engine-<environment>.
     name: str | None = None
     # A quoted string: YAML reads 1.30 as the number 1.3. Default: a version in EKS
-    # standard support (components/aws/eks_versions.py holds the calendar).
+    # standard support (components/aws/versions.py holds the calendar).
     version: StringId = eks_versions.DEFAULT_VERSION
     # EKS upgrade policy: STANDARD upgrades the cluster automatically when standard support
     # ends; EXTENDED keeps the version for 12 more months at the extended-support price.
@@ -231,7 +231,7 @@ class Cluster(Model):
             known = ", ".join(v.minor for v in eks_versions.CALENDAR.values() if v.creatable(day))
             raise ValueError(
                 f"version {self.version!r} is not in the EKS calendar of this program "
-                f"(components/aws/eks_versions.py); use one of {known}, or add the version "
+                f"(components/aws/versions.py); use one of {known}, or add the version "
                 "there with its dates and add-on builds"
             )
         if not release.creatable(day):

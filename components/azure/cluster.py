@@ -11,14 +11,21 @@ role on this cluster only, and the provider waits until Azure RBAC applies it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.azure import settings as az
-from components.azure.common import LONG_TIMEOUTS, child, grant, stateful, trim_name
+from components.azure.common import (
+    LONG_TIMEOUTS,
+    PlacedArgs,
+    child,
+    grant,
+    stateful,
+    trim_name,
+)
 from components.azure.kubeconfig import after_rbac_applies, decode_kubeconfig, with_login
 from components.azure.maintenance import aks_maintenance
 from components.operations import Maintenance
@@ -64,12 +71,10 @@ def dns_prefix(cluster_name: str) -> str:
 
 
 @dataclass
-class ClusterArgs:
+class ClusterArgs(PlacedArgs):
     settings: az.Cluster
     system_pool: az.NodePool
     name: str
-    location: str
-    resource_group_name: pulumi.Input[str]
     node_subnet_id: pulumi.Input[str]
     tenant_id: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
@@ -78,8 +83,6 @@ class ClusterArgs:
     # The deployer's application (client) id: kubelogin's spn mode names it.
     deployer_client_id: pulumi.Input[str]
     zones: Sequence[str]
-    protect: bool
-    tags: Mapping[str, str]
     # Auto-upgrade channel and the two AKS planned-maintenance schedules.
     maintenance: Maintenance = field(default_factory=Maintenance)
 

@@ -232,10 +232,6 @@ def kubernetes_version(settings: StackSettings) -> str:
     return _cfg(settings).cluster.version
 
 
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
-
-
 # ---------------------------------------------------------------------------------------
 # Facts: the same function builds them from placeholders (preview) and Outputs (deploy)
 

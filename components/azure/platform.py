@@ -24,6 +24,7 @@ from components.azure.cache import Cache, CacheArgs
 from components.azure.cluster import Cluster, ClusterArgs
 from components.azure.common import (
     PART_OF_TAG,
+    PlacedArgs,
     ServiceArgs,
     base_name,
     grant,
@@ -121,15 +122,10 @@ class AzurePlatform(pulumi.ComponentResource):
         )
         rg = self.network.resource_group_name
         # Where every stateful child lives and how it is kept (their Args' shared base).
-        service = vars(
-            ServiceArgs(
-                location=location,
-                resource_group_name=rg,
-                protect=protect,
-                tags=tags,
-                private=private,
-            )
+        placed = vars(
+            PlacedArgs(location=location, resource_group_name=rg, protect=protect, tags=tags)
         )
+        service = vars(ServiceArgs(**placed, private=private))
         ops = settings.operations
         self.action_group = ActionGroup(
             f"{name}-alerts",
@@ -260,17 +256,14 @@ class AzurePlatform(pulumi.ComponentResource):
                 settings=cfg.cluster,
                 system_pool=cfg.node_pools.system,
                 name=names.cluster,
-                location=location,
-                resource_group_name=rg,
                 node_subnet_id=self.network.node_subnet_id,
                 tenant_id=client.tenant_id,
                 subscription_id=subscription,
                 deployer_object_id=cfg.cluster.deployer_object_id or client.object_id,
                 deployer_client_id=cfg.cluster.deployer_client_id or client.client_id,
                 zones=cfg.cluster.zones,
-                protect=protect,
-                tags=tags,
                 maintenance=ops.maintenance,
+                **placed,
             ),
             opts=sub,
         )

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from components.azure import aks_versions
+from components.azure import versions as aks_versions
 from components.restore import point_in_time
 from components.settings_base import (
     Model,

@@ -23,7 +23,8 @@ CloudProvider = Literal["aws", "azure", "gcp", "onprem"]
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use, once, as part of ChartValues (see settings_base.Model).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class InfraValues(_Closed):

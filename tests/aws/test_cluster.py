@@ -211,7 +211,7 @@ def _addon(run: AwsRun, name: str) -> dict[str, Any]:
 
 def test_core_addons_are_pinned_to_the_clusters_version(prod: AwsRun) -> None:
     versions = {n: _addon(prod, n)["addonVersion"] for n in ("vpc-cni", "kube-proxy", "coredns")}
-    # The builds for Kubernetes 1.35 as refreshed in 2026-12 (components/aws/eks_versions.py
+    # The builds for Kubernetes 1.35 as refreshed in 2026-12 (components/aws/versions.py
     # says where each was read).
     assert versions == {
         "vpc-cni": "v1.21.1-eksbuild.3",

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from components.aws import alarms
+from components.aws import alerts
 from tests.aws.helpers import AwsRun, prod_config, run_aws
 from tests.helpers import set_path
 
@@ -43,7 +43,7 @@ def test_every_queue_of_the_region_is_watched_and_the_threshold_is_a_setting() -
     run = run_aws(config)
     alarm = run.one(ALARM, "platform-platform-alarms-alarm-queues-age").inputs
     (query,) = alarm["metricQueries"]
-    assert query["expression"] == alarms.QUEUES_OLDEST_QUERY
+    assert query["expression"] == alerts.QUEUES_OLDEST_QUERY
     assert "ApproximateAgeOfOldestMessage" in query["expression"]
     assert query["returnData"] is True
     assert alarm["threshold"] == 1800

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.aws import eks_versions
+from components.aws import versions as eks_versions
 from tests.aws.helpers import AwsRun, run_aws
 from tests.helpers import set_path
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.azure import aks_versions
+from components.azure import versions as aks_versions
 from components.azure.kubeconfig import with_login
 from components.model_engine import capabilities
 from plan import computed_azure

@@ -8,7 +8,7 @@ import datetime
 import pytest
 
 from components import support_calendar as sc
-from components.aws import eks_versions
+from components.aws import versions as eks_versions
 
 
 def _real_today() -> datetime.date:

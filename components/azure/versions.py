@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 # The calendar's clock (and its test override) is shared with EKS's.
-from components.aws.eks_versions import TODAY_ENV, today
+from components.aws.versions import TODAY_ENV, today
 
 __all__ = [
     "CALENDAR",

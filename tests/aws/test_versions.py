@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.aws import PLATFORM, eks_versions
+from components.aws import PLATFORM
+from components.aws import versions as eks_versions
 from tests.aws.cluster_configs import existing_cluster_config
 from tests.aws.helpers import run_aws
 from tests.helpers import set_path, settings_from
