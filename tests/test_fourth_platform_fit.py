@@ -9,6 +9,7 @@ program creates the nodes read the `creates_nodes` trait, not the platform's nam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,3 +131,13 @@ def test_a_platform_that_creates_no_nodes_is_known_by_its_trait(
     assert isolation.enforces_network_policy(settings, FOURTH)
     with pytest.raises(ValueError, match=r"capacity, zones and diskSizeGb shape node pools"):
         load(config({**pool, "diskSizeGb": 200}))
+
+
+def test_a_catalog_without_reservations_is_named_not_a_raw_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The completeness test in tests/test_platform.py refuses such a catalog; should one slip
+    through, the fit model says which platform lacks what."""
+    monkeypatch.setattr(Fourth, "catalog", dataclasses.replace(FOURTH.catalog, reserved=None))
+    with pytest.raises(KeyError, match=r"catalog of platform 'fourth' has no `reserved`"):
+        FOURTH.gpu_pools(load(config(ROOT_POOL)))
