@@ -151,10 +151,14 @@ class Platform(ABC, Generic[Block]):
         package = sys.modules[type(self).__module__].__package__
         return importlib.import_module(f"{package}.{name}")
 
+    def package_path(self) -> str:
+        """The platform's package (`components/aws`), for messages."""
+        package = sys.modules[type(self).__module__].__package__ or ""
+        return package.replace(".", "/")
+
     def catalog_path(self) -> str:
         """Where the package keeps its catalog (`components/aws/catalog.py`), for messages."""
-        package = sys.modules[type(self).__module__].__package__ or ""
-        return f"{package.replace('.', '/')}/catalog.py"
+        return f"{self.package_path()}/catalog.py"
 
     def facts(self) -> PlatformFactsModule:
         """The package's facts.py, imported when first asked for."""

@@ -107,11 +107,51 @@ def test_the_capacity_warning_names_what_the_fourth_platform_can_hold() -> None:
     assert warning.endswith("or set capacity.type to reservation, capacity-block")
 
 
-def test_the_fourth_platform_creating_its_nodes_refuses_a_stated_cni() -> None:
+UNFENCED = (
+    "the endpoint namespace's default deny is not enforced, so endpoint pods reach the "
+    "database, Redis, the control plane, other endpoints and the metadata endpoint"
+)
+
+
+def test_a_cluster_the_fourth_platform_creates_is_not_fenced_by_the_stack_file() -> None:
+    """Its cluster does not enforce NetworkPolicy (the trait's default): the warning sends the
+    fix to the platform package, not to a stack key, and the stack key that would state the
+    CNI is refused without claiming an enforcement the cluster lacks."""
+    [finding] = [
+        f for f in isolation.findings(load(config(ROOT_POOL)), FOURTH) if "network" in f.path
+    ]
+    assert (finding.path, finding.message) == (
+        "fourth: network policy",
+        "the fourth cluster the program creates does not enforce NetworkPolicy (its platform's "
+        f"enforces_network_policy is false), so isolation is advisory: {UNFENCED}; the fix is "
+        "in the platform package (tests/fourth_platform): create the cluster with a CNI that "
+        "enforces NetworkPolicy and declare enforces_network_policy = True",
+    )
     cfg = config(ROOT_POOL)
     cfg[f"{KEY}isolation"] = {"cniEnforcesNetworkPolicy": True}
-    with pytest.raises(SettingsError, match=r"isolation\.cniEnforcesNetworkPolicy: only for"):
+    with pytest.raises(SettingsError) as failure:
         isolation.check(load(cfg))
+    assert failure.value.problems == [
+        f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the fourth "
+        "cluster the program creates does not enforce NetworkPolicy, and the key cannot change "
+        "that (the platform's enforces_network_policy, tests/fourth_platform): remove the key"
+    ]
+
+
+def test_a_fourth_platform_that_enforces_network_policy_needs_no_stack_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Fourth, "enforces_network_policy", True)
+    settings = load(config(ROOT_POOL))
+    assert not [f for f in isolation.findings(settings, FOURTH) if "network" in f.path]
+    cfg = config(ROOT_POOL)
+    cfg[f"{KEY}isolation"] = {"cniEnforcesNetworkPolicy": True}
+    with pytest.raises(SettingsError) as failure:
+        isolation.check(load(cfg))
+    assert failure.value.problems == [
+        f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the fourth "
+        "cluster the program creates enforces NetworkPolicy: remove the key"
+    ]
 
 
 def test_a_platform_that_creates_no_nodes_is_known_by_its_trait(

@@ -122,6 +122,50 @@ def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool
     return platform.enforces_network_policy
 
 
+# What an endpoint pod reaches when the endpoint namespace's default deny is not enforced.
+_UNFENCED = (
+    "the endpoint namespace's default deny is not enforced, so endpoint pods reach the "
+    "database, Redis, the control plane, other endpoints and the metadata endpoint"
+)
+
+
+def _unenforced(settings: StackSettings, platform: Platform) -> Finding:
+    """The cluster does not enforce NetworkPolicy: on the operator's cluster the stack states
+    its CNI; a cluster the program creates is the platform's, which the stack cannot change."""
+    if not platform.creates_nodes:
+        return Finding(
+            "warning",
+            "isolation.cniEnforcesNetworkPolicy",
+            f"the cluster's CNI is not stated to enforce NetworkPolicy: {_UNFENCED}; use a CNI "
+            "that enforces it (Calico, Cilium) and set isolation.cniEnforcesNetworkPolicy: true",
+        )
+    return Finding(
+        "warning",
+        f"{settings.cloud}: network policy",
+        f"the {settings.cloud} cluster the program creates does not enforce NetworkPolicy (its "
+        f"platform's enforces_network_policy is false), so isolation is advisory: {_UNFENCED}; "
+        f"the fix is in the platform package ({platform.package_path()}): create the cluster "
+        "with a CNI that enforces NetworkPolicy and declare enforces_network_policy = True",
+    )
+
+
+def _stated_cni(settings: StackSettings) -> str:
+    """The stack states the CNI of a cluster the program creates: whether that cluster
+    enforces NetworkPolicy is the platform's trait, which the key cannot change."""
+    platform = settings.platform
+    operators = " or ".join(c for c, p in settings.platforms.items() if not p.creates_nodes)
+    enforcement = (
+        "enforces NetworkPolicy"
+        if platform.enforces_network_policy
+        else "does not enforce NetworkPolicy, and the key cannot change that (the platform's "
+        f"enforces_network_policy, {platform.package_path()})"
+    )
+    return (
+        f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud {operators}; the "
+        f"{settings.cloud} cluster the program creates {enforcement}: remove the key"
+    )
+
+
 def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
     """What the stack leaves open, for the plan and `pulumi up` to say."""
     out = []
@@ -137,19 +181,7 @@ def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
             )
         )
     elif not enforces_network_policy(settings, platform):
-        out.append(
-            Finding(
-                "warning",
-                f"{settings.cloud}: network policy"
-                if platform.creates_nodes
-                else "isolation.cniEnforcesNetworkPolicy",
-                "the cluster's CNI is not stated to enforce NetworkPolicy: the endpoint "
-                "namespace's default deny is not enforced, so endpoint pods reach the database, "
-                "Redis, the control plane, other endpoints and the metadata endpoint; use a CNI "
-                "that enforces it (Calico, Cilium) and set isolation.cniEnforcesNetworkPolicy: "
-                "true",
-            )
-        )
+        out.append(_unenforced(settings, platform))
     existing = EXISTING.block(settings) if settings.cloud == EXISTING.cloud else None
     if existing is not None and existing.object_storage.install is None and not iso.private_egress:
         out.append(
@@ -197,10 +229,7 @@ def check(settings: StackSettings) -> None:
     iso = settings.isolation
     problems = []
     if settings.platform.creates_nodes and iso.cni_enforces_network_policy is not None:
-        problems.append(
-            f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the "
-            f"{settings.cloud} cluster the program creates enforces NetworkPolicy: remove the key"
-        )
+        problems.append(_stated_cni(settings))
     if not iso.enabled and not (iso.disabled_because or "").strip():
         problems.append(
             f"{PROJECT}:isolation.disabledBecause: isolation.enabled: false leaves user code "
