@@ -6,6 +6,7 @@ file accepts to hold every generated name to its cloud's limit."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import functools
@@ -15,13 +16,14 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pulumi
 import pytest
 
 from components import accelerators
 from components.addons.addons import prometheus_address
-from components.contract import gpu_pool_specs, is_deferred
+from components.contract import PlatformOutputs, gpu_pool_specs, is_deferred
 from components.instances import Catalog
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
@@ -50,6 +52,8 @@ class Deployed:
     platform: Platform
     settings: StackSettings
     run: StackRun
+    # What the platform's `build` returned in that run.
+    outputs: PlatformOutputs
 
     def installed_addons(self) -> set[str]:
         return {
@@ -65,10 +69,21 @@ def _run(stack: str, config: dict[str, Any]) -> StackRun:
 
 @functools.cache
 def example(stack: str) -> Deployed:
-    """An example stack as committed, run once for the whole module."""
+    """An example stack as committed, run once for the whole module, keeping what its
+    platform's `build` returned."""
     config = copy.deepcopy(stack_file(stack))
     settings = settings_from(config)
-    return Deployed(stack, PLATFORMS[settings.cloud], settings, _run(stack, config))
+    built: list[PlatformOutputs] = []
+    build = Platform.build
+
+    def recording_build(self: Platform[Model], name: str, s: StackSettings) -> PlatformOutputs:
+        built.append(build(self, name, s))
+        return built[-1]
+
+    with mock.patch.object(Platform, "build", recording_build):
+        run = _run(stack, config)
+    (outputs,) = built
+    return Deployed(stack, PLATFORMS[settings.cloud], settings, run, outputs)
 
 
 @pytest.fixture(params=sorted(STACKS))
@@ -83,34 +98,35 @@ def test_every_cloud_is_one_platform_object_from_its_package() -> None:
         assert type(platform).__module__ == f"components.{cloud}"
 
 
-def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
-    code = (
-        "import sys, components.program\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('pulumi_aws', 'pulumi_azure_native', 'pulumi_gcp')"
-        " or m.endswith(('.platform', '.facts')) and m != 'components.platform'))"
-    )
+def _modules_after(imports: str) -> list[str]:
+    """The modules a fresh interpreter holds after `import <imports>`."""
+    code = f"import sys, {imports}\nprint(sorted(sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "[]"
+    return ast.literal_eval(out.stdout)
 
 
-PROVIDER_SDKS = ("pulumi_aws", "pulumi_azure_native", "pulumi_gcp", "pulumi_kubernetes")
+def _provider_sdks(modules: list[str]) -> set[str]:
+    """Every Pulumi provider SDK among them: any `pulumi_*` package, a new provider's too."""
+    return {m.split(".")[0] for m in modules if m.startswith("pulumi_")}
+
+
+def test_listing_the_platforms_loads_no_cloud_sdk_or_component() -> None:
+    """The program's own modules need Kubernetes' SDK (every platform runs the add-ons and
+    the chart on it); no other provider's, and no platform's component or facts."""
+    modules = _modules_after("components.program")
+    assert _provider_sdks(modules) <= {"pulumi_kubernetes"}
+    assert [
+        m for m in modules if m.endswith((".platform", ".facts")) and m != "components.platform"
+    ] == []
 
 
 @pytest.mark.parametrize("cloud", sorted(PLATFORMS))
 def test_facts_import_no_provider_sdk(cloud: str) -> None:
     """A platform's facts.py (what the preflight and the plan read) loads no provider SDK,
     neither directly nor through the SDK-free helpers it takes from the component modules."""
-    code = (
-        f"import sys, components.{cloud}.facts\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {PROVIDER_SDKS!r}))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]", out.stdout
+    assert _provider_sdks(_modules_after(f"components.{cloud}.facts")) == set()
 
 
 @pytest.mark.parametrize(
@@ -186,47 +202,89 @@ def _cluster(run: StackRun, typ: str) -> RecordedResource:
     return clusters[0]
 
 
-def _network_policy(d: Deployed) -> bool:
-    """Whether the cluster the program made enforces NetworkPolicy, from its inputs."""
-    if d.platform.cloud == "azure":
-        cluster = _cluster(d.run, "azure-native:containerservice:ManagedCluster")
-        return bool(cluster.inputs["networkProfile"].get("networkPolicy"))
-    if d.platform.cloud == "gcp":
-        inputs = _cluster(d.run, "gcp:container/cluster:Cluster").inputs
-        return bool(inputs.get("networkPolicy", {}).get("enabled")) or (
-            inputs.get("datapathProvider") == "ADVANCED_DATAPATH"
-        )
-    if d.platform.cloud == "aws":
-        cni = [
-            a for a in d.run.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"
-        ]
-        return any(
-            '"enableNetworkPolicy":"true"' in a.inputs.get("configurationValues", "") for a in cni
-        )
-    return False
+def _aks(run: StackRun) -> dict[str, Any]:
+    return _cluster(run, "azure-native:containerservice:ManagedCluster").inputs
 
 
-def _kubernetes_version(d: Deployed) -> str | None:
-    """The version the cluster the program made was asked for."""
-    if d.platform.cloud == "aws":
-        return _cluster(d.run, "aws:eks/cluster:Cluster").inputs["version"]
-    if d.platform.cloud == "azure":
-        cluster = _cluster(d.run, "azure-native:containerservice:ManagedCluster")
-        return cluster.inputs["kubernetesVersion"]
-    if d.platform.cloud == "gcp":
-        return _cluster(d.run, "gcp:container/cluster:Cluster").inputs.get("minMasterVersion")
-    return None
+def _gke(run: StackRun) -> dict[str, Any]:
+    return _cluster(run, "gcp:container/cluster:Cluster").inputs
+
+
+def _vpc_cni_enforces(run: StackRun) -> bool:
+    cni = [a for a in run.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni"]
+    return any(
+        '"enableNetworkPolicy":"true"' in a.inputs.get("configurationValues", "") for a in cni
+    )
+
+
+@dataclass(frozen=True)
+class ClusterReader:
+    """How a platform's cluster resource, as the program made it, tells the traits: whether
+    its CNI enforces NetworkPolicy, and the Kubernetes version it was asked for."""
+
+    network_policy: Callable[[StackRun], bool]
+    kubernetes_version: Callable[[StackRun], str | None]
+
+
+# One per platform: the traits are checked against the cluster each one makes.
+CLUSTER_READERS: dict[str, ClusterReader] = {
+    "aws": ClusterReader(
+        _vpc_cni_enforces, lambda run: _cluster(run, "aws:eks/cluster:Cluster").inputs["version"]
+    ),
+    "azure": ClusterReader(
+        lambda run: bool(_aks(run)["networkProfile"].get("networkPolicy")),
+        lambda run: _aks(run)["kubernetesVersion"],
+    ),
+    "gcp": ClusterReader(
+        lambda run: (
+            bool(_gke(run).get("networkPolicy", {}).get("enabled"))
+            or _gke(run).get("datapathProvider") == "ADVANCED_DATAPATH"
+        ),
+        lambda run: _gke(run).get("minMasterVersion"),
+    ),
+    # The operator's cluster: the program makes none, so neither is the program's to state.
+    "existing": ClusterReader(lambda run: False, lambda run: None),
+}
+
+
+def cluster_reader(cloud: str) -> ClusterReader:
+    """The platform's reader; a platform without one fails here rather than pass unchecked."""
+    reader = CLUSTER_READERS.get(cloud)
+    if reader is None:
+        pytest.fail(
+            f"add a reader for {cloud}'s cluster resource here (CLUSTER_READERS in "
+            "tests/test_platform.py): whether the cluster it makes enforces NetworkPolicy and "
+            "the Kubernetes version it asks for"
+        )
+    return reader
+
+
+def test_every_platform_has_a_cluster_reader() -> None:
+    for cloud in PLATFORMS:
+        cluster_reader(cloud)
+
+
+def test_a_platform_without_a_cluster_reader_is_named() -> None:
+    with pytest.raises(pytest.fail.Exception) as failure:
+        cluster_reader(FOURTH.cloud)
+    assert str(failure.value).startswith(
+        "add a reader for fourth's cluster resource here (CLUSTER_READERS in "
+        "tests/test_platform.py)"
+    )
 
 
 def test_traits_are_what_build_made(deployed: Deployed) -> None:
     d, platform = deployed, deployed.platform
     assert d.run.infra["cloud_provider"] == platform.cloud_provider
-    assert _kubernetes_version(d) == platform.kubernetes_version(d.settings)
-    assert _network_policy(d) == platform.enforces_network_policy
+    reader = cluster_reader(platform.cloud)
+    assert reader.kubernetes_version(d.run) == platform.kubernetes_version(d.settings)
+    assert reader.network_policy(d.run) == platform.enforces_network_policy
     installed = d.installed_addons()
     assert installed, d.stack
     # The program installs an autoscaler exactly where the platform says it needs one.
     assert ("cluster-autoscaler" in installed) == platform.needs_cluster_autoscaler
+    # Alertmanager publishes to a target only where the platform says it delivers.
+    assert platform.alertmanager_delivers == (d.outputs.alert_sns_topic_arn is not None)
     # Nothing the managed cluster runs is installed a second time.
     assert not installed & platform.managed_components
     # What it does not run is installed unless the stack turns it off.
