@@ -33,7 +33,7 @@ from __future__ import annotations
 import importlib
 import sys
 from abc import ABC
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
@@ -151,6 +151,10 @@ class Platform(ABC, Generic[Block]):
         package = sys.modules[type(self).__module__].__package__
         return importlib.import_module(f"{package}.{name}")
 
+    def qualified_name(self) -> str:
+        """The class that declares it (`components.aws.Aws`), for messages."""
+        return f"{type(self).__module__}.{type(self).__qualname__}"
+
     def package_path(self) -> str:
         """The platform's package (`components/aws`), for messages."""
         package = sys.modules[type(self).__module__].__package__ or ""
@@ -208,3 +212,19 @@ class Platform(ABC, Generic[Block]):
         if not isinstance(built, PlatformComponent):
             raise TypeError(f"{type(built).__name__} sets no `outputs` (PlatformOutputs)")
         return built.outputs
+
+
+def by_cloud(platforms: Iterable[Platform[Model]]) -> dict[str, Platform[Model]]:
+    """The platforms by `cloud`, refusing two that declare the same one: in a dict the second
+    would replace the first without a word, in the program's list and in the stack file's
+    schema alike."""
+    found: dict[str, Platform[Model]] = {}
+    for platform in platforms:
+        if platform.cloud in found:
+            raise ValueError(
+                f"platforms {found[platform.cloud].qualified_name()} and "
+                f"{platform.qualified_name()} both declare cloud {platform.cloud!r}: `cloud` "
+                "is the stack file's value and its block's key, so each platform needs its own"
+            )
+        found[platform.cloud] = platform
+    return found

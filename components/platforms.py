@@ -9,9 +9,10 @@ from this list.
 from __future__ import annotations
 
 from components import aws, azure, existing, gcp
-from components.platform import Platform
+from components.platform import Platform, by_cloud
 from components.settings_base import Model
 
-PLATFORMS: dict[str, Platform[Model]] = {
-    p.cloud: p for p in (existing.PLATFORM, aws.PLATFORM, azure.PLATFORM, gcp.PLATFORM)
-}
+# by_cloud refuses two platforms with one `cloud`.
+PLATFORMS: dict[str, Platform[Model]] = by_cloud(
+    (existing.PLATFORM, aws.PLATFORM, azure.PLATFORM, gcp.PLATFORM)
+)

@@ -22,12 +22,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
 
 from components import accelerators, waits
 from components.addons.settings import AddonsSettings
 from components.isolation.settings import Isolation
 from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
+from components.platform import by_cloud
 from components.platforms import PLATFORMS
 from components.settings_base import (
     Model,
@@ -619,14 +621,29 @@ class StackSettings(Model):
 def stack_settings_schema(platforms: Iterable[Platform[Model]]) -> type[StackSettings]:
     """StackSettings with one optional block per platform, a field named after its `cloud`
     (the stack file's `model-engine-infra:<cloud>`) of the type its package declares."""
-    by_cloud = {p.cloud: p for p in platforms}
-    blocks = {cloud: p.settings_block for cloud, p in by_cloud.items()}
+    platforms_by_cloud = by_cloud(platforms)
+    for cloud, platform in platforms_by_cloud.items():
+        _refuse_a_taken_key(cloud, platform)
+    blocks = {cloud: p.settings_block for cloud, p in platforms_by_cloud.items()}
     # (annotation, default) per field, as create_model takes them.
     fields: dict[str, Any] = {cloud: (block | None, None) for cloud, block in blocks.items()}
     schema = create_model("StackSettings", __base__=StackSettings, __module__=__name__, **fields)
     schema.platform_blocks = blocks
-    schema.platforms = by_cloud
+    schema.platforms = platforms_by_cloud
     return schema
+
+
+def _refuse_a_taken_key(cloud: str, platform: Platform[Model]) -> None:
+    """A platform's block is a top-level key named after its `cloud`: one named like a key of
+    StackSettings (`gpu`, `controlPlane`) or an attribute (`platform`) would replace it."""
+    fields = StackSettings.model_fields
+    taken = {*fields, *(f.alias for f in fields.values() if f.alias)}
+    if cloud in taken or to_camel(cloud) in taken or hasattr(StackSettings, cloud):
+        raise ValueError(
+            f"platform {platform.qualified_name()} declares cloud {cloud!r}, which is already a "
+            "top-level key or attribute of the stack's settings (StackSettings); name the "
+            "platform something else"
+        )
 
 
 # The program's schema: the stack file as components.settings_loader validates it.

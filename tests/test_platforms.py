@@ -106,6 +106,51 @@ def test_the_programs_platforms_refuse_the_fourth_cloud_naming_the_valid_ones() 
     assert f"{PROJECT}:fourth: unknown key" in message
 
 
+class SecondAws(fourth_platform.Fourth):
+    """A second package that declares a cloud another platform has."""
+
+    cloud = "aws"
+
+
+def test_two_platforms_with_one_cloud_are_refused_at_schema_build() -> None:
+    with pytest.raises(ValueError) as failure:
+        stack_settings_schema([*PLATFORMS.values(), SecondAws()])
+    assert str(failure.value) == (
+        "platforms components.aws.Aws and tests.test_platforms.SecondAws both declare cloud "
+        "'aws': `cloud` is the stack file's value and its block's key, so each platform needs "
+        "its own"
+    )
+
+
+def test_the_programs_list_refuses_two_platforms_with_one_cloud() -> None:
+    """components/platforms.py builds PLATFORMS through the same refusal (a fresh interpreter:
+    the list is built at import)."""
+    code = (
+        "import components.aws, components.gcp\n"
+        "components.gcp.PLATFORM = components.aws.PLATFORM\n"
+        "import components.platforms\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert (
+        "ValueError: platforms components.aws.Aws and components.aws.Aws both declare cloud 'aws'"
+    ) in out.stderr
+
+
+@pytest.mark.parametrize("cloud", ["gpu", "control_plane", "controlPlane", "Gpu", "platform"])
+def test_a_platform_named_like_a_stack_key_is_refused_at_schema_build(cloud: str) -> None:
+    """Its block would replace the top-level key (`gpu`, `controlPlane`) or the attribute
+    (`platform`) of the same name, or take its stack-file key (`Gpu` is read as `gpu`)."""
+    clash = type("Clash", (fourth_platform.Fourth,), {"cloud": cloud, "__module__": __name__})()
+    with pytest.raises(ValueError) as failure:
+        stack_settings_schema([*PLATFORMS.values(), clash])
+    assert str(failure.value) == (
+        f"platform tests.test_platforms.Clash declares cloud {cloud!r}, which is already a "
+        "top-level key or attribute of the stack's settings (StackSettings); name the platform "
+        "something else"
+    )
+
+
 def test_the_roles_read_the_fourth_packages_facts() -> None:
     settings = load(fourth_config(secretEnvKeys=["FOURTH_TOKEN"]))
     assert FOURTH.facts() is fourth_facts
