@@ -574,7 +574,7 @@ def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
     capacity the region does not have."""
     if not settings.platform.creates_nodes:
         return []
-    held = ", ".join(instances.catalog(settings.cloud).held_capacity)
+    held = ", ".join(settings.platform.catalog.held_capacity)
     found = []
     for i, pool in enumerate(settings.gpu.pools):
         if pool.capacity.type not in ("on-demand", "spot"):

@@ -17,7 +17,8 @@ A package laid out like its siblings:
                                      without it); the facts builder the component shares
     components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
                                      throughput, what its kubelet reserves and the DaemonSets
-                                     on its nodes (components/instances.py's Catalog)
+                                     on its nodes (components/instances.py's Catalog); none
+                                     in a package that creates no nodes (`existing`)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside

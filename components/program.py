@@ -20,7 +20,6 @@ from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.naming import PLATFORM_COMPONENT
-from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import load_settings
@@ -28,7 +27,7 @@ from components.settings_loader import load_settings
 
 def check(settings: StackSettings) -> list[Finding]:
     """Everything judged from the stack file alone, before the first resource exists."""
-    platform = PLATFORMS[settings.cloud]
+    platform = settings.platform
     platform.check(settings)
     misfits = fit.problems(settings, platform.gpu_pools(settings), fit.hardware(settings), PROJECT)
     if misfits:
@@ -59,7 +58,7 @@ def main() -> None:
     settings = load_settings()
     check(settings)
     webhook = stack.is_set(WEBHOOK_KEY)
-    traits = PLATFORMS[settings.cloud]
+    traits = settings.platform
     for finding in operations.findings(traits, settings.operations.alerts, webhook):
         pulumi.log.warn(finding)
     platform = traits.build(PLATFORM_COMPONENT, settings)

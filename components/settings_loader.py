@@ -118,7 +118,9 @@ def _describe(schema: type[StackSettings], err: Any) -> str:
         return f"{_key(loc)}: required but not set; add it to the stack file"
     msg = msg.removeprefix("Value error, ")
     given = err.get("input")
-    shown = "" if isinstance(given, (dict, list)) or given is None else f" (got {given!r})"
+    # The value, unless it is a block or the message quotes it already.
+    hidden = isinstance(given, (dict, list)) or given is None or repr(given) in msg
+    shown = "" if hidden else f" (got {given!r})"
     return f"{_key(loc)}: {msg}{shown}"
 
 

@@ -330,11 +330,10 @@ def data_plane(config: dict[str, Any]) -> list[str]:
     """Per GPU pool: one node's allocatable, the largest tier and how many fit a node; then
     the cold-start estimate per tier."""
     from components import fit
-    from components.platforms import PLATFORMS
     from components.settings_loader import settings_from_config
 
     settings = settings_from_config(config)
-    pools = PLATFORMS[settings.cloud].gpu_pools(settings)
+    pools = settings.platform.gpu_pools(settings)
     hardware = fit.hardware(settings)
     lines = fit.table(settings, pools, hardware) or ["no GPU pools"]
     lines += ["", "## Cold start per hardware tier (node, image, weights)"]

@@ -69,3 +69,16 @@ print(SCHEMA.__pydantic_complete__)
         [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_a_refused_value_is_shown_once(existing_config: dict[str, Any]) -> None:
+    """The loader adds the value a message does not name, and not the one it quotes."""
+    existing_config[KEY + "environment"] = "circleci"
+    existing_config[KEY + "domain"] = "not a domain"
+    with pytest.raises(SettingsError) as failure:
+        under_config(existing_config, settings_loader.load_settings)
+    assert sorted(failure.value.problems) == [
+        f"{KEY}domain: 'not a domain' is not a DNS domain such as llm-engine.example.com",
+        f"{KEY}environment: `circleci` switches the server to fake clients meant for upstream "
+        "CI; name the real environment, e.g. customer-prod (got 'circleci')",
+    ]
