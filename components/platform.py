@@ -128,8 +128,9 @@ class Platform(ABC, Generic[Block]):
     # platform creates (an SNS topic, an action group); None: it creates no cloud alarms, so
     # no alert target is asked for.
     alert_target: ClassVar[str | None] = None
-    # Alertmanager delivers model-engine's Prometheus alerts to that target by itself;
-    # otherwise only the operator's alertWebhookUrl reaches anyone.
+    # Alertmanager delivers model-engine's Prometheus alerts to that target by itself
+    # (`build` then sets PlatformOutputs.alert_sns_topic_arn, and only then); otherwise only
+    # the operator's alertWebhookUrl reaches anyone.
     alertmanager_delivers: ClassVar[bool] = False
 
     def block(self, settings: StackSettings) -> Block:
