@@ -19,7 +19,7 @@ import pytest
 from components import settings_loader
 from components.platform import Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings, stack_settings_schema
+from components.settings import PROJECT, StackSettings
 from components.settings_base import Model, SettingsError
 from tests import fourth_platform
 from tests.conftest import ROOT, stack_file
@@ -30,7 +30,6 @@ from tests.helpers import KEY, set_path, under_config
 
 FOURTH = fourth_platform.PLATFORM
 WITH_FOURTH: list[Platform[Model]] = [*PLATFORMS.values(), FOURTH]
-SCHEMA = stack_settings_schema(WITH_FOURTH)
 
 
 def fourth_config(**block: Any) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def fourth_config(**block: Any) -> dict[str, Any]:
 
 def load(config: dict[str, Any]) -> StackSettings:
     """The stack as the program's loader reads it, with the schema of the four platforms."""
-    return under_config(config, lambda: settings_loader.load_settings(SCHEMA))
+    return under_config(config, lambda: settings_loader.load_settings(WITH_FOURTH))
 
 
 def refusal(config: dict[str, Any]) -> str:

@@ -4,14 +4,17 @@ that adding it to a list of platforms shows what one package and one entry give.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.platform import Platform
-from tests.fourth_platform.settings import FourthSettings
+
+if TYPE_CHECKING:
+    from tests.fourth_platform.settings import FourthSettings  # noqa: F401
 
 
-class Fourth(Platform[FourthSettings]):
+class Fourth(Platform["FourthSettings"]):
     cloud = "fourth"
     cloud_provider = "onprem"
-    settings_block = FourthSettings
 
 
 PLATFORM = Fourth()
