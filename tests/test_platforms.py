@@ -122,6 +122,17 @@ def test_the_block_of_a_platform_the_stack_did_not_choose_names_the_key() -> Non
         FOURTH.block(settings)
 
 
+def test_the_settings_block_is_the_class_named_after_the_platform() -> None:
+    assert FOURTH.settings_block is FourthSettings
+
+    class Renamed(fourth_platform.Fourth):
+        """In the fourth package, whose settings.py has no RenamedSettings."""
+
+    Renamed.__module__ = fourth_platform.__name__
+    with pytest.raises(TypeError, match="defines no Model class RenamedSettings"):
+        _ = Renamed().settings_block
+
+
 def test_the_fourth_package_and_its_facts_import_no_component() -> None:
     code = (
         "import sys, tests.fourth_platform.facts\n"

@@ -52,7 +52,7 @@ def test_every_cloud_has_a_platform_a_settings_block_and_a_description() -> None
         block = platform.settings_block
         assert block.__module__ == f"{type(platform).__module__}.settings", cloud
         assert schema.model_fields[cloud].annotation == block | None, cloud
-        (declared,) = get_args(type(platform).__orig_bases__[0])  # type: ignore[attr-defined]
+        (declared,) = get_args(type(platform).__orig_bases__[0])  # pyright: ignore[reportAttributeAccessIssue]
         assert getattr(declared, "__forward_arg__", declared) == block.__name__, cloud
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     description = project["config"]["cloud"]["description"]
