@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from components.contract import GpuNodePool
     from components.settings import GpuPool, StackSettings
 
-GIB = 1024.0  # MiB per GiB
+GIB = instances.GIB
 _SUFFIX = {
     "Ki": 1 / 1024,
     "Mi": 1.0,
@@ -170,100 +170,38 @@ def server_limit_problems(
     return found
 
 
-# --- the DaemonSets on every GPU node, by cloud -----------------------------------------
-# (name, CPU millicores, memory MiB) requested. The program's own add-ons (NVIDIA device
-# plugin or GPU operator, Prometheus node-exporter) request nothing in their charts' defaults.
-DAEMONSETS: Mapping[str, tuple[tuple[str, int, int], ...]] = {
-    # EKS add-ons' defaults: aws-node 25m; kube-proxy 100m; ebs-csi-node three containers of
-    # 10m/40Mi each (aws-ebs-csi-driver chart `node.resources`, sidecars alike).
-    "aws": (("aws-node", 25, 0), ("kube-proxy", 100, 0), ("ebs-csi-node", 30, 120)),
-    # AKS publishes no table of its node DaemonSets (Azure CNI overlay's azure-cns,
-    # kube-proxy, ip-masq-agent, cloud-node-manager, the Azure Disk and File CSI nodes); this
-    # is a budget rounded up from their manifests' requests, not a measurement.
-    "azure": (("aks-node-daemonsets (budget)", 400, 512),),
-    # Likewise for GKE (kube-proxy, fluentbit-gke, gke-metrics-agent, pdcsi-node, the GPU
-    # device plugin GKE runs itself).
-    "gcp": (("gke-node-daemonsets (budget)", 400, 512),),
-    "existing": (),
-}
+# --- what the platform keeps from pods on every node -----------------------------------
+# Each platform's catalog (components/<cloud>/catalog.py, instances.Catalog) states what its
+# kubelet reserves and which DaemonSets it runs on every GPU node, with their sources; the
+# program's own add-ons (NVIDIA device plugin or GPU operator, Prometheus node-exporter)
+# request nothing in their charts' defaults. On top, the kubelet's default hard eviction
+# thresholds, which no platform the program creates changes: it evicts below 100Mi of free
+# memory and 10% of free node filesystem.
+EVICTION_MEMORY_MI = 100.0
+EVICTION_NODEFS = 0.10
 
 
 def daemonset_requests(cloud: str) -> Resources:
-    rows = DAEMONSETS.get(cloud, ())
+    rows = instances.catalog(cloud).daemonsets
     return Resources(cpu_m=sum(r[1] for r in rows), memory_mi=float(sum(r[2] for r in rows)))
 
 
-# --- the cloud's reservations -----------------------------------------------------------
-def _tiered(total: float, steps: Iterable[tuple[float, float]]) -> float:
-    """Sum of `rate` over each band [start, end) of `total` (steps: (band end, rate))."""
-    reserved, start = 0.0, 0.0
-    for end, rate in steps:
-        if total > start:
-            reserved += (min(total, end) - start) * rate
-        start = end
-    return reserved
-
-
-# 6% of the first core, 1% of the next, 0.5% of the next 2, 0.25% above 4: GKE's CPU table
-# (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes), which nodeadm copies
-# (amazon-eks-ami nodeadm/internal/kubelet/config.go, getCPUMillicoresToReserve).
-_CPU_TIERS = ((1, 0.06), (2, 0.01), (4, 0.005), (math.inf, 0.0025))
-# GKE memory: 25% of the first 4 GiB, 20% of the next 4, 10% of the next 8, 6% of the next
-# 112, 2% above 128 GiB (same page).
-_GKE_MEMORY_TIERS = ((4, 0.25), (8, 0.20), (16, 0.10), (128, 0.06), (math.inf, 0.02))
-# Every cloud's kubelet evicts below 100Mi of free memory and 10% of free node filesystem.
-EVICTION_MEMORY_MI = 100.0
-EVICTION_NODEFS = 0.10
-# AKS with Azure CNI overlay: 250 pods per node (learn.microsoft.com/azure/aks/azure-cni-overlay).
-AKS_MAX_PODS = 250
-
-
-def aks_cpu_reserved_m(vcpus: int) -> float:
-    """AKS's kube-reserved CPU table (learn.microsoft.com/azure/aks/node-resource-reservations):
-    60m for 1 core, 100m for 2, 140m for 4, then 10m per core (180m at 8 ... 740m at 64)."""
-    if vcpus <= 1:
-        return 60
-    if vcpus <= 2:
-        return 60 + 40 * (vcpus - 1)
-    if vcpus <= 4:
-        return 100 + 20 * (vcpus - 2)
-    return 140 + 10 * (vcpus - 4)
-
-
-def gke_storage_reserved_gib(disk_gib: float, local_ssds: int) -> float:
-    """GKE's ephemeral-storage reservation besides eviction (plan-node-sizes, "Local
-    ephemeral storage reservation"): on a boot disk the least of 50%, 6 GiB + 35% and
-    100 GiB; on Local SSD 50, 75 or 100 GiB for 1, 2 or more disks."""
-    if local_ssds:
-        return {1: 50.0, 2: 75.0}.get(local_ssds, 100.0)
-    return min(0.5 * disk_gib, 6 + 0.35 * disk_gib, 100.0)
-
-
-def reserved(cloud: str, node: instances.NodeType, disk_gib: float, local_ssds: int) -> Resources:
-    """kube/system reservations plus hard eviction thresholds on `cloud` (version-specific
-    where the cloud says so: AKS's formula is that of Kubernetes 1.29 and later)."""
-    memory_gib = node.memory_gib
-    if cloud == "aws":
-        # nodeadm: kubeReserved cpu (tiered), memory 11 MiB per pod + 255 MiB,
-        # ephemeral-storage 1Gi; evictionHard memory.available 100Mi, nodefs.available 10%.
-        cpu = _tiered(node.vcpus, _CPU_TIERS) * 1000
-        memory = 11 * (node.max_pods or 110) + 255
-        storage = GIB + EVICTION_NODEFS * disk_gib * GIB
-    elif cloud == "azure":
-        cpu = aks_cpu_reserved_m(node.vcpus)
-        # 1.29+: the lesser of 20 MB per pod + 50 MB and 25% of memory.
-        memory = min((20 * AKS_MAX_PODS + 50) * 1e6 / 2**20, 0.25 * memory_gib * GIB)
-        storage = EVICTION_NODEFS * disk_gib * GIB
-    elif cloud == "gcp":
-        cpu = _tiered(node.vcpus, _CPU_TIERS) * 1000
-        memory = 255.0 if memory_gib < 1 else _tiered(memory_gib, _GKE_MEMORY_TIERS) * GIB
-        storage = (
-            gke_storage_reserved_gib(disk_gib, local_ssds) + EVICTION_NODEFS * disk_gib
-        ) * GIB
-    else:
-        raise KeyError(cloud)
+def reserved(
+    cloud: str, node: instances.NodeType, disk_gib: float, on_local_disk: bool = False
+) -> Resources:
+    """The platform's kube/system reservations plus the hard eviction thresholds, for kubelet
+    data on a disk of `disk_gib` (the node type's local disk when `on_local_disk`)."""
+    rows = instances.catalog(cloud)
+    if rows.reserved is None:
+        raise KeyError(
+            f"the catalog of platform {cloud!r} has no `reserved`: a platform whose nodes the "
+            "program creates states what its kubelet reserves (components/instances.py, Catalog)"
+        )
+    kept = rows.reserved(node, disk_gib, on_local_disk)
     return Resources(
-        cpu_m=math.ceil(cpu), memory_mi=memory + EVICTION_MEMORY_MI, storage_mi=storage
+        cpu_m=math.ceil(kept.cpu_m),
+        memory_mi=kept.memory_mi + EVICTION_MEMORY_MI,
+        storage_mi=kept.storage_mi + EVICTION_NODEFS * disk_gib * GIB,
     )
 
 
@@ -283,7 +221,7 @@ class NodeShape:
 
 
 def allocatable(
-    cloud: str, node: instances.NodeType, gpus: int, disk_gb: float, local_ssds: int = 0
+    cloud: str, node: instances.NodeType, gpus: int, disk_gb: float, on_local_disk: bool = False
 ) -> Resources:
     """Capacity minus the cloud's reservations minus the DaemonSets, for kubelet data on a
     disk of `disk_gb` (decimal GB, as disks are sold)."""
@@ -294,11 +232,7 @@ def allocatable(
         storage_mi=disk_gib * GIB,
         gpus=gpus,
     )
-    return capacity - reserved(cloud, node, disk_gib, local_ssds) - daemonset_requests(cloud)
-
-
-def _local_ssds(cloud: str, node: instances.NodeType) -> int:
-    return node.disks if cloud == "gcp" else 0
+    return capacity - reserved(cloud, node, disk_gib, on_local_disk) - daemonset_requests(cloud)
 
 
 def pool_shape(
@@ -314,7 +248,7 @@ def pool_shape(
         return None
     need = largest_storage_gib(pool.spec.label_value, hardware) + IMAGES_GIB
     if pool.local_disk and node.local_disk_gb:
-        local = allocatable(cloud, node, gpus, node.local_disk_gb, _local_ssds(cloud, node))
+        local = allocatable(cloud, node, gpus, node.local_disk_gb, on_local_disk=True)
         if local.storage_mi / GIB >= need:
             return NodeShape(
                 node_type,
@@ -335,7 +269,7 @@ def pool_shape(
 
 
 def declared_shape(
-    cpu: str, memory: str, ephemeral_storage: str, gpus: int, *, cloud: str = "existing"
+    cloud: str, cpu: str, memory: str, ephemeral_storage: str, gpus: int
 ) -> NodeShape:
     """An existing cluster's node as the operator declares it (`kubectl get node -o yaml`,
     status.allocatable), less the DaemonSets the program adds there."""
@@ -475,7 +409,7 @@ def balloon_start_problems(settings: StackSettings, project: str) -> list[str]:
     where the cloud takes one): the node group or pool, not the Release, then reports a
     failed launch, with the cloud's reason. Existing clusters: the program does not size
     their pools, so the operator's nodes are taken as there."""
-    if settings.cloud == "existing":
+    if not settings.platform.creates_nodes:
         return []
     found: list[str] = []
     for i, pool in enumerate(settings.gpu.pools):
@@ -638,9 +572,12 @@ LARGE_NODE_GPUS = 8
 def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
     """Large GPU pools on on-demand or spot capacity: the first endpoint may wait for
     capacity the region does not have."""
+    if not settings.platform.creates_nodes:
+        return []
+    held = ", ".join(instances.catalog(settings.cloud).held_capacity)
     found = []
     for i, pool in enumerate(settings.gpu.pools):
-        if settings.cloud == "existing" or pool.capacity.type not in ("on-demand", "spot"):
+        if pool.capacity.type not in ("on-demand", "spot"):
             continue
         node = accelerators.node_type(pool, settings.cloud)
         types = pool.spec.instance_types(settings.cloud)
@@ -650,8 +587,6 @@ def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
             f"{project}:gpu.pools[{i}].capacity: pool {pool.name!r} runs {node} on "
             f"{pool.capacity.type} capacity with no reservation; the first endpoint that needs "
             "a node may stay Pending while the autoscaler backs off. Check quota and regional "
-            "availability (README: GPU nodes, Capacity), or set capacity.type to reservation"
-            f"{', capacity-block' if settings.cloud == 'aws' else ''}"
-            f"{', flex-start' if settings.cloud == 'gcp' else ''}"
+            f"availability (README: GPU nodes, Capacity), or set capacity.type to {held}"
         )
     return found

@@ -4,9 +4,10 @@ the lookups the rest of the program reads it through.
 Each platform's rows live in its own package, `components/<cloud>/catalog.py`, as one
 `Catalog` its `PLATFORM` declares (components/platform.py): which node types carry each
 accelerator and how many GPUs, what else such a node has (vCPUs, memory, local disk, network
-bandwidth), and how fast its disks write, each row with the page it comes from. This module
-holds what is the same on every platform: the shape of a row (`NodeType`), the shape of a
-catalog, and the lookups by cloud name. The fit model (components/fit.py) and the cold-start
+bandwidth), how fast its disks write, what its kubelet reserves and which DaemonSets run on
+every GPU node, each row with the page it comes from. This module holds what is the same on
+every platform: the shape of a row (`NodeType`), the shape of a catalog, and the lookups by
+cloud name. The fit model (components/fit.py) and the cold-start
 estimate (plan/coldstart.py) read the rows through these lookups and nothing else.
 
 - `memory_gib`: the memory the type is sold with (GiB; Compute Engine's "GB" are GiB).
@@ -19,7 +20,8 @@ estimate (plan/coldstart.py) read the rows through these lookups and nothing els
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -34,6 +36,37 @@ class NodeType:
     # AWS only: the VPC CNI's pod limit (ENIs x (IPv4 addresses per ENI - 1) + 2), which
     # nodeadm's kube-reserved memory grows with.
     max_pods: int | None = None
+
+
+GIB = 1024.0  # MiB per GiB
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a platform's kubelet configuration keeps from pods on one node (kube-reserved plus
+    system-reserved), before the kubelet's hard eviction thresholds, which the fit model
+    (components/fit.py) adds on every platform."""
+
+    cpu_m: float
+    memory_mi: float
+    storage_mi: float
+
+
+def tiered(total: float, steps: Iterable[tuple[float, float]]) -> float:
+    """Sum of `rate` over each band [start, end) of `total` (steps: (band end, rate))."""
+    reserved, start = 0.0, 0.0
+    for end, rate in steps:
+        if total > start:
+            reserved += (min(total, end) - start) * rate
+        start = end
+    return reserved
+
+
+# 6% of the first core, 1% of the next, 0.5% of the next 2, 0.25% above 4: GKE's CPU table
+# (cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes), which nodeadm copies
+# (amazon-eks-ami nodeadm/internal/kubelet/config.go, getCPUMillicoresToReserve); the
+# catalogs whose kubelet reserves by it read it here (with `tiered`, in cores).
+CPU_RESERVED_TIERS = ((1, 0.06), (2, 0.01), (4, 0.005), (math.inf, 0.0025))
 
 
 @dataclass(frozen=True)
@@ -60,6 +93,15 @@ class Catalog:
     root_disk_mbps: Callable[[int, bool], float] | None = None
     # Write throughput (MB/s) of a node type's local disk as the kubelet uses it.
     local_disk_mbps: Callable[[NodeType], float] | None = None
+    # What the platform's kubelet reserves on a node of this type whose kubelet data lives on
+    # a disk of disk_gib (GiB); `on_local_disk`: that disk is the type's local disk.
+    reserved: Callable[[NodeType, float, bool], Reservation] | None = None
+    # The DaemonSets the platform runs on every GPU node, besides the program's add-ons:
+    # (name, CPU millicores, memory MiB) requested.
+    daemonsets: tuple[tuple[str, int, int], ...] = ()
+    # The capacity types (components/settings.py, CapacityType) beyond on-demand and spot that
+    # hold GPU capacity for the platform's node pools; the capacity warning names them.
+    held_capacity: tuple[str, ...] = ()
 
 
 def catalog(cloud: str) -> Catalog:

@@ -9,11 +9,14 @@ RDS rejects at apply time and which would take a snapshot while the engine is pa
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components.settings_base import Model
+
+if TYPE_CHECKING:
+    from components.platform import Platform
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -137,13 +140,13 @@ class Alerts(Model):
                 raise ValueError(f"{address!r} is not an e-mail address such as ops@example.com")
         return v
 
-    def has_target(self, cloud: str) -> bool:
-        existing = {
-            "aws": self.sns_topic_arn,
-            "azure": self.action_group_id,
-            "gcp": self.notification_channel,
-        }.get(cloud)
-        return bool(self.emails or existing)
+    def target_key(self, field: str) -> str:
+        """The stack file's key of an Alerts field (an existing target), camelCase."""
+        return type(self).model_fields[field].alias or field
+
+    def has_target(self, field: str | None) -> bool:
+        """E-mails, or the existing target the platform's alarms take (`field`)."""
+        return bool(self.emails or (field is not None and getattr(self, field)))
 
 
 class Operations(Model):
@@ -151,28 +154,18 @@ class Operations(Model):
     alerts: Alerts = Alerts()
 
 
-# Platforms whose alerts this program creates (the existing-cluster platform alerts through
-# Alertmanager only).
-ALERTING_CLOUDS = ("aws", "azure", "gcp")
-
-
-# Where Alertmanager can deliver model-engine's Prometheus alerts by itself: the SNS topic
-# (AWS). Azure action groups and GCP notification channels take no inbound alerts, so there
-# (and on the existing platform) only the operator's webhook reaches anyone.
-ALERTMANAGER_NATIVE_CLOUDS = ("aws",)
-
-
-def findings(cloud: str, alerts: Alerts, alert_webhook: bool = False) -> list[str]:
+def findings(platform: Platform, alerts: Alerts, alert_webhook: bool = False) -> list[str]:
     """A stack whose alerts reach nobody is reported, not refused: the alarms still exist
-    and show in the console, and a target can be added later."""
+    and show in the console, and a target can be added later. The platform declares where
+    its alarms go (Platform.alert_target) and whether Alertmanager reaches that target."""
     out = []
-    if cloud in ALERTING_CLOUDS and not alerts.has_target(cloud):
-        existing = {"aws": "snsTopicArn", "azure": "actionGroupId", "gcp": "notificationChannel"}
+    field = platform.alert_target
+    if field is not None and not alerts.has_target(field):
         out.append(
             f"operations.alerts: no target, so no one hears an alarm; set "
-            f"operations.alerts.emails or operations.alerts.{existing[cloud]}"
+            f"operations.alerts.emails or operations.alerts.{alerts.target_key(field)}"
         )
-    if cloud not in ALERTMANAGER_NATIVE_CLOUDS and not alert_webhook:
+    if not platform.alertmanager_delivers and not alert_webhook:
         out.append(
             "alertWebhookUrl: model-engine's Prometheus alerts (gateway errors, endpoints "
             "without ready pods, KEDA, GPUs) reach no one on this platform; set `pulumi config "

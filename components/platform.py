@@ -14,10 +14,12 @@ A package laid out like its siblings:
     components/<cloud>/__init__.py   PLATFORM = <Name>(): the traits, and the settings block
                                      named for the type checker (Platform["<Name>Settings"])
     components/<cloud>/settings.py   <Name>Settings: the stack file's block for this platform
-    components/<cloud>/facts.py      check, gpu_pools, secret_env_keys, kubernetes_version,
-                                     preview_facts (and the facts builder the component shares)
-    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes and
-                                     disk throughput (components/instances.py's Catalog)
+    components/<cloud>/facts.py      check, gpu_pools, kubernetes_version, preview_facts, and
+                                     secret_env_keys where the control plane gets any (none
+                                     without it); the facts builder the component shares
+    components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
+                                     throughput, what its kubelet reserves and the DaemonSets
+                                     on its nodes (components/instances.py's Catalog)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
@@ -40,6 +42,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from components.instances import Catalog
+from components.model_engine.values import CloudProvider
 from components.settings_base import Model, SettingsError
 
 if TYPE_CHECKING:
@@ -77,12 +80,12 @@ class PlatformFactsModule(Protocol):
         """The facts as far as they are known before deploy (placeholders for the rest)."""
         ...
 
+    # Optional, so not a member here: `secret_env_keys(settings) -> Sequence[str]`, the names
+    # of the secret environment variables the control plane gets; a facts.py without it
+    # gives none (Platform.secret_env_keys).
+
     def gpu_pools(self, settings: StackSettings) -> list[GpuNodePool]:
         """The GPU pools the platform provides, with their node capacity."""
-        ...
-
-    def secret_env_keys(self, settings: StackSettings) -> Sequence[str]:
-        """Names of the secret environment variables the control plane gets."""
         ...
 
     def kubernetes_version(self, settings: StackSettings) -> str | None:
@@ -106,7 +109,11 @@ class Platform(ABC, Generic[Block]):
     # The stack file's `cloud` value, and the name of the platform's block in it.
     cloud: ClassVar[str]
     # The chart's cloud_provider: aws | azure | gcp | onprem.
-    cloud_provider: ClassVar[str]
+    cloud_provider: ClassVar[CloudProvider]
+    # The program creates the cluster's nodes, so `catalog` describes them and the fit model
+    # computes their allocatable; False (`existing`): the operator's nodes, whose allocatable
+    # the stack file declares (gpu.pools[].nodeAllocatable) and whose pools it does not shape.
+    creates_nodes: ClassVar[bool] = True
     # The cloud scales node groups only through a cluster autoscaler the program installs.
     needs_cluster_autoscaler: ClassVar[bool] = False
     # What the managed cluster already runs (METRICS_SERVER, GPU_DEVICE_PLUGIN): the add-ons
@@ -115,8 +122,15 @@ class Platform(ABC, Generic[Block]):
     # The cluster's CNI enforces NetworkPolicy (as the program creates the cluster).
     enforces_network_policy: ClassVar[bool] = False
     # The node types it offers per accelerator and what they are made of (the package's
-    # catalog.py); none for a platform that creates no nodes.
+    # catalog.py); none for a platform that creates no nodes (creates_nodes False).
     catalog: ClassVar[Catalog] = Catalog()
+    # operations.alerts' key (the Alerts field) naming an existing target for the alarms the
+    # platform creates (an SNS topic, an action group); None: it creates no cloud alarms, so
+    # no alert target is asked for.
+    alert_target: ClassVar[str | None] = None
+    # Alertmanager delivers model-engine's Prometheus alerts to that target by itself;
+    # otherwise only the operator's alertWebhookUrl reaches anyone.
+    alertmanager_delivers: ClassVar[bool] = False
 
     @cached_property
     def settings_block(self) -> type[Block]:
@@ -157,13 +171,18 @@ class Platform(ABC, Generic[Block]):
         package = sys.modules[type(self).__module__].__package__
         return importlib.import_module(f"{package}.{name}")
 
+    def catalog_path(self) -> str:
+        """Where the package keeps its catalog (`components/aws/catalog.py`), for messages."""
+        package = sys.modules[type(self).__module__].__package__ or ""
+        return f"{package.replace('.', '/')}/catalog.py"
+
     def facts(self) -> PlatformFactsModule:
         """The package's facts.py, imported when first asked for."""
         module = self._module("facts")
         if not isinstance(module, PlatformFactsModule):
             raise TypeError(
                 f"{module.__name__} lacks a role of components.platform.PlatformFactsModule "
-                "(check, preview_facts, gpu_pools, secret_env_keys, kubernetes_version)"
+                "(check, preview_facts, gpu_pools, kubernetes_version)"
             )
         return module
 
@@ -193,7 +212,11 @@ class Platform(ABC, Generic[Block]):
         return self.facts().gpu_pools(settings)
 
     def secret_env_keys(self, settings: StackSettings) -> Sequence[str]:
-        return self.facts().secret_env_keys(settings)
+        """The facts module's, or none: most platforms hand the control plane no secret env."""
+        keys: Callable[[StackSettings], Sequence[str]] | None = getattr(
+            self.facts(), "secret_env_keys", None
+        )
+        return keys(settings) if keys is not None else ()
 
     def build(self, name: str, settings: StackSettings) -> PlatformOutputs:
         """Provision (or look up) the platform: the only role that imports the component."""

@@ -59,9 +59,9 @@ def main() -> None:
     settings = load_settings()
     check(settings)
     webhook = stack.is_set(WEBHOOK_KEY)
-    for finding in operations.findings(settings.cloud, settings.operations.alerts, webhook):
-        pulumi.log.warn(finding)
     traits = PLATFORMS[settings.cloud]
+    for finding in operations.findings(traits, settings.operations.alerts, webhook):
+        pulumi.log.warn(finding)
     platform = traits.build(PLATFORM_COMPONENT, settings)
     addons = ClusterAddons(
         "addons", ClusterAddonsArgs(settings=settings, platform=platform, traits=traits)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import (
@@ -480,9 +480,9 @@ class StackSettings(Model):
     (components.settings_loader picks it), whose `<cloud>` block is that platform's (read it
     with `PLATFORM.block(settings)`)."""
 
-    # Every platform's `cloud` the schema was built with (none here: this class alone
-    # accepts no cloud).
-    clouds: ClassVar[tuple[str, ...]] = ()
+    # The platforms the schema was built with, by `cloud` (none here: this class alone
+    # accepts no cloud; `platform` reads the stack's).
+    platforms: ClassVar[Mapping[str, Platform[Model]]] = {}
 
     # One of the platforms (components/platforms.py); its block is required, no other allowed.
     cloud: str
@@ -525,8 +525,8 @@ class StackSettings(Model):
     @field_validator("cloud")
     @classmethod
     def _known_cloud(cls, v: str) -> str:
-        if v not in cls.clouds:
-            known = ", ".join(repr(c) for c in cls.clouds)
+        if v not in cls.platforms:
+            known = ", ".join(repr(c) for c in cls.platforms)
             raise ValueError(f"{v!r} is not a platform; use one of {known}")
         return v
 
@@ -568,7 +568,7 @@ class StackSettings(Model):
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:
         # Another platform's block is refused whole (its fields are not validated).
-        for cloud in self.clouds:
+        for cloud in self.platforms:
             block = getattr(self, cloud)
             if self.cloud == cloud and block is None:
                 raise ValueError(
@@ -585,14 +585,15 @@ class StackSettings(Model):
     def _pool_keys_for_cloud(self) -> StackSettings:
         """nodeAllocatable is what an existing cluster's nodes tell; capacity and zones are
         what a cloud's node pools are created with."""
+        platform = self.platform
         for i, pool in enumerate(self.gpu.pools):
             key = f"{PROJECT}:gpu.pools[{i}]"
-            if self.cloud != "existing" and pool.node_allocatable is not None:
+            if platform.creates_nodes and pool.node_allocatable is not None:
                 raise ValueError(
                     f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "
-                    f"type's allocatable (components/{self.cloud}/catalog.py); remove it"
+                    f"type's allocatable ({platform.catalog_path()}); remove it"
                 )
-            if self.cloud == "existing" and (
+            if not platform.creates_nodes and (
                 pool.capacity != PoolCapacity() or pool.zones or pool.disk_size_gb is not None
             ):
                 raise ValueError(
@@ -600,6 +601,11 @@ class StackSettings(Model):
                     "creates; an existing cluster's pools are yours, remove them"
                 )
         return self
+
+    @property
+    def platform(self) -> Platform[Model]:
+        """The platform `cloud` names, of those the schema was built with."""
+        return self.platforms[self.cloud]
 
     @property
     def host_domains(self) -> list[str]:
@@ -633,5 +639,5 @@ def _schema(
         p.cloud: (p.settings_block | None if p is chosen else Any, None) for p in platforms
     }
     schema = create_model("StackSettings", __base__=StackSettings, __module__=__name__, **fields)
-    schema.clouds = tuple(p.cloud for p in platforms)
+    schema.platforms = {p.cloud: p for p in platforms}
     return schema

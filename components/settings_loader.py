@@ -78,6 +78,10 @@ def _parse(value: Any) -> Any:
 
 
 def _key(loc: tuple[int | str, ...]) -> str:
+    """The stack file's key at `loc`; the project alone for a rule over the whole stack (a
+    model validator), so its message follows `model-engine-infra: `, not an empty key."""
+    if not loc:
+        return PROJECT
     path = f"{PROJECT}:"
     for i, part in enumerate(loc):
         if isinstance(part, int):

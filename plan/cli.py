@@ -33,6 +33,7 @@ from plan.simulator import (
     ProgramRun,
     RecordedResource,
     helm_values,
+    packages,
     run_program,
 )
 
@@ -118,6 +119,24 @@ def tree_lines(resources: list[RecordedResource]) -> list[str]:
 
 def findings(run: ProgramRun) -> list[str]:
     return [line for line in run.logs if line.startswith(("warning:", "error:"))]
+
+
+def unknown_packages(run: ProgramRun) -> list[str]:
+    """Provider packages the plan's tables and the policy pack have no rows for: a platform
+    added without them is planned with placeholders and judged by the Kubernetes rules only,
+    and this says so (none for the example stacks)."""
+    from plan import computed
+    from policy import pack
+
+    created = packages(run.resources)
+    return [
+        *computed.unsimulated(created),
+        *(
+            f"policy/pack.py has no rule for {name} resources: only the Kubernetes rules judge "
+            f"them; add policy/<cloud>.py's table to TABLES"
+            for name in pack.unjudged(created)
+        ),
+    ]
 
 
 def release_values(run: ProgramRun) -> dict[str, Any]:
@@ -212,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     out.write("\n".join(operations.lines(run.resources)) + "\n")
     out.write("\n## Findings\n")
     out.write("\n".join(findings(run)) or "none")
+    unknown = unknown_packages(run)
+    if unknown:
+        out.write("\n\n## What the plan and the policy pack know nothing of\n")
+        out.write("\n".join(unknown))
     guardrails = platform_notes.notes(run)
     if guardrails:
         out.write("\n\n## Cloud guardrails\n")
@@ -315,7 +338,7 @@ def data_plane(config: dict[str, Any]) -> list[str]:
     hardware = fit.hardware(settings)
     lines = fit.table(settings, pools, hardware) or ["no GPU pools"]
     lines += ["", "## Cold start per hardware tier (node, image, weights)"]
-    lines += coldstart.report(coldstart.estimate(settings, pools, hardware))
+    lines += coldstart.lines(settings, pools, hardware)
     return lines
 
 

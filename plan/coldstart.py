@@ -171,6 +171,21 @@ def estimate(
     return out
 
 
+def lines(
+    settings: StackSettings,
+    pools: Sequence[GpuNodePool],
+    hardware: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> list[str]:
+    """The report; for a platform NODE_SECONDS does not know (a new one, until its row is
+    added) that it has no estimate, not "no GPU pool with a known node type"."""
+    if settings.cloud not in NODE_SECONDS and any(p.node is not None for p in pools):
+        return [
+            f"no cold-start estimate for platform {settings.cloud!r}: plan/coldstart.py "
+            "NODE_SECONDS has no node start-up time for it; add its row to RATES"
+        ]
+    return report(estimate(settings, pools, hardware))
+
+
 def largest(rows: Sequence[ColdStart]) -> ColdStart | None:
     return max(rows, key=lambda r: (r.weights_gb, r.total_s), default=None)
 

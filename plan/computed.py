@@ -8,7 +8,7 @@ the resource output. Cloud-specific rules live in their own module and are merge
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from plan import computed_aws, computed_azure, computed_gcp
@@ -77,6 +77,22 @@ RESOURCES: dict[str, ResourceRule] = {
     **computed_azure.RESOURCES,
     **computed_gcp.RESOURCES,
 }
+
+
+def unsimulated(packages: Mapping[str, int]) -> list[str]:
+    """Resources of a provider package no rule here knows (a new platform's, until its
+    computed_<cloud>.py is merged above) keep only their inputs: every output they compute
+    shows as deferred. The plan says so rather than passing it off as the full picture."""
+    from plan.simulator import package
+
+    known = {package(typ) for typ in RESOURCES}
+    return [
+        f"plan/computed.py computes no output of a {name} resource ({count} in this plan): "
+        "the ids, addresses and names the cloud assigns show as deferred; add a "
+        f"computed_<cloud>.py for {name}"
+        for name, count in sorted(packages.items())
+        if name not in known
+    ]
 
 
 def _ignoring_existing(rule: Callable[[dict[str, Any]], dict[str, Any]]) -> CallRule:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from plan.simulator import RecordedResource
+from plan.simulator import RecordedResource, package, packages
 
 # type -> (fastest, slowest seconds to create, source). Commonly observed ranges, from the
 # providers' documentation where it states one; a type not listed is a plain API call.
@@ -141,6 +141,9 @@ RELEASE_DURATIONS: Mapping[str, tuple[int, int, str]] = {
     "addons-istio-gateway": (60, 300, "the gateway Service waits for its load balancer"),
 }
 API_CALL = (1, 5, "API call")
+# Provider packages whose resources are made without a cloud API (random values): API_CALL
+# is their time, not a missing row.
+LOCAL_PACKAGES = frozenset({"random"})
 
 # Explicit orderings a resource cannot do without: (dependent, dependency) logical-name globs
 # with the reason. Anything else declared with depends_on is a choice the estimate judges.
@@ -315,7 +318,7 @@ def estimate(resources: Sequence[RecordedResource]) -> Estimate:
     )
     high = finish(end, 1, False)
     unavoidable = max(finish(r.urn, 1, True) for r in custom)
-    findings = list(_findings(graph, edges, critical))
+    findings = [*untimed(resources), *_findings(graph, edges, critical)]
     return Estimate(
         low=max(finish(r.urn, 0, False) for r in custom),
         high=high,
@@ -323,6 +326,19 @@ def estimate(resources: Sequence[RecordedResource]) -> Estimate:
         unavoidable_high=unavoidable,
         findings=tuple(findings),
     )
+
+
+def untimed(resources: Sequence[RecordedResource]) -> list[str]:
+    """A provider package DURATIONS has no row for (a new platform's, until its rows are
+    added) is timed as API calls, which makes the total too short: a finding, not silence."""
+    timed = {package(typ) for typ in DURATIONS} | LOCAL_PACKAGES
+    low, high, _ = API_CALL
+    return [
+        f"DURATIONS (plan/estimate.py) times no {name} resource: its {count} resources count "
+        f"as API calls ({low}-{high} s), so the total is too short; add their rows"
+        for name, count in sorted(packages(resources).items())
+        if name not in timed
+    ]
 
 
 def _findings(

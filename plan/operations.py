@@ -136,6 +136,9 @@ def prometheus_rules(r: RecordedResource) -> list[str] | None:
 
 
 def lines(resources: list[RecordedResource]) -> list[str]:
+    # By name, not in registration order: sibling resources register in whatever order their
+    # Outputs resolve, which may differ from one run to the next.
+    resources = sorted(resources, key=lambda r: r.name)
     out = ["### Alerts"]
     alerts = [r for r in resources if r.type in ALERT_TYPES]
     out += [f"- {r.name}: {ALERT_TYPES[r.type](r.inputs)}" for r in alerts] or ["none"]

@@ -18,7 +18,8 @@ import contextlib
 import io
 import logging
 import runpy
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,22 @@ class SimulatedCloud(pulumi_mocks.Mocks):
                 "plan/computed.py"
             )
         return rule(args.args, self.existing), []
+
+
+def package(typ: str) -> str:
+    """The provider package of a resource type token: `aws` of `aws:eks/cluster:Cluster`."""
+    return typ.split(":", 1)[0]
+
+
+def packages(resources: Iterable[RecordedResource]) -> Counter[str]:
+    """How many resources of each provider package the run created (custom resources; the
+    provider instances themselves left out). The plan's tables are keyed by type, so a new
+    platform shows up here as a package they do not know."""
+    return Counter(
+        package(r.type)
+        for r in resources
+        if r.custom and not r.type.startswith("pulumi:providers:")
+    )
 
 
 @dataclass

@@ -11,6 +11,8 @@ engine's camelCase names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -36,6 +38,19 @@ def _merged(tables: tuple[Table, ...]) -> Table:
 
 
 RULES: Table = _merged(TABLES)
+
+# Provider packages whose resources hold nothing to judge (random values).
+UNJUDGED = frozenset({"random"})
+
+
+def unjudged(packages: Iterable[str]) -> list[str]:
+    """Provider packages no rule here judges (a new platform's, until its table is added to
+    TABLES): only the Kubernetes rules then check that platform. The offline plan lists them
+    (plan/cli.py), so the gap is stated, not silent."""
+    # A type token is `<package>:<module>:<name>`.
+    judged = {rule.resource_type.split(":", 1)[0] for _, rule in RULES.values()} | UNJUDGED
+    return sorted(set(packages) - judged)
+
 
 # Stack rules judge the whole stack (policy/isolation.py) or resource options beside the
 # props (policy/waits.py).

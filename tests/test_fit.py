@@ -16,6 +16,7 @@ import pulumi
 import pytest
 
 from components import fit, instances
+from components.azure import catalog as azure_catalog
 from components.platforms import PLATFORMS
 from plan import coldstart
 from plan.simulator import RecordedResource, run_program
@@ -70,13 +71,13 @@ def test_gke_memory_reservation_matches_the_documented_tiers() -> None:
     # 150 GiB: 25% of 4 + 20% of 4 + 10% of 8 + 6% of 112 + 2% of 22 = 9.76 GiB, plus the
     # 100 MiB eviction threshold (GKE "Plan node sizes").
     node = instances.NodeType(vcpus=4, memory_gib=150, local_disk_gb=0, network_gbps=10)
-    memory = fit.reserved("gcp", node, 100, 0).memory_mi
+    memory = fit.reserved("gcp", node, 100).memory_mi
     assert memory == pytest.approx(9.76 * 1024 + 100, abs=1)
 
 
 def test_eks_memory_reservation_follows_max_pods() -> None:
     # nodeadm: 11 MiB per pod + 255 MiB; g4dn.xlarge takes 29 pods -> 574 MiB, + 100 Mi.
-    memory = fit.reserved("aws", node("aws", "g4dn.xlarge"), 100, 0).memory_mi
+    memory = fit.reserved("aws", node("aws", "g4dn.xlarge"), 100).memory_mi
     assert memory == 574 + 100
 
 
@@ -84,20 +85,36 @@ def test_eks_memory_reservation_follows_max_pods() -> None:
     ("cores", "millicores"), [(1, 60), (2, 100), (4, 140), (8, 180), (64, 740)]
 )
 def test_aks_cpu_reservation_matches_microsofts_table(cores: int, millicores: int) -> None:
-    assert fit.aks_cpu_reserved_m(cores) == millicores
+    assert azure_catalog.aks_cpu_reserved_m(cores) == millicores
 
 
 def test_aks_memory_reservation_is_capped_at_a_quarter() -> None:
     # AKS 1.29+: the lesser of 20 MB x 250 pods + 50 MB and 25% of memory; 8 GiB -> 2 GiB,
     # plus the 100Mi eviction threshold.
     node = instances.NodeType(vcpus=2, memory_gib=8, local_disk_gb=0, network_gbps=1)
-    assert fit.reserved("azure", node, 100, 0).memory_mi == 2048 + 100
+    assert fit.reserved("azure", node, 100).memory_mi == 2048 + 100
 
 
 def test_gke_cpu_reservation_matches_the_documented_tiers() -> None:
     # 6% + 1% + 2 x 0.5% + 4 x 0.25% of a core = 90m on 8 cores.
     node = instances.NodeType(vcpus=8, memory_gib=30, local_disk_gb=0, network_gbps=16)
-    assert fit.reserved("gcp", node, 100, 0).cpu_m == 90
+    assert fit.reserved("gcp", node, 100).cpu_m == 90
+
+
+@pytest.mark.parametrize(
+    ("machine", "local_gib"),
+    [("a2-ultragpu-1g", 50), ("a2-ultragpu-2g", 75), ("a3-highgpu-8g", 100)],
+)
+def test_gke_storage_reservation_on_local_ssd_counts_the_disks(
+    machine: str, local_gib: float
+) -> None:
+    # GKE "Plan node sizes": 50, 75 or 100 GiB on 1, 2 or more Local SSDs; on a boot disk of
+    # 100 GiB the least of 50%, 6 GiB + 35% (41 GiB) and 100 GiB. Plus 10% eviction.
+    gcp = node("gcp", machine)
+    on_local = fit.reserved("gcp", gcp, 100, on_local_disk=True).storage_mi
+    on_root = fit.reserved("gcp", gcp, 100).storage_mi
+    assert on_local == pytest.approx((local_gib + 10) * 1024)
+    assert on_root == pytest.approx((41 + 10) * 1024)
 
 
 def test_n1_standard_8_leaves_about_26_gib() -> None:

@@ -27,8 +27,10 @@ from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings
+from components.settings_base import Model
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file
+from tests.fourth_platform import PLATFORM as FOURTH
 from tests.helpers import StackRun, run_stack, set_path, settings_from
 
 # Every platform with its example stacks (`local` is the existing platform on k3s).
@@ -111,14 +113,17 @@ def test_facts_import_no_provider_sdk(cloud: str) -> None:
     assert out.stdout.strip() == "[]", out.stdout
 
 
-@pytest.mark.parametrize("cloud", sorted(PLATFORMS))
-def test_the_catalog_has_a_row_for_every_node_type_it_offers(cloud: str) -> None:
+@pytest.mark.parametrize(
+    "platform", [*PLATFORMS.values(), FOURTH], ids=[*PLATFORMS, f"{FOURTH.cloud} (tests)"]
+)
+def test_the_catalog_has_a_row_for_every_node_type_it_offers(platform: Platform[Model]) -> None:
     """A platform's catalog (its package's catalog.py) is whole on its own: every node type
     it offers for an accelerator has its shape (else the pool could not be fitted), every
-    accelerator it names is one the program knows, and GPU nodes come with their disk rates
-    and the pages their rows cite. Only `existing`, which creates no nodes, has none."""
-    catalog = PLATFORMS[cloud].catalog
-    if cloud == "existing":
+    accelerator it names is one the program knows, and GPU nodes come with their disk rates,
+    what the kubelet reserves, the DaemonSets every node runs and the pages their rows cite.
+    A platform that creates no nodes (`existing`) has none."""
+    cloud, catalog = platform.cloud, platform.catalog
+    if not platform.creates_nodes:
         assert catalog == Catalog()
         return
     assert catalog.accelerators, cloud
@@ -132,12 +137,24 @@ def test_the_catalog_has_a_row_for_every_node_type_it_offers(cloud: str) -> None
     assert catalog.source and catalog.root_disk and catalog.local_disk
     assert catalog.max_root_disk_gb >= 100  # the fit model's smallest root disk
     assert catalog.root_disk_mbps is not None and catalog.local_disk_mbps is not None
+    # The fit model's reservations and DaemonSets: without them no pool could be fitted.
+    assert catalog.reserved is not None and catalog.daemonsets, cloud
+    assert all(cpu > 0 and memory >= 0 for _, cpu, memory in catalog.daemonsets), cloud
+    assert catalog.held_capacity, cloud
+
+
+@pytest.mark.parametrize("cloud", sorted(PLATFORMS))
+def test_the_chart_cloud_provider_is_declared_once_as_the_trait(cloud: str) -> None:
+    """facts.py reads the chart's cloud_provider from the trait and looks its catalog up by
+    `cloud`: no module constant repeats either (a cloud_provider used as the catalog key
+    breaks every platform whose two differ, as `existing`'s onprem does)."""
+    assert "CLOUD_PROVIDER" not in vars(PLATFORMS[cloud].facts()), cloud
 
 
 def test_the_shared_catalogs_name_no_platform() -> None:
     """Each platform's rows live in its package: the cloud-independent catalog modules hold
-    no row, branch or table keyed by a platform's name."""
-    for module in ("accelerators", "instances"):
+    no row, branch or table keyed by a platform's name, and neither does the fit model."""
+    for module in ("accelerators", "instances", "fit"):
         source = (ROOT / "components" / f"{module}.py").read_text()
         named = [cloud for cloud in PLATFORMS if f'"{cloud}"' in source]
         assert named == [], (module, named)
@@ -153,7 +170,7 @@ def test_every_cloud_starts_a_gpu_pool_at_desired_size_else_min_size(stack: str)
     pools[1].pop("desiredSize", None)
     settings = settings_from(config)
     platform = PLATFORMS[settings.cloud]
-    specs = gpu_pool_specs(settings, platform.gpu_pools(settings), platform.cloud_provider)
+    specs = gpu_pool_specs(settings, platform.gpu_pools(settings), platform.cloud)
     assert [(s.pool.name, s.initial_count) for s in specs[:2]] == [
         (pools[0]["name"], 2),
         (pools[1]["name"], 1),

@@ -16,17 +16,21 @@ from typing import Any
 
 import pytest
 
-from components import settings_loader
+from components import fit, operations, settings_loader
+from components.addons import addons
 from components.platform import Platform
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings
 from components.settings_base import Model, SettingsError
+from plan import coldstart, estimate
+from plan.cli import unknown_packages
+from plan.simulator import ProgramRun, RecordedResource
 from tests import fourth_platform
+from tests.broken_platforms import no_component, no_outputs, no_role
 from tests.conftest import ROOT, stack_file
 from tests.fourth_platform import facts as fourth_facts
-from tests.fourth_platform.platform import FourthPlatform
 from tests.fourth_platform.settings import FourthSettings
-from tests.helpers import KEY, set_path, under_config
+from tests.helpers import KEY, set_path, settings_from, under_config
 
 FOURTH = fourth_platform.PLATFORM
 WITH_FOURTH: list[Platform[Model]] = [*PLATFORMS.values(), FOURTH]
@@ -68,7 +72,12 @@ def test_the_fourth_platform_without_its_block_is_refused() -> None:
     config = fourth_config()
     del config[f"{KEY}fourth"]
     message = refusal(config)
-    assert f"cloud is 'fourth' but the `fourth` block is missing; add {PROJECT}:fourth" in message
+    # A rule over the whole stack has no key of its own: the project, then the message.
+    assert (
+        f"{PROJECT}: cloud is 'fourth' but the `fourth` block is missing; add {PROJECT}:fourth"
+        in message
+    )
+    assert "::" not in message
 
 
 def test_another_platform_with_the_fourth_block_is_refused() -> None:
@@ -91,7 +100,7 @@ def test_the_programs_platforms_refuse_the_fourth_cloud_naming_the_valid_ones() 
     with pytest.raises(SettingsError) as failure:
         under_config(fourth_config(), settings_loader.load_settings)
     message = str(failure.value)
-    valid = ", ".join(repr(cloud) for cloud in PLATFORMS)
+    valid = "'existing', 'aws', 'azure', 'gcp'"
     assert f"{PROJECT}:cloud: 'fourth' is not a platform; use one of {valid}" in message
     assert f"{PROJECT}:fourth: unknown key" in message
 
@@ -107,6 +116,8 @@ def test_the_roles_read_the_fourth_packages_facts() -> None:
 
 
 def test_build_makes_the_component_named_after_the_platform() -> None:
+    from tests.fourth_platform.platform import FourthPlatform
+
     settings = load(fourth_config())
     assert FOURTH.component() is FourthPlatform
     outputs = FOURTH.build("fourth", settings)
@@ -133,12 +144,176 @@ def test_the_settings_block_is_the_class_named_after_the_platform() -> None:
         _ = Renamed().settings_block
 
 
-def test_the_fourth_package_and_its_facts_import_no_component() -> None:
+def test_the_roles_before_build_import_no_component() -> None:
+    """Run in a fresh interpreter: this module's own tests import the component."""
     code = (
-        "import sys, tests.fourth_platform.facts\n"
-        "print('tests.fourth_platform.platform' in sys.modules)"
+        "import sys\n"
+        "from tests.test_platforms import FOURTH, fourth_config, load\n"
+        "settings = load(fourth_config(secretEnvKeys=['FOURTH_TOKEN']))\n"
+        "FOURTH.check(settings)\n"
+        "FOURTH.gpu_pools(settings)\n"
+        "FOURTH.secret_env_keys(settings)\n"
+        "FOURTH.kubernetes_version(settings)\n"
+        "print('tests.fourth_platform.platform' in sys.modules)\n"
+        # The probe sees the import once something asks for the component.
+        "FOURTH.component()\n"
+        "print('tests.fourth_platform.platform' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_a_facts_module_lacking_a_role_is_refused_by_name() -> None:
+    with pytest.raises(TypeError) as failure:
+        no_role.PLATFORM.facts()
+    assert str(failure.value) == (
+        "tests.broken_platforms.no_role.facts lacks a role of "
+        "components.platform.PlatformFactsModule "
+        "(check, preview_facts, gpu_pools, kubernetes_version)"
+    )
+
+
+def test_a_component_not_named_after_the_platform_is_refused() -> None:
+    with pytest.raises(TypeError) as failure:
+        no_component.PLATFORM.component()
+    assert str(failure.value) == (
+        "tests.broken_platforms.no_component.platform defines no class NoComponentPlatform: "
+        "a platform's component is named after its PLATFORM object's class"
+    )
+
+
+def test_a_component_without_outputs_is_refused() -> None:
+    with pytest.raises(TypeError) as failure:
+        no_outputs.PLATFORM.build("nooutputs", load(fourth_config()))
+    assert str(failure.value) == "NoOutputsPlatform sets no `outputs` (PlatformOutputs)"
+
+
+def test_a_facts_module_without_secret_env_keys_gives_none() -> None:
+    settings = load(fourth_config(secretEnvKeys=["FOURTH_TOKEN"]))
+    # The facts module is complete without the optional role...
+    assert not hasattr(no_component.PLATFORM.facts(), "secret_env_keys")
+    assert list(no_component.PLATFORM.secret_env_keys(settings)) == []
+    # ...and one that states it is read.
+    assert list(FOURTH.secret_env_keys(settings)) == ["FOURTH_TOKEN"]
+
+
+def test_a_platform_without_alarms_asks_for_no_alert_target_but_for_the_webhook() -> None:
+    """The traits' defaults: no cloud alarms, Alertmanager delivers to no target by itself."""
+    found = operations.findings(FOURTH, operations.Alerts(), alert_webhook=False)
+    assert [f.split(":")[0] for f in found] == ["alertWebhookUrl"]
+
+
+def test_a_platform_declaring_an_alert_target_is_asked_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(type(FOURTH), "alert_target", "action_group_id")
+    monkeypatch.setattr(type(FOURTH), "alertmanager_delivers", True)
+    assert operations.findings(FOURTH, operations.Alerts(), alert_webhook=False) == [
+        "operations.alerts: no target, so no one hears an alarm; set operations.alerts.emails "
+        "or operations.alerts.actionGroupId"
+    ]
+    with_target = operations.Alerts.model_validate({"actionGroupId": "/subscriptions/s/ag"})
+    assert operations.findings(FOURTH, with_target) == []
+
+
+@pytest.mark.parametrize("cloud", list(PLATFORMS))
+def test_each_platforms_alert_target_is_a_key_of_operations_alerts(cloud: str) -> None:
+    target = PLATFORMS[cloud].alert_target
+    assert target is None or target in operations.Alerts.model_fields
+
+
+def test_a_cluster_autoscaler_without_discovery_for_the_platform_is_refused_before_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(type(FOURTH), "needs_cluster_autoscaler", True)
+    settings = load(fourth_config())
+    with pytest.raises(SettingsError) as failure:
+        addons.check(settings, FOURTH, None, [])
+    assert (
+        f"{PROJECT}:addons.clusterAutoscaler: the platform asks for a cluster autoscaler "
+        "(needs_cluster_autoscaler) but node-group discovery is not wired for its "
+        "cloud_provider 'onprem'"
+    ) in str(failure.value)
+
+
+# The plan's and the policy pack's tables are keyed by resource type: a platform added without
+# its rows is planned and judged partly, and the plan says which part.
+
+
+def _resource(typ: str, name: str) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:pulumi:s::model-engine-infra::{typ}::{name}",
+        type=typ,
+        name=name,
+        parent=None,
+        custom=True,
+        provider=None,
+        dependencies=[],
+        inputs={},
+        secret_inputs=[],
+        protect=False,
+    )
+
+
+FOURTH_RUN = [
+    _resource("fourth:cluster/cluster:Cluster", "cluster"),
+    _resource("fourth:cluster/nodePool:NodePool", "gpu"),
+    _resource("kubernetes:core/v1:Namespace", "ns"),
+    _resource("random:index/randomPassword:RandomPassword", "pw"),
+]
+
+
+def test_the_plan_names_what_it_cannot_simulate_or_judge_for_a_new_platform() -> None:
+    assert unknown_packages(ProgramRun(FOURTH_RUN, {}, [])) == [
+        "plan/computed.py computes no output of a fourth resource (2 in this plan): the ids, "
+        "addresses and names the cloud assigns show as deferred; add a computed_<cloud>.py "
+        "for fourth",
+        "policy/pack.py has no rule for fourth resources: only the Kubernetes rules judge "
+        "them; add policy/<cloud>.py's table to TABLES",
+    ]
+
+
+def test_the_estimate_finds_a_new_platforms_resources_untimed() -> None:
+    found = estimate.estimate(FOURTH_RUN).findings
+    assert found == (
+        "DURATIONS (plan/estimate.py) times no fourth resource: its 2 resources count as API "
+        "calls (1-5 s), so the total is too short; add their rows",
+    )
+
+
+def test_the_cold_start_of_a_platform_without_a_node_time_is_said_to_be_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_from(stack_file("gcp-prod"))
+    pools = PLATFORMS["gcp"].gpu_pools(settings)
+    hardware = fit.hardware(settings)
+    # With its row the estimate is there; without it (a new platform), it says so.
+    assert coldstart.lines(settings, pools, hardware)[0].startswith("pool ")
+    monkeypatch.delitem(coldstart.NODE_SECONDS, "gcp")
+    assert coldstart.lines(settings, pools, hardware) == [
+        "no cold-start estimate for platform 'gcp': plan/coldstart.py NODE_SECONDS has no "
+        "node start-up time for it; add its row to RATES"
+    ]
+
+
+def test_the_plan_prints_the_packages_it_knows_nothing_of(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a platform without policy rules would: the existing stack with the Kubernetes rules
+    taken out of the pack."""
+    from plan import cli
+    from policy import pack
+
+    kubernetes = {
+        k: v for k, v in pack.RULES.items() if v[1].resource_type.startswith("kubernetes:")
+    }
+    assert kubernetes
+    monkeypatch.setattr(pack, "RULES", {k: v for k, v in pack.RULES.items() if k not in kubernetes})
+    assert cli.main(["--stack", "existing-infra", "--no-render"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "## What the plan and the policy pack know nothing of\n"
+        "policy/pack.py has no rule for kubernetes resources"
+    ) in out

@@ -48,7 +48,7 @@ def test_every_cloud_has_a_platform_a_settings_block_and_a_description() -> None
     # PLATFORM.block(settings) is typed with the class validation made.
     for cloud, platform in PLATFORMS.items():
         schema = stack_settings_schema(PLATFORMS.values(), cloud)
-        assert set(schema.clouds) == set(PLATFORMS)
+        assert set(schema.platforms) == set(PLATFORMS)
         block = platform.settings_block
         assert block.__module__ == f"{type(platform).__module__}.settings", cloud
         assert schema.model_fields[cloud].annotation == block | None, cloud

@@ -22,6 +22,7 @@ from components.addons.autoscaler import (
     ClusterAutoscaler,
     VerticalPodAutoscaler,
     autoscaler_image_tag,
+    discovery_provider,
     installs_vpa,
 )
 from components.addons.base import AddonContext
@@ -201,6 +202,10 @@ def check(
         except SettingsError as e:
             problems += e.problems
     if "cluster-autoscaler" in plan:
+        try:
+            discovery_provider(traits.cloud_provider)
+        except SettingsError as e:
+            problems += e.problems
         try:
             autoscaler_image_tag(settings, traits.kubernetes_version(settings))
         except SettingsError as e:

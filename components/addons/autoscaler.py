@@ -46,17 +46,25 @@ def autoscaler_image_tag(settings: StackSettings, kubernetes_version: str | None
     return tag
 
 
-def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
-    facts = ctx.platform.facts
-    cloud = CLOUD_PROVIDERS.get(facts.cloud_provider)
+def discovery_provider(cloud_provider: str) -> str:
+    """The chart's cloudProvider for a platform that asks for a cluster autoscaler
+    (Platform.needs_cluster_autoscaler); its node-group discovery must be wired here."""
+    cloud = CLOUD_PROVIDERS.get(cloud_provider)
     if cloud is None:
         raise SettingsError(
             [
-                "model-engine-infra:addons.clusterAutoscaler: the platform asks for a cluster "
-                f"autoscaler but node-group discovery is not wired for {facts.cloud_provider!r}; "
-                "set addons.clusterAutoscaler.enabled: false and run your own"
+                f"{PROJECT}:addons.clusterAutoscaler: the platform asks for a cluster "
+                "autoscaler (needs_cluster_autoscaler) but node-group discovery is not wired "
+                f"for its cloud_provider {cloud_provider!r} (components/addons/autoscaler.py "
+                "CLOUD_PROVIDERS); set addons.clusterAutoscaler.enabled: false and run your own"
             ]
         )
+    return cloud
+
+
+def cluster_autoscaler_values(ctx: AddonContext) -> dict[str, Any]:
+    facts = ctx.platform.facts
+    cloud = discovery_provider(facts.cloud_provider)
     sa = identities.service_accounts(ctx.settings.addons)[identities.CLUSTER_AUTOSCALER]
     annotations = ctx.platform.addon_identities.get(identities.CLUSTER_AUTOSCALER, {})
     values: dict[str, Any] = {

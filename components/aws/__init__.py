@@ -26,6 +26,10 @@ class Aws(Platform["AwsSettings"]):
     # The VPC CNI enforces NetworkPolicy with its network policy agent, which the cluster's
     # vpc-cni add-on switches on (cluster.py VPC_CNI_CONFIGURATION).
     enforces_network_policy = True
+    # Its CloudWatch alarms publish to the stack's SNS topic (or this one), and Alertmanager
+    # publishes model-engine's Prometheus alerts to the same topic itself.
+    alert_target = "sns_topic_arn"
+    alertmanager_delivers = True
 
 
 PLATFORM = Aws()

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from components.instances import MIB, Catalog, NodeType
+from components.instances import (
+    CPU_RESERVED_TIERS,
+    GIB,
+    MIB,
+    Catalog,
+    NodeType,
+    Reservation,
+    tiered,
+)
 
 # Accelerator key -> instance types with the number of physical GPUs each carries; the first
 # is the default.
@@ -90,6 +98,22 @@ def local_disk_mbps(node: NodeType) -> float:
     return NVME_DEVICE_MBPS * node.disks
 
 
+def reserved(node: NodeType, disk_gib: float, on_local_disk: bool) -> Reservation:
+    """nodeadm's kubeReserved: cpu by the shared table, memory 11 MiB per pod (the VPC CNI's
+    limit, 110 where the row gives none) + 255 MiB, ephemeral-storage 1Gi; its evictionHard
+    (memory.available 100Mi, nodefs.available 10%) is the kubelet's default."""
+    return Reservation(
+        cpu_m=tiered(node.vcpus, CPU_RESERVED_TIERS) * 1000,
+        memory_mi=11 * (node.max_pods or 110) + 255,
+        storage_mi=GIB,
+    )
+
+
+# The DaemonSets on every GPU node: EKS add-ons' defaults: aws-node 25m; kube-proxy 100m;
+# ebs-csi-node three containers of 10m/40Mi each (aws-ebs-csi-driver chart `node.resources`,
+# sidecars alike).
+DAEMONSETS = (("aws-node", 25, 0), ("kube-proxy", 100, 0), ("ebs-csi-node", 30, 120))
+
 CATALOG = Catalog(
     source=SOURCE,
     accelerators=ACCELERATORS,
@@ -100,4 +124,7 @@ CATALOG = Catalog(
     max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
+    reserved=reserved,
+    daemonsets=DAEMONSETS,
+    held_capacity=("reservation", "capacity-block"),
 )

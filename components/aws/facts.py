@@ -32,7 +32,6 @@ from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY, IR
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
-CLOUD_PROVIDER = "aws"
 BROKER = "sqs"
 ROLE_ANNOTATION = IRSA_ROLE_ANNOTATION
 # Tags the server puts on each endpoint queue.
@@ -109,10 +108,10 @@ def check(settings: StackSettings) -> None:
             )
         problems += accelerators.pool_problems(
             pool,
-            CLOUD_PROVIDER,
+            PLATFORM.cloud,
             key,
             "instance type",
-            absent=f"has no AWS instance type {accelerators.catalog_gap(CLOUD_PROVIDER)}",
+            absent=f"has no AWS instance type {accelerators.catalog_gap(PLATFORM.cloud)}",
             foreign=f"does not carry {pool.accelerator}",
         )
         problems += capacity_problems(
@@ -204,17 +203,13 @@ def capacity_problems(
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One managed node group per gpu.pools entry; GPUs per node follow the instance type."""
-    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, PLATFORM.cloud)
 
 
 def kubernetes_version(settings: StackSettings) -> str:
     """The cluster's minor version: the one a new cluster is created with, or the one the
     stack states for an existing cluster (aws.cluster.version)."""
     return _cfg(settings).cluster.version
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
 
 
 # ---------------------------------------------------------------------------------------
@@ -265,7 +260,7 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     db = _cfg(settings).database
     role = {ROLE_ANNOTATION: src.role_arn}
     return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
+        cloud_provider=PLATFORM.cloud_provider,
         cluster_name=src.cluster_name,
         region=src.region,
         account_id=src.account_id,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components import contract
 from components.addons import identities as addon_ids
+from components.aws import PLATFORM
 from components.aws import versions as eks_versions
 from components.aws.alerts import (
     AlarmTarget,
@@ -42,7 +43,6 @@ from components.aws.common import (
 )
 from components.aws.database import Database, DatabaseArgs
 from components.aws.facts import (
-    CLOUD_PROVIDER,
     ROLE_ANNOTATION,
     FactSources,
     Names,
@@ -185,7 +185,7 @@ class AwsPlatform(pulumi.ComponentResource):
                 cni_policy_on_nodes=self.managed_addons is None,
                 depends_on=self.managed_addons.before_nodes if self.managed_addons else [],
                 subnet_zones=self.network.private_subnet_zones,
-                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
+                gpu_pools=contract.gpu_pool_specs(settings, pools, PLATFORM.cloud),
             ),
             opts=sub,
         )

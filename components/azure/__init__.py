@@ -26,6 +26,9 @@ class Azure(Platform["AzureSettings"]):
     managed_components = frozenset({METRICS_SERVER})
     # The cluster is created with network policy "cilium" (cluster.py).
     enforces_network_policy = True
+    # Its Azure Monitor alerts notify the stack's action group (or this one); action groups
+    # take no inbound alerts, so Alertmanager needs the operator's webhook.
+    alert_target = "action_group_id"
 
 
 PLATFORM = Azure()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from components.instances import Catalog, NodeType
+from components.instances import GIB, Catalog, NodeType, Reservation
 
 # Accelerator key -> VM sizes with their physical GPUs; the first is the default.
 ACCELERATORS: Mapping[str, Mapping[str, int]] = {
@@ -95,6 +95,34 @@ def local_disk_mbps(node: NodeType) -> float:
     return TEMP_DISK_MBPS
 
 
+# AKS with Azure CNI overlay: 250 pods per node (learn.microsoft.com/azure/aks/azure-cni-overlay).
+AKS_MAX_PODS = 250
+
+
+def aks_cpu_reserved_m(vcpus: int) -> float:
+    """AKS's kube-reserved CPU table (learn.microsoft.com/azure/aks/node-resource-reservations):
+    60m for 1 core, 100m for 2, 140m for 4, then 10m per core (180m at 8 ... 740m at 64)."""
+    if vcpus <= 1:
+        return 60
+    if vcpus <= 2:
+        return 60 + 40 * (vcpus - 1)
+    if vcpus <= 4:
+        return 100 + 20 * (vcpus - 2)
+    return 140 + 10 * (vcpus - 4)
+
+
+def reserved(node: NodeType, disk_gib: float, on_local_disk: bool) -> Reservation:
+    """AKS's kube-reserved as of Kubernetes 1.29 (same page): the CPU table above, memory the
+    lesser of 20 MB per pod + 50 MB and 25% of memory; no storage beyond eviction."""
+    memory = min((20 * AKS_MAX_PODS + 50) * 1e6 / 2**20, 0.25 * node.memory_gib * GIB)
+    return Reservation(cpu_m=aks_cpu_reserved_m(node.vcpus), memory_mi=memory, storage_mi=0.0)
+
+
+# The DaemonSets on every GPU node: AKS publishes no table of them (Azure CNI overlay's
+# azure-cns, kube-proxy, ip-masq-agent, cloud-node-manager, the Azure Disk and File CSI
+# nodes); this is a budget rounded up from their manifests' requests, not a measurement.
+DAEMONSETS = (("aks-node-daemonsets (budget)", 400, 512),)
+
 CATALOG = Catalog(
     source=SOURCE,
     accelerators=ACCELERATORS,
@@ -104,4 +132,7 @@ CATALOG = Catalog(
     max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
+    reserved=reserved,
+    daemonsets=DAEMONSETS,
+    held_capacity=("reservation",),
 )

@@ -40,7 +40,6 @@ from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import require_secrets, require_url_safe_secret
 
-CLOUD_PROVIDER = "azure"
 BROKER = "servicebus"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 # Managed Redis serves TLS on 10000.
@@ -195,10 +194,10 @@ def check(settings: StackSettings) -> None:
         seen[aks_name] = pool.name
         problems += accelerators.pool_problems(
             pool,
-            CLOUD_PROVIDER,
+            PLATFORM.cloud,
             key,
             "VM size",
-            absent=f"has no Azure VM size {accelerators.catalog_gap(CLOUD_PROVIDER)}",
+            absent=f"has no Azure VM size {accelerators.catalog_gap(PLATFORM.cloud)}",
             foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
         )
         problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)
@@ -226,15 +225,11 @@ def check(settings: StackSettings) -> None:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One AKS user pool per gpu.pools entry; GPUs per node follow the VM size."""
-    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, PLATFORM.cloud)
 
 
 def kubernetes_version(settings: StackSettings) -> str:
     return _cfg(settings).cluster.version
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,7 +269,7 @@ def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     cfg = _cfg(settings)
     container = cfg.storage.container
     return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
+        cloud_provider=PLATFORM.cloud_provider,
         cluster_name=src.cluster_name,
         region=cfg.location,
         account_id=src.subscription_id,

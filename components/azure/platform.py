@@ -16,6 +16,7 @@ from pulumi_azure_native import authorization
 
 from components import contract
 from components.addons import identities as addon_ids
+from components.azure import PLATFORM
 from components.azure import settings as az
 from components.azure.alerts import ActionGroup, ActionGroupArgs, AlertTarget
 from components.azure.broker import Broker, BrokerArgs
@@ -33,7 +34,6 @@ from components.azure.common import (
 from components.azure.database import Database, DatabaseArgs
 from components.azure.facts import (
     CLIENT_ID_ANNOTATION,
-    CLOUD_PROVIDER,
     VAULT_SUFFIX_LENGTH,
     FactSources,
     Names,
@@ -277,7 +277,7 @@ class AzurePlatform(pulumi.ComponentResource):
                 kubernetes_version=cfg.cluster.version,
                 cpu=cfg.node_pools.cpu,
                 zones=cfg.cluster.zones,
-                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
+                gpu_pools=contract.gpu_pool_specs(settings, pools, PLATFORM.cloud),
                 aks_installs_gpu_driver=not settings.addons.nvidia.install_driver,
                 tags=tags,
                 after=self.cluster.maintenance,

@@ -19,7 +19,9 @@ class Existing(Platform["ExistingSettings"]):
     cloud = "existing"
     cloud_provider = "onprem"
     # The operator's cluster: the program knows nothing it runs, its version or its CNI; the
-    # stack turns off (addons.<name>.enabled: false) what the cluster already has.
+    # stack turns off (addons.<name>.enabled: false) what the cluster already has. Its nodes
+    # are the operator's too (the stack declares their allocatable).
+    creates_nodes = False
 
 
 PLATFORM = Existing()

@@ -27,7 +27,6 @@ from components.model_engine.chart_facts import (
 from components.settings import GpuPool, StackSettings
 from components.settings_base import SettingsError
 
-CLOUD_PROVIDER = "onprem"
 BROKER = "redis"
 REQUIRED_SECRETS = ["databasePassword"]
 STORAGE_KEYS = {
@@ -124,7 +123,9 @@ def _declared(pool: GpuPool) -> fit.NodeShape | None:
     if declared is None:
         return None
     gpus = pool.gpus_per_node or pool.balloon_gpus
-    return fit.declared_shape(declared.cpu, declared.memory, declared.ephemeral_storage, gpus)
+    return fit.declared_shape(
+        PLATFORM.cloud, declared.cpu, declared.memory, declared.ephemeral_storage, gpus
+    )
 
 
 def repositories(cfg: ExistingSettings) -> dict[str, str]:
@@ -208,7 +209,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
         # the endpoint from this variable instead of calling AWS (path-style URLs).
         env["AWS_ENDPOINT_URL_S3"] = str(endpoint)
     return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
+        cloud_provider=PLATFORM.cloud_provider,
         cluster_name=cfg.cluster_name,
         region=cfg.region,
         account_id="onprem",

@@ -31,6 +31,9 @@ class Gcp(Platform["GcpSettings"]):
     managed_components = frozenset({METRICS_SERVER, GPU_DEVICE_PLUGIN})
     # Dataplane V2 (cluster.py) enforces NetworkPolicy and the Cilium policies.
     enforces_network_policy = True
+    # Its Cloud Monitoring alert policies notify this channel (or the e-mails'); channels take
+    # no inbound alerts, so Alertmanager needs the operator's webhook.
+    alert_target = "notification_channel"
 
 
 PLATFORM = Gcp()

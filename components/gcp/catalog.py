@@ -7,9 +7,10 @@ types."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-from components.instances import Catalog, NodeType
+from components.instances import CPU_RESERVED_TIERS, GIB, Catalog, NodeType, Reservation, tiered
 
 # GKE accelerator types per machine type (Compute Engine "GPU machine types", 2026-11). GCP
 # offers no A10 (its smaller inference GPU is the L4, for which the chart has no label).
@@ -108,6 +109,38 @@ def local_disk_mbps(node: NodeType) -> float:
     return LOCAL_SSD_MBPS * node.disks
 
 
+# GKE memory reservation: 25% of the first 4 GiB, 20% of the next 4, 10% of the next 8, 6% of
+# the next 112, 2% above 128 GiB (cloud.google.com/kubernetes-engine/docs/concepts/
+# plan-node-sizes); its CPU reservation is the table instances.CPU_RESERVED_TIERS.
+MEMORY_RESERVED_TIERS = ((4, 0.25), (8, 0.20), (16, 0.10), (128, 0.06), (math.inf, 0.02))
+
+
+def storage_reserved_gib(disk_gib: float, local_ssds: int) -> float:
+    """GKE's ephemeral-storage reservation besides eviction (plan-node-sizes, "Local
+    ephemeral storage reservation"): on a boot disk the least of 50%, 6 GiB + 35% and
+    100 GiB; on Local SSD 50, 75 or 100 GiB for 1, 2 or more disks."""
+    if local_ssds:
+        return {1: 50.0, 2: 75.0}.get(local_ssds, 100.0)
+    return min(0.5 * disk_gib, 6 + 0.35 * disk_gib, 100.0)
+
+
+def reserved(node: NodeType, disk_gib: float, on_local_disk: bool) -> Reservation:
+    """GKE's kube-reserved (same page); on Local SSD the reservation counts its disks."""
+    memory_gib = node.memory_gib
+    memory = 255.0 if memory_gib < 1 else tiered(memory_gib, MEMORY_RESERVED_TIERS) * GIB
+    local_ssds = node.disks if on_local_disk else 0
+    return Reservation(
+        cpu_m=tiered(node.vcpus, CPU_RESERVED_TIERS) * 1000,
+        memory_mi=memory,
+        storage_mi=storage_reserved_gib(disk_gib, local_ssds) * GIB,
+    )
+
+
+# The DaemonSets on every GPU node: GKE publishes no table of them (kube-proxy,
+# fluentbit-gke, gke-metrics-agent, pdcsi-node, the GPU device plugin GKE runs itself);
+# this is a budget rounded up from their manifests' requests, not a measurement.
+DAEMONSETS = (("gke-node-daemonsets (budget)", 400, 512),)
+
 CATALOG = Catalog(
     source=SOURCE,
     accelerators={
@@ -121,4 +154,7 @@ CATALOG = Catalog(
     max_root_disk_gb=MAX_ROOT_GB,
     root_disk_mbps=root_disk_mbps,
     local_disk_mbps=local_disk_mbps,
+    reserved=reserved,
+    daemonsets=DAEMONSETS,
+    held_capacity=("reservation", "flex-start"),
 )

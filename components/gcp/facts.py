@@ -40,7 +40,6 @@ from components.gcp.storage import (
 from components.settings import PROJECT, PoolCapacity, StackSettings
 from components.settings_base import SettingsError
 
-CLOUD_PROVIDER = "gcp"
 BROKER = "redis"
 REDIS_PORT = 6379
 # Secrets of other platforms that mean nothing here: the Cloud SQL password is generated.
@@ -125,12 +124,12 @@ def check(settings: StackSettings) -> None:
     """GPU pools must name a machine type GCP attaches their accelerator to; secrets of other
     platforms and add-on choices that would fight GKE are refused."""
     problems: list[str] = []
-    offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(CLOUD_PROVIDER)]
+    offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(PLATFORM.cloud)]
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
         problems += accelerators.pool_problems(
             pool,
-            CLOUD_PROVIDER,
+            PLATFORM.cloud,
             key,
             "machine type",
             absent=(
@@ -220,16 +219,12 @@ def version_problems(settings: StackSettings) -> list[str]:
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
     """One GKE node pool per gpu.pools entry; GPUs per node follow the machine type."""
-    return contract.cloud_gpu_pools(settings, CLOUD_PROVIDER)
+    return contract.cloud_gpu_pools(settings, PLATFORM.cloud)
 
 
 def kubernetes_version(settings: StackSettings) -> str | None:
     """The minimum control-plane version the stack asks for; unset: the channel's."""
     return _cfg(settings).cluster.version
-
-
-def secret_env_keys(settings: StackSettings) -> list[str]:
-    return []
 
 
 # ---------------------------------------------------------------------------------------
@@ -253,7 +248,7 @@ class FactSources:
 def build_facts(settings: StackSettings, src: FactSources) -> PlatformFacts:
     cfg = _cfg(settings)
     return PlatformFacts(
-        cloud_provider=CLOUD_PROVIDER,
+        cloud_provider=PLATFORM.cloud_provider,
         cluster_name=src.cluster_name,
         region=cfg.region,
         account_id=cfg.project,

@@ -18,6 +18,7 @@ from components.contract import (
     Credentials,
     PlatformOutputs,
 )
+from components.gcp import PLATFORM
 from components.gcp import settings as gcp_settings
 from components.gcp.alerts import GcpAlerts, GcpAlertsArgs
 from components.gcp.apis import Apis, ApisArgs, waiting_for
@@ -26,7 +27,6 @@ from components.gcp.cluster import Cluster, ClusterArgs
 from components.gcp.common import PlacedArgs
 from components.gcp.database import Database, DatabaseArgs
 from components.gcp.facts import (
-    CLOUD_PROVIDER,
     FactSources,
     Names,
     _cfg,
@@ -149,7 +149,7 @@ class GcpPlatform(pulumi.ComponentResource):
                 location=cfg.location,
                 settings=cfg.node_pools,
                 service_account=node_sa,
-                gpu_pools=contract.gpu_pool_specs(settings, pools, CLOUD_PROVIDER),
+                gpu_pools=contract.gpu_pool_specs(settings, pools, PLATFORM.cloud),
                 gpu_zones=cfg.cluster.gpu_zones,
                 labels=labels,
             ),

@@ -124,7 +124,7 @@ def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[
 def enforces_network_policy(settings: StackSettings, platform: Platform) -> bool:
     """Whether the cluster's CNI enforces NetworkPolicy: the platform's trait for a cluster
     the program creates; on an existing cluster, what the stack says."""
-    if settings.cloud == "existing":
+    if not platform.creates_nodes:
         return bool(settings.isolation.cni_enforces_network_policy)
     return platform.enforces_network_policy
 
@@ -147,9 +147,9 @@ def findings(settings: StackSettings, platform: Platform) -> list[Finding]:
         out.append(
             Finding(
                 "warning",
-                "isolation.cniEnforcesNetworkPolicy"
-                if settings.cloud == "existing"
-                else f"{settings.cloud}: network policy",
+                f"{settings.cloud}: network policy"
+                if platform.creates_nodes
+                else "isolation.cniEnforcesNetworkPolicy",
                 "the cluster's CNI is not stated to enforce NetworkPolicy: the endpoint "
                 "namespace's default deny is not enforced, so endpoint pods reach the database, "
                 "Redis, the control plane, other endpoints and the metadata endpoint; use a CNI "
@@ -203,7 +203,7 @@ def check(settings: StackSettings) -> None:
     """Refuse a stack that states the CNI of a cluster the program creates."""
     iso = settings.isolation
     problems = []
-    if settings.cloud != "existing" and iso.cni_enforces_network_policy is not None:
+    if settings.platform.creates_nodes and iso.cni_enforces_network_policy is not None:
         problems.append(
             f"{PROJECT}:isolation.cniEnforcesNetworkPolicy: only for cloud existing; the "
             f"{settings.cloud} cluster the program creates enforces NetworkPolicy: remove the key"

@@ -18,6 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+# The chart's infra.cloud_provider (the server's InfraConfig): each platform names one.
+CloudProvider = Literal["aws", "azure", "gcp", "onprem"]
+
 
 class _Closed(BaseModel):
     # Built on first use, once, as part of ChartValues (see settings_base.Model).
@@ -27,7 +30,7 @@ class _Closed(BaseModel):
 class InfraValues(_Closed):
     """InfraConfig (model_engine_server/core/config.py). The chart quotes every non-bool."""
 
-    cloud_provider: Literal["aws", "azure", "gcp", "onprem"]
+    cloud_provider: CloudProvider
     k8s_cluster_name: StrictStr
     dns_host_domain: StrictStr
     default_region: StrictStr

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from components.aws import PLATFORM
 from components.aws import facts as aws_facts
 from components.contract import is_deferred
 from components.model_engine.chart_facts import repository_name_problem
@@ -72,7 +73,8 @@ def test_preview_facts_mark_what_only_a_deploy_knows() -> None:
     # Repository names are the program's own choice, known before deploy (and relative).
     for key, name in facts.registry.repositories.items():
         assert not is_deferred(name) and repository_name_problem(name) is None, key
-    assert aws_facts.secret_env_keys(settings) == []
+    # No secret env: facts.py states none, so the interface's default gives none.
+    assert list(PLATFORM.secret_env_keys(settings)) == []
     # The preflight judges the chart values from them without error.
     findings = check(settings)
     assert not [f for f in findings if f.level == "error"]

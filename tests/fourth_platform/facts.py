@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from components import contract
 from components.settings_base import SettingsError
 from tests.fourth_platform import PLATFORM
 
@@ -24,7 +25,7 @@ def preview_facts(settings: StackSettings) -> PlatformFacts:
 
 
 def gpu_pools(settings: StackSettings) -> list[GpuNodePool]:
-    return []
+    return contract.cloud_gpu_pools(settings, PLATFORM.cloud)
 
 
 def secret_env_keys(settings: StackSettings) -> Sequence[str]:

@@ -1,0 +1,139 @@
+"""A fourth platform that creates its nodes fits its GPU pools through the real fit model.
+
+tests/fourth_platform brings its own catalog (tests/fourth_platform/catalog.py: node types,
+what its kubelet reserves, the DaemonSets on its nodes, the capacity it can hold). Added to
+PLATFORMS, as a real fourth platform would be, its gpu_pools get each node's allocatable from
+components/fit.py, which knows no platform by name; the rules that depend on whether the
+program creates the nodes read the `creates_nodes` trait, not the platform's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components import fit
+from components.isolation import component as isolation
+from components.platforms import PLATFORMS
+from components.settings import PROJECT, StackSettings
+from components.settings_base import SettingsError
+from components.settings_loader import settings_from_config
+from tests import fourth_platform
+from tests.fourth_platform import Fourth
+from tests.helpers import KEY, T4_TIER
+
+FOURTH = fourth_platform.PLATFORM
+MIB_PER_GB = 1e9 / 2**20  # disks are sold in decimal GB
+
+
+@pytest.fixture(autouse=True)
+def fourth_in_platforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The one line a fourth platform adds to components/platforms.py."""
+    monkeypatch.setitem(PLATFORMS, FOURTH.cloud, FOURTH)
+    yield
+
+
+def config(*pools: dict[str, Any], tiers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        f"{KEY}cloud": "fourth",
+        f"{KEY}domain": "llm-engine.example.com",
+        f"{KEY}chart": {"path": "./model-engine"},
+        f"{KEY}image": {"tag": "0a1b2c3"},
+        f"{KEY}fourth": {"kubernetesVersion": "1.33"},
+        f"{KEY}gpu": {
+            "pools": list(pools),
+            "recommendedHardware": {"byGpuMemoryGb": tiers or [T4_TIER]},
+        },
+    }
+
+
+def load(cfg: dict[str, Any]) -> StackSettings:
+    return settings_from_config(cfg, PLATFORMS.values())
+
+
+ROOT_POOL = {"name": "small", "accelerator": "t4", "instanceType": "f1.8x", "maxSize": 2}
+ROOT_POOL |= {"diskSizeGb": 200, "localDisk": False}
+LOCAL_POOL = {"name": "wide", "accelerator": "t4", "instanceType": "f1.32x", "maxSize": 2}
+
+
+def test_a_fourth_platforms_gpu_pools_get_their_allocatable_from_its_catalog() -> None:
+    settings = load(config(ROOT_POOL, LOCAL_POOL))
+    small, wide = FOURTH.gpu_pools(settings)
+    # f1.8x: 8 vCPU, 64 GiB, a 200 GB root disk; less 200m/1Gi/2Gi reserved, the kubelet's
+    # 100Mi and 10% eviction thresholds, and the node agent's 150m/256Mi (memory:
+    # 1024 + 100 + 256 = 1380 MiB; CPU: 200 + 150 = 350m).
+    assert small.node is not None and small.gpus_per_node == 1
+    node = small.node.allocatable
+    assert (node.cpu_m, node.memory_mi, node.gpus) == (8000 - 200 - 150, 64 * 1024 - 1380, 1)
+    assert node.storage_mi == pytest.approx(0.9 * 200 * MIB_PER_GB - 2048)
+    assert small.node.disk == "fourth root 200 GB" and not small.node.local_disk
+    # f1.32x: kubelet on its 1000 GB local disk, which the catalog reserves 4Gi of.
+    assert wide.node is not None and wide.node.local_disk
+    node = wide.node.allocatable
+    assert (node.cpu_m, node.memory_mi, node.gpus) == (32000 - 350, 256 * 1024 - 1380, 4)
+    assert node.storage_mi == pytest.approx(0.9 * 1000 * MIB_PER_GB - 4096)
+    assert wide.node.disk == "fourth local 1000 GB"
+    assert fit.problems(settings, [small, wide], fit.hardware(settings), PROJECT) == []
+
+
+def test_a_tier_too_large_for_the_fourth_platforms_node_is_refused() -> None:
+    tier = {**T4_TIER, "memory": "63Gi"}
+    settings = load(config(ROOT_POOL, tiers=[tier]))
+    [misfit] = fit.problems(settings, FOURTH.gpu_pools(settings), fit.hardware(settings), PROJECT)
+    assert "fits no node of any pool of that GPU: pool 'small' (f1.8x)" in misfit
+    assert "memory requested, 62.7Gi allocatable" in misfit
+
+
+def test_node_allocatable_on_the_fourth_platform_names_its_catalog() -> None:
+    declared = {"cpu": "7", "memory": "60Gi", "ephemeralStorage": "100Gi"}
+    with pytest.raises(ValueError) as failure:
+        load(config({**ROOT_POOL, "nodeAllocatable": declared}))
+    assert (
+        "gpu.pools[0].nodeAllocatable: on cloud fourth the program knows the node type's "
+        "allocatable (tests/fourth_platform/catalog.py); remove it"
+    ) in str(failure.value)
+
+
+def test_the_capacity_warning_names_what_the_fourth_platform_can_hold() -> None:
+    big = {"name": "big", "accelerator": "t4", "instanceType": "f1.64x", "maxSize": 1}
+    [warning] = fit.capacity_warnings(load(config(big)), PROJECT)
+    assert warning.endswith("or set capacity.type to reservation, capacity-block")
+
+
+def test_the_fourth_platform_creating_its_nodes_refuses_a_stated_cni() -> None:
+    cfg = config(ROOT_POOL)
+    cfg[f"{KEY}isolation"] = {"cniEnforcesNetworkPolicy": True}
+    with pytest.raises(SettingsError, match=r"isolation\.cniEnforcesNetworkPolicy: only for"):
+        isolation.check(load(cfg))
+
+
+def test_a_platform_that_creates_no_nodes_is_known_by_its_trait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same platform, declared as one whose nodes are the operator's: every rule that
+    depended on the name `existing` follows the trait."""
+    monkeypatch.setattr(Fourth, "creates_nodes", False)
+    declared = {"cpu": "7", "memory": "60Gi", "ephemeralStorage": "100Gi"}
+    pool = {"name": "theirs", "accelerator": "t4", "instanceType": "f1.64x", "maxSize": 1}
+    cfg = config({**pool, "nodeAllocatable": declared, "balloonReplicas": 1})
+    cfg[f"{KEY}isolation"] = {"cniEnforcesNetworkPolicy": True}
+    settings = load(cfg)  # nodeAllocatable accepted
+    assert fit.balloon_start_problems(settings, PROJECT) == []
+    assert fit.capacity_warnings(settings, PROJECT) == []
+    isolation.check(settings)  # the stack states the CNI of a cluster it does not create
+    assert isolation.enforces_network_policy(settings, FOURTH)
+    with pytest.raises(ValueError, match=r"capacity, zones and diskSizeGb shape node pools"):
+        load(config({**pool, "diskSizeGb": 200}))
+
+
+def test_a_catalog_without_reservations_is_named_not_a_raw_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The completeness test in tests/test_platform.py refuses such a catalog; should one slip
+    through, the fit model says which platform lacks what."""
+    monkeypatch.setattr(Fourth, "catalog", dataclasses.replace(FOURTH.catalog, reserved=None))
+    with pytest.raises(KeyError, match=r"catalog of platform 'fourth' has no `reserved`"):
+        FOURTH.gpu_pools(load(config(ROOT_POOL)))
