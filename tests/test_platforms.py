@@ -34,7 +34,6 @@ from tests.helpers import KEY, set_path, settings_from, under_config
 
 FOURTH = fourth_platform.PLATFORM
 WITH_FOURTH: list[Platform[Model]] = [*PLATFORMS.values(), FOURTH]
-SCHEMA = stack_settings_schema(WITH_FOURTH)
 
 
 def fourth_config(**block: Any) -> dict[str, Any]:
@@ -50,7 +49,7 @@ def fourth_config(**block: Any) -> dict[str, Any]:
 
 def load(config: dict[str, Any]) -> StackSettings:
     """The stack as the program's loader reads it, with the schema of the four platforms."""
-    return under_config(config, lambda: settings_loader.load_settings(SCHEMA))
+    return under_config(config, lambda: settings_loader.load_settings(WITH_FOURTH))
 
 
 def refusal(config: dict[str, Any]) -> str:
@@ -116,7 +115,7 @@ class SecondAws(fourth_platform.Fourth):
 
 def test_two_platforms_with_one_cloud_are_refused_at_schema_build() -> None:
     with pytest.raises(ValueError) as failure:
-        stack_settings_schema([*PLATFORMS.values(), SecondAws()])
+        stack_settings_schema([*PLATFORMS.values(), SecondAws()], "aws")
     assert str(failure.value) == (
         "platforms components.aws.Aws and tests.test_platforms.SecondAws both declare cloud "
         "'aws': `cloud` is the stack file's value and its block's key, so each platform needs "
@@ -145,7 +144,7 @@ def test_a_platform_named_like_a_stack_key_is_refused_at_schema_build(cloud: str
     (`platform`) of the same name, or take its stack-file key (`Gpu` is read as `gpu`)."""
     clash = type("Clash", (fourth_platform.Fourth,), {"cloud": cloud, "__module__": __name__})()
     with pytest.raises(ValueError) as failure:
-        stack_settings_schema([*PLATFORMS.values(), clash])
+        stack_settings_schema([*PLATFORMS.values(), clash], cloud)
     assert str(failure.value) == (
         f"platform tests.test_platforms.Clash declares cloud {cloud!r}, which is already a "
         "top-level key or attribute of the stack's settings (StackSettings); name the platform "
@@ -190,6 +189,17 @@ def test_the_block_of_a_platform_the_stack_did_not_choose_names_the_key() -> Non
     settings = load(copy.deepcopy(stack_file("existing-infra")))
     with pytest.raises(SettingsError, match=f"{PROJECT}:fourth: not set \\(cloud is 'existing'\\)"):
         FOURTH.block(settings)
+
+
+def test_the_settings_block_is_the_class_named_after_the_platform() -> None:
+    assert FOURTH.settings_block is FourthSettings
+
+    class Renamed(fourth_platform.Fourth):
+        """In the fourth package, whose settings.py has no RenamedSettings."""
+
+    Renamed.__module__ = fourth_platform.__name__
+    with pytest.raises(TypeError, match="defines no Model class RenamedSettings"):
+        _ = Renamed().settings_block
 
 
 def test_the_roles_before_build_import_no_component() -> None:
