@@ -398,7 +398,7 @@ def test_capacity_reservation_needs_a_name() -> None:
 @pytest.mark.parametrize(
     ("stack", "capacity", "zones", "words"),
     [
-        (AWS, {"type": "flex-start"}, [], "flex-start is GKE's"),
+        (AWS, {"type": "flex-start"}, [], "aws has no flex-start"),
         (
             AWS,
             {"type": "reservation", "reservation": "my-odcr"},
@@ -419,7 +419,7 @@ def test_capacity_reservation_needs_a_name() -> None:
         ),
         (AWS, {"type": "on-demand"}, ["eu-west-1a"], "not availability zones of us-west-2"),
         (GCP, {"type": "reservation", "reservation": "h100-res"}, [], "zones: reservation"),
-        (GCP, {"type": "capacity-block", "reservation": "x"}, [], "Capacity Blocks are AWS's"),
+        (GCP, {"type": "capacity-block", "reservation": "x"}, [], "gcp has no capacity-block"),
         (GCP, {"type": "on-demand"}, ["us-east1-b"], "not zones of us-central1"),
         (AZURE, {"type": "spot"}, [], "gpu.extraTaintKeys"),
         (AZURE, {"type": "reservation", "reservation": "crg"}, [], "capacity reservation group"),
