@@ -81,6 +81,22 @@ def test_eks_memory_reservation_follows_max_pods() -> None:
     assert memory == 574 + 100
 
 
+def test_an_eks_gpu_node_offers_its_capacity_less_nodeadm_and_the_eks_daemonsets() -> None:
+    """The example stack's a10 pool: g5.12xlarge (48 vCPU, 192 GiB, 3800 GB instance store,
+    737 pods by the ENI table), kubelet on the NVMe RAID."""
+    settings = settings_from(config_of(AWS))
+    shape = PLATFORMS["aws"].gpu_pools(settings)[0].node
+    assert shape is not None and shape.node_type == "g5.12xlarge" and shape.local_disk
+    # CPU: nodeadm reserves 60 + 10 + 2 x 5 + 44 x 2.5 = 190m of 48 cores; the EKS add-ons'
+    # DaemonSets request aws-node 25m, kube-proxy 100m, ebs-csi-node 3 x 10m = 155m.
+    assert shape.allocatable.cpu_m == 48_000 - 190 - 155
+    # Memory: nodeadm 11 MiB x 737 pods + 255 MiB = 8362, eviction 100Mi, ebs-csi-node's
+    # three containers 3 x 40Mi = 120 (aws-ebs-csi-driver chart node.resources).
+    assert shape.allocatable.memory_mi == 192 * 1024 - 8362 - 100 - 120
+    # Disk: 3800 GB less the 10% eviction threshold and nodeadm's 1Gi.
+    assert shape.allocatable.storage_mi == pytest.approx(0.9 * 3800e9 / 2**20 - 1024)
+
+
 @pytest.mark.parametrize(
     ("cores", "millicores"), [(1, 60), (2, 100), (4, 140), (8, 180), (64, 740)]
 )
