@@ -16,8 +16,10 @@ A package laid out like its siblings:
                                      secret_env_keys where the control plane gets any (none
                                      without it); the facts builder the component shares
     components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
-                                     throughput, what its kubelet reserves and the DaemonSets
-                                     on its nodes (components/instances.py's Catalog)
+                                     throughput, what its kubelet reserves, the DaemonSets
+                                     on its nodes, the capacity types it holds and the words
+                                     its GPU pool errors use (components/instances.py's
+                                     Catalog; Platform.pool_problems reads them)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
