@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import pulumi
 import pytest
@@ -26,7 +26,7 @@ from components.instances import Catalog
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, CapacityType, StackSettings
 from components.settings_base import Model
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file
@@ -141,6 +141,8 @@ def test_the_catalog_has_a_row_for_every_node_type_it_offers(platform: Platform[
     assert catalog.reserved is not None and catalog.daemonsets, cloud
     assert all(cpu > 0 and memory >= 0 for _, cpu, memory in catalog.daemonsets), cloud
     assert catalog.held_capacity, cloud
+    # What it holds is a capacity.type a stack file can name, beyond the two every cloud has.
+    assert set(catalog.held_capacity) <= set(get_args(CapacityType)) - {"on-demand", "spot"}
 
 
 @pytest.mark.parametrize("cloud", sorted(PLATFORMS))
