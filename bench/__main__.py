@@ -83,12 +83,13 @@ def measure(stack: str) -> tuple[float, float]:
 
 
 # Which provider-SDK modules a plan of the stack really loads (Pulumi's SDKs import their
-# subpackages lazily: a module object is loaded once its __file__ code ran).
+# subpackages lazily: a module object is loaded once its __file__ code ran): the whole plan as
+# measured, its report too (which reads the policy pack, and with it pulumi_policy).
 LOADED_SDK = """
-import sys, types
-from plan.cli import stack_config
-from plan.simulator import run_program
-run_program(stack_config(sys.argv[1]), stack=sys.argv[1])
+import contextlib, io, sys, types
+from plan.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["--stack", sys.argv[1], "--no-render"])
 print(" ".join(sorted(
     n for n, m in sys.modules.items()
     if n.startswith("pulumi_") and type(m) is types.ModuleType and getattr(m, "__file__", None)

@@ -1,17 +1,19 @@
 """The platform interface: what a platform (aws, azure, gcp, existing, ...) is to the program.
 
 A platform package fills it with one object, `PLATFORM` in the package's `__init__.py`, which
-imports no provider SDK: listing every platform costs nothing. The interface finds the rest of
-the package by its file names: the stack file's block is the class the object names from
-`settings.py` (StackSettings gets a field of that type, named after `cloud`), the pre-deploy
-roles read `facts.py`, and only `build` imports the component, the class `<Name>Platform` in
-`platform.py` (`<Name>` the PLATFORM object's class), and with it the cloud's SDK. The program,
-the add-ons and the preflight read the traits declared here and nowhere else.
+imports neither a provider SDK nor its settings: listing every platform costs nothing. The
+interface finds the rest of the package by its file names: the stack file's block is the class
+`<Name>Settings` in `settings.py` (the stack's schema gets a field of that type, named after
+`cloud`, only when `cloud` names the platform), the pre-deploy roles read `facts.py`, and only
+`build` imports the component, the class `<Name>Platform` in `platform.py` (`<Name>` the
+PLATFORM object's class), and with it the cloud's SDK. The program, the add-ons and the
+preflight read the traits declared here and nowhere else.
 
 A package laid out like its siblings:
 
-    components/<cloud>/__init__.py   PLATFORM = <Name>(): the traits and the settings block
-    components/<cloud>/settings.py   the stack file's block for this platform
+    components/<cloud>/__init__.py   PLATFORM = <Name>(): the traits, and the settings block
+                                     named for the type checker (Platform["<Name>Settings"])
+    components/<cloud>/settings.py   <Name>Settings: the stack file's block for this platform
     components/<cloud>/facts.py      check, gpu_pools, kubernetes_version, preview_facts, and
                                      secret_env_keys where the control plane gets any (none
                                      without it); the facts builder the component shares
@@ -37,8 +39,9 @@ import sys
 from abc import ABC
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 from components import accelerators
 from components.instances import Catalog
@@ -103,15 +106,13 @@ class PlatformComponent(Protocol):
 
 class Platform(ABC, Generic[Block]):
     """One platform, as the program knows it before anything exists. A package declares the
-    traits and its settings block; the roles below find its facts.py and platform.py."""
+    traits and names its settings block (the type argument, `Platform["AwsSettings"]`); the
+    roles below find its settings.py, facts.py and platform.py."""
 
     # The stack file's `cloud` value, and the name of the platform's block in it.
     cloud: ClassVar[str]
     # The chart's cloud_provider: aws | azure | gcp | onprem.
     cloud_provider: ClassVar[CloudProvider]
-    # The stack file's `<cloud>` block (model-engine-infra:<cloud>): a class of the package's
-    # settings.py. (Not a ClassVar only because a ClassVar cannot name a type variable.)
-    settings_block: type[Block]
     # The program creates the cluster's nodes, so `catalog` describes them and the fit model
     # computes their allocatable; False (`existing`): the operator's nodes, whose allocatable
     # the stack file declares (gpu.pools[].nodeAllocatable) and whose pools it does not shape.
@@ -134,11 +135,30 @@ class Platform(ABC, Generic[Block]):
     # otherwise only the operator's alertWebhookUrl reaches anyone.
     alertmanager_delivers: ClassVar[bool] = False
 
+    @cached_property
+    def settings_block(self) -> type[Block]:
+        """The stack file's `<cloud>` block (model-engine-infra:<cloud>): the class
+        `<Name>Settings` of the package's settings.py (`<Name>` the PLATFORM object's class,
+        whose type argument names it for the type checker), imported when first asked for, so
+        a stack on another cloud never creates this one's classes."""
+        module = self._module("settings")
+        name = f"{type(self).__name__}Settings"
+        block: object = getattr(module, name, None)
+        if not (isinstance(block, type) and issubclass(block, Model)):
+            raise TypeError(
+                f"{module.__name__} defines no Model class {name}: a platform's settings "
+                "block is named after its PLATFORM object's class"
+            )
+        return cast("type[Block]", block)
+
     def block(self, settings: StackSettings) -> Block:
         """The stack file's block of this platform, typed. Validation requires it whenever
-        `cloud` names this platform, so only a caller that did not check the cloud fails."""
-        block: object = getattr(settings, self.cloud, None)
-        if not isinstance(block, self.settings_block):
+        `cloud` names this platform, so only a caller that did not check the cloud fails
+        (without importing this platform's settings)."""
+        block: object = (
+            getattr(settings, self.cloud, None) if settings.cloud == self.cloud else None
+        )
+        if block is None or not isinstance(block, self.settings_block):
             from components.settings import PROJECT  # not at the top: settings imports us
 
             raise SettingsError(

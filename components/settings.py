@@ -3,13 +3,15 @@
 The stack file (``stacks/Pulumi.<stack>.yaml``) holds one config key per top-level field
 below, written in camelCase (``model-engine-infra:controlPlane``). This module is the schema
 only: ``components.settings_loader`` reads the keys through Pulumi's config and validates
-them against SCHEMA. Nothing here knows a platform by name: SCHEMA adds one block per entry of
-PLATFORMS (``model-engine-infra:aws`` ...), of the class the platform declares from its
-package's settings.py, and each package reads its own through ``PLATFORM.block(settings)``.
+them against ``stack_settings_schema(PLATFORMS.values(), cloud)``. Nothing here knows a
+platform by name: that schema adds one block per platform (``model-engine-infra:aws`` ...),
+the stack's own of the class its package's settings.py declares, and each package reads its
+own through ``PLATFORM.block(settings)``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -28,7 +30,6 @@ from components.addons.settings import AddonsSettings
 from components.isolation.settings import Isolation
 from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
-from components.platforms import PLATFORMS
 from components.settings_base import (
     Model,
     Quantity,
@@ -475,13 +476,12 @@ class Gpu(Model):
 
 class StackSettings(Model):
     """Every top-level key of the stack file but the platforms' blocks, which
-    `stack_settings_schema` adds: validate with SCHEMA, whose `cloud` is one of PLATFORMS and
-    whose `<cloud>` blocks are the platforms' (read one with `PLATFORM.block(settings)`)."""
+    `stack_settings_schema` adds: validate with the schema it builds for the stack's `cloud`
+    (components.settings_loader picks it), whose `<cloud>` block is that platform's (read it
+    with `PLATFORM.block(settings)`)."""
 
-    # The platforms' blocks the schema was built with, by `cloud` (none here: this class
-    # alone accepts no cloud).
-    platform_blocks: ClassVar[Mapping[str, type[Model]]] = {}
-    # The platforms themselves, by `cloud` (`platform` reads the stack's).
+    # The platforms the schema was built with, by `cloud` (none here: this class alone
+    # accepts no cloud; `platform` reads the stack's).
     platforms: ClassVar[Mapping[str, Platform[Model]]] = {}
 
     # One of the platforms (components/platforms.py); its block is required, no other allowed.
@@ -525,8 +525,8 @@ class StackSettings(Model):
     @field_validator("cloud")
     @classmethod
     def _known_cloud(cls, v: str) -> str:
-        if v not in cls.platform_blocks:
-            known = ", ".join(repr(c) for c in cls.platform_blocks)
+        if v not in cls.platforms:
+            known = ", ".join(repr(c) for c in cls.platforms)
             raise ValueError(f"{v!r} is not a platform; use one of {known}")
         return v
 
@@ -567,7 +567,8 @@ class StackSettings(Model):
 
     @model_validator(mode="after")
     def _platform_block(self) -> StackSettings:
-        for cloud in self.platform_blocks:
+        # Another platform's block is refused whole (its fields are not validated).
+        for cloud in self.platforms:
             block = getattr(self, cloud)
             if self.cloud == cloud and block is None:
                 raise ValueError(
@@ -616,18 +617,27 @@ class StackSettings(Model):
         return [f"{self.istio.host_prefix}model-engine.{d}" for d in self.host_domains]
 
 
-def stack_settings_schema(platforms: Iterable[Platform[Model]]) -> type[StackSettings]:
-    """StackSettings with one optional block per platform, a field named after its `cloud`
-    (the stack file's `model-engine-infra:<cloud>`) of the type its package declares."""
-    by_cloud = {p.cloud: p for p in platforms}
-    blocks = {cloud: p.settings_block for cloud, p in by_cloud.items()}
+def stack_settings_schema(
+    platforms: Iterable[Platform[Model]], cloud: object
+) -> type[StackSettings]:
+    """StackSettings for a stack file whose `cloud` is `cloud`, with a top-level field per
+    platform named after its `cloud` (the stack file's `model-engine-infra:<cloud>`). Only the
+    named platform's is of the class its package declares; the others accept anything, to be
+    refused whole: validating a stack builds (and imports) no other platform's classes. An
+    unknown `cloud` gets no block and is refused by name. One class per platform, built once."""
+    known = tuple(platforms)
+    chosen = next((p for p in known if p.cloud == cloud), None)
+    return _schema(known, chosen)
+
+
+@functools.cache
+def _schema(
+    platforms: tuple[Platform[Model], ...], chosen: Platform[Model] | None
+) -> type[StackSettings]:
     # (annotation, default) per field, as create_model takes them.
-    fields: dict[str, Any] = {cloud: (block | None, None) for cloud, block in blocks.items()}
+    fields: dict[str, Any] = {
+        p.cloud: (p.settings_block | None if p is chosen else Any, None) for p in platforms
+    }
     schema = create_model("StackSettings", __base__=StackSettings, __module__=__name__, **fields)
-    schema.platform_blocks = blocks
-    schema.platforms = by_cloud
+    schema.platforms = {p.cloud: p for p in platforms}
     return schema
-
-
-# The program's schema: the stack file as components.settings_loader validates it.
-SCHEMA = stack_settings_schema(PLATFORMS.values())

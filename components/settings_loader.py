@@ -11,13 +11,19 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from components.settings import PROJECT, SCHEMA, StackSettings
+from components.platforms import PLATFORMS
+from components.settings import PROJECT, StackSettings, stack_settings_schema
 from components.settings_base import SettingsError
+
+if TYPE_CHECKING:
+    from components.platform import Platform
+    from components.settings_base import Model
 
 # Config secrets are read by the platform that needs them, never parsed into StackSettings,
 # so a plaintext copy cannot end up in a model dump or an error message.
@@ -127,7 +133,7 @@ def _describe(schema: type[StackSettings], err: Any) -> str:
 
 
 def settings_from_config(
-    config: dict[str, Any], schema: type[StackSettings] = SCHEMA
+    config: dict[str, Any], platforms: Iterable[Platform[Model]] = PLATFORMS.values()
 ) -> StackSettings:
     """Validate a stack file's `config:` map directly (no Pulumi engine), as load_settings
     would; secure values are left out (they never become settings)."""
@@ -137,12 +143,12 @@ def settings_from_config(
         for k, v in config.items()
         if k.startswith(prefix) and not (isinstance(v, dict) and set(v) == {"secure"})
     }
-    return schema.model_validate(data)
+    return stack_settings_schema(platforms, data.get("cloud")).model_validate(data)
 
 
-def load_settings(schema: type[StackSettings] = SCHEMA) -> StackSettings:
+def load_settings(platforms: Iterable[Platform[Model]] = PLATFORMS.values()) -> StackSettings:
     """Read and validate the stack's settings; raise SettingsError with every problem.
-    `schema`: the program's, or one built for other platforms (stack_settings_schema)."""
+    `platforms`: the program's, or another list (a platform package the program lacks)."""
     from pulumi.runtime import config as runtime_config
 
     raw = _raw_project_config()
@@ -160,6 +166,7 @@ def load_settings(schema: type[StackSettings] = SCHEMA) -> StackSettings:
                 )
             continue
         data[key] = _parse(value)
+    schema = stack_settings_schema(platforms, data.get("cloud"))
     try:
         settings = schema.model_validate(data)
     except ValidationError as e:

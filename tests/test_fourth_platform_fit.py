@@ -18,7 +18,7 @@ import pytest
 from components import fit, program
 from components.isolation import component as isolation
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings, stack_settings_schema
+from components.settings import PROJECT, StackSettings
 from components.settings_base import SettingsError
 from components.settings_loader import settings_from_config
 from tests import fourth_platform
@@ -36,10 +36,6 @@ def fourth_in_platforms(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def schema() -> type[StackSettings]:
-    return stack_settings_schema(PLATFORMS.values())
-
-
 def config(*pools: dict[str, Any], tiers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         f"{KEY}cloud": "fourth",
@@ -55,7 +51,7 @@ def config(*pools: dict[str, Any], tiers: list[dict[str, Any]] | None = None) ->
 
 
 def load(cfg: dict[str, Any]) -> StackSettings:
-    return settings_from_config(cfg, schema())
+    return settings_from_config(cfg, PLATFORMS.values())
 
 
 ROOT_POOL = {"name": "small", "accelerator": "t4", "instanceType": "f1.8x", "maxSize": 2}

@@ -20,7 +20,7 @@ from components import fit, operations, settings_loader
 from components.addons import addons
 from components.platform import Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings, stack_settings_schema
+from components.settings import PROJECT, StackSettings
 from components.settings_base import Model, SettingsError
 from plan import coldstart, estimate
 from plan.cli import unknown_packages
@@ -34,7 +34,6 @@ from tests.helpers import KEY, set_path, settings_from, under_config
 
 FOURTH = fourth_platform.PLATFORM
 WITH_FOURTH: list[Platform[Model]] = [*PLATFORMS.values(), FOURTH]
-SCHEMA = stack_settings_schema(WITH_FOURTH)
 
 
 def fourth_config(**block: Any) -> dict[str, Any]:
@@ -50,7 +49,7 @@ def fourth_config(**block: Any) -> dict[str, Any]:
 
 def load(config: dict[str, Any]) -> StackSettings:
     """The stack as the program's loader reads it, with the schema of the four platforms."""
-    return under_config(config, lambda: settings_loader.load_settings(SCHEMA))
+    return under_config(config, lambda: settings_loader.load_settings(WITH_FOURTH))
 
 
 def refusal(config: dict[str, Any]) -> str:
@@ -132,6 +131,17 @@ def test_the_block_of_a_platform_the_stack_did_not_choose_names_the_key() -> Non
     settings = load(copy.deepcopy(stack_file("existing-infra")))
     with pytest.raises(SettingsError, match=f"{PROJECT}:fourth: not set \\(cloud is 'existing'\\)"):
         FOURTH.block(settings)
+
+
+def test_the_settings_block_is_the_class_named_after_the_platform() -> None:
+    assert FOURTH.settings_block is FourthSettings
+
+    class Renamed(fourth_platform.Fourth):
+        """In the fourth package, whose settings.py has no RenamedSettings."""
+
+    Renamed.__module__ = fourth_platform.__name__
+    with pytest.raises(TypeError, match="defines no Model class RenamedSettings"):
+        _ = Renamed().settings_block
 
 
 def test_the_roles_before_build_import_no_component() -> None:

@@ -57,18 +57,64 @@ def test_the_schemas_are_built_when_first_validated_not_at_import() -> None:
 
     probe = """
 from components.model_engine.values import ChartValues
-from components.settings import SCHEMA
+from components.platforms import PLATFORMS
+from components.settings import stack_settings_schema
 from components.settings_loader import settings_from_config
 from plan.cli import stack_config
-print(SCHEMA.__pydantic_complete__, ChartValues.__pydantic_complete__)
+schema = stack_settings_schema(PLATFORMS.values(), "existing")
+print(schema.__pydantic_complete__, ChartValues.__pydantic_complete__)
 settings_from_config(stack_config("existing-infra"))
-print(SCHEMA.__pydantic_complete__)
+print(schema.__pydantic_complete__)
 """
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["False", "False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "cloud"), [("existing-infra", "existing"), ("azure-prod", "azure")]
+)
+def test_a_plan_imports_the_settings_of_its_own_platform_only(stack: str, cloud: str) -> None:
+    """The schema holds only the stack's own platform block (components/settings.py), each
+    platform's settings class is imported when first asked for (Platform.settings_block) and
+    no module imports another platform's settings: a plan never creates the classes of the
+    clouds it does not run on (tens of milliseconds of a sub-second plan)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from components.platforms import PLATFORMS
+
+    probe = f"""
+import sys
+from plan.cli import stack_config
+from plan.simulator import run_program
+run_program(stack_config({stack!r}), stack={stack!r})
+print(" ".join(n for n in sys.modules if n.startswith("components.") and n.endswith(".settings")))
+"""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    loaded = set(done.stdout.split())
+    assert f"components.{cloud}.settings" in loaded
+    others = {f"components.{c}.settings" for c in PLATFORMS if c != cloud}
+    assert not loaded & others, loaded & others
+
+
+def test_a_block_of_another_platform_is_refused_whole_not_validated(
+    existing_config: dict[str, Any],
+) -> None:
+    # A stray `gcp` block on an existing stack: the fix is to remove it (or change `cloud`),
+    # so its own bad key is not reported as if it mattered.
+    existing_config[KEY + "gcp"] = {"projectt": "p", "region": "us-central1"}
+    with pytest.raises(SettingsError) as failure:
+        under_config(existing_config, settings_loader.load_settings)
+    message = str(failure.value)
+    assert "the `gcp` block is set but cloud is 'existing'; remove one" in message
+    assert "projectt" not in message
 
 
 @pytest.mark.parametrize(

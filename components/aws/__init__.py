@@ -5,15 +5,20 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.aws.catalog import CATALOG
-from components.aws.settings import AwsSettings
 from components.platform import Platform
 
+if TYPE_CHECKING:
+    # Only for the type checker (the quoted type argument below): PLATFORM.settings_block
+    # imports it when first asked for, so listing the platforms creates no settings class.
+    from components.aws.settings import AwsSettings  # noqa: F401
 
-class Aws(Platform[AwsSettings]):
+
+class Aws(Platform["AwsSettings"]):
     cloud = "aws"
     cloud_provider = "aws"
-    settings_block = AwsSettings
     catalog = CATALOG
     # Managed node groups grow (and start from zero) only through the cluster autoscaler.
     needs_cluster_autoscaler = True

@@ -5,15 +5,20 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.azure.catalog import CATALOG
-from components.azure.settings import AzureSettings
 from components.platform import METRICS_SERVER, Platform
 
+if TYPE_CHECKING:
+    # Only for the type checker (the quoted type argument below): PLATFORM.settings_block
+    # imports it when first asked for, so listing the platforms creates no settings class.
+    from components.azure.settings import AzureSettings  # noqa: F401
 
-class Azure(Platform[AzureSettings]):
+
+class Azure(Platform["AzureSettings"]):
     cloud = "azure"
     cloud_provider = "azure"
-    settings_block = AzureSettings
     catalog = CATALOG
     # AKS scales its pools itself (from zero for GPU pools).
     # AKS runs its own metrics-server (kube-system, re-created by the addon manager: a Helm

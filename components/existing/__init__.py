@@ -5,14 +5,19 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
-from components.existing.settings import ExistingSettings
+from typing import TYPE_CHECKING
+
 from components.platform import Platform
 
+if TYPE_CHECKING:
+    # Only for the type checker (the quoted type argument below): PLATFORM.settings_block
+    # imports it when first asked for, so listing the platforms creates no settings class.
+    from components.existing.settings import ExistingSettings  # noqa: F401
 
-class Existing(Platform[ExistingSettings]):
+
+class Existing(Platform["ExistingSettings"]):
     cloud = "existing"
     cloud_provider = "onprem"
-    settings_block = ExistingSettings
     # The operator's cluster: the program knows nothing it runs, its version or its CNI; the
     # stack turns off (addons.<name>.enabled: false) what the cluster already has. Its nodes
     # are the operator's too (the stack declares their allocatable).

@@ -5,19 +5,24 @@ the package's layout); this module imports no provider SDK."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.gcp.catalog import CATALOG
-from components.gcp.settings import GcpSettings
 from components.platform import (
     GPU_DEVICE_PLUGIN,
     METRICS_SERVER,
     Platform,
 )
 
+if TYPE_CHECKING:
+    # Only for the type checker (the quoted type argument below): PLATFORM.settings_block
+    # imports it when first asked for, so listing the platforms creates no settings class.
+    from components.gcp.settings import GcpSettings  # noqa: F401
 
-class Gcp(Platform[GcpSettings]):
+
+class Gcp(Platform["GcpSettings"]):
     cloud = "gcp"
     cloud_provider = "gcp"
-    settings_block = GcpSettings
     catalog = CATALOG
     # GKE's own cluster autoscaler scales every pool, GPU pools from zero.
     # GKE runs metrics-server under its addon manager, and installs the NVIDIA driver and

@@ -13,7 +13,6 @@ import pulumi
 from components.addons.addons import installs_prometheus
 from components.addons.istio import ISTIO_NAMESPACE
 from components.azure import PLATFORM as AZURE
-from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET, private_services
 from components.contract import PlatformFacts
 from components.existing import PLATFORM as EXISTING
 from components.incluster.object_store import S3_PORT
@@ -73,6 +72,12 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
     auth = settings.isolation.gateway_auth
     istiod_namespace, trust_domain = mesh_identity(settings)
     azure = AZURE.block(settings) if settings.cloud == AZURE.cloud else None
+    broker_private = False
+    if azure is not None:
+        # Imported here: a stack on another cloud never creates Azure's settings classes.
+        from components.azure.settings import private_services
+
+        broker_private = "servicebus" in private_services(azure)
     return pol.Scope(
         cloud_provider=facts.cloud_provider,
         release_namespace=settings.namespaces.release,
@@ -94,7 +99,7 @@ def scope(settings: StackSettings, facts: PlatformFacts) -> pol.Scope:
             *_azure_private_endpoints(settings),
         ),
         cache_public=azure is not None and not azure.network.private_access,
-        broker_private=azure is not None and "servicebus" in private_services(azure),
+        broker_private=broker_private,
     )
 
 
@@ -111,6 +116,8 @@ def _azure_private_endpoints(settings: StackSettings) -> tuple[tuple[str, tuple[
     azure = AZURE.block(settings) if settings.cloud == AZURE.cloud else None
     if azure is None or not azure.network.private_access:
         return ()
+    from components.azure.settings import USER_CODE_ENDPOINTS_SUBNET  # only on Azure: above
+
     return ((azure.network.subnets[USER_CODE_ENDPOINTS_SUBNET], AZURE_PRIVATE_ENDPOINT_PORTS),)
 
 

@@ -5,15 +5,18 @@ give."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from components.platform import Platform
 from tests.fourth_platform.catalog import CATALOG
-from tests.fourth_platform.settings import FourthSettings
+
+if TYPE_CHECKING:
+    from tests.fourth_platform.settings import FourthSettings  # noqa: F401
 
 
-class Fourth(Platform[FourthSettings]):
+class Fourth(Platform["FourthSettings"]):
     cloud = "fourth"
     cloud_provider = "onprem"
-    settings_block = FourthSettings
     # It creates its nodes: the fit model reads their shapes from its own catalog.
     catalog = CATALOG
 

@@ -9,7 +9,6 @@ from tests.fourth_platform.settings import FourthSettings
 class NoComponent(Platform[FourthSettings]):
     cloud = "nocomponent"
     cloud_provider = "onprem"
-    settings_block = FourthSettings
 
 
 PLATFORM = NoComponent()

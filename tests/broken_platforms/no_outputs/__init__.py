@@ -9,7 +9,6 @@ from tests.fourth_platform.settings import FourthSettings
 class NoOutputs(Platform[FourthSettings]):
     cloud = "nooutputs"
     cloud_provider = "onprem"
-    settings_block = FourthSettings
 
 
 PLATFORM = NoOutputs()

@@ -9,7 +9,6 @@ from tests.fourth_platform.settings import FourthSettings
 class NoRole(Platform[FourthSettings]):
     cloud = "norole"
     cloud_provider = "onprem"
-    settings_block = FourthSettings
 
 
 PLATFORM = NoRole()
