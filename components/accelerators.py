@@ -108,14 +108,6 @@ IMAGE_CACHE_DEVICES = frozenset(
 )
 
 
-def catalog_gap(cloud: str) -> str:
-    """What a pool's accelerator lacks when the platform's catalog has no node type for it."""
-    return (
-        f"in the {cloud} node catalog (components/{cloud}/catalog.py); add one there or pick "
-        "another accelerator"
-    )
-
-
 def node_type(pool: GpuPool, cloud: str) -> str:
     """The instance type (VM size, machine type) a pool's nodes use on `cloud`: the
     operator's, else the catalog's default for the accelerator."""

@@ -100,8 +100,22 @@ class Catalog:
     # (name, CPU millicores, memory MiB) requested.
     daemonsets: tuple[tuple[str, int, int], ...] = ()
     # The capacity types (components/settings.py, CapacityType) beyond on-demand and spot that
-    # hold GPU capacity for the platform's node pools; the capacity warning names them.
-    held_capacity: tuple[str, ...] = ()
+    # hold GPU capacity for the platform's node pools, each with what it is there ("an
+    # On-Demand Capacity Reservation"). A pool's capacity.type outside on-demand, spot and
+    # these is refused (Platform.pool_problems); the capacity warning names them.
+    held_capacity: Mapping[str, str] = field(default_factory=dict)
+    # The words a refused GPU pool is told in (Platform.pool_problems). `node_noun`: the
+    # platform's name for a node type ("instance type", "VM size", "machine type"). `absent`
+    # follows "<key>.accelerator: 'a10' " when no node type carries the accelerator, `foreign`
+    # follows "<key>.instanceType: 'x' " when the type named does not; both may name
+    # {accelerator}, {noun}, {cloud}, {catalog} (the package's catalog.py) and {offered} (the
+    # accelerators it has node types for).
+    node_noun: str = "node type"
+    absent: str = (
+        "has no {noun} in the {cloud} node catalog ({catalog}); add one there or pick "
+        "another accelerator ({offered})"
+    )
+    foreign: str = "is not a {cloud} {noun} with {accelerator}"
 
 
 def catalog(cloud: str) -> Catalog:

@@ -18,9 +18,11 @@ A package laid out like its siblings:
                                      secret_env_keys where the control plane gets any (none
                                      without it); the facts builder the component shares
     components/<cloud>/catalog.py    CATALOG: its node types per accelerator, their shapes, disk
-                                     throughput, what its kubelet reserves and the DaemonSets
-                                     on its nodes (components/instances.py's Catalog); none
-                                     in a package that creates no nodes (`existing`)
+                                     throughput, what its kubelet reserves, the DaemonSets
+                                     on its nodes, the capacity types it holds and the words
+                                     its GPU pool errors use (components/instances.py's
+                                     Catalog; Platform.pool_problems reads them);
+                                     none in a package that creates no nodes (`existing`)
     components/<cloud>/platform.py   <Name>Platform, the ComponentResource, taking PlatformArgs
     components/<cloud>/network.py, cluster.py, node_pools.py, database.py, cache.py,
     registry.py, storage.py, identity.py, common.py: one child component per concern, beside
@@ -42,6 +44,7 @@ from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
+from components import accelerators
 from components.instances import Catalog
 from components.model_engine.values import CloudProvider
 from components.settings_base import Model, SettingsError
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
     # Only for annotations: components.settings builds its schema from every platform, so
     # it imports the packages' __init__, which import this module.
     from components.contract import GpuNodePool, PlatformFacts, PlatformOutputs
-    from components.settings import StackSettings
+    from components.settings import GpuPool, StackSettings
 
 # Components the add-ons install that a managed cluster may already run (the add-ons' names).
 METRICS_SERVER = "metrics-server"
@@ -213,12 +216,68 @@ class Platform(ABC, Generic[Block]):
         return self.facts().kubernetes_version(settings)
 
     def check(self, settings: StackSettings) -> None:
-        self.facts().check(settings)
+        """The stack's GPU pools as the catalog offers them (pool_problems), then the
+        package's own checks, refused together."""
+        problems = self.pool_problems(settings)
+        try:
+            self.facts().check(settings)
+        except SettingsError as e:
+            problems += e.problems
+        if problems:
+            raise SettingsError(problems)
+
+    def pool_problems(self, settings: StackSettings) -> list[str]:
+        """What every platform that creates its nodes refuses in gpu.pools, in its catalog's
+        words: a node type the catalog lacks for the accelerator, an instanceType that does
+        not carry it, gpusPerNode or balloonGpus the type contradicts, a capacity.type it
+        does not offer. None for a platform whose nodes are the operator's."""
+        if not self.creates_nodes:
+            return []
+        from components.settings import PROJECT  # not at the top: settings imports us
+
+        problems: list[str] = []
+        for i, pool in enumerate(settings.gpu.pools):
+            key = f"{PROJECT}:gpu.pools[{i}]"
+            problems += self._node_type_problems(pool, key)
+            problems += _capacity_type_problems(self, settings, pool.capacity.type, key)
+        return problems
+
+    def _node_type_problems(self, pool: GpuPool, key: str) -> list[str]:
+        catalog = self.catalog
+        words = {
+            "accelerator": pool.accelerator,
+            "noun": catalog.node_noun,
+            "cloud": self.cloud,
+            "catalog": self.catalog_path(),
+            "offered": ", ".join(k for k in accelerators.CATALOG if catalog.accelerators.get(k)),
+        }
+        return accelerators.pool_problems(
+            pool,
+            self.cloud,
+            key,
+            catalog.node_noun,
+            absent=catalog.absent.format(**words),
+            foreign=catalog.foreign.format(**words),
+        )
 
     def preview_facts(self, settings: StackSettings) -> PlatformFacts:
         return self.facts().preview_facts(settings)
 
     def gpu_pools(self, settings: StackSettings) -> list[GpuNodePool]:
+        """The package's pools. A pool whose node type the catalog cannot name is refused
+        here too (pool_problems' words), so that every caller (the program, the plan, the
+        bench) gets that refusal rather than a catalog lookup's KeyError."""
+        if self.creates_nodes:
+            from components.settings import PROJECT  # not at the top: settings imports us
+
+            unplaced = [
+                problem
+                for i, pool in enumerate(settings.gpu.pools)
+                if accelerators.node_gpus(pool, self.cloud) is None
+                for problem in self._node_type_problems(pool, f"{PROJECT}:gpu.pools[{i}]")
+            ]
+            if unplaced:
+                raise SettingsError(unplaced)
         return self.facts().gpu_pools(settings)
 
     def secret_env_keys(self, settings: StackSettings) -> Sequence[str]:
@@ -234,6 +293,31 @@ class Platform(ABC, Generic[Block]):
         if not isinstance(built, PlatformComponent):
             raise TypeError(f"{type(built).__name__} sets no `outputs` (PlatformOutputs)")
         return built.outputs
+
+
+# Every platform's nodes come on demand or as spot capacity; the catalog adds what it holds.
+UNHELD_CAPACITY = ("on-demand", "spot")
+
+
+def _capacity_type_problems(
+    platform: Platform[Model], settings: StackSettings, kind: str, key: str
+) -> list[str]:
+    """A pool's capacity.type the platform offers: on-demand, spot, or one its catalog holds
+    (`held_capacity`); a refusal names what the type is where another platform has it."""
+    held = platform.catalog.held_capacity
+    if kind in UNHELD_CAPACITY or kind in held:
+        return []
+    elsewhere = [
+        p.catalog.held_capacity[kind]
+        for p in settings.platforms.values()
+        if p is not platform and kind in p.catalog.held_capacity
+    ]
+    what = f" ({kind} is {' or '.join(elsewhere)})" if elsewhere else ""
+    choices = [*UNHELD_CAPACITY, *(f"{k} ({v})" for k, v in held.items())]
+    return [
+        f"{key}.capacity.type: {platform.cloud} has no {kind}{what}; use "
+        f"{', '.join(choices[:-1])} or {choices[-1]}"
+    ]
 
 
 def by_cloud(platforms: Iterable[Platform[Model]]) -> dict[str, Platform[Model]]:

@@ -362,8 +362,8 @@ class PoolCapacity(Model):
     """Where a GPU pool's nodes come from. `reservation` names what to consume: an AWS
     On-Demand Capacity Reservation (cr-...) or Capacity Block id, a GCE reservation name, or
     an Azure capacity reservation group's resource id. `capacity-block` is AWS's Capacity
-    Blocks for ML, `flex-start` GKE's Dynamic Workload Scheduler; each platform refuses the
-    types its cloud lacks."""
+    Blocks for ML, `flex-start` GKE's Dynamic Workload Scheduler; a platform refuses a type
+    its catalog's held_capacity lacks (Platform.pool_problems)."""
 
     type: CapacityType = "on-demand"
     reservation: str | None = None

@@ -123,6 +123,10 @@ def _describe(schema: type[StackSettings], err: Any) -> str:
     if kind == "missing":
         return f"{_key(loc)}: required but not set; add it to the stack file"
     msg = msg.removeprefix("Value error, ")
+    if not loc and msg.startswith(f"{PROJECT}:"):
+        # A rule over the whole stack that names the key it refuses (gpu.pools[i]...): that
+        # key, not the project's name in front of it again.
+        return msg
     given = err.get("input")
     # The value, unless it is a block or the message quotes it already.
     hidden = isinstance(given, (dict, list)) or given is None or repr(given) in msg

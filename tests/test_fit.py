@@ -81,6 +81,22 @@ def test_eks_memory_reservation_follows_max_pods() -> None:
     assert memory == 574 + 100
 
 
+def test_an_eks_gpu_node_offers_its_capacity_less_nodeadm_and_the_eks_daemonsets() -> None:
+    """The example stack's a10 pool: g5.12xlarge (48 vCPU, 192 GiB, 3800 GB instance store,
+    737 pods by the ENI table), kubelet on the NVMe RAID."""
+    settings = settings_from(config_of(AWS))
+    shape = PLATFORMS["aws"].gpu_pools(settings)[0].node
+    assert shape is not None and shape.node_type == "g5.12xlarge" and shape.local_disk
+    # CPU: nodeadm reserves 60 + 10 + 2 x 5 + 44 x 2.5 = 190m of 48 cores; the EKS add-ons'
+    # DaemonSets request aws-node 25m, kube-proxy 100m, ebs-csi-node 3 x 10m = 155m.
+    assert shape.allocatable.cpu_m == 48_000 - 190 - 155
+    # Memory: nodeadm 11 MiB x 737 pods + 255 MiB = 8362, eviction 100Mi, ebs-csi-node's
+    # three containers 3 x 40Mi = 120 (aws-ebs-csi-driver chart node.resources).
+    assert shape.allocatable.memory_mi == 192 * 1024 - 8362 - 100 - 120
+    # Disk: 3800 GB less the 10% eviction threshold and nodeadm's 1Gi.
+    assert shape.allocatable.storage_mi == pytest.approx(0.9 * 3800e9 / 2**20 - 1024)
+
+
 @pytest.mark.parametrize(
     ("cores", "millicores"), [(1, 60), (2, 100), (4, 140), (8, 180), (64, 740)]
 )
@@ -398,7 +414,7 @@ def test_capacity_reservation_needs_a_name() -> None:
 @pytest.mark.parametrize(
     ("stack", "capacity", "zones", "words"),
     [
-        (AWS, {"type": "flex-start"}, [], "flex-start is GKE's"),
+        (AWS, {"type": "flex-start"}, [], "aws has no flex-start"),
         (
             AWS,
             {"type": "reservation", "reservation": "my-odcr"},
@@ -419,7 +435,7 @@ def test_capacity_reservation_needs_a_name() -> None:
         ),
         (AWS, {"type": "on-demand"}, ["eu-west-1a"], "not availability zones of us-west-2"),
         (GCP, {"type": "reservation", "reservation": "h100-res"}, [], "zones: reservation"),
-        (GCP, {"type": "capacity-block", "reservation": "x"}, [], "Capacity Blocks are AWS's"),
+        (GCP, {"type": "capacity-block", "reservation": "x"}, [], "gcp has no capacity-block"),
         (GCP, {"type": "on-demand"}, ["us-east1-b"], "not zones of us-central1"),
         (AZURE, {"type": "spot"}, [], "gpu.extraTaintKeys"),
         (AZURE, {"type": "reservation", "reservation": "crg"}, [], "capacity reservation group"),

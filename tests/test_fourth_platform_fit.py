@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from components import fit
+from components import fit, program
 from components.isolation import component as isolation
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings
@@ -177,3 +177,63 @@ def test_a_catalog_without_reservations_is_named_not_a_raw_key(
     monkeypatch.setattr(Fourth, "catalog", dataclasses.replace(FOURTH.catalog, reserved=None))
     with pytest.raises(KeyError, match=r"catalog of platform 'fourth' has no `reserved`"):
         FOURTH.gpu_pools(load(config(ROOT_POOL)))
+
+
+# --- the pool checks every platform that creates its nodes gets from the interface ------
+# The fourth platform's facts.py checks nothing of gpu.pools: what follows comes from
+# components/platform.py (Platform.pool_problems) and the words of its catalog.
+@pytest.mark.parametrize(
+    ("pool", "problem"),
+    [
+        (
+            {"name": "big", "accelerator": "h100", "maxSize": 1},
+            "gpu.pools[0].accelerator: 'h100' has no node type in the fourth node catalog "
+            "(tests/fourth_platform/catalog.py); add one there or pick another accelerator (t4)",
+        ),
+        (
+            {"name": "odd", "accelerator": "t4", "instanceType": "f9.big", "maxSize": 1},
+            "gpu.pools[0].instanceType: 'f9.big' is not a fourth node type with t4; use one of "
+            "f1.8x, f1.32x, f1.64x",
+        ),
+        (
+            {**ROOT_POOL, "capacity": {"type": "flex-start"}},
+            "gpu.pools[0].capacity.type: fourth has no flex-start (flex-start is GKE's Dynamic "
+            "Workload Scheduler); use on-demand, spot, reservation (a fourth reservation) or "
+            "capacity-block (a fourth block)",
+        ),
+    ],
+    ids=["unknown-accelerator", "unknown-instance-type", "flex-start"],
+)
+def test_a_pool_the_fourth_catalog_cannot_give_is_refused_not_a_traceback(
+    pool: dict[str, Any], problem: str
+) -> None:
+    settings = load(config(pool))
+    # The program's check, what `pulumi up` runs first (__main__.py reports a SettingsError).
+    with pytest.raises(SettingsError) as failure:
+        program.check(settings)
+    assert failure.value.problems == [f"{PROJECT}:{problem}"]
+
+
+@pytest.mark.parametrize(
+    ("pool", "key"),
+    [
+        ({"name": "big", "accelerator": "h100", "maxSize": 1}, "accelerator"),
+        ({"name": "odd", "accelerator": "t4", "instanceType": "f9.big"}, "instanceType"),
+    ],
+)
+def test_the_plans_way_to_the_pools_refuses_a_node_type_the_catalog_lacks(
+    pool: dict[str, Any], key: str
+) -> None:
+    """The plan and the bench read PLATFORMS[cloud].gpu_pools without the program's check:
+    a pool with no node type is refused there too, not a KeyError from the catalog."""
+    with pytest.raises(SettingsError) as failure:
+        FOURTH.gpu_pools(load(config(pool)))
+    [problem] = failure.value.problems
+    assert problem.startswith(f"{PROJECT}:gpu.pools[0].{key}: ")
+
+
+def test_a_capacity_the_fourth_catalog_holds_is_accepted() -> None:
+    pool = {**ROOT_POOL, "capacity": {"type": "capacity-block", "reservation": "blk-1"}}
+    settings = load(config(pool))
+    assert FOURTH.pool_problems(settings) == []
+    FOURTH.check(settings)

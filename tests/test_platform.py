@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 from unittest import mock
 
 import pulumi
@@ -28,7 +28,7 @@ from components.instances import Catalog
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings
+from components.settings import PROJECT, CapacityType, StackSettings
 from components.settings_base import Model
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file
@@ -157,6 +157,8 @@ def test_the_catalog_has_a_row_for_every_node_type_it_offers(platform: Platform[
     assert catalog.reserved is not None and catalog.daemonsets, cloud
     assert all(cpu > 0 and memory >= 0 for _, cpu, memory in catalog.daemonsets), cloud
     assert catalog.held_capacity, cloud
+    # What it holds is a capacity.type a stack file can name, beyond the two every cloud has.
+    assert set(catalog.held_capacity) <= set(get_args(CapacityType)) - {"on-demand", "spot"}
 
 
 @pytest.mark.parametrize("cloud", sorted(PLATFORMS))
@@ -515,3 +517,155 @@ def test_long_pool_names_and_environments_keep_the_id_patterns() -> None:
                 seen += 1
                 assert isinstance(value, str) and valid(value), (r.name, value)
         assert seen >= 2
+
+
+# --- the GPU pool checks every platform that creates its nodes gets from the interface ----
+# (Platform.pool_problems: one rule, each cloud's words from its catalog; the fourth platform
+# is refused by the same rule in tests/test_fourth_platform_fit.py.)
+AWS_TYPES = "g5.12xlarge, g5.xlarge, g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.16xlarge, "
+AWS_TYPES += "g5.24xlarge, g5.48xlarge"
+AZURE_TYPES = "Standard_NC24ads_A100_v4, Standard_NC48ads_A100_v4, Standard_NC96ads_A100_v4, "
+AZURE_TYPES += "Standard_ND96amsr_A100_v4"
+DWS = "(flex-start is GKE's Dynamic Workload Scheduler)"
+BLOCKS = "(capacity-block is AWS's Capacity Blocks for ML)"
+AZURE_HELD = "use on-demand, spot or reservation (a capacity reservation group)"
+POOL_REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
+    (
+        "aws-instance-type",
+        "customer-prod",
+        {"instanceType": "x9.big"},
+        f"instanceType: 'x9.big' does not carry a10; use one of {AWS_TYPES}",
+    ),
+    (
+        "aws-gpus-per-node",
+        "customer-prod",
+        {"gpusPerNode": 3},
+        "gpusPerNode: g5.12xlarge exposes 4 nvidia.com/gpu for a10; remove gpusPerNode (it "
+        "follows from the instance type)",
+    ),
+    (
+        "aws-flex-start",
+        "customer-prod",
+        {"capacity": {"type": "flex-start"}},
+        f"capacity.type: aws has no flex-start {DWS}; use on-demand, spot, reservation (an "
+        "On-Demand Capacity Reservation) or capacity-block (AWS's Capacity Blocks for ML)",
+    ),
+    (
+        "azure-vm-size",
+        "azure-prod",
+        {"instanceType": "x9.big"},
+        f"instanceType: 'x9.big' is not an Azure VM size with a100e GPUs; use one of {AZURE_TYPES}",
+    ),
+    (
+        "azure-gpus-per-node",
+        "azure-prod",
+        {"gpusPerNode": 3},
+        "gpusPerNode: Standard_NC24ads_A100_v4 exposes 1 nvidia.com/gpu for a100e; remove "
+        "gpusPerNode (it follows from the VM size)",
+    ),
+    (
+        "azure-capacity-block",
+        "azure-prod",
+        {"capacity": {"type": "capacity-block", "reservation": "crg"}},
+        f"capacity.type: azure has no capacity-block {BLOCKS}; {AZURE_HELD}",
+    ),
+    (
+        "azure-flex-start",
+        "azure-prod",
+        {"capacity": {"type": "flex-start"}},
+        f"capacity.type: azure has no flex-start {DWS}; {AZURE_HELD}",
+    ),
+    (
+        "gcp-accelerator",
+        "gcp-prod",
+        {"accelerator": "a10", "instanceType": None},
+        "accelerator: 'a10' is not offered on GCP (GKE has no machine type with it); use one of "
+        "t4, a100, a100e, h100, h100-1g20gb, h100-3g40gb, or run this pool on another cloud",
+    ),
+    (
+        "gcp-machine-type",
+        "gcp-prod",
+        {"instanceType": "x9.big"},
+        "instanceType: 'x9.big' is not a GCP machine type with t4; use one of n1-standard-16, "
+        "n1-standard-8, n1-standard-4, n1-standard-32",
+    ),
+    (
+        "gcp-balloon",
+        "gcp-prod",
+        {"balloonGpus": 4},
+        "balloonGpus: n1-standard-16 exposes only 2 GPUs; the balloon never fits",
+    ),
+    (
+        "gcp-capacity-block",
+        "gcp-prod",
+        {"capacity": {"type": "capacity-block", "reservation": "r"}},
+        f"capacity.type: gcp has no capacity-block {BLOCKS}; use on-demand, spot, reservation "
+        "(a specific Compute Engine reservation) or flex-start (GKE's Dynamic Workload "
+        "Scheduler)",
+    ),
+]
+
+
+def first_pool(stack: str, **changes: Any) -> StackSettings:
+    """The example stack with its first GPU pool changed (None removes a key)."""
+    config = copy.deepcopy(stack_file(stack))
+    pool = config[f"{PROJECT}:gpu"]["pools"][0]
+    pool.update(changes)
+    for key in [k for k, v in pool.items() if v is None]:
+        del pool[key]
+    return settings_from(config)
+
+
+@pytest.mark.parametrize(
+    ("stack", "changes", "problem"),
+    [c[1:] for c in POOL_REFUSALS],
+    ids=[c[0] for c in POOL_REFUSALS],
+)
+def test_a_gpu_pool_its_cloud_cannot_give_is_refused_in_its_words(
+    stack: str, changes: dict[str, Any], problem: str
+) -> None:
+    settings = first_pool(stack, **changes)
+    assert settings.platform.pool_problems(settings) == [f"{PROJECT}:gpu.pools[0].{problem}"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "accelerator", "words"),
+    [
+        ("customer-prod", "a10", "has no AWS instance type in the aws node catalog"),
+        ("azure-prod", "a100e", "has no Azure VM size in the azure node catalog"),
+    ],
+)
+def test_an_accelerator_the_catalog_lost_names_the_catalog(
+    monkeypatch: pytest.MonkeyPatch, stack: str, accelerator: str, words: str
+) -> None:
+    """AWS and Azure offer every accelerator the program knows; a catalog without one of them
+    sends the operator to it."""
+    settings = first_pool(stack, instanceType=None)
+    platform = settings.platform
+    rows = {k: v for k, v in platform.catalog.accelerators.items() if k != accelerator}
+    lost = dataclasses.replace(platform.catalog, accelerators=rows)
+    monkeypatch.setattr(type(platform), "catalog", lost)
+    assert platform.pool_problems(settings) == [
+        f"{PROJECT}:gpu.pools[0].accelerator: {accelerator!r} {words} "
+        f"({platform.catalog_path()}); add one there or pick another accelerator"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stack", "capacity"),
+    [
+        ("customer-prod", {"type": "spot"}),
+        ("customer-prod", {"type": "reservation", "reservation": "cr-0123456789abcdef0"}),
+        ("customer-prod", {"type": "capacity-block", "reservation": "cr-0123456789abcdef0"}),
+        ("azure-prod", {"type": "spot"}),
+        ("azure-prod", {"type": "reservation", "reservation": "crg"}),
+        ("gcp-prod", {"type": "spot"}),
+        ("gcp-prod", {"type": "reservation", "reservation": "h100-res"}),
+        ("gcp-prod", {"type": "flex-start"}),
+    ],
+)
+def test_the_capacity_types_each_cloud_has_pass_the_interfaces_rule(
+    stack: str, capacity: dict[str, str]
+) -> None:
+    settings = first_pool(stack, capacity=capacity)
+    assert settings.platform.pool_problems(settings) == []

@@ -13,7 +13,7 @@ import pytest
 
 from components import settings_loader
 from components.settings_base import SettingsError
-from tests.helpers import KEY, settings_from, under_config
+from tests.helpers import KEY, set_path, settings_from, under_config
 
 
 def test_the_example_stack_loads_as_the_schema_validates_it(
@@ -115,6 +115,24 @@ def test_a_block_of_another_platform_is_refused_whole_not_validated(
     message = str(failure.value)
     assert "the `gcp` block is set but cloud is 'existing'; remove one" in message
     assert "projectt" not in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("zones", ["zone-a"]), ("capacity", {"type": "spot"}), ("diskSizeGb", 200)],
+)
+def test_a_node_pool_shape_on_an_existing_cluster_is_refused_naming_the_pool_once(
+    existing_config: dict[str, Any], key: str, value: Any
+) -> None:
+    """A rule over the whole stack that names its key (gpu.pools[i]) is printed with that key
+    alone, not after the project's name a second time."""
+    set_path(existing_config, f"gpu.pools[0].{key}", value)
+    with pytest.raises(SettingsError) as failure:
+        under_config(existing_config, settings_loader.load_settings)
+    assert failure.value.problems == [
+        f"{KEY}gpu.pools[0]: capacity, zones and diskSizeGb shape node pools the program "
+        "creates; an existing cluster's pools are yours, remove them"
+    ]
 
 
 def test_a_refused_value_is_shown_once(existing_config: dict[str, Any]) -> None:

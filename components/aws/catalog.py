@@ -126,5 +126,14 @@ CATALOG = Catalog(
     local_disk_mbps=local_disk_mbps,
     reserved=reserved,
     daemonsets=DAEMONSETS,
-    held_capacity=("reservation", "capacity-block"),
+    held_capacity={
+        "reservation": "an On-Demand Capacity Reservation",
+        "capacity-block": "AWS's Capacity Blocks for ML",
+    },
+    node_noun="instance type",
+    absent=(
+        "has no AWS instance type in the aws node catalog ({catalog}); add one there or pick "
+        "another accelerator"
+    ),
+    foreign="does not carry {accelerator}",
 )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import accelerators, contract, waits
+from components import contract, waits
 from components.aws import PLATFORM
 from components.aws import settings as aws_settings
 from components.aws.common import base_name, lift, trim_name
@@ -88,8 +88,9 @@ def gateway_tls_annotations(settings: StackSettings) -> dict[str, str]:
 
 
 def check(settings: StackSettings) -> None:
-    """GPU pools must name an instance type that carries their accelerator on AWS; TLS at
-    the gateway and the chart's host prefix agree."""
+    """GPU pools as EKS can create them (their node types and capacity types: the
+    interface's Platform.pool_problems); TLS at the gateway and the chart's host prefix
+    agree."""
     problems: list[str] = []
     tls = _cfg(settings).gateway_certificate_arn is not None
     prefix = settings.istio.host_prefix
@@ -106,14 +107,6 @@ def check(settings: StackSettings) -> None:
                 "maxSize: 1 or more (minSize: 0 already lets the pool idle at zero nodes), or "
                 "remove the pool"
             )
-        problems += accelerators.pool_problems(
-            pool,
-            PLATFORM.cloud,
-            key,
-            "instance type",
-            absent=f"has no AWS instance type {accelerators.catalog_gap(PLATFORM.cloud)}",
-            foreign=f"does not carry {pool.accelerator}",
-        )
         problems += capacity_problems(
             pool.zones,
             pool.capacity,
@@ -151,14 +144,8 @@ def capacity_problems(
 ) -> list[str]:
     """A GPU pool's capacity and zones as EKS can honour them: the reservation id shapes
     ODCRs and Capacity Blocks share, zones that are this region's, subnets that are the
-    cluster's."""
+    cluster's (which capacity types AWS has: the catalog's held_capacity)."""
     problems: list[str] = []
-    if capacity.type == "flex-start":
-        problems.append(
-            f"{key}.capacity.type: flex-start is GKE's Dynamic Workload Scheduler; on AWS use "
-            "on-demand, spot, reservation (an On-Demand Capacity Reservation) or "
-            "capacity-block (Capacity Blocks for ML)"
-        )
     if capacity.reservation is not None and not re.fullmatch(
         r"cr-[0-9a-f]{17}", capacity.reservation
     ):

@@ -134,5 +134,11 @@ CATALOG = Catalog(
     local_disk_mbps=local_disk_mbps,
     reserved=reserved,
     daemonsets=DAEMONSETS,
-    held_capacity=("reservation",),
+    held_capacity={"reservation": "a capacity reservation group"},
+    node_noun="VM size",
+    absent=(
+        "has no Azure VM size in the azure node catalog ({catalog}); add one there or pick "
+        "another accelerator"
+    ),
+    foreign="is not an Azure VM size with {accelerator} GPUs",
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import accelerators, contract, waits
+from components import contract, waits
 from components.azure import PLATFORM
 from components.azure import settings as az
 from components.azure.cluster import SYSTEM_POOL
@@ -145,13 +145,9 @@ _CAPACITY_RESERVATION_GROUP = (
 def capacity_problems(
     zones: Sequence[str], capacity: PoolCapacity, key: str, extra_taint_keys: Sequence[str]
 ) -> list[str]:
-    """A GPU pool's capacity and zones as AKS can honour them."""
+    """A GPU pool's capacity and zones as AKS can honour them (which capacity types Azure
+    has: the catalog's held_capacity)."""
     problems: list[str] = []
-    if capacity.type in ("capacity-block", "flex-start"):
-        problems.append(
-            f"{key}.capacity.type: {capacity.type} does not exist on Azure; use on-demand, spot "
-            "or reservation (a capacity reservation group)"
-        )
     if capacity.reservation is not None and not re.fullmatch(
         _CAPACITY_RESERVATION_GROUP, capacity.reservation
     ):
@@ -173,8 +169,8 @@ def capacity_problems(
 
 
 def check(settings: StackSettings) -> None:
-    """GPU pools must name a VM size that carries their accelerator on Azure, and fit AKS's
-    pool naming."""
+    """GPU pools must fit AKS's pool naming (their VM sizes and capacity types: the
+    interface's Platform.pool_problems)."""
     problems: list[str] = []
     seen: dict[str, str] = {}
     for i, pool in enumerate(settings.gpu.pools):
@@ -192,14 +188,6 @@ def check(settings: StackSettings) -> None:
                 f"{aks_name!r} (letters and digits, 12 at most); make them differ early"
             )
         seen[aks_name] = pool.name
-        problems += accelerators.pool_problems(
-            pool,
-            PLATFORM.cloud,
-            key,
-            "VM size",
-            absent=f"has no Azure VM size {accelerators.catalog_gap(PLATFORM.cloud)}",
-            foreign=f"is not an Azure VM size with {pool.accelerator} GPUs",
-        )
         problems += capacity_problems(pool.zones, pool.capacity, key, settings.gpu.extra_taint_keys)
     upstream = _cfg(settings).registry.upstream
     if upstream is not None:

@@ -156,5 +156,14 @@ CATALOG = Catalog(
     local_disk_mbps=local_disk_mbps,
     reserved=reserved,
     daemonsets=DAEMONSETS,
-    held_capacity=("reservation", "flex-start"),
+    held_capacity={
+        "reservation": "a specific Compute Engine reservation",
+        "flex-start": "GKE's Dynamic Workload Scheduler",
+    },
+    node_noun="machine type",
+    absent=(
+        "is not offered on GCP (GKE has no machine type with it); use one of {offered}, or "
+        "run this pool on another cloud"
+    ),
+    foreign="is not a GCP machine type with {accelerator}",
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import accelerators, contract
+from components import contract
 from components import settings_loader as stack
 from components.addons import addons
 from components.addons.versions import kubernetes_minors
@@ -92,13 +92,9 @@ _RESERVATION = re.compile(
 def capacity_problems(
     zones: Sequence[str], capacity: PoolCapacity, key: str, region: str
 ) -> list[str]:
-    """A GPU pool's capacity and zones as GKE can honour them."""
+    """A GPU pool's capacity and zones as GKE can honour them (which capacity types GCP has:
+    the catalog's held_capacity)."""
     problems: list[str] = []
-    if capacity.type == "capacity-block":
-        problems.append(
-            f"{key}.capacity.type: Capacity Blocks are AWS's; on GKE use on-demand, spot, "
-            "reservation (a specific Compute Engine reservation) or flex-start (DWS)"
-        )
     if capacity.reservation is not None and not _RESERVATION.match(capacity.reservation):
         problems.append(
             f"{key}.capacity.reservation: {capacity.reservation!r} is not a reservation name "
@@ -121,23 +117,12 @@ def capacity_problems(
 
 
 def check(settings: StackSettings) -> None:
-    """GPU pools must name a machine type GCP attaches their accelerator to; secrets of other
-    platforms and add-on choices that would fight GKE are refused."""
+    """GPU pools' zones and reservations as GKE takes them (their machine types and capacity
+    types: the interface's Platform.pool_problems); secrets of other platforms and add-on
+    choices that would fight GKE are refused."""
     problems: list[str] = []
-    offered = [k for k, a in accelerators.CATALOG.items() if a.instance_types(PLATFORM.cloud)]
     for i, pool in enumerate(settings.gpu.pools):
         key = f"{PROJECT}:gpu.pools[{i}]"
-        problems += accelerators.pool_problems(
-            pool,
-            PLATFORM.cloud,
-            key,
-            "machine type",
-            absent=(
-                f"is not offered on GCP (GKE has no machine type with it); use one of "
-                f"{', '.join(offered)}, or run this pool on another cloud"
-            ),
-            foreign=f"is not a GCP machine type with {pool.accelerator}",
-        )
         problems += capacity_problems(pool.zones, pool.capacity, key, _cfg(settings).region)
     cfg = _cfg(settings)
     problems += version_problems(settings)

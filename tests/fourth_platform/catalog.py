@@ -31,5 +31,5 @@ CATALOG = Catalog(
     local_disk_mbps=lambda node: 200.0 * node.disks,
     reserved=reserved,
     daemonsets=(("fourth-node-agent", 150, 256),),
-    held_capacity=("reservation", "capacity-block"),
+    held_capacity={"reservation": "a fourth reservation", "capacity-block": "a fourth block"},
 )
