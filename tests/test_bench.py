@@ -13,3 +13,46 @@ def test_the_floor_lists_the_sdk_modules_of_the_whole_plan_and_its_report() -> N
     assert "pulumi_policy.policy" in modules
     # And the program's own (the run registers Kubernetes resources).
     assert any(m.startswith("pulumi_kubernetes.") for m in modules)
+
+
+# Appended to a script: prints every loaded `pulumi*` module with the kind of object it is (a
+# module, the lazy loader's SdkPackage, the SDK's own lazy module), and whether anything of the
+# program (its packages, pydantic) was loaded.
+_DUMP = """
+import sys
+print(sorted(
+    (name, type(module).__name__)
+    for name, module in sys.modules.items()
+    if name.split(".")[0].startswith("pulumi")
+))
+print(sorted({n.split(".")[0] for n in sys.modules} & {"components", "policy", "pydantic"}))
+"""
+
+
+def _loaded(script: str, *args: str) -> list[str]:
+    import subprocess
+    import sys
+
+    from bench.__main__ import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", script + _DUMP, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()[-2:]
+
+
+def test_the_floor_loads_exactly_the_sdk_modules_of_the_plan_and_nothing_of_the_program() -> None:
+    """A floor that imported more of the SDKs than the plan (a whole package instead of the
+    modules the plan loads, or without the lazy loader) would flatter every ratio."""
+    from bench.__main__ import IMPORT_ONLY, LOADED_SDK, sdk_modules
+
+    stack = "existing-infra"
+    plan_modules, _ = _loaded(LOADED_SDK, stack)
+    floor_modules, floor_program = _loaded(IMPORT_ONLY, *sdk_modules(stack))
+    assert "pulumi_kubernetes" in plan_modules
+    assert floor_modules == plan_modules
+    assert floor_program == "[]"
