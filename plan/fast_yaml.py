@@ -6,6 +6,10 @@ as PyYAML's own parser words and places it (libyaml's wording differs). Printing
 PyYAML's pure-Python emitter: libyaml folds long double-quoted strings at other places, so
 the plan's text would change (tests/test_plan.py). The program (components/) keeps PyYAML's
 defaults: what it hands Helm does not depend on how PyYAML was built.
+
+One known difference: libyaml accepts a tab before a comment or at the end of a plain value
+(`a: 1<TAB># c`), which PyYAML's pure parser refuses; the plan then reads such a stack file
+where PyYAML would not, as the Pulumi CLI's own YAML parser does.
 """
 
 from __future__ import annotations

@@ -160,10 +160,12 @@ def test_fail_on_findings_turns_a_finding_into_exit_1(
     assert "gpu.pools: new" in capsys.readouterr().err
 
 
-SNAPSHOTS = sorted((Path(__file__).parent.parent / "snapshots").glob("*/*.yaml"))
+ROOT_DIR = Path(__file__).parent.parent
+# Everything the plan parses: the snapshots it compares against and the stack files it loads.
+YAML_FILES = sorted([*(ROOT_DIR / "snapshots").glob("*/*.yaml"), *ROOT_DIR.glob("stacks/*.yaml")])
 
 
-@pytest.mark.parametrize("path", SNAPSHOTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_plan_reads_yaml_as_pyyaml_does(path: Path) -> None:
     """The plan parses YAML with libyaml (plan/fast_yaml.py): the same values as PyYAML's
     pure-Python parser."""
