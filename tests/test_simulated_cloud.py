@@ -212,3 +212,17 @@ def test_without_alias_specs_the_sdk_computes_the_alias_urns(
     sent = _sent_aliases(monkeypatch, specs=False)
     inherited = "test:index:OldParent$random:index/randomPet:RandomPet::pet"
     assert any(inherited in alias for alias in sent["pet"]), sent
+
+
+def test_a_failing_program_leaves_the_sdk_alias_function_in_place() -> None:
+    """The offline run puts the SDK's own function back even when the program raises, so a
+    later run in the same process (the tests) is not on the shortcut."""
+    real = pulumi_resource_class.collapse_alias_to_urn  # pyright: ignore[reportPrivateImportUsage]
+
+    def failing() -> None:
+        _aliased()
+        raise RuntimeError("the program failed")
+
+    with pytest.raises(Exception, match="the program failed"):
+        run_program({}, program=failing)
+    assert pulumi_resource_class.collapse_alias_to_urn is real  # pyright: ignore[reportPrivateImportUsage]
