@@ -152,6 +152,7 @@ def pool_problems(
         )
     if pool.balloon_gpus > gpus:
         problems.append(
-            f"{key}.balloonGpus: {node} exposes only {gpus} GPUs; the balloon never fits"
+            f"{key}.balloonGpus: {node} exposes only {gpus} GPU{'' if gpus == 1 else 's'}; "
+            "the balloon never fits"
         )
     return problems

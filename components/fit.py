@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from components import accelerators, instances
+from components.platform import UNHELD_CAPACITY
 
 if TYPE_CHECKING:
     from components.contract import GpuNodePool
@@ -577,7 +578,7 @@ def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
     held = ", ".join(settings.platform.catalog.held_capacity)
     found = []
     for i, pool in enumerate(settings.gpu.pools):
-        if pool.capacity.type not in ("on-demand", "spot"):
+        if pool.capacity.type not in UNHELD_CAPACITY:
             continue
         node = accelerators.node_type(pool, settings.cloud)
         types = pool.spec.instance_types(settings.cloud)

@@ -21,6 +21,7 @@ estimate (plan/coldstart.py) read the rows through these lookups and nothing els
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -117,13 +118,36 @@ class Catalog:
     )
     foreign: str = "is not a {cloud} {noun} with {accelerator}"
 
+    def __post_init__(self) -> None:
+        # The words are filled in for every pool the platform checks, valid or not: a
+        # misspelt placeholder would break every GPU stack on it, so it fails at import.
+        for name in ("absent", "foreign"):
+            fields = {f for _, f, _, _ in string.Formatter().parse(getattr(self, name)) if f}
+            unknown = fields - set(MESSAGE_WORDS)
+            if unknown:
+                raise ValueError(
+                    f"Catalog.{name} names {', '.join(sorted(unknown))}: use only "
+                    f"{', '.join(MESSAGE_WORDS)}"
+                )
+
+
+# The placeholders a catalog's `absent` and `foreign` words may name.
+MESSAGE_WORDS = ("accelerator", "noun", "cloud", "catalog", "offered")
+
 
 def catalog(cloud: str) -> Catalog:
-    """The rows of the platform named `cloud` (KeyError for a name no platform has)."""
+    """The rows of the platform named `cloud`. The catalogs and the fit model know the
+    program's platforms (components/platforms.py), which a platform's GPU pools need it in."""
     # Imported here: every platform package imports this module for its catalog.
     from components.platforms import PLATFORMS
 
-    return PLATFORMS[cloud].catalog
+    platform = PLATFORMS.get(cloud)
+    if platform is None:
+        raise KeyError(
+            f"platform {cloud!r} is not in components/platforms.py (PLATFORMS): add it there "
+            "for its catalog to be read"
+        )
+    return platform.catalog
 
 
 def node_type(cloud: str, name: str) -> NodeType | None:

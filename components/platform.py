@@ -310,7 +310,7 @@ def _capacity_type_problems(
     elsewhere = [
         p.catalog.held_capacity[kind]
         for p in settings.platforms.values()
-        if p is not platform and kind in p.catalog.held_capacity
+        if kind in p.catalog.held_capacity
     ]
     what = f" ({kind} is {' or '.join(elsewhere)})" if elsewhere else ""
     choices = [*UNHELD_CAPACITY, *(f"{k} ({v})" for k, v in held.items())]

@@ -150,7 +150,8 @@ def settings_from_config(
 
 def load_settings(platforms: Iterable[Platform[Model]] = PLATFORMS.values()) -> StackSettings:
     """Read and validate the stack's settings; raise SettingsError with every problem.
-    `platforms`: the program's, or another list (a platform package the program lacks)."""
+    `platforms`: the program's, or another list for the schema's tests (the catalogs and the
+    fit model read components/platforms.py: a platform with GPU pools must be listed there)."""
     from pulumi.runtime import config as runtime_config
 
     raw = _raw_project_config()

@@ -237,3 +237,42 @@ def test_a_capacity_the_fourth_catalog_holds_is_accepted() -> None:
     settings = load(config(pool))
     assert FOURTH.pool_problems(settings) == []
     FOURTH.check(settings)
+
+
+@pytest.mark.parametrize(("kind", "warned"), [("spot", True), ("reservation", False)])
+def test_a_large_node_on_unheld_capacity_is_warned_of(kind: str, warned: bool) -> None:
+    big = {"name": "big", "accelerator": "t4", "instanceType": "f1.64x", "maxSize": 1}
+    capacity = {"type": kind, **({"reservation": "r"} if kind == "reservation" else {})}
+    warnings = fit.capacity_warnings(load(config({**big, "capacity": capacity})), PROJECT)
+    assert [f"on {kind} capacity" in w for w in warnings] == ([True] if warned else [])
+
+
+@pytest.mark.parametrize("stated", [True, False])
+def test_a_created_cluster_refuses_either_statement_of_its_cni(stated: bool) -> None:
+    cfg = config(ROOT_POOL)
+    cfg[f"{KEY}isolation"] = {"cniEnforcesNetworkPolicy": stated}
+    with pytest.raises(SettingsError, match=r"cniEnforcesNetworkPolicy: only for cloud existing"):
+        isolation.check(load(cfg))
+
+
+def test_a_platform_that_creates_no_nodes_is_told_to_state_its_cni(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the key, the operator's cluster is asked to state its CNI (the stack's key),
+    chosen by the trait, not by the platform's name."""
+    monkeypatch.setattr(Fourth, "creates_nodes", False)
+    declared = {"cpu": "7", "memory": "60Gi", "ephemeralStorage": "100Gi"}
+    pool = {"name": "theirs", "accelerator": "t4", "instanceType": "f1.64x", "maxSize": 1}
+    settings = load(config({**pool, "nodeAllocatable": declared, "balloonReplicas": 1}))
+    [finding] = [f for f in isolation.findings(settings, FOURTH) if "NetworkPolicy" in f.message]
+    assert finding.path == "isolation.cniEnforcesNetworkPolicy"
+    assert finding.message.endswith("set isolation.cniEnforcesNetworkPolicy: true")
+
+
+def test_a_misspelt_placeholder_in_a_catalogs_words_fails_at_once() -> None:
+    """The words are filled in for every pool, valid or not: a typo would break every GPU
+    stack on the platform, so the catalog refuses it when it is made."""
+    with pytest.raises(ValueError, match=r"Catalog.absent names catalogue: use only accel"):
+        dataclasses.replace(FOURTH.catalog, absent="has none in {catalogue}")
+    with pytest.raises(ValueError, match=r"Catalog.foreign names nouns"):
+        dataclasses.replace(FOURTH.catalog, foreign="is not a {nouns}")

@@ -30,6 +30,7 @@ from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, CapacityType, StackSettings
 from components.settings_base import Model
+from components.settings_loader import settings_from_config
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file
 from tests.fourth_platform import PLATFORM as FOURTH
@@ -607,13 +608,16 @@ POOL_REFUSALS: list[tuple[str, str, dict[str, Any], str]] = [
 
 
 def first_pool(stack: str, **changes: Any) -> StackSettings:
-    """The example stack with its first GPU pool changed (None removes a key)."""
+    """The example stack with its first GPU pool changed (None removes a key), validated
+    among these four platforms alone: a refusal names what the type is on the others, so a
+    platform added later would lengthen the expected messages."""
     config = copy.deepcopy(stack_file(stack))
     pool = config[f"{PROJECT}:gpu"]["pools"][0]
     pool.update(changes)
     for key in [k for k, v in pool.items() if v is None]:
         del pool[key]
-    return settings_from(config)
+    four = [PLATFORMS[cloud] for cloud in ("existing", "aws", "azure", "gcp")]
+    return settings_from_config(config, four)
 
 
 @pytest.mark.parametrize(
