@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from components import fit, program
+from components import fit, instances, program
+from components.instances import MESSAGE_WORDS
 from components.isolation import component as isolation
 from components.platforms import PLATFORMS
 from components.settings import PROJECT, StackSettings
@@ -276,3 +278,19 @@ def test_a_misspelt_placeholder_in_a_catalogs_words_fails_at_once() -> None:
         dataclasses.replace(FOURTH.catalog, absent="has none in {catalogue}")
     with pytest.raises(ValueError, match=r"Catalog.foreign names nouns"):
         dataclasses.replace(FOURTH.catalog, foreign="is not a {nouns}")
+
+
+def test_the_words_a_refusal_fills_in_are_the_ones_a_catalog_may_name() -> None:
+    """Platform.pool_problems fills in exactly MESSAGE_WORDS: a name added to one and not the
+    other would fail only when a pool is refused, not when the catalog is made."""
+    every = " ".join(f"{{{w}}}" for w in MESSAGE_WORDS)
+    odd = {"name": "odd", "accelerator": "t4", "instanceType": "f9.big", "maxSize": 1}
+    catalog = dataclasses.replace(FOURTH.catalog, foreign=every)
+    with mock.patch.object(Fourth, "catalog", catalog):
+        [problem] = FOURTH.pool_problems(load(config(odd)))
+    assert "{" not in problem and "'f9.big' t4 node type fourth " in problem
+
+
+def test_a_platform_missing_from_platforms_is_named_by_the_catalog_lookup() -> None:
+    with pytest.raises(KeyError, match=r"'fifth' is not in components/platforms.py"):
+        instances.catalog("fifth")
