@@ -56,3 +56,32 @@ def test_the_floor_loads_exactly_the_sdk_modules_of_the_plan_and_nothing_of_the_
     assert "pulumi_kubernetes" in plan_modules
     assert floor_modules == plan_modules
     assert floor_program == "[]"
+
+
+# Run with its arguments as `python -m plan` would be, printing at exit whether the cycle
+# collector is on.
+_AT_EXIT = "import atexit, gc; atexit.register(lambda: print('gc', gc.isenabled()))\n"
+_PLAN = "import runpy, sys; sys.argv[0] = 'plan'; runpy.run_module('plan', run_name='__main__')"
+
+
+def test_the_floor_runs_with_the_collector_as_the_plan_does() -> None:
+    """plan/__main__.py turns the cycle collector off before its imports; a floor importing
+    with it on costs more and would flatter the ratio."""
+    import subprocess
+    import sys
+
+    from bench.__main__ import IMPORT_ONLY, ROOT, sdk_modules
+
+    def collector(script: str, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _AT_EXIT + script, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.splitlines()[-1]
+
+    plan = collector(_PLAN, "--stack", "existing-infra", "--no-render")
+    assert plan == "gc False"
+    assert collector(IMPORT_ONLY, *sdk_modules("existing-infra")) == plan
