@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 BUILD_TIMEOUT_S = 240.0
 LOG_DIR_ENV = "E2E_LOG_DIR"
 OBJECTS_TIMEOUT_S = 120.0  # the rest of one build, after its Deployment
+QUEUE_TIMEOUT_S = 60.0  # a task the gateway accepted, on its queue
 OPERATOR_SECRETS = (
     "its database password is the operator's (a `secure:` stack value the test cannot "
     "decrypt); `local` runs the same `existing` platform with generated credentials"
@@ -329,6 +330,30 @@ def autoscaler_shard(deployment: str, namespace: str, shards: int) -> int:
     return int(digest.hexdigest(), 16) % shards
 
 
+# Counts an SQS queue's messages on the emulator (the tools venv's boto3, in the sandbox).
+_QUEUE_DEPTH = """
+import sys, boto3
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+url = sqs.get_queue_url(QueueName=sys.argv[3])["QueueUrl"]
+names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+print("depth", *(got[n] for n in names))
+"""
+
+
+def queue_depth(run: ServerRun, queue: str) -> tuple[int, int]:
+    """(visible, in flight) messages of the queue on the run's AWS emulator."""
+    endpoint, region = run.aws
+    env = {"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
+    argv = [f"{run.tools_venv}/bin/python", "-c", _QUEUE_DEPTH, endpoint, region, queue]
+    rc = run.box.run("queue-depth", argv, env=env, timeout=60)
+    log = run.box.log("queue-depth")
+    run.box.procs.pop("queue-depth", None)
+    assert rc == 0, log
+    visible, in_flight = log.rsplit("depth", 1)[-1].split()[:2]
+    return int(visible), int(in_flight)
+
+
 def test_async_endpoint_scaled_by_the_celery_autoscaler(
     run: ServerRun, prerequisites: Prerequisites
 ) -> None:
@@ -374,6 +399,16 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
         "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
     )
     assert task.status == 200, task
+    # What the emulator holds before the autoscaler looks: the task, visible (it may land a
+    # moment after the gateway answers; a task that never lands fails here, by name).
+    run.wait_for(
+        f"the gateway's task never reached {queue}",
+        lambda: queue_depth(run, queue) != (0, 0),
+        QUEUE_TIMEOUT_S,
+        watch=("gateway",),
+    )
+    depth = queue_depth(run, queue)
+    assert depth == (1, 0), f"{queue} holds (visible, in flight) = {depth} after the task"
 
     shards = int(env["NUM_SHARDS"])
     shard = autoscaler_shard(name, namespace, shards)
