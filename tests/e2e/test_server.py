@@ -400,7 +400,8 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
     )
     assert task.status == 200, task
     # What the emulator holds before the autoscaler looks: the task, visible (it may land a
-    # moment after the gateway answers; a task that never lands fails here, by name).
+    # moment after the gateway answers; a task that never lands fails here, by name). Exact
+    # counts are moto's: real SQS counts are approximate, so never point this at a live queue.
     run.wait_for(
         f"the gateway's task never reached {queue}",
         lambda: queue_depth(run, queue) != (0, 0),
