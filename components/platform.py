@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, cast, ru
 from components import accelerators
 from components.instances import Catalog
 from components.model_engine.values import CloudProvider
-from components.settings_base import Model, SettingsError
+from components.settings_base import PROJECT, Model, SettingsError
 
 if TYPE_CHECKING:
     # Only for annotations: components.settings builds its schema from every platform, so
@@ -161,8 +161,6 @@ class Platform(ABC, Generic[Block]):
             getattr(settings, self.cloud, None) if settings.cloud == self.cloud else None
         )
         if block is None or not isinstance(block, self.settings_block):
-            from components.settings import PROJECT  # not at the top: settings imports us
-
             raise SettingsError(
                 [
                     f"{PROJECT}:{self.cloud}: not set (cloud is {settings.cloud!r}); the "
@@ -233,8 +231,6 @@ class Platform(ABC, Generic[Block]):
         does not offer. None for a platform whose nodes are the operator's."""
         if not self.creates_nodes:
             return []
-        from components.settings import PROJECT  # not at the top: settings imports us
-
         problems: list[str] = []
         for i, pool in enumerate(settings.gpu.pools):
             key = f"{PROJECT}:gpu.pools[{i}]"
@@ -268,8 +264,6 @@ class Platform(ABC, Generic[Block]):
         here too (pool_problems' words), so that every caller (the program, the plan, the
         bench) gets that refusal rather than a catalog lookup's KeyError."""
         if self.creates_nodes:
-            from components.settings import PROJECT  # not at the top: settings imports us
-
             unplaced = [
                 problem
                 for i, pool in enumerate(settings.gpu.pools)

@@ -33,6 +33,7 @@ from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
 from components.platform import by_cloud
 from components.settings_base import (
+    PROJECT,
     Model,
     Quantity,
     StringId,
@@ -46,8 +47,6 @@ from components.settings_base import (
 
 if TYPE_CHECKING:
     from components.platform import Platform
-
-PROJECT = "model-engine-infra"
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 

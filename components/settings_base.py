@@ -13,6 +13,9 @@ from pydantic.alias_generators import to_camel
 
 from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 
+# The Pulumi project: every stack key is `model-engine-infra:<key>`.
+PROJECT = "model-engine-infra"
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # What a YAML 1.1 parser reads as something other than a string when written unquoted.
 _YAML_SCALAR = re.compile(
