@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ BUILD_TIMEOUT_S = 240.0
 LOG_DIR_ENV = "E2E_LOG_DIR"
 OBJECTS_TIMEOUT_S = 120.0  # the rest of one build, after its Deployment
 QUEUE_TIMEOUT_S = 60.0  # a task the gateway accepted, on its queue
+RECORD_CACHE_TTL_S = 15.0  # the gateway's per-process endpoint-record cache
+RECORD_CACHE_SOURCE = (
+    "model_engine_server/infra/repositories/db_model_endpoint_record_repository.py"
+)
 OPERATOR_SECRETS = (
     "its database password is the operator's (a `secure:` stack value the test cannot "
     "decrypt); `local` runs the same `existing` platform with generated credentials"
@@ -395,6 +400,13 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
         return got.status == 200 and got.body["destination"] == queue
 
     run.wait_for(f"e2e-async's record never named its queue {queue}", recorded, BUILD_TIMEOUT_S)
+    # Each gateway worker process keeps endpoint records for 15 s (the server's
+    # db_model_endpoint_record_repository.py CACHE_TTL_SECONDS): a worker that read the record
+    # while it was being built still has destination "UNKNOWN" and sends the task there (seen
+    # in a CI run: "sent to queue UNKNOWN"). The record named its queue above; wait that out.
+    cached = Path(os.environ["MODEL_ENGINE_SERVER_SOURCE"]) / RECORD_CACHE_SOURCE
+    assert f"CACHE_TTL_SECONDS = {RECORD_CACHE_TTL_S}" in cached.read_text(), cached
+    time.sleep(RECORD_CACHE_TTL_S + 1)
     task = run.request(
         "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
     )
