@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from components import accelerators, instances
 from components.platform import UNHELD_CAPACITY
+from components.settings_base import pool_key
 
 if TYPE_CHECKING:
     from components.contract import GpuNodePool
@@ -423,7 +424,7 @@ def balloon_start_problems(settings: StackSettings, project: str) -> list[str]:
         present = pool.min_size if pool.desired_size is None else pool.desired_size
         if needed > present:
             found.append(
-                f"{project}:gpu.pools[{i}].minSize: balloonReplicas {pool.balloon_replicas} "
+                f"{pool_key(i, project)}.minSize: balloonReplicas {pool.balloon_replicas} "
                 f"needs {needed} {node} node(s) at install, but pool {pool.name!r} starts with "
                 f"{present}; the chart's Release waits for every balloon pod to run and would "
                 "wait for GPU capacity (and quota) the account may not have, then roll back "
@@ -461,7 +462,7 @@ def problems(
                     if short:
                         i = _index(settings, pool.name)
                         found.append(
-                            f"{project}:gpu.pools[{i}]: the {pod.what} of pool {pool.name!r} "
+                            f"{pool_key(i, project)}: the {pod.what} of pool {pool.name!r} "
                             f"does not fit one {fit.shape.node_type} node ({'; '.join(short)}); "
                             f"pick a larger instanceType for the pool, or set balloonReplicas: 0"
                         )
@@ -585,7 +586,7 @@ def capacity_warnings(settings: StackSettings, project: str) -> list[str]:
         if types.get(node, 0) < LARGE_NODE_GPUS:
             continue
         found.append(
-            f"{project}:gpu.pools[{i}].capacity: pool {pool.name!r} runs {node} on "
+            f"{pool_key(i, project)}.capacity: pool {pool.name!r} runs {node} on "
             f"{pool.capacity.type} capacity with no reservation; the first endpoint that needs "
             "a node may stay Pending while the autoscaler backs off. Check quota and regional "
             f"availability (README: GPU nodes, Capacity), or set capacity.type to {held}"

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, cast, ru
 from components import accelerators
 from components.instances import Catalog
 from components.model_engine.values import CloudProvider
-from components.settings_base import PROJECT, Model, SettingsError
+from components.settings_base import PROJECT, Model, SettingsError, pool_key
 
 if TYPE_CHECKING:
     # Only for annotations: components.settings builds its schema from every platform, so
@@ -233,7 +233,7 @@ class Platform(ABC, Generic[Block]):
             return []
         problems: list[str] = []
         for i, pool in enumerate(settings.gpu.pools):
-            key = f"{PROJECT}:gpu.pools[{i}]"
+            key = pool_key(i)
             problems += self._node_type_problems(pool, key)
             problems += _capacity_type_problems(self, settings, pool.capacity.type, key)
         return problems
@@ -268,7 +268,7 @@ class Platform(ABC, Generic[Block]):
                 problem
                 for i, pool in enumerate(settings.gpu.pools)
                 if accelerators.node_gpus(pool, self.cloud) is None
-                for problem in self._node_type_problems(pool, f"{PROJECT}:gpu.pools[{i}]")
+                for problem in self._node_type_problems(pool, pool_key(i))
             ]
             if unplaced:
                 raise SettingsError(unplaced)

@@ -20,8 +20,8 @@ from components.isolation import component as isolation
 from components.model_engine.guards import Finding
 from components.model_engine.release import ModelEngine, ModelEngineArgs, preflight
 from components.naming import PLATFORM_COMPONENT
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 from components.settings_loader import load_settings
 
 

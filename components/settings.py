@@ -33,7 +33,6 @@ from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 from components.operations import Operations
 from components.platform import by_cloud
 from components.settings_base import (
-    PROJECT,
     Model,
     Quantity,
     StringId,
@@ -42,6 +41,7 @@ from components.settings_base import (
     label_safe,
     one_or_more_tags,
     ordered,
+    pool_key,
     validate_http_url,
 )
 
@@ -588,7 +588,7 @@ class StackSettings(Model):
         what a cloud's node pools are created with."""
         platform = self.platform
         for i, pool in enumerate(self.gpu.pools):
-            key = f"{PROJECT}:gpu.pools[{i}]"
+            key = pool_key(i)
             if platform.creates_nodes and pool.node_allocatable is not None:
                 raise ValueError(
                     f"{key}.nodeAllocatable: on cloud {self.cloud} the program knows the node "

@@ -16,6 +16,12 @@ from components.model_engine.chart_facts import TAGGED_REPOSITORIES
 # The Pulumi project: every stack key is `model-engine-infra:<key>`.
 PROJECT = "model-engine-infra"
 
+
+def pool_key(i: int, project: str = PROJECT) -> str:
+    """The stack key of the i-th GPU pool, which every pool message starts with."""
+    return f"{project}:gpu.pools[{i}]"
+
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # What a YAML 1.1 parser reads as something other than a string when written unquoted.
 _YAML_SCALAR = re.compile(

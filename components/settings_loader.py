@@ -18,8 +18,8 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings, stack_settings_schema
-from components.settings_base import SettingsError
+from components.settings import StackSettings, stack_settings_schema
+from components.settings_base import PROJECT, SettingsError
 
 if TYPE_CHECKING:
     from components.platform import Platform

@@ -25,7 +25,7 @@ from components.isolation import capabilities as isolation_rows
 from components.isolation import matrix
 from components.isolation import policies as isolation_policies
 from components.model_engine import capabilities
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 from plan import coldstart, estimate, fast_yaml, operations, platform_notes
 from plan.simulator import (
     MODEL_ENGINE_RELEASE,

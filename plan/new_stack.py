@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 from plan.simulator import ROOT
 
 # Lines in an example that mark a value every deployment must change.

@@ -35,7 +35,7 @@ from pulumi.runtime.settings import monitor_supports_feature
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from components.contract import DEFERRED_MARKER
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 from components.settings_loader import OFFLINE_SECRET
 from plan import computed
 

@@ -13,7 +13,8 @@ import pulumi
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from components.settings import PROJECT, StackSettings
+from components.settings import StackSettings
+from components.settings_base import PROJECT
 from components.settings_loader import settings_from_config
 from plan import operations
 from plan.simulator import ProgramRun, RecordedResource, config_from_stack, run_program

@@ -20,8 +20,8 @@ from components import fit, instances, program
 from components.instances import MESSAGE_WORDS
 from components.isolation import component as isolation
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 from components.settings_loader import settings_from_config
 from tests import fourth_platform
 from tests.fourth_platform import Fourth

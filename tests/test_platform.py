@@ -28,8 +28,8 @@ from components.instances import Catalog
 from components.model_engine.release import render, secret_refs
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, CapacityType, StackSettings
-from components.settings_base import Model
+from components.settings import CapacityType, StackSettings
+from components.settings_base import PROJECT, Model
 from components.settings_loader import settings_from_config
 from plan.simulator import RecordedResource, run_program
 from tests.conftest import ROOT, stack_file

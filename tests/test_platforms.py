@@ -20,8 +20,8 @@ from components import fit, operations, program, settings_loader
 from components.addons import addons
 from components.platform import Platform
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, StackSettings, stack_settings_schema
-from components.settings_base import Model, SettingsError
+from components.settings import StackSettings, stack_settings_schema
+from components.settings_base import PROJECT, Model, SettingsError
 from plan import coldstart, estimate
 from plan.cli import unknown_packages
 from plan.simulator import ProgramRun, RecordedResource

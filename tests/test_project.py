@@ -8,7 +8,8 @@ from typing import get_args
 import yaml
 
 from components.platforms import PLATFORMS
-from components.settings import PROJECT, stack_settings_schema
+from components.settings import stack_settings_schema
+from components.settings_base import PROJECT
 from components.settings_loader import SECRET_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 from plan import sdk_packages
 from plan.sdk_packages import LIGHT, SMALL, SdkPackage
 from plan.simulator import run_program

@@ -18,8 +18,8 @@ from components.existing import facts as existing
 from components.model_engine import capabilities, guards
 from components.model_engine import chart_facts as cf
 from components.model_engine.derive import SecretRefs, derive
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 from plan.simulator import ProgramRun, run_program
 from tests.aws.helpers import prod_config
 from tests.gcp.helpers import gcp_config

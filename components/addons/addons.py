@@ -42,8 +42,8 @@ from components.contract import GpuNodePool, PlatformOutputs
 from components.isolation import psa
 from components.platform import GPU_DEVICE_PLUGIN, METRICS_SERVER, Platform
 from components.sdk import lazy
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s

@@ -12,8 +12,8 @@ from components.addons import identities
 from components.addons.base import AddonContext, helm_release
 from components.addons.versions import AUTOSCALER_IMAGES
 from components.sdk import lazy
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s

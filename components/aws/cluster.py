@@ -24,8 +24,7 @@ from components.aws.common import (
 )
 from components.contract import is_deferred
 from components.kubeconfig import exec_kubeconfig
-from components.settings import PROJECT
-from components.settings_base import SettingsError
+from components.settings_base import PROJECT, SettingsError
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # Read-only on every namespace's objects, Secrets excepted: what a `pulumi preview` reads.

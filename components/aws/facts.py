@@ -29,8 +29,8 @@ from components.contract import (
     PlatformFacts,
 )
 from components.model_engine.chart_facts import CACHER_LATEST_TAG_REPOSITORY, IRSA_ROLE_ANNOTATION
-from components.settings import PROJECT, PoolCapacity, StackSettings
-from components.settings_base import SettingsError
+from components.settings import PoolCapacity, StackSettings
+from components.settings_base import PROJECT, SettingsError, pool_key
 
 BROKER = "sqs"
 ROLE_ANNOTATION = IRSA_ROLE_ANNOTATION
@@ -100,7 +100,7 @@ def check(settings: StackSettings) -> None:
             f"gateway, so the gateway URLs it exports must be https:// (is {prefix})"
         )
     for i, pool in enumerate(settings.gpu.pools):
-        key = f"{PROJECT}:gpu.pools[{i}]"
+        key = pool_key(i)
         if pool.max_size < 1:
             problems.append(
                 f"{key}.maxSize: an EKS managed node group needs maxSize of at least 1; set "

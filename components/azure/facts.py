@@ -36,8 +36,8 @@ from components.contract import (
 from components.contract import (
     Broker as BrokerFacts,
 )
-from components.settings import PROJECT, PoolCapacity, StackSettings
-from components.settings_base import SettingsError
+from components.settings import PoolCapacity, StackSettings
+from components.settings_base import PROJECT, SettingsError, pool_key
 from components.settings_loader import require_secrets, require_url_safe_secret
 
 BROKER = "servicebus"
@@ -174,7 +174,7 @@ def check(settings: StackSettings) -> None:
     problems: list[str] = []
     seen: dict[str, str] = {}
     for i, pool in enumerate(settings.gpu.pools):
-        key = f"{PROJECT}:gpu.pools[{i}]"
+        key = pool_key(i)
         aks_name = pool_name(pool.name)
         if not aks_name or not aks_name[0].isalpha() or aks_name in RESERVED_POOLS:
             problems.append(

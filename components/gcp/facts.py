@@ -37,8 +37,8 @@ from components.gcp.storage import (
     fine_tune_repository,
     fine_tuned_weights_prefix,
 )
-from components.settings import PROJECT, PoolCapacity, StackSettings
-from components.settings_base import SettingsError
+from components.settings import PoolCapacity, StackSettings
+from components.settings_base import PROJECT, SettingsError, pool_key
 
 BROKER = "redis"
 REDIS_PORT = 6379
@@ -122,7 +122,7 @@ def check(settings: StackSettings) -> None:
     choices that would fight GKE are refused."""
     problems: list[str] = []
     for i, pool in enumerate(settings.gpu.pools):
-        key = f"{PROJECT}:gpu.pools[{i}]"
+        key = pool_key(i)
         problems += capacity_problems(pool.zones, pool.capacity, key, _cfg(settings).region)
     cfg = _cfg(settings)
     problems += version_problems(settings)

@@ -21,8 +21,8 @@ from components.model_engine.guards import Finding
 from components.naming import service_namespace
 from components.platform import Platform
 from components.sdk import lazy
-from components.settings import PROJECT, StackSettings
-from components.settings_base import SettingsError
+from components.settings import StackSettings
+from components.settings_base import PROJECT, SettingsError
 
 if TYPE_CHECKING:
     import pulumi_kubernetes as k8s

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from components.contract import GpuNodePool
 from components.model_engine.values import ChartValues
-from components.settings import PROJECT, StackSettings
+from components.settings import StackSettings
+from components.settings_base import PROJECT
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from components.model_engine.guards import Context, Finding, error, guard, warning
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 
 
 @guard

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from components.contract import is_deferred
 from components.model_engine import chart_facts as cf
 from components.model_engine.guards import Context, Finding, error, guard
-from components.settings import PROJECT
-from components.settings_base import reads_as_non_string
+from components.settings_base import PROJECT, reads_as_non_string
 
 
 @guard

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from components import accelerators
 from components.model_engine.guards import Context, Finding, error, guard
-from components.settings import PROJECT
+from components.settings_base import PROJECT
 
 
 @guard
