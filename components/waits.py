@@ -196,11 +196,13 @@ POSTGRES_READY_TIMEOUT_S = 1800
 RBAC_PROPAGATION_WORST = datetime.timedelta(minutes=5)
 RBAC_PROPAGATION = RBAC_PROPAGATION_WORST + datetime.timedelta(minutes=1)
 
-# Google Cloud IAM: changes "typically propagate in 2 minutes, but could potentially take 7
-# minutes" (cloud.google.com/iam/docs/access-change-propagation). GKE checks at creation
-# that its service agent may use the Secrets key, so the cluster's creation waits this long
-# after that grant is made in the same run (components/gcp/cluster.py).
-GCP_IAM_PROPAGATION = datetime.timedelta(minutes=7)
+# Google Cloud IAM: policy changes "typically propagate in 2 minutes, but could potentially
+# take 7 minutes or longer" (cloud.google.com/iam/docs/access-change-propagation). GKE checks
+# at creation that its service agent may use the Secrets key, so the cluster's creation waits
+# this long after that grant is made in the same run (components/gcp/cluster.py), with the
+# same minute of margin as Azure's hold above.
+GCP_IAM_PROPAGATION_WORST = datetime.timedelta(minutes=7)
+GCP_IAM_PROPAGATION = GCP_IAM_PROPAGATION_WORST + datetime.timedelta(minutes=1)
 
 
 def fixed() -> list[Wait]:
@@ -229,5 +231,11 @@ def fixed() -> list[Wait]:
             int(RBAC_PROPAGATION_WORST.total_seconds()),
             int(RBAC_PROPAGATION.total_seconds()),
             "Microsoft documents up to about five minutes",
+        ),
+        Wait(
+            "GCP IAM propagation of the GKE service agent's key grant before the cluster",
+            int(GCP_IAM_PROPAGATION_WORST.total_seconds()),
+            int(GCP_IAM_PROPAGATION.total_seconds()),
+            "Google documents typically 2 minutes, potentially 7 or longer",
         ),
     ]

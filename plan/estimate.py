@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from components import waits
 from plan.simulator import RecordedResource, package, packages
 
 # type -> (fastest, slowest seconds to create, source). Commonly observed ranges, from the
@@ -123,14 +124,25 @@ DURATIONS: Mapping[str, tuple[int, int, str]] = {
     "kubernetes:core/v1:Namespace": (1, 5, "API call"),
     "kubernetes:core/v1:Secret": (1, 3, "API call"),
 }
-# Releases (and one role assignment) that wait on more than their own creation, by logical
-# name.
+_RBAC_HOLD_S = int(waits.RBAC_PROPAGATION.total_seconds())
+_GKE_KEY_HOLD_S = int(waits.GCP_IAM_PROPAGATION.total_seconds())
+_GKE_LOW_S, _GKE_HIGH_S, _ = DURATIONS["gcp:container/cluster:Cluster"]
+# Releases, a role assignment and a cluster that wait on more than their own creation, by
+# logical name.
 RELEASE_DURATIONS: Mapping[str, tuple[int, int, str]] = {
     "platform-cluster-deployer-admin": (
-        360,
-        360,
+        _RBAC_HOLD_S,
+        _RBAC_HOLD_S,
         "Azure RBAC for Kubernetes applies a new assignment within about five minutes: the "
         "kubeconfig is held back six (components/azure/kubeconfig.py)",
+    ),
+    # Its before_create hook holds it until the key grant it depends on has propagated.
+    "platform-cluster-gke": (
+        _GKE_KEY_HOLD_S + _GKE_LOW_S,
+        _GKE_KEY_HOLD_S + _GKE_HIGH_S,
+        f"GKE waits until the service agent's grant on the Secrets key is "
+        f"{_GKE_KEY_HOLD_S // 60} minutes old (IAM propagation, components/gcp/cluster.py), "
+        f"then takes {_GKE_LOW_S // 60}-{_GKE_HIGH_S // 60} minutes",
     ),
     "model-engine-chart": (
         240,

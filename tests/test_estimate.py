@@ -105,3 +105,18 @@ def test_managed_redis_takes_its_documented_time() -> None:
     assert documented is not None, source
     assert (low, high) == (int(documented[1]) * 60, int(documented[2]) * 60)
     assert low >= 10 * 60  # never the seconds of a cache node
+
+
+def test_the_gke_cluster_counts_the_hold_for_its_key_grant() -> None:
+    """GKE's creation waits until the service agent's grant on the Secrets key has
+    propagated (components/gcp/cluster.py): the first `pulumi up` of gcp-prod is that much
+    longer than the cluster's own creation."""
+    from components import waits
+
+    run = run_program(stack_file("gcp-prod"), stack="gcp-prod")
+    (cluster,) = run.of_type("gcp:container/cluster:Cluster")
+    low, high = est.duration(cluster)
+    hold = waits.GCP_IAM_PROPAGATION.total_seconds()
+    own_low, own_high, _ = est.DURATIONS[cluster.type]
+    assert (low, high) == (own_low + hold, own_high + hold)
+    assert cluster.name in [s.name for s in est.estimate(run.resources).critical_path]
