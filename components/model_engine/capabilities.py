@@ -114,6 +114,20 @@ def _no_gpus() -> list[Capability]:
     ]
 
 
+# The first seconds after an async endpoint is READY: the gateway's per-process record cache.
+_TTL = f"{cf.ENDPOINT_RECORD_CACHE_TTL_S:g} s"
+FIRST_TASK_WHY = (
+    f"each gateway worker process caches endpoint records for {_TTL} "
+    "(db_model_endpoint_record_repository.py CACHE_TTL_SECONDS), so a task sent within "
+    f"{_TTL} after the endpoint is READY can come from a worker that read the record during "
+    "the build and go to queue UNKNOWN instead of the endpoint's: the endpoint never sees it"
+)
+FIRST_TASK_FIX = (
+    f"wait {_TTL} after READY before the first async task, or send again a task whose status "
+    "stays PENDING"
+)
+
+
 def _servicebus_standard() -> list[Capability]:
     """Service Bus Standard under the server's async queues (asb_queue_endpoint_resource_
     delegate.py sets max message size 20 MB and the lock duration in one update_queue call;
@@ -122,14 +136,15 @@ def _servicebus_standard() -> list[Capability]:
         "on Service Bus Standard the server's update_queue (20 MB messages, Premium only) is "
         "refused, so the lock duration it sets in the same call never applies: a task that "
         "runs longer than the 1-minute default lock is delivered again, and a request over "
-        "256 KB is refused"
+        f"256 KB is refused; {FIRST_TASK_WHY}"
     )
     return [
         Capability(
             "Async endpoints",
             "partly",
             why,
-            "use azure.serviceBus.sku Premium, or keep async tasks under a minute",
+            "use azure.serviceBus.sku Premium, or keep async tasks under a minute; "
+            + FIRST_TASK_FIX,
         ),
         Capability("Async endpoint autoscaling", "yes", "the celery autoscaler reads servicebus"),
     ]
@@ -145,7 +160,9 @@ def _async(broker: str, cloud: str = "", servicebus_sku: str | None = None) -> l
     )
     if broker in cf.CELERY_AUTOSCALER_BROKERS:
         return [
-            Capability("Async endpoints", "yes", f"Celery on {broker}"),
+            Capability(
+                "Async endpoints", "yes", f"Celery on {broker}; {FIRST_TASK_WHY}", FIRST_TASK_FIX
+            ),
             Capability(
                 "Async endpoint autoscaling", "yes", f"the celery autoscaler reads {broker}"
             ),

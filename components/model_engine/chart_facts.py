@@ -240,6 +240,15 @@ RESULT_BACKEND_DB_INDEX = 4
 # it watches a broker name no deployment carries and reads the image's default config.
 CELERY_AUTOSCALER_BROKERS = ("sqs", "servicebus")
 
+# Seconds each gateway worker process keeps an endpoint record (db_model_endpoint_record_
+# repository.py CACHE_TTL_SECONDS, a per-process TTLCache). Until the builder writes the
+# endpoint's queue the record's destination is "UNKNOWN" (live_model_endpoint_service.py), and
+# an async task goes to the record's destination unchecked (async_inference_use_cases.py):
+# a worker that read the record mid-build sends tasks to queue UNKNOWN for up to this long
+# after the endpoint is READY.
+ENDPOINT_RECORD_CACHE_TTL_S = 15.0
+ENDPOINT_RECORD_CACHE_SOURCE = "infra/repositories/db_model_endpoint_record_repository.py"
+
 # Metric the gateway and endpoint HPAs read through the custom-metrics adapter.
 CONCURRENCY_METRIC = "request-concurrency-average"
 

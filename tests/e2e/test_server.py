@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from components.model_engine import chart_facts as cf
 from plan.cli import stack_config
 from plan.simulator import ProgramRun
 from tests.chart.support import example_stacks, require_chart
@@ -39,10 +40,6 @@ BUILD_TIMEOUT_S = 240.0
 LOG_DIR_ENV = "E2E_LOG_DIR"
 OBJECTS_TIMEOUT_S = 120.0  # the rest of one build, after its Deployment
 QUEUE_TIMEOUT_S = 60.0  # a task the gateway accepted, on its queue
-RECORD_CACHE_TTL_S = 15.0  # the gateway's per-process endpoint-record cache
-RECORD_CACHE_SOURCE = (
-    "model_engine_server/infra/repositories/db_model_endpoint_record_repository.py"
-)
 OPERATOR_SECRETS = (
     "its database password is the operator's (a `secure:` stack value the test cannot "
     "decrypt); `local` runs the same `existing` platform with generated credentials"
@@ -404,9 +401,11 @@ def test_async_endpoint_scaled_by_the_celery_autoscaler(
     # db_model_endpoint_record_repository.py CACHE_TTL_SECONDS): a worker that read the record
     # while it was being built still has destination "UNKNOWN" and sends the task there (seen
     # in a CI run: "sent to queue UNKNOWN"). The record named its queue above; wait that out.
-    cached = Path(os.environ["MODEL_ENGINE_SERVER_SOURCE"]) / RECORD_CACHE_SOURCE
-    assert f"CACHE_TTL_SECONDS = {RECORD_CACHE_TTL_S}" in cached.read_text(), cached
-    time.sleep(RECORD_CACHE_TTL_S + 1)
+    # (chart_facts.ENDPOINT_RECORD_CACHE_TTL_S; the README's async capability row says the same.)
+    server = Path(os.environ["MODEL_ENGINE_SERVER_SOURCE"]) / "model_engine_server"
+    cached = server / cf.ENDPOINT_RECORD_CACHE_SOURCE
+    assert f"CACHE_TTL_SECONDS = {cf.ENDPOINT_RECORD_CACHE_TTL_S}" in cached.read_text(), cached
+    time.sleep(cf.ENDPOINT_RECORD_CACHE_TTL_S + 1)
     task = run.request(
         "POST", f"/v1/async-tasks?model_endpoint_id={endpoint_id}", {"args": {"x": 1}}
     )

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from components.model_engine import capabilities
+from components.model_engine import chart_facts as cf
 from components.model_engine.capabilities import Capability
+from tests.server_source import server_file
 
 
 def _values(
@@ -110,3 +112,36 @@ def test_s3_compatible_stores_sign_urls_only_where_clients_reach_them() -> None:
     assert _rows(outside)[DOWNLOAD_URLS].works == "partly"
     keys = _values("onprem", "onprem", extraPodEnvFrom=[{"secretRef": {"name": "s3"}}])
     assert _rows(keys)[STORAGE].works == "partly"
+
+
+ASYNC = "Async endpoints"
+
+
+def test_working_async_rows_name_the_record_cache_and_the_wait() -> None:
+    # Wherever async tasks reach a queue (SQS, Service Bus of either tier), the first seconds
+    # after READY still race the gateway's per-process record cache: the row says so.
+    for rows in (
+        _rows(_values("aws", "ecr", aws={"profile": "x"})),
+        _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Premium"),
+        _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Standard"),
+    ):
+        row = rows[ASYNC]
+        assert row.works in ("yes", "partly"), row
+        assert "caches endpoint records for 15 s" in row.why, row
+        assert "queue UNKNOWN" in row.why, row
+        assert "wait 15 s after READY" in row.operator, row
+        assert "stays PENDING" in row.operator, row
+    # Where async does not work at all the caveat would only distract.
+    assert "UNKNOWN" not in _rows(_values("gcp", "gar", broker="redis"))[ASYNC].why
+
+
+def test_record_cache_ttl_is_the_servers() -> None:
+    # The row's 15 s and the e2e test's wait are this fact; the server's source holds it.
+    repository = server_file(cf.ENDPOINT_RECORD_CACHE_SOURCE)
+    assert f"CACHE_TTL_SECONDS = {cf.ENDPOINT_RECORD_CACHE_TTL_S}" in repository
+    assert "cache: TTLCache = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_TTL_SECONDS)" in repository
+    # The record says UNKNOWN until the build writes the queue; a task goes where it says.
+    service = server_file("infra/services/live_model_endpoint_service.py")
+    assert 'destination="UNKNOWN",' in service
+    use_case = server_file("domain/use_cases/async_inference_use_cases.py")
+    assert "topic=model_endpoint.record.destination," in use_case
