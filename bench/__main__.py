@@ -1,6 +1,6 @@
 """Benchmark the offline plan: CPU and wall time and peak memory per example stack.
 
-    python -m bench [--runs N] [--stack NAME ...]
+    python -m bench [--runs N] [--stack NAME ...] [--account]
 
 Each run is a fresh `python -m plan` process, as an operator would start it, so imports
 and interpreter start-up count. Peak memory is the process's maximum resident set size.
@@ -28,13 +28,16 @@ hardware tier: its whole cold-start estimate (node + image + weights) divided by
 network-bound floor (weights ÷ the bandwidth a pod's downloads can use; plan/coldstart.py),
 MISSED above the goal of 2, then the weights transfer alone against the floor; "-" where no
 pool has a known node type. A missed cold-start goal is reported, not judged: only the
-plan/SDK and memory budgets set the exit code.
+plan/SDK and memory budgets set the exit code. `--account` adds, per stack, where the plan's CPU
+goes (bench/account.py): the SDK import, the SDK's registration of the resources, the
+simulated engine and the program's own, reported, not judged.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import json
 import statistics
 import subprocess
 import sys
@@ -165,10 +168,50 @@ def cold_ratio(stack: str) -> str:
     return f"{top.whole_ratio:.1f} {top.verdict} (weights {top.ratio:.1f})"
 
 
+def sdk_share(stack: str, runs: int) -> tuple[float, float]:
+    """The median (SDK registration, simulated engine) CPU seconds of the stack's plan
+    (bench/account.py), each run in a fresh interpreter."""
+    splits = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.account", stack], cwd=ROOT, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"accounting the plan of {stack} failed: {done.stderr}")
+        splits.append(json.loads(done.stdout.splitlines()[-1]))
+    return (
+        statistics.median(s["sdk_registration"] for s in splits),
+        statistics.median(s["engine"] for s in splits),
+    )
+
+
+def account_lines(rows: list[tuple[str, float, float, float, float]]) -> list[str]:
+    """Where each plan's CPU goes: (stack, plan, SDK import, SDK registration, engine)."""
+    lines = [
+        "",
+        "Where the plan's CPU goes (median seconds; reported, not judged):",
+        f"{'stack':<16} {'plan':>6} {'SDK import':>10} {'SDK registration':>16}"
+        f" {'engine':>6} {'program':>7}  plan / (SDK import + registration + engine)",
+    ]
+    for stack, plan, floor, registration, engine in rows:
+        program = plan - floor - registration - engine
+        lines.append(
+            f"{stack:<16} {plan:>6.2f} {floor:>10.2f} {registration:>16.2f} {engine:>6.2f}"
+            f" {program:>7.2f}  {plan / (floor + registration + engine):.2f}"
+        )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--stack", action="append", help="default: every stack in stacks/")
+    parser.add_argument(
+        "--account",
+        action="store_true",
+        help="also split each plan's CPU: SDK import, SDK registration, simulated engine, "
+        "program (bench/account.py)",
+    )
     args = parser.parse_args()
     stacks = args.stack or sorted(
         p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml")
@@ -184,6 +227,7 @@ def main() -> int:
         "  target"
     )
     all_ok = True
+    accounted: list[tuple[str, float, float, float, float]] = []
     for stack in stacks:
         modules = sdk_modules(stack)
         # One pair per run, its two sides next to each other (which goes first alternates),
@@ -205,6 +249,12 @@ def main() -> int:
             f" {peak:>7.0f} {up_ratio:>8.2f} {cold_ratio(stack):>30}  "
             f"{'ok' if ok else 'MISSED'} (plan/SDK cpu <= {TARGET_RATIO}, <{TARGET_MB:.0f} MB)"
         )
+        if args.account:
+            plan_cpu = statistics.median(p.cpu for p in plans)
+            floor_cpu = statistics.median(f.cpu for f in floors)
+            accounted.append((stack, plan_cpu, floor_cpu, *sdk_share(stack, args.runs)))
+    if accounted:
+        print("\n".join(account_lines(accounted)))
     return 0 if all_ok else 1
 
 

@@ -85,3 +85,59 @@ def test_the_floor_runs_with_the_collector_as_the_plan_does() -> None:
     plan = collector(_PLAN, "--stack", "existing-infra", "--no-render")
     assert plan == "gc False"
     assert collector(IMPORT_ONLY, *sdk_modules("existing-infra")) == plan
+
+
+class _Clock:
+    """A CPU clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_account_keeps_each_buckets_own_time() -> None:
+    """A constructor the program calls pauses the program's clock; an apply callback that
+    constructs a resource pauses the callback's (bench/account.py)."""
+    from bench.account import ENGINE, PROGRAM, SDK, Accountant
+
+    clock = _Clock()
+    acc = Accountant(clock)
+    with acc.bucket(PROGRAM):
+        clock.now += 2  # the program's own code
+        with acc.bucket(SDK):
+            clock.now += 5  # a constructor
+        clock.now += 1
+        with acc.bucket(PROGRAM):  # an apply callback run from within
+            clock.now += 3
+            with acc.bucket(SDK):
+                clock.now += 7
+    with acc.bucket(ENGINE):
+        clock.now += 4
+    assert acc.totals == {PROGRAM: 6, SDK: 12, ENGINE: 4}
+
+
+def test_the_account_of_a_plan_splits_its_run_and_puts_the_probes_back() -> None:
+    import pulumi
+
+    import components.program
+    import plan.simulator
+    from bench.account import ENGINE, PROGRAM, SDK, account
+
+    originals = (
+        pulumi.Resource.__init__,
+        pulumi.Output.apply,
+        components.program.main,
+        plan.simulator.RecordingMonitor.RegisterResource,
+    )
+    split = account("existing-infra")
+    # Every bucket saw work: the program ran, the SDK registered its resources, the engine
+    # answered them.
+    assert split[PROGRAM] > 0 and split[SDK] > 0 and split[ENGINE] > 0
+    assert originals == (
+        pulumi.Resource.__init__,
+        pulumi.Output.apply,
+        components.program.main,
+        plan.simulator.RecordingMonitor.RegisterResource,
+    )
