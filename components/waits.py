@@ -200,7 +200,9 @@ RBAC_PROPAGATION = RBAC_PROPAGATION_WORST + datetime.timedelta(minutes=1)
 # take 7 minutes or longer" (cloud.google.com/iam/docs/access-change-propagation). GKE checks
 # at creation that its service agent may use the Secrets key, so the cluster's creation waits
 # this long after that grant is made in the same run (components/gcp/cluster.py), with the
-# same minute of margin as Azure's hold above.
+# same minute of margin as Azure's hold above. Seven minutes is Google's stated figure, not a
+# bound: a grant slower still fails GKE's create, and a rerun (the grant made, no hold)
+# goes through.
 GCP_IAM_PROPAGATION_WORST = datetime.timedelta(minutes=7)
 GCP_IAM_PROPAGATION = GCP_IAM_PROPAGATION_WORST + datetime.timedelta(minutes=1)
 

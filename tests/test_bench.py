@@ -123,7 +123,7 @@ def test_the_account_of_a_plan_splits_its_run_and_puts_the_probes_back() -> None
 
     import components.program
     import plan.simulator
-    from bench.account import ENGINE, PROGRAM, SDK, account
+    from bench.account import CONSTRUCTORS, ENGINE, PROGRAM, SDK, account
 
     originals = (
         pulumi.Resource.__init__,
@@ -132,12 +132,22 @@ def test_the_account_of_a_plan_splits_its_run_and_puts_the_probes_back() -> None
         plan.simulator.RecordingMonitor.RegisterResource,
     )
     split = account("existing-infra")
-    # Every bucket saw work: the program ran, the SDK registered its resources, the engine
-    # answered them.
-    assert split[PROGRAM] > 0 and split[SDK] > 0 and split[ENGINE] > 0
+    # Every probe saw work: the program ran, the SDK's constructors registered its resources
+    # (part of the SDK's registration), the engine answered them.
+    assert split[PROGRAM] > 0 and split[ENGINE] > 0
+    assert 0 < split[CONSTRUCTORS] < split[SDK]
     assert originals == (
         pulumi.Resource.__init__,
         pulumi.Output.apply,
         components.program.main,
         plan.simulator.RecordingMonitor.RegisterResource,
     )
+
+
+def test_the_account_table_gives_the_program_what_the_sdks_and_engine_leave() -> None:
+    from bench.__main__ import account_lines
+
+    # A 2.00 s plan over a 1.00 s floor, 0.30 s of registration and 0.20 s of engine: the
+    # program's own is the other 0.50 s, and 2.00 / 1.50 = 1.33.
+    (row,) = account_lines([("s", 2.0, 1.0, 0.3, 0.2)])[3:]
+    assert row.split() == ["s", "2.00", "1.00", "0.30", "0.20", "0.50", "1.33"]

@@ -116,16 +116,25 @@ def _no_gpus() -> list[Capability]:
 
 # The first seconds after an async endpoint is READY: the gateway's per-process record cache.
 _TTL = f"{cf.ENDPOINT_RECORD_CACHE_TTL_S:g} s"
-FIRST_TASK_WHY = (
+_FIRST_TASK_RACE = (
     f"each gateway worker process caches endpoint records for {_TTL} "
     "(db_model_endpoint_record_repository.py CACHE_TTL_SECONDS), so a task sent within "
     f"{_TTL} after the endpoint is READY can come from a worker that read the record during "
-    "the build and go to queue UNKNOWN instead of the endpoint's: the endpoint never sees it"
+    "the build and be sent to queue UNKNOWN"
 )
-FIRST_TASK_FIX = (
-    f"wait {_TTL} after READY before the first async task, or send again a task whose status "
-    "stays PENDING"
-)
+# What becomes of it depends on whether the gateway may create that queue (kombu creates a
+# queue it sends to): the model-engine role's SQS grant names only the endpoints' and the
+# builder's queues (components/aws/identity.py), while a Service Bus Data Owner may.
+FIRST_TASK_WHY = {
+    "sqs": f"{_FIRST_TASK_RACE}, which the model-engine role may not create: the request fails",
+    "servicebus": f"{_FIRST_TASK_RACE}, which the gateway may create as a Service Bus Data "
+    "Owner: the task is accepted and the endpoint never sees it",
+}
+FIRST_TASK_FIX = {
+    "sqs": f"wait {_TTL} after READY before the first async task, or retry a request refused "
+    "in that window",
+    "servicebus": f"wait {_TTL} after READY before the first async task",
+}
 
 
 def _servicebus_standard() -> list[Capability]:
@@ -136,7 +145,7 @@ def _servicebus_standard() -> list[Capability]:
         "on Service Bus Standard the server's update_queue (20 MB messages, Premium only) is "
         "refused, so the lock duration it sets in the same call never applies: a task that "
         "runs longer than the 1-minute default lock is delivered again, and a request over "
-        f"256 KB is refused; {FIRST_TASK_WHY}"
+        f"256 KB is refused; {FIRST_TASK_WHY['servicebus']}"
     )
     return [
         Capability(
@@ -144,7 +153,7 @@ def _servicebus_standard() -> list[Capability]:
             "partly",
             why,
             "use azure.serviceBus.sku Premium, or keep async tasks under a minute; "
-            + FIRST_TASK_FIX,
+            + FIRST_TASK_FIX["servicebus"],
         ),
         Capability("Async endpoint autoscaling", "yes", "the celery autoscaler reads servicebus"),
     ]
@@ -161,7 +170,10 @@ def _async(broker: str, cloud: str = "", servicebus_sku: str | None = None) -> l
     if broker in cf.CELERY_AUTOSCALER_BROKERS:
         return [
             Capability(
-                "Async endpoints", "yes", f"Celery on {broker}; {FIRST_TASK_WHY}", FIRST_TASK_FIX
+                "Async endpoints",
+                "yes",
+                f"Celery on {broker}; {FIRST_TASK_WHY[broker]}",
+                FIRST_TASK_FIX[broker],
             ),
             Capability(
                 "Async endpoint autoscaling", "yes", f"the celery autoscaler reads {broker}"

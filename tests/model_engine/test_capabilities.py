@@ -3,6 +3,7 @@ tables (tests/test_server_values.py) only check that the table is carried."""
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from components.model_engine import capabilities
@@ -119,20 +120,40 @@ ASYNC = "Async endpoints"
 
 def test_working_async_rows_name_the_record_cache_and_the_wait() -> None:
     # Wherever async tasks reach a queue (SQS, Service Bus of either tier), the first seconds
-    # after READY still race the gateway's per-process record cache: the row says so.
-    for rows in (
-        _rows(_values("aws", "ecr", aws={"profile": "x"})),
-        _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Premium"),
-        _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Standard"),
+    # after READY still race the gateway's per-process record cache: the row says so, and
+    # what becomes of such a task on that broker.
+    for rows, fate in (
+        (_rows(_values("aws", "ecr", aws={"profile": "x"})), "the request fails"),
+        (
+            _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Premium"),
+            "the endpoint never sees it",
+        ),
+        (
+            _rows(_values("azure", "acr", broker="servicebus"), servicebus_sku="Standard"),
+            "the endpoint never sees it",
+        ),
     ):
         row = rows[ASYNC]
         assert row.works in ("yes", "partly"), row
         assert "caches endpoint records for 15 s" in row.why, row
-        assert "queue UNKNOWN" in row.why, row
+        assert "queue UNKNOWN" in row.why and fate in row.why, row
         assert "wait 15 s after READY" in row.operator, row
-        assert "stays PENDING" in row.operator, row
+        # Sending a task again would run it twice: a routed task is PENDING too until a
+        # worker takes it.
+        assert "PENDING" not in row.operator, row
     # Where async does not work at all the caveat would only distract.
     assert "UNKNOWN" not in _rows(_values("gcp", "gar", broker="redis"))[ASYNC].why
+
+
+def test_the_sqs_row_rests_on_the_roles_queue_grant() -> None:
+    """The SQS row says the request fails because the model-engine role may not create queue
+    UNKNOWN: its SQS grant names only the endpoints' queues and the builder's."""
+    from components.aws.identity import queue_arns
+
+    arns = queue_arns("aws", "us-east-1", "123456789012")
+    assert all(
+        not fnmatch.fnmatchcase("arn:aws:sqs:us-east-1:123456789012:UNKNOWN", a) for a in arns
+    )
 
 
 def test_record_cache_ttl_is_the_servers() -> None:
