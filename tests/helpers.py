@@ -187,3 +187,13 @@ def refusal(config: dict[str, Any], key: str, words: str, **run: Any) -> str:
     assert words in message, message
     assert registered == [], [r.name for r in registered]
     return message
+
+
+class ManualClock:
+    """A clock the test moves by hand (`clock.now += seconds`)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -87,22 +87,13 @@ def test_the_floor_runs_with_the_collector_as_the_plan_does() -> None:
     assert collector(IMPORT_ONLY, *sdk_modules("existing-infra")) == plan
 
 
-class _Clock:
-    """A CPU clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_account_keeps_each_buckets_own_time() -> None:
     """A constructor the program calls pauses the program's clock; an apply callback that
     constructs a resource pauses the callback's (bench/account.py)."""
     from bench.account import ENGINE, PROGRAM, SDK, Accountant
+    from tests.helpers import ManualClock
 
-    clock = _Clock()
+    clock = ManualClock()
     acc = Accountant(clock)
     with acc.bucket(PROGRAM):
         clock.now += 2  # the program's own code

@@ -11,23 +11,16 @@ import pytest
 
 from components import propagation
 from components.propagation import GrantClock, created_wait_seconds
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import ManualClock
 
 
 def test_no_grant_made_in_this_run_means_no_wait() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     assert GrantClock(datetime.timedelta(minutes=7), clock).remaining() == 0.0
 
 
 def test_a_new_grant_holds_until_the_delay_has_passed() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     grants = GrantClock(datetime.timedelta(minutes=7), clock)
     grants.granted()
     assert grants.remaining() == 420.0
