@@ -29,20 +29,25 @@ print(sorted({n.split(".")[0] for n in sys.modules} & {"components", "policy", "
 """
 
 
-def _loaded(script: str, *args: str) -> list[str]:
+def _stdout(script: str, *args: str) -> list[str]:
+    """The lines a fresh interpreter running `script` with `args` prints, from the repo root."""
     import subprocess
     import sys
 
     from bench.__main__ import ROOT
 
     done = subprocess.run(
-        [sys.executable, "-c", script + _DUMP, *args],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     )
-    return done.stdout.splitlines()[-2:]
+    return done.stdout.splitlines()
+
+
+def _loaded(script: str, *args: str) -> list[str]:
+    return _stdout(script + _DUMP, *args)[-2:]
 
 
 def test_the_floor_loads_exactly_the_sdk_modules_of_the_plan_and_nothing_of_the_program() -> None:
@@ -67,20 +72,10 @@ _PLAN = "import runpy, sys; sys.argv[0] = 'plan'; runpy.run_module('plan', run_n
 def test_the_floor_runs_with_the_collector_as_the_plan_does() -> None:
     """plan/__main__.py turns the cycle collector off before its imports; a floor importing
     with it on costs more and would flatter the ratio."""
-    import subprocess
-    import sys
-
-    from bench.__main__ import IMPORT_ONLY, ROOT, sdk_modules
+    from bench.__main__ import IMPORT_ONLY, sdk_modules
 
     def collector(script: str, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", _AT_EXIT + script, *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout.splitlines()[-1]
+        return _stdout(_AT_EXIT + script, *args)[-1]
 
     plan = collector(_PLAN, "--stack", "existing-infra", "--no-render")
     assert plan == "gc False"
